@@ -1,0 +1,156 @@
+// Writes ingest batches to ClickHouse exactly once and reads patients' latest state back.
+// Exactly once: the ledger (ingest_batches) answers "already stored" for a known batch; if the
+// process died between the data insert and the ledger insert, the retried insert carries the
+// same insert_deduplication_token per table and ClickHouse drops it.
+import type { IngestBatch, Observation, RejectedReading, TriageResult } from '@neva/contracts'
+import type { ClickHouse } from './connection.js'
+
+/** DateTime64(3) input that every ClickHouse version reads the same way: decimal seconds. */
+export const toDateTime64 = (ms: number): string => (ms / 1000).toFixed(3)
+
+export function observationRow(o: Observation) {
+  return { ...o, device_time: toDateTime64(o.device_time), received_time: toDateTime64(o.received_time) }
+}
+
+export function triageRow(t: TriageResult) {
+  return {
+    gateway_id: t.gateway_id,
+    seq: t.seq,
+    patient_id: t.patient_id,
+    time: toDateTime64(t.time),
+    level: t.level,
+    news2_score: t.news2.score,
+    news2_partial: t.news2.partial,
+    news2_level: t.news2.level,
+    news2_subscores: t.news2.subscores,
+    news2_missing: t.news2.missing,
+    spo2_scale: t.news2.spo2_scale,
+    model_version: t.model_version,
+    inputs: JSON.stringify(t.inputs),
+  }
+}
+
+export function rejectedRow(r: RejectedReading) {
+  return { ...r, received_time: toDateTime64(r.received_time) }
+}
+
+export interface StoreResult {
+  stored: boolean
+  observations: number
+  triage: number
+  rejected: number
+}
+
+export interface LatestVital {
+  value: number
+  unit: string
+  time: number
+  device_id: string
+  flags: string[]
+}
+
+export interface PatientLatest {
+  patient_id: string
+  vitals: Record<string, LatestVital>
+  triage: (Omit<TriageResult, 'inputs'> & { inputs: unknown }) | null
+}
+
+export class TelemetryStore {
+  constructor(private readonly ch: ClickHouse) {}
+
+  async isStored(gatewayId: string, batchId: string): Promise<boolean> {
+    const rs = await this.ch.client.query({
+      query: 'SELECT count() AS n FROM ingest_batches WHERE gateway_id = {g:String} AND batch_id = {b:String}',
+      query_params: { g: gatewayId, b: batchId },
+      format: 'JSONEachRow',
+    })
+    const [row] = await rs.json<{ n: string | number }>()
+    return Number(row?.n ?? 0) > 0
+  }
+
+  /** Stores a batch once; resolves only after ClickHouse committed every part of it. */
+  async storeBatch(batch: IngestBatch): Promise<StoreResult> {
+    const counts = { observations: batch.observations.length, triage: batch.triage.length, rejected: batch.rejected.length }
+    if (await this.isStored(batch.gateway_id, batch.batch_id)) return { stored: false, ...counts }
+    const token = `${batch.gateway_id}:${batch.batch_id}`
+    await this.insert('observations', batch.observations.map(observationRow), `${token}:observations`)
+    await this.insert('triage_results', batch.triage.map(triageRow), `${token}:triage`)
+    await this.insert('rejected_readings', batch.rejected.map(rejectedRow), `${token}:rejected`)
+    await this.insert(
+      'ingest_batches',
+      [{ gateway_id: batch.gateway_id, batch_id: batch.batch_id, ...counts, received_at: toDateTime64(Date.now()) }],
+      '',
+    )
+    return { stored: true, ...counts }
+  }
+
+  /**
+   * Every insert names its token, '' included: the embedded engine applies settings with SET,
+   * which would otherwise carry a previous insert's token over to this one.
+   */
+  private async insert(table: string, values: object[], token: string): Promise<void> {
+    if (values.length === 0) return
+    await this.ch.client.insert({
+      table,
+      values,
+      format: 'JSONEachRow',
+      clickhouse_settings: { insert_deduplication_token: token, async_insert: 0 },
+    })
+  }
+
+  async latest(patientId: string): Promise<PatientLatest | null> {
+    const vitals = await this.ch.client.query({
+      query: `SELECT name,
+                argMax(value, (device_time, seq)) AS value,
+                argMax(unit, (device_time, seq)) AS unit,
+                toUnixTimestamp64Milli(max(device_time)) AS time,
+                argMax(device_id, (device_time, seq)) AS device_id,
+                argMax(flags, (device_time, seq)) AS flags
+              FROM observations WHERE patient_id = {p:String}
+              GROUP BY name ORDER BY name`,
+      query_params: { p: patientId },
+      format: 'JSONEachRow',
+    })
+    const rows = await vitals.json<{ name: string; value: number; unit: string; time: string | number; device_id: string; flags: string[] }>()
+    const triage = await this.ch.client.query({
+      query: `SELECT gateway_id, seq, patient_id, toUnixTimestamp64Milli(time) AS time, level, news2_score, news2_partial,
+                news2_level, news2_subscores, news2_missing, spo2_scale, model_version, inputs
+              FROM triage_results WHERE patient_id = {p:String}
+              ORDER BY time DESC, seq DESC LIMIT 1`,
+      query_params: { p: patientId },
+      format: 'JSONEachRow',
+    })
+    const [t] = await triage.json<Record<string, unknown>>()
+    if (rows.length === 0 && !t) return null
+    const out: PatientLatest = { patient_id: patientId, vitals: {}, triage: null }
+    for (const r of rows) {
+      out.vitals[r.name] = { value: r.value, unit: r.unit, time: Number(r.time), device_id: r.device_id, flags: r.flags }
+    }
+    if (t) {
+      out.triage = {
+        gateway_id: String(t.gateway_id),
+        seq: Number(t.seq),
+        patient_id: String(t.patient_id),
+        time: Number(t.time),
+        level: t.level as TriageResult['level'],
+        news2: {
+          score: Number(t.news2_score),
+          partial: Boolean(t.news2_partial),
+          subscores: t.news2_subscores as TriageResult['news2']['subscores'],
+          missing: t.news2_missing as TriageResult['news2']['missing'],
+          level: t.news2_level as TriageResult['level'],
+          spo2_scale: Number(t.spo2_scale) === 2 ? 2 : 1,
+        },
+        model_version: String(t.model_version),
+        inputs: JSON.parse(String(t.inputs)) as unknown,
+      }
+    }
+    return out
+  }
+
+  async count(table: 'observations' | 'triage_results' | 'rejected_readings', where = '1', params: Record<string, unknown> = {}): Promise<number> {
+    const rs = await this.ch.client.query({ query: `SELECT count() AS n FROM ${table} WHERE ${where}`, query_params: params, format: 'JSONEachRow' })
+    const [row] = await rs.json<{ n: string | number }>()
+    return Number(row?.n ?? 0)
+  }
+}

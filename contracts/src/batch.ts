@@ -1,0 +1,49 @@
+// What a gateway sends the core, and what it keeps aside when a reading is refused.
+import { Type, type Static } from '@sinclair/typebox'
+import { EpochMs, Identifier, Observation, SourceProtocol } from './observation.js'
+import { TriageResult } from './triage.js'
+
+/** A reading the gateway refused, kept for inspection; never stored as an observation. */
+export const RejectedReading = Type.Object(
+  {
+    gateway_id: Identifier,
+    seq: Type.Integer({ minimum: 1 }),
+    source: SourceProtocol,
+    /** Where it came from: an MQTT topic, a serial port, a peer address. */
+    origin: Type.String({ maxLength: 512 }),
+    received_time: EpochMs,
+    /** An error code from the catalog, e.g. NEVA_EDGE_IMPLAUSIBLE_VALUE. */
+    code: Type.String({ maxLength: 64 }),
+    reason: Type.String({ maxLength: 1024 }),
+    /** The offending payload (UTF-8, or base64 for binary), truncated to 64 KiB. */
+    payload: Type.String({ maxLength: 65536 }),
+  },
+  { additionalProperties: false },
+)
+export type RejectedReading = Static<typeof RejectedReading>
+
+export const MAX_BATCH_ITEMS = 10_000
+
+export const IngestBatch = Type.Object(
+  {
+    gateway_id: Identifier,
+    /** Stable across retries: the core stores a batch once however often it arrives. */
+    batch_id: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' }),
+    sent_time: EpochMs,
+    observations: Type.Array(Observation, { maxItems: MAX_BATCH_ITEMS }),
+    triage: Type.Array(TriageResult, { maxItems: MAX_BATCH_ITEMS }),
+    rejected: Type.Array(RejectedReading, { maxItems: MAX_BATCH_ITEMS }),
+  },
+  { additionalProperties: false },
+)
+export type IngestBatch = Static<typeof IngestBatch>
+
+export const IngestAck = Type.Object({
+  batch_id: Type.String(),
+  /** false when this batch had already been stored: nothing was written again. */
+  stored: Type.Boolean(),
+  observations: Type.Integer(),
+  triage: Type.Integer(),
+  rejected: Type.Integer(),
+})
+export type IngestAck = Static<typeof IngestAck>

@@ -1,0 +1,5 @@
+export * from './vitals.js'
+export * from './observation.js'
+export * from './triage.js'
+export * from './batch.js'
+export * from './validate.js'

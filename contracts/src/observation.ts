@@ -1,0 +1,46 @@
+// Observation: one normalized reading, the unit of everything downstream of a decoder.
+import { Type, type Static } from '@sinclair/typebox'
+import { VITAL_NAMES } from './vitals.js'
+
+export const SOURCE_PROTOCOLS = ['mqtt', 'hl7v2', 'astm', 'serial', 'opcua'] as const
+export const QUALITY_FLAGS = [
+  'artifact',
+  'sensor_off',
+  'questionable',
+  // device clock was implausible; device_time was replaced by the gateway's receive time
+  'clock_suspect',
+] as const
+
+/** A union of string literals whose static type is the union of the values. */
+export const literals = <T extends string>(values: readonly T[]) =>
+  Type.Union(values.map((v) => Type.Literal(v)))
+
+export const Identifier = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:/-]+$' })
+export const SourceProtocol = literals(SOURCE_PROTOCOLS)
+export const QualityFlag = literals(QUALITY_FLAGS)
+export const VitalNameSchema = literals(VITAL_NAMES)
+/** Milliseconds since the Unix epoch, UTC. */
+export const EpochMs = Type.Integer({ minimum: 0, maximum: 8_640_000_000_000 })
+
+export const Observation = Type.Object(
+  {
+    gateway_id: Identifier,
+    /** Per-gateway sequence number: with gateway_id, the reading's identity end to end. */
+    seq: Type.Integer({ minimum: 1 }),
+    device_id: Identifier,
+    patient_id: Identifier,
+    source: SourceProtocol,
+    mdc_code: Type.Integer({ minimum: 0, maximum: 0xffffffff }),
+    loinc: Type.String({ maxLength: 16 }),
+    name: VitalNameSchema,
+    value: Type.Number(),
+    unit: Type.String({ maxLength: 32 }),
+    device_time: EpochMs,
+    received_time: EpochMs,
+    flags: Type.Array(QualityFlag, { maxItems: 8, uniqueItems: true }),
+  },
+  { additionalProperties: false },
+)
+export type Observation = Static<typeof Observation>
+export type SourceProtocol = Static<typeof SourceProtocol>
+export type QualityFlag = Static<typeof QualityFlag>

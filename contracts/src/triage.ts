@@ -1,0 +1,64 @@
+// TriageResult: the level a patient is given, with everything needed to reproduce it.
+import { Type, type Static } from '@sinclair/typebox'
+import { EpochMs, Identifier, literals } from './observation.js'
+
+export const TRIAGE_LEVELS = ['green', 'yellow', 'red'] as const
+export type TriageLevel = (typeof TRIAGE_LEVELS)[number]
+export const TriageLevelSchema = literals(TRIAGE_LEVELS)
+
+/** The NEWS2 parameters, in the order of the RCP chart. */
+export const NEWS2_PARAMETERS = [
+  'respiratory_rate',
+  'spo2',
+  'on_oxygen',
+  'systolic_bp',
+  'pulse',
+  'consciousness',
+  'temperature',
+] as const
+export type News2Parameter = (typeof NEWS2_PARAMETERS)[number]
+
+const SubScore = Type.Union([Type.Integer({ minimum: 0, maximum: 3 }), Type.Null()])
+
+export const News2Result = Type.Object(
+  {
+    score: Type.Integer({ minimum: 0, maximum: 20 }),
+    /** True when a parameter was missing: the score is then a lower bound. */
+    partial: Type.Boolean(),
+    /** null = missing, never 0. */
+    subscores: Type.Object(
+      Object.fromEntries(NEWS2_PARAMETERS.map((p) => [p, SubScore])) as Record<News2Parameter, typeof SubScore>,
+      { additionalProperties: false },
+    ),
+    missing: Type.Array(literals(NEWS2_PARAMETERS)),
+    level: TriageLevelSchema,
+    spo2_scale: Type.Union([Type.Literal(1), Type.Literal(2)]),
+  },
+  { additionalProperties: false },
+)
+export type News2Result = Static<typeof News2Result>
+
+/** The inputs a result was computed from: value and time of each parameter, null when missing. */
+const Input = Type.Union([
+  Type.Object({ value: Type.Union([Type.Number(), Type.Boolean(), Type.String()]), time: EpochMs }, { additionalProperties: false }),
+  Type.Null(),
+])
+
+export const TriageResult = Type.Object(
+  {
+    gateway_id: Identifier,
+    seq: Type.Integer({ minimum: 1 }),
+    patient_id: Identifier,
+    time: EpochMs,
+    level: TriageLevelSchema,
+    news2: News2Result,
+    /** Which scorer produced `level`: "news2-rcp-2017" until a model is deployed. */
+    model_version: Type.String({ minLength: 1, maxLength: 64 }),
+    inputs: Type.Object(
+      Object.fromEntries(NEWS2_PARAMETERS.map((p) => [p, Input])) as Record<News2Parameter, typeof Input>,
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+)
+export type TriageResult = Static<typeof TriageResult>

@@ -1,0 +1,29 @@
+// Prometheus metrics of one core instance (own registry, so tests can run several cores).
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+
+export function createCoreMetrics() {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry, prefix: 'neva_core_' })
+  return {
+    registry,
+    batches: new Counter({
+      name: 'neva_core_ingest_batches_total',
+      help: 'Ingest batches by outcome (stored, duplicate, invalid, unauthorized, unavailable)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    rows: new Counter({
+      name: 'neva_core_ingest_rows_total',
+      help: 'Rows stored in ClickHouse by kind (observations, triage, rejected)',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    ingestSeconds: new Histogram({
+      name: 'neva_core_ingest_duration_seconds',
+      help: 'Time from a batch arriving to ClickHouse committing it',
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [registry],
+    }),
+  }
+}
+export type CoreMetrics = ReturnType<typeof createCoreMetrics>

@@ -1,0 +1,75 @@
+// POST /v1/ingest: a gateway's batch, validated, stored once, answered after the commit.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { IngestAck, IngestBatch } from '@neva/contracts'
+import type { TelemetryStore } from '@neva/analytics'
+import { CoreError } from '../errors.js'
+import type { CoreMetrics } from '../metrics.js'
+import { gatewayAuthenticator } from './auth.js'
+
+export interface IngestOptions {
+  store: TelemetryStore
+  gateways: Record<string, string>
+  metrics: CoreMetrics
+}
+
+export const ingestPlugin: FastifyPluginAsyncTypebox<IngestOptions> = async (app, { store, gateways, metrics }) => {
+  const authenticate = gatewayAuthenticator(gateways)
+  // One batch at a time per gateway: a retry racing its own original waits and finds it stored.
+  const lanes = new Map<string, Promise<unknown>>()
+
+  app.addHook('onError', async (request, _reply, error) => {
+    if (request.routeOptions.url !== '/v1/ingest') return
+    const code = (error as { code?: string }).code
+    metrics.batches.inc({
+      outcome: code === 'FST_ERR_VALIDATION' ? 'invalid'
+        : code === 'NEVA_CORE_UNAUTHORIZED' || code === 'NEVA_CORE_GATEWAY_MISMATCH' ? 'unauthorized'
+        : code === 'NEVA_CORE_STORAGE_UNAVAILABLE' ? 'unavailable'
+        : 'error',
+    })
+  })
+
+  app.post(
+    '/v1/ingest',
+    {
+      schema: { body: IngestBatch, response: { 200: IngestAck } },
+      // Authenticate before the body is parsed and validated.
+      onRequest: async (request) => {
+        request.gatewayId = authenticate(request)
+      },
+    },
+    async (request) => {
+      const batch = request.body
+      const gatewayId = request.gatewayId!
+      const foreign = [batch, ...batch.observations, ...batch.triage, ...batch.rejected].find((r) => r.gateway_id !== gatewayId)
+      if (foreign) throw new CoreError('NEVA_CORE_GATEWAY_MISMATCH', `token of ${gatewayId}, row of ${foreign.gateway_id}`)
+
+      const started = performance.now()
+      const previous = lanes.get(gatewayId) ?? Promise.resolve()
+      const run = previous.catch(() => {}).then(() => store.storeBatch(batch))
+      lanes.set(gatewayId, run)
+      let result
+      try {
+        result = await run
+      } catch (cause) {
+        request.log.error({ err: cause, batch_id: batch.batch_id }, 'ClickHouse insert failed')
+        throw new CoreError('NEVA_CORE_STORAGE_UNAVAILABLE', undefined, { cause })
+      } finally {
+        if (lanes.get(gatewayId) === run) lanes.delete(gatewayId)
+      }
+      metrics.ingestSeconds.observe((performance.now() - started) / 1000)
+      metrics.batches.inc({ outcome: result.stored ? 'stored' : 'duplicate' })
+      if (result.stored) {
+        metrics.rows.inc({ kind: 'observations' }, result.observations)
+        metrics.rows.inc({ kind: 'triage' }, result.triage)
+        metrics.rows.inc({ kind: 'rejected' }, result.rejected)
+      }
+      return { batch_id: batch.batch_id, ...result }
+    },
+  )
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    gatewayId?: string
+  }
+}

@@ -1,0 +1,68 @@
+// The core: Fastify with one plugin per concern, over one ClickHouse connection.
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { connectClickHouse, migrate, TelemetryStore, type ClickHouse } from '@neva/analytics'
+import type { CoreConfig } from './config.js'
+import { createCoreMetrics } from './metrics.js'
+import { ingestPlugin } from './plugins/ingest.js'
+import { patientsPlugin } from './plugins/patients.js'
+
+export interface Core {
+  app: FastifyInstance
+  clickhouse: ClickHouse
+  store: TelemetryStore
+  /** Base URL, e.g. http://127.0.0.1:8080 */
+  url: string
+  close(): Promise<void>
+}
+
+export async function startCore(config: CoreConfig): Promise<Core> {
+  const clickhouse = await connectClickHouse(config.clickhouse)
+  try {
+    await migrate(clickhouse)
+  } catch (err) {
+    await clickhouse.close()
+    throw err
+  }
+  const store = new TelemetryStore(clickhouse)
+  const metrics = createCoreMetrics()
+  const app = Fastify({
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    bodyLimit: config.bodyLimit,
+  }).withTypeProvider<TypeBoxTypeProvider>()
+
+  app.setErrorHandler((error, request, reply) => {
+    const status = (error as { statusCode?: number }).statusCode ?? 500
+    if (status >= 500) request.log.error({ err: error }, 'request failed')
+    void reply.status(status).send({
+      error: (error as { code?: string }).code ?? 'NEVA_CORE_INTERNAL',
+      message: status >= 500 && status !== 503 ? 'internal error' : (error as Error).message,
+    })
+  })
+
+  app.get('/healthz', async (_request, reply) => {
+    const ping = await clickhouse.client.ping()
+    if (!ping.success) return reply.status(503).send({ status: 'degraded', clickhouse: 'unavailable' })
+    return { status: 'ok', clickhouse: clickhouse.kind }
+  })
+  app.get('/metrics', async (_request, reply) => {
+    void reply.header('content-type', metrics.registry.contentType)
+    return metrics.registry.metrics()
+  })
+  await app.register(ingestPlugin, { store, gateways: config.gateways, metrics })
+  await app.register(patientsPlugin, { store })
+
+  await app.listen({ host: config.host, port: config.port })
+  const address = app.server.address()
+  const port = typeof address === 'object' && address ? address.port : config.port
+  return {
+    app,
+    clickhouse,
+    store,
+    url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+    async close() {
+      await app.close()
+      await clickhouse.close()
+    },
+  }
+}

@@ -1,0 +1,1 @@
+export * from './triage/news2.js'

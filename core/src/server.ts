@@ -52,7 +52,13 @@ export async function startCore(config: CoreConfig): Promise<Core> {
   await app.register(ingestPlugin, { store, gateways: config.gateways, metrics })
   await app.register(patientsPlugin, { store })
 
-  await app.listen({ host: config.host, port: config.port })
+  try {
+    await app.listen({ host: config.host, port: config.port })
+  } catch (err) {
+    await app.close()
+    await clickhouse.close()
+    throw err
+  }
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : config.port
   return {

@@ -1,1 +1,7 @@
+export * from './config.js'
+export * from './pipeline.js'
+export * from './outbox/types.js'
+export * from './outbox/sqlite-outbox.js'
 export * from './triage/news2.js'
+export * from './triage/triage-stage.js'
+export * from './triage/vital-set.js'

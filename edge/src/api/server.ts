@@ -1,0 +1,35 @@
+// The gateway's local API: health, status, patients with their triage, Prometheus metrics.
+import Fastify, { type FastifyInstance } from 'fastify'
+import type { Outbox } from '../outbox/types.js'
+import type { EdgeMetrics } from '../metrics.js'
+import type { TriageStage } from '../triage/triage-stage.js'
+import type { Uplink } from '../uplink/uplink.js'
+import type { DurableStage } from '../ingest.js'
+
+export interface EdgeApiDeps {
+  gatewayId: string
+  outbox: Outbox
+  uplink: Uplink
+  triage: TriageStage
+  durable: DurableStage
+  metrics: EdgeMetrics
+  mqttPort: () => number
+}
+
+export function buildEdgeApi(deps: EdgeApiDeps, logLevel: string): FastifyInstance {
+  const app = Fastify({ logger: logLevel === 'silent' ? false : { level: logLevel } })
+  app.get('/healthz', async () => ({ status: 'ok', gateway_id: deps.gatewayId }))
+  app.get('/status', async () => ({
+    gateway_id: deps.gatewayId,
+    mqtt: { port: deps.mqttPort() },
+    outbox: deps.outbox.stats(),
+    uplink: { last_success_ms: deps.uplink.lastSuccessMs ?? null, last_error: deps.uplink.lastError ?? null },
+    recent_rejections: deps.durable.recentRejections,
+  }))
+  app.get('/patients', async () => ({ patients: deps.triage.snapshot() }))
+  app.get('/metrics', async (_request, reply) => {
+    void reply.header('content-type', deps.metrics.registry.contentType)
+    return deps.metrics.registry.metrics()
+  })
+  return app
+}

@@ -1,0 +1,58 @@
+// Gateway configuration: one schema, all defaults in one place, validated at start-up with an
+// error that names the field.
+import { readFileSync } from 'node:fs'
+import { Type, type Static } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
+import { Identifier } from '@neva/contracts'
+
+const Listen = (port: number) =>
+  Type.Object(
+    {
+      host: Type.String({ default: '127.0.0.1' }),
+      port: Type.Integer({ minimum: 0, maximum: 65535, default: port }),
+    },
+    { default: {}, additionalProperties: false },
+  )
+
+export const GatewayConfigSchema = Type.Object(
+  {
+    gateway_id: Identifier,
+    /** Outbox and other state live here. */
+    data_dir: Type.String({ default: './data/edge' }),
+    mqtt: Listen(1883),
+    api: Listen(8081),
+    core: Type.Object(
+      {
+        url: Type.String({ default: 'http://127.0.0.1:8080' }),
+        token: Type.String({ minLength: 1 }),
+        batch_max: Type.Integer({ minimum: 1, maximum: 10_000, default: 2000 }),
+        /** Wait this long for more readings before sending a small batch. */
+        linger_ms: Type.Integer({ minimum: 0, default: 50 }),
+        timeout_ms: Type.Integer({ minimum: 100, default: 15_000 }),
+        backoff_base_ms: Type.Integer({ minimum: 1, default: 200 }),
+        backoff_max_ms: Type.Integer({ minimum: 1, default: 30_000 }),
+      },
+      { additionalProperties: false },
+    ),
+    log_level: Type.String({ default: 'info' }),
+  },
+  { additionalProperties: false },
+)
+export type GatewayConfig = Static<typeof GatewayConfigSchema>
+
+export function parseGatewayConfig(input: unknown, origin = 'config'): GatewayConfig {
+  const withDefaults = Value.Default(GatewayConfigSchema, structuredClone(input ?? {}))
+  const first = Value.Errors(GatewayConfigSchema, withDefaults).First()
+  if (first) throw new Error(`${origin}: ${first.path || '/'}: ${first.message}`)
+  return withDefaults as GatewayConfig
+}
+
+export function loadGatewayConfig(path: string): GatewayConfig {
+  let raw: unknown
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'))
+  } catch (err) {
+    throw new Error(`${path}: ${(err as Error).message}`, { cause: err })
+  }
+  return parseGatewayConfig(raw, path)
+}

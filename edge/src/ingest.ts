@@ -1,0 +1,56 @@
+// Durable stage: decoded readings and refusals go into the outbox; once durable, readings go on
+// to triage (a device's acknowledgement never waits for scoring).
+import type { DecodedVitals } from '@neva/firmware-adapters'
+import type { Observation } from '@neva/contracts'
+import type { Outbox, OutboxEntry } from './outbox/types.js'
+import type { EdgeMetrics } from './metrics.js'
+import type { TriageStage } from './triage/triage-stage.js'
+
+export interface RecentRejection {
+  code: string
+  reason: string
+  origin: string
+  time: number
+}
+
+export class DurableStage {
+  private readonly inFlight = new Set<Promise<void>>()
+  readonly recentRejections: RecentRejection[] = []
+
+  constructor(
+    private readonly outbox: Outbox,
+    private readonly next: TriageStage,
+    private readonly metrics: EdgeMetrics,
+    private readonly log: (level: 'info' | 'warn' | 'error', message: string, fields?: object) => void,
+  ) {}
+
+  async consume(decoded: DecodedVitals, origin: string): Promise<void> {
+    const now = Date.now()
+    const entries: OutboxEntry[] = decoded.observations.map((body) => ({ kind: 'observation', body }))
+    for (const p of decoded.problems) {
+      const received_time = decoded.observations[0]?.received_time ?? now
+      entries.push({ kind: 'rejected', body: { source: 'mqtt', origin, received_time, code: p.code, reason: p.reason, payload: p.payload } })
+    }
+    await this.outbox.append(entries)
+
+    if (decoded.observations.length > 0) this.metrics.readings.inc({ source: 'mqtt' }, decoded.observations.length)
+    for (const p of decoded.problems) {
+      this.metrics.rejected.inc({ code: p.code })
+      this.recentRejections.push({ code: p.code, reason: p.reason, origin, time: now })
+      if (this.recentRejections.length > 50) this.recentRejections.shift()
+      this.log('warn', 'reading refused', { code: p.code, reason: p.reason, origin })
+    }
+    if (decoded.patientId && decoded.spo2Scale) this.next.setSpo2Scale(decoded.patientId, decoded.spo2Scale)
+    if (decoded.observations.length === 0) return
+    const scoring = this.next
+      .consume(decoded.observations as Observation[])
+      .catch((err: Error) => this.log('error', 'triage failed; readings are safe in the outbox', { err: err.message }))
+      .finally(() => this.inFlight.delete(scoring))
+    this.inFlight.add(scoring)
+  }
+
+  /** Waits for scoring already started (used at shutdown). */
+  async settle(): Promise<void> {
+    await Promise.all(this.inFlight)
+  }
+}

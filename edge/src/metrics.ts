@@ -1,0 +1,37 @@
+// Prometheus metrics of one gateway (own registry).
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
+import type { Outbox } from './outbox/types.js'
+
+export function createEdgeMetrics(outbox: Outbox) {
+  const registry = new Registry()
+  collectDefaultMetrics({ register: registry, prefix: 'neva_edge_' })
+  const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
+    new Counter<L>({ name, help, labelNames, registers: [registry] })
+  new Gauge({
+    name: 'neva_edge_outbox_depth',
+    help: 'Entries in the outbox not yet acknowledged by the core',
+    registers: [registry],
+    collect() {
+      this.set(outbox.stats().depth)
+    },
+  })
+  new Gauge({
+    name: 'neva_edge_outbox_oldest_age_seconds',
+    help: 'Age of the oldest entry not yet acknowledged by the core',
+    registers: [registry],
+    collect() {
+      this.set(outbox.stats().oldestAgeMs / 1000)
+    },
+  })
+  return {
+    registry,
+    readings: counter('neva_edge_readings_total', 'Readings made durable, by source', ['source']),
+    rejected: counter('neva_edge_rejected_total', 'Readings or messages refused, by error code', ['code']),
+    triage: counter('neva_edge_triage_results_total', 'Triage results by level', ['level']),
+    uplinkBatches: counter('neva_edge_uplink_batches_total', 'Batches sent to the core, by outcome', ['outcome']),
+    uplinkRows: counter('neva_edge_uplink_rows_total', 'Rows acknowledged by the core'),
+    uplinkRetries: counter('neva_edge_uplink_retries_total', 'Batch sends that failed and will be retried'),
+    deadLetters: counter('neva_edge_dead_letters_total', 'Entries the core refused permanently'),
+  }
+}
+export type EdgeMetrics = ReturnType<typeof createEdgeMetrics>

@@ -1,0 +1,62 @@
+// The edge outbox: where every reading waits, durably, until the core has committed it.
+//
+//   received ──append()──► durable ──nextBatch()──► sent ──ack()──► acknowledged → pruned
+//   (in memory,            (row in items,           (row assigned     (rows deleted in the
+//    not yet acked          batch_id NULL;           to a batch row;   same transaction as
+//    to the device)         device acked now)        resent as the     the ack)
+//                                                    same batch until
+//                                                    acked)
+//                                      └──deadLetter()──► dead letter (core refused the batch
+//                                                          permanently; kept in dead_letters)
+//
+// Invariant: append() resolves only after the rows are committed (WAL, synchronous=FULL, one
+// fsync per group commit), and a device is acknowledged only after append() resolved. A batch's
+// content and id never change once assigned, so a batch retried after a crash or a lost answer is
+// the same batch, which the core stores once.
+// Refused input (bad JSON, impossible values) is appended as kind 'rejected' and travels the same
+// way to the core's rejected_readings table.
+import type { Observation, RejectedReading, TriageResult } from '@neva/contracts'
+
+/** What the outbox holds; gateway_id and seq are given by the outbox. */
+export type OutboxEntry =
+  | { kind: 'observation'; body: Omit<Observation, 'gateway_id' | 'seq'> }
+  | { kind: 'triage'; body: Omit<TriageResult, 'gateway_id' | 'seq'> }
+  | { kind: 'rejected'; body: Omit<RejectedReading, 'gateway_id' | 'seq'> }
+
+/** Higher goes first: triage results and refusals are small and matter most. */
+export const PRIORITY: Record<OutboxEntry['kind'], number> = { triage: 2, rejected: 1, observation: 0 }
+
+export interface OutboxBatch {
+  /** Stable across retries and restarts. */
+  id: string
+  gatewayId: string
+  observations: Observation[]
+  triage: TriageResult[]
+  rejected: RejectedReading[]
+  attempts: number
+}
+
+export interface OutboxStats {
+  /** Rows not yet acknowledged by the core. */
+  depth: number
+  /** Age of the oldest unacknowledged row, ms; 0 when empty. */
+  oldestAgeMs: number
+  appended: number
+  acknowledged: number
+  deadLettered: number
+}
+
+export interface Outbox {
+  /** Resolves with the sequence numbers once the entries are durable. */
+  append(entries: OutboxEntry[]): Promise<number[]>
+  /** The batch in flight if there is one, else a new batch of at most `max` entries, or null. */
+  nextBatch(max: number): OutboxBatch | null
+  /** The core committed the batch: prune it. */
+  ack(batchId: string): void
+  /** The core refused the batch permanently: keep it aside, out of the way of the rest. */
+  deadLetter(batchId: string, reason: string): void
+  /** Notified after each commit (so the uplink need not poll). */
+  onAppend(listener: () => void): void
+  stats(): OutboxStats
+  close(): Promise<void>
+}

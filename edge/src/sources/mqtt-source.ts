@@ -1,0 +1,59 @@
+// MQTT source: an embedded aedes broker whose devices publish vitals.
+// aedes writes the QoS 1 PUBACK (and QoS 2 PUBREC) right after authorizePublish calls back, before
+// broker.publish runs, so the reading is made durable inside authorizePublish. A bad payload is
+// kept aside durably and acknowledged: calling back with an error would drop the device's
+// connection and make it resend the same bad message forever.
+import { createServer, type AddressInfo, type Server } from 'node:net'
+import { Aedes } from 'aedes'
+import { decodeVitalsMessage, type DecodedVitals } from '@neva/firmware-adapters'
+
+export interface DecodedSink {
+  /** Resolves once everything in `decoded` is durable. */
+  consume(decoded: DecodedVitals, origin: string): Promise<void>
+}
+
+export interface MqttSourceOptions {
+  host: string
+  port: number
+  next: DecodedSink
+  log?: (level: 'info' | 'warn' | 'error', message: string, fields?: object) => void
+}
+
+export class MqttSource {
+  private broker: Aedes | undefined
+  private server: Server | undefined
+  port = 0
+
+  constructor(private readonly options: MqttSourceOptions) {}
+
+  async start(): Promise<void> {
+    const { next, log } = this.options
+    this.broker = await Aedes.createBroker({
+      authorizePublish: (client, packet, callback) => {
+        const decoded = decodeVitalsMessage(packet.topic, packet.payload as Buffer, Date.now())
+        if (decoded.deviceId === undefined && decoded.problems.length === 0) return callback(null)
+        next.consume(decoded, `mqtt:${packet.topic.slice(0, 256)}`).then(
+          () => callback(null),
+          (err: Error) => {
+            // Not durable: do not acknowledge; the device keeps the message and resends it.
+            log?.('error', 'could not make a reading durable; not acknowledging', { client: client?.id, err: err.message })
+            callback(err)
+          },
+        )
+      },
+    })
+    this.server = createServer(this.broker.handle)
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject)
+      this.server!.listen(this.options.port, this.options.host, () => resolve())
+    })
+    this.port = (this.server.address() as AddressInfo).port
+  }
+
+  async stop(): Promise<void> {
+    const server = this.server
+    const broker = this.broker
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()))
+    if (broker) await new Promise<void>((resolve) => broker.close(() => resolve()))
+  }
+}

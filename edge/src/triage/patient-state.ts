@@ -1,0 +1,64 @@
+// The latest reading of each NEWS2 parameter per patient, fed with observations.
+import { ACVPU, NEWS2_PARAMETERS, type News2Parameter, type Observation, type TriageResult } from '@neva/contracts'
+import type { VitalSet } from './news2.js'
+
+type Input = { value: number | boolean | string; time: number }
+
+/** Which observation feeds which NEWS2 parameter. */
+const PARAMETER_OF: Partial<Record<Observation['name'], News2Parameter>> = {
+  respiratory_rate: 'respiratory_rate',
+  spo2: 'spo2',
+  o2_flow: 'on_oxygen',
+  nibp_systolic: 'systolic_bp',
+  art_systolic: 'systolic_bp',
+  heart_rate: 'pulse',
+  pulse_rate: 'pulse',
+  consciousness: 'consciousness',
+  temperature: 'temperature',
+}
+
+/** Readings the device itself marked unreliable do not score. */
+const UNRELIABLE = new Set(['artifact', 'sensor_off', 'questionable'])
+
+export class PatientState {
+  spo2Scale: 1 | 2 = 1
+  private readonly latest = new Map<News2Parameter, Input>()
+  /** Fingerprint of the last emitted result, to emit only on change. */
+  lastEmitted = ''
+
+  /** Returns true when the observation changed a parameter. */
+  update(o: Pick<Observation, 'name' | 'value' | 'device_time' | 'flags'>): boolean {
+    const parameter = PARAMETER_OF[o.name]
+    if (!parameter || o.flags.some((f) => UNRELIABLE.has(f))) return false
+    const current = this.latest.get(parameter)
+    if (current && current.time > o.device_time) return false
+    const value = parameter === 'on_oxygen' ? o.value > 0 : parameter === 'consciousness' ? (ACVPU[o.value] ?? 'U') : o.value
+    this.latest.set(parameter, { value, time: o.device_time })
+    return true
+  }
+
+  vitalSet(): VitalSet {
+    const get = <T>(p: News2Parameter) => this.latest.get(p)?.value as T | undefined
+    return {
+      respiratory_rate: get<number>('respiratory_rate'),
+      spo2: get<number>('spo2'),
+      spo2_scale: this.spo2Scale,
+      on_oxygen: get<boolean>('on_oxygen'),
+      systolic_bp: get<number>('systolic_bp'),
+      pulse: get<number>('pulse'),
+      consciousness: get<VitalSet['consciousness']>('consciousness'),
+      temperature: get<number>('temperature'),
+    }
+  }
+
+  inputs(): TriageResult['inputs'] {
+    return Object.fromEntries(NEWS2_PARAMETERS.map((p) => [p, this.latest.get(p) ?? null])) as TriageResult['inputs']
+  }
+
+  /** Time of the newest input: the moment the assessment describes. */
+  time(): number {
+    let t = 0
+    for (const v of this.latest.values()) t = Math.max(t, v.time)
+    return t
+  }
+}

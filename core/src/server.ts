@@ -29,6 +29,9 @@ export async function startCore(config: CoreConfig): Promise<Core> {
   const app = Fastify({
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
     bodyLimit: config.bodyLimit,
+    // Clinical data is validated as sent: no coercion (null must never become 0, "97" is not
+    // a number) and unknown fields are refused, not silently dropped.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },
   }).withTypeProvider<TypeBoxTypeProvider>()
 
   app.setErrorHandler((error, request, reply) => {

@@ -1,0 +1,132 @@
+// Ingest round trip through the real embedded ClickHouse.
+import { test, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { IngestBatch, Observation, TriageResult } from '@neva/contracts'
+import { observationRow } from '@neva/analytics'
+import { hashToken, startCore } from '@neva/core'
+
+const TOKEN = 'secret-gw-1'
+const core = await startCore({
+  host: '127.0.0.1',
+  port: 0,
+  clickhouse: { path: mkdtempSync(join(tmpdir(), 'neva-core-')) },
+  gateways: { 'gw-1': hashToken(TOKEN), 'gw-2': hashToken('secret-gw-2') },
+  logLevel: 'silent',
+  bodyLimit: 8 * 1024 * 1024,
+})
+after(() => core.close())
+
+const T0 = Date.UTC(2026, 10, 25, 10, 0, 0)
+let nextSeq = 1
+function observation(patient: string, name: Observation['name'], value: number, t: number): Observation {
+  const codes = { spo2: [150456, '59408-5', '%'], pulse_rate: [149530, '8867-4', '/min'], respiratory_rate: [151562, '9279-1', '/min'] } as Record<string, [number, string, string]>
+  const [mdc_code, loinc, unit] = codes[name] ?? [0, '', '']
+  return { gateway_id: 'gw-1', seq: nextSeq++, device_id: 'mon-1', patient_id: patient, source: 'mqtt', mdc_code, loinc, name, value, unit, device_time: t, received_time: t + 50, flags: [] }
+}
+function triage(patient: string, t: number): TriageResult {
+  return {
+    gateway_id: 'gw-1', seq: nextSeq++, patient_id: patient, time: t, level: 'yellow', model_version: 'news2-rcp-2017',
+    news2: { score: 3, partial: true, subscores: { respiratory_rate: 3, spo2: 0, on_oxygen: null, systolic_bp: null, pulse: 0, consciousness: null, temperature: null }, missing: ['on_oxygen', 'systolic_bp', 'consciousness', 'temperature'], level: 'yellow', spo2_scale: 1 },
+    inputs: { respiratory_rate: { value: 7, time: t }, spo2: { value: 97, time: t }, on_oxygen: null, systolic_bp: null, pulse: { value: 80, time: t }, consciousness: null, temperature: null },
+  }
+}
+function batch(id: string, observations: Observation[], triageResults: TriageResult[] = []): IngestBatch {
+  return { gateway_id: 'gw-1', batch_id: id, sent_time: Date.now(), observations, triage: triageResults, rejected: [] }
+}
+async function post(body: unknown, token: string | null = TOKEN) {
+  const res = await fetch(`${core.url}/v1/ingest`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  })
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> }
+}
+const count = (patient: string) => core.store.count('observations', 'patient_id = {p:String}', { p: patient })
+
+test('a batch is stored and answered after the commit; sent twice it is stored once', async () => {
+  const b = batch('e1-1', [observation('p-a', 'spo2', 97, T0), observation('p-a', 'pulse_rate', 80, T0)], [triage('p-a', T0)])
+  const first = await post(b)
+  assert.equal(first.status, 200)
+  assert.deepEqual(first.body, { batch_id: 'e1-1', stored: true, observations: 2, triage: 1, rejected: 0 })
+  assert.equal(await count('p-a'), 2)
+  const again = await post(b)
+  assert.equal(again.status, 200)
+  assert.equal(again.body.stored, false)
+  assert.equal(await count('p-a'), 2)
+})
+
+test('concurrent copies of one batch are stored once', async () => {
+  const b = batch('e1-2', [observation('p-c', 'spo2', 95, T0)])
+  const answers = await Promise.all([post(b), post(b), post(b)])
+  assert.deepEqual(answers.map((a) => a.status), [200, 200, 200])
+  assert.equal(answers.filter((a) => a.body.stored).length, 1)
+  assert.equal(await count('p-c'), 1)
+})
+
+test('a batch whose data insert committed but whose ledger entry did not is not stored twice', async () => {
+  const b = batch('e1-3', [observation('p-d', 'spo2', 94, T0), observation('p-d', 'spo2', 93, T0 + 1000)])
+  // What a core that died between the two inserts leaves behind: the rows, no ledger entry.
+  await core.clickhouse.client.insert({
+    table: 'observations', values: b.observations.map(observationRow), format: 'JSONEachRow',
+    clickhouse_settings: { insert_deduplication_token: 'gw-1:e1-3:observations' },
+  })
+  const res = await post(b)
+  assert.equal(res.status, 200)
+  assert.equal(await count('p-d'), 2)
+})
+
+test('unknown or missing tokens are refused with 401; another gateway\'s rows with 403', async () => {
+  const b = batch('e1-4', [observation('p-e', 'spo2', 97, T0)])
+  assert.equal((await post(b, null)).status, 401)
+  const wrong = await post(b, 'not-a-token')
+  assert.equal(wrong.status, 401)
+  assert.equal(wrong.body.error, 'NEVA_CORE_UNAUTHORIZED')
+  const foreign = await post(b, 'secret-gw-2')
+  assert.equal(foreign.status, 403)
+  assert.equal(foreign.body.error, 'NEVA_CORE_GATEWAY_MISMATCH')
+  assert.equal(await count('p-e'), 0)
+})
+
+test('an invalid body is refused with 400 naming the field, and nothing is stored', async () => {
+  const bad = batch('e1-5', [{ ...observation('p-f', 'spo2', 97, T0), value: 'high' as unknown as number }])
+  const res = await post(bad)
+  assert.equal(res.status, 400)
+  assert.match(String(res.body.message), /observations\/0\/value/)
+  assert.equal((await post('{"gateway_id":')).status, 400)
+  // No coercion: a string is not a number, and unknown fields are refused rather than dropped.
+  assert.equal((await post(batch('e1-5', [{ ...observation('p-f', 'spo2', 97, T0), value: '97' as unknown as number }]))).status, 400)
+  assert.equal((await post({ ...batch('e1-5', [observation('p-f', 'spo2', 97, T0)]), extra: 1 })).status, 400)
+  assert.equal(await count('p-f'), 0)
+})
+
+test('latest: the newest value of each vital and the newest triage', async () => {
+  await post(batch('e1-6', [
+    observation('p-g', 'spo2', 91, T0),
+    observation('p-g', 'spo2', 96, T0 + 60_000),
+    observation('p-g', 'respiratory_rate', 22, T0 + 30_000),
+  ], [triage('p-g', T0 + 60_000)]))
+  const res = await fetch(`${core.url}/v1/patients/p-g/latest`)
+  assert.equal(res.status, 200)
+  const body = (await res.json()) as { vitals: Record<string, { value: number; time: number; unit: string }>; triage: TriageResult }
+  assert.deepEqual(body.vitals.spo2, { value: 96, unit: '%', time: T0 + 60_000, device_id: 'mon-1', flags: [] })
+  assert.equal(body.vitals.respiratory_rate!.value, 22)
+  assert.equal(body.triage.level, 'yellow')
+  assert.equal(body.triage.news2.subscores.on_oxygen, null)
+  assert.equal(body.triage.model_version, 'news2-rcp-2017')
+  assert.equal((await fetch(`${core.url}/v1/patients/nobody/latest`)).status, 404)
+  assert.equal((await fetch(`${core.url}/v1/patients/${encodeURIComponent("x' OR 1=1")}/latest`)).status, 400)
+})
+
+test('healthz and Prometheus metrics', async () => {
+  const health = await fetch(`${core.url}/healthz`)
+  assert.deepEqual(await health.json(), { status: 'ok', clickhouse: 'embedded' })
+  const metrics = await (await fetch(`${core.url}/metrics`)).text()
+  assert.match(metrics, /neva_core_ingest_batches_total\{outcome="stored"\} [1-9]/)
+  assert.match(metrics, /neva_core_ingest_batches_total\{outcome="duplicate"\} [1-9]/)
+  assert.match(metrics, /neva_core_ingest_batches_total\{outcome="unauthorized"\} [1-9]/)
+  assert.match(metrics, /neva_core_ingest_batches_total\{outcome="invalid"\} [1-9]/)
+  assert.match(metrics, /neva_core_ingest_rows_total\{kind="observations"\} [1-9]/)
+})

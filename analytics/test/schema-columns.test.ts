@@ -63,7 +63,7 @@ test('TriageResult ↔ triage_results (news2 flattened, inputs as JSON)', check(
       v,
     ])
   }
-  if (name === 'inputs') return [['inputs', { type: 'string' } as TSchema]]
+  if (name === 'inputs') return [['inputs', { type: 'string' } as unknown as TSchema]]
   return [[name, s]]
 }))
 

@@ -1,15 +1,6 @@
 // neva: one command line for every part of the system.
 import { UsageError } from './args.js'
-
-const COMMANDS: Record<string, { summary: string; load: () => Promise<{ run(argv: string[]): Promise<number> }> }> = {
-  demo: { summary: 'run core, gateway and a simulated ambulance on embedded ClickHouse', load: () => import('./commands/demo.js') },
-  core: { summary: 'run the core (Fastify + ClickHouse)', load: () => import('./commands/core.js') },
-  edge: { summary: 'run an edge gateway: neva edge --config FILE', load: () => import('./commands/edge.js') },
-  sim: { summary: 'run a simulator: neva sim ambulance --broker mqtt://…', load: () => import('./commands/sim.js') },
-  triage: { summary: 'NDJSON vital-sign sets on stdin → NDJSON triage results', load: () => import('./commands/triage.js') },
-  sql: { summary: 'run a read-only query against the configured ClickHouse', load: () => import('./commands/sql.js') },
-  bench: { summary: 'benchmarks against a baseline in the same run: neva bench ingest', load: () => import('./commands/bench.js') },
-}
+import { COMMANDS } from './commands.js'
 
 function usage(): string {
   const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length))

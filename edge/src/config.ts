@@ -47,12 +47,17 @@ export function parseGatewayConfig(input: unknown, origin = 'config'): GatewayCo
   return withDefaults as GatewayConfig
 }
 
-export function loadGatewayConfig(path: string): GatewayConfig {
+/** NEVA_CORE_TOKEN, when set, replaces core.token, so that secrets can stay out of files. */
+export function loadGatewayConfig(path: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   let raw: unknown
   try {
     raw = JSON.parse(readFileSync(path, 'utf8'))
   } catch (err) {
     throw new Error(`${path}: ${(err as Error).message}`, { cause: err })
+  }
+  if (env.NEVA_CORE_TOKEN && typeof raw === 'object' && raw !== null) {
+    const r = raw as { core?: Record<string, unknown> }
+    r.core = { ...r.core, token: env.NEVA_CORE_TOKEN }
   }
   return parseGatewayConfig(raw, path)
 }

@@ -27,6 +27,8 @@ export async function run(argv: string[]): Promise<number> {
     'time-scale': { type: 'string' },
     data: { type: 'string', default: './data' },
     verbose: { type: 'boolean', default: false },
+    // Any free ports instead of 8080, 1883 and 8081 (tests, or a machine where those are taken).
+    'ephemeral-ports': { type: 'boolean', default: false },
   })
   const seconds = values.seconds === undefined ? undefined : numberOption(values.seconds, 'seconds', 0, { min: 1 })
   const patientCount = numberOption(values.patients, 'patients', 3, { min: 1, integer: true })
@@ -34,12 +36,13 @@ export async function run(argv: string[]): Promise<number> {
   const say = (line: string) => { if (!values.json) process.stdout.write(`${line}\n`) }
   const logLevel = values.verbose ? 'info' : 'warn'
   const host = '127.0.0.1'
+  const port = (preferred: number) => (values['ephemeral-ports'] ? Promise.resolve(0) : pickPort(host, preferred))
   const run = randomBytes(2).toString('hex')
   const token = randomBytes(24).toString('base64url')
 
   const core = await startCore(coreConfigFromEnv(process.env, {
     host,
-    port: await pickPort(host, 8080),
+    port: await port(8080),
     clickhouse: { ...coreConfigFromEnv().clickhouse, path: `${values.data}/clickhouse` },
     gateways: { [GATEWAY_ID]: hashToken(token) },
     logLevel,
@@ -49,8 +52,8 @@ export async function run(argv: string[]): Promise<number> {
     gateway = await startGateway(parseGatewayConfig({
       gateway_id: GATEWAY_ID,
       data_dir: `${values.data}/edge`,
-      mqtt: { host, port: await pickPort(host, 1883) },
-      api: { host, port: await pickPort(host, 8081) },
+      mqtt: { host, port: await port(1883) },
+      api: { host, port: await port(8081) },
       core: { url: core.url, token },
       log_level: logLevel,
     }))

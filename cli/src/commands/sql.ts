@@ -5,7 +5,7 @@ import { clickhouseConfigFromEnv, connectClickHouse } from '@neva/analytics'
 import { parse, UsageError } from '../args.js'
 
 const READ_STATEMENT = /^\s*(\(\s*)*(SELECT|WITH|SHOW|DESCRIBE|DESC|EXPLAIN|EXISTS)\b/i
-const FORMATS = ['PrettyCompactMonoBlock', 'TabSeparatedWithNames', 'CSVWithNames', 'JSONEachRow', 'Vertical'] as const
+const FORMATS = ['PrettyCompactMonoBlock', 'TabSeparated', 'TabSeparatedWithNames', 'CSVWithNames', 'JSONEachRow', 'Vertical'] as const
 
 export function assertReadOnly(sql: string): void {
   const stripped = sql.replace(/--[^\n]*|\/\*[\s\S]*?\*\//g, ' ')

@@ -1,0 +1,114 @@
+// The neva command line as a user runs it: through bin/neva, in child processes.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parse as parseYaml } from 'yaml'
+import { parseGatewayConfig } from '@neva/edge'
+import { COMMANDS } from '../src/commands.js'
+
+const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)))
+const NEVA = join(ROOT, 'bin/neva')
+
+function neva(args: string[], input?: string, timeout = 120_000): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolvePromise) => {
+    const child = execFile(NEVA, args, { cwd: ROOT, timeout, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+      resolvePromise({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr })
+    })
+    if (input !== undefined) child.stdin!.end(input)
+  })
+}
+
+test('neva triage: one result per line; a malformed line gets an error naming the problem', async () => {
+  const lines = [
+    JSON.stringify({ respiratory_rate: 25, spo2: 91, on_oxygen: true, systolic_bp: 90, pulse: 131, consciousness: 'U', temperature: 35 }),
+    '{"pulse": 72,',
+    JSON.stringify({ pulse: 72, spo2: 97 }),
+    '',
+    JSON.stringify({ pulse: 900 }),
+    JSON.stringify({ spo2: 95, spo2_scale: 2, on_oxygen: true }),
+    JSON.stringify({ heartrate: 80 }),
+  ]
+  const { code, stdout } = await neva(['triage'], lines.join('\n') + '\n')
+  assert.equal(code, 0)
+  const out = stdout.trim().split('\n').map((l) => JSON.parse(l))
+  assert.equal(out.length, 6)
+  assert.equal(out[0].news2.score, 20)
+  assert.equal(out[0].level, 'red')
+  assert.equal(out[1].line, 2)
+  assert.match(out[1].error, /invalid JSON/)
+  assert.deepEqual(out[2].news2.subscores, { respiratory_rate: null, spo2: 0, on_oxygen: null, systolic_bp: null, pulse: 0, consciousness: null, temperature: null })
+  assert.equal(out[2].news2.partial, true)
+  assert.equal(out[2].level, out[2].news2.level)
+  assert.deepEqual([out[3].line, out[3].error], [5, 'pulse: 900 is physiologically impossible (outside 0–350 /min)'])
+  assert.equal(out[4].news2.subscores.spo2, 2)
+  assert.match(out[5].error, /unknown key "heartrate"/)
+})
+
+test('neva demo --json: stored equals published, counted in ClickHouse; neva sql reads it and refuses writes', async () => {
+  const data = mkdtempSync(join(tmpdir(), 'neva-demo-'))
+  const demo = await neva(['demo', '--seconds', '5', '--json', '--ephemeral-ports', '--data', data])
+  assert.equal(demo.code, 0, demo.stderr)
+  const summary = JSON.parse(demo.stdout.trim().split('\n').at(-1)!) as { published: number; stored: number; triage: Record<string, number> }
+  assert.ok(summary.published > 0)
+  assert.equal(summary.stored, summary.published)
+  assert.ok((summary.triage.green ?? 0) + (summary.triage.yellow ?? 0) + (summary.triage.red ?? 0) >= 3)
+
+  const sql = await neva(['sql', '--data', data, '--format', 'TabSeparatedWithNames', 'SELECT count() AS n FROM observations'])
+  assert.equal(sql.code, 0, sql.stderr)
+  assert.equal(sql.stdout, `n\n${summary.stored}\n`)
+  const drop = await neva(['sql', '--data', data, 'DROP TABLE observations'])
+  assert.equal(drop.code, 2)
+  assert.match(drop.stderr, /only reads are allowed/)
+  // Past the parser, ClickHouse itself refuses: readonly=1.
+  const sneaky = await neva(['sql', '--data', data, "SELECT * FROM url('http://127.0.0.1:9/', CSV, 'a String')"])
+  assert.equal(sneaky.code, 1)
+  assert.match(sneaky.stderr, /readonly/i)
+  const still = await neva(['sql', '--data', data, '--format', 'TabSeparated', 'SELECT count() FROM observations'])
+  assert.equal(still.stdout.trim(), String(summary.stored))
+})
+
+test('neva: unknown commands and options are usage errors', async () => {
+  assert.equal((await neva(['frobnicate'])).code, 2)
+  const bad = await neva(['demo', '--seconds', 'ten'])
+  assert.equal(bad.code, 2)
+  assert.match(bad.stderr, /--seconds: expected a number/)
+})
+
+test('docker-compose.yml parses, and every service it names exists in the repository', () => {
+  const compose = parseYaml(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as {
+    services: Record<string, { build?: string; image?: string; command?: string[]; depends_on?: unknown; environment?: Record<string, string> }>
+  }
+  const services = compose.services
+  assert.deepEqual(Object.keys(services).sort(), ['clickhouse', 'core', 'edge', 'simulators'])
+  const [, version] = /clickhouse-server:(\d+\.\d+)/.exec(services.clickhouse!.image!) ?? []
+  assert.ok(version && Number(version.split('.')[0]) * 100 + Number(version.split('.')[1]) >= 2408, 'ClickHouse 24.8 or newer')
+  for (const [name, service] of Object.entries(services)) {
+    const deps = Array.isArray(service.depends_on) ? service.depends_on : Object.keys(service.depends_on ?? {})
+    for (const d of deps) assert.ok(services[d], `${name} depends on unknown service ${d}`)
+    if (!service.build) continue
+    assert.ok(existsSync(join(ROOT, service.build, 'Dockerfile')), `${name}: no Dockerfile in ${service.build}`)
+    const [command, ...args] = service.command ?? []
+    assert.ok(command && COMMANDS[command], `${name}: neva has no command ${command}`)
+    const configAt = args.indexOf('--config')
+    if (configAt >= 0) {
+      const file = args[configAt + 1]!.replace(/^\/app\//, '')
+      parseGatewayConfig(JSON.parse(readFileSync(join(ROOT, file), 'utf8')), file)
+    }
+    if (args[0] === 'ambulance') assert.match(args.join(' '), /--broker mqtt:\/\/edge:1883/)
+  }
+  assert.match(services.core!.environment!.NEVA_GATEWAY_TOKENS!, /^edge-1=/)
+  const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8')
+  for (const ws of ['contracts', 'firmware-adapters', 'analytics', 'edge', 'core', 'simulators']) {
+    assert.match(dockerfile, new RegExp(`COPY ${ws}/package.json`), `Dockerfile installs ${ws}`)
+  }
+})
+
+test('the example gateway configuration is valid; a wrong one names the field', () => {
+  parseGatewayConfig(JSON.parse(readFileSync(join(ROOT, 'edge/gateway.example.json'), 'utf8')))
+  assert.throws(() => parseGatewayConfig({ gateway_id: 'g', core: { token: 't' }, mqtt: { port: 70000 } }, 'x.json'), /x\.json: \/mqtt\/port/)
+  assert.throws(() => parseGatewayConfig({ gateway_id: 'g' }, 'x.json'), /x\.json: \/core/)
+})

@@ -1,7 +1,109 @@
 // neva bench SUITE: benchmarks that compare against a baseline measured in the same run.
-import { UsageError } from '../args.js'
+//
+// ingest: what exactly-once costs on the core's write path. The same realistic batches (2,000
+// vital-sign readings from 50 patients each) are written to embedded ClickHouse three ways,
+// interleaved round by round so that drift hits all three alike:
+//   baseline   plain inserts, no idempotency
+//   store      TelemetryStore.storeBatch: ledger check + per-table deduplication tokens
+//   http       POST /v1/ingest on a running core: auth, schema validation, then the store
+// and finally every batch is sent again, as a gateway that lost its acknowledgements would.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { IngestBatch, Observation } from '@neva/contracts'
+import { VITALS } from '@neva/contracts'
+import { observationRow } from '@neva/analytics'
+import { hashToken, startCore } from '@neva/core'
+import { numberOption, parse, UsageError } from '../args.js'
+
+function makeBatches(gateway: string, count: number, size: number, start: number): IngestBatch[] {
+  const names = ['heart_rate', 'spo2', 'respiratory_rate', 'nibp_systolic', 'temperature'] as const
+  let seq = 1
+  return Array.from({ length: count }, (_, b) => {
+    const observations: Observation[] = Array.from({ length: size }, (_, i) => {
+      const def = VITALS[names[i % names.length]!]
+      const t = start + (b * size + i) * 20
+      return {
+        gateway_id: gateway, seq: seq++, device_id: `mon-${i % 50}`, patient_id: `bench.p${i % 50}`, source: 'mqtt',
+        mdc_code: def.mdc, loinc: def.loinc, name: def.name, value: def.name === 'temperature' ? 36.6 + (i % 10) / 10 : 60 + (i % 40),
+        unit: def.unit, device_time: t, received_time: t + 30, flags: [],
+      }
+    })
+    return { gateway_id: gateway, batch_id: `bench-${b}`, sent_time: start, observations, triage: [], rejected: [] }
+  })
+}
+
+async function ingestBench(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { json: { type: 'boolean', default: false }, batches: { type: 'string' }, size: { type: 'string' } })
+  const count = numberOption(values.batches, 'batches', 60, { min: 3, integer: true })
+  const size = numberOption(values.size, 'size', 2000, { min: 1, integer: true })
+  const say = (s: string) => { if (!values.json) process.stdout.write(`${s}\n`) }
+  const dir = mkdtempSync(join(tmpdir(), 'neva-bench-'))
+  const tokens = { baseline: 't-base', store: 't-store', http: 't-http' }
+  const core = await startCore({
+    host: '127.0.0.1', port: 0, clickhouse: { path: join(dir, 'clickhouse') }, logLevel: 'silent', bodyLimit: 64 * 1024 * 1024,
+    gateways: Object.fromEntries(Object.entries(tokens).map(([g, t]) => [`bench-${g}`, hashToken(t)])),
+  })
+  try {
+    const start = Date.UTC(2026, 10, 1)
+    const sets = {
+      baseline: makeBatches('bench-baseline', count, size, start),
+      store: makeBatches('bench-store', count, size, start),
+      http: makeBatches('bench-http', count, size, start),
+    }
+    const elapsed = { baseline: 0, store: 0, http: 0, resend: 0 }
+    const timed = async (key: keyof typeof elapsed, fn: () => Promise<unknown>) => {
+      const t0 = performance.now()
+      await fn()
+      elapsed[key] += performance.now() - t0
+    }
+    const post = async (batch: IngestBatch) => {
+      const res = await fetch(`${core.url}/v1/ingest`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tokens.http}` }, body: JSON.stringify(batch) })
+      if (res.status !== 200) throw new Error(`ingest answered ${res.status}: ${await res.text()}`)
+      return (await res.json()) as { stored: boolean }
+    }
+    say(`ingest: ${count} batches × ${size} readings per method, embedded ClickHouse`)
+    for (let i = 0; i < count; i++) {
+      await timed('baseline', () => core.clickhouse.client.insert({
+        table: 'observations', values: sets.baseline[i]!.observations.map(observationRow), format: 'JSONEachRow',
+        clickhouse_settings: { insert_deduplication_token: '' },
+      }))
+      await timed('store', () => core.store.storeBatch(sets.store[i]!))
+      await timed('http', () => post(sets.http[i]!))
+    }
+    let duplicatesStored = 0
+    await timed('resend', async () => {
+      for (const b of sets.http) if ((await post(b)).stored) duplicatesStored++
+    })
+    const rows = count * size
+    const perSecond = (ms: number) => Math.round(rows / (ms / 1000))
+    for (const key of ['baseline', 'store', 'http'] as const) {
+      const stored = await core.store.count('observations', 'gateway_id = {g:String}', { g: `bench-${key}` })
+      if (stored !== rows) throw new Error(`${key}: stored ${stored} of ${rows}`)
+    }
+    const result = {
+      baseline_rows_per_s: perSecond(elapsed.baseline),
+      exactly_once_rows_per_s: perSecond(elapsed.store),
+      http_rows_per_s: perSecond(elapsed.http),
+      ratio: Number((elapsed.baseline / elapsed.store).toFixed(3)),
+      http_ratio: Number((elapsed.baseline / elapsed.http).toFixed(3)),
+      resent_batches_per_s: Math.round(count / (elapsed.resend / 1000)),
+      duplicates_stored: duplicatesStored,
+    }
+    say(`  baseline (plain insert)          ${result.baseline_rows_per_s.toLocaleString('en')} rows/s`)
+    say(`  exactly-once store               ${result.exactly_once_rows_per_s.toLocaleString('en')} rows/s   ratio ${result.ratio}`)
+    say(`  POST /v1/ingest (auth+validate)  ${result.http_rows_per_s.toLocaleString('en')} rows/s   ratio ${result.http_ratio}`)
+    say(`  every batch resent               ${result.resent_batches_per_s} batches/s answered "already stored", ${duplicatesStored} stored twice`)
+    process.stdout.write(`${JSON.stringify(result)}\n`)
+    return duplicatesStored === 0 ? 0 : 1
+  } finally {
+    await core.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}
 
 export async function run(argv: string[]): Promise<number> {
-  const [suite] = argv
+  const [suite, ...rest] = argv
+  if (suite === 'ingest') return ingestBench(rest)
   throw new UsageError(`unknown suite ${JSON.stringify(suite ?? '')}; available: ingest`)
 }

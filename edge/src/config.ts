@@ -26,6 +26,8 @@ export const GatewayConfigSchema = Type.Object(
         url: Type.String({ default: 'http://127.0.0.1:8080' }),
         token: Type.String({ minLength: 1 }),
         batch_max: Type.Integer({ minimum: 1, maximum: 10_000, default: 2000 }),
+        /** Upper bound of a batch's entries in bytes (the core accepts 32 MiB bodies). */
+        batch_max_bytes: Type.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024, default: 4 * 1024 * 1024 }),
         /** Wait this long for more readings before sending a small batch. */
         linger_ms: Type.Integer({ minimum: 0, default: 50 }),
         timeout_ms: Type.Integer({ minimum: 100, default: 15_000 }),

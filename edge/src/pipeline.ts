@@ -29,6 +29,7 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
     url: config.core.url,
     token: config.core.token,
     batchMax: config.core.batch_max,
+    batchMaxBytes: config.core.batch_max_bytes,
     lingerMs: config.core.linger_ms,
     timeoutMs: config.core.timeout_ms,
     backoffBaseMs: config.core.backoff_base_ms,

@@ -72,6 +72,17 @@ export function outboxConformance(name: string, factory: OutboxFactory): void {
     await o.close()
   })
 
+  test(`${name}: a batch stops at its byte budget, but always moves at least one entry`, async () => {
+    const o = factory.open('bytes')
+    await o.append([obs('p', 90), obs('p', 91), obs('p', 92)])
+    const one = JSON.stringify(obs('p', 90).body).length
+    const batch = o.nextBatch(100, one * 2)!
+    assert.equal(batch.observations.length, 2)
+    o.ack(batch.id)
+    assert.equal(o.nextBatch(100, 1)!.observations.length, 1)
+    await o.close()
+  })
+
   test(`${name}: a dead-lettered batch leaves the queue and is counted`, async () => {
     const o = factory.open('dead')
     await o.append([obs('p', 90)])

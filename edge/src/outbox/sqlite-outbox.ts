@@ -40,6 +40,9 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 );
 `
 
+/** Well under the core's body limit, and quick to resend. */
+export const DEFAULT_BATCH_BYTES = 4 * 1024 * 1024
+
 export interface SqliteOutboxOptions {
   path: string
   gatewayId: string
@@ -70,9 +73,16 @@ export class SqliteOutbox implements Outbox {
       insert: this.db.prepare('INSERT INTO items (kind, priority, created_ms, body) VALUES (?, ?, ?, ?)'),
       inFlight: this.db.prepare('SELECT id, attempts FROM batches ORDER BY id LIMIT 1'),
       newBatch: this.db.prepare('INSERT INTO batches (created_ms) VALUES (?)'),
-      assign: this.db.prepare(
-        'UPDATE items SET batch = ? WHERE seq IN (SELECT seq FROM items WHERE batch IS NULL ORDER BY priority DESC, seq LIMIT ?)',
-      ),
+      // The next `max` pending entries in priority order, cut where their bodies pass `maxBytes`
+      // (always at least one, so that an entry larger than the budget still moves).
+      assign: this.db.prepare(`
+        UPDATE items SET batch = ? WHERE seq IN (
+          SELECT seq FROM (
+            SELECT seq,
+              sum(length(body)) OVER (ORDER BY priority DESC, seq) AS total,
+              row_number() OVER (ORDER BY priority DESC, seq) AS n
+            FROM (SELECT seq, priority, body FROM items WHERE batch IS NULL ORDER BY priority DESC, seq LIMIT ?)
+          ) WHERE total <= ? OR n = 1)`),
       batchItems: this.db.prepare('SELECT seq, kind, body FROM items WHERE batch = ? ORDER BY seq'),
       attempt: this.db.prepare('UPDATE batches SET attempts = attempts + 1 WHERE id = ?'),
       deleteItems: this.db.prepare('DELETE FROM items WHERE batch = ?'),
@@ -119,12 +129,12 @@ export class SqliteOutbox implements Outbox {
     for (const listener of this.listeners) listener()
   }
 
-  nextBatch(max: number): OutboxBatch | null {
+  nextBatch(max: number, maxBytes = DEFAULT_BATCH_BYTES): OutboxBatch | null {
     const tx = this.db.transaction(() => {
       let batch = this.stmt.inFlight.get() as { id: number; attempts: number } | undefined
       if (!batch) {
         const id = Number(this.stmt.newBatch.run(Date.now()).lastInsertRowid)
-        if (this.stmt.assign.run(id, max).changes === 0) {
+        if (this.stmt.assign.run(id, max, maxBytes).changes === 0) {
           this.stmt.deleteBatch.run(id)
           return null
         }

@@ -49,8 +49,11 @@ export interface OutboxStats {
 export interface Outbox {
   /** Resolves with the sequence numbers once the entries are durable. */
   append(entries: OutboxEntry[]): Promise<number[]>
-  /** The batch in flight if there is one, else a new batch of at most `max` entries, or null. */
-  nextBatch(max: number): OutboxBatch | null
+  /**
+   * The batch in flight if there is one, else a new batch of at most `max` entries whose bodies
+   * stay within `maxBytes` (at least one entry), or null when nothing waits.
+   */
+  nextBatch(max: number, maxBytes?: number): OutboxBatch | null
   /** The core committed the batch: prune it. */
   ack(batchId: string): void
   /** The core refused the batch permanently: keep it aside, out of the way of the rest. */

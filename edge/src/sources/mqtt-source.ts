@@ -53,7 +53,10 @@ export class MqttSource {
   async stop(): Promise<void> {
     const server = this.server
     const broker = this.broker
-    if (server) await new Promise<void>((resolve) => server.close(() => resolve()))
+    // Stop accepting, then close the broker, which disconnects the devices; only then can the
+    // listening socket finish closing.
+    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve()
     if (broker) await new Promise<void>((resolve) => broker.close(() => resolve()))
+    await closed
   }
 }

@@ -10,6 +10,7 @@ export interface UplinkOptions {
   url: string
   token: string
   batchMax: number
+  batchMaxBytes: number
   lingerMs: number
   timeoutMs: number
   backoffBaseMs: number
@@ -62,7 +63,7 @@ export class Uplink {
 
   private async run(): Promise<void> {
     while (this.running) {
-      const batch = this.outbox.nextBatch(this.options.batchMax)
+      const batch = this.outbox.nextBatch(this.options.batchMax, this.options.batchMaxBytes)
       if (!batch) {
         await this.pause()
         // Let a trickle of readings gather into one batch, without delaying live data by much.

@@ -2,7 +2,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -69,6 +69,22 @@ test('neva demo --json: stored equals published, counted in ClickHouse; neva sql
   assert.match(sneaky.stderr, /readonly/i)
   const still = await neva(['sql', '--data', data, '--format', 'TabSeparated', 'SELECT count() FROM observations'])
   assert.equal(still.stdout.trim(), String(summary.stored))
+
+  // A second demo starts afresh, so the whole table is again exactly what it stored.
+  const second = await neva(['demo', '--seconds', '3', '--json', '--ephemeral-ports', '--data', data])
+  assert.equal(second.code, 0, second.stderr)
+  const again = JSON.parse(second.stdout.trim().split('\n').at(-1)!) as { stored: number }
+  const total = await neva(['sql', '--data', data, '--format', 'TabSeparated', 'SELECT count() FROM observations'])
+  assert.equal(total.stdout.trim(), String(again.stored))
+})
+
+test('neva demo refuses to clear a directory it did not create', async () => {
+  const data = mkdtempSync(join(tmpdir(), 'neva-precious-'))
+  writeFileSync(join(data, 'precious.txt'), 'keep me')
+  const res = await neva(['demo', '--seconds', '1', '--ephemeral-ports', '--data', data])
+  assert.equal(res.code, 1)
+  assert.match(res.stderr, /holds data that neva demo did not create/)
+  assert.equal(readFileSync(join(data, 'precious.txt'), 'utf8'), 'keep me')
 })
 
 test('neva: unknown commands and options are usage errors', async () => {

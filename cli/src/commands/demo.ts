@@ -1,6 +1,8 @@
 // neva demo: the whole system on one machine with the embedded defaults — the core on embedded
 // ClickHouse, one gateway, an ambulance with its patients — then a summary counted in ClickHouse.
 import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { createServer } from 'node:net'
 import { coreConfigFromEnv, hashToken, startCore } from '@neva/core'
 import { parseGatewayConfig, startGateway } from '@neva/edge'
@@ -9,6 +11,23 @@ import { numberOption, parse, untilInterrupted } from '../args.js'
 import { demoPatients } from './sim.js'
 
 const GATEWAY_ID = 'demo-gw'
+
+const MARKER = '.neva-demo'
+
+/**
+ * Each demo starts from empty storage, so that what it counts is what this run stored. Only a
+ * directory the demo made itself (it leaves a marker) is ever cleared.
+ */
+function freshDemoDirectory(dir: string): void {
+  if (existsSync(dir) && readdirSync(dir).length > 0) {
+    if (!existsSync(join(dir, MARKER))) {
+      throw new Error(`${dir} holds data that neva demo did not create; choose another directory with --data`)
+    }
+    for (const part of ['clickhouse', 'edge']) rmSync(join(dir, part), { recursive: true, force: true })
+  }
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(join(dir, MARKER), 'created by neva demo; cleared at the start of each demo\n')
+}
 
 /** The preferred port when it is free, else 0 (any free port). */
 async function pickPort(host: string, preferred: number): Promise<number> {
@@ -40,6 +59,7 @@ export async function run(argv: string[]): Promise<number> {
   const run = randomBytes(2).toString('hex')
   const token = randomBytes(24).toString('base64url')
 
+  freshDemoDirectory(values.data)
   const core = await startCore(coreConfigFromEnv(process.env, {
     host,
     port: await port(8080),

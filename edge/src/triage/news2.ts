@@ -21,61 +21,30 @@ export function roundHalfAway(x: number, decimals = 0): number {
 }
 
 type Sub = 0 | 1 | 2 | 3
+/** A row of the chart: values up to and including `upTo` score `score`. */
+type Bands = ReadonlyArray<readonly [upTo: number, score: Sub]>
 
-function respiration(rr: number): Sub {
-  if (rr <= 8) return 3
-  if (rr <= 11) return 1
-  if (rr <= 20) return 0
-  if (rr <= 24) return 2
-  return 3
-}
+const band = (x: number, bands: Bands): Sub => bands.find(([upTo]) => x <= upTo)![1]
 
-function spo2Scale1(s: number): Sub {
-  if (s <= 91) return 3
-  if (s <= 93) return 2
-  if (s <= 95) return 1
-  return 0
-}
+// The RCP chart, row by row (after rounding).
+const RESPIRATION: Bands = [[8, 3], [11, 1], [20, 0], [24, 2], [Infinity, 3]]
+const SPO2_SCALE_1: Bands = [[91, 3], [93, 2], [95, 1], [Infinity, 0]]
+const SPO2_SCALE_2_BELOW_93: Bands = [[83, 3], [85, 2], [87, 1], [92, 0]]
+const SPO2_SCALE_2_ON_OXYGEN: Bands = [[94, 1], [96, 2], [Infinity, 3]]
+const SYSTOLIC: Bands = [[90, 3], [100, 2], [110, 1], [219, 0], [Infinity, 3]]
+const PULSE: Bands = [[40, 3], [50, 1], [90, 0], [110, 1], [130, 2], [Infinity, 3]]
+const TEMPERATURE: Bands = [[35.0, 3], [36.0, 1], [38.0, 0], [39.0, 1], [Infinity, 2]]
 
 /** Scale 2: undefined when SpO2 ≥ 93 and whether the patient is on oxygen is unknown. */
 function spo2Scale2(s: number, onOxygen: boolean | undefined): Sub | undefined {
-  if (s <= 83) return 3
-  if (s <= 85) return 2
-  if (s <= 87) return 1
-  if (s <= 92) return 0
+  if (s <= 92) return band(s, SPO2_SCALE_2_BELOW_93)
   if (onOxygen === undefined) return undefined
-  if (!onOxygen) return 0
-  if (s <= 94) return 1
-  if (s <= 96) return 2
-  return 3
+  return onOxygen ? band(s, SPO2_SCALE_2_ON_OXYGEN) : 0
 }
 
-function systolic(sbp: number): Sub {
-  if (sbp <= 90) return 3
-  if (sbp <= 100) return 2
-  if (sbp <= 110) return 1
-  if (sbp <= 219) return 0
-  return 3
-}
-
-function pulseScore(p: number): Sub {
-  if (p <= 40) return 3
-  if (p <= 50) return 1
-  if (p <= 90) return 0
-  if (p <= 110) return 1
-  if (p <= 130) return 2
-  return 3
-}
-
-function temperatureScore(t: number): Sub {
-  if (t <= 35.0) return 3
-  if (t <= 36.0) return 1
-  if (t <= 38.0) return 0
-  if (t <= 39.0) return 1
-  return 2
-}
-
-const present = <T>(v: T | null | undefined): v is T => v !== undefined && v !== null
+// NaN or ±Infinity is no measurement: missing, like null.
+const present = <T>(v: T | null | undefined): v is T =>
+  v !== undefined && v !== null && !(typeof v === 'number' && !Number.isFinite(v))
 
 /** Neva's triage floor: red ≥ 7; yellow 5–6 or any single parameter scoring 3; else green. */
 export function news2Level(score: number, subscores: Iterable<number | null>): TriageLevel {
@@ -89,15 +58,15 @@ export function news2(v: VitalSet): News2Result {
   const scale = v.spo2_scale === 2 ? 2 : 1
   const onOxygen = present(v.on_oxygen) ? v.on_oxygen : undefined
   const sub: Record<News2Parameter, number | null> = {
-    respiratory_rate: present(v.respiratory_rate) ? respiration(roundHalfAway(v.respiratory_rate)) : null,
+    respiratory_rate: present(v.respiratory_rate) ? band(roundHalfAway(v.respiratory_rate), RESPIRATION) : null,
     spo2: present(v.spo2)
-      ? (scale === 1 ? spo2Scale1(roundHalfAway(v.spo2)) : (spo2Scale2(roundHalfAway(v.spo2), onOxygen) ?? null))
+      ? (scale === 1 ? band(roundHalfAway(v.spo2), SPO2_SCALE_1) : (spo2Scale2(roundHalfAway(v.spo2), onOxygen) ?? null))
       : null,
     on_oxygen: onOxygen === undefined ? null : onOxygen ? 2 : 0,
-    systolic_bp: present(v.systolic_bp) ? systolic(roundHalfAway(v.systolic_bp)) : null,
-    pulse: present(v.pulse) ? pulseScore(roundHalfAway(v.pulse)) : null,
+    systolic_bp: present(v.systolic_bp) ? band(roundHalfAway(v.systolic_bp), SYSTOLIC) : null,
+    pulse: present(v.pulse) ? band(roundHalfAway(v.pulse), PULSE) : null,
     consciousness: present(v.consciousness) ? (v.consciousness === 'A' ? 0 : 3) : null,
-    temperature: present(v.temperature) ? temperatureScore(roundHalfAway(v.temperature, 1)) : null,
+    temperature: present(v.temperature) ? band(roundHalfAway(v.temperature, 1), TEMPERATURE) : null,
   }
   const missing = NEWS2_PARAMETERS.filter((p) => {
     const raw = p === 'on_oxygen' ? onOxygen : v[p]

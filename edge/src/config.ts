@@ -36,6 +36,17 @@ export const GatewayConfigSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
+    outbox: Type.Object(
+      {
+        /** Disk budget; at it the gateway stops acknowledging devices (nothing is shed). */
+        max_bytes: Type.Integer({ minimum: 1024 * 1024, default: 2 * 1024 ** 3 }),
+        /** How long a stamped reading's identity is remembered, to store a device's resend once. */
+        dedup_window_ms: Type.Integer({ minimum: 0, default: 3600_000 }),
+        /** Readings younger than this go to the core before any backlog. */
+        live_window_ms: Type.Integer({ minimum: 0, default: 1000 }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     log_level: Type.String({ default: 'info' }),
   },
   { additionalProperties: false },

@@ -23,10 +23,28 @@ export function createEdgeMetrics(outbox: Outbox) {
       this.set(outbox.stats().oldestAgeMs / 1000)
     },
   })
+  new Gauge({
+    name: 'neva_edge_outbox_bytes',
+    help: 'Bytes the outbox database uses',
+    registers: [registry],
+    collect() {
+      this.set(outbox.stats().bytes)
+    },
+  })
+  new Gauge({
+    name: 'neva_edge_outbox_full',
+    help: '1 while the outbox is at its disk budget and devices are not acknowledged',
+    registers: [registry],
+    collect() {
+      this.set(outbox.stats().full ? 1 : 0)
+    },
+  })
   return {
     registry,
     readings: counter('neva_edge_readings_total', 'Readings made durable, by source', ['source']),
     rejected: counter('neva_edge_rejected_total', 'Readings or messages refused, by error code', ['code']),
+    duplicates: counter('neva_edge_duplicates_dropped_total', 'Readings a device resent that were already stored'),
+    unacknowledged: counter('neva_edge_unacknowledged_total', 'Messages not acknowledged to the device because they could not be made durable (outbox at its budget, or a write failure)'),
     triage: counter('neva_edge_triage_results_total', 'Triage results by level', ['level']),
     uplinkBatches: counter('neva_edge_uplink_batches_total', 'Batches sent to the core, by outcome', ['outcome']),
     uplinkRows: counter('neva_edge_uplink_rows_total', 'Rows acknowledged by the core'),

@@ -23,7 +23,13 @@ export interface Gateway {
 }
 
 export async function startGateway(config: GatewayConfig, log: Log = consoleLog(config.log_level)): Promise<Gateway> {
-  const outbox = new SqliteOutbox({ path: join(config.data_dir, 'outbox.db'), gatewayId: config.gateway_id })
+  const outbox = new SqliteOutbox({
+    path: join(config.data_dir, 'outbox.db'),
+    gatewayId: config.gateway_id,
+    maxBytes: config.outbox.max_bytes,
+    dedupWindowMs: config.outbox.dedup_window_ms,
+    liveWindowMs: config.outbox.live_window_ms,
+  })
   const metrics = createEdgeMetrics(outbox)
   const uplink = new Uplink(outbox, {
     url: config.core.url,
@@ -38,7 +44,7 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
   }, metrics)
   const triage = new TriageStage({ outbox, onResult: (r) => metrics.triage.inc({ level: r.level }) })
   const durable = new DurableStage(outbox, triage, metrics, log)
-  const mqtt = new MqttSource({ host: config.mqtt.host, port: config.mqtt.port, next: durable, log })
+  const mqtt = new MqttSource({ host: config.mqtt.host, port: config.mqtt.port, next: durable, log, onRefused: () => metrics.unacknowledged.inc() })
 
   const api = buildEdgeApi({ gatewayId: config.gateway_id, outbox, uplink, triage, durable, metrics, mqttPort: () => mqtt.port }, config.log_level)
   try {

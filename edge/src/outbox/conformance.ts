@@ -83,6 +83,22 @@ export function outboxConformance(name: string, factory: OutboxFactory): void {
     await o.close()
   })
 
+  test(`${name}: a reading with an identity already stored is dropped, once, and reported as null`, async () => {
+    const o = factory.open('dedup')
+    const keyed = (value: number, key: string): OutboxEntry => ({ ...(obs('p', value) as Extract<OutboxEntry, { kind: 'observation' }>), key })
+    const first = await o.append([keyed(90, 'd|p|spo2|1|90'), obs('p', 91)])
+    const again = await o.append([keyed(90, 'd|p|spo2|1|90'), keyed(92, 'd|p|spo2|2|92'), obs('p', 91)])
+    assert.equal(first.filter((s) => s === null).length, 0)
+    assert.equal(again[0], null)
+    assert.ok(again[1]! > 0 && again[2]! > 0, 'unkeyed and new readings are stored')
+    assert.equal(o.stats().depth, 4)
+    assert.equal(o.stats().duplicatesDropped, 1)
+    // Still dropped after the first was delivered and pruned.
+    o.ack(o.nextBatch(100)!.id)
+    assert.deepEqual(await o.append([keyed(90, 'd|p|spo2|1|90')]), [null])
+    await o.close()
+  })
+
   test(`${name}: a dead-lettered batch leaves the queue and is counted`, async () => {
     const o = factory.open('dead')
     await o.append([obs('p', 90)])

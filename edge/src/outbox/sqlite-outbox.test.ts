@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { SqliteOutbox } from './sqlite-outbox.js'
+import { OutboxFullError } from './types.js'
 import { obs, outboxConformance } from './conformance.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'neva-outbox-'))
@@ -34,5 +35,43 @@ test('SqliteOutbox: appends in one turn of the event loop share one commit', asy
 test('SqliteOutbox: refuses a batch id from another outbox', async () => {
   const o = new SqliteOutbox({ path: join(dir, 'foreign.db'), gatewayId: 'gw-test' })
   assert.throws(() => o.ack('ffffffffffff-1'), /not from this outbox/)
+  await o.close()
+})
+
+test('SqliteOutbox: live readings go in the next batch ahead of an old backlog', async () => {
+  const o = new SqliteOutbox({ path: join(dir, 'live.db'), gatewayId: 'gw-test', liveWindowMs: 40 })
+  await o.append(Array.from({ length: 50 }, (_, i) => obs('backlog', i)))
+  await new Promise((r) => setTimeout(r, 80))
+  await o.append([obs('live', 99)])
+  const batch = o.nextBatch(10)!
+  assert.equal(batch.observations.length, 10)
+  assert.deepEqual(batch.observations.filter((x) => x.patient_id === 'live').map((x) => x.value), [99])
+  // The rest of the batch is the oldest backlog, in order.
+  assert.deepEqual(batch.observations.filter((x) => x.patient_id === 'backlog').map((x) => x.value), [0, 1, 2, 3, 4, 5, 6, 7, 8])
+  await o.close()
+})
+
+test('SqliteOutbox: at its disk budget appends are refused, never shed, and resume once drained', async () => {
+  const o = new SqliteOutbox({ path: join(dir, 'budget.db'), gatewayId: 'gw-test', maxBytes: 1024 * 1024 })
+  const big = (i: number) => ({ kind: 'rejected' as const, body: { source: 'mqtt' as const, origin: 'x', received_time: 1, code: 'C', reason: 'r', payload: 'x'.repeat(60_000) + i } })
+  let refused: unknown
+  for (let i = 0; i < 40 && !refused; i++) {
+    await o.append([big(i)]).catch((err: unknown) => { refused = err })
+  }
+  assert.ok(refused instanceof OutboxFullError, 'refused at the budget')
+  assert.match((refused as Error).message, /disk budget/)
+  const before = o.stats()
+  assert.equal(before.full, true)
+  assert.ok(before.refusedFull >= 1)
+  // Everything accepted before is still there.
+  const accepted = before.depth
+  let delivered = 0
+  for (let b = o.nextBatch(100, 256 * 1024); b; b = o.nextBatch(100, 256 * 1024)) {
+    delivered += b.rejected.length
+    o.ack(b.id)
+  }
+  assert.equal(delivered, accepted)
+  assert.deepEqual((await o.append([obs('p', 1)])).length, 1)
+  assert.equal(o.stats().full, false)
   await o.close()
 })

@@ -4,11 +4,11 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type { Observation, RejectedReading, TriageResult } from '@neva/contracts'
-import { PRIORITY, type Outbox, type OutboxBatch, type OutboxEntry, type OutboxStats } from './types.js'
+import { OutboxFullError, PRIORITY, type Outbox, type OutboxBatch, type OutboxEntry, type OutboxStats } from './types.js'
 
 interface Pending {
   entries: OutboxEntry[]
-  resolve: (seqs: number[]) => void
+  resolve: (seqs: Array<number | null>) => void
   reject: (err: Error) => void
 }
 
@@ -24,6 +24,7 @@ CREATE TABLE IF NOT EXISTS items (
   body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS items_pending ON items (priority DESC, seq) WHERE batch IS NULL;
+CREATE INDEX IF NOT EXISTS items_pending_age ON items (created_ms) WHERE batch IS NULL;
 CREATE INDEX IF NOT EXISTS items_batch ON items (batch) WHERE batch IS NOT NULL;
 CREATE TABLE IF NOT EXISTS batches (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -38,6 +39,9 @@ CREATE TABLE IF NOT EXISTS dead_letters (
   dead_ms INTEGER NOT NULL,
   body TEXT NOT NULL
 );
+-- Identities of recent device-stamped readings, to store a resent reading once.
+CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, at_ms INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS seen_age ON seen (at_ms);
 `
 
 /** Well under the core's body limit, and quick to resend. */
@@ -46,43 +50,57 @@ export const DEFAULT_BATCH_BYTES = 4 * 1024 * 1024
 export interface SqliteOutboxOptions {
   path: string
   gatewayId: string
+  /** Disk budget: past it, appends are refused (never shed) until the uplink drains. */
+  maxBytes?: number
+  /** How long a reading's identity is remembered to drop a device's resend. */
+  dedupWindowMs?: number
+  /** Entries younger than this go out before the backlog. */
+  liveWindowMs?: number
 }
+
+type Row = { seq: number; len: number }
 
 export class SqliteOutbox implements Outbox {
   private readonly db: Database.Database
   private readonly epoch: string
   private readonly gatewayId: string
+  private readonly maxBytes: number
+  private readonly dedupWindowMs: number
+  private readonly liveWindowMs: number
+  private readonly pageSize: number
   private pending: Pending[] = []
   private flushScheduled = false
   private closed = false
+  private lastPrune = 0
+  private full = false
   private readonly listeners: Array<() => void> = []
-  private counters = { appended: 0, acknowledged: 0, deadLettered: 0 }
+  private counters = { appended: 0, acknowledged: 0, deadLettered: 0, duplicatesDropped: 0, refusedFull: 0 }
   private readonly stmt
 
   constructor(options: SqliteOutboxOptions) {
     mkdirSync(dirname(options.path), { recursive: true })
     this.gatewayId = options.gatewayId
+    this.maxBytes = options.maxBytes ?? 2 * 1024 ** 3
+    this.dedupWindowMs = options.dedupWindowMs ?? 3600_000
+    this.liveWindowMs = options.liveWindowMs ?? 1000
     this.db = new Database(options.path)
     this.db.pragma('journal_mode = WAL')
     // FULL: every commit is fsync'd, so an acknowledged reading survives power loss.
     this.db.pragma('synchronous = FULL')
     this.db.exec(SCHEMA)
+    this.pageSize = this.db.pragma('page_size', { simple: true }) as number
     this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('epoch', randomBytes(6).toString('hex'))
     this.epoch = (this.db.prepare("SELECT value FROM meta WHERE key = 'epoch'").get() as { value: string }).value
     this.stmt = {
       insert: this.db.prepare('INSERT INTO items (kind, priority, created_ms, body) VALUES (?, ?, ?, ?)'),
+      seen: this.db.prepare('INSERT OR IGNORE INTO seen (key, at_ms) VALUES (?, ?)'),
+      forget: this.db.prepare('DELETE FROM seen WHERE at_ms < ?'),
       inFlight: this.db.prepare('SELECT id, attempts FROM batches ORDER BY id LIMIT 1'),
       newBatch: this.db.prepare('INSERT INTO batches (created_ms) VALUES (?)'),
-      // The next `max` pending entries in priority order, cut where their bodies pass `maxBytes`
-      // (always at least one, so that an entry larger than the budget still moves).
-      assign: this.db.prepare(`
-        UPDATE items SET batch = ? WHERE seq IN (
-          SELECT seq FROM (
-            SELECT seq,
-              sum(length(body)) OVER (ORDER BY priority DESC, seq) AS total,
-              row_number() OVER (ORDER BY priority DESC, seq) AS n
-            FROM (SELECT seq, priority, body FROM items WHERE batch IS NULL ORDER BY priority DESC, seq LIMIT ?)
-          ) WHERE total <= ? OR n = 1)`),
+      urgent: this.db.prepare('SELECT seq, length(body) AS len FROM items WHERE batch IS NULL AND priority > 0 ORDER BY priority DESC, seq LIMIT ?'),
+      live: this.db.prepare('SELECT seq, length(body) AS len FROM items WHERE batch IS NULL AND created_ms >= ? ORDER BY seq LIMIT ?'),
+      backlog: this.db.prepare('SELECT seq, length(body) AS len FROM items WHERE batch IS NULL ORDER BY priority DESC, seq LIMIT ?'),
+      assign: this.db.prepare('UPDATE items SET batch = ? WHERE seq = ?'),
       batchItems: this.db.prepare('SELECT seq, kind, body FROM items WHERE batch = ? ORDER BY seq'),
       attempt: this.db.prepare('UPDATE batches SET attempts = attempts + 1 WHERE id = ?'),
       deleteItems: this.db.prepare('DELETE FROM items WHERE batch = ?'),
@@ -91,10 +109,16 @@ export class SqliteOutbox implements Outbox {
         'INSERT INTO dead_letters (seq, kind, batch, reason, dead_ms, body) SELECT seq, kind, ?, ?, ?, body FROM items WHERE batch = ?',
       ),
       depth: this.db.prepare('SELECT count(*) AS n, min(created_ms) AS oldest FROM items'),
+      pages: this.db.prepare('SELECT (SELECT page_count FROM pragma_page_count()) - (SELECT freelist_count FROM pragma_freelist_count()) AS used'),
     }
+    this.full = this.usedBytes() >= this.maxBytes
   }
 
-  append(entries: OutboxEntry[]): Promise<number[]> {
+  private usedBytes(): number {
+    return (this.stmt.pages.get() as { used: number }).used * this.pageSize
+  }
+
+  append(entries: OutboxEntry[]): Promise<Array<number | null>> {
     if (this.closed) return Promise.reject(new Error('outbox is closed'))
     if (entries.length === 0) return Promise.resolve([])
     return new Promise((resolve, reject) => {
@@ -113,15 +137,38 @@ export class SqliteOutbox implements Outbox {
     this.pending = []
     if (group.length === 0) return
     const now = Date.now()
-    let results: number[][]
+    this.full = this.usedBytes() >= this.maxBytes
+    if (this.full) {
+      // Nothing is shed: the devices are not acknowledged and keep their own buffers.
+      for (const p of group) {
+        this.counters.refusedFull += p.entries.length
+        p.reject(new OutboxFullError(this.maxBytes))
+      }
+      return
+    }
+    let duplicates = 0
+    let results: Array<Array<number | null>>
     try {
-      results = this.db.transaction(() =>
-        group.map((p) => p.entries.map((e) => Number(this.stmt.insert.run(e.kind, PRIORITY[e.kind], now, JSON.stringify(e.body)).lastInsertRowid))),
-      )()
+      results = this.db.transaction(() => {
+        if (now - this.lastPrune > 60_000) {
+          this.stmt.forget.run(now - this.dedupWindowMs)
+          this.lastPrune = now
+        }
+        return group.map((p) =>
+          p.entries.map((e) => {
+            if (e.kind === 'observation' && e.key !== undefined && this.stmt.seen.run(e.key, now).changes === 0) {
+              duplicates++
+              return null
+            }
+            return Number(this.stmt.insert.run(e.kind, PRIORITY[e.kind], now, JSON.stringify(e.body)).lastInsertRowid)
+          }),
+        )
+      })()
     } catch (err) {
       for (const p of group) p.reject(new Error('outbox write failed', { cause: err }))
       return
     }
+    this.counters.duplicatesDropped += duplicates
     group.forEach((p, i) => {
       this.counters.appended += p.entries.length
       p.resolve(results[i]!)
@@ -134,7 +181,7 @@ export class SqliteOutbox implements Outbox {
       let batch = this.stmt.inFlight.get() as { id: number; attempts: number } | undefined
       if (!batch) {
         const id = Number(this.stmt.newBatch.run(Date.now()).lastInsertRowid)
-        if (this.stmt.assign.run(id, max, maxBytes).changes === 0) {
+        if (this.assign(id, max, maxBytes) === 0) {
           this.stmt.deleteBatch.run(id)
           return null
         }
@@ -164,6 +211,29 @@ export class SqliteOutbox implements Outbox {
       }
     }
     return out
+  }
+
+  /**
+   * Fills a new batch: urgent entries (triage results, refusals) first, then live readings (so
+   * that a draining backlog never delays them by more than a batch), then the oldest backlog;
+   * at most `max` entries within `maxBytes`, and always at least one.
+   */
+  private assign(batchId: number, max: number, maxBytes: number): number {
+    let count = 0
+    let bytes = 0
+    const take = (rows: Row[]): boolean => {
+      for (const r of rows) {
+        if (count >= max || (count > 0 && bytes + r.len > maxBytes)) return false
+        this.stmt.assign.run(batchId, r.seq)
+        count++
+        bytes += r.len
+      }
+      return true
+    }
+    if (take(this.stmt.urgent.all(max) as Row[]) && take(this.stmt.live.all(Date.now() - this.liveWindowMs, max) as Row[])) {
+      take(this.stmt.backlog.all(max - count) as Row[])
+    }
+    return count
   }
 
   private batchName(id: number): string {
@@ -203,7 +273,14 @@ export class SqliteOutbox implements Outbox {
 
   stats(): OutboxStats {
     const row = this.stmt.depth.get() as { n: number; oldest: number | null }
-    return { depth: row.n, oldestAgeMs: row.oldest === null ? 0 : Math.max(0, Date.now() - row.oldest), ...this.counters }
+    return {
+      depth: row.n,
+      oldestAgeMs: row.oldest === null ? 0 : Math.max(0, Date.now() - row.oldest),
+      bytes: this.usedBytes(),
+      maxBytes: this.maxBytes,
+      full: this.full,
+      ...this.counters,
+    }
   }
 
   async close(): Promise<void> {

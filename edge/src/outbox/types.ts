@@ -6,8 +6,12 @@
 //    to the device)         device acked now)        resent as the     the ack)
 //                                                    same batch until
 //                                                    acked)
-//                                      └──deadLetter()──► dead letter (core refused the batch
-//                                                          permanently; kept in dead_letters)
+//      │                               └──deadLetter()──► dead letter (core refused the batch
+//      │                                                   permanently; kept in dead_letters)
+//      ├──► dropped as duplicate: same identity (device, patient, parameter, device time, value)
+//      │    as a reading stored within the dedup window; the device is acknowledged again
+//      └──► refused: the outbox is at its disk budget; the device is NOT acknowledged and keeps
+//           the reading (nothing is ever shed silently)
 //
 // Invariant: append() resolves only after the rows are committed (WAL, synchronous=FULL, one
 // fsync per group commit), and a device is acknowledged only after append() resolved. A batch's
@@ -19,7 +23,8 @@ import type { Observation, RejectedReading, TriageResult } from '@neva/contracts
 
 /** What the outbox holds; gateway_id and seq are given by the outbox. */
 export type OutboxEntry =
-  | { kind: 'observation'; body: Omit<Observation, 'gateway_id' | 'seq'> }
+  /** `key`: the reading's identity when the device stamped it; a second entry with it is dropped. */
+  | { kind: 'observation'; body: Omit<Observation, 'gateway_id' | 'seq'>; key?: string | undefined }
   | { kind: 'triage'; body: Omit<TriageResult, 'gateway_id' | 'seq'> }
   | { kind: 'rejected'; body: Omit<RejectedReading, 'gateway_id' | 'seq'> }
 
@@ -41,14 +46,33 @@ export interface OutboxStats {
   depth: number
   /** Age of the oldest unacknowledged row, ms; 0 when empty. */
   oldestAgeMs: number
+  /** Bytes the database uses, against its budget. */
+  bytes: number
+  maxBytes: number
+  /** At the budget: appends are refused and devices are not acknowledged. */
+  full: boolean
   appended: number
   acknowledged: number
   deadLettered: number
+  /** Readings a device sent again (same identity) and that were stored only once. */
+  duplicatesDropped: number
+  /** Entries refused because the outbox was full. */
+  refusedFull: number
+}
+
+export class OutboxFullError extends Error {
+  readonly code = 'NEVA_EDGE_OUTBOX_FULL'
+  constructor(maxBytes: number) {
+    super(`outbox is at its disk budget (${maxBytes} bytes): not acknowledging until the uplink drains it`)
+  }
 }
 
 export interface Outbox {
-  /** Resolves with the sequence numbers once the entries are durable. */
-  append(entries: OutboxEntry[]): Promise<number[]>
+  /**
+   * Resolves once the entries are durable, with their sequence numbers (null for a reading
+   * dropped as a resend of one already stored); rejects with OutboxFullError at the budget.
+   */
+  append(entries: OutboxEntry[]): Promise<Array<number | null>>
   /**
    * The batch in flight if there is one, else a new batch of at most `max` entries whose bodies
    * stay within `maxBytes` (at least one entry), or null when nothing waits.

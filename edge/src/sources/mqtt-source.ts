@@ -17,6 +17,8 @@ export interface MqttSourceOptions {
   port: number
   next: DecodedSink
   log?: (level: 'info' | 'warn' | 'error', message: string, fields?: object) => void
+  /** Told when a message could not be made durable (and so was not acknowledged). */
+  onRefused?: (err: Error) => void
 }
 
 export class MqttSource {
@@ -28,6 +30,8 @@ export class MqttSource {
 
   async start(): Promise<void> {
     const { next, log } = this.options
+    const options = this.options
+    let lastRefusalLog = 0
     this.broker = await Aedes.createBroker({
       authorizePublish: (client, packet, callback) => {
         const decoded = decodeVitalsMessage(packet.topic, packet.payload as Buffer, Date.now())
@@ -36,7 +40,12 @@ export class MqttSource {
           () => callback(null),
           (err: Error) => {
             // Not durable: do not acknowledge; the device keeps the message and resends it.
-            log?.('error', 'could not make a reading durable; not acknowledging', { client: client?.id, err: err.message })
+            // Logged at most once a second: a full outbox refuses every message.
+            if (Date.now() - lastRefusalLog >= 1000) {
+              lastRefusalLog = Date.now()
+              log?.('error', 'could not make a reading durable; not acknowledging', { client: client?.id, code: (err as { code?: string }).code, err: err.message })
+            }
+            options.onRefused?.(err)
             callback(err)
           },
         )

@@ -14,9 +14,42 @@ export function demoPatients(prefix: string, count: number, seed: number | strin
   }))
 }
 
+async function faults(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {
+    json: { type: 'boolean', default: false },
+    seconds: { type: 'string' },
+    kills: { type: 'string' },
+    'outage-s': { type: 'string' },
+    'core-restarts': { type: 'string' },
+    devices: { type: 'string' },
+    rate: { type: 'string' },
+    seed: { type: 'string', default: '1' },
+  })
+  const { runFaults } = await import('../faults/harness.js')
+  const report = await runFaults({
+    seconds: numberOption(values.seconds, 'seconds', 60, { min: 5 }),
+    kills: numberOption(values.kills, 'kills', 4, { integer: true }),
+    outageS: numberOption(values['outage-s'], 'outage-s', 10),
+    coreRestarts: numberOption(values['core-restarts'], 'core-restarts', 1, { integer: true }),
+    devices: numberOption(values.devices, 'devices', 5, { min: 1, integer: true }),
+    rateHz: numberOption(values.rate, 'rate', 10, { min: 0.1 }),
+    seed: values.seed,
+    log: (line) => process.stderr.write(`${line}\n`),
+  })
+  const ok = report.lost === 0 && report.duplicates === 0
+  if (!values.json) {
+    process.stdout.write(`acknowledged to devices ${report.acked} · stored ${report.stored} · duplicates ${report.duplicates} · lost ${report.lost}` +
+      ` · gateway kills ${report.kills} · uplink outage ${report.outage_s} s · core restarts ${report.core_restarts}\n${ok ? 'nothing lost, nothing duplicated' : `FAILED (logs in ${report.dir})`}\n`)
+  }
+  const { acked, stored, duplicates, lost, kills, outage_s } = report
+  if (values.json) process.stdout.write(`${JSON.stringify({ acked, stored, duplicates, lost, kills, outage_s })}\n`)
+  return ok ? 0 : 1
+}
+
 export async function run(argv: string[]): Promise<number> {
   const [kind, ...rest] = argv
-  if (kind !== 'ambulance') throw new UsageError(`usage: neva sim ambulance --broker mqtt://127.0.0.1:1883 [--id amb-1] [--patients 3] [--seconds N] [--seed S] [--time-scale X]\n  scenarios: ${SCENARIOS.join(', ')}`)
+  if (kind === 'faults') return faults(rest)
+  if (kind !== 'ambulance') throw new UsageError(`usage: neva sim faults [--json] [--seconds 60] [--kills 4] [--outage-s 10] [--core-restarts 1] [--devices 5] [--rate 10]\n       neva sim ambulance --broker mqtt://127.0.0.1:1883 [--id amb-1] [--patients 3] [--seconds N] [--seed S] [--time-scale X]\n  scenarios: ${SCENARIOS.join(', ')}`)
   const { values } = parse(rest, {
     broker: { type: 'string', default: 'mqtt://127.0.0.1:1883' },
     id: { type: 'string', default: 'amb-1' },

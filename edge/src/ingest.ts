@@ -26,16 +26,18 @@ export class DurableStage {
 
   async consume(decoded: DecodedVitals, origin: string): Promise<void> {
     const now = Date.now()
-    const entries: OutboxEntry[] = decoded.observations.map((body, i) => ({ kind: 'observation', body, key: decoded.keys[i] }))
+    const entries: OutboxEntry[] = decoded.observations.map((body) => ({ kind: 'observation', body }))
     for (const p of decoded.problems) {
       const received_time = decoded.observations[0]?.received_time ?? now
       entries.push({ kind: 'rejected', body: { source: 'mqtt', origin, received_time, code: p.code, reason: p.reason, payload: p.payload } })
     }
-    const seqs = await this.outbox.append(entries)
-    // Readings dropped as a device's resend of what is already stored get no second triage.
-    const fresh = decoded.observations.filter((_, i) => seqs[i] !== null)
-    if (fresh.length > 0) this.metrics.readings.inc({ source: 'mqtt' }, fresh.length)
-    if (fresh.length < decoded.observations.length) this.metrics.duplicates.inc(decoded.observations.length - fresh.length)
+    const seqs = await this.outbox.append(entries, decoded.key)
+    if (seqs === null) {
+      // A device's resend of a message already stored: acknowledged again, stored and scored once.
+      this.metrics.duplicates.inc()
+      return
+    }
+    if (decoded.observations.length > 0) this.metrics.readings.inc({ source: 'mqtt' }, decoded.observations.length)
     for (const p of decoded.problems) {
       this.metrics.rejected.inc({ code: p.code })
       this.recentRejections.push({ code: p.code, reason: p.reason, origin, time: now })
@@ -43,9 +45,9 @@ export class DurableStage {
       this.log('warn', 'reading refused', { code: p.code, reason: p.reason, origin })
     }
     if (decoded.patientId && decoded.spo2Scale) this.next.setSpo2Scale(decoded.patientId, decoded.spo2Scale)
-    if (fresh.length === 0) return
+    if (decoded.observations.length === 0) return
     const scoring = this.next
-      .consume(fresh as Observation[])
+      .consume(decoded.observations as Observation[])
       .catch((err: Error) => this.log('error', 'triage failed; readings are safe in the outbox', { err: err.message }))
       .finally(() => this.inFlight.delete(scoring))
     this.inFlight.add(scoring)

@@ -43,7 +43,7 @@ export function createEdgeMetrics(outbox: Outbox) {
     registry,
     readings: counter('neva_edge_readings_total', 'Readings made durable, by source', ['source']),
     rejected: counter('neva_edge_rejected_total', 'Readings or messages refused, by error code', ['code']),
-    duplicates: counter('neva_edge_duplicates_dropped_total', 'Readings a device resent that were already stored'),
+    duplicates: counter('neva_edge_duplicates_dropped_total', 'Messages a device resent that were already stored'),
     unacknowledged: counter('neva_edge_unacknowledged_total', 'Messages not acknowledged to the device because they could not be made durable (outbox at its budget, or a write failure)'),
     triage: counter('neva_edge_triage_results_total', 'Triage results by level', ['level']),
     uplinkBatches: counter('neva_edge_uplink_batches_total', 'Batches sent to the core, by outcome', ['outcome']),

@@ -8,13 +8,14 @@ import { SqliteOutbox } from './outbox/sqlite-outbox.js'
 import { MqttSource } from './sources/mqtt-source.js'
 import { TriageStage } from './triage/triage-stage.js'
 import { Uplink } from './uplink/uplink.js'
+import type { Outbox, OutboxBatch } from './outbox/types.js'
 
 export type Log = (level: 'info' | 'warn' | 'error', message: string, fields?: object) => void
 
 export interface Gateway {
   mqttPort: number
   apiUrl: string
-  outbox: SqliteOutbox
+  outbox: Outbox
   uplink: Uplink
   triage: TriageStage
   /** Waits until the core has every entry, or throws after `timeoutMs`. */
@@ -22,8 +23,14 @@ export interface Gateway {
   stop(): Promise<void>
 }
 
-export async function startGateway(config: GatewayConfig, log: Log = consoleLog(config.log_level)): Promise<Gateway> {
-  const outbox = new SqliteOutbox({
+export interface GatewayHooks {
+  onDelivered?: (batch: OutboxBatch) => void
+  /** Another outbox than SQLite: benchmarks measure the pipeline with the outbox bypassed. */
+  outbox?: Outbox
+}
+
+export async function startGateway(config: GatewayConfig, log: Log = consoleLog(config.log_level), hooks: GatewayHooks = {}): Promise<Gateway> {
+  const outbox = hooks.outbox ?? new SqliteOutbox({
     path: join(config.data_dir, 'outbox.db'),
     gatewayId: config.gateway_id,
     maxBytes: config.outbox.max_bytes,
@@ -41,6 +48,7 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
     backoffBaseMs: config.core.backoff_base_ms,
     backoffMaxMs: config.core.backoff_max_ms,
     log,
+    onDelivered: hooks.onDelivered,
   }, metrics)
   const triage = new TriageStage({ outbox, onResult: (r) => metrics.triage.inc({ level: r.level }) })
   const durable = new DurableStage(outbox, triage, metrics, log)

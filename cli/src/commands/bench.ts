@@ -102,8 +102,25 @@ async function ingestBench(argv: string[]): Promise<number> {
   }
 }
 
+async function outboxBench(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { json: { type: 'boolean', default: false }, 'outage-s': { type: 'string' }, 'round-s': { type: 'string' }, rate: { type: 'string' } })
+  const { runOutboxBench } = await import('../bench/outbox.js')
+  const say = (s: string) => { if (!values.json) process.stdout.write(`${s}\n`) }
+  const outageS = numberOption(values['outage-s'], 'outage-s', 600, { min: 1 })
+  say(`outbox: 20 devices × 10 readings a message, QoS 1; outage ${outageS} s`)
+  const result = await runOutboxBench({
+    roundSeconds: numberOption(values['round-s'], 'round-s', 5, { min: 1 }),
+    outageS,
+    liveReadingsPerS: numberOption(values.rate, 'rate', 2000, { min: 10 }),
+    log: say,
+  })
+  process.stdout.write(`${JSON.stringify(result)}\n`)
+  return 0
+}
+
 export async function run(argv: string[]): Promise<number> {
   const [suite, ...rest] = argv
   if (suite === 'ingest') return ingestBench(rest)
-  throw new UsageError(`unknown suite ${JSON.stringify(suite ?? '')}; available: ingest`)
+  if (suite === 'outbox') return outboxBench(rest)
+  throw new UsageError(`unknown suite ${JSON.stringify(suite ?? '')}; available: ingest, outbox`)
 }

@@ -21,8 +21,8 @@ const rejected: OutboxEntry = {
 export function outboxConformance(name: string, factory: OutboxFactory): void {
   test(`${name}: append resolves with increasing sequence numbers once durable`, async () => {
     const o = factory.open('seq')
-    const a = await o.append([obs('p', 90), obs('p', 91)])
-    const b = await o.append([obs('p', 92)])
+    const a = (await o.append([obs('p', 90), obs('p', 91)]))!
+    const b = (await o.append([obs('p', 92)]))!
     assert.equal(a.length, 2)
     assert.ok(a[0]! < a[1]! && a[1]! < b[0]!)
     assert.equal(o.stats().depth, 3)
@@ -31,7 +31,8 @@ export function outboxConformance(name: string, factory: OutboxFactory): void {
 
   test(`${name}: a batch keeps its id and content until acknowledged, across a reopen`, async () => {
     let o = factory.open('reopen')
-    await o.append([obs('p', 90), obs('p', 91), obs('p', 92)])
+    await o.append([obs('p', 90), obs('p', 91)])
+    await o.append([obs('p', 92)])
     const first = o.nextBatch(2)!
     assert.equal(first.observations.length, 2)
     assert.equal(first.attempts, 1)
@@ -53,11 +54,11 @@ export function outboxConformance(name: string, factory: OutboxFactory): void {
 
   test(`${name}: sequence numbers are never reused after pruning or reopening`, async () => {
     let o = factory.open('noreuse')
-    const [s1] = await o.append([obs('p', 90)])
+    const [s1] = (await o.append([obs('p', 90)]))!
     o.ack(o.nextBatch(10)!.id)
     await o.close()
     o = factory.open('noreuse')
-    const [s2] = await o.append([obs('p', 91)])
+    const [s2] = (await o.append([obs('p', 91)]))!
     assert.ok(s2! > s1!)
     await o.close()
   })
@@ -74,8 +75,8 @@ export function outboxConformance(name: string, factory: OutboxFactory): void {
 
   test(`${name}: a batch stops at its byte budget, but always moves at least one entry`, async () => {
     const o = factory.open('bytes')
-    await o.append([obs('p', 90), obs('p', 91), obs('p', 92)])
-    const one = JSON.stringify(obs('p', 90).body).length
+    for (const v of [90, 91, 92]) await o.append([obs('p', v)])
+    const one = JSON.stringify([obs('p', 90).body]).length
     const batch = o.nextBatch(100, one * 2)!
     assert.equal(batch.observations.length, 2)
     o.ack(batch.id)
@@ -83,19 +84,28 @@ export function outboxConformance(name: string, factory: OutboxFactory): void {
     await o.close()
   })
 
-  test(`${name}: a reading with an identity already stored is dropped, once, and reported as null`, async () => {
+  test(`${name}: a message whose identity is already stored is dropped whole, and reported as null`, async () => {
     const o = factory.open('dedup')
-    const keyed = (value: number, key: string): OutboxEntry => ({ ...(obs('p', value) as Extract<OutboxEntry, { kind: 'observation' }>), key })
-    const first = await o.append([keyed(90, 'd|p|spo2|1|90'), obs('p', 91)])
-    const again = await o.append([keyed(90, 'd|p|spo2|1|90'), keyed(92, 'd|p|spo2|2|92'), obs('p', 91)])
-    assert.equal(first.filter((s) => s === null).length, 0)
-    assert.equal(again[0], null)
-    assert.ok(again[1]! > 0 && again[2]! > 0, 'unkeyed and new readings are stored')
+    const first = await o.append([obs('p', 90), obs('p', 91)], 'dev|abc')
+    assert.equal(first?.length, 2)
+    assert.equal(await o.append([obs('p', 90), obs('p', 91)], 'dev|abc'), null)
+    assert.equal((await o.append([obs('p', 92)], 'dev|def'))?.length, 1)
+    assert.equal((await o.append([obs('p', 93)]))?.length, 1, 'without an identity, always stored')
     assert.equal(o.stats().depth, 4)
     assert.equal(o.stats().duplicatesDropped, 1)
     // Still dropped after the first was delivered and pruned.
     o.ack(o.nextBatch(100)!.id)
-    assert.deepEqual(await o.append([keyed(90, 'd|p|spo2|1|90')]), [null])
+    assert.equal(await o.append([obs('p', 90)], 'dev|abc'), null)
+    await o.close()
+  })
+
+  test(`${name}: the sequence numbers of one append are consecutive and map to its entries`, async () => {
+    const o = factory.open('ranges')
+    const seqs = (await o.append([obs('p', 1), rejected, obs('p', 2), obs('p', 3)]))!
+    const batch = o.nextBatch(100)!
+    assert.deepEqual(batch.observations.map((x) => [x.seq, x.value]), [[seqs[0], 1], [seqs[2], 2], [seqs[3], 3]])
+    assert.deepEqual(batch.rejected.map((x) => x.seq), [seqs[1]])
+    assert.equal(new Set(seqs).size, 4)
     await o.close()
   })
 
@@ -112,7 +122,7 @@ export function outboxConformance(name: string, factory: OutboxFactory): void {
 
   test(`${name}: entries carry the gateway id and their sequence number`, async () => {
     const o = factory.open('identity')
-    const [seq] = await o.append([obs('p', 90)])
+    const [seq] = (await o.append([obs('p', 90)]))!
     const batch = o.nextBatch(10)!
     assert.equal(batch.observations[0]!.seq, seq)
     assert.equal(batch.observations[0]!.gateway_id, batch.gatewayId)

@@ -8,8 +8,8 @@
 //                                                    acked)
 //      │                               └──deadLetter()──► dead letter (core refused the batch
 //      │                                                   permanently; kept in dead_letters)
-//      ├──► dropped as duplicate: same identity (device, patient, parameter, device time, value)
-//      │    as a reading stored within the dedup window; the device is acknowledged again
+//      ├──► dropped as duplicate: same identity (device and the hash of its stamped message) as
+//      │    a message stored within the dedup window; the device is acknowledged again
 //      └──► refused: the outbox is at its disk budget; the device is NOT acknowledged and keeps
 //           the reading (nothing is ever shed silently)
 //
@@ -23,8 +23,7 @@ import type { Observation, RejectedReading, TriageResult } from '@neva/contracts
 
 /** What the outbox holds; gateway_id and seq are given by the outbox. */
 export type OutboxEntry =
-  /** `key`: the reading's identity when the device stamped it; a second entry with it is dropped. */
-  | { kind: 'observation'; body: Omit<Observation, 'gateway_id' | 'seq'>; key?: string | undefined }
+  | { kind: 'observation'; body: Omit<Observation, 'gateway_id' | 'seq'> }
   | { kind: 'triage'; body: Omit<TriageResult, 'gateway_id' | 'seq'> }
   | { kind: 'rejected'; body: Omit<RejectedReading, 'gateway_id' | 'seq'> }
 
@@ -54,7 +53,7 @@ export interface OutboxStats {
   appended: number
   acknowledged: number
   deadLettered: number
-  /** Readings a device sent again (same identity) and that were stored only once. */
+  /** Messages a device sent again (same identity) and that were stored only once. */
   duplicatesDropped: number
   /** Entries refused because the outbox was full. */
   refusedFull: number
@@ -69,10 +68,11 @@ export class OutboxFullError extends Error {
 
 export interface Outbox {
   /**
-   * Resolves once the entries are durable, with their sequence numbers (null for a reading
-   * dropped as a resend of one already stored); rejects with OutboxFullError at the budget.
+   * Resolves once the entries are durable, with their sequence numbers; with null when `key`
+   * (a device message's identity) was already stored within the dedup window, in which case
+   * nothing is stored again. Rejects with OutboxFullError at the budget.
    */
-  append(entries: OutboxEntry[]): Promise<Array<number | null>>
+  append(entries: OutboxEntry[], key?: string): Promise<number[] | null>
   /**
    * The batch in flight if there is one, else a new batch of at most `max` entries whose bodies
    * stay within `maxBytes` (at least one entry), or null when nothing waits.

@@ -16,6 +16,8 @@ export interface UplinkOptions {
   backoffBaseMs: number
   backoffMaxMs: number
   log?: (level: 'info' | 'warn' | 'error', message: string, fields?: object) => void
+  /** Told after the core committed a batch (benchmarks measure delivery latency with it). */
+  onDelivered?: (batch: OutboxBatch) => void
 }
 
 export class Uplink {
@@ -118,6 +120,7 @@ export class Uplink {
       const text = await res.body.text()
       if (res.statusCode === 200) {
         this.outbox.ack(batch.id)
+        this.options.onDelivered?.(batch)
         this.lastSuccessMs = Date.now()
         this.lastError = undefined
         this.metrics?.uplinkBatches.inc({ outcome: 'acked' })

@@ -16,7 +16,7 @@ test('topics: vitals topic gives the device, other neva/ topics are refused, oth
   assert.equal(parseVitalsTopic('neva/v1/devices//vitals'), null)
   assert.equal(parseVitalsTopic('hospital/other'), undefined)
   const other = decodeVitalsMessage('hospital/other', json({}), NOW)
-  assert.deepEqual(other, { observations: [], keys: [], problems: [] })
+  assert.deepEqual(other, { observations: [], problems: [] })
   assert.equal(decodeVitalsMessage('neva/v1/devices/x/vitalz', json({}), NOW).problems[0]?.code, 'NEVA_DECODE_UNKNOWN_TOPIC')
 })
 
@@ -86,19 +86,19 @@ test('an implausible device clock keeps the reading, flagged, at the receive tim
   const d = decodeVitalsMessage(TOPIC, json({ patient_id: 'p', time: 1000, readings: [{ vital: 'spo2', value: 97 }] }), NOW)
   assert.equal(d.observations[0]!.device_time, NOW)
   assert.deepEqual(d.observations[0]!.flags, ['clock_suspect'])
-  assert.deepEqual(d.keys, [undefined])
+  assert.equal(d.key, undefined)
 })
 
-test('readings the device stamped get an identity, the same for a resent message', () => {
+test('a message the device stamped gets an identity, the same when it is resent', () => {
   const payload = json({ patient_id: 'p', time: NOW - 10, readings: [{ vital: 'spo2', value: 97 }, { vital: 'heart_rate', value: 70, time: NOW - 20 }] })
   const first = decodeVitalsMessage(TOPIC, payload, NOW)
   const resent = decodeVitalsMessage(TOPIC, payload, NOW + 5000)
-  assert.equal(first.keys.length, 2)
-  assert.ok(first.keys.every((k) => typeof k === 'string'))
-  assert.deepEqual(resent.keys, first.keys)
-  assert.notEqual(first.keys[0], first.keys[1])
+  assert.match(first.key!, /^amb-1-monitor\|/)
+  assert.equal(resent.key, first.key)
+  const other = decodeVitalsMessage(TOPIC, json({ patient_id: 'p', time: NOW - 9, readings: [{ vital: 'spo2', value: 97 }] }), NOW)
+  assert.notEqual(other.key, first.key)
   const unstamped = decodeVitalsMessage(TOPIC, json({ patient_id: 'p', readings: [{ vital: 'spo2', value: 97 }] }), NOW)
-  assert.deepEqual(unstamped.keys, [undefined])
+  assert.equal(unstamped.key, undefined)
 })
 
 test('fuzz: arbitrary bytes never throw and never yield an invalid observation', () => {
@@ -138,7 +138,6 @@ test('fuzz: arbitrary JSON messages yield only valid observations, and every ref
         assert.match(p.code, /^NEVA_DECODE_/)
         assert.ok(p.reason.length > 0)
       }
-      assert.equal(d.keys.length, d.observations.length)
       if (Array.isArray(m.readings) && d.problems.length === 0) assert.equal(d.observations.length, m.readings.length)
     }),
     { numRuns: 3000, seed: 2 },

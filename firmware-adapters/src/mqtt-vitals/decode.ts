@@ -14,6 +14,7 @@ import {
   type QualityFlag,
   type VitalDefinition,
 } from '@neva/contracts'
+import { createHash } from 'node:crypto'
 import type { DecodeProblem } from '../errors.js'
 
 /** An observation before the gateway gives it an identity (gateway_id, seq). */
@@ -26,12 +27,11 @@ export interface DecodedVitals {
   spo2Scale?: 1 | 2
   observations: ObservationDraft[]
   /**
-   * Per observation, its identity when the device stamped it (device, patient, parameter, time,
-   * value): a device that resends a message whose acknowledgement it lost sends the same
-   * identities, so the gateway can store the reading once. Undefined when the time is the
-   * gateway's own and a resend cannot be told from a new reading.
+   * The message's identity when the device stamped every reading in it: a device that resends a
+   * message whose acknowledgement it lost sends the same bytes, so the gateway can store it once.
+   * Undefined when a time is the gateway's own and a resend cannot be told from a new reading.
    */
-  keys: Array<string | undefined>
+  key?: string
   problems: DecodeProblem[]
 }
 
@@ -53,22 +53,23 @@ const truncate = (s: string, n = 65536) => (s.length > n ? s.slice(0, n) : s)
 
 export function decodeVitalsMessage(topic: string, payload: Uint8Array, receivedTime: number): DecodedVitals {
   const deviceId = parseVitalsTopic(topic)
-  if (deviceId === undefined) return { observations: [], keys: [], problems: [] }
+  if (deviceId === undefined) return { observations: [], problems: [] }
   const raw = () => truncate(Buffer.from(payload).toString('utf8'))
   if (deviceId === null) {
-    return { observations: [], keys: [], problems: [{ code: 'NEVA_DECODE_UNKNOWN_TOPIC', reason: `topic ${JSON.stringify(topic.slice(0, 256))}: expected neva/v1/devices/{device_id}/vitals`, payload: raw() }] }
+    return { observations: [], problems: [{ code: 'NEVA_DECODE_UNKNOWN_TOPIC', reason: `topic ${JSON.stringify(topic.slice(0, 256))}: expected neva/v1/devices/{device_id}/vitals`, payload: raw() }] }
   }
   let message: unknown
   try {
     message = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload))
   } catch (err) {
-    return { deviceId, observations: [], keys: [], problems: [{ code: 'NEVA_DECODE_INVALID_JSON', reason: (err as Error).message, payload: raw() }] }
+    return { deviceId, observations: [], problems: [{ code: 'NEVA_DECODE_INVALID_JSON', reason: (err as Error).message, payload: raw() }] }
   }
   if (!messageValidator.check(message)) {
-    return { deviceId, observations: [], keys: [], problems: [{ code: 'NEVA_DECODE_SCHEMA', reason: messageValidator.explain(message)!, payload: raw() }] }
+    return { deviceId, observations: [], problems: [{ code: 'NEVA_DECODE_SCHEMA', reason: messageValidator.explain(message)!, payload: raw() }] }
   }
-  const out: DecodedVitals = { deviceId, patientId: message.patient_id, observations: [], keys: [], problems: [] }
+  const out: DecodedVitals = { deviceId, patientId: message.patient_id, observations: [], problems: [] }
   if (message.spo2_scale) out.spo2Scale = message.spo2_scale
+  let allStamped = true
   message.readings.forEach((reading, i) => {
     const result = decodeReading(reading, `readings[${i}]`)
     if ('code' in result) {
@@ -79,14 +80,13 @@ export function decodeVitalsMessage(topic: string, payload: Uint8Array, received
     const flags = [...new Set(result.flags)]
     const stamped = result.time ?? message.time
     let deviceTime = stamped ?? receivedTime
-    let keyed = stamped !== undefined
+    if (stamped === undefined) allStamped = false
     if (deviceTime < MIN_PLAUSIBLE_MS || deviceTime > receivedTime + MAX_FUTURE_MS) {
       // A wrong device clock must not lose the reading nor create partitions in 1970.
       deviceTime = receivedTime
-      keyed = false
+      allStamped = false
       flags.push('clock_suspect')
     }
-    out.keys.push(keyed ? [deviceId, message.patient_id, def.name, deviceTime, value].join('|') : undefined)
     out.observations.push({
       device_id: deviceId,
       patient_id: message.patient_id,
@@ -101,6 +101,9 @@ export function decodeVitalsMessage(topic: string, payload: Uint8Array, received
       flags,
     })
   })
+  if (allStamped && out.observations.length > 0) {
+    out.key = `${deviceId}|${createHash('sha256').update(payload).digest('base64url').slice(0, 32)}`
+  }
   return out
 }
 

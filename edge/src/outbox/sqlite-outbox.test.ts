@@ -28,12 +28,7 @@ test('SqliteOutbox: appends in one turn of the event loop share one commit', asy
   o.onAppend(() => commits++)
   await Promise.all(Array.from({ length: 50 }, (_, i) => o.append([obs('p', i)])))
   assert.equal(commits, 1)
-  // Under load, commits are paced: appends arriving in the next milliseconds share one commit.
-  await o.append([obs('p', 50)])
-  const before = commits
-  await Promise.all(Array.from({ length: 20 }, (_, i) => new Promise((r) => setTimeout(r, i % 2)).then(() => o.append([obs('p', i)]))))
-  assert.ok(commits - before <= 3, `${commits - before} commits`)
-  assert.equal(o.stats().depth, 71)
+  assert.equal(o.stats().depth, 50)
   await o.close()
 })
 

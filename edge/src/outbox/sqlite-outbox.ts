@@ -1,18 +1,22 @@
-// Outbox on SQLite (better-sqlite3, WAL, synchronous=FULL) with group commit.
-// One row holds the entries of one kind from one append (a device message's readings), and owns
-// the sequence numbers first_seq … first_seq + n - 1: ten readings cost one insert, not ten.
+// Outbox on SQLite (better-sqlite3, WAL, synchronous=FULL). Appends are committed in groups on
+// a writer thread (append-writer.ts), so that an fsync never stalls the broker; batches are
+// formed and pruned here, on this thread's own connection, which SQLite serializes with it.
 import Database from 'better-sqlite3'
 import { randomBytes } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
+import { Worker } from 'node:worker_threads'
+import type { AppendRequest, AppendResult, AppendRow, AppendWriterOptions } from './append-writer.js'
 import { OutboxFullError, PRIORITY, type Outbox, type OutboxBatch, type OutboxEntry, type OutboxStats } from './types.js'
 
 interface Pending {
   entries: OutboxEntry[]
-  key: string | undefined
+  rows: AppendRow[]
   resolve: (seqs: number[] | null) => void
   reject: (err: Error) => void
 }
+
+const KINDS = ['observation', 'triage', 'rejected'] as const
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -59,11 +63,6 @@ export interface SqliteOutboxOptions {
   dedupWindowMs?: number
   /** Entries younger than this go out before the backlog. */
   liveWindowMs?: number
-  /**
-   * Least time between two commits while appends keep coming: under load more appends share
-   * one fsync; an append after a quiet spell commits at once.
-   */
-  commitIntervalMs?: number
 }
 
 type Row = { first_seq: number; n: number; len: number }
@@ -75,15 +74,13 @@ export class SqliteOutbox implements Outbox {
   private readonly maxBytes: number
   private readonly dedupWindowMs: number
   private readonly liveWindowMs: number
-  private readonly commitIntervalMs: number
   private readonly pageSize: number
-  private nextSeq: number
   private depth: number
-  private pending: Pending[] = []
-  private flushTimer: NodeJS.Immediate | NodeJS.Timeout | undefined
-  private lastCommit = 0
+  private writer: Worker | undefined
+  private nextId = 1
+  private readonly inFlight = new Map<number, Pending>()
+  private outgoing: AppendRequest[] = []
   private closed = false
-  private lastPrune = 0
   private full = false
   private readonly listeners: Array<() => void> = []
   private counters = { appended: 0, acknowledged: 0, deadLettered: 0, duplicatesDropped: 0, refusedFull: 0 }
@@ -95,11 +92,11 @@ export class SqliteOutbox implements Outbox {
     this.maxBytes = options.maxBytes ?? 2 * 1024 ** 3
     this.dedupWindowMs = options.dedupWindowMs ?? 3600_000
     this.liveWindowMs = options.liveWindowMs ?? 1000
-    this.commitIntervalMs = options.commitIntervalMs ?? 2
     this.db = new Database(options.path)
     this.db.pragma('journal_mode = WAL')
     // FULL: every commit is fsync'd, so an acknowledged reading survives power loss.
     this.db.pragma('synchronous = FULL')
+    this.db.pragma('busy_timeout = 10000')
     this.db.exec(SCHEMA)
     this.pageSize = this.db.pragma('page_size', { simple: true }) as number
     const meta = this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)')
@@ -107,14 +104,8 @@ export class SqliteOutbox implements Outbox {
     meta.run('next_seq', '1')
     const read = this.db.prepare('SELECT value FROM meta WHERE key = ?')
     this.epoch = (read.get('epoch') as { value: string }).value
-    // Persisted with every commit, so a sequence number is never reused, even after pruning.
-    this.nextSeq = Number((read.get('next_seq') as { value: string }).value)
     this.depth = (this.db.prepare('SELECT coalesce(sum(n), 0) AS n FROM items').get() as { n: number }).n
     this.stmt = {
-      insert: this.db.prepare('INSERT INTO items (first_seq, n, kind, priority, created_ms, body) VALUES (?, ?, ?, ?, ?, ?)'),
-      saveSeq: this.db.prepare("UPDATE meta SET value = ? WHERE key = 'next_seq'"),
-      seen: this.db.prepare('INSERT OR IGNORE INTO seen (key, at_ms) VALUES (?, ?)'),
-      forget: this.db.prepare('DELETE FROM seen WHERE at_ms < ?'),
       inFlight: this.db.prepare('SELECT id, attempts FROM batches ORDER BY id LIMIT 1'),
       newBatch: this.db.prepare('INSERT INTO batches (created_ms) VALUES (?)'),
       urgent: this.db.prepare('SELECT first_seq, n, length(body) AS len FROM items WHERE batch IS NULL AND priority > 0 ORDER BY priority DESC, first_seq LIMIT ?'),
@@ -133,6 +124,61 @@ export class SqliteOutbox implements Outbox {
       pages: this.db.prepare('SELECT (SELECT page_count FROM pragma_page_count()) - (SELECT freelist_count FROM pragma_freelist_count()) AS used'),
     }
     this.full = this.usedBytes() >= this.maxBytes
+    this.path = options.path
+  }
+
+  private readonly path: string
+
+  private startWriter(): Worker {
+    const workerData: AppendWriterOptions = { path: this.path, maxBytes: this.maxBytes, dedupWindowMs: this.dedupWindowMs }
+    const writer = new Worker(new URL('./append-worker.ts', import.meta.url), { workerData })
+    writer.on('message', (msg: { type: string; results?: AppendResult[]; full?: boolean }) => {
+      if (msg.type === 'committed') this.committed(msg.results!, msg.full!)
+    })
+    const fail = (err: Error) => {
+      if (this.writer !== writer) return
+      this.writer = undefined
+      // Whatever was not confirmed was not acknowledged either: the devices will resend it.
+      for (const p of this.inFlight.values()) p.reject(new Error('outbox writer stopped', { cause: err }))
+      this.inFlight.clear()
+    }
+    writer.on('error', fail)
+    writer.on('exit', (code) => fail(new Error(`outbox writer exited with code ${code}`)))
+    return writer
+  }
+
+  private committed(results: AppendResult[], full: boolean): void {
+    this.full = full
+    let any = false
+    for (const r of results) {
+      const p = this.inFlight.get(r.id)
+      if (!p) continue
+      this.inFlight.delete(r.id)
+      if ('error' in r) {
+        if (r.error === 'full') {
+          this.counters.refusedFull += p.entries.length
+          p.reject(new OutboxFullError(this.maxBytes))
+        } else {
+          p.reject(new Error(`outbox write failed: ${r.message}`))
+        }
+      } else if ('duplicate' in r) {
+        this.counters.duplicatesDropped++
+        p.resolve(null)
+      } else {
+        // Map each entry to its row's range: entries of one kind are consecutive in their row.
+        const next = new Map(p.rows.map((row, i) => [row.kind, r.firstSeqs[i]!]))
+        const seqs = p.entries.map((e) => {
+          const seq = next.get(e.kind)!
+          next.set(e.kind, seq + 1)
+          return seq
+        })
+        this.depth += p.entries.length
+        this.counters.appended += p.entries.length
+        any = true
+        p.resolve(seqs)
+      }
+    }
+    if (any) for (const listener of this.listeners) listener()
   }
 
   private usedBytes(): number {
@@ -142,73 +188,26 @@ export class SqliteOutbox implements Outbox {
   append(entries: OutboxEntry[], key?: string): Promise<number[] | null> {
     if (this.closed) return Promise.reject(new Error('outbox is closed'))
     if (entries.length === 0) return Promise.resolve([])
+    const rows: AppendRow[] = []
+    for (const kind of KINDS) {
+      const bodies = entries.filter((e) => e.kind === kind).map((e) => e.body)
+      if (bodies.length > 0) rows.push({ kind, priority: PRIORITY[kind], n: bodies.length, body: JSON.stringify(bodies) })
+    }
     return new Promise((resolve, reject) => {
-      this.pending.push({ entries, key, resolve, reject })
-      if (this.flushTimer) return
-      const wait = this.lastCommit + this.commitIntervalMs - performance.now()
-      // Group commit: what is appended meanwhile shares the next fsync.
-      this.flushTimer = wait > 0 ? setTimeout(() => this.flush(), wait) : setImmediate(() => this.flush())
+      const id = this.nextId++
+      this.inFlight.set(id, { entries, rows, resolve, reject })
+      this.outgoing.push({ id, rows, key })
+      // One message to the writer per turn of the event loop.
+      if (this.outgoing.length === 1) setImmediate(() => this.post())
     })
   }
 
-  private flush(): void {
-    this.flushTimer = undefined
-    const group = this.pending
-    this.pending = []
-    if (group.length === 0) return
-    const now = Date.now()
-    this.full = this.usedBytes() >= this.maxBytes
-    if (this.full) {
-      // Nothing is shed: the devices are not acknowledged and keep their own buffers.
-      for (const p of group) {
-        this.counters.refusedFull += p.entries.length
-        p.reject(new OutboxFullError(this.maxBytes))
-      }
-      return
-    }
-    let added = 0
-    let results: Array<number[] | null>
-    const seqBefore = this.nextSeq
-    try {
-      results = this.db.transaction(() => {
-        if (now - this.lastPrune > 60_000) {
-          this.stmt.forget.run(now - this.dedupWindowMs)
-          this.lastPrune = now
-        }
-        const out = group.map((p) => {
-          if (p.key !== undefined && this.stmt.seen.run(p.key, now).changes === 0) return null
-          const seqs = new Array<number>(p.entries.length)
-          for (const kind of ['observation', 'triage', 'rejected'] as const) {
-            const bodies: object[] = []
-            p.entries.forEach((e, i) => {
-              if (e.kind !== kind) return
-              seqs[i] = this.nextSeq + bodies.length
-              bodies.push(e.body)
-            })
-            if (bodies.length === 0) continue
-            this.stmt.insert.run(this.nextSeq, bodies.length, kind, PRIORITY[kind], now, JSON.stringify(bodies))
-            this.nextSeq += bodies.length
-            added += bodies.length
-          }
-          return seqs
-        })
-        this.stmt.saveSeq.run(String(this.nextSeq))
-        return out
-      })()
-    } catch (err) {
-      this.nextSeq = seqBefore
-      for (const p of group) p.reject(new Error('outbox write failed', { cause: err }))
-      return
-    }
-    this.lastCommit = performance.now()
-    this.depth += added
-    group.forEach((p, i) => {
-      const seqs = results[i]!
-      if (seqs === null) this.counters.duplicatesDropped++
-      else this.counters.appended += p.entries.length
-      p.resolve(seqs)
-    })
-    for (const listener of this.listeners) listener()
+  private post(): void {
+    const requests = this.outgoing
+    this.outgoing = []
+    if (requests.length === 0) return
+    this.writer ??= this.startWriter()
+    this.writer.postMessage({ type: 'append', requests })
   }
 
   nextBatch(max: number, maxBytes = DEFAULT_BATCH_BYTES): OutboxBatch | null {
@@ -225,7 +224,8 @@ export class SqliteOutbox implements Outbox {
       this.stmt.attempt.run(batch.id)
       return { id: batch.id, attempts: batch.attempts + 1, rows: this.stmt.batchItems.all(batch.id) as Array<{ first_seq: number; kind: OutboxEntry['kind']; body: string }> }
     })
-    const found = tx()
+    // IMMEDIATE: take the write lock up front, waiting for the writer thread if it holds it.
+    const found = tx.immediate()
     if (!found) return null
     const out: OutboxBatch = { id: this.batchName(found.id), gatewayId: this.gatewayId, observations: [], triage: [], rejected: [], attempts: found.attempts }
     const gateway_id = this.gatewayId
@@ -278,7 +278,7 @@ export class SqliteOutbox implements Outbox {
       this.stmt.deleteItems.run(id)
       this.stmt.deleteBatch.run(id)
       return size
-    })()
+    }).immediate()
     this.depth -= n
     this.counters.acknowledged += n
   }
@@ -291,7 +291,7 @@ export class SqliteOutbox implements Outbox {
       this.stmt.deleteItems.run(id)
       this.stmt.deleteBatch.run(id)
       return size
-    })()
+    }).immediate()
     this.depth -= n
     this.counters.deadLettered += n
   }
@@ -315,11 +315,18 @@ export class SqliteOutbox implements Outbox {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    if (this.flushTimer) {
-      clearTimeout(this.flushTimer as NodeJS.Timeout)
-      clearImmediate(this.flushTimer as NodeJS.Immediate)
+    this.post()
+    const writer = this.writer
+    if (writer) {
+      // The writer commits what it holds, then closes its connection.
+      await new Promise<void>((resolve) => {
+        writer.on('message', (msg: { type: string }) => { if (msg.type === 'closed') resolve() })
+        writer.once('exit', () => resolve())
+        writer.postMessage({ type: 'close' })
+      })
+      this.writer = undefined
+      await writer.terminate()
     }
-    this.flush()
     this.db.close()
   }
 }

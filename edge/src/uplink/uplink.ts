@@ -65,7 +65,16 @@ export class Uplink {
 
   private async run(): Promise<void> {
     while (this.running) {
-      const batch = this.outbox.nextBatch(this.options.batchMax, this.options.batchMaxBytes)
+      let batch
+      try {
+        batch = this.outbox.nextBatch(this.options.batchMax, this.options.batchMaxBytes)
+      } catch (err) {
+        // The outbox could not be read (e.g. the disk): keep the loop alive and try again.
+        this.lastError = `outbox: ${(err as Error).message}`
+        this.options.log?.('error', 'could not read the outbox; will retry', { error: this.lastError })
+        await this.pause(this.options.backoffMaxMs)
+        continue
+      }
       if (!batch) {
         await this.pause()
         // Let a trickle of readings gather into one batch, without delaying live data by much.

@@ -12,11 +12,11 @@ export class NullOutbox implements Outbox {
     // Resolve on the next turn, as the real outbox's group commit does.
     return new Promise((resolve) => setImmediate(() => resolve(seqs)))
   }
-  nextBatch() {
+  async nextBatch() {
     return null
   }
-  ack() {}
-  deadLetter() {}
+  async ack() {}
+  async deadLetter() {}
   onAppend() {}
   stats(): OutboxStats {
     return { depth: 0, oldestAgeMs: 0, bytes: 0, maxBytes: 0, full: false, appended: this.appended, acknowledged: 0, deadLettered: 0, duplicatesDropped: 0, refusedFull: 0 }

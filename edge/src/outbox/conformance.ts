@@ -33,21 +33,21 @@ export function outboxConformance(name: string, factory: OutboxFactory): void {
     let o = factory.open('reopen')
     await o.append([obs('p', 90), obs('p', 91)])
     await o.append([obs('p', 92)])
-    const first = o.nextBatch(2)!
+    const first = (await o.nextBatch(2))!
     assert.equal(first.observations.length, 2)
     assert.equal(first.attempts, 1)
     await o.close()
     o = factory.open('reopen')
-    const again = o.nextBatch(100)!
+    const again = (await o.nextBatch(100))!
     assert.equal(again.id, first.id)
     assert.deepEqual(again.observations, first.observations)
     assert.equal(again.attempts, 2)
-    o.ack(again.id)
-    const rest = o.nextBatch(100)!
+    await o.ack(again.id)
+    const rest = (await o.nextBatch(100))!
     assert.notEqual(rest.id, first.id)
     assert.deepEqual(rest.observations.map((x) => x.value), [92])
-    o.ack(rest.id)
-    assert.equal(o.nextBatch(100), null)
+    await o.ack(rest.id)
+    assert.equal(await o.nextBatch(100), null)
     assert.equal(o.stats().depth, 0)
     await o.close()
   })
@@ -55,7 +55,7 @@ export function outboxConformance(name: string, factory: OutboxFactory): void {
   test(`${name}: sequence numbers are never reused after pruning or reopening`, async () => {
     let o = factory.open('noreuse')
     const [s1] = (await o.append([obs('p', 90)]))!
-    o.ack(o.nextBatch(10)!.id)
+    await o.ack((await o.nextBatch(10))!.id)
     await o.close()
     o = factory.open('noreuse')
     const [s2] = (await o.append([obs('p', 91)]))!
@@ -67,7 +67,7 @@ export function outboxConformance(name: string, factory: OutboxFactory): void {
     const o = factory.open('priority')
     await o.append([obs('p', 90), obs('p', 91)])
     await o.append([rejected])
-    const batch = o.nextBatch(1)!
+    const batch = (await o.nextBatch(1))!
     assert.equal(batch.rejected.length, 1)
     assert.equal(batch.observations.length, 0)
     await o.close()
@@ -77,10 +77,10 @@ export function outboxConformance(name: string, factory: OutboxFactory): void {
     const o = factory.open('bytes')
     for (const v of [90, 91, 92]) await o.append([obs('p', v)])
     const one = JSON.stringify([obs('p', 90).body]).length
-    const batch = o.nextBatch(100, one * 2)!
+    const batch = (await o.nextBatch(100, one * 2))!
     assert.equal(batch.observations.length, 2)
-    o.ack(batch.id)
-    assert.equal(o.nextBatch(100, 1)!.observations.length, 1)
+    await o.ack(batch.id)
+    assert.equal((await o.nextBatch(100, 1))!.observations.length, 1)
     await o.close()
   })
 
@@ -94,7 +94,7 @@ export function outboxConformance(name: string, factory: OutboxFactory): void {
     assert.equal(o.stats().depth, 4)
     assert.equal(o.stats().duplicatesDropped, 1)
     // Still dropped after the first was delivered and pruned.
-    o.ack(o.nextBatch(100)!.id)
+    await o.ack((await o.nextBatch(100))!.id)
     assert.equal(await o.append([obs('p', 90)], 'dev|abc'), null)
     await o.close()
   })
@@ -102,7 +102,7 @@ export function outboxConformance(name: string, factory: OutboxFactory): void {
   test(`${name}: the sequence numbers of one append are consecutive and map to its entries`, async () => {
     const o = factory.open('ranges')
     const seqs = (await o.append([obs('p', 1), rejected, obs('p', 2), obs('p', 3)]))!
-    const batch = o.nextBatch(100)!
+    const batch = (await o.nextBatch(100))!
     assert.deepEqual(batch.observations.map((x) => [x.seq, x.value]), [[seqs[0], 1], [seqs[2], 2], [seqs[3], 3]])
     assert.deepEqual(batch.rejected.map((x) => x.seq), [seqs[1]])
     assert.equal(new Set(seqs).size, 4)
@@ -112,18 +112,18 @@ export function outboxConformance(name: string, factory: OutboxFactory): void {
   test(`${name}: a dead-lettered batch leaves the queue and is counted`, async () => {
     const o = factory.open('dead')
     await o.append([obs('p', 90)])
-    const batch = o.nextBatch(10)!
-    o.deadLetter(batch.id, 'core answered 400')
+    const batch = (await o.nextBatch(10))!
+    await o.deadLetter(batch.id, 'core answered 400')
     assert.equal(o.stats().depth, 0)
     assert.equal(o.stats().deadLettered, 1)
-    assert.equal(o.nextBatch(10), null)
+    assert.equal(await o.nextBatch(10), null)
     await o.close()
   })
 
   test(`${name}: entries carry the gateway id and their sequence number`, async () => {
     const o = factory.open('identity')
     const [seq] = (await o.append([obs('p', 90)]))!
-    const batch = o.nextBatch(10)!
+    const batch = (await o.nextBatch(10))!
     assert.equal(batch.observations[0]!.seq, seq)
     assert.equal(batch.observations[0]!.gateway_id, batch.gatewayId)
     await o.close()

@@ -34,7 +34,7 @@ test('SqliteOutbox: appends in one turn of the event loop share one commit', asy
 
 test('SqliteOutbox: refuses a batch id from another outbox', async () => {
   const o = new SqliteOutbox({ path: join(dir, 'foreign.db'), gatewayId: 'gw-test' })
-  assert.throws(() => o.ack('ffffffffffff-1'), /not from this outbox/)
+  await assert.rejects(o.ack('ffffffffffff-1'), /not from this outbox/)
   await o.close()
 })
 
@@ -43,7 +43,7 @@ test('SqliteOutbox: live readings go in the next batch ahead of an old backlog',
   for (let i = 0; i < 50; i++) await o.append([obs('backlog', i)])
   await new Promise((r) => setTimeout(r, 80))
   await o.append([obs('live', 99)])
-  const batch = o.nextBatch(10)!
+  const batch = (await o.nextBatch(10))!
   assert.equal(batch.observations.length, 10)
   assert.deepEqual(batch.observations.filter((x) => x.patient_id === 'live').map((x) => x.value), [99])
   // The rest of the batch is the oldest backlog, in order.
@@ -66,9 +66,9 @@ test('SqliteOutbox: at its disk budget appends are refused, never shed, and resu
   // Everything accepted before is still there.
   const accepted = before.depth
   let delivered = 0
-  for (let b = o.nextBatch(100, 256 * 1024); b; b = o.nextBatch(100, 256 * 1024)) {
+  for (let b = await o.nextBatch(100, 256 * 1024); b; b = await o.nextBatch(100, 256 * 1024)) {
     delivered += b.rejected.length
-    o.ack(b.id)
+    await o.ack(b.id)
   }
   assert.equal(delivered, accepted)
   assert.deepEqual((await o.append([obs('p', 1)]))?.length, 1)

@@ -77,11 +77,11 @@ export interface Outbox {
    * The batch in flight if there is one, else a new batch of at most `max` entries whose bodies
    * stay within `maxBytes` (at least one entry), or null when nothing waits.
    */
-  nextBatch(max: number, maxBytes?: number): OutboxBatch | null
+  nextBatch(max: number, maxBytes?: number): Promise<OutboxBatch | null>
   /** The core committed the batch: prune it. */
-  ack(batchId: string): void
+  ack(batchId: string): Promise<void>
   /** The core refused the batch permanently: keep it aside, out of the way of the rest. */
-  deadLetter(batchId: string, reason: string): void
+  deadLetter(batchId: string, reason: string): Promise<void>
   /** Notified after each commit (so the uplink need not poll). */
   onAppend(listener: () => void): void
   stats(): OutboxStats

@@ -67,7 +67,7 @@ export class Uplink {
     while (this.running) {
       let batch
       try {
-        batch = this.outbox.nextBatch(this.options.batchMax, this.options.batchMaxBytes)
+        batch = await this.outbox.nextBatch(this.options.batchMax, this.options.batchMaxBytes)
       } catch (err) {
         // The outbox could not be read (e.g. the disk): keep the loop alive and try again.
         this.lastError = `outbox: ${(err as Error).message}`
@@ -128,7 +128,7 @@ export class Uplink {
       })
       const text = await res.body.text()
       if (res.statusCode === 200) {
-        this.outbox.ack(batch.id)
+        await this.outbox.ack(batch.id)
         this.options.onDelivered?.(batch)
         this.lastSuccessMs = Date.now()
         this.lastError = undefined
@@ -139,7 +139,7 @@ export class Uplink {
       this.lastError = `core answered ${res.statusCode}: ${text.slice(0, 300)}`
       const permanent = res.statusCode >= 400 && res.statusCode < 500 && ![401, 403, 408, 429].includes(res.statusCode)
       if (permanent) {
-        this.outbox.deadLetter(batch.id, this.lastError)
+        await this.outbox.deadLetter(batch.id, this.lastError)
         this.metrics?.uplinkBatches.inc({ outcome: 'dead_letter' })
         this.metrics?.deadLetters.inc(rows)
         this.options.log?.('error', 'core refused a batch permanently; kept as dead letter', { batch_id: batch.id, rows, error: this.lastError })

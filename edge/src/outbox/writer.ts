@@ -1,0 +1,188 @@
+// Every write to the SQLite outbox, run on the outbox's own thread (writer-thread.ts): group
+// commits with their fsync, forming batches, pruning them. One connection does all writing, so
+// nothing ever waits for a lock, and the gateway's event loop never waits for the disk.
+//
+// One row holds the entries of one kind from one append (a device message's readings) and owns
+// the sequence numbers first_seq … first_seq + n − 1: ten readings cost one insert, not ten.
+import Database from 'better-sqlite3'
+
+export interface AppendRow {
+  kind: 'observation' | 'triage' | 'rejected'
+  priority: number
+  n: number
+  /** JSON array of the entries' bodies. */
+  body: string
+}
+
+export interface AppendRequest {
+  id: number
+  rows: AppendRow[]
+  /** A device message's identity: a second append with it is dropped. */
+  key?: string | undefined
+}
+
+export type AppendResult =
+  | { id: number; firstSeqs: number[] }
+  | { id: number; duplicate: true }
+  | { id: number; error: 'full' | 'failed'; message: string }
+
+export interface WriterOptions {
+  path: string
+  maxBytes: number
+  dedupWindowMs: number
+  liveWindowMs: number
+}
+
+export interface BatchRows {
+  id: number
+  attempts: number
+  rows: Array<{ first_seq: number; kind: AppendRow['kind']; body: string }>
+}
+
+type Candidate = { first_seq: number; n: number; len: number }
+
+export class OutboxWriter {
+  private readonly db: Database.Database
+  private readonly pageSize: number
+  private nextSeq: number
+  private lastPrune = 0
+  full = false
+  private readonly stmt
+
+  constructor(private readonly options: WriterOptions) {
+    this.db = new Database(options.path)
+    this.db.pragma('journal_mode = WAL')
+    // FULL: every commit is fsync'd, so an acknowledged reading survives power loss.
+    this.db.pragma('synchronous = FULL')
+    this.db.pragma('busy_timeout = 10000')
+    this.pageSize = this.db.pragma('page_size', { simple: true }) as number
+    // Persisted with every commit, so a sequence number is never reused, even after pruning.
+    this.nextSeq = Number((this.db.prepare("SELECT value FROM meta WHERE key = 'next_seq'").get() as { value: string }).value)
+    this.stmt = {
+      insert: this.db.prepare('INSERT INTO items (first_seq, n, kind, priority, created_ms, body) VALUES (?, ?, ?, ?, ?, ?)'),
+      saveSeq: this.db.prepare("UPDATE meta SET value = ? WHERE key = 'next_seq'"),
+      seen: this.db.prepare('INSERT OR IGNORE INTO seen (key, at_ms) VALUES (?, ?)'),
+      forget: this.db.prepare('DELETE FROM seen WHERE at_ms < ?'),
+      pages: this.db.prepare('SELECT (SELECT page_count FROM pragma_page_count()) - (SELECT freelist_count FROM pragma_freelist_count()) AS used'),
+      inFlight: this.db.prepare('SELECT id, attempts FROM batches ORDER BY id LIMIT 1'),
+      newBatch: this.db.prepare('INSERT INTO batches (created_ms) VALUES (?)'),
+      urgent: this.db.prepare('SELECT first_seq, n, length(body) AS len FROM items WHERE batch IS NULL AND priority > 0 ORDER BY priority DESC, first_seq LIMIT ?'),
+      live: this.db.prepare('SELECT first_seq, n, length(body) AS len FROM items WHERE batch IS NULL AND created_ms >= ? ORDER BY first_seq LIMIT ?'),
+      backlog: this.db.prepare('SELECT first_seq, n, length(body) AS len FROM items WHERE batch IS NULL ORDER BY priority DESC, first_seq LIMIT ?'),
+      assign: this.db.prepare('UPDATE items SET batch = ? WHERE first_seq = ?'),
+      batchItems: this.db.prepare('SELECT first_seq, kind, body FROM items WHERE batch = ? ORDER BY first_seq'),
+      attempt: this.db.prepare('UPDATE batches SET attempts = attempts + 1 WHERE id = ?'),
+      batchSize: this.db.prepare('SELECT coalesce(sum(n), 0) AS n FROM items WHERE batch = ?'),
+      deleteItems: this.db.prepare('DELETE FROM items WHERE batch = ?'),
+      deleteBatch: this.db.prepare('DELETE FROM batches WHERE id = ?'),
+      deadLetter: this.db.prepare(
+        'INSERT INTO dead_letters (first_seq, n, kind, batch, reason, dead_ms, body) SELECT first_seq, n, kind, ?, ?, ?, body FROM items WHERE batch = ?',
+      ),
+    }
+  }
+
+  usedBytes(): number {
+    return (this.stmt.pages.get() as { used: number }).used * this.pageSize
+  }
+
+  /** Commits a group of appends in one transaction (one fsync). */
+  commit(group: AppendRequest[]): AppendResult[] {
+    const now = Date.now()
+    this.full = this.usedBytes() >= this.options.maxBytes
+    if (this.full) {
+      // Nothing is shed: the devices are not acknowledged and keep their own buffers.
+      return group.map((r) => ({ id: r.id, error: 'full', message: `outbox is at its disk budget (${this.options.maxBytes} bytes)` }))
+    }
+    const before = this.nextSeq
+    try {
+      return this.db.transaction(() => {
+        if (now - this.lastPrune > 60_000) {
+          this.stmt.forget.run(now - this.options.dedupWindowMs)
+          this.lastPrune = now
+        }
+        const results = group.map((r): AppendResult => {
+          if (r.key !== undefined && this.stmt.seen.run(r.key, now).changes === 0) return { id: r.id, duplicate: true }
+          const firstSeqs = r.rows.map((row) => {
+            const first = this.nextSeq
+            this.stmt.insert.run(first, row.n, row.kind, row.priority, now, row.body)
+            this.nextSeq += row.n
+            return first
+          })
+          return { id: r.id, firstSeqs }
+        })
+        this.stmt.saveSeq.run(String(this.nextSeq))
+        return results
+      }).immediate()
+    } catch (err) {
+      this.nextSeq = before
+      return group.map((r) => ({ id: r.id, error: 'failed', message: (err as Error).message }))
+    }
+  }
+
+  /** The batch in flight if there is one, else a new one; null when nothing waits. */
+  nextBatch(max: number, maxBytes: number): BatchRows | null {
+    return this.db.transaction(() => {
+      let batch = this.stmt.inFlight.get() as { id: number; attempts: number } | undefined
+      if (!batch) {
+        const id = Number(this.stmt.newBatch.run(Date.now()).lastInsertRowid)
+        if (this.assign(id, max, maxBytes) === 0) {
+          this.stmt.deleteBatch.run(id)
+          return null
+        }
+        batch = { id, attempts: 0 }
+      }
+      this.stmt.attempt.run(batch.id)
+      return { id: batch.id, attempts: batch.attempts + 1, rows: this.stmt.batchItems.all(batch.id) as BatchRows['rows'] }
+    }).immediate()
+  }
+
+  /**
+   * Fills a new batch: urgent entries (triage results, refusals) first, then live readings (so
+   * that a draining backlog never delays them by more than a batch), then the oldest backlog;
+   * at most about `max` entries within `maxBytes`, and always at least one row.
+   */
+  private assign(batchId: number, max: number, maxBytes: number): number {
+    let count = 0
+    let bytes = 0
+    let rows = 0
+    const take = (candidates: Candidate[]): boolean => {
+      for (const r of candidates) {
+        if (rows > 0 && (count + r.n > max || bytes + r.len > maxBytes)) return false
+        this.stmt.assign.run(batchId, r.first_seq)
+        rows++
+        count += r.n
+        bytes += r.len
+      }
+      return true
+    }
+    if (take(this.stmt.urgent.all(max) as Candidate[]) && take(this.stmt.live.all(Date.now() - this.options.liveWindowMs, max) as Candidate[])) {
+      take(this.stmt.backlog.all(max) as Candidate[])
+    }
+    return rows
+  }
+
+  /** Prunes an acknowledged batch; returns how many entries it held. */
+  ack(batchId: number): number {
+    return this.db.transaction(() => {
+      const size = (this.stmt.batchSize.get(batchId) as { n: number }).n
+      this.stmt.deleteItems.run(batchId)
+      this.stmt.deleteBatch.run(batchId)
+      return size
+    }).immediate()
+  }
+
+  /** Moves a batch the core refused permanently to dead_letters; returns how many entries. */
+  deadLetter(batchId: number, batchName: string, reason: string): number {
+    return this.db.transaction(() => {
+      const size = (this.stmt.batchSize.get(batchId) as { n: number }).n
+      this.stmt.deadLetter.run(batchName, reason, Date.now(), batchId)
+      this.stmt.deleteItems.run(batchId)
+      this.stmt.deleteBatch.run(batchId)
+      return size
+    }).immediate()
+  }
+
+  close(): void {
+    this.db.close()
+  }
+}

@@ -47,7 +47,7 @@ export function createEdgeMetrics(outbox: Outbox) {
     unacknowledged: counter('neva_edge_unacknowledged_total', 'Messages not acknowledged to the device because they could not be made durable (outbox at its budget, or a write failure)'),
     triage: counter('neva_edge_triage_results_total', 'Triage results by level', ['level']),
     uplinkBatches: counter('neva_edge_uplink_batches_total', 'Batches sent to the core, by outcome', ['outcome']),
-    uplinkRows: counter('neva_edge_uplink_rows_total', 'Rows acknowledged by the core'),
+    uplinkRows: counter('neva_edge_uplink_rows_total', 'Rows the core committed (its rate is the send rate)'),
     uplinkRetries: counter('neva_edge_uplink_retries_total', 'Batch sends that failed and will be retried'),
     deadLetters: counter('neva_edge_dead_letters_total', 'Entries the core refused permanently'),
   }

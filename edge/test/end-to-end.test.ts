@@ -41,8 +41,15 @@ test('a simulated ambulance streams through the gateway into ClickHouse: stored 
     assert.ok(latest.vitals.spo2 && latest.vitals.heart_rate && latest.vitals.respiratory_rate)
     assert.equal(latest.triage.level, levels[1]!.level)
 
-    const status = (await (await fetch(`${gateway.apiUrl}/status`)).json()) as { outbox: { depth: number } }
+    const status = (await (await fetch(`${gateway.apiUrl}/status`)).json()) as { outbox: { depth: number; oldestAgeMs: number }; uplink: { rows: number; batches: number; retries: number; last_error: string | null } }
     assert.equal(status.outbox.depth, 0)
+    assert.equal(status.outbox.oldestAgeMs, 0)
+    assert.ok(status.uplink.rows >= report.published)
+    assert.equal(status.uplink.last_error, null)
+    const metrics = await (await fetch(`${gateway.apiUrl}/metrics`)).text()
+    for (const name of ['neva_edge_outbox_depth', 'neva_edge_outbox_oldest_age_seconds', 'neva_edge_uplink_rows_total', 'neva_edge_uplink_retries_total', 'neva_edge_dead_letters_total', 'neva_edge_outbox_full', 'neva_edge_outbox_bytes']) {
+      assert.match(metrics, new RegExp(`^${name} `, 'm'), name)
+    }
   } finally {
     await gateway.stop()
   }

@@ -23,7 +23,12 @@ export function buildEdgeApi(deps: EdgeApiDeps, logLevel: string): FastifyInstan
     gateway_id: deps.gatewayId,
     mqtt: { port: deps.mqttPort() },
     outbox: deps.outbox.stats(),
-    uplink: { last_success_ms: deps.uplink.lastSuccessMs ?? null, last_error: deps.uplink.lastError ?? null },
+    uplink: {
+      last_success_ms: deps.uplink.lastSuccessMs ?? null,
+      last_error: deps.uplink.lastError ?? null,
+      rows_per_s: Math.round(deps.uplink.sendRate()),
+      ...deps.uplink.totals,
+    },
     recent_rejections: deps.durable.recentRejections,
   }))
   app.get('/patients', async () => ({ patients: deps.triage.snapshot() }))

@@ -29,6 +29,26 @@ export class Uplink {
   private failures = 0
   lastError: string | undefined
   lastSuccessMs: number | undefined
+  /** Delivered batches and rows, and failed sends that will be retried. */
+  readonly totals = { batches: 0, rows: 0, retries: 0 }
+  /** Rows delivered in each of the last ten seconds, for the send rate. */
+  private readonly recent: Array<{ second: number; rows: number }> = []
+
+  /** Rows the core committed per second, over the last ten seconds. */
+  sendRate(): number {
+    const now = Math.floor(Date.now() / 1000)
+    return this.recent.filter((r) => r.second > now - 10 && r.second < now).reduce((a, r) => a + r.rows, 0) / 9
+  }
+
+  private delivered(rows: number): void {
+    const second = Math.floor(Date.now() / 1000)
+    const last = this.recent.at(-1)
+    if (last?.second === second) last.rows += rows
+    else this.recent.push({ second, rows })
+    while (this.recent.length > 11) this.recent.shift()
+    this.totals.batches++
+    this.totals.rows += rows
+  }
 
   constructor(
     private readonly outbox: Outbox,
@@ -88,6 +108,7 @@ export class Uplink {
       }
       if (outcome === 'dead') continue
       this.failures++
+      this.totals.retries++
       this.metrics?.uplinkRetries.inc()
       const cap = Math.min(this.options.backoffMaxMs, this.options.backoffBaseMs * 2 ** Math.min(this.failures - 1, 20))
       await this.pause(Math.random() * cap)
@@ -132,6 +153,7 @@ export class Uplink {
         this.options.onDelivered?.(batch)
         this.lastSuccessMs = Date.now()
         this.lastError = undefined
+        this.delivered(rows)
         this.metrics?.uplinkBatches.inc({ outcome: 'acked' })
         this.metrics?.uplinkRows.inc(rows)
         return 'acked'

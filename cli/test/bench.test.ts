@@ -1,0 +1,28 @@
+// The benchmarks run and report every figure (their targets are judged from full runs, not here).
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+const NEVA = fileURLToPath(new URL('../../bin/neva', import.meta.url))
+const run = (args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+  execFile(NEVA, args, { timeout: 180_000 }, (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }))
+})
+const lastLine = (s: string) => JSON.parse(s.trim().split('\n').at(-1)!) as Record<string, number>
+
+test('neva bench outbox --json: a short run reports every figure', async () => {
+  const { code, stdout, stderr } = await run(['bench', 'outbox', '--json', '--outage-s', '2', '--round-s', '1'])
+  assert.equal(code, 0, stderr)
+  const r = lastLine(stdout)
+  assert.deepEqual(Object.keys(r), ['durable_per_s', 'bypass_per_s', 'ratio', 'ack_p99_ms', 'drain_per_s', 'live_per_s', 'live_p99_ms_during_drain'])
+  for (const [k, v] of Object.entries(r)) assert.ok(Number.isFinite(v) && v > 0, `${k} = ${v}`)
+  assert.ok(Math.abs(r.ratio! - r.durable_per_s! / r.bypass_per_s!) < 0.01, 'ratio is durable over bypass')
+})
+
+test('neva bench ingest --json: a short run stores nothing twice', async () => {
+  const { code, stdout, stderr } = await run(['bench', 'ingest', '--json', '--batches', '4', '--size', '200'])
+  assert.equal(code, 0, stderr)
+  const r = lastLine(stdout)
+  assert.equal(r.duplicates_stored, 0)
+  assert.ok(r.baseline_rows_per_s! > 0 && r.exactly_once_rows_per_s! > 0 && r.http_rows_per_s! > 0)
+})

@@ -94,7 +94,8 @@ export class TelemetryStore {
       table,
       values,
       format: 'JSONEachRow',
-      clickhouse_settings: { insert_deduplication_token: token, async_insert: 0 },
+      // Materialized views over these tables must drop a retried block too.
+      clickhouse_settings: { insert_deduplication_token: token, async_insert: 0, deduplicate_blocks_in_dependent_materialized_views: token ? 1 : 0 },
     })
   }
 

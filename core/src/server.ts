@@ -44,7 +44,7 @@ export async function startCore(config: CoreConfig): Promise<Core> {
   })
 
   app.get('/healthz', async (_request, reply) => {
-    const ping = await clickhouse.client.ping()
+    const ping = await clickhouse.client.ping().catch((err: Error) => ({ success: false as const, error: err }))
     if (!ping.success) return reply.status(503).send({ status: 'degraded', clickhouse: 'unavailable' })
     return { status: 'ok', clickhouse: clickhouse.kind }
   })

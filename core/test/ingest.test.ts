@@ -130,3 +130,30 @@ test('healthz and Prometheus metrics', async () => {
   assert.match(metrics, /neva_core_ingest_batches_total\{outcome="invalid"\} [1-9]/)
   assert.match(metrics, /neva_core_ingest_rows_total\{kind="observations"\} [1-9]/)
 })
+
+// The rule for every materialized view: its target table keeps a deduplication window too.
+test('a retried batch is stored once in materialized views too', async () => {
+  await core.clickhouse.client.command({ query: `CREATE TABLE readings_per_patient (patient_id String, n UInt64) ENGINE = SummingMergeTree ORDER BY patient_id SETTINGS non_replicated_deduplication_window = 10000` })
+  await core.clickhouse.client.command({ query: `CREATE MATERIALIZED VIEW readings_per_patient_mv TO readings_per_patient AS SELECT patient_id, count() AS n FROM observations GROUP BY patient_id` })
+  const b = batch('e1-8', [observation('p-mv', 'spo2', 97, T0), observation('p-mv', 'spo2', 96, T0 + 1000)])
+  // A core that died after the rows but before the ledger, then the gateway's retry, then a copy.
+  await core.clickhouse.client.insert({
+    table: 'observations', values: b.observations.map(observationRow), format: 'JSONEachRow',
+    clickhouse_settings: { insert_deduplication_token: 'gw-1:e1-8:observations', deduplicate_blocks_in_dependent_materialized_views: 1 },
+  })
+  assert.equal((await post(b)).status, 200)
+  assert.equal((await post(b)).body.stored, false)
+  const rs = await core.clickhouse.client.query({ query: "SELECT sum(n) AS n FROM readings_per_patient WHERE patient_id = 'p-mv'", format: 'JSONEachRow' })
+  assert.equal(Number((await rs.json<{ n: string }>())[0]!.n), 2)
+})
+
+// Last: it takes ClickHouse away from this core.
+test('with ClickHouse unavailable the core answers 503, so that gateways keep their batches', async () => {
+  await core.clickhouse.close()
+  const res = await post(batch('e1-9', [observation('p-z', 'spo2', 97, T0)]))
+  assert.equal(res.status, 503)
+  assert.equal(res.body.error, 'NEVA_CORE_STORAGE_UNAVAILABLE')
+  assert.equal((await fetch(`${core.url}/healthz`)).status, 503)
+  const metrics = await (await fetch(`${core.url}/metrics`)).text()
+  assert.match(metrics, /neva_core_ingest_batches_total\{outcome="unavailable"\} 1/)
+})

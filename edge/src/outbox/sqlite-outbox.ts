@@ -28,6 +28,8 @@ CREATE TABLE IF NOT EXISTS items (
   priority INTEGER NOT NULL,
   created_ms INTEGER NOT NULL,
   batch INTEGER,
+  -- bytes of body, so that forming a batch never reads the bodies it does not take
+  len INTEGER NOT NULL,
   body TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS items_pending ON items (priority DESC, first_seq) WHERE batch IS NULL;
@@ -98,6 +100,11 @@ export class SqliteOutbox implements Outbox {
     this.db.pragma('journal_mode = WAL')
     this.db.pragma('busy_timeout = 10000')
     this.db.exec(SCHEMA)
+    const columns = (this.db.prepare('SELECT name FROM pragma_table_info(?)').all('items') as Array<{ name: string }>).map((c) => c.name)
+    if (!columns.includes('first_seq') || !columns.includes('len')) {
+      this.db.close()
+      throw new Error(`${options.path}: an outbox of an older layout; let its gateway version drain it, or move it aside`)
+    }
     this.pageSize = this.db.pragma('page_size', { simple: true }) as number
     const meta = this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)')
     meta.run('epoch', randomBytes(6).toString('hex'))

@@ -59,16 +59,16 @@ export class OutboxWriter {
     // Persisted with every commit, so a sequence number is never reused, even after pruning.
     this.nextSeq = Number((this.db.prepare("SELECT value FROM meta WHERE key = 'next_seq'").get() as { value: string }).value)
     this.stmt = {
-      insert: this.db.prepare('INSERT INTO items (first_seq, n, kind, priority, created_ms, body) VALUES (?, ?, ?, ?, ?, ?)'),
+      insert: this.db.prepare('INSERT INTO items (first_seq, n, kind, priority, created_ms, len, body) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       saveSeq: this.db.prepare("UPDATE meta SET value = ? WHERE key = 'next_seq'"),
       seen: this.db.prepare('INSERT OR IGNORE INTO seen (key, at_ms) VALUES (?, ?)'),
       forget: this.db.prepare('DELETE FROM seen WHERE at_ms < ?'),
       pages: this.db.prepare('SELECT (SELECT page_count FROM pragma_page_count()) - (SELECT freelist_count FROM pragma_freelist_count()) AS used'),
       inFlight: this.db.prepare('SELECT id, attempts FROM batches ORDER BY id LIMIT 1'),
       newBatch: this.db.prepare('INSERT INTO batches (created_ms) VALUES (?)'),
-      urgent: this.db.prepare('SELECT first_seq, n, length(body) AS len FROM items WHERE batch IS NULL AND priority > 0 ORDER BY priority DESC, first_seq LIMIT ?'),
-      live: this.db.prepare('SELECT first_seq, n, length(body) AS len FROM items WHERE batch IS NULL AND created_ms >= ? ORDER BY first_seq LIMIT ?'),
-      backlog: this.db.prepare('SELECT first_seq, n, length(body) AS len FROM items WHERE batch IS NULL ORDER BY priority DESC, first_seq LIMIT ?'),
+      urgent: this.db.prepare('SELECT first_seq, n, len FROM items WHERE batch IS NULL AND priority > 0 ORDER BY priority DESC, first_seq LIMIT ?'),
+      live: this.db.prepare('SELECT first_seq, n, len FROM items WHERE batch IS NULL AND created_ms >= ? ORDER BY first_seq LIMIT ?'),
+      backlog: this.db.prepare('SELECT first_seq, n, len FROM items WHERE batch IS NULL ORDER BY priority DESC, first_seq LIMIT ?'),
       assign: this.db.prepare('UPDATE items SET batch = ? WHERE first_seq = ?'),
       batchItems: this.db.prepare('SELECT first_seq, kind, body FROM items WHERE batch = ? ORDER BY first_seq'),
       attempt: this.db.prepare('UPDATE batches SET attempts = attempts + 1 WHERE id = ?'),
@@ -104,7 +104,7 @@ export class OutboxWriter {
           if (r.key !== undefined && this.stmt.seen.run(r.key, now).changes === 0) return { id: r.id, duplicate: true }
           const firstSeqs = r.rows.map((row) => {
             const first = this.nextSeq
-            this.stmt.insert.run(first, row.n, row.kind, row.priority, now, row.body)
+            this.stmt.insert.run(first, row.n, row.kind, row.priority, now, row.body.length, row.body)
             this.nextSeq += row.n
             return first
           })
@@ -145,18 +145,26 @@ export class OutboxWriter {
     let count = 0
     let bytes = 0
     let rows = 0
-    const take = (candidates: Candidate[]): boolean => {
+    // Candidates are read lazily and scanning stops at the first row that does not fit; the
+    // picks are marked after each scan (a connection cannot write while it iterates).
+    const take = (candidates: Iterable<Candidate>): boolean => {
+      const picked: number[] = []
+      let room = true
       for (const r of candidates) {
-        if (rows > 0 && (count + r.n > max || bytes + r.len > maxBytes)) return false
-        this.stmt.assign.run(batchId, r.first_seq)
+        if (rows > 0 && (count + r.n > max || bytes + r.len > maxBytes)) {
+          room = false
+          break
+        }
+        picked.push(r.first_seq)
         rows++
         count += r.n
         bytes += r.len
       }
-      return true
+      for (const seq of picked) this.stmt.assign.run(batchId, seq)
+      return room
     }
-    if (take(this.stmt.urgent.all(max) as Candidate[]) && take(this.stmt.live.all(Date.now() - this.options.liveWindowMs, max) as Candidate[])) {
-      take(this.stmt.backlog.all(max) as Candidate[])
+    if (take(this.stmt.urgent.iterate(max) as Iterable<Candidate>) && take(this.stmt.live.iterate(Date.now() - this.options.liveWindowMs, max) as Iterable<Candidate>)) {
+      take(this.stmt.backlog.iterate(max) as Iterable<Candidate>)
     }
     return rows
   }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { SqliteOutbox } from './sqlite-outbox.js'
+import { SQL } from './writer.js'
 import { OutboxFullError } from './types.js'
 import { obs, outboxConformance } from './conformance.js'
 
@@ -74,4 +75,22 @@ test('SqliteOutbox: at its disk budget appends are refused, never shed, and resu
   assert.deepEqual((await o.append([obs('p', 1)]))?.length, 1)
   assert.equal(o.stats().full, false)
   await o.close()
+})
+
+test('SqliteOutbox: no statement of the writer scans the whole items table', async () => {
+  // A full scan reads every stored body: with a large backlog that made forming a batch take 150 ms.
+  const path = join(dir, 'plans.db')
+  const o = new SqliteOutbox({ path, gatewayId: 'gw-test' })
+  await o.append(Array.from({ length: 100 }, (_, i) => obs('p', i)))
+  await o.close()
+  const db = new Database(path, { readonly: true })
+  // Realistic parameters: the planner's choice depends on them.
+  const params = (name: string, sql: string): unknown[] =>
+    name === 'live' ? [Date.now() - 1000, 5000] : Array.from(sql.matchAll(/\?/g), () => 5000)
+  for (const [name, sql] of Object.entries(SQL)) {
+    const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params(name, sql)) as Array<{ detail: string }>).map((r) => r.detail)
+    assert.ok(!plan.some((d) => /^SCAN items\b(?! USING INDEX items_pending\b)/.test(d)), `${name}: ${plan.join(' | ')}`)
+    assert.ok(!plan.some((d) => d.includes('TEMP B-TREE')), `${name} sorts: ${plan.join(' | ')}`)
+  }
+  db.close()
 })

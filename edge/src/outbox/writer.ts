@@ -41,13 +41,35 @@ export interface BatchRows {
 
 type Candidate = { first_seq: number; n: number; len: number }
 
+/** Every statement the writer runs; a test checks that none scans the whole items table. */
+export const SQL = {
+  insert: 'INSERT INTO items (first_seq, n, kind, priority, created_ms, len, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  saveSeq: "UPDATE meta SET value = ? WHERE key = 'next_seq'",
+  seen: 'INSERT OR IGNORE INTO seen (key, at_ms) VALUES (?, ?)',
+  forget: 'DELETE FROM seen WHERE at_ms < ?',
+  pages: 'SELECT (SELECT page_count FROM pragma_page_count()) - (SELECT freelist_count FROM pragma_freelist_count()) AS used',
+  inFlight: 'SELECT id, attempts FROM batches ORDER BY id LIMIT 1',
+  newBatch: 'INSERT INTO batches (created_ms) VALUES (?)',
+  urgent: 'SELECT first_seq, n, len FROM items WHERE batch IS NULL AND priority > 0 ORDER BY priority DESC, first_seq LIMIT ?',
+  // In the age index's order: ORDER BY first_seq alone made the planner scan the whole table.
+  live: 'SELECT first_seq, n, len FROM items WHERE batch IS NULL AND created_ms >= ? ORDER BY created_ms, first_seq LIMIT ?',
+  backlog: 'SELECT first_seq, n, len FROM items WHERE batch IS NULL ORDER BY priority DESC, first_seq LIMIT ?',
+  assign: 'UPDATE items SET batch = ? WHERE first_seq = ?',
+  batchItems: 'SELECT first_seq, kind, body FROM items WHERE batch = ? ORDER BY first_seq',
+  attempt: 'UPDATE batches SET attempts = attempts + 1 WHERE id = ?',
+  batchSize: 'SELECT coalesce(sum(n), 0) AS n FROM items WHERE batch = ?',
+  deleteItems: 'DELETE FROM items WHERE batch = ?',
+  deleteBatch: 'DELETE FROM batches WHERE id = ?',
+  deadLetter: 'INSERT INTO dead_letters (first_seq, n, kind, batch, reason, dead_ms, body) SELECT first_seq, n, kind, ?, ?, ?, body FROM items WHERE batch = ?',
+} as const
+
 export class OutboxWriter {
   private readonly db: Database.Database
   private readonly pageSize: number
   private nextSeq: number
   private lastPrune = 0
   full = false
-  private readonly stmt
+  private readonly stmt: Record<keyof typeof SQL, Database.Statement>
 
   constructor(private readonly options: WriterOptions) {
     this.db = new Database(options.path)
@@ -58,27 +80,7 @@ export class OutboxWriter {
     this.pageSize = this.db.pragma('page_size', { simple: true }) as number
     // Persisted with every commit, so a sequence number is never reused, even after pruning.
     this.nextSeq = Number((this.db.prepare("SELECT value FROM meta WHERE key = 'next_seq'").get() as { value: string }).value)
-    this.stmt = {
-      insert: this.db.prepare('INSERT INTO items (first_seq, n, kind, priority, created_ms, len, body) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-      saveSeq: this.db.prepare("UPDATE meta SET value = ? WHERE key = 'next_seq'"),
-      seen: this.db.prepare('INSERT OR IGNORE INTO seen (key, at_ms) VALUES (?, ?)'),
-      forget: this.db.prepare('DELETE FROM seen WHERE at_ms < ?'),
-      pages: this.db.prepare('SELECT (SELECT page_count FROM pragma_page_count()) - (SELECT freelist_count FROM pragma_freelist_count()) AS used'),
-      inFlight: this.db.prepare('SELECT id, attempts FROM batches ORDER BY id LIMIT 1'),
-      newBatch: this.db.prepare('INSERT INTO batches (created_ms) VALUES (?)'),
-      urgent: this.db.prepare('SELECT first_seq, n, len FROM items WHERE batch IS NULL AND priority > 0 ORDER BY priority DESC, first_seq LIMIT ?'),
-      live: this.db.prepare('SELECT first_seq, n, len FROM items WHERE batch IS NULL AND created_ms >= ? ORDER BY first_seq LIMIT ?'),
-      backlog: this.db.prepare('SELECT first_seq, n, len FROM items WHERE batch IS NULL ORDER BY priority DESC, first_seq LIMIT ?'),
-      assign: this.db.prepare('UPDATE items SET batch = ? WHERE first_seq = ?'),
-      batchItems: this.db.prepare('SELECT first_seq, kind, body FROM items WHERE batch = ? ORDER BY first_seq'),
-      attempt: this.db.prepare('UPDATE batches SET attempts = attempts + 1 WHERE id = ?'),
-      batchSize: this.db.prepare('SELECT coalesce(sum(n), 0) AS n FROM items WHERE batch = ?'),
-      deleteItems: this.db.prepare('DELETE FROM items WHERE batch = ?'),
-      deleteBatch: this.db.prepare('DELETE FROM batches WHERE id = ?'),
-      deadLetter: this.db.prepare(
-        'INSERT INTO dead_letters (first_seq, n, kind, batch, reason, dead_ms, body) SELECT first_seq, n, kind, ?, ?, ?, body FROM items WHERE batch = ?',
-      ),
-    }
+    this.stmt = Object.fromEntries(Object.entries(SQL).map(([name, sql]) => [name, this.db.prepare(sql)])) as Record<keyof typeof SQL, Database.Statement>
   }
 
   usedBytes(): number {

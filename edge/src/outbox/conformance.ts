@@ -86,16 +86,18 @@ export function outboxConformance(name: string, factory: OutboxFactory): void {
 
   test(`${name}: a message whose identity is already stored is dropped whole, and reported as null`, async () => {
     const o = factory.open('dedup')
-    const first = await o.append([obs('p', 90), obs('p', 91)], 'dev|abc')
+    const abc = { device: 'dev', time: Date.now(), hash: 'abc' }
+    const first = await o.append([obs('p', 90), obs('p', 91)], abc)
     assert.equal(first?.length, 2)
-    assert.equal(await o.append([obs('p', 90), obs('p', 91)], 'dev|abc'), null)
-    assert.equal((await o.append([obs('p', 92)], 'dev|def'))?.length, 1)
+    assert.equal(await o.append([obs('p', 90), obs('p', 91)], { ...abc }), null)
+    assert.equal((await o.append([obs('p', 92)], { ...abc, hash: 'def' }))?.length, 1)
+    assert.equal((await o.append([obs('p', 92)], { ...abc, device: 'other' }))?.length, 1)
     assert.equal((await o.append([obs('p', 93)]))?.length, 1, 'without an identity, always stored')
-    assert.equal(o.stats().depth, 4)
+    assert.equal(o.stats().depth, 5)
     assert.equal(o.stats().duplicatesDropped, 1)
     // Still dropped after the first was delivered and pruned.
     await o.ack((await o.nextBatch(100))!.id)
-    assert.equal(await o.append([obs('p', 90)], 'dev|abc'), null)
+    assert.equal(await o.append([obs('p', 90)], abc), null)
     await o.close()
   })
 

@@ -6,8 +6,10 @@ import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { SqliteOutbox } from './sqlite-outbox.js'
 import { SQL } from './writer.js'
-import { OutboxFullError } from './types.js'
+import { OutboxFullError, type OutboxEntry } from './types.js'
 import { obs, outboxConformance } from './conformance.js'
+
+const rejected = (i: number): OutboxEntry => ({ kind: 'rejected', body: { source: 'mqtt', origin: 'test', received_time: Date.now(), code: 'NEVA_DECODE_SCHEMA', reason: `bad ${i}`, payload: '{}' } })
 
 const dir = mkdtempSync(join(tmpdir(), 'neva-outbox-'))
 outboxConformance('SqliteOutbox', { open: (key) => new SqliteOutbox({ path: join(dir, `${key}.db`), gatewayId: 'gw-test' }) })
@@ -27,10 +29,19 @@ test('SqliteOutbox: appends in one turn of the event loop share one commit', asy
   const o = new SqliteOutbox({ path: join(dir, 'group.db'), gatewayId: 'gw-test' })
   let commits = 0
   o.onAppend(() => commits++)
-  await Promise.all(Array.from({ length: 50 }, (_, i) => o.append([obs('p', i)])))
+  const seqs = await Promise.all(Array.from({ length: 50 }, (_, i) => o.append(i % 10 === 0 ? [obs('p', i), rejected(i)] : [obs('p', i)])))
   assert.equal(commits, 1)
-  assert.equal(o.stats().depth, 50)
+  assert.equal(o.stats().depth, 55)
   await o.close()
+  // One row per kind for the whole group; every entry keeps the sequence number it was given.
+  const db = new Database(join(dir, 'group.db'), { readonly: true })
+  assert.deepEqual(db.prepare('SELECT kind, n FROM items ORDER BY first_seq').all(), [{ kind: 'observation', n: 50 }, { kind: 'rejected', n: 5 }])
+  db.close()
+  const again = new SqliteOutbox({ path: join(dir, 'group.db'), gatewayId: 'gw-test' })
+  const batch = (await again.nextBatch(100))!
+  assert.deepEqual(batch.observations.map((x) => [x.seq, x.value]), seqs.map((s, i) => [s![0], i]))
+  assert.deepEqual(batch.rejected.map((x) => [x.seq, x.reason]), seqs.filter((_, i) => i % 10 === 0).map((s, k) => [s![1], `bad ${k * 10}`]))
+  await again.close()
 })
 
 test('SqliteOutbox: refuses a batch id from another outbox', async () => {
@@ -93,4 +104,38 @@ test('SqliteOutbox: no statement of the writer scans the whole items table', asy
     assert.ok(!plan.some((d) => d.includes('TEMP B-TREE')), `${name} sorts: ${plan.join(' | ')}`)
   }
   db.close()
+})
+
+test('SqliteOutbox: a message identity is remembered for the window by arrival, whatever its device time', async () => {
+  const path = join(dir, 'window.db')
+  const open = () => new SqliteOutbox({ path, gatewayId: 'gw-test', dedupWindowMs: 60_000 })
+  // Readings a device buffered for a day and sent late: the device time is old, the arrival new.
+  const late = { device: 'amb-1', time: Date.now() - 86_400_000, hash: 'late' }
+  let o = open()
+  await o.append([obs('p', 90)], late)
+  await o.close()
+  // An identity older than the window by both clocks, as if stored long ago.
+  const db = new Database(path)
+  const old = { device: 'amb-1', time: Date.now() - 7_200_000, hash: 'old' }
+  db.prepare('INSERT INTO seen (t, device, hash, at_ms) VALUES (?, ?, ?, ?)').run(old.time, old.device, old.hash, Date.now() - 7_200_000)
+  db.close()
+  // Reopening prunes with the first commit.
+  o = open()
+  assert.equal((await o.append([obs('p', 1)]))?.length, 1)
+  assert.equal(await o.append([obs('p', 90)], late), null, 'a late message resent within the window is dropped')
+  assert.equal((await o.append([obs('p', 91)], old))?.length, 1, 'an identity past the window is forgotten')
+  await o.close()
+})
+
+test('SqliteOutbox: an outbox with the first layout of seen is upgraded', async () => {
+  const path = join(dir, 'old-seen.db')
+  await new SqliteOutbox({ path, gatewayId: 'gw-test' }).close()
+  const db = new Database(path)
+  db.exec('DROP TABLE seen; CREATE TABLE seen (key TEXT PRIMARY KEY, at_ms INTEGER NOT NULL) WITHOUT ROWID')
+  db.close()
+  const o = new SqliteOutbox({ path, gatewayId: 'gw-test' })
+  const key = { device: 'd', time: Date.now(), hash: 'h' }
+  assert.equal((await o.append([obs('p', 90)], key))?.length, 1)
+  assert.equal(await o.append([obs('p', 90)], key), null)
+  await o.close()
 })

@@ -8,7 +8,7 @@ import { dirname } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import type { AppendRequest, AppendResult, AppendRow, BatchRows, WriterOptions } from './writer.js'
 import type { WriterCall } from './writer-thread.js'
-import { OutboxFullError, PRIORITY, type Outbox, type OutboxBatch, type OutboxEntry, type OutboxStats } from './types.js'
+import { OutboxFullError, PRIORITY, type MessageKey, type Outbox, type OutboxBatch, type OutboxEntry, type OutboxStats } from './types.js'
 
 interface Pending {
   entries: OutboxEntry[]
@@ -49,9 +49,16 @@ CREATE TABLE IF NOT EXISTS dead_letters (
   dead_ms INTEGER NOT NULL,
   body TEXT NOT NULL
 );
--- Identities of recent device messages, to store a resent message once.
-CREATE TABLE IF NOT EXISTS seen (key TEXT PRIMARY KEY, at_ms INTEGER NOT NULL) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS seen_age ON seen (at_ms);
+-- Identities of recent device messages, to store a resent message once. Keyed by device time
+-- first, so that inserting stays at the end of the index (random keys made every group commit
+-- rewrite pages all over it); pruned by t and at_ms together.
+CREATE TABLE IF NOT EXISTS seen (
+  t INTEGER NOT NULL,
+  device TEXT NOT NULL,
+  hash TEXT NOT NULL,
+  at_ms INTEGER NOT NULL,
+  PRIMARY KEY (t, device, hash)
+) WITHOUT ROWID;
 `
 
 /** Well under the core's body limit, and quick to resend. */
@@ -99,6 +106,10 @@ export class SqliteOutbox implements Outbox {
     this.db = new Database(options.path)
     this.db.pragma('journal_mode = WAL')
     this.db.pragma('busy_timeout = 10000')
+    // The first layout of `seen` (random keys): its identities are dropped, which only weakens
+    // deduplication of resends that straddle the upgrade.
+    const seenColumns = (this.db.prepare('SELECT name FROM pragma_table_info(?)').all('seen') as Array<{ name: string }>).map((c) => c.name)
+    if (seenColumns.includes('key')) this.db.exec('DROP TABLE seen')
     this.db.exec(SCHEMA)
     const columns = (this.db.prepare('SELECT name FROM pragma_table_info(?)').all('items') as Array<{ name: string }>).map((c) => c.name)
     if (!columns.includes('first_seq') || !columns.includes('len')) {
@@ -162,7 +173,7 @@ export class SqliteOutbox implements Outbox {
     })
   }
 
-  append(entries: OutboxEntry[], key?: string): Promise<number[] | null> {
+  append(entries: OutboxEntry[], key?: MessageKey): Promise<number[] | null> {
     if (this.closed) return Promise.reject(new Error('outbox is closed'))
     if (entries.length === 0) return Promise.resolve([])
     const rows: AppendRow[] = []

@@ -20,6 +20,9 @@
 // Refused input (bad JSON, impossible values) is appended as kind 'rejected' and travels the same
 // way to the core's rejected_readings table.
 import type { Observation, RejectedReading, TriageResult } from '@neva/contracts'
+import type { MessageKey } from '@neva/firmware-adapters'
+
+export type { MessageKey }
 
 /** What the outbox holds; gateway_id and seq are given by the outbox. */
 export type OutboxEntry =
@@ -72,7 +75,7 @@ export interface Outbox {
    * (a device message's identity) was already stored within the dedup window, in which case
    * nothing is stored again. Rejects with OutboxFullError at the budget.
    */
-  append(entries: OutboxEntry[], key?: string): Promise<number[] | null>
+  append(entries: OutboxEntry[], key?: MessageKey): Promise<number[] | null>
   /**
    * The batch in flight if there is one, else a new batch of at most `max` entries whose bodies
    * stay within `maxBytes` (at least one entry), or null when nothing waits.

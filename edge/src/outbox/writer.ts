@@ -2,9 +2,11 @@
 // commits with their fsync, forming batches, pruning them. One connection does all writing, so
 // nothing ever waits for a lock, and the gateway's event loop never waits for the disk.
 //
-// One row holds the entries of one kind from one append (a device message's readings) and owns
-// the sequence numbers first_seq … first_seq + n − 1: ten readings cost one insert, not ten.
+// One row holds entries of one kind from the appends of one group commit (many device messages'
+// readings) and owns the sequence numbers first_seq … first_seq + n − 1: a group of sixty
+// messages costs one insert, not six hundred. Rows stay small enough to batch finely.
 import Database from 'better-sqlite3'
+import type { MessageKey } from '@neva/firmware-adapters'
 
 export interface AppendRow {
   kind: 'observation' | 'triage' | 'rejected'
@@ -18,7 +20,7 @@ export interface AppendRequest {
   id: number
   rows: AppendRow[]
   /** A device message's identity: a second append with it is dropped. */
-  key?: string | undefined
+  key?: MessageKey | undefined
 }
 
 export type AppendResult =
@@ -39,14 +41,20 @@ export interface BatchRows {
   rows: Array<{ first_seq: number; kind: AppendRow['kind']; body: string }>
 }
 
+/** A row is never larger than this, so that batches of a few thousand entries stay fine-grained. */
+const ROW_MAX_ENTRIES = 500
+const ROW_MAX_BYTES = 256 * 1024
+
 type Candidate = { first_seq: number; n: number; len: number }
 
 /** Every statement the writer runs; a test checks that none scans the whole items table. */
 export const SQL = {
   insert: 'INSERT INTO items (first_seq, n, kind, priority, created_ms, len, body) VALUES (?, ?, ?, ?, ?, ?, ?)',
   saveSeq: "UPDATE meta SET value = ? WHERE key = 'next_seq'",
-  seen: 'INSERT OR IGNORE INTO seen (key, at_ms) VALUES (?, ?)',
-  forget: 'DELETE FROM seen WHERE at_ms < ?',
+  seen: 'INSERT OR IGNORE INTO seen (t, device, hash, at_ms) VALUES (?, ?, ?, ?)',
+  // A row goes once it is older than the window by both clocks: t bounds the scan, at_ms keeps
+  // the identity of a message a device sent late (buffered readings) for the whole window.
+  forget: 'DELETE FROM seen WHERE t < ? AND at_ms < ?',
   pages: 'SELECT (SELECT page_count FROM pragma_page_count()) - (SELECT freelist_count FROM pragma_freelist_count()) AS used',
   inFlight: 'SELECT id, attempts FROM batches ORDER BY id LIMIT 1',
   newBatch: 'INSERT INTO batches (created_ms) VALUES (?)',
@@ -99,19 +107,51 @@ export class OutboxWriter {
     try {
       return this.db.transaction(() => {
         if (now - this.lastPrune > 60_000) {
-          this.stmt.forget.run(now - this.options.dedupWindowMs)
+          this.stmt.forget.run(now - this.options.dedupWindowMs, now - this.options.dedupWindowMs)
           this.lastPrune = now
         }
-        const results = group.map((r): AppendResult => {
-          if (r.key !== undefined && this.stmt.seen.run(r.key, now).changes === 0) return { id: r.id, duplicate: true }
-          const firstSeqs = r.rows.map((row) => {
-            const first = this.nextSeq
-            this.stmt.insert.run(first, row.n, row.kind, row.priority, now, row.body.length, row.body)
-            this.nextSeq += row.n
-            return first
+        const results: AppendResult[] = []
+        // Entries of one kind from the whole group share rows: one insert for many messages.
+        const pieces = new Map<AppendRow['kind'], Array<{ row: AppendRow; seqs: number[]; at: number }>>()
+        for (const r of group) {
+          if (r.key !== undefined && this.stmt.seen.run(r.key.time, r.key.device, r.key.hash, now).changes === 0) {
+            results.push({ id: r.id, duplicate: true })
+            continue
+          }
+          const firstSeqs = new Array<number>(r.rows.length)
+          r.rows.forEach((row, at) => {
+            const list = pieces.get(row.kind) ?? []
+            list.push({ row, seqs: firstSeqs, at })
+            pieces.set(row.kind, list)
           })
-          return { id: r.id, firstSeqs }
-        })
+          results.push({ id: r.id, firstSeqs })
+        }
+        for (const list of pieces.values()) {
+          let start = 0
+          while (start < list.length) {
+            let end = start
+            let n = 0
+            let len = 0
+            do {
+              n += list[end]!.row.n
+              len += list[end]!.row.body.length
+              end++
+            } while (end < list.length && n + list[end]!.row.n <= ROW_MAX_ENTRIES && len + list[end]!.row.body.length <= ROW_MAX_BYTES)
+            const first = this.nextSeq
+            let seq = first
+            const parts: string[] = []
+            for (let i = start; i < end; i++) {
+              const piece = list[i]!
+              piece.seqs[piece.at] = seq
+              seq += piece.row.n
+              parts.push(piece.row.body.slice(1, -1))
+            }
+            const body = end - start === 1 ? list[start]!.row.body : `[${parts.join(',')}]`
+            this.stmt.insert.run(first, n, list[start]!.row.kind, list[start]!.row.priority, now, body.length, body)
+            this.nextSeq += n
+            start = end
+          }
+        }
         this.stmt.saveSeq.run(String(this.nextSeq))
         return results
       }).immediate()

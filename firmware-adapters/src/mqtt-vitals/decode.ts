@@ -20,6 +20,18 @@ import type { DecodeProblem } from '../errors.js'
 /** An observation before the gateway gives it an identity (gateway_id, seq). */
 export type ObservationDraft = Omit<Observation, 'gateway_id' | 'seq'>
 
+/**
+ * A device message's identity. `time`, the earliest device time in it, leads so that the
+ * gateway stores identities in time order: appending stays local in its index however many
+ * it remembers.
+ */
+export interface MessageKey {
+  device: string
+  time: number
+  /** sha256 of the payload, base64url, 132 bits. */
+  hash: string
+}
+
 export interface DecodedVitals {
   /** Undefined when the topic is not a vitals topic at all (not ours to judge). */
   deviceId?: string
@@ -31,13 +43,15 @@ export interface DecodedVitals {
    * message whose acknowledgement it lost sends the same bytes, so the gateway can store it once.
    * Undefined when a time is the gateway's own and a resend cannot be told from a new reading.
    */
-  key?: string
+  key?: MessageKey
   problems: DecodeProblem[]
 }
 
 const messageValidator = validator(VitalsMessage)
 const readingValidator = validator(VitalsReading)
 const DEVICE_ID = /^[A-Za-z0-9._:-]{1,128}$/
+/** Stateless with fatal and without stream: safe to share. */
+const UTF8 = new TextDecoder('utf-8', { fatal: true })
 const MAX_FUTURE_MS = 24 * 3600_000
 const MIN_PLAUSIBLE_MS = Date.UTC(2000, 0, 1)
 
@@ -60,7 +74,7 @@ export function decodeVitalsMessage(topic: string, payload: Uint8Array, received
   }
   let message: unknown
   try {
-    message = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload))
+    message = JSON.parse(UTF8.decode(payload))
   } catch (err) {
     return { deviceId, observations: [], problems: [{ code: 'NEVA_DECODE_INVALID_JSON', reason: (err as Error).message, payload: raw() }] }
   }
@@ -102,7 +116,9 @@ export function decodeVitalsMessage(topic: string, payload: Uint8Array, received
     })
   })
   if (allStamped && out.observations.length > 0) {
-    out.key = `${deviceId}|${createHash('sha256').update(payload).digest('base64url').slice(0, 32)}`
+    let time = Infinity
+    for (const o of out.observations) time = Math.min(time, o.device_time)
+    out.key = { device: deviceId, time, hash: createHash('sha256').update(payload).digest('base64url').slice(0, 22) }
   }
   return out
 }

@@ -2,7 +2,7 @@
 // Exactly once: the ledger (ingest_batches) answers "already stored" for a known batch; if the
 // process died between the data insert and the ledger insert, the retried insert carries the
 // same insert_deduplication_token per table and ClickHouse drops it.
-import type { IngestBatch, Observation, RejectedReading, TriageResult } from '@neva/contracts'
+import type { IngestBatch, ModelVerdict, Observation, RejectedReading, TriageResult } from '@neva/contracts'
 import type { ClickHouse } from './connection.js'
 
 /** DateTime64(3) input that every ClickHouse version reads the same way: decimal seconds. */
@@ -26,12 +26,29 @@ export function triageRow(t: TriageResult) {
     news2_missing: t.news2.missing,
     spo2_scale: t.news2.spo2_scale,
     model_version: t.model_version,
+    model_level: t.model?.level ?? '',
+    model_probabilities: t.model?.probabilities ?? {},
+    model_drivers: JSON.stringify(t.model?.drivers ?? []),
     inputs: JSON.stringify(t.inputs),
   }
 }
 
 export function rejectedRow(r: RejectedReading) {
   return { ...r, received_time: toDateTime64(r.received_time) }
+}
+
+/** The verdict as stored: id and version come back from model_version ("id@version"). */
+function modelVerdict(t: Record<string, unknown>): ModelVerdict {
+  const name = String(t.model_version)
+  const at = name.lastIndexOf('@')
+  const p = t.model_probabilities as Record<string, number>
+  return {
+    id: name.slice(0, at),
+    version: name.slice(at + 1),
+    level: t.model_level as ModelVerdict['level'],
+    probabilities: { green: Number(p.green ?? 0), yellow: Number(p.yellow ?? 0), red: Number(p.red ?? 0) },
+    drivers: JSON.parse(String(t.model_drivers)) as ModelVerdict['drivers'],
+  }
 }
 
 export interface StoreResult {
@@ -115,7 +132,8 @@ export class TelemetryStore {
     const rows = await vitals.json<{ name: string; value: number; unit: string; time: string | number; device_id: string; flags: string[] }>()
     const triage = await this.ch.client.query({
       query: `SELECT gateway_id, seq, patient_id, toUnixTimestamp64Milli(time) AS time, level, news2_score, news2_partial,
-                news2_level, news2_subscores, news2_missing, spo2_scale, model_version, inputs
+                news2_level, news2_subscores, news2_missing, spo2_scale, model_version, model_level,
+                model_probabilities, model_drivers, inputs
               FROM triage_results WHERE patient_id = {p:String}
               ORDER BY time DESC, seq DESC LIMIT 1`,
       query_params: { p: patientId },
@@ -143,6 +161,7 @@ export class TelemetryStore {
           spo2_scale: Number(t.spo2_scale) === 2 ? 2 : 1,
         },
         model_version: String(t.model_version),
+        model: t.model_level ? modelVerdict(t) : null,
         inputs: JSON.parse(String(t.inputs)) as unknown,
       }
     }

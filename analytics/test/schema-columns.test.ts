@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TObject, TSchema } from '@sinclair/typebox'
-import { Observation, RejectedReading, TriageResult } from '@neva/contracts'
+import { ModelVerdict, Observation, RejectedReading, TriageResult } from '@neva/contracts'
 import { connectClickHouse, migrate, observationRow, rejectedRow, triageRow } from '@neva/analytics'
 
 const ch = await connectClickHouse({ path: mkdtempSync(join(tmpdir(), 'neva-ch-')) })
@@ -64,6 +64,14 @@ test('TriageResult ↔ triage_results (news2 flattened, inputs as JSON)', check(
     ])
   }
   if (name === 'inputs') return [['inputs', { type: 'string' } as unknown as TSchema]]
+  // The verdict flattened: level, probabilities as a map, drivers as JSON; id@version in model_version.
+  if (name === 'model') {
+    return [
+      ['model_level', ModelVerdict.properties.level],
+      ['model_probabilities', ModelVerdict.properties.probabilities],
+      ['model_drivers', { type: 'string' } as unknown as TSchema],
+    ]
+  }
   return [[name, s]]
 }))
 

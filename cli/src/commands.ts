@@ -8,4 +8,5 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<{ r
   triage: { summary: 'NDJSON vital-sign sets on stdin → NDJSON triage results', load: () => import('./commands/triage.js') },
   sql: { summary: 'run a read-only query against the configured ClickHouse', load: () => import('./commands/sql.js') },
   bench: { summary: 'benchmarks against a baseline in the same run: neva bench ingest', load: () => import('./commands/bench.js') },
+  model: { summary: 'triage model pipeline: neva model train|eval', load: () => import('./commands/model.js') },
 }

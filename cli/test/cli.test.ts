@@ -42,10 +42,34 @@ test('neva triage: one result per line; a malformed line gets an error naming th
   assert.match(out[1].error, /invalid JSON/)
   assert.deepEqual(out[2].news2.subscores, { respiratory_rate: null, spo2: 0, on_oxygen: null, systolic_bp: null, pulse: 0, consciousness: null, temperature: null })
   assert.equal(out[2].news2.partial, true)
-  assert.equal(out[2].level, out[2].news2.level)
+  for (const r of out.filter((o) => !o.error)) {
+    // The shipped model has its say; the final level is never below NEWS2's.
+    assert.equal(r.model_version, `${r.model.id}@${r.model.version}`)
+    assert.ok(LEVELS.indexOf(r.level) >= LEVELS.indexOf(r.news2.level))
+    assert.ok(LEVELS.indexOf(r.level) >= LEVELS.indexOf(r.model.level))
+  }
   assert.deepEqual([out[3].line, out[3].error], [5, 'pulse: 900 is physiologically impossible (outside 0–350 /min)'])
   assert.equal(out[4].news2.subscores.spo2, 2)
   assert.match(out[5].error, /unknown key "heartrate"/)
+})
+
+const LEVELS = ['green', 'yellow', 'red']
+
+test("neva triage: a patient's lines build a history the model reads; --no-model is NEWS2 alone", async () => {
+  const t0 = Date.UTC(2026, 10, 1)
+  // Twenty minutes of a young patient bleeding: pulse climbs while the blood pressure holds.
+  const lines = Array.from({ length: 21 }, (_, m) =>
+    JSON.stringify({ patient_id: 'p1', time: t0 + m * 60_000, age: 24, pulse: 80 + 2 * m, systolic_bp: 124 - m / 2, respiratory_rate: 16 + m / 5, spo2: 97, on_oxygen: false, consciousness: 'A', temperature: 36.8 }))
+  const withModel = await neva(['triage'], lines.join('\n') + '\n')
+  assert.equal(withModel.code, 0, withModel.stderr)
+  const out = withModel.stdout.trim().split('\n').map((l) => JSON.parse(l))
+  assert.equal(out.length, 21)
+  assert.ok(out.every((r) => r.model && LEVELS.indexOf(r.level) >= LEVELS.indexOf(r.news2.level)))
+  const bare = await neva(['triage', '--no-model'], lines.join('\n') + '\n')
+  const plain = bare.stdout.trim().split('\n').map((l) => JSON.parse(l))
+  assert.ok(plain.every((r) => r.model === null && r.model_version === 'news2-rcp-2017' && r.level === r.news2.level))
+  const bad = await neva(['triage'], JSON.stringify({ patient_id: 'p1', time: 'now', pulse: 80 }) + '\n')
+  assert.match(bad.stdout, /time: expected epoch milliseconds/)
 })
 
 test('neva demo --json: stored equals published, counted in ClickHouse; neva sql reads it and refuses writes', async () => {

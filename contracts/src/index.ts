@@ -1,6 +1,7 @@
 export * from './vitals.js'
 export * from './observation.js'
 export * from './triage.js'
+export * from './triage-model.js'
 export * from './batch.js'
 export * from './validate.js'
 export * from './vitals-message.js'

@@ -44,6 +44,25 @@ const Input = Type.Union([
   Type.Null(),
 ])
 
+const Probability = Type.Number({ minimum: 0, maximum: 1 })
+
+/** What a result says about the model's part in it. */
+export const ModelVerdict = Type.Object(
+  {
+    id: Identifier,
+    version: Type.String({ minLength: 1, maxLength: 32 }),
+    level: TriageLevelSchema,
+    probabilities: Type.Object({ green: Probability, yellow: Probability, red: Probability }, { additionalProperties: false }),
+    /** The features that pushed most towards `level`, largest first. */
+    drivers: Type.Array(
+      Type.Object({ feature: Type.String({ maxLength: 64 }), value: Type.Union([Type.Number(), Type.Null()]), contribution: Type.Number() }, { additionalProperties: false }),
+      { maxItems: 8 },
+    ),
+  },
+  { additionalProperties: false },
+)
+export type ModelVerdict = Static<typeof ModelVerdict>
+
 export const TriageResult = Type.Object(
   {
     gateway_id: Identifier,
@@ -52,8 +71,10 @@ export const TriageResult = Type.Object(
     time: EpochMs,
     level: TriageLevelSchema,
     news2: News2Result,
-    /** Which scorer produced `level`: "news2-rcp-2017" until a model is deployed. */
+    /** Which scorer produced `level`: "<model id>@<version>", or "news2-rcp-2017" without a model. */
     model_version: Type.String({ minLength: 1, maxLength: 64 }),
+    /** The model's own verdict; `level` is the higher of it and NEWS2's. Absent or null without a model. */
+    model: Type.Optional(Type.Union([ModelVerdict, Type.Null()])),
     inputs: Type.Object(
       Object.fromEntries(NEWS2_PARAMETERS.map((p) => [p, Input])) as Record<News2Parameter, typeof Input>,
       { additionalProperties: false },

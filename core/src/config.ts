@@ -9,6 +9,8 @@ export interface CoreConfig {
   clickhouse: ClickHouseConfig
   /** gateway id → sha256 (hex) of its bearer token. */
   gateways: Record<string, string>
+  /** admin name → sha256 (hex) of its bearer token; may manage triage models. */
+  admins?: Record<string, string>
   logLevel: string
   /** Largest ingest body accepted, in bytes. */
   bodyLimit: number
@@ -29,11 +31,11 @@ export function hashToken(token: string): string {
  * Parses gateway credentials: "gw-1=token1,gw-2=token2" (plain tokens, hashed here) or,
  * with NEVA_GATEWAY_TOKENS_FILE, a JSON object { "gw-1": { "token_sha256": "…" } }.
  */
-export function parseGatewayTokens(spec: string): Record<string, string> {
+export function parseGatewayTokens(spec: string, variable = 'NEVA_GATEWAY_TOKENS'): Record<string, string> {
   const out: Record<string, string> = {}
   for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
     const eq = part.indexOf('=')
-    if (eq <= 0 || eq === part.length - 1) throw new Error(`NEVA_GATEWAY_TOKENS: expected "gateway=token", got ${JSON.stringify(part)}`)
+    if (eq <= 0 || eq === part.length - 1) throw new Error(`${variable}: expected "name=token", got ${JSON.stringify(part)}`)
     out[part.slice(0, eq)] = hashToken(part.slice(eq + 1))
   }
   return out
@@ -63,6 +65,7 @@ export function coreConfigFromEnv(env: NodeJS.ProcessEnv = process.env, override
     port,
     clickhouse: clickhouseConfigFromEnv(env),
     gateways,
+    admins: env.NEVA_ADMIN_TOKENS ? parseGatewayTokens(env.NEVA_ADMIN_TOKENS, 'NEVA_ADMIN_TOKENS') : {},
     logLevel: env.NEVA_LOG_LEVEL || CORE_DEFAULTS.logLevel,
     bodyLimit: CORE_DEFAULTS.bodyLimit,
     ...overrides,

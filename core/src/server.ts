@@ -4,7 +4,9 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { connectClickHouse, migrate, TelemetryStore, type ClickHouse } from '@neva/analytics'
 import type { CoreConfig } from './config.js'
 import { createCoreMetrics } from './metrics.js'
+import { ModelRegistry } from './model-registry.js'
 import { ingestPlugin } from './plugins/ingest.js'
+import { modelsPlugin } from './plugins/models.js'
 import { patientsPlugin } from './plugins/patients.js'
 
 export interface Core {
@@ -54,6 +56,7 @@ export async function startCore(config: CoreConfig): Promise<Core> {
   })
   await app.register(ingestPlugin, { store, gateways: config.gateways, metrics })
   await app.register(patientsPlugin, { store })
+  await app.register(modelsPlugin, { registry: new ModelRegistry(clickhouse), gateways: config.gateways, admins: config.admins ?? {} })
 
   try {
     await app.listen({ host: config.host, port: config.port })

@@ -120,6 +120,24 @@ test('latest: the newest value of each vital and the newest triage', async () =>
   assert.equal((await fetch(`${core.url}/v1/patients/${encodeURIComponent("x' OR 1=1")}/latest`)).status, 400)
 })
 
+test("a triage result with the model's verdict is stored and read back whole", async () => {
+  const model = {
+    id: 'triage-lr', version: '1', level: 'red' as const,
+    probabilities: { green: 0.125, yellow: 0.25, red: 0.625 },
+    drivers: [{ feature: 'pulse_delta_15m', value: 24, contribution: 1.5 }, { feature: 'spo2_missing', value: null, contribution: 0.5 }],
+  }
+  const t = { ...triage('p-m', T0 + 90_000), level: 'red' as const, model_version: 'triage-lr@1', model }
+  assert.equal((await post(batch('e1-model', [], [t]))).status, 200)
+  const body = (await (await fetch(`${core.url}/v1/patients/p-m/latest`)).json()) as { triage: TriageResult }
+  assert.equal(body.triage.level, 'red')
+  assert.equal(body.triage.news2.level, 'yellow')
+  assert.equal(body.triage.model_version, 'triage-lr@1')
+  assert.deepEqual(body.triage.model, model)
+  // A result without a model says so.
+  assert.equal((await post(batch('e1-model-2', [], [triage('p-n', T0)]))).status, 200)
+  assert.equal(((await (await fetch(`${core.url}/v1/patients/p-n/latest`)).json()) as { triage: TriageResult }).triage.model, null)
+})
+
 test('healthz and Prometheus metrics', async () => {
   const health = await fetch(`${core.url}/healthz`)
   assert.deepEqual(await health.json(), { status: 'ok', clickhouse: 'embedded' })

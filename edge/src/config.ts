@@ -47,6 +47,20 @@ export const GatewayConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    triage: Type.Object(
+      {
+        /**
+         * Manifest of the triage model to start with: "builtin" for the model shipped with the
+         * gateway, a path, or null for NEWS2 alone. A model the core publishes replaces it.
+         */
+        model: Type.Union([Type.String({ minLength: 1 }), Type.Null()], { default: 'builtin' }),
+        /** Worker threads scoring with the model. */
+        threads: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
+        /** How often the core's model registry is asked for a newer model; 0: never. */
+        sync_interval_ms: Type.Integer({ minimum: 0, default: 60_000 }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     log_level: Type.String({ default: 'info' }),
   },
   { additionalProperties: false },

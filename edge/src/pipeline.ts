@@ -7,6 +7,11 @@ import { createEdgeMetrics } from './metrics.js'
 import { SqliteOutbox } from './outbox/sqlite-outbox.js'
 import { MqttSource } from './sources/mqtt-source.js'
 import { TriageStage } from './triage/triage-stage.js'
+import { FEATURES, FEATURE_SET } from './triage/features.js'
+import { ModelTriage } from './triage/model-triage.js'
+import { DEFAULT_MODEL_MANIFEST, readModelFiles } from './triage/model-files.js'
+import { TriagePool } from './triage/pool.js'
+import { ModelSync } from './triage/model-sync.js'
 import { Uplink } from './uplink/uplink.js'
 import type { Outbox, OutboxBatch } from './outbox/types.js'
 
@@ -18,6 +23,8 @@ export interface Gateway {
   outbox: Outbox
   uplink: Uplink
   triage: TriageStage
+  /** The model's worker pool; undefined when the gateway runs NEWS2 alone. */
+  pool: TriagePool | undefined
   /** Waits until the core has every entry, or throws after `timeoutMs`. */
   drain(timeoutMs: number): Promise<void>
   stop(): Promise<void>
@@ -47,24 +54,38 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
     timeoutMs: config.core.timeout_ms,
     backoffBaseMs: config.core.backoff_base_ms,
     backoffMaxMs: config.core.backoff_max_ms,
+    liveWindowMs: config.outbox.live_window_ms,
     log,
     onDelivered: hooks.onDelivered,
   }, metrics)
-  const triage = new TriageStage({ outbox, onResult: (r) => metrics.triage.inc({ level: r.level }) })
+  const pool = config.triage.model === null ? undefined : await startTriagePool(config, log)
+  // A model the core publishes (or the one it published last, cached on disk) replaces the
+  // configured one; a model that does not fit is refused and the running one stays.
+  const modelSync = pool && config.triage.sync_interval_ms > 0
+    ? new ModelSync({ url: config.core.url, token: config.core.token, dataDir: config.data_dir, intervalMs: config.triage.sync_interval_ms, timeoutMs: config.core.timeout_ms, install: (m, b) => pool.install(m, b), log })
+    : undefined
+  const triage = new TriageStage({
+    outbox,
+    model: pool && new ModelTriage(pool),
+    onResult: (r) => metrics.triage.inc({ level: r.level }),
+    log,
+  })
   const durable = new DurableStage(outbox, triage, metrics, log)
   const mqtt = new MqttSource({ host: config.mqtt.host, port: config.mqtt.port, next: durable, log, onRefused: () => metrics.unacknowledged.inc() })
 
-  const api = buildEdgeApi({ gatewayId: config.gateway_id, outbox, uplink, triage, durable, metrics, mqttPort: () => mqtt.port }, config.log_level)
+  const api = buildEdgeApi({ gatewayId: config.gateway_id, outbox, uplink, triage, pool, modelSync, durable, metrics, mqttPort: () => mqtt.port }, config.log_level)
   try {
     await mqtt.start()
     await api.listen({ host: config.api.host, port: config.api.port })
   } catch (err) {
     await mqtt.stop().catch(() => {})
     await api.close().catch(() => {})
+    await pool?.close()
     await outbox.close()
     throw err
   }
   uplink.start()
+  modelSync?.start()
   const address = api.server.address()
   const apiPort = typeof address === 'object' && address ? address.port : config.api.port
   return {
@@ -73,18 +94,35 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
     outbox,
     uplink,
     triage,
+    pool,
     async drain(timeoutMs) {
       await durable.settle()
       await uplink.drain(timeoutMs)
     },
     async stop() {
       await mqtt.stop()
+      await modelSync?.stop()
       await durable.settle()
+      await pool?.close()
       await uplink.stop()
       await api.close()
       await outbox.close()
     },
   }
+}
+
+/** A pool with the configured model; a model that cannot be installed leaves NEWS2 alone, loudly. */
+async function startTriagePool(config: GatewayConfig, log: Log): Promise<TriagePool> {
+  const pool = new TriagePool({ threads: config.triage.threads, spec: { featureSet: FEATURE_SET, features: FEATURES } })
+  const path = config.triage.model === 'builtin' ? DEFAULT_MODEL_MANIFEST : config.triage.model!
+  try {
+    const { manifest, bytes } = await readModelFiles(path)
+    const installed = await pool.install(manifest, bytes)
+    log('info', 'triage model installed', { model: `${installed.id}@${installed.version}`, threads: config.triage.threads })
+  } catch (err) {
+    log('error', 'triage model refused; scoring with NEWS2 alone until a valid model arrives', { path, err: (err as Error).message })
+  }
+  return pool
 }
 
 const LEVELS = { error: 0, warn: 1, info: 2 } as const

@@ -37,6 +37,17 @@ test('a simulated ambulance streams through the gateway into ClickHouse: stored 
     assert.notEqual(levels[1]!.level, 'green')
     assert.notEqual(levels[2]!.level, 'green')
 
+    // Every result names its model and never sits below NEWS2.
+    const scored = await (await core.clickhouse.client.query({
+      query: "SELECT level, news2_level, model_level, model_version FROM triage_results WHERE gateway_id = 'gw-e2e'",
+      format: 'JSONEachRow',
+    })).json<{ level: string; news2_level: string; model_level: string; model_version: string }>()
+    const rank = (l: string) => ['green', 'yellow', 'red'].indexOf(l)
+    for (const r of scored) {
+      assert.match(r.model_version, /^triage-lr@/)
+      assert.ok(rank(r.level) >= rank(r.news2_level) && rank(r.level) >= rank(r.model_level), JSON.stringify(r))
+    }
+
     const latest = (await (await fetch(`${core.url}/v1/patients/e2e.p2/latest`)).json()) as { vitals: Record<string, unknown>; triage: { level: string } }
     assert.ok(latest.vitals.spo2 && latest.vitals.heart_rate && latest.vitals.respiratory_rate)
     assert.equal(latest.triage.level, levels[1]!.level)

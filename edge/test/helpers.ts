@@ -27,6 +27,8 @@ export async function startTestGateway(gatewayId: string, coreUrl: string, token
       mqtt: { port: 0 },
       api: { port: 0 },
       core: { url: coreUrl, token, linger_ms: 5, backoff_base_ms: 20, backoff_max_ms: 200, timeout_ms: 5000 },
+      // These tests count the requests the core gets; model distribution has its own tests.
+      triage: { sync_interval_ms: 0 },
       log_level: 'silent',
     }),
     () => {},

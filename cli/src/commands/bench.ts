@@ -118,9 +118,29 @@ async function outboxBench(argv: string[]): Promise<number> {
   return 0
 }
 
+async function triageBench(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { json: { type: 'boolean', default: false }, model: { type: 'string' }, rows: { type: 'string' }, threads: { type: 'string' }, seconds: { type: 'string' }, patients: { type: 'string' } })
+  const { runTriageBench } = await import('../bench/triage.js')
+  const { DEFAULT_MODEL_MANIFEST } = await import('@neva/edge')
+  const say = (s: string) => { if (!values.json) process.stdout.write(`${s}\n`) }
+  say('triage: the model through the worker pool against the same model on the main thread')
+  const result = await runTriageBench({
+    manifestPath: values.model ?? DEFAULT_MODEL_MANIFEST,
+    rows: numberOption(values.rows, 'rows', 20_000, { min: 100, integer: true }),
+    // One worker leaves the other core to the gateway's event loop, broker and outbox.
+    threads: numberOption(values.threads, 'threads', 1, { min: 1, integer: true }),
+    latencySeconds: numberOption(values.seconds, 'seconds', 10, { min: 1 }),
+    patients: numberOption(values.patients, 'patients', 500, { min: 1, integer: true }),
+    log: say,
+  })
+  process.stdout.write(`${JSON.stringify(result)}\n`)
+  return 0
+}
+
 export async function run(argv: string[]): Promise<number> {
   const [suite, ...rest] = argv
   if (suite === 'ingest') return ingestBench(rest)
   if (suite === 'outbox') return outboxBench(rest)
-  throw new UsageError(`unknown suite ${JSON.stringify(suite ?? '')}; available: ingest, outbox`)
+  if (suite === 'triage') return triageBench(rest)
+  throw new UsageError(`unknown suite ${JSON.stringify(suite ?? '')}; available: ingest, outbox, triage`)
 }

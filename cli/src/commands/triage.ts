@@ -1,32 +1,112 @@
-// neva triage: NDJSON vital-sign sets on stdin → one NDJSON triage result per line.
+// neva triage: NDJSON vital-sign sets on stdin → one NDJSON triage result per line, in order.
+// NEWS2 always; the triage model on top (the gateway's default, --model FILE.json, or --no-model).
+// Lines that carry `patient_id` and `time` build that patient's history, so the model sees trends.
 // A malformed line gets an error object naming the problem; the other lines are still scored.
 import { createInterface } from 'node:readline'
-import { NEWS2_MODEL_VERSION, news2, parseVitalSet } from '@neva/edge'
-import { parse } from '../args.js'
+import type { ModelVerdict } from '@neva/contracts'
+import {
+  DEFAULT_MODEL_MANIFEST, FEATURES, FEATURE_SET, NEWS2_MODEL_VERSION, PatientHistory, TriagePool, extractFeatures, finalLevel,
+  news2, normalize, parseVitalSet, readModelFiles, type VitalSet,
+} from '@neva/edge'
+import { parse, UsageError } from '../args.js'
 
-export function triageLine(line: string, lineNo: number): object | undefined {
-  if (line.trim() === '') return undefined
+interface Line {
+  vitals: VitalSet
+  patientId: string | undefined
+  time: number
+  age: number | null
+}
+
+/** Splits off the keys that are not vital signs, then parses the vital signs. */
+export function parseLine(line: string): Line | { error: string } {
   let input: unknown
   try {
     input = JSON.parse(line)
   } catch (err) {
-    return { line: lineNo, error: `invalid JSON: ${(err as Error).message}` }
+    return { error: `invalid JSON: ${(err as Error).message}` }
   }
-  const parsed = parseVitalSet(input)
-  if (!parsed.ok) return { line: lineNo, error: parsed.error }
-  const score = news2(parsed.value)
-  // Until a learned model is deployed the final level is NEWS2's own.
-  return { news2: score, level: score.level, model_version: NEWS2_MODEL_VERSION }
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return { error: 'expected a JSON object' }
+  const { patient_id, time, age, ...rest } = input as Record<string, unknown>
+  if (patient_id !== undefined && (typeof patient_id !== 'string' || patient_id === '')) return { error: 'patient_id: expected a non-empty string' }
+  if (time !== undefined && (typeof time !== 'number' || !Number.isInteger(time) || time < 0)) return { error: 'time: expected epoch milliseconds' }
+  if (age !== undefined && age !== null && (typeof age !== 'number' || age < 0 || age > 130)) return { error: `age: expected years (0–130), got ${JSON.stringify(age)}` }
+  const parsed = parseVitalSet(rest)
+  if (!parsed.ok) return { error: parsed.error }
+  return { vitals: parsed.value, patientId: patient_id as string | undefined, time: (time as number | undefined) ?? Date.now(), age: (age as number | null | undefined) ?? null }
+}
+
+const PARAMETERS = ['respiratory_rate', 'spo2', 'on_oxygen', 'systolic_bp', 'pulse', 'consciousness', 'temperature'] as const
+
+export class Triage {
+  private readonly histories = new Map<string, PatientHistory>()
+
+  constructor(private readonly pool: TriagePool | undefined) {}
+
+  /** The result object for one input line (undefined for a blank line). */
+  async score(text: string, lineNo: number): Promise<object | undefined> {
+    if (text.trim() === '') return undefined
+    const line = parseLine(text)
+    if ('error' in line) return { line: lineNo, error: line.error }
+    const score = news2(line.vitals)
+    let model: ModelVerdict | null = null
+    const manifest = this.pool?.current()
+    if (this.pool && manifest) {
+      let history = line.patientId ? this.histories.get(line.patientId) : undefined
+      if (!history) {
+        history = new PatientHistory()
+        if (line.patientId) this.histories.set(line.patientId, history)
+      }
+      history.spo2Scale = line.vitals.spo2_scale ?? 1
+      if (line.age !== null) history.age = line.age
+      for (const p of PARAMETERS) {
+        const v = line.vitals[p]
+        if (v !== null && v !== undefined) history.add(p, v, line.time)
+      }
+      const raw = extractFeatures(history, line.time)
+      model = await this.pool.score(normalize(raw, manifest.features), raw)
+    }
+    return {
+      news2: score,
+      model,
+      level: finalLevel(score.level, model?.level),
+      model_version: model ? `${model.id}@${model.version}` : NEWS2_MODEL_VERSION,
+    }
+  }
 }
 
 export async function run(argv: string[]): Promise<number> {
-  parse(argv, {})
-  const lines = createInterface({ input: process.stdin, crlfDelay: Infinity })
-  let n = 0
-  for await (const line of lines) {
-    const out = triageLine(line, ++n)
-    if (!out) continue
-    if (!process.stdout.write(`${JSON.stringify(out)}\n`)) await new Promise((r) => process.stdout.once('drain', r))
+  const { values } = parse(argv, { model: { type: 'string' }, 'no-model': { type: 'boolean', default: false } })
+  if (values.model && values['no-model']) throw new UsageError('--model and --no-model exclude each other')
+  let pool: TriagePool | undefined
+  if (!values['no-model']) {
+    pool = new TriagePool({ threads: 1, spec: { featureSet: FEATURE_SET, features: FEATURES } })
+    const { manifest, bytes } = await readModelFiles(values.model ?? DEFAULT_MODEL_MANIFEST)
+    try {
+      await pool.install(manifest, bytes)
+    } catch (err) {
+      await pool.close()
+      throw err
+    }
+  }
+  const triage = new Triage(pool)
+  try {
+    const lines = createInterface({ input: process.stdin, crlfDelay: Infinity })
+    let n = 0
+    // Lines are scored in chunks (one pool task each) and written in input order.
+    let chunk: Array<Promise<object | undefined>> = []
+    const flush = async () => {
+      for (const out of await Promise.all(chunk)) {
+        if (out && !process.stdout.write(`${JSON.stringify(out)}\n`)) await new Promise((r) => process.stdout.once('drain', r))
+      }
+      chunk = []
+    }
+    for await (const line of lines) {
+      chunk.push(triage.score(line, ++n))
+      if (chunk.length >= 256) await flush()
+    }
+    await flush()
+  } finally {
+    await pool?.close()
   }
   return 0
 }

@@ -3,6 +3,8 @@ import Fastify, { type FastifyInstance } from 'fastify'
 import type { Outbox } from '../outbox/types.js'
 import type { EdgeMetrics } from '../metrics.js'
 import type { TriageStage } from '../triage/triage-stage.js'
+import type { TriagePool } from '../triage/pool.js'
+import type { ModelSync } from '../triage/model-sync.js'
 import type { Uplink } from '../uplink/uplink.js'
 import type { DurableStage } from '../ingest.js'
 
@@ -11,6 +13,8 @@ export interface EdgeApiDeps {
   outbox: Outbox
   uplink: Uplink
   triage: TriageStage
+  pool: TriagePool | undefined
+  modelSync: ModelSync | undefined
   durable: DurableStage
   metrics: EdgeMetrics
   mqttPort: () => number
@@ -28,6 +32,12 @@ export function buildEdgeApi(deps: EdgeApiDeps, logLevel: string): FastifyInstan
       last_error: deps.uplink.lastError ?? null,
       rows_per_s: Math.round(deps.uplink.sendRate()),
       ...deps.uplink.totals,
+    },
+    triage: {
+      model: deps.pool?.current() ? `${deps.pool.current()!.id}@${deps.pool.current()!.version}` : null,
+      threads: deps.pool?.threads() ?? 0,
+      ...(deps.pool ? { ...deps.pool.counters, last_error: deps.pool.lastError ?? null } : {}),
+      sync: deps.modelSync?.status() ?? null,
     },
     recent_rejections: deps.durable.recentRejections,
   }))

@@ -63,6 +63,24 @@ test('SqliteOutbox: live readings go in the next batch ahead of an old backlog',
   await o.close()
 })
 
+test('SqliteOutbox: after an outage, what arrives since the recovery goes first, then old refusals, then old readings', async () => {
+  const o = new SqliteOutbox({ path: join(dir, 'recovery.db'), gatewayId: 'gw-test' })
+  for (let i = 0; i < 3; i++) await o.append([obs('old', i)])
+  await o.append([rejected(0)])
+  await new Promise((r) => setTimeout(r, 20))
+  // Readings that arrive while the backlog drains keep arriving: each batch takes them first.
+  const recovered = Date.now()
+  await o.append([obs('new', 100)])
+  const order: string[] = []
+  for (let b = await o.nextBatch(1, undefined, recovered); b; b = await o.nextBatch(1, undefined, recovered)) {
+    order.push(...b.observations.map((x) => `${x.patient_id}:${x.value}`), ...b.rejected.map((x) => x.reason))
+    await o.ack(b.id)
+    if (order.length === 2) await o.append([obs('new', 101)])
+  }
+  assert.deepEqual(order, ['new:100', 'bad 0', 'new:101', 'old:0', 'old:1', 'old:2'])
+  await o.close()
+})
+
 test('SqliteOutbox: at its disk budget appends are refused, never shed, and resume once drained', async () => {
   const o = new SqliteOutbox({ path: join(dir, 'budget.db'), gatewayId: 'gw-test', maxBytes: 1024 * 1024 })
   const big = (i: number) => ({ kind: 'rejected' as const, body: { source: 'mqtt' as const, origin: 'x', received_time: 1, code: 'C', reason: 'r', payload: 'x'.repeat(60_000) + i } })
@@ -97,7 +115,7 @@ test('SqliteOutbox: no statement of the writer scans the whole items table', asy
   const db = new Database(path, { readonly: true })
   // Realistic parameters: the planner's choice depends on them.
   const params = (name: string, sql: string): unknown[] =>
-    name === 'live' ? [Date.now() - 1000, 5000] : Array.from(sql.matchAll(/\?/g), () => 5000)
+    name === 'live' || name === 'liveUrgent' ? [Date.now() - 1000, 5000] : Array.from(sql.matchAll(/\?/g), () => 5000)
   for (const [name, sql] of Object.entries(SQL)) {
     const plan = (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params(name, sql)) as Array<{ detail: string }>).map((r) => r.detail)
     assert.ok(!plan.some((d) => /^SCAN items\b(?! USING INDEX items_pending\b)/.test(d)), `${name}: ${plan.join(' | ')}`)

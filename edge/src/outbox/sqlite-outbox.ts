@@ -230,8 +230,8 @@ export class SqliteOutbox implements Outbox {
     if (any) for (const listener of this.listeners) listener()
   }
 
-  async nextBatch(max: number, maxBytes = DEFAULT_BATCH_BYTES): Promise<OutboxBatch | null> {
-    const found = await this.call<BatchRows | null>('nextBatch', [max, maxBytes])
+  async nextBatch(max: number, maxBytes = DEFAULT_BATCH_BYTES, liveSince?: number): Promise<OutboxBatch | null> {
+    const found = await this.call<BatchRows | null>('nextBatch', [max, maxBytes, liveSince ?? null])
     if (!found) return null
     const out: OutboxBatch = { id: `${this.epoch}-${found.id}`, gatewayId: this.gatewayId, observations: [], triage: [], rejected: [], attempts: found.attempts }
     const gateway_id = this.gatewayId

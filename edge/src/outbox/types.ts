@@ -78,9 +78,11 @@ export interface Outbox {
   append(entries: OutboxEntry[], key?: MessageKey): Promise<number[] | null>
   /**
    * The batch in flight if there is one, else a new batch of at most `max` entries whose bodies
-   * stay within `maxBytes` (at least one entry), or null when nothing waits.
+   * stay within `maxBytes` (at least one entry), or null when nothing waits. Entries appended at
+   * or after `liveSince` (ms) go first, in arrival order, then urgent ones, then the oldest;
+   * without it, the last `live_window_ms` count as live.
    */
-  nextBatch(max: number, maxBytes?: number): Promise<OutboxBatch | null>
+  nextBatch(max: number, maxBytes?: number, liveSince?: number): Promise<OutboxBatch | null>
   /** The core committed the batch: prune it. */
   ack(batchId: string): Promise<void>
   /** The core refused the batch permanently: keep it aside, out of the way of the rest. */

@@ -4,7 +4,7 @@ import { OutboxWriter, type AppendRequest, type WriterOptions } from './writer.j
 
 export type WriterCall =
   | { type: 'append'; requests: AppendRequest[] }
-  | { type: 'call'; id: number; op: 'nextBatch'; args: [max: number, maxBytes: number] }
+  | { type: 'call'; id: number; op: 'nextBatch'; args: [max: number, maxBytes: number, liveSince: number | null] }
   | { type: 'call'; id: number; op: 'ack'; args: [batchId: number] }
   | { type: 'call'; id: number; op: 'deadLetter'; args: [batchId: number, batchName: string, reason: string] }
   | { type: 'close' }

@@ -61,6 +61,7 @@ export const SQL = {
   urgent: 'SELECT first_seq, n, len FROM items WHERE batch IS NULL AND priority > 0 ORDER BY priority DESC, first_seq LIMIT ?',
   // In the age index's order: ORDER BY first_seq alone made the planner scan the whole table.
   live: 'SELECT first_seq, n, len FROM items WHERE batch IS NULL AND created_ms >= ? ORDER BY created_ms, first_seq LIMIT ?',
+  liveUrgent: 'SELECT first_seq, n, len FROM items WHERE batch IS NULL AND created_ms >= ? AND priority > 0 ORDER BY created_ms, first_seq LIMIT ?',
   backlog: 'SELECT first_seq, n, len FROM items WHERE batch IS NULL ORDER BY priority DESC, first_seq LIMIT ?',
   assign: 'UPDATE items SET batch = ? WHERE first_seq = ?',
   batchItems: 'SELECT first_seq, kind, body FROM items WHERE batch = ? ORDER BY first_seq',
@@ -162,12 +163,12 @@ export class OutboxWriter {
   }
 
   /** The batch in flight if there is one, else a new one; null when nothing waits. */
-  nextBatch(max: number, maxBytes: number): BatchRows | null {
+  nextBatch(max: number, maxBytes: number, liveSince: number | null = null): BatchRows | null {
     return this.db.transaction(() => {
       let batch = this.stmt.inFlight.get() as { id: number; attempts: number } | undefined
       if (!batch) {
         const id = Number(this.stmt.newBatch.run(Date.now()).lastInsertRowid)
-        if (this.assign(id, max, maxBytes) === 0) {
+        if (this.assign(id, max, maxBytes, liveSince ?? Date.now() - this.options.liveWindowMs) === 0) {
           this.stmt.deleteBatch.run(id)
           return null
         }
@@ -179,11 +180,12 @@ export class OutboxWriter {
   }
 
   /**
-   * Fills a new batch: urgent entries (triage results, refusals) first, then live readings (so
-   * that a draining backlog never delays them by more than a batch), then the oldest backlog;
-   * at most about `max` entries within `maxBytes`, and always at least one row.
+   * Fills a new batch: live entries first (appended since `liveSince`: urgent ones, then the
+   * rest in arrival order, so that a draining backlog never delays them by more than a batch),
+   * then the backlog's urgent entries (triage results, refusals), then its oldest readings; at
+   * most about `max` entries within `maxBytes`, and always at least one row.
    */
-  private assign(batchId: number, max: number, maxBytes: number): number {
+  private assign(batchId: number, max: number, maxBytes: number, liveSince: number): number {
     let count = 0
     let bytes = 0
     let rows = 0
@@ -205,9 +207,13 @@ export class OutboxWriter {
       for (const seq of picked) this.stmt.assign.run(batchId, seq)
       return room
     }
-    if (take(this.stmt.urgent.iterate(max) as Iterable<Candidate>) && take(this.stmt.live.iterate(Date.now() - this.options.liveWindowMs, max) as Iterable<Candidate>)) {
-      take(this.stmt.backlog.iterate(max) as Iterable<Candidate>)
-    }
+    const steps = [
+      () => this.stmt.liveUrgent.iterate(liveSince, max),
+      () => this.stmt.live.iterate(liveSince, max),
+      () => this.stmt.urgent.iterate(max),
+      () => this.stmt.backlog.iterate(max),
+    ]
+    for (const step of steps) if (!take(step() as Iterable<Candidate>)) break
     return rows
   }
 

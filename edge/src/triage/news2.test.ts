@@ -138,3 +138,10 @@ test('agrees with an independent reading of the chart on random vital sets (scal
     { numRuns: 500, seed: 20261125 },
   )
 })
+
+test('rounding holds for numbers written in exponent notation', () => {
+  assert.equal(roundHalfAway(5e-324), 0)
+  assert.equal(roundHalfAway(1e21), 1e21)
+  assert.equal(roundHalfAway(-2.5e-7, 1), -0)
+  assert.equal(news2({ respiratory_rate: 1e-9, spo2: 97 }).subscores.respiratory_rate, 3)
+})

@@ -16,7 +16,11 @@ export interface VitalSet {
 
 /** Rounds halves away from zero at `decimals`, exactly on the decimal digits (36.05 → 36.1). */
 export function roundHalfAway(x: number, decimals = 0): number {
-  const scaled = Math.round(Number(`${Math.abs(x)}e${decimals}`))
+  const digits = String(Math.abs(x))
+  // Tiny or huge numbers print in exponent notation, where the decimal trick does not apply
+  // (and where binary rounding error no longer matters).
+  if (digits.includes('e')) return Math.sign(x) * (Math.round(Math.abs(x) * 10 ** decimals) / 10 ** decimals)
+  const scaled = Math.round(Number(`${digits}e${decimals}`))
   return Math.sign(x) * Number(`${scaled}e-${decimals}`)
 }
 

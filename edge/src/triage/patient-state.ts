@@ -5,7 +5,7 @@ import type { VitalSet } from './news2.js'
 type Input = { value: number | boolean | string; time: number }
 
 /** Which observation feeds which NEWS2 parameter. */
-const PARAMETER_OF: Partial<Record<Observation['name'], News2Parameter>> = {
+export const PARAMETER_OF: Partial<Record<Observation['name'], News2Parameter>> = {
   respiratory_rate: 'respiratory_rate',
   spo2: 'spo2',
   o2_flow: 'on_oxygen',
@@ -18,7 +18,7 @@ const PARAMETER_OF: Partial<Record<Observation['name'], News2Parameter>> = {
 }
 
 /** Readings the device itself marked unreliable do not score. */
-const UNRELIABLE = new Set(['artifact', 'sensor_off', 'questionable'])
+export const UNRELIABLE = new Set(['artifact', 'sensor_off', 'questionable'])
 
 export class PatientState {
   spo2Scale: 1 | 2 = 1

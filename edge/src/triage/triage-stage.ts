@@ -1,17 +1,27 @@
 // Triage stage: after readings are durable, rescores the patients they touched and appends a
 // TriageResult to the outbox whenever a patient's assessment changes.
-import type { Observation, TriageResult } from '@neva/contracts'
+import type { ModelVerdict, Observation, TriageResult } from '@neva/contracts'
 import type { Outbox } from '../outbox/types.js'
 import { news2 } from './news2.js'
 import { PatientState } from './patient-state.js'
+import { finalLevel } from './floor.js'
 
 export const NEWS2_MODEL_VERSION = 'news2-rcp-2017'
 
 export type ScoredObservation = Pick<Observation, 'patient_id' | 'name' | 'value' | 'device_time' | 'flags'>
 
+/** The learned model's side: it sees every reading and gives a verdict on request. */
+export interface ModelScorer {
+  observe(o: ScoredObservation): void
+  /** null when no model is installed or it failed this time (NEWS2 still scores). */
+  verdict(patientId: string, spo2Scale: 1 | 2): Promise<ModelVerdict | null>
+}
+
 export interface TriageStageOptions {
   outbox: Outbox
+  model?: ModelScorer
   onResult?: (result: Omit<TriageResult, 'gateway_id' | 'seq'>) => void
+  log?: (level: 'info' | 'warn' | 'error', message: string, fields?: object) => void
 }
 
 export class TriageStage {
@@ -35,19 +45,41 @@ export class TriageStage {
   /** Scores the touched patients; resolves when their results are durable. */
   async consume(observations: readonly ScoredObservation[]): Promise<void> {
     const touched = new Set<string>()
-    for (const o of observations) if (this.patient(o.patient_id).update(o)) touched.add(o.patient_id)
-    const results: Array<Omit<TriageResult, 'gateway_id' | 'seq'>> = []
-    for (const id of touched) {
-      const state = this.patient(id)
-      const score = news2(state.vitalSet())
-      const fingerprint = JSON.stringify([score.score, score.level, score.subscores, score.spo2_scale])
-      if (fingerprint === state.lastEmitted) continue
-      state.lastEmitted = fingerprint
-      results.push({ patient_id: id, time: state.time(), level: score.level, news2: score, model_version: NEWS2_MODEL_VERSION, inputs: state.inputs() })
+    for (const o of observations) {
+      this.options.model?.observe(o)
+      if (this.patient(o.patient_id).update(o)) touched.add(o.patient_id)
     }
+    const assessed = await Promise.all([...touched].map((id) => this.assess(id)))
+    const results = assessed.filter((r) => r !== undefined)
     if (results.length === 0) return
     await this.options.outbox.append(results.map((body) => ({ kind: 'triage' as const, body })))
     for (const r of results) this.options.onResult?.(r)
+  }
+
+  private async assess(id: string): Promise<Omit<TriageResult, 'gateway_id' | 'seq'> | undefined> {
+    const state = this.patient(id)
+    const score = news2(state.vitalSet())
+    let model: ModelVerdict | null = null
+    if (this.options.model) {
+      model = await this.options.model.verdict(id, state.spo2Scale).catch((err: Error) => {
+        this.options.log?.('warn', 'triage model failed; NEWS2 alone this time', { patient_id: id, err: err.message })
+        return null
+      })
+    }
+    const level = finalLevel(score.level, model?.level)
+    // Emitted when the assessment changes, not with every wiggle of a probability.
+    const fingerprint = JSON.stringify([score.score, score.level, score.subscores, score.spo2_scale, model?.level ?? null, model?.version ?? null])
+    if (fingerprint === state.lastEmitted) return undefined
+    state.lastEmitted = fingerprint
+    return {
+      patient_id: id,
+      time: state.time(),
+      level,
+      news2: score,
+      model_version: model ? `${model.id}@${model.version}` : NEWS2_MODEL_VERSION,
+      model,
+      inputs: state.inputs(),
+    }
   }
 
   /** Current assessment of every patient seen by this gateway. */

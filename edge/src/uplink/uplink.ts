@@ -15,6 +15,8 @@ export interface UplinkOptions {
   timeoutMs: number
   backoffBaseMs: number
   backoffMaxMs: number
+  /** After the uplink recovers, what was appended in this last stretch before still counts as live. */
+  liveWindowMs: number
   log?: (level: 'info' | 'warn' | 'error', message: string, fields?: object) => void
   /** Told after the core committed a batch (benchmarks measure delivery latency with it). */
   onDelivered?: (batch: OutboxBatch) => void
@@ -27,6 +29,8 @@ export class Uplink {
   private readonly stopController = new AbortController()
   private readonly agent: Agent
   private failures = 0
+  /** Entries appended since go before the backlog: set at start and whenever the uplink recovers. */
+  private liveSince = 0
   lastError: string | undefined
   lastSuccessMs: number | undefined
   /** Delivered batches and rows, and failed sends that will be retried. */
@@ -62,6 +66,7 @@ export class Uplink {
   start(): void {
     if (this.running) return
     this.running = true
+    this.liveSince = Date.now() - this.options.liveWindowMs
     this.loop = this.run()
   }
 
@@ -87,7 +92,8 @@ export class Uplink {
     while (this.running) {
       let batch
       try {
-        batch = await this.outbox.nextBatch(this.options.batchMax, this.options.batchMaxBytes)
+        // Bounded, so that a core slower than the devices still lets urgent entries through.
+        batch = await this.outbox.nextBatch(this.options.batchMax, this.options.batchMaxBytes, Math.max(this.liveSince, Date.now() - LIVE_HORIZON_MS))
       } catch (err) {
         // The outbox could not be read (e.g. the disk): keep the loop alive and try again.
         this.lastError = `outbox: ${(err as Error).message}`
@@ -103,6 +109,8 @@ export class Uplink {
       }
       const outcome = await this.send(batch)
       if (outcome === 'acked') {
+        // Recovered: what queued during the outage is backlog; what arrives from now on is live.
+        if (this.failures > 0) this.liveSince = Date.now() - this.options.liveWindowMs
         this.failures = 0
         continue
       }
@@ -179,5 +187,7 @@ export class Uplink {
     }
   }
 }
+
+const LIVE_HORIZON_MS = 30_000
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))

@@ -12,7 +12,17 @@ export interface PatientSpec {
   onsetS?: number
   /** Seconds from onset to the full picture. Default 600. */
   courseS?: number
+  /** Severity where the course plateaus; default the scenario's own maximum. */
+  peak?: number
+  /** Overrides of the drawn baseline (chronic disease, age). */
+  baseline?: Partial<Baseline>
+  /** Multipliers of the scenario's effects per vital (blunted responses: age, beta-blockers). */
+  gain?: Partial<Record<keyof Baseline, number>>
+  /** Oxygen the patient is always on (L/min), e.g. home oxygen. */
+  o2FlowL?: number
 }
+
+type Defaulted = 'onsetS' | 'courseS'
 
 export interface VitalSample {
   /** Simulated seconds since the start. */
@@ -45,7 +55,7 @@ const NOISE_SD: Record<keyof Baseline, number> = {
 const PHI = 0.93
 
 export class SimulatedPatient {
-  readonly spec: Required<PatientSpec>
+  readonly spec: PatientSpec & Required<Pick<PatientSpec, Defaulted>>
   readonly baseline: Baseline
   private readonly random: () => number
   private readonly noise: Record<keyof Baseline, number>
@@ -63,6 +73,7 @@ export class SimulatedPatient {
       spo2: 96.5 + 2 * r(),
       temperature: 36.5 + 0.6 * r(),
     }
+    Object.assign(this.baseline, spec.baseline)
     this.noise = { heart_rate: 0, respiratory_rate: 0, systolic: 0, diastolic: 0, spo2: 0, temperature: 0 }
   }
 
@@ -74,8 +85,10 @@ export class SimulatedPatient {
       this.noise[k] = decay * this.noise[k] + Math.sqrt(1 - decay * decay) * NOISE_SD[k] * gaussian(this.random)
     }
     const scenario = SCENARIO_TABLE[this.spec.scenario]
-    const s = scenario.severity(this.t, this.spec.onsetS, this.spec.courseS)
+    const s = scenario.severity(this.t, this.spec.onsetS, this.spec.courseS, this.spec.peak)
     const e = scenario.effects(s)
+    const gain = this.spec.gain
+    if (gain) for (const k of Object.keys(gain) as Array<keyof Baseline>) e[k] *= gain[k] ?? 1
     const b = this.baseline
     const n = this.noise
     const hr = b.heart_rate + e.heart_rate + n.heart_rate
@@ -94,7 +107,7 @@ export class SimulatedPatient {
       nibp_mean: round((sys + 2 * dia) / 3, 0),
       temperature: round(b.temperature + e.temperature + n.temperature, 1),
       consciousness: e.consciousness,
-      o2_flow: e.o2_flow,
+      o2_flow: Math.max(e.o2_flow, this.spec.o2FlowL ?? 0),
       severity: s,
       acuity: acuity(s),
     }

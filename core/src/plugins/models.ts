@@ -1,0 +1,123 @@
+// /v1/models/triage: admins upload, activate and roll back triage models; gateways (and admins)
+// read the current one and download its ONNX bytes.
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
+import { Type } from '@sinclair/typebox'
+import { Identifier, ModelManifest } from '@neva/contracts'
+import { CoreError } from '../errors.js'
+import { ModelError, type ModelRegistry } from '../model-registry.js'
+import { gatewayAuthenticator } from './auth.js'
+
+export interface ModelsOptions {
+  registry: ModelRegistry
+  gateways: Record<string, string>
+  admins: Record<string, string>
+}
+
+type Role = 'admin' | 'gateway'
+
+const Base64 = Type.String({ minLength: 4, pattern: '^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$' })
+const Upload = Type.Object({ manifest: ModelManifest, onnx_base64: Base64 }, { additionalProperties: false })
+const ModelParams = Type.Object({ id: Identifier, version: ModelManifest.properties.version })
+
+/** 401 for a missing or unknown token; 403 for a known token whose role may not call the route. */
+function roleAuthenticator(admins: Record<string, string>, gateways: Record<string, string>) {
+  const byRole: Array<[Role, (r: FastifyRequest) => string]> = [
+    ['admin', gatewayAuthenticator(admins)],
+    ['gateway', gatewayAuthenticator(gateways)],
+  ]
+  return (request: FastifyRequest, allowed: readonly Role[]): string => {
+    for (const [role, authenticate] of byRole) {
+      let name: string
+      try {
+        name = authenticate(request)
+      } catch {
+        continue
+      }
+      if (!allowed.includes(role)) throw new ModelError('NEVA_CORE_FORBIDDEN', `${role} ${name}`)
+      return `${role}:${name}`
+    }
+    throw new CoreError('NEVA_CORE_UNAUTHORIZED')
+  }
+}
+
+/** ClickHouse failures become 503; the registry's own refusals pass through. */
+async function stored<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (cause) {
+    if (cause instanceof ModelError) throw cause
+    throw new CoreError('NEVA_CORE_STORAGE_UNAVAILABLE', undefined, { cause })
+  }
+}
+
+export const modelsPlugin: FastifyPluginAsyncTypebox<ModelsOptions> = async (app, { registry, gateways, admins }) => {
+  const authorize = roleAuthenticator(admins, gateways)
+  // Authenticate before the body is parsed and validated.
+  const only = (...roles: Role[]) => ({
+    onRequest: async (request: FastifyRequest) => {
+      request.modelActor = authorize(request, roles)
+    },
+  })
+
+  app.post(
+    '/v1/models/triage',
+    {
+      ...only('admin'),
+      schema: {
+        body: Upload,
+        querystring: Type.Object({ activate: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])) }, { additionalProperties: false }),
+      },
+    },
+    async (request, reply) => {
+      const { manifest, onnx_base64 } = request.body
+      const onnx = Buffer.from(onnx_base64, 'base64')
+      if (onnx.length === 0) throw new ModelError('NEVA_CORE_MODEL_BAD_ONNX')
+      const activate = request.query.activate !== 'false'
+      await stored(() => registry.upload(manifest, onnx, request.modelActor!, activate))
+      request.log.info({ id: manifest.id, version: manifest.version, activate, by: request.modelActor }, 'triage model uploaded')
+      return reply.status(201).send({ id: manifest.id, version: manifest.version, sha256: manifest.sha256, current: activate })
+    },
+  )
+
+  app.get('/v1/models/triage', only('admin', 'gateway'), async () => {
+    const [models, current] = await stored(() => Promise.all([registry.list(), registry.current()]))
+    const isCurrent = (m: { id: string; version: string }) => current?.manifest.id === m.id && current.manifest.version === m.version
+    return { models: models.map((m) => ({ ...m, current: isCurrent(m) })) }
+  })
+
+  app.get('/v1/models/triage/current', only('admin', 'gateway'), async (request, reply) => {
+    const current = await stored(() => registry.current())
+    if (!current) throw new ModelError('NEVA_CORE_MODEL_NO_CURRENT')
+    void reply.header('etag', current.etag)
+    if (request.headers['if-none-match'] === current.etag) return reply.status(304).send()
+    return current
+  })
+
+  app.get('/v1/models/triage/:id/:version/onnx', { ...only('admin', 'gateway'), schema: { params: ModelParams } }, async (request, reply) => {
+    const { id, version } = request.params
+    const bytes = await stored(() => registry.onnx(id, version))
+    if (!bytes) throw new ModelError('NEVA_CORE_MODEL_NOT_FOUND', `${id}@${version}`)
+    return reply.header('content-type', 'application/octet-stream').send(bytes)
+  })
+
+  app.post('/v1/models/triage/:id/:version/activate', { ...only('admin'), schema: { params: ModelParams } }, async (request) => {
+    const { id, version } = request.params
+    const changed = await stored(() => registry.activate(id, version, request.modelActor!))
+    if (changed) request.log.info({ id, version, by: request.modelActor }, 'triage model activated')
+    return { id, version, current: true, changed }
+  })
+
+  app.post('/v1/models/triage/rollback', only('admin'), async (request) => {
+    const target = await stored(() => registry.rollback(request.modelActor!))
+    request.log.warn({ ...target, by: request.modelActor }, 'triage model rolled back')
+    return { ...target, current: true }
+  })
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** "admin:<name>" or "gateway:<id>", set by the models routes' authentication. */
+    modelActor?: string
+  }
+}

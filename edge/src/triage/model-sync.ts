@@ -1,0 +1,247 @@
+// Model sync: keeps the gateway's triage model in step with the core's current one, and a copy of
+// the installed model on disk so a gateway restarted without uplink still has it.
+//
+// Each poll: GET /v1/models/triage/current (If-None-Match: the last etag dealt with) →
+//   304 or the installed model                  → nothing to do
+//   a model install() refused before            → nothing to do (not retried every poll)
+//   another model → download, check schema + sha256 → install() → cache on disk
+// A failed download or check is retried next poll; a rejected install() keeps the old model.
+// Nothing escapes the poll loop.
+import { createHash } from 'node:crypto'
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { Agent, request } from 'undici'
+import { ModelManifest, validator } from '@neva/contracts'
+
+export interface ModelSyncOptions {
+  /** The core, e.g. http://core:8080 */
+  url: string
+  token: string
+  /** The gateway's data directory; the installed model is kept under `<dataDir>/models/`. */
+  dataDir: string
+  intervalMs: number
+  timeoutMs: number
+  /** Puts a checked model into service; rejects (and the old model stays) when it does not fit. */
+  install(manifest: ModelManifest, onnx: Uint8Array): Promise<unknown>
+  log?: (level: 'info' | 'warn' | 'error', message: string, fields?: object) => void
+}
+
+export type SyncOutcome = 'installed' | 'unchanged' | 'refused' | 'none' | 'failed'
+
+export interface CachedModel {
+  manifest: ModelManifest
+  bytes: Uint8Array
+}
+
+const manifestValidator = validator(ModelManifest)
+const CACHE_MANIFEST = 'manifest.json'
+const modelKey = (m: ModelManifest) => `${m.id}@${m.version}:${m.sha256}`
+
+export class ModelVerifyError extends Error {
+  readonly code = 'NEVA_EDGE_MODEL_UNVERIFIED'
+}
+
+/** The manifest if it matches the schema and the bytes hash to its sha256; throws otherwise. */
+export function verifyModel(manifest: unknown, bytes: Uint8Array): ModelManifest {
+  if (!manifestValidator.check(manifest)) throw new ModelVerifyError(`model manifest: ${manifestValidator.explain(manifest)}`)
+  const actual = createHash('sha256').update(bytes).digest('hex')
+  if (actual !== manifest.sha256) {
+    throw new ModelVerifyError(`${manifest.id}@${manifest.version}: the ONNX bytes hash to ${actual}, the manifest says ${manifest.sha256}`)
+  }
+  return manifest
+}
+
+export class ModelSync {
+  /** The model in service, as far as this sync knows (from the cache or the core). */
+  installed: ModelManifest | undefined
+  /** Models install() refused (id@version:sha256), not tried again. */
+  readonly refused = new Set<string>()
+  lastError: string | undefined
+  lastCheckMs: number | undefined
+  private etag: string | undefined
+  private running = false
+  private loop: Promise<void> | undefined
+  private inflight: Promise<SyncOutcome> | undefined
+  private wake: (() => void) | undefined
+  private readonly stopController = new AbortController()
+  private readonly agent: Agent
+  private readonly dir: string
+
+  constructor(private readonly options: ModelSyncOptions) {
+    this.agent = new Agent({ headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs, connections: 1 })
+    this.dir = join(options.dataDir, 'models')
+  }
+
+  /** Installs the cached model, if any, then polls the core every `intervalMs`. */
+  start(): void {
+    if (this.running) return
+    this.running = true
+    this.loop = this.run()
+  }
+
+  async stop(): Promise<void> {
+    this.running = false
+    this.stopController.abort()
+    this.wake?.()
+    await this.loop
+    await this.agent.close()
+  }
+
+  status() {
+    return {
+      installed: this.installed ? `${this.installed.id}@${this.installed.version}` : null,
+      refused: [...this.refused],
+      last_check_ms: this.lastCheckMs ?? null,
+      last_error: this.lastError ?? null,
+    }
+  }
+
+  /** The model cached by the last successful install, checked again; null when none or damaged. */
+  async loadCached(): Promise<CachedModel | null> {
+    let manifest: unknown
+    try {
+      manifest = JSON.parse(await readFile(join(this.dir, CACHE_MANIFEST), 'utf8'))
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.log('warn', 'cached triage model unreadable; ignored', { error: (err as Error).message })
+      return null
+    }
+    try {
+      if (!manifestValidator.check(manifest)) throw new ModelVerifyError(`model manifest: ${manifestValidator.explain(manifest)}`)
+      const bytes = new Uint8Array(await readFile(join(this.dir, manifest.file)))
+      return { manifest: verifyModel(manifest, bytes), bytes }
+    } catch (err) {
+      this.log('warn', 'cached triage model does not check out; ignored', { error: (err as Error).message })
+      return null
+    }
+  }
+
+  /** One poll; concurrent callers share it. Never rejects. */
+  syncOnce(): Promise<SyncOutcome> {
+    this.inflight ??= this.poll().finally(() => { this.inflight = undefined })
+    return this.inflight
+  }
+
+  private async run(): Promise<void> {
+    if (!this.installed) await this.restore()
+    while (this.running) {
+      await this.syncOnce()
+      await this.pause(this.options.intervalMs)
+    }
+  }
+
+  private async restore(): Promise<void> {
+    const cached = await this.loadCached()
+    if (!cached) return
+    try {
+      await this.options.install(cached.manifest, cached.bytes)
+      this.installed = cached.manifest
+      this.log('info', 'triage model restored from the local cache', { id: cached.manifest.id, version: cached.manifest.version })
+    } catch (err) {
+      this.refused.add(modelKey(cached.manifest))
+      this.log('error', 'cached triage model refused by the runtime', { id: cached.manifest.id, version: cached.manifest.version, error: (err as Error).message })
+    }
+  }
+
+  private async poll(): Promise<SyncOutcome> {
+    try {
+      const outcome = await this.check()
+      this.lastCheckMs = Date.now()
+      if (outcome !== 'failed') this.lastError = undefined
+      return outcome
+    } catch (err) {
+      if (!this.running && this.stopController.signal.aborted) return 'failed'
+      this.lastError = `${(err as Error).name}: ${(err as Error).message}`
+      this.log(err instanceof ModelVerifyError ? 'error' : 'warn', 'triage model sync failed; will retry', { error: this.lastError })
+      return 'failed'
+    }
+  }
+
+  private async check(): Promise<SyncOutcome> {
+    const res = await this.get('/v1/models/triage/current', this.etag ? { 'if-none-match': this.etag } : {})
+    if (res.statusCode === 304) {
+      await res.body.dump()
+      return 'unchanged'
+    }
+    if (res.statusCode === 404) {
+      await res.body.dump()
+      return 'none'
+    }
+    if (res.statusCode !== 200) throw new Error(`core answered ${res.statusCode}: ${(await res.body.text()).slice(0, 300)}`)
+    const body = (await res.body.json()) as { manifest?: unknown; etag?: unknown }
+    const etag = typeof body.etag === 'string' ? body.etag : undefined
+    if (!manifestValidator.check(body.manifest)) throw new ModelVerifyError(`model manifest from the core: ${manifestValidator.explain(body.manifest)}`)
+    const manifest = body.manifest
+    const key = modelKey(manifest)
+    if (this.installed && modelKey(this.installed) === key) {
+      this.etag = etag
+      return 'unchanged'
+    }
+    if (this.refused.has(key)) {
+      this.etag = etag
+      return 'refused'
+    }
+
+    const download = await this.get(`/v1/models/triage/${encodeURIComponent(manifest.id)}/${encodeURIComponent(manifest.version)}/onnx`)
+    if (download.statusCode !== 200) throw new Error(`ONNX download answered ${download.statusCode}: ${(await download.body.text()).slice(0, 300)}`)
+    const bytes = new Uint8Array(await download.body.arrayBuffer())
+    verifyModel(manifest, bytes)
+
+    try {
+      await this.options.install(manifest, bytes)
+    } catch (err) {
+      this.refused.add(key)
+      this.etag = etag
+      this.log('error', 'triage model refused by the runtime; keeping the current one', {
+        id: manifest.id, version: manifest.version, keeping: this.installed ? `${this.installed.id}@${this.installed.version}` : null, error: (err as Error).message,
+      })
+      return 'refused'
+    }
+    this.installed = manifest
+    this.etag = etag
+    this.log('info', 'triage model installed', { id: manifest.id, version: manifest.version })
+    await this.cache(manifest, bytes).catch((err: Error) => this.log('warn', 'could not cache the triage model on disk', { error: err.message }))
+    return 'installed'
+  }
+
+  private get(path: string, headers: Record<string, string> = {}) {
+    return request(new URL(path, this.options.url), {
+      method: 'GET',
+      dispatcher: this.agent,
+      headers: { authorization: `Bearer ${this.options.token}`, ...headers },
+      signal: this.stopController.signal,
+    })
+  }
+
+  /** The ONNX file first, then the manifest naming it, each by rename: a crash leaves a whole pair or a mismatch that loadCached() ignores. */
+  private async cache(manifest: ModelManifest, bytes: Uint8Array): Promise<void> {
+    await mkdir(this.dir, { recursive: true })
+    const previous = await readFile(join(this.dir, CACHE_MANIFEST), 'utf8').then((t) => (JSON.parse(t) as { file?: unknown }).file, () => undefined)
+    await writeFile(join(this.dir, `${manifest.file}.tmp`), bytes)
+    await rename(join(this.dir, `${manifest.file}.tmp`), join(this.dir, manifest.file))
+    await writeFile(join(this.dir, `${CACHE_MANIFEST}.tmp`), JSON.stringify(manifest, null, 2))
+    await rename(join(this.dir, `${CACHE_MANIFEST}.tmp`), join(this.dir, CACHE_MANIFEST))
+    if (typeof previous === 'string' && previous !== manifest.file && /^[A-Za-z0-9._-]+\.onnx$/.test(previous)) {
+      await rm(join(this.dir, previous), { force: true })
+    }
+  }
+
+  /** Sleeps, cut short by stop. */
+  private pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      if (!this.running) return resolve()
+      const timer = setTimeout(() => {
+        this.wake = undefined
+        resolve()
+      }, ms)
+      this.wake = () => {
+        clearTimeout(timer)
+        this.wake = undefined
+        resolve()
+      }
+    })
+  }
+
+  private log(level: 'info' | 'warn' | 'error', message: string, fields?: object): void {
+    this.options.log?.(level, message, fields)
+  }
+}

@@ -1,0 +1,60 @@
+// A triage pool worker: keeps one ONNX session per model (keyed by the file's sha256) and scores
+// many patients per task. The model bytes arrive in a SharedArrayBuffer with the first task that
+// names them, so a hot swap is simply a task naming another model.
+import * as ort from 'onnxruntime-node'
+
+export interface ScoreTask {
+  sha256: string
+  model: SharedArrayBuffer
+  /** Rows of normalized features, row-major [rows, features]. */
+  features: Float32Array
+  rows: number
+  width: number
+}
+
+export interface ScoreOutput {
+  /** [rows, labels] */
+  probabilities: Float32Array
+  /** [rows, features, labels] */
+  contributions: Float32Array
+  labels: number
+}
+
+// Only the newest models stay loaded: a swap back and forth must not reload, a long run must not
+// hoard sessions.
+const sessions = new Map<string, Promise<ort.InferenceSession>>()
+const KEEP = 2
+
+function session(task: ScoreTask): Promise<ort.InferenceSession> {
+  let s = sessions.get(task.sha256)
+  if (!s) {
+    // onnxruntime takes no view of shared memory: one private copy per load.
+    s = ort.InferenceSession.create(new Uint8Array(task.model).slice(), { intraOpNumThreads: 1, interOpNumThreads: 1, graphOptimizationLevel: 'all' })
+    sessions.set(task.sha256, s)
+    // A failed load is not cached: the next task may bring a good model under another hash.
+    s.catch(() => sessions.delete(task.sha256))
+    while (sessions.size > KEEP) {
+      const [oldest, old] = sessions.entries().next().value!
+      sessions.delete(oldest)
+      void old.then((x) => x.release()).catch(() => {})
+    }
+  }
+  return s
+}
+
+export default async function score(task: ScoreTask | { exit: number }): Promise<ScoreOutput> {
+  // How the tests make a worker die under load; the pool replaces it.
+  if ('exit' in task) process.exit(task.exit)
+  const s = await session(task)
+  const input = new ort.Tensor('float32', task.features, [task.rows, task.width])
+  const out = await s.run({ features: input })
+  const probabilities = out.probabilities
+  const contributions = out.contributions
+  if (!probabilities || !contributions) throw new Error(`model outputs ${Object.keys(out).join(', ')}; expected probabilities and contributions`)
+  const labels = probabilities.dims[1] ?? 0
+  if (probabilities.dims.length !== 2 || probabilities.dims[0] !== task.rows) throw new Error(`probabilities have shape [${probabilities.dims.join(', ')}], expected [${task.rows}, labels]`)
+  if (contributions.dims.join() !== [task.rows, task.width, labels].join()) {
+    throw new Error(`contributions have shape [${contributions.dims.join(', ')}], expected [${task.rows}, ${task.width}, ${labels}]`)
+  }
+  return { probabilities: probabilities.data as Float32Array, contributions: contributions.data as Float32Array, labels }
+}

@@ -2,13 +2,14 @@
 //
 //   throughput   the same rows scored by the pool (piscina workers, rows of one turn of the event
 //                loop batched into tasks) and by the same model on the main thread without a
-//                pool, in the same batch size, interleaved round by round;
+//                pool, in the same batch size, both ending in the same verdicts (level,
+//                probabilities, drivers), interleaved round by round;
 //   latency      500 patients, each updated once a second: time from a row's submission to its
 //                verdict, and the gateway's event-loop delay meanwhile;
 //   full load    the event-loop delay while the pool is saturated.
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import * as ort from 'onnxruntime-node'
-import { FEATURES, FEATURE_SET, TriagePool, checkModel, readModelFiles } from '@neva/edge'
+import { FEATURES, FEATURE_SET, TriagePool, checkModel, readModelFiles, verdict } from '@neva/edge'
 import { percentile } from './outbox.js'
 
 export interface TriageBenchOptions {
@@ -46,7 +47,10 @@ export async function runTriageBench(o: TriageBenchOptions) {
         const chunk = rows.slice(i, i + BATCH)
         const features = new Float32Array(chunk.length * width)
         chunk.forEach((r, k) => features.set(r, k * width))
-        await main.run({ features: new ort.Tensor('float32', features, [chunk.length, width]) })
+        const out = await main.run({ features: new ort.Tensor('float32', features, [chunk.length, width]) })
+        // The same verdicts the pool gives: level, probabilities, drivers.
+        const scored = { probabilities: out.probabilities!.data as Float32Array, contributions: out.contributions!.data as Float32Array, labels: 3 }
+        for (let k = 0; k < chunk.length; k++) verdict(checked, scored, k, raw)
       }
     }
     // Submitted as a gateway does: many patients per turn, a bounded number in flight.

@@ -15,7 +15,13 @@ const RECENT_MS = 2 * MIN
 /** The "then" of a trend is the mean over ±1 minute around latest − 5 (or 15) minutes. */
 const HALF_WINDOW_MS = 1 * MIN
 
-type Reading = { t: number; v: number }
+/**
+ * Readings of one parameter within BUCKET_MS of each other share an entry: a monitor at 1 Hz, or
+ * a device far faster, costs the trends a few hundred entries, not tens of thousands. `t` and `v`
+ * are the bucket's newest reading (what NEWS2 takes); `sum` / `n` its mean (what trends take).
+ */
+type Reading = { t: number; v: number; sum: number; n: number }
+const BUCKET_MS = 5000
 
 /** Per patient, the NEWS2 parameters over the last 16 minutes, oldest first. */
 export class PatientHistory {
@@ -43,16 +49,24 @@ export class PatientHistory {
     if (!Number.isFinite(v) || v < 0 || !Number.isFinite(timeMs)) return
     let list = this.series.get(name)
     if (!list) this.series.set(name, (list = []))
-    list.push({ t: timeMs, v })
-    // Late readings are rare: keep the list ordered without sorting on every add.
-    if (list.length > 1 && list[list.length - 2]!.t > timeMs) list.sort((a, b) => a.t - b.t)
+    const last = list[list.length - 1]
+    if (last && timeMs >= last.t && Math.floor(timeMs / BUCKET_MS) === Math.floor(last.t / BUCKET_MS)) {
+      last.t = timeMs
+      last.v = v
+      last.sum += v
+      last.n++
+    } else {
+      list.push({ t: timeMs, v, sum: v, n: 1 })
+      // Late readings are rare: keep the list ordered without sorting on every add.
+      if (list.length > 1 && list[list.length - 2]!.t > timeMs) list.sort((a, b) => a.t - b.t)
+    }
     if (timeMs > this.newest) {
       this.newest = timeMs
       this.prune(timeMs - KEEP_MS)
     }
   }
 
-  /** Readings of one parameter up to `now`, oldest first. */
+  /** Readings of one parameter up to `now`, oldest first (bucketed, see Reading). */
   readings(name: News2Parameter, now = Infinity): readonly Reading[] {
     const list = this.series.get(name) ?? []
     return list[list.length - 1] !== undefined && list[list.length - 1]!.t <= now ? list : list.filter((r) => r.t <= now)
@@ -89,10 +103,25 @@ function latest(list: readonly Reading[], now: number): Reading | undefined {
   return r && r.t >= now - KEEP_MS ? r : undefined
 }
 
+/** Index of the first reading at or after `t` (the list is ordered by time). */
+function firstAtOrAfter(list: readonly Reading[], t: number): number {
+  let lo = 0
+  let hi = list.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (list[mid]!.t < t) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
 function meanIn(list: readonly Reading[], from: number, to: number): number {
   let sum = 0
   let n = 0
-  for (const r of list) if (r.t >= from && r.t <= to) { sum += r.v; n++ }
+  for (let i = firstAtOrAfter(list, from); i < list.length && list[i]!.t <= to; i++) {
+    sum += list[i]!.sum
+    n += list[i]!.n
+  }
   return n === 0 ? NaN : sum / n
 }
 

@@ -190,27 +190,40 @@ export class TriagePool {
 
 const LABELS = ['green', 'yellow', 'red'] as const
 
-function verdict(m: ModelManifest, out: ScoreOutput, row: number, raw: ArrayLike<number>): ModelVerdict {
+const TOP = 5
+const round4 = (x: number) => Math.round(x * 1e4) / 1e4
+
+/** Row `row` of a model's outputs as a verdict: level by the thresholds, and the top drivers. */
+export function verdict(m: ModelManifest, out: ScoreOutput, row: number, raw: ArrayLike<number>): ModelVerdict {
   const L = out.labels
-  const p = out.probabilities.subarray(row * L, row * L + L)
-  const probabilities = { green: p[0]!, yellow: p[1]!, red: p[2]! }
+  const p = out.probabilities
+  const probabilities = { green: p[row * L]!, yellow: p[row * L + 1]!, red: p[row * L + 2]! }
   const level = modelLevel(probabilities, m.thresholds)
   const c = LABELS.indexOf(level)
   const F = m.features.length
   const base = row * F * L
-  // A feature drives the level by how much more it adds to that level's logit than to the others'.
-  const drivers = m.features
-    .map((f, i) => {
-      const k = base + i * L
-      let others = 0
-      for (let j = 0; j < L; j++) if (j !== c) others += out.contributions[k + j]!
-      const value = raw[i]!
-      return { feature: f.name, value: Number.isNaN(value) ? null : value, contribution: out.contributions[k + c]! - others / (L - 1) }
-    })
-    .filter((d) => d.contribution > 0)
-    .sort((a, b) => b.contribution - a.contribution)
-    .slice(0, 5)
-    .map((d) => ({ ...d, contribution: Number(d.contribution.toFixed(4)) }))
-  const round = (x: number) => Number(x.toFixed(4))
-  return { id: m.id, version: m.version, level, probabilities: { green: round(p[0]!), yellow: round(p[1]!), red: round(p[2]!) }, drivers }
+  // A feature drives the level by how much more it adds to that level's logit than to the
+  // others'. The top few are kept by insertion: this runs for every patient on the event loop.
+  const best: number[] = []
+  const score: number[] = []
+  for (let i = 0; i < F; i++) {
+    const k = base + i * L
+    let others = 0
+    for (let j = 0; j < L; j++) if (j !== c) others += out.contributions[k + j]!
+    const d = out.contributions[k + c]! - others / (L - 1)
+    if (!(d > 0) || (best.length === TOP && d <= score[TOP - 1]!)) continue
+    let at = best.length === TOP ? TOP - 1 : best.length
+    while (at > 0 && score[at - 1]! < d) {
+      best[at] = best[at - 1]!
+      score[at] = score[at - 1]!
+      at--
+    }
+    best[at] = i
+    score[at] = d
+  }
+  const drivers = best.map((i, k) => {
+    const value = raw[i]!
+    return { feature: m.features[i]!.name, value: Number.isNaN(value) ? null : value, contribution: round4(score[k]!) }
+  })
+  return { id: m.id, version: m.version, level, probabilities: { green: round4(probabilities.green), yellow: round4(probabilities.yellow), red: round4(probabilities.red) }, drivers }
 }

@@ -1,0 +1,31 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import fc from 'fast-check'
+import type { ModelManifest } from '@neva/contracts'
+import { verdict } from './pool.js'
+
+const F = 12
+const manifest = {
+  id: 'm', version: '1', thresholds: { red: 0.5, yellow: 0.5 },
+  features: Array.from({ length: F }, (_, i) => ({ name: `f${i}`, unit: '1', description: '', mean: 0, std: 1, impute: 0 })),
+} as unknown as ModelManifest
+
+test('drivers: the features adding most to the chosen level over the others, largest first, at most five', () => {
+  fc.assert(
+    fc.property(fc.array(fc.double({ min: -5, max: 5, noNaN: true }), { minLength: F * 3, maxLength: F * 3 }), fc.constantFrom(0, 1, 2), (contrib, winner) => {
+      const probabilities = Float32Array.from([0.1, 0.1, 0.1])
+      probabilities[winner] = 0.8
+      const raw = Float64Array.from({ length: F }, (_, i) => (i % 4 === 0 ? NaN : i))
+      const v = verdict(manifest, { probabilities, contributions: Float32Array.from(contrib), labels: 3 }, 0, raw)
+      const c = ['green', 'yellow', 'red'].indexOf(v.level)
+      const c32 = Float32Array.from(contrib)
+      const expected = Array.from({ length: F }, (_, i) => ({ i, d: c32[i * 3 + c]! - (c32[i * 3]! + c32[i * 3 + 1]! + c32[i * 3 + 2]! - c32[i * 3 + c]!) / 2 }))
+        .filter((x) => x.d > 0)
+        .sort((a, b) => b.d - a.d)
+        .slice(0, 5)
+      assert.deepEqual(v.drivers.map((d) => d.feature), expected.map((x) => `f${x.i}`))
+      for (const d of v.drivers) assert.equal(d.value, Number.isNaN(raw[Number(d.feature.slice(1))]!) ? null : Number(d.feature.slice(1)))
+    }),
+    { numRuns: 500 },
+  )
+})

@@ -9,7 +9,7 @@
 import { createHash } from 'node:crypto'
 import { Piscina } from 'piscina'
 import { ModelManifest, validator, type ModelVerdict, type TriageLevel } from '@neva/contracts'
-import type { ScoreOutput, ScoreTask } from './score-worker.js'
+import type { PackedOutput, ScoreOutput, ScoreTask } from './score-worker.js'
 
 export class ModelRefusedError extends Error {
   readonly code = 'NEVA_TRIAGE_MODEL_REFUSED'
@@ -71,7 +71,7 @@ export interface TriagePoolOptions {
 }
 
 export class TriagePool {
-  private readonly pool: Piscina<ScoreTask | { exit: number }, ScoreOutput>
+  private readonly pool: Piscina<ScoreTask | { exit: number }, PackedOutput>
   private model: Installed | undefined
   private queue: Row[] = []
   private scheduled = false
@@ -108,9 +108,9 @@ export class TriagePool {
       const shared = new SharedArrayBuffer(bytes.byteLength)
       new Uint8Array(shared).set(bytes)
       const width = checked.features.length
-      const out = await this.pool.run({ sha256: checked.sha256, model: shared, features: new Float32Array(width), rows: 1, width }).catch((err: Error) => {
+      const out = unpack(await this.pool.run({ sha256: checked.sha256, model: shared, features: new Float32Array(width), rows: 1, width }).catch((err: Error) => {
         throw new ModelRefusedError(`${checked.id}@${checked.version}: ${err.message}`, { cause: err })
-      })
+      }), 1)
       const refuse = (why: string) => new ModelRefusedError(`${checked.id}@${checked.version}: ${why}`)
       if (out.labels !== checked.labels.length) throw refuse(`the model gives ${out.labels} probabilities; the manifest names ${checked.labels.length} labels`)
       const sum = out.probabilities.reduce((a, b) => a + b, 0)
@@ -160,7 +160,7 @@ export class TriagePool {
     rows.forEach((r, i) => features.set(r.features, i * width))
     this.inFlight++
     try {
-      const out = await this.pool.run({ sha256: model.sha256, model: model.bytes, features, rows: rows.length, width }, { transferList: [features.buffer] })
+      const out = unpack(await this.pool.run({ sha256: model.sha256, model: model.bytes, features, rows: rows.length, width }, { transferList: [features.buffer] }), rows.length)
       this.counters.tasks++
       this.counters.rows += rows.length
       rows.forEach((r, i) => r.resolve(verdict(model.manifest, out, i, r.raw)))
@@ -189,6 +189,12 @@ export class TriagePool {
 }
 
 const LABELS = ['green', 'yellow', 'red'] as const
+
+/** Views on a task's packed output (score-worker.ts); imported here so the gateway's thread never loads onnxruntime. */
+function unpack(packed: Float32Array, rows: number): ScoreOutput {
+  const labels = packed[0]!
+  return { labels, probabilities: packed.subarray(1, 1 + rows * labels), contributions: packed.subarray(1 + rows * labels) }
+}
 
 const TOP = 5
 const round4 = (x: number) => Math.round(x * 1e4) / 1e4

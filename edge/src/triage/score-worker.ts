@@ -2,6 +2,7 @@
 // many patients per task. The model bytes arrive in a SharedArrayBuffer with the first task that
 // names them, so a hot swap is simply a task naming another model.
 import * as ort from 'onnxruntime-node'
+import { move } from 'piscina'
 
 export interface ScoreTask {
   sha256: string
@@ -11,6 +12,12 @@ export interface ScoreTask {
   rows: number
   width: number
 }
+
+/**
+ * What a task returns: one buffer, moved rather than copied back —
+ * [labels, probabilities (rows × labels), contributions (rows × features × labels)].
+ */
+export type PackedOutput = Float32Array
 
 export interface ScoreOutput {
   /** [rows, labels] */
@@ -42,7 +49,7 @@ function session(task: ScoreTask): Promise<ort.InferenceSession> {
   return s
 }
 
-export default async function score(task: ScoreTask | { exit: number }): Promise<ScoreOutput> {
+export default async function score(task: ScoreTask | { exit: number }): Promise<PackedOutput> {
   // How the tests make a worker die under load; the pool replaces it.
   if ('exit' in task) process.exit(task.exit)
   const s = await session(task)
@@ -56,5 +63,11 @@ export default async function score(task: ScoreTask | { exit: number }): Promise
   if (contributions.dims.join() !== [task.rows, task.width, labels].join()) {
     throw new Error(`contributions have shape [${contributions.dims.join(', ')}], expected [${task.rows}, ${task.width}, ${labels}]`)
   }
-  return { probabilities: probabilities.data as Float32Array, contributions: contributions.data as Float32Array, labels }
+  const p = probabilities.data as Float32Array
+  const c = contributions.data as Float32Array
+  const packed = new Float32Array(1 + p.length + c.length)
+  packed[0] = labels
+  packed.set(p, 1)
+  packed.set(c, 1 + p.length)
+  return move(packed) as Float32Array
 }

@@ -5,6 +5,13 @@ export const CORE_ERRORS = {
   NEVA_CORE_GATEWAY_MISMATCH: { status: 403, message: 'the batch names a gateway other than the one the token belongs to' },
   NEVA_CORE_STORAGE_UNAVAILABLE: { status: 503, message: 'ClickHouse is unavailable; retry later' },
   NEVA_CORE_NOT_FOUND: { status: 404, message: 'nothing is known about this patient' },
+  NEVA_CORE_FORBIDDEN: { status: 403, message: 'this token may not do this; an admin token is required' },
+  NEVA_CORE_MODEL_HASH_MISMATCH: { status: 400, message: 'the ONNX bytes do not match the manifest' },
+  NEVA_CORE_MODEL_BAD_ONNX: { status: 400, message: 'onnx_base64 is not valid base64 of a non-empty file' },
+  NEVA_CORE_MODEL_EXISTS: { status: 409, message: 'this model id and version is already uploaded; publish a new version' },
+  NEVA_CORE_MODEL_NOT_FOUND: { status: 404, message: 'no such triage model' },
+  NEVA_CORE_MODEL_NO_CURRENT: { status: 404, message: 'no triage model is current' },
+  NEVA_CORE_MODEL_NO_PREVIOUS: { status: 409, message: 'there is no previously current model to roll back to' },
 } as const
 
 export type CoreErrorCode = keyof typeof CORE_ERRORS

@@ -9,28 +9,7 @@
 import { createHash } from 'node:crypto'
 import type { ModelManifest } from '@neva/contracts'
 import { toDateTime64, type ClickHouse } from '@neva/analytics'
-
-export const MODEL_ERRORS = {
-  NEVA_CORE_FORBIDDEN: { status: 403, message: 'this token may not do this; an admin token is required' },
-  NEVA_CORE_MODEL_HASH_MISMATCH: { status: 400, message: 'the ONNX bytes do not match the manifest' },
-  NEVA_CORE_MODEL_BAD_ONNX: { status: 400, message: 'onnx_base64 is not valid base64 of a non-empty file' },
-  NEVA_CORE_MODEL_EXISTS: { status: 409, message: 'this model id and version is already uploaded; publish a new version' },
-  NEVA_CORE_MODEL_NOT_FOUND: { status: 404, message: 'no such triage model' },
-  NEVA_CORE_MODEL_NO_CURRENT: { status: 404, message: 'no triage model is current' },
-  NEVA_CORE_MODEL_NO_PREVIOUS: { status: 409, message: 'there is no previously current model to roll back to' },
-} as const
-
-export type ModelErrorCode = keyof typeof MODEL_ERRORS
-
-export class ModelError extends Error {
-  readonly code: ModelErrorCode
-  readonly statusCode: number
-  constructor(code: ModelErrorCode, detail?: string) {
-    super(detail ? `${MODEL_ERRORS[code].message}: ${detail}` : MODEL_ERRORS[code].message)
-    this.code = code
-    this.statusCode = MODEL_ERRORS[code].status
-  }
-}
+import { CoreError } from './errors.js'
 
 export interface StoredModel {
   id: string
@@ -104,10 +83,10 @@ export class ModelRegistry {
     return this.serialize(async () => {
       const actual = createHash('sha256').update(onnx).digest('hex')
       if (actual !== manifest.sha256) {
-        throw new ModelError('NEVA_CORE_MODEL_HASH_MISMATCH', `manifest.sha256 is ${manifest.sha256}, the uploaded bytes hash to ${actual}`)
+        throw new CoreError('NEVA_CORE_MODEL_HASH_MISMATCH', `manifest.sha256 is ${manifest.sha256}, the uploaded bytes hash to ${actual}`)
       }
       if ((await this.select('1 AS x', manifest.id, manifest.version)).length > 0) {
-        throw new ModelError('NEVA_CORE_MODEL_EXISTS', key(manifest.id, manifest.version))
+        throw new CoreError('NEVA_CORE_MODEL_EXISTS', key(manifest.id, manifest.version))
       }
       await this.insert('triage_models', {
         id: manifest.id, version: manifest.version, sha256: manifest.sha256, file: manifest.file,
@@ -121,7 +100,7 @@ export class ModelRegistry {
   /** Returns false when the model already was current (nothing is logged). */
   activate(id: string, version: string, actor: string): Promise<boolean> {
     return this.serialize(async () => {
-      if ((await this.select('1 AS x', id, version)).length === 0) throw new ModelError('NEVA_CORE_MODEL_NOT_FOUND', key(id, version))
+      if ((await this.select('1 AS x', id, version)).length === 0) throw new CoreError('NEVA_CORE_MODEL_NOT_FOUND', key(id, version))
       const last = (await this.events()).at(-1)
       if (last && last.id === id && last.version === version) return false
       await this.append('activate', id, version, actor)
@@ -140,7 +119,7 @@ export class ModelRegistry {
         }
       }
       const target = stack.at(-2)
-      if (!target) throw new ModelError('NEVA_CORE_MODEL_NO_PREVIOUS')
+      if (!target) throw new CoreError('NEVA_CORE_MODEL_NO_PREVIOUS')
       await this.append('rollback', target.id, target.version, actor)
       return target
     })

@@ -5,7 +5,7 @@ import type { FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { Identifier, ModelManifest } from '@neva/contracts'
 import { CoreError } from '../errors.js'
-import { ModelError, type ModelRegistry } from '../model-registry.js'
+import type { ModelRegistry } from '../model-registry.js'
 import { gatewayAuthenticator } from './auth.js'
 
 export interface ModelsOptions {
@@ -34,7 +34,7 @@ function roleAuthenticator(admins: Record<string, string>, gateways: Record<stri
       } catch {
         continue
       }
-      if (!allowed.includes(role)) throw new ModelError('NEVA_CORE_FORBIDDEN', `${role} ${name}`)
+      if (!allowed.includes(role)) throw new CoreError('NEVA_CORE_FORBIDDEN', `${role} ${name}`)
       return `${role}:${name}`
     }
     throw new CoreError('NEVA_CORE_UNAUTHORIZED')
@@ -46,7 +46,7 @@ async function stored<T>(fn: () => Promise<T>): Promise<T> {
   try {
     return await fn()
   } catch (cause) {
-    if (cause instanceof ModelError) throw cause
+    if (cause instanceof CoreError) throw cause
     throw new CoreError('NEVA_CORE_STORAGE_UNAVAILABLE', undefined, { cause })
   }
 }
@@ -72,7 +72,7 @@ export const modelsPlugin: FastifyPluginAsyncTypebox<ModelsOptions> = async (app
     async (request, reply) => {
       const { manifest, onnx_base64 } = request.body
       const onnx = Buffer.from(onnx_base64, 'base64')
-      if (onnx.length === 0) throw new ModelError('NEVA_CORE_MODEL_BAD_ONNX')
+      if (onnx.length === 0) throw new CoreError('NEVA_CORE_MODEL_BAD_ONNX')
       const activate = request.query.activate !== 'false'
       await stored(() => registry.upload(manifest, onnx, request.modelActor!, activate))
       request.log.info({ id: manifest.id, version: manifest.version, activate, by: request.modelActor }, 'triage model uploaded')
@@ -88,7 +88,7 @@ export const modelsPlugin: FastifyPluginAsyncTypebox<ModelsOptions> = async (app
 
   app.get('/v1/models/triage/current', only('admin', 'gateway'), async (request, reply) => {
     const current = await stored(() => registry.current())
-    if (!current) throw new ModelError('NEVA_CORE_MODEL_NO_CURRENT')
+    if (!current) throw new CoreError('NEVA_CORE_MODEL_NO_CURRENT')
     void reply.header('etag', current.etag)
     if (request.headers['if-none-match'] === current.etag) return reply.status(304).send()
     return current
@@ -97,7 +97,7 @@ export const modelsPlugin: FastifyPluginAsyncTypebox<ModelsOptions> = async (app
   app.get('/v1/models/triage/:id/:version/onnx', { ...only('admin', 'gateway'), schema: { params: ModelParams } }, async (request, reply) => {
     const { id, version } = request.params
     const bytes = await stored(() => registry.onnx(id, version))
-    if (!bytes) throw new ModelError('NEVA_CORE_MODEL_NOT_FOUND', `${id}@${version}`)
+    if (!bytes) throw new CoreError('NEVA_CORE_MODEL_NOT_FOUND', `${id}@${version}`)
     return reply.header('content-type', 'application/octet-stream').send(bytes)
   })
 

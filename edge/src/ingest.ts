@@ -5,6 +5,7 @@ import type { Observation } from '@neva/contracts'
 import type { Outbox, OutboxEntry } from './outbox/types.js'
 import type { EdgeMetrics } from './metrics.js'
 import type { TriageStage } from './triage/triage-stage.js'
+import type { Log } from './log.js'
 
 export interface RecentRejection {
   code: string
@@ -21,7 +22,7 @@ export class DurableStage {
     private readonly outbox: Outbox,
     private readonly next: TriageStage,
     private readonly metrics: EdgeMetrics,
-    private readonly log: (level: 'info' | 'warn' | 'error', message: string, fields?: object) => void,
+    private readonly log: Log,
   ) {}
 
   async consume(decoded: DecodedVitals, origin: string): Promise<void> {

@@ -14,8 +14,9 @@ import { TriagePool } from './triage/pool.js'
 import { ModelSync } from './triage/model-sync.js'
 import { Uplink } from './uplink/uplink.js'
 import type { Outbox, OutboxBatch } from './outbox/types.js'
+import type { Log } from './log.js'
 
-export type Log = (level: 'info' | 'warn' | 'error', message: string, fields?: object) => void
+export type { Log }
 
 export interface Gateway {
   mqttPort: number

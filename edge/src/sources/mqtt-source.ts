@@ -6,6 +6,7 @@
 import { createServer, type AddressInfo, type Server } from 'node:net'
 import { Aedes } from 'aedes'
 import { decodeVitalsMessage, type DecodedVitals } from '@neva/firmware-adapters'
+import type { Log } from '../log.js'
 
 export interface DecodedSink {
   /** Resolves once everything in `decoded` is durable. */
@@ -16,7 +17,7 @@ export interface MqttSourceOptions {
   host: string
   port: number
   next: DecodedSink
-  log?: (level: 'info' | 'warn' | 'error', message: string, fields?: object) => void
+  log?: Log
   /** Told when a message could not be made durable (and so was not acknowledged). */
   onRefused?: (err: Error) => void
 }

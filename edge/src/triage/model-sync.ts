@@ -12,6 +12,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Agent, request } from 'undici'
 import { ModelManifest, validator } from '@neva/contracts'
+import type { Log } from '../log.js'
 
 export interface ModelSyncOptions {
   /** The core, e.g. http://core:8080 */
@@ -23,7 +24,7 @@ export interface ModelSyncOptions {
   timeoutMs: number
   /** Puts a checked model into service; rejects (and the old model stays) when it does not fit. */
   install(manifest: ModelManifest, onnx: Uint8Array): Promise<unknown>
-  log?: (level: 'info' | 'warn' | 'error', message: string, fields?: object) => void
+  log?: Log
 }
 
 export type SyncOutcome = 'installed' | 'unchanged' | 'refused' | 'none' | 'failed'

@@ -5,6 +5,7 @@ import type { Outbox } from '../outbox/types.js'
 import { news2 } from './news2.js'
 import { PatientState } from './patient-state.js'
 import { finalLevel } from './floor.js'
+import type { Log } from '../log.js'
 
 export const NEWS2_MODEL_VERSION = 'news2-rcp-2017'
 
@@ -21,7 +22,7 @@ export interface TriageStageOptions {
   outbox: Outbox
   model?: ModelScorer
   onResult?: (result: Omit<TriageResult, 'gateway_id' | 'seq'>) => void
-  log?: (level: 'info' | 'warn' | 'error', message: string, fields?: object) => void
+  log?: Log
 }
 
 export class TriageStage {

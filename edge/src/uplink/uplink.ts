@@ -5,6 +5,7 @@
 import { Agent, request } from 'undici'
 import type { Outbox, OutboxBatch } from '../outbox/types.js'
 import type { EdgeMetrics } from '../metrics.js'
+import type { Log } from '../log.js'
 
 export interface UplinkOptions {
   url: string
@@ -17,7 +18,7 @@ export interface UplinkOptions {
   backoffMaxMs: number
   /** After the uplink recovers, what was appended in this last stretch before still counts as live. */
   liveWindowMs: number
-  log?: (level: 'info' | 'warn' | 'error', message: string, fields?: object) => void
+  log?: Log
   /** Told after the core committed a batch (benchmarks measure delivery latency with it). */
   onDelivered?: (batch: OutboxBatch) => void
 }

@@ -6,6 +6,8 @@ import assert from 'node:assert/strict'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 import mqtt from 'mqtt'
 import { vitalsTopic } from '@neva/contracts'
 import { hashToken, startCore } from '@neva/core'
@@ -53,6 +55,13 @@ test('a gateway hot-swaps to the model the core publishes and refuses one that d
     const v2 = packaged(randomModel(11), '2')
     assert.equal((await upload(v2)).status, 201)
     await until('test-lr@2 in service', async () => ((await status()).triage.model === 'test-lr@2' ? true : undefined))
+
+    // neva triage --core scores with the core's current model too.
+    const cli = await new Promise<string>((resolve, reject) => {
+      const child = execFile(fileURLToPath(new URL('../../bin/neva', import.meta.url)), ['triage', '--core', core.url], { env: { ...process.env, NEVA_CORE_TOKEN: 'tok-gw' } }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout)))
+      child.stdin!.end(JSON.stringify({ pulse: 120, spo2: 93 }) + '\n')
+    })
+    assert.equal((JSON.parse(cli) as { model_version: string }).model_version, 'test-lr@2')
 
     // Readings scored from now on name the new model.
     const t = Date.now()

@@ -1,11 +1,15 @@
 // neva triage: NDJSON vital-sign sets on stdin → one NDJSON triage result per line, in order.
-// NEWS2 always; the triage model on top (the gateway's default, --model FILE.json, or --no-model).
+// NEWS2 always; the triage model on top: the core's current model (--core URL, token from
+// NEVA_CORE_TOKEN), a manifest (--model FILE.json), the one gateways ship with, or --no-model.
 // Lines that carry `patient_id` and `time` build that patient's history, so the model sees trends.
 // A malformed line gets an error object naming the problem; the other lines are still scored.
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import type { ModelVerdict } from '@neva/contracts'
 import {
-  DEFAULT_MODEL_MANIFEST, FEATURES, FEATURE_SET, NEWS2_MODEL_VERSION, PatientHistory, TriagePool, extractFeatures, finalLevel,
+  DEFAULT_MODEL_MANIFEST, FEATURES, FEATURE_SET, ModelSync, NEWS2_MODEL_VERSION, PatientHistory, TriagePool, extractFeatures, finalLevel,
   news2, normalize, parseVitalSet, readModelFiles, type VitalSet,
 } from '@neva/edge'
 import { parse, UsageError } from '../args.js'
@@ -74,15 +78,34 @@ export class Triage {
   }
 }
 
+/** The core's current model, fetched and verified as a gateway does. */
+async function installCurrent(pool: TriagePool, url: string): Promise<void> {
+  const token = process.env.NEVA_CORE_TOKEN
+  if (!token) throw new UsageError('--core needs NEVA_CORE_TOKEN (a gateway or admin token)')
+  const dataDir = mkdtempSync(join(tmpdir(), 'neva-triage-'))
+  let refusal: Error | undefined
+  const sync = new ModelSync({ url, token, dataDir, intervalMs: 0, timeoutMs: 15_000, install: (m, b) => pool.install(m, b).catch((err: Error) => { refusal = err; throw err }) })
+  try {
+    const outcome = await sync.syncOnce()
+    if (outcome !== 'installed') throw refusal ?? new Error(`no model from ${url}: ${outcome}${sync.lastError ? ` (${sync.lastError})` : ''}`)
+  } finally {
+    await sync.stop()
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { model: { type: 'string' }, 'no-model': { type: 'boolean', default: false } })
-  if (values.model && values['no-model']) throw new UsageError('--model and --no-model exclude each other')
+  const { values } = parse(argv, { model: { type: 'string' }, core: { type: 'string' }, 'no-model': { type: 'boolean', default: false } })
+  if ([values.model, values.core, values['no-model'] || undefined].filter(Boolean).length > 1) throw new UsageError('--model, --core and --no-model exclude each other')
   let pool: TriagePool | undefined
   if (!values['no-model']) {
     pool = new TriagePool({ threads: 1, spec: { featureSet: FEATURE_SET, features: FEATURES } })
-    const { manifest, bytes } = await readModelFiles(values.model ?? DEFAULT_MODEL_MANIFEST)
     try {
-      await pool.install(manifest, bytes)
+      if (values.core) await installCurrent(pool, values.core)
+      else {
+        const { manifest, bytes } = await readModelFiles(values.model ?? DEFAULT_MODEL_MANIFEST)
+        await pool.install(manifest, bytes)
+      }
     } catch (err) {
       await pool.close()
       throw err

@@ -1,18 +1,17 @@
 // Triage figures against ground truth: under- and over-triage, red sensitivity, one-vs-rest
 // AUROC per level and the confusion matrix, for the model with its NEWS2 floor and NEWS2 alone.
 import { TRIAGE_LEVELS, type TriageEvaluation } from '@neva/contracts'
+import { finalLevel, modelLevel } from '../../../edge/src/triage/floor.js'
 
 export interface Thresholds { red: number; yellow: number }
 
 /** The manifest's rule: P(red) ≥ red → red; else P(yellow) + P(red) ≥ yellow → yellow; else green. */
-export function levelFromProbabilities(p: ArrayLike<number>, t: Thresholds): number {
-  if (p[2]! >= t.red) return 2
-  if (p[1]! + p[2]! >= t.yellow) return 1
-  return 0
-}
+// Level indices in label order; the rules themselves are the gateway's (floor.ts).
+export const levelFromProbabilities = (p: ArrayLike<number>, t: Thresholds): number =>
+  TRIAGE_LEVELS.indexOf(modelLevel({ green: p[0]!, yellow: p[1]!, red: p[2]! }, t))
 
 /** The NEWS2 safety floor: the model may raise a level, never lower it. */
-export const withFloor = (model: number, news2: number): number => Math.max(model, news2)
+export const withFloor = (model: number, news2: number): number => TRIAGE_LEVELS.indexOf(finalLevel(TRIAGE_LEVELS[news2]!, TRIAGE_LEVELS[model]!))
 
 /** Area under the ROC curve of `score` for `positive` (Mann–Whitney, ties count half). */
 export function auroc(score: ArrayLike<number>, positive: ArrayLike<boolean>): number {

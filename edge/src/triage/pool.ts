@@ -8,7 +8,8 @@
 // whole process.
 import { createHash } from 'node:crypto'
 import { Piscina } from 'piscina'
-import { ModelManifest, validator, type ModelVerdict, type TriageLevel } from '@neva/contracts'
+import { ModelManifest, validator, type ModelVerdict } from '@neva/contracts'
+import { modelLevel } from './floor.js'
 import type { PackedOutput, ScoreOutput, ScoreTask } from './score-worker.js'
 
 export class ModelRefusedError extends Error {
@@ -41,12 +42,6 @@ export function checkModel(manifest: unknown, bytes: Uint8Array, spec: FeatureSp
   return manifest
 }
 
-/** Level from probabilities and the manifest's thresholds. */
-export function modelLevel(p: { green: number; yellow: number; red: number }, t: ModelManifest['thresholds']): TriageLevel {
-  if (p.red >= t.red) return 'red'
-  if (p.yellow + p.red >= t.yellow) return 'yellow'
-  return 'green'
-}
 
 interface Installed {
   manifest: ModelManifest

@@ -6,7 +6,7 @@ SHELL := /bin/bash
 help:
 	@echo "make demo   run core + gateway + simulated ambulance on embedded ClickHouse (ARGS='--seconds 20')"
 	@echo "make test   typecheck and run every test"
-	@echo "make bench  run the benchmarks (ingest, then outbox with a 10-minute outage; ARGS='--outage-s 60' for less)"
+	@echo "make bench  run the benchmarks (ingest; outbox with a 10-minute outage, ARGS='--outage-s 60' for less; triage)"
 	@echo "make setup  install Node 24 (if the machine's is older) and the dependencies"
 
 setup:
@@ -24,6 +24,7 @@ test: setup
 bench: setup
 	@./bin/neva bench ingest
 	@./bin/neva bench outbox $(ARGS)
+	@./bin/neva bench triage
 
 clean:
 	rm -rf data .test-artifacts $$(find . -name dist -type d -not -path './node_modules/*' -not -path './.tools/*')

@@ -26,3 +26,11 @@ test('neva bench ingest --json: a short run stores nothing twice', async () => {
   assert.equal(r.duplicates_stored, 0)
   assert.ok(r.baseline_rows_per_s! > 0 && r.exactly_once_rows_per_s! > 0 && r.http_rows_per_s! > 0)
 })
+
+test('neva bench triage --json: a short run reports every figure', async () => {
+  const { code, stdout, stderr } = await run(['bench', 'triage', '--json', '--rows', '2000', '--seconds', '1', '--patients', '100'])
+  assert.equal(code, 0, stderr)
+  const r = lastLine(stdout)
+  for (const k of ['pool_per_s', 'main_thread_per_s', 'ratio', 'p99_ms', 'event_loop_p99_ms']) assert.ok(Number.isFinite(r[k]) && r[k]! > 0, `${k} = ${r[k]}`)
+  assert.ok(Math.abs(r.ratio! - r.pool_per_s! / r.main_thread_per_s!) < 0.01, 'ratio is pool over main thread')
+})

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
-import type { ModelVerdict } from '@neva/contracts'
+import { NEWS2_PARAMETERS, type ModelVerdict } from '@neva/contracts'
 import {
   DEFAULT_MODEL_MANIFEST, FEATURES, FEATURE_SET, ModelSync, NEWS2_MODEL_VERSION, PatientHistory, TriagePool, extractFeatures, finalLevel,
   news2, normalize, parseVitalSet, readModelFiles, type VitalSet,
@@ -39,8 +39,6 @@ export function parseLine(line: string): Line | { error: string } {
   return { vitals: parsed.value, patientId: patient_id as string | undefined, time: (time as number | undefined) ?? Date.now(), age: (age as number | null | undefined) ?? null }
 }
 
-const PARAMETERS = ['respiratory_rate', 'spo2', 'on_oxygen', 'systolic_bp', 'pulse', 'consciousness', 'temperature'] as const
-
 export class Triage {
   private readonly histories = new Map<string, PatientHistory>()
 
@@ -62,7 +60,7 @@ export class Triage {
       }
       history.spo2Scale = line.vitals.spo2_scale ?? 1
       if (line.age !== null) history.age = line.age
-      for (const p of PARAMETERS) {
+      for (const p of NEWS2_PARAMETERS) {
         const v = line.vitals[p]
         if (v !== null && v !== undefined) history.add(p, v, line.time)
       }

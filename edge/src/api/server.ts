@@ -23,7 +23,18 @@ export interface EdgeApiDeps {
 export function buildEdgeApi(deps: EdgeApiDeps, logLevel: string): FastifyInstance {
   const app = Fastify({ logger: logLevel === 'silent' ? false : { level: logLevel } })
   app.get('/healthz', async () => ({ status: 'ok', gateway_id: deps.gatewayId }))
-  app.get('/status', async () => ({
+  app.get('/status', async () => statusOf(deps))
+  app.get('/patients', async () => ({ patients: deps.triage.snapshot() }))
+  app.get('/metrics', async (_request, reply) => {
+    void reply.header('content-type', deps.metrics.registry.contentType)
+    return deps.metrics.registry.metrics()
+  })
+  return app
+}
+
+function statusOf(deps: EdgeApiDeps) {
+  const model = deps.pool?.current()
+  return {
     gateway_id: deps.gatewayId,
     mqtt: { port: deps.mqttPort() },
     outbox: deps.outbox.stats(),
@@ -34,17 +45,11 @@ export function buildEdgeApi(deps: EdgeApiDeps, logLevel: string): FastifyInstan
       ...deps.uplink.totals,
     },
     triage: {
-      model: deps.pool?.current() ? `${deps.pool.current()!.id}@${deps.pool.current()!.version}` : null,
+      model: model ? `${model.id}@${model.version}` : null,
       threads: deps.pool?.threads() ?? 0,
       ...(deps.pool ? { ...deps.pool.counters, last_error: deps.pool.lastError ?? null } : {}),
       sync: deps.modelSync?.status() ?? null,
     },
     recent_rejections: deps.durable.recentRejections,
-  }))
-  app.get('/patients', async () => ({ patients: deps.triage.snapshot() }))
-  app.get('/metrics', async (_request, reply) => {
-    void reply.header('content-type', deps.metrics.registry.contentType)
-    return deps.metrics.registry.metrics()
-  })
-  return app
+  }
 }

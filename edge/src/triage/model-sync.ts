@@ -7,12 +7,14 @@
 //   another model → download, check schema + sha256 → install() → cache on disk
 // A failed download or check is retried next poll; a rejected install() keeps the old model.
 // Nothing escapes the poll loop.
-import { createHash } from 'node:crypto'
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Agent, request } from 'undici'
 import { ModelManifest, validator } from '@neva/contracts'
 import type { Log } from '../log.js'
+import { ModelVerifyError, readModelFiles, verifyModel } from './model-files.js'
+
+export { ModelVerifyError, verifyModel }
 
 export interface ModelSyncOptions {
   /** The core, e.g. http://core:8080 */
@@ -37,20 +39,6 @@ export interface CachedModel {
 const manifestValidator = validator(ModelManifest)
 const CACHE_MANIFEST = 'manifest.json'
 const modelKey = (m: ModelManifest) => `${m.id}@${m.version}:${m.sha256}`
-
-export class ModelVerifyError extends Error {
-  readonly code = 'NEVA_EDGE_MODEL_UNVERIFIED'
-}
-
-/** The manifest if it matches the schema and the bytes hash to its sha256; throws otherwise. */
-export function verifyModel(manifest: unknown, bytes: Uint8Array): ModelManifest {
-  if (!manifestValidator.check(manifest)) throw new ModelVerifyError(`model manifest: ${manifestValidator.explain(manifest)}`)
-  const actual = createHash('sha256').update(bytes).digest('hex')
-  if (actual !== manifest.sha256) {
-    throw new ModelVerifyError(`${manifest.id}@${manifest.version}: the ONNX bytes hash to ${actual}, the manifest says ${manifest.sha256}`)
-  }
-  return manifest
-}
 
 export class ModelSync {
   /** The model in service, as far as this sync knows (from the cache or the core). */
@@ -99,17 +87,17 @@ export class ModelSync {
 
   /** The model cached by the last successful install, checked again; null when none or damaged. */
   async loadCached(): Promise<CachedModel | null> {
-    let manifest: unknown
+    let files
     try {
-      manifest = JSON.parse(await readFile(join(this.dir, CACHE_MANIFEST), 'utf8'))
+      files = await readModelFiles(join(this.dir, CACHE_MANIFEST))
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.log('warn', 'cached triage model unreadable; ignored', { error: (err as Error).message })
+      if (((err as Error).cause as NodeJS.ErrnoException | undefined)?.code !== 'ENOENT') {
+        this.log('warn', 'cached triage model unreadable; ignored', { error: (err as Error).message })
+      }
       return null
     }
     try {
-      if (!manifestValidator.check(manifest)) throw new ModelVerifyError(`model manifest: ${manifestValidator.explain(manifest)}`)
-      const bytes = new Uint8Array(await readFile(join(this.dir, manifest.file)))
-      return { manifest: verifyModel(manifest, bytes), bytes }
+      return { manifest: verifyModel(files.manifest, files.bytes), bytes: files.bytes }
     } catch (err) {
       this.log('warn', 'cached triage model does not check out; ignored', { error: (err as Error).message })
       return null

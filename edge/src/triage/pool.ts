@@ -6,10 +6,10 @@
 // in the same turn of the event loop share one task (a task costs ~0.1 ms of overhead).
 // close() drains the queue, then destroys the pool: terminating a worker inside run() aborts the
 // whole process.
-import { createHash } from 'node:crypto'
 import { Piscina } from 'piscina'
-import { ModelManifest, validator, type ModelVerdict } from '@neva/contracts'
+import type { ModelManifest, ModelVerdict } from '@neva/contracts'
 import { modelLevel } from './floor.js'
+import { verifyModel } from './model-files.js'
 import type { PackedOutput, ScoreOutput, ScoreTask } from './score-worker.js'
 
 export class ModelRefusedError extends Error {
@@ -21,14 +21,15 @@ export interface FeatureSpec {
   features: ReadonlyArray<{ name: string; unit: string }>
 }
 
-const manifestValidator = validator(ModelManifest)
-
 /** Checks a model against its manifest and against the features this gateway computes. */
-export function checkModel(manifest: unknown, bytes: Uint8Array, spec: FeatureSpec): ModelManifest {
-  if (!manifestValidator.check(manifest)) throw new ModelRefusedError(`model manifest: ${manifestValidator.explain(manifest)}`)
+export function checkModel(candidate: unknown, bytes: Uint8Array, spec: FeatureSpec): ModelManifest {
+  let manifest: ModelManifest
+  try {
+    manifest = verifyModel(candidate, bytes)
+  } catch (err) {
+    throw new ModelRefusedError((err as Error).message, { cause: err })
+  }
   const name = `${manifest.id}@${manifest.version}`
-  const sha256 = createHash('sha256').update(bytes).digest('hex')
-  if (sha256 !== manifest.sha256) throw new ModelRefusedError(`${name}: the ONNX file's sha256 is ${sha256}, the manifest says ${manifest.sha256}`)
   if (manifest.feature_set !== spec.featureSet) throw new ModelRefusedError(`${name}: trained on feature set ${manifest.feature_set}; this gateway computes ${spec.featureSet}`)
   if (manifest.features.length !== spec.features.length) {
     throw new ModelRefusedError(`${name}: expects ${manifest.features.length} features; this gateway computes ${spec.features.length}`)

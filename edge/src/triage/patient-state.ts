@@ -1,5 +1,5 @@
 // The latest reading of each NEWS2 parameter per patient, fed with observations.
-import { ACVPU, NEWS2_PARAMETERS, type News2Parameter, type Observation, type TriageResult } from '@neva/contracts'
+import { ACVPU, NEWS2_PARAMETERS, type ModelVerdict, type News2Parameter, type Observation, type TriageResult } from '@neva/contracts'
 import type { VitalSet } from './news2.js'
 
 type Input = { value: number | boolean | string; time: number }
@@ -25,6 +25,8 @@ export class PatientState {
   private readonly latest = new Map<News2Parameter, Input>()
   /** Fingerprint of the last emitted result, to emit only on change. */
   lastEmitted = ''
+  /** The model's verdict in the last emitted result; null without one. */
+  lastModel: ModelVerdict | null = null
 
   /** Returns true when the observation changed a parameter. */
   update(o: Pick<Observation, 'name' | 'value' | 'device_time' | 'flags'>): boolean {

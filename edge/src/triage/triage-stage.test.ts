@@ -44,3 +44,14 @@ test('the model escalates, never de-escalates; when it fails NEWS2 scores alone 
   assert.equal(outbox.stats().depth, 3)
   await outbox.close()
 })
+
+test("the gateway's snapshot shows the final level of each patient, with the model's verdict", async () => {
+  const outbox = new SqliteOutbox({ path: join(mkdtempSync(join(tmpdir(), 'neva-stage-')), 'o.db'), gatewayId: 'gw' })
+  const model = new Scripted()
+  const stage = new TriageStage({ outbox, model })
+  model.next = verdict('red')
+  await stage.consume([reading('respiratory_rate', 16, Date.now())])
+  const [p] = stage.snapshot()
+  assert.deepEqual([p!.level, p!.news2.level, p!.model?.level], ['red', 'green', 'red'])
+  await outbox.close()
+})

@@ -72,6 +72,7 @@ export class TriageStage {
     const fingerprint = JSON.stringify([score.score, score.level, score.subscores, score.spo2_scale, model?.level ?? null, model?.version ?? null])
     if (fingerprint === state.lastEmitted) return undefined
     state.lastEmitted = fingerprint
+    state.lastModel = model
     return {
       patient_id: id,
       time: state.time(),
@@ -84,10 +85,11 @@ export class TriageStage {
   }
 
   /** Current assessment of every patient seen by this gateway. */
-  snapshot(): Array<{ patient_id: string; level: string; news2: ReturnType<typeof news2>; time: number }> {
+  snapshot(): Array<{ patient_id: string; level: string; news2: ReturnType<typeof news2>; model: ModelVerdict | null; time: number }> {
     return [...this.patients].map(([patient_id, state]) => {
       const score = news2(state.vitalSet())
-      return { patient_id, level: score.level, news2: score, time: state.time() }
+      // The final level, as the last result stated it: the model's verdict with NEWS2 as its floor.
+      return { patient_id, level: finalLevel(score.level, state.lastModel?.level), news2: score, model: state.lastModel, time: state.time() }
     })
   }
 }

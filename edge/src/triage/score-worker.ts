@@ -1,8 +1,11 @@
 // A triage pool worker: keeps one ONNX session per model (keyed by the file's sha256) and scores
-// many patients per task. The model bytes arrive in a SharedArrayBuffer with the first task that
+// many patients per task, down to packed verdicts (level and drivers), so the gateway's thread
+// only reads answers. The model bytes arrive in a SharedArrayBuffer with the first task that
 // names them, so a hot swap is simply a task naming another model.
 import * as ort from 'onnxruntime-node'
 import { move } from 'piscina'
+import type { ModelManifest } from '@neva/contracts'
+import { packVerdicts } from './verdicts.js'
 
 export interface ScoreTask {
   sha256: string
@@ -11,21 +14,11 @@ export interface ScoreTask {
   features: Float32Array
   rows: number
   width: number
+  thresholds: ModelManifest['thresholds']
 }
 
-/**
- * What a task returns: one buffer, moved rather than copied back —
- * [labels, probabilities (rows × labels), contributions (rows × features × labels)].
- */
+/** What a task returns: packed verdicts (verdicts.ts), moved rather than copied back. */
 export type PackedOutput = Float32Array
-
-export interface ScoreOutput {
-  /** [rows, labels] */
-  probabilities: Float32Array
-  /** [rows, features, labels] */
-  contributions: Float32Array
-  labels: number
-}
 
 // Only the newest models stay loaded: a swap back and forth must not reload, a long run must not
 // hoard sessions.
@@ -59,15 +52,12 @@ export default async function score(task: ScoreTask | { exit: number }): Promise
   const contributions = out.contributions
   if (!probabilities || !contributions) throw new Error(`model outputs ${Object.keys(out).join(', ')}; expected probabilities and contributions`)
   const labels = probabilities.dims[1] ?? 0
-  if (probabilities.dims.length !== 2 || probabilities.dims[0] !== task.rows) throw new Error(`probabilities have shape [${probabilities.dims.join(', ')}], expected [${task.rows}, labels]`)
+  if (probabilities.dims.length !== 2 || probabilities.dims[0] !== task.rows || labels !== 3) {
+    throw new Error(`probabilities have shape [${probabilities.dims.join(', ')}], expected [${task.rows}, 3] (green, yellow, red)`)
+  }
   if (contributions.dims.join() !== [task.rows, task.width, labels].join()) {
     throw new Error(`contributions have shape [${contributions.dims.join(', ')}], expected [${task.rows}, ${task.width}, ${labels}]`)
   }
-  const p = probabilities.data as Float32Array
-  const c = contributions.data as Float32Array
-  const packed = new Float32Array(1 + p.length + c.length)
-  packed[0] = labels
-  packed.set(p, 1)
-  packed.set(c, 1 + p.length)
+  const packed = packVerdicts({ probabilities: probabilities.data as Float32Array, contributions: contributions.data as Float32Array }, task.rows, task.width, task.thresholds)
   return move(packed) as Float32Array
 }

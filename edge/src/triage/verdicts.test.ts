@@ -2,7 +2,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
 import type { ModelManifest } from '@neva/contracts'
-import { verdict } from './pool.js'
+import { packVerdicts, verdictAt } from './verdicts.js'
 
 const F = 12
 const manifest = {
@@ -16,7 +16,7 @@ test('drivers: the features adding most to the chosen level over the others, lar
       const probabilities = Float32Array.from([0.1, 0.1, 0.1])
       probabilities[winner] = 0.8
       const raw = Float64Array.from({ length: F }, (_, i) => (i % 4 === 0 ? NaN : i))
-      const v = verdict(manifest, { probabilities, contributions: Float32Array.from(contrib), labels: 3 }, 0, raw)
+      const v = verdictAt(manifest, packVerdicts({ probabilities, contributions: Float32Array.from(contrib) }, 1, F, manifest.thresholds), 0, raw)
       const c = ['green', 'yellow', 'red'].indexOf(v.level)
       const c32 = Float32Array.from(contrib)
       const expected = Array.from({ length: F }, (_, i) => ({ i, d: c32[i * 3 + c]! - (c32[i * 3]! + c32[i * 3 + 1]! + c32[i * 3 + 2]! - c32[i * 3 + c]!) / 2 }))

@@ -10,9 +10,12 @@ export const DECODE_ERRORS = {
 export type DecodeErrorCode = keyof typeof DECODE_ERRORS
 
 export interface DecodeProblem {
-  code: DecodeErrorCode
+  /** A code from a decoder's catalog (this one, or a protocol's own, e.g. HL7V2_ERRORS). */
+  code: DecodeErrorCode | (string & {})
   /** Names what was wrong, e.g. "readings[2].value: 900 /min is outside 0–350". */
   reason: string
   /** The offending part of the input (the whole payload, or one reading as JSON). */
   payload: string
+  /** Byte offset of the offending part in the input, when the input is a stream or a file. */
+  offset?: number
 }

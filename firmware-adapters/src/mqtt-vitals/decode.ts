@@ -16,35 +16,16 @@ import {
 } from '@neva/contracts'
 import { createHash } from 'node:crypto'
 import type { DecodeProblem } from '../errors.js'
+import type { Decoded, MessageKey, ObservationDraft } from '../decoded.js'
 
-/** An observation before the gateway gives it an identity (gateway_id, seq). */
-export type ObservationDraft = Omit<Observation, 'gateway_id' | 'seq'>
+export type { MessageKey, ObservationDraft } from '../decoded.js'
 
 /**
- * A device message's identity. `time`, the earliest device time in it, leads so that the
- * gateway stores identities in time order: appending stays local in its index however many
- * it remembers.
+ * An MQTT vitals message decoded. `key` is set when the device stamped every reading: a device
+ * that resends a message whose acknowledgement it lost sends the same bytes.
  */
-export interface MessageKey {
-  device: string
-  time: number
-  /** sha256 of the payload, base64url, 132 bits. */
-  hash: string
-}
-
-export interface DecodedVitals {
-  /** Undefined when the topic is not a vitals topic at all (not ours to judge). */
-  deviceId?: string
-  patientId?: string
-  spo2Scale?: 1 | 2
-  observations: ObservationDraft[]
-  /**
-   * The message's identity when the device stamped every reading in it: a device that resends a
-   * message whose acknowledgement it lost sends the same bytes, so the gateway can store it once.
-   * Undefined when a time is the gateway's own and a resend cannot be told from a new reading.
-   */
-  key?: MessageKey
-  problems: DecodeProblem[]
+export interface DecodedVitals extends Decoded {
+  source: 'mqtt'
 }
 
 const messageValidator = validator(VitalsMessage)
@@ -67,21 +48,21 @@ const truncate = (s: string, n = 65536) => (s.length > n ? s.slice(0, n) : s)
 
 export function decodeVitalsMessage(topic: string, payload: Uint8Array, receivedTime: number): DecodedVitals {
   const deviceId = parseVitalsTopic(topic)
-  if (deviceId === undefined) return { observations: [], problems: [] }
+  if (deviceId === undefined) return { source: 'mqtt', observations: [], problems: [] }
   const raw = () => truncate(Buffer.from(payload).toString('utf8'))
   if (deviceId === null) {
-    return { observations: [], problems: [{ code: 'NEVA_DECODE_UNKNOWN_TOPIC', reason: `topic ${JSON.stringify(topic.slice(0, 256))}: expected neva/v1/devices/{device_id}/vitals`, payload: raw() }] }
+    return { source: 'mqtt', observations: [], problems: [{ code: 'NEVA_DECODE_UNKNOWN_TOPIC', reason: `topic ${JSON.stringify(topic.slice(0, 256))}: expected neva/v1/devices/{device_id}/vitals`, payload: raw() }] }
   }
   let message: unknown
   try {
     message = JSON.parse(UTF8.decode(payload))
   } catch (err) {
-    return { deviceId, observations: [], problems: [{ code: 'NEVA_DECODE_INVALID_JSON', reason: (err as Error).message, payload: raw() }] }
+    return { source: 'mqtt', deviceId, observations: [], problems: [{ code: 'NEVA_DECODE_INVALID_JSON', reason: (err as Error).message, payload: raw() }] }
   }
   if (!messageValidator.check(message)) {
-    return { deviceId, observations: [], problems: [{ code: 'NEVA_DECODE_SCHEMA', reason: messageValidator.explain(message)!, payload: raw() }] }
+    return { source: 'mqtt', deviceId, observations: [], problems: [{ code: 'NEVA_DECODE_SCHEMA', reason: messageValidator.explain(message)!, payload: raw() }] }
   }
-  const out: DecodedVitals = { deviceId, patientId: message.patient_id, observations: [], problems: [] }
+  const out: DecodedVitals = { source: 'mqtt', deviceId, patientId: message.patient_id, observations: [], problems: [] }
   if (message.spo2_scale) out.spo2Scale = message.spo2_scale
   let allStamped = true
   message.readings.forEach((reading, i) => {

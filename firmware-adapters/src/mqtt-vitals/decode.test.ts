@@ -16,7 +16,7 @@ test('topics: vitals topic gives the device, other neva/ topics are refused, oth
   assert.equal(parseVitalsTopic('neva/v1/devices//vitals'), null)
   assert.equal(parseVitalsTopic('hospital/other'), undefined)
   const other = decodeVitalsMessage('hospital/other', json({}), NOW)
-  assert.deepEqual(other, { observations: [], problems: [] })
+  assert.deepEqual(other, { source: 'mqtt', observations: [], problems: [] })
   assert.equal(decodeVitalsMessage('neva/v1/devices/x/vitalz', json({}), NOW).problems[0]?.code, 'NEVA_DECODE_UNKNOWN_TOPIC')
 })
 

@@ -1,6 +1,6 @@
 // Durable stage: decoded readings and refusals go into the outbox; once durable, readings go on
 // to triage (a device's acknowledgement never waits for scoring).
-import type { DecodedVitals } from '@neva/firmware-adapters'
+import type { Decoded } from '@neva/firmware-adapters'
 import type { Observation } from '@neva/contracts'
 import type { Outbox, OutboxEntry } from './outbox/types.js'
 import type { EdgeMetrics } from './metrics.js'
@@ -25,7 +25,7 @@ export class DurableStage {
     private readonly log: Log,
   ) {}
 
-  async consume(decoded: DecodedVitals, origin: string): Promise<void> {
+  async consume(decoded: Decoded, origin: string): Promise<void> {
     const now = Date.now()
     const entries: OutboxEntry[] = decoded.observations.map((body) => ({ kind: 'observation', body }))
     for (const p of decoded.problems) {

@@ -34,4 +34,9 @@ export interface Decoded {
    */
   key?: MessageKey
   problems: DecodeProblem[]
+  /**
+   * What the decoder deliberately did not turn into readings, with why (a monitor's MDC metric
+   * that is not a vital sign Neva stores, a device-hierarchy entry): counted, not kept aside.
+   */
+  ignored?: DecodeProblem[]
 }

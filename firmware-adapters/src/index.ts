@@ -1,3 +1,5 @@
 export * from './errors.js'
 export * from './decoded.js'
 export * from './mqtt-vitals/index.js'
+export * from './fuzz-runs.js'
+export * from './lab-codes.js'

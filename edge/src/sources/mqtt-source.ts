@@ -5,12 +5,12 @@
 // connection and make it resend the same bad message forever.
 import { createServer, type AddressInfo, type Server } from 'node:net'
 import { Aedes } from 'aedes'
-import { decodeVitalsMessage, type DecodedVitals } from '@neva/firmware-adapters'
+import { decodeVitalsMessage, type Decoded } from '@neva/firmware-adapters'
 import type { Log } from '../log.js'
 
 export interface DecodedSink {
   /** Resolves once everything in `decoded` is durable. */
-  consume(decoded: DecodedVitals, origin: string): Promise<void>
+  consume(decoded: Decoded, origin: string): Promise<void>
 }
 
 export interface MqttSourceOptions {

@@ -2,7 +2,7 @@
 // Exactly once: the ledger (ingest_batches) answers "already stored" for a known batch; if the
 // process died between the data insert and the ledger insert, the retried insert carries the
 // same insert_deduplication_token per table and ClickHouse drops it.
-import type { IngestBatch, ModelVerdict, Observation, RejectedReading, TriageResult } from '@neva/contracts'
+import type { IngestBatch, LabResult, ModelVerdict, Observation, RejectedReading, TriageResult, WaveformChunk } from '@neva/contracts'
 import type { ClickHouse } from './connection.js'
 
 /** DateTime64(3) input that every ClickHouse version reads the same way: decimal seconds. */
@@ -37,6 +37,14 @@ export function rejectedRow(r: RejectedReading) {
   return { ...r, received_time: toDateTime64(r.received_time) }
 }
 
+export function labResultRow(r: LabResult) {
+  return { ...r, result_time: r.result_time === null ? null : toDateTime64(r.result_time), received_time: toDateTime64(r.received_time) }
+}
+
+export function waveformRow(w: WaveformChunk) {
+  return { ...w, start_time: toDateTime64(w.start_time), received_time: toDateTime64(w.received_time) }
+}
+
 /** The verdict as stored: id and version come back from model_version ("id@version"). */
 function modelVerdict(t: Record<string, unknown>): ModelVerdict {
   const name = String(t.model_version)
@@ -56,6 +64,8 @@ export interface StoreResult {
   observations: number
   triage: number
   rejected: number
+  lab_results: number
+  waveforms: number
 }
 
 export interface LatestVital {
@@ -87,12 +97,16 @@ export class TelemetryStore {
 
   /** Stores a batch once; resolves only after ClickHouse committed every part of it. */
   async storeBatch(batch: IngestBatch): Promise<StoreResult> {
-    const counts = { observations: batch.observations.length, triage: batch.triage.length, rejected: batch.rejected.length }
+    const labResults = batch.lab_results ?? []
+    const waveforms = batch.waveforms ?? []
+    const counts = { observations: batch.observations.length, triage: batch.triage.length, rejected: batch.rejected.length, lab_results: labResults.length, waveforms: waveforms.length }
     if (await this.isStored(batch.gateway_id, batch.batch_id)) return { stored: false, ...counts }
     const token = `${batch.gateway_id}:${batch.batch_id}`
     await this.insert('observations', batch.observations.map(observationRow), `${token}:observations`)
     await this.insert('triage_results', batch.triage.map(triageRow), `${token}:triage`)
     await this.insert('rejected_readings', batch.rejected.map(rejectedRow), `${token}:rejected`)
+    await this.insert('lab_results', labResults.map(labResultRow), `${token}:lab_results`)
+    await this.insert('waveforms', waveforms.map(waveformRow), `${token}:waveforms`)
     await this.insert(
       'ingest_batches',
       [{ gateway_id: batch.gateway_id, batch_id: batch.batch_id, ...counts, received_at: toDateTime64(Date.now()) }],
@@ -168,7 +182,7 @@ export class TelemetryStore {
     return out
   }
 
-  async count(table: 'observations' | 'triage_results' | 'rejected_readings', where = '1', params: Record<string, unknown> = {}): Promise<number> {
+  async count(table: 'observations' | 'triage_results' | 'rejected_readings' | 'lab_results' | 'waveforms', where = '1', params: Record<string, unknown> = {}): Promise<number> {
     const rs = await this.ch.client.query({ query: `SELECT count() AS n FROM ${table} WHERE ${where}`, query_params: params, format: 'JSONEachRow' })
     const [row] = await rs.json<{ n: string | number }>()
     return Number(row?.n ?? 0)

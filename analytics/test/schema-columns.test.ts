@@ -6,8 +6,8 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TObject, TSchema } from '@sinclair/typebox'
-import { ModelVerdict, Observation, RejectedReading, TriageResult } from '@neva/contracts'
-import { connectClickHouse, migrate, observationRow, rejectedRow, triageRow } from '@neva/analytics'
+import { LabResult, ModelVerdict, Observation, RejectedReading, TriageResult, WaveformChunk } from '@neva/contracts'
+import { connectClickHouse, labResultRow, migrate, observationRow, rejectedRow, triageRow, waveformRow } from '@neva/analytics'
 
 const ch = await connectClickHouse({ path: mkdtempSync(join(tmpdir(), 'neva-ch-')) })
 await migrate(ch)
@@ -20,8 +20,8 @@ async function columns(table: string): Promise<Map<string, { type: string; defau
 
 /** The ClickHouse types a JSON-schema kind may be stored in. */
 function compatible(schema: TSchema, type: string): boolean {
-  if (schema.type === 'null') return type.startsWith('Nullable(')
-  const t = type.replace(/^Nullable\((.*)\)$/, '$1').replace(/^LowCardinality\((.*)\)$/, '$1')
+  if (schema.type === 'null') return /^(LowCardinality\()?Nullable\(/.test(type)
+  const t = type.replace(/^LowCardinality\((.*)\)$/, '$1').replace(/^Nullable\((.*)\)$/, '$1').replace(/^LowCardinality\((.*)\)$/, '$1')
   if (schema.type === 'object' && t.startsWith('Map(')) {
     const valueType = t.slice(t.indexOf(',') + 1, -1).trim()
     return Object.values(schema.properties as Record<string, TSchema>).every((v) => compatible(v, valueType))
@@ -56,6 +56,8 @@ function check(table: string, schema: TObject, flatten: (name: string, s: TSchem
 
 test('Observation ↔ observations', check('observations', Observation))
 test('RejectedReading ↔ rejected_readings', check('rejected_readings', RejectedReading))
+test('LabResult ↔ lab_results', check('lab_results', LabResult))
+test('WaveformChunk ↔ waveforms', check('waveforms', WaveformChunk))
 test('TriageResult ↔ triage_results (news2 flattened, inputs as JSON)', check('triage_results', TriageResult, (name, s) => {
   if (name === 'news2') {
     return Object.entries((s as TObject).properties).map(([k, v]) => [
@@ -88,4 +90,21 @@ test('rows built from contract values insert into their tables', async () => {
   assert.deepEqual([Number(row!.t), row!.flags], [now, ['artifact']])
   const tr = await ch.client.query({ query: "SELECT news2_subscores['spo2'] AS s, news2_subscores['respiratory_rate'] AS r FROM triage_results", format: 'JSONEachRow' })
   assert.deepEqual(await tr.json(), [{ s: null, r: 1 }])
+})
+
+test('lab results and waveform chunks insert and read back, missing stays missing', async () => {
+  const now = Date.now()
+  const settings = { input_format_skip_unknown_fields: 0 as const, insert_deduplication_token: '' }
+  const lab = { gateway_id: 'g', seq: 10, device_id: 'an-1', source: 'astm' as const, order_id: null, patient_id: 'p', test_code: 'GLU', loinc: '2345-7', value: '5.4', numeric_value: 5.4, unit: 'mmol/L', reference_range: '3.9-6.1', abnormal_flag: null, status: 'F', result_time: null, received_time: now, comments: ['haemolysed'] }
+  await ch.client.insert({ table: 'lab_results', values: [labResultRow(lab), labResultRow({ ...lab, seq: 11, value: 'POS', numeric_value: null, patient_id: null, result_time: now })], format: 'JSONEachRow', clickhouse_settings: settings })
+  const lr = await ch.client.query({ query: 'SELECT seq, numeric_value, patient_id, result_time IS NULL AS no_time, comments FROM lab_results ORDER BY seq', format: 'JSONEachRow' })
+  assert.deepEqual(await lr.json(), [
+    { seq: 10, numeric_value: 5.4, patient_id: 'p', no_time: 1, comments: ['haemolysed'] },
+    { seq: 11, numeric_value: null, patient_id: null, no_time: 0, comments: ['haemolysed'] },
+  ])
+  const w = { gateway_id: 'g', seq: 12, device_id: 'tab-1', patient_id: 'p', lead: 'II' as const, mdc_code: 131330, start_time: now, sample_rate_hz: 500, resolution_uv: 2.5, samples: [0, -32768, 32767, 12], received_time: now }
+  await ch.client.insert({ table: 'waveforms', values: [waveformRow(w)], format: 'JSONEachRow', clickhouse_settings: settings })
+  const wr = await ch.client.query({ query: 'SELECT samples, toUnixTimestamp64Milli(start_time) AS t FROM waveforms', format: 'JSONEachRow' })
+  const [row] = await wr.json<{ samples: number[]; t: string | number }>()
+  assert.deepEqual([row!.samples, Number(row!.t)], [[0, -32768, 32767, 12], now])
 })

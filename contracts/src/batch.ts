@@ -2,6 +2,8 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { EpochMs, Identifier, Observation, SourceProtocol } from './observation.js'
 import { TriageResult } from './triage.js'
+import { LabResult } from './lab-result.js'
+import { WaveformChunk } from './waveform.js'
 
 /** A reading the gateway refused, kept for inspection; never stored as an observation. */
 export const RejectedReading = Type.Object(
@@ -33,6 +35,9 @@ export const IngestBatch = Type.Object(
     observations: Type.Array(Observation, { maxItems: MAX_BATCH_ITEMS }),
     triage: Type.Array(TriageResult, { maxItems: MAX_BATCH_ITEMS }),
     rejected: Type.Array(RejectedReading, { maxItems: MAX_BATCH_ITEMS }),
+    /** Absent from gateways older than the lab and waveform sources. */
+    lab_results: Type.Optional(Type.Array(LabResult, { maxItems: MAX_BATCH_ITEMS })),
+    waveforms: Type.Optional(Type.Array(WaveformChunk, { maxItems: MAX_BATCH_ITEMS })),
   },
   { additionalProperties: false },
 )
@@ -45,5 +50,7 @@ export const IngestAck = Type.Object({
   observations: Type.Integer(),
   triage: Type.Integer(),
   rejected: Type.Integer(),
+  lab_results: Type.Integer(),
+  waveforms: Type.Integer(),
 })
 export type IngestAck = Static<typeof IngestAck>

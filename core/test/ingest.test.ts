@@ -4,7 +4,7 @@ import assert from 'node:assert/strict'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { IngestBatch, Observation, TriageResult } from '@neva/contracts'
+import type { IngestBatch, LabResult, Observation, TriageResult, WaveformChunk } from '@neva/contracts'
 import { observationRow } from '@neva/analytics'
 import { hashToken, startCore } from '@neva/core'
 
@@ -50,7 +50,7 @@ test('a batch is stored and answered after the commit; sent twice it is stored o
   const b = batch('e1-1', [observation('p-a', 'spo2', 97, T0), observation('p-a', 'pulse_rate', 80, T0)], [triage('p-a', T0)])
   const first = await post(b)
   assert.equal(first.status, 200)
-  assert.deepEqual(first.body, { batch_id: 'e1-1', stored: true, observations: 2, triage: 1, rejected: 0 })
+  assert.deepEqual(first.body, { batch_id: 'e1-1', stored: true, observations: 2, triage: 1, rejected: 0, lab_results: 0, waveforms: 0 })
   assert.equal(await count('p-a'), 2)
   const again = await post(b)
   assert.equal(again.status, 200)
@@ -166,6 +166,27 @@ test('a retried batch is stored once in materialized views too', async () => {
 })
 
 // Last: it takes ClickHouse away from this core.
+test('lab results and ECG chunks are stored once, with their missing values missing', async () => {
+  const lab = (seq: number, value: string, numeric: number | null): LabResult => ({
+    gateway_id: 'gw-1', seq, device_id: 'an-1', source: 'astm', order_id: 'S-1', patient_id: 'p-lab', test_code: 'GLU', loinc: '2345-7',
+    value, numeric_value: numeric, unit: 'mmol/L', reference_range: '3.9-6.1', abnormal_flag: 'H', status: 'F', result_time: T0, received_time: T0 + 5, comments: [],
+  })
+  const leads = (['I', 'II'] as const).map((lead, i): WaveformChunk => ({
+    gateway_id: 'gw-1', seq: nextSeq++, device_id: 'tab-1', patient_id: 'p-lab', lead, mdc_code: 131329 + i, start_time: T0, sample_rate_hz: 500,
+    resolution_uv: 2.5, samples: Array.from({ length: 500 }, (_, k) => Math.round(100 * Math.sin(k / 10))), received_time: T0 + 1000,
+  }))
+  const b: IngestBatch = { ...batch('e1-lab', []), lab_results: [lab(nextSeq++, '7.9', 7.9), lab(nextSeq++, '---', null)], waveforms: leads }
+  const first = await post(b)
+  assert.equal(first.status, 200, JSON.stringify(first.body))
+  assert.deepEqual([first.body.lab_results, first.body.waveforms], [2, 2])
+  assert.equal((await post(b)).body.stored, false)
+  assert.equal(await core.store.count('lab_results', 'patient_id = {p:String}', { p: 'p-lab' }), 2)
+  assert.equal(await core.store.count('lab_results', 'patient_id = {p:String} AND numeric_value IS NULL', { p: 'p-lab' }), 1)
+  assert.equal(await core.store.count('waveforms', 'patient_id = {p:String} AND length(samples) = 500', { p: 'p-lab' }), 2)
+  const foreign = await post({ ...batch('e1-lab2', []), lab_results: [{ ...lab(nextSeq++, '1', 1), gateway_id: 'gw-2' }] })
+  assert.equal(foreign.status, 403)
+})
+
 test('with ClickHouse unavailable the core answers 503, so that gateways keep their batches', async () => {
   await core.clickhouse.close()
   const res = await post(batch('e1-9', [observation('p-z', 'spo2', 97, T0)]))

@@ -27,10 +27,17 @@ export class DurableStage {
 
   async consume(decoded: Decoded, origin: string): Promise<void> {
     const now = Date.now()
+    const { source } = decoded
     const entries: OutboxEntry[] = decoded.observations.map((body) => ({ kind: 'observation', body }))
+    for (const body of decoded.labResults ?? []) entries.push({ kind: 'lab_result', body })
+    for (const body of decoded.waveforms ?? []) entries.push({ kind: 'waveform', body })
     for (const p of decoded.problems) {
       const received_time = decoded.observations[0]?.received_time ?? now
-      entries.push({ kind: 'rejected', body: { source: 'mqtt', origin, received_time, code: p.code, reason: p.reason, payload: p.payload } })
+      entries.push({ kind: 'rejected', body: { source, origin, received_time, code: p.code, reason: p.reason, payload: p.payload } })
+    }
+    if (entries.length === 0) {
+      this.countIgnored(decoded)
+      return
     }
     const seqs = await this.outbox.append(entries, decoded.key)
     if (seqs === null) {
@@ -38,7 +45,10 @@ export class DurableStage {
       this.metrics.duplicates.inc()
       return
     }
-    if (decoded.observations.length > 0) this.metrics.readings.inc({ source: 'mqtt' }, decoded.observations.length)
+    if (decoded.observations.length > 0) this.metrics.readings.inc({ source }, decoded.observations.length)
+    if (decoded.labResults?.length) this.metrics.labResults.inc({ source }, decoded.labResults.length)
+    if (decoded.waveforms?.length) this.metrics.waveforms.inc(decoded.waveforms.length)
+    this.countIgnored(decoded)
     for (const p of decoded.problems) {
       this.metrics.rejected.inc({ code: p.code })
       this.recentRejections.push({ code: p.code, reason: p.reason, origin, time: now })
@@ -52,6 +62,10 @@ export class DurableStage {
       .catch((err: Error) => this.log('error', 'triage failed; readings are safe in the outbox', { err: err.message }))
       .finally(() => this.inFlight.delete(scoring))
     this.inFlight.add(scoring)
+  }
+
+  private countIgnored(decoded: Decoded): void {
+    for (const i of decoded.ignored ?? []) this.metrics.ignored.inc({ source: decoded.source, code: i.code })
   }
 
   /** Waits for scoring already started (used at shutdown). */

@@ -157,3 +157,24 @@ test('SqliteOutbox: an outbox with the first layout of seen is upgraded', async 
   assert.equal(await o.append([obs('p', 90)], key), null)
   await o.close()
 })
+
+test('SqliteOutbox: lab results and waveform chunks come back in a batch with their sequence numbers, after a restart too', async () => {
+  const path = join(dir, 'kinds.db')
+  const o = new SqliteOutbox({ path, gatewayId: 'gw-test' })
+  const lab: OutboxEntry = {
+    kind: 'lab_result',
+    body: { device_id: 'an-1', source: 'astm', order_id: null, patient_id: 'p', test_code: 'K', loinc: '2823-3', value: '4.1', numeric_value: 4.1, unit: 'mmol/L', reference_range: '3.5-5.1', abnormal_flag: 'N', status: 'F', result_time: null, received_time: 1, comments: [] },
+  }
+  const wave: OutboxEntry = {
+    kind: 'waveform',
+    body: { device_id: 'tab-1', patient_id: 'p', lead: 'V1', mdc_code: 131331, start_time: 1, sample_rate_hz: 500, resolution_uv: 2.5, samples: [1, -2, 3], received_time: 2 },
+  }
+  const seqs = await o.append([obs('p', 90), lab, wave])
+  await o.close()
+  const again = new SqliteOutbox({ path, gatewayId: 'gw-test' })
+  const batch = (await again.nextBatch(10))!
+  assert.deepEqual(batch.labResults, [{ gateway_id: 'gw-test', seq: seqs![1], ...lab.body }])
+  assert.deepEqual(batch.waveforms, [{ gateway_id: 'gw-test', seq: seqs![2], ...wave.body }])
+  assert.equal(batch.observations.length, 1)
+  await again.close()
+})

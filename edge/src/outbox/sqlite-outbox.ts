@@ -17,7 +17,7 @@ interface Pending {
   reject: (err: Error) => void
 }
 
-const KINDS = ['observation', 'triage', 'rejected'] as const
+const KINDS = ['observation', 'triage', 'rejected', 'lab_result', 'waveform'] as const
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -233,10 +233,12 @@ export class SqliteOutbox implements Outbox {
   async nextBatch(max: number, maxBytes = DEFAULT_BATCH_BYTES, liveSince?: number): Promise<OutboxBatch | null> {
     const found = await this.call<BatchRows | null>('nextBatch', [max, maxBytes, liveSince ?? null])
     if (!found) return null
-    const out: OutboxBatch = { id: `${this.epoch}-${found.id}`, gatewayId: this.gatewayId, observations: [], triage: [], rejected: [], attempts: found.attempts }
+    const out: OutboxBatch = { id: `${this.epoch}-${found.id}`, gatewayId: this.gatewayId, observations: [], triage: [], rejected: [], labResults: [], waveforms: [], attempts: found.attempts }
     const gateway_id = this.gatewayId
+    const targets: Record<OutboxEntry['kind'], object[]> = { observation: out.observations, triage: out.triage, rejected: out.rejected, lab_result: out.labResults, waveform: out.waveforms }
     for (const row of found.rows) {
-      const target: object[] = row.kind === 'observation' ? out.observations : row.kind === 'triage' ? out.triage : out.rejected
+      const target = targets[row.kind as OutboxEntry['kind']]
+      if (!target) throw new Error(`outbox: row of unknown kind ${row.kind}`)
       ;(JSON.parse(row.body) as object[]).forEach((body, i) => target.push({ gateway_id, seq: row.first_seq + i, ...body }))
     }
     return out

@@ -19,7 +19,7 @@
 // the same batch, which the core stores once.
 // Refused input (bad JSON, impossible values) is appended as kind 'rejected' and travels the same
 // way to the core's rejected_readings table.
-import type { Observation, RejectedReading, TriageResult } from '@neva/contracts'
+import type { LabResult, Observation, RejectedReading, TriageResult, WaveformChunk } from '@neva/contracts'
 import type { MessageKey } from '@neva/firmware-adapters'
 
 export type { MessageKey }
@@ -29,9 +29,14 @@ export type OutboxEntry =
   | { kind: 'observation'; body: Omit<Observation, 'gateway_id' | 'seq'> }
   | { kind: 'triage'; body: Omit<TriageResult, 'gateway_id' | 'seq'> }
   | { kind: 'rejected'; body: Omit<RejectedReading, 'gateway_id' | 'seq'> }
+  | { kind: 'lab_result'; body: Omit<LabResult, 'gateway_id' | 'seq'> }
+  | { kind: 'waveform'; body: Omit<WaveformChunk, 'gateway_id' | 'seq'> }
 
-/** Higher goes first: triage results and refusals are small and matter most. */
-export const PRIORITY: Record<OutboxEntry['kind'], number> = { triage: 2, rejected: 1, observation: 0 }
+/**
+ * Higher goes first: triage results, refusals and lab results are small and matter most;
+ * waveforms are bulky and matter least when the uplink has to catch up.
+ */
+export const PRIORITY: Record<OutboxEntry['kind'], number> = { triage: 2, rejected: 1, lab_result: 1, observation: 0, waveform: 0 }
 
 export interface OutboxBatch {
   /** Stable across retries and restarts. */
@@ -40,6 +45,8 @@ export interface OutboxBatch {
   observations: Observation[]
   triage: TriageResult[]
   rejected: RejectedReading[]
+  labResults: LabResult[]
+  waveforms: WaveformChunk[]
   attempts: number
 }
 

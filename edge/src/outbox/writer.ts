@@ -7,9 +7,10 @@
 // messages costs one insert, not six hundred. Rows stay small enough to batch finely.
 import Database from 'better-sqlite3'
 import type { MessageKey } from '@neva/firmware-adapters'
+import type { OutboxEntry } from './types.js'
 
 export interface AppendRow {
-  kind: 'observation' | 'triage' | 'rejected'
+  kind: OutboxEntry['kind']
   priority: number
   n: number
   /** JSON array of the entries' bodies. */

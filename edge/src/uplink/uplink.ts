@@ -146,8 +146,11 @@ export class Uplink {
       observations: batch.observations,
       triage: batch.triage,
       rejected: batch.rejected,
+      // Only when there are some: a core older than these sources refuses unknown fields.
+      ...(batch.labResults.length > 0 ? { lab_results: batch.labResults } : {}),
+      ...(batch.waveforms.length > 0 ? { waveforms: batch.waveforms } : {}),
     })
-    const rows = batch.observations.length + batch.triage.length + batch.rejected.length
+    const rows = batch.observations.length + batch.triage.length + batch.rejected.length + batch.labResults.length + batch.waveforms.length
     try {
       const res = await request(new URL('/v1/ingest', this.options.url), {
         method: 'POST',

@@ -1,12 +1,13 @@
 # The two commands a newcomer types: `make demo` and `make test`. Each installs what it needs.
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
-.PHONY: help setup demo test typecheck bench clean
+.PHONY: help setup demo test typecheck bench fuzz clean
 
 help:
 	@echo "make demo   run core + gateway + simulated ambulance on embedded ClickHouse (ARGS='--seconds 20')"
 	@echo "make test   typecheck and run every test"
 	@echo "make bench  run the benchmarks (ingest; outbox with a 10-minute outage, ARGS='--outage-s 60' for less; triage)"
+	@echo "make fuzz   every decoder's fuzz properties with many runs (RUNS=100000)"
 	@echo "make setup  install Node 24 (if the machine's is older) and the dependencies"
 
 setup:
@@ -25,6 +26,11 @@ bench: setup
 	@./bin/neva bench ingest
 	@./bin/neva bench outbox $(ARGS)
 	@./bin/neva bench triage
+
+# The same properties the tests run a few hundred times, each run RUNS times.
+RUNS ?= 100000
+fuzz: setup
+	@NEVA_FUZZ_RUNS=$(RUNS) bash scripts/test.sh fuzz.test
 
 clean:
 	rm -rf data .test-artifacts $$(find . -name dist -type d -not -path './node_modules/*' -not -path './.tools/*')

@@ -61,6 +61,70 @@ export const GatewayConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    /**
+     * HL7 v2 over MLLP (patient monitors, device gateways); null: not listening. Port 2575 by
+     * convention.
+     */
+    mllp: Type.Union([
+      Type.Object(
+        {
+          host: Type.String({ default: '127.0.0.1' }),
+          port: Type.Integer({ minimum: 0, maximum: 65535, default: 2575 }),
+          max_message_bytes: Type.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024, default: 1024 * 1024 }),
+          /** A connection silent this long is closed (monitors reconnect). */
+          idle_timeout_ms: Type.Integer({ minimum: 1000, default: 300_000 }),
+        },
+        { additionalProperties: false },
+      ),
+      Type.Null(),
+    ], { default: null }),
+    /** Devices on serial ports: lab analyzers (ASTM) and pulse oximeters. */
+    serial: Type.Array(
+      Type.Object(
+        {
+          device_id: Identifier,
+          path: Type.String({ minLength: 1 }),
+          protocol: Type.Union([Type.Literal('astm'), Type.Literal('oximeter-ascii'), Type.Literal('oximeter-binary')]),
+          baud_rate: Type.Integer({ minimum: 50, maximum: 4_000_000, default: 9600 }),
+          data_bits: Type.Union([Type.Literal(5), Type.Literal(6), Type.Literal(7), Type.Literal(8)], { default: 8 }),
+          parity: Type.Union([Type.Literal('none'), Type.Literal('even'), Type.Literal('odd')], { default: 'none' }),
+          stop_bits: Type.Union([Type.Literal(1), Type.Literal(2)], { default: 1 }),
+          /** The patient a bedside device (an oximeter) is attached to; analyzers name theirs. */
+          patient_id: Type.Optional(Identifier),
+        },
+        { additionalProperties: false },
+      ),
+      { default: [] },
+    ),
+    /** OPC UA devices (ventilators, pumps): which variables to subscribe to and what they are. */
+    opcua: Type.Array(
+      Type.Object(
+        {
+          device_id: Identifier,
+          endpoint_url: Type.String({ pattern: '^opc\\.tcp://' }),
+          patient_id: Identifier,
+          sampling_interval_ms: Type.Integer({ minimum: 50, default: 1000 }),
+          nodes: Type.Array(
+            Type.Object(
+              {
+                node_id: Type.String({ minLength: 1 }),
+                mdc_code: Type.Integer({ minimum: 1, maximum: 0xffffffff }),
+                unit: Type.Optional(Type.String()),
+                scale: Type.Optional(Type.Number()),
+              },
+              { additionalProperties: false },
+            ),
+            { minItems: 1 },
+          ),
+        },
+        { additionalProperties: false },
+      ),
+      { default: [] },
+    ),
+    /** Analyzer test codes → LOINC, on top of the built-in table (firmware-adapters/src/lab-codes.ts). */
+    lab_codes: Type.Record(Type.String({ minLength: 1, maxLength: 64 }), Type.Object({ loinc: Type.String({ pattern: '^[0-9]{1,7}-[0-9]$' }), name: Type.String() }, { additionalProperties: false }), { default: {} }),
+    /** The zone of device clocks that send local times without an offset (HL7, ASTM, oximeter lines), minutes east of UTC. */
+    device_utc_offset_minutes: Type.Integer({ minimum: -720, maximum: 840, default: 0 }),
     log_level: Type.String({ default: 'info' }),
   },
   { additionalProperties: false },

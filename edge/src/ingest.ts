@@ -6,6 +6,7 @@ import type { Outbox, OutboxEntry } from './outbox/types.js'
 import type { EdgeMetrics } from './metrics.js'
 import type { TriageStage } from './triage/triage-stage.js'
 import type { Log } from './log.js'
+import type { DeviceRegistry } from './sources/devices.js'
 
 export interface RecentRejection {
   code: string
@@ -23,11 +24,14 @@ export class DurableStage {
     private readonly next: TriageStage,
     private readonly metrics: EdgeMetrics,
     private readonly log: Log,
+    /** Every device heard, for /status: its messages, readings and refusals. */
+    private readonly devices?: DeviceRegistry,
   ) {}
 
   async consume(decoded: Decoded, origin: string): Promise<void> {
     const now = Date.now()
     const { source } = decoded
+    if (decoded.deviceId !== undefined) this.noteDevice(decoded, origin, now)
     const entries: OutboxEntry[] = decoded.observations.map((body) => ({ kind: 'observation', body }))
     for (const body of decoded.labResults ?? []) entries.push({ kind: 'lab_result', body })
     for (const body of decoded.waveforms ?? []) entries.push({ kind: 'waveform', body })
@@ -62,6 +66,13 @@ export class DurableStage {
       .catch((err: Error) => this.log('error', 'triage failed; readings are safe in the outbox', { err: err.message }))
       .finally(() => this.inFlight.delete(scoring))
     this.inFlight.add(scoring)
+  }
+
+  private noteDevice(decoded: Decoded, origin: string, now: number): void {
+    const id = decoded.deviceId!
+    const stored = decoded.observations.length + (decoded.labResults?.length ?? 0) + (decoded.waveforms?.length ?? 0)
+    this.devices?.message(id, decoded.source, origin, stored, now)
+    for (const p of decoded.problems) this.devices?.error(id, decoded.source, origin, p.code, p.reason)
   }
 
   private countIgnored(decoded: Decoded): void {

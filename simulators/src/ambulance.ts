@@ -1,10 +1,12 @@
 // An ambulance: one monitor per patient on board, publishing vitals over MQTT (QoS 1) the way
 // the topic convention in contracts/vitals-message.ts describes. A reading counts as published
-// only when the gateway acknowledged it (PUBACK).
+// only when the gateway acknowledged it (PUBACK). With `ecg`, each monitor's 12-lead ECG goes
+// out too, one chunk per tick on neva/v1/devices/{monitor}/ecg (firmware-adapters/src/ecg).
 import mqtt from 'mqtt'
-import { encodeVitalsMessage, type VitalsReadingInput } from '@neva/firmware-adapters'
-import type { TriageLevel } from '@neva/contracts'
+import { encodeEcgMessage, encodeVitalsMessage, type VitalsReadingInput } from '@neva/firmware-adapters'
+import { MAX_WAVEFORM_SAMPLES, type TriageLevel } from '@neva/contracts'
 import { SimulatedPatient, type PatientSpec, type VitalSample } from './physiology/patient.js'
+import { EcgGenerator } from './physiology/ecg.js'
 
 export interface AmbulanceOptions {
   brokerUrl: string
@@ -18,16 +20,22 @@ export interface AmbulanceOptions {
   maxTicks?: number
   signal?: AbortSignal
   onSample?: (patientId: string, sample: VitalSample) => void
+  /** Also stream each patient's 12-lead ECG (500 Hz), a chunk per tick at the current heart rate. */
+  ecg?: boolean
 }
 
 export interface AmbulanceReport {
   /** Readings the gateway acknowledged. */
   published: number
   messages: number
-  /** Messages that were never acknowledged (connection lost at the end). */
+  /** Messages (vitals and ECG) that were never acknowledged (connection lost at the end). */
   unacknowledged: number
+  /** ECG chunks the gateway acknowledged (0 without `ecg`). */
+  ecgChunks: number
   patients: Array<{ id: string; scenario: string; acuity: TriageLevel }>
 }
+
+const ECG_RATE_HZ = 500
 
 export function monitorId(patientId: string): string {
   return `${patientId}-monitor`
@@ -61,10 +69,25 @@ export async function runAmbulance(options: AmbulanceOptions): Promise<Ambulance
     reconnectPeriod: 500,
     connectTimeout: 5000,
   })
-  const patients = options.patients.map((spec) => ({ sim: new SimulatedPatient(spec), last: undefined as VitalSample | undefined }))
-  const report: AmbulanceReport = { published: 0, messages: 0, unacknowledged: 0, patients: [] }
+  const patients = options.patients.map((spec) => ({
+    sim: new SimulatedPatient(spec),
+    last: undefined as VitalSample | undefined,
+    ecg: options.ecg ? new EcgGenerator({ seed: `${spec.seed}:${spec.id}` }) : undefined,
+  }))
+  const report: AmbulanceReport = { published: 0, messages: 0, unacknowledged: 0, ecgChunks: 0, patients: [] }
+  // ECG time runs on its samples, so that chunks join end to end whatever the loop's jitter.
+  const ecgPerTick = Math.min(MAX_WAVEFORM_SAMPLES, Math.max(1, Math.round((ECG_RATE_HZ * intervalMs) / 1000)))
+  let ecgStart: number | undefined
+  let ecgSamples = 0
   const inFlight = new Set<Promise<void>>()
   let tick = 0
+  const publish = (topic: string, payload: Buffer, acknowledged: () => void) => {
+    const sent: Promise<void> = client.publishAsync(topic, payload, { qos: 1 }).then(
+      () => acknowledged(),
+      () => { report.unacknowledged++ },
+    ).finally(() => inFlight.delete(sent))
+    inFlight.add(sent)
+  }
   try {
     while (!options.signal?.aborted && (options.maxTicks === undefined || tick < options.maxTicks)) {
       const started = Date.now()
@@ -75,12 +98,16 @@ export async function runAmbulance(options: AmbulanceOptions): Promise<Ambulance
         p.last = sample
         const { topic, payload } = encodeVitalsMessage(monitorId(p.sim.spec.id), { patient_id: p.sim.spec.id, time: started, readings })
         report.messages++
-        const sent: Promise<void> = client.publishAsync(topic, payload, { qos: 1 }).then(
-          () => { report.published += readings.length },
-          () => { report.unacknowledged++ },
-        ).finally(() => inFlight.delete(sent))
-        inFlight.add(sent)
+        publish(topic, payload, () => { report.published += readings.length })
+        if (p.ecg) {
+          ecgStart ??= started
+          const leads = p.ecg.next(ecgPerTick, sample.heart_rate)
+          const startTime = ecgStart + Math.round((ecgSamples * 1000) / ECG_RATE_HZ)
+          const chunk = encodeEcgMessage(monitorId(p.sim.spec.id), { patientId: p.sim.spec.id, startTime, sampleRateHz: ECG_RATE_HZ, resolutionUv: p.ecg.resolutionUv, leads })
+          publish(chunk.topic, chunk.payload, () => { report.ecgChunks++ })
+        }
       }
+      if (options.ecg) ecgSamples += ecgPerTick
       tick++
       await delay(Math.max(0, intervalMs - (Date.now() - started)), options.signal)
     }

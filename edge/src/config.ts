@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs'
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { Identifier } from '@neva/contracts'
+import { OpcuaConfigSchema, validateOpcuaMapping } from '@neva/firmware-adapters'
 
 const Listen = (port: number) =>
   Type.Object(
@@ -97,30 +98,7 @@ export const GatewayConfigSchema = Type.Object(
       { default: [] },
     ),
     /** OPC UA devices (ventilators, pumps): which variables to subscribe to and what they are. */
-    opcua: Type.Array(
-      Type.Object(
-        {
-          device_id: Identifier,
-          endpoint_url: Type.String({ pattern: '^opc\\.tcp://' }),
-          patient_id: Identifier,
-          sampling_interval_ms: Type.Integer({ minimum: 50, default: 1000 }),
-          nodes: Type.Array(
-            Type.Object(
-              {
-                node_id: Type.String({ minLength: 1 }),
-                mdc_code: Type.Integer({ minimum: 1, maximum: 0xffffffff }),
-                unit: Type.Optional(Type.String()),
-                scale: Type.Optional(Type.Number()),
-              },
-              { additionalProperties: false },
-            ),
-            { minItems: 1 },
-          ),
-        },
-        { additionalProperties: false },
-      ),
-      { default: [] },
-    ),
+    opcua: OpcuaConfigSchema,
     /** Analyzer test codes → LOINC, on top of the built-in table (firmware-adapters/src/lab-codes.ts). */
     lab_codes: Type.Record(Type.String({ minLength: 1, maxLength: 64 }), Type.Object({ loinc: Type.String({ pattern: '^[0-9]{1,7}-[0-9]$' }), name: Type.String() }, { additionalProperties: false }), { default: {} }),
     /** The zone of device clocks that send local times without an offset (HL7, ASTM, oximeter lines), minutes east of UTC. */
@@ -135,7 +113,16 @@ export function parseGatewayConfig(input: unknown, origin = 'config'): GatewayCo
   const withDefaults = Value.Default(GatewayConfigSchema, structuredClone(input ?? {}))
   const first = Value.Errors(GatewayConfigSchema, withDefaults).First()
   if (first) throw new Error(`${origin}: ${first.path || '/'}: ${first.message}`)
-  return withDefaults as GatewayConfig
+  const config = withDefaults as GatewayConfig
+  // What the schema cannot say: codes the table knows, units that agree, a bed for each oximeter.
+  validateOpcuaMapping(config.opcua, `${origin}: /opcua`)
+  config.serial.forEach((port, i) => {
+    if (port.protocol.startsWith('oximeter') && !port.patient_id) throw new Error(`${origin}: /serial/${i}: an oximeter needs the patient_id of the bed it is attached to`)
+  })
+  const ids = [...config.serial.map((p) => p.device_id), ...config.opcua.map((d) => d.device_id)]
+  const twice = ids.find((id, i) => ids.indexOf(id) !== i)
+  if (twice) throw new Error(`${origin}: device ${twice} is configured twice`)
+  return config
 }
 
 /** NEVA_CORE_TOKEN, when set, replaces core.token, so that secrets can stay out of files. */

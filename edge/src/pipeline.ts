@@ -6,6 +6,9 @@ import { DurableStage } from './ingest.js'
 import { createEdgeMetrics } from './metrics.js'
 import { SqliteOutbox } from './outbox/sqlite-outbox.js'
 import { MqttSource } from './sources/mqtt-source.js'
+import { DeviceRegistry } from './sources/devices.js'
+import { OpcuaSource } from './sources/opcua-source.js'
+import { validateOpcuaMapping } from '@neva/firmware-adapters'
 import { TriageStage } from './triage/triage-stage.js'
 import { FEATURES, FEATURE_SET } from './triage/features.js'
 import { ModelTriage } from './triage/model-triage.js'
@@ -71,10 +74,13 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
     onResult: (r) => metrics.triage.inc({ level: r.level }),
     log,
   })
-  const durable = new DurableStage(outbox, triage, metrics, log)
+  const devices = new DeviceRegistry()
+  const durable = new DurableStage(outbox, triage, metrics, log, devices)
   const mqtt = new MqttSource({ host: config.mqtt.host, port: config.mqtt.port, next: durable, log, onRefused: () => metrics.unacknowledged.inc() })
+  const opcua = validateOpcuaMapping(config.opcua).map((device) =>
+    new OpcuaSource({ ...device, next: durable, devices, pkiDir: join(config.data_dir, 'opcua-pki'), log }))
 
-  const api = buildEdgeApi({ gatewayId: config.gateway_id, outbox, uplink, triage, pool, modelSync, durable, metrics, mqttPort: () => mqtt.port }, config.log_level)
+  const api = buildEdgeApi({ gatewayId: config.gateway_id, outbox, uplink, triage, pool, modelSync, durable, metrics, devices, mqttPort: () => mqtt.port }, config.log_level)
   try {
     await mqtt.start()
     await api.listen({ host: config.api.host, port: config.api.port })
@@ -87,6 +93,8 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
   }
   uplink.start()
   modelSync?.start()
+  // OPC UA devices connect in the background: a ventilator switched off must not stop the gateway.
+  for (const source of opcua) await source.start()
   const address = api.server.address()
   const apiPort = typeof address === 'object' && address ? address.port : config.api.port
   return {
@@ -102,6 +110,7 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
     },
     async stop() {
       await mqtt.stop()
+      await Promise.all(opcua.map((source) => source.stop()))
       await modelSync?.stop()
       await durable.settle()
       await pool?.close()

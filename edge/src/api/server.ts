@@ -7,6 +7,7 @@ import type { TriagePool } from '../triage/pool.js'
 import type { ModelSync } from '../triage/model-sync.js'
 import type { Uplink } from '../uplink/uplink.js'
 import type { DurableStage } from '../ingest.js'
+import type { DeviceRegistry } from '../sources/devices.js'
 
 export interface EdgeApiDeps {
   gatewayId: string
@@ -17,6 +18,7 @@ export interface EdgeApiDeps {
   modelSync: ModelSync | undefined
   durable: DurableStage
   metrics: EdgeMetrics
+  devices: DeviceRegistry
   mqttPort: () => number
 }
 
@@ -50,6 +52,8 @@ function statusOf(deps: EdgeApiDeps) {
       ...(deps.pool ? { ...deps.pool.counters, last_error: deps.pool.lastError ?? null } : {}),
       sync: deps.modelSync?.status() ?? null,
     },
+    /** Every device heard or configured: last message, counts, errors by code, link state. */
+    devices: deps.devices.snapshot(),
     recent_rejections: deps.durable.recentRejections,
   }
 }

@@ -1,0 +1,3 @@
+export * from './errors.js'
+export * from './mapping.js'
+export * from './decode.js'

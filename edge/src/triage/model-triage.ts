@@ -3,7 +3,7 @@
 import type { ModelVerdict } from '@neva/contracts'
 import { ACVPU } from '@neva/contracts'
 import { extractFeatures, normalize, PatientHistory } from './features.js'
-import { PARAMETER_OF, UNRELIABLE } from './patient-state.js'
+import { PARAMETER_OF, UNRELIABLE, onOxygen } from './patient-state.js'
 import type { TriagePool } from './pool.js'
 import type { ModelScorer, ScoredObservation } from './triage-stage.js'
 
@@ -17,7 +17,7 @@ export class ModelTriage implements ModelScorer {
     if (!parameter || o.flags.some((f) => UNRELIABLE.has(f))) return
     let h = this.histories.get(o.patient_id)
     if (!h) this.histories.set(o.patient_id, (h = new PatientHistory()))
-    h.add(parameter, parameter === 'consciousness' ? (ACVPU[o.value] ?? 'U') : o.value, o.device_time)
+    h.add(parameter, parameter === 'consciousness' ? (ACVPU[o.value] ?? 'U') : parameter === 'on_oxygen' ? (onOxygen(o) ? 1 : 0) : o.value, o.device_time)
   }
 
   async verdict(patientId: string, spo2Scale: 1 | 2): Promise<ModelVerdict | null> {

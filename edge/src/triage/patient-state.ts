@@ -9,12 +9,21 @@ export const PARAMETER_OF: Partial<Record<Observation['name'], News2Parameter>> 
   respiratory_rate: 'respiratory_rate',
   spo2: 'spo2',
   o2_flow: 'on_oxygen',
+  fio2: 'on_oxygen',
   nibp_systolic: 'systolic_bp',
   art_systolic: 'systolic_bp',
   heart_rate: 'pulse',
   pulse_rate: 'pulse',
   consciousness: 'consciousness',
   temperature: 'temperature',
+}
+
+/** Room air is 21 % oxygen: a ventilator or blender set above it is supplemental oxygen. */
+const ROOM_AIR_FIO2 = 21
+
+/** Whether a reading that feeds "on oxygen" says the patient is on supplemental oxygen. */
+export function onOxygen(o: Pick<Observation, 'name' | 'value'>): boolean {
+  return o.name === 'fio2' ? o.value > ROOM_AIR_FIO2 : o.value > 0
 }
 
 /** Readings the device itself marked unreliable do not score. */
@@ -34,7 +43,7 @@ export class PatientState {
     if (!parameter || o.flags.some((f) => UNRELIABLE.has(f))) return false
     const current = this.latest.get(parameter)
     if (current && current.time > o.device_time) return false
-    const value = parameter === 'on_oxygen' ? o.value > 0 : parameter === 'consciousness' ? (ACVPU[o.value] ?? 'U') : o.value
+    const value = parameter === 'on_oxygen' ? onOxygen(o) : parameter === 'consciousness' ? (ACVPU[o.value] ?? 'U') : o.value
     this.latest.set(parameter, { value, time: o.device_time })
     return true
   }

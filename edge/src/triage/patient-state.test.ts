@@ -1,0 +1,20 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { PatientState } from './patient-state.js'
+
+const reading = (name: 'fio2' | 'o2_flow', value: number, t: number) => ({ name, value, device_time: t, flags: [] })
+
+test('on oxygen: an O2 flow above 0, or an FiO2 above room air (21 %); a later reading wins', () => {
+  const s = new PatientState()
+  s.update(reading('fio2', 21, 1))
+  assert.equal(s.vitalSet().on_oxygen, false)
+  s.update(reading('fio2', 40, 2))
+  assert.equal(s.vitalSet().on_oxygen, true)
+  s.update(reading('o2_flow', 0, 3))
+  assert.equal(s.vitalSet().on_oxygen, false)
+  s.update(reading('o2_flow', 2, 4))
+  assert.equal(s.vitalSet().on_oxygen, true)
+  // An older reading arriving late changes nothing.
+  s.update(reading('fio2', 21, 0))
+  assert.equal(s.vitalSet().on_oxygen, true)
+})

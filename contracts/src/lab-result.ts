@@ -17,7 +17,7 @@ export const LabResult = Type.Object(
     /** The analyzer, as the gateway config names it. */
     device_id: Identifier,
     source: SourceProtocol,
-    /** The sample's or order's id (O-3 specimen id, else O-2); null when the analyzer sent none. */
+    /** The sample's or order's id (O-3 specimen id, else O-4 instrument specimen id); null when the analyzer sent none. */
     order_id: Nullable(Text(128)),
     /** The patient as the analyzer knows them (P-3, else P-4, else P-5); null for QC and unlinked samples. */
     patient_id: Nullable(Text(128)),

@@ -7,6 +7,7 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<{ r
   sim: { summary: 'run a simulator: neva sim ambulance --broker mqtt://…', load: () => import('./commands/sim.js') },
   triage: { summary: 'NDJSON vital-sign sets on stdin → NDJSON triage results', load: () => import('./commands/triage.js') },
   sql: { summary: 'run a read-only query against the configured ClickHouse', load: () => import('./commands/sql.js') },
+  decode: { summary: 'decode a device capture to NDJSON: neva decode --protocol hl7v2|astm|oximeter-ascii|oximeter-binary FILE', load: () => import('./commands/decode.js') },
   bench: { summary: 'benchmarks against a baseline in the same run: neva bench ingest', load: () => import('./commands/bench.js') },
   model: { summary: 'triage model pipeline: neva model train|eval', load: () => import('./commands/model.js') },
 }

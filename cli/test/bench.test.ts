@@ -34,3 +34,10 @@ test('neva bench triage --json: a short run reports every figure', async () => {
   for (const k of ['pool_per_s', 'main_thread_per_s', 'ratio', 'p99_ms', 'event_loop_p99_ms']) assert.ok(Number.isFinite(r[k]) && r[k]! > 0, `${k} = ${r[k]}`)
   assert.ok(Math.abs(r.ratio! - r.pool_per_s! / r.main_thread_per_s!) < 0.01, 'ratio is pool over main thread')
 })
+
+test('neva bench decode --json: a short run reports every protocol', async () => {
+  const { code, stdout, stderr } = await run(['bench', 'decode', '--json', '--hl7-messages', '200', '--astm-messages', '5', '--oximeter-lines', '200'])
+  assert.equal(code, 0, stderr)
+  const r = lastLine(stdout)
+  for (const k of ['hl7_per_s', 'hl7_reference_per_s', 'astm_per_s', 'oximeter_per_s']) assert.ok(Number.isFinite(r[k]) && r[k]! > 0, `${k} = ${r[k]}`)
+})

@@ -92,6 +92,13 @@ export const GatewayConfigSchema = Type.Object(
           stop_bits: Type.Union([Type.Literal(1), Type.Literal(2)], { default: 1 }),
           /** The patient a bedside device (an oximeter) is attached to; analyzers name theirs. */
           patient_id: Type.Optional(Identifier),
+          /**
+           * ASTM: which components of R-3 make the test code (default [4], `^^^GLU`); e.g. [4, 11]
+           * for an ARCHITECT, [4, 7, 8] for a GeneXpert (firmware-adapters/src/astm/README.md).
+           */
+          test_code_components: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: 32 }), { minItems: 1, maxItems: 8 })),
+          /** ASTM: the analyzer sends no L record, a message ends with EOT. */
+          message_ends_at_eot: Type.Optional(Type.Boolean()),
         },
         { additionalProperties: false },
       ),

@@ -8,7 +8,12 @@ import { SqliteOutbox } from './outbox/sqlite-outbox.js'
 import { MqttSource } from './sources/mqtt-source.js'
 import { DeviceRegistry } from './sources/devices.js'
 import { OpcuaSource } from './sources/opcua-source.js'
-import { validateOpcuaMapping } from '@neva/firmware-adapters'
+import { MllpSource } from './sources/mllp-source.js'
+import { SerialSource } from './sources/serial-source.js'
+import { astmProtocol } from './sources/astm-protocol.js'
+import { oximeterProtocol } from './sources/oximeter-protocol.js'
+import type { SerialProtocolFactory } from './sources/serial-protocol.js'
+import { labCodeTable, validateOpcuaMapping } from '@neva/firmware-adapters'
 import { TriageStage } from './triage/triage-stage.js'
 import { FEATURES, FEATURE_SET } from './triage/features.js'
 import { ModelTriage } from './triage/model-triage.js'
@@ -23,6 +28,8 @@ export type { Log }
 
 export interface Gateway {
   mqttPort: number
+  /** The HL7/MLLP listener's port; null when the gateway does not listen for HL7. */
+  mllpPort: number | null
   apiUrl: string
   outbox: Outbox
   uplink: Uplink
@@ -79,13 +86,35 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
   const mqtt = new MqttSource({ host: config.mqtt.host, port: config.mqtt.port, next: durable, log, onRefused: () => metrics.unacknowledged.inc() })
   const opcua = validateOpcuaMapping(config.opcua).map((device) =>
     new OpcuaSource({ ...device, next: durable, devices, pkiDir: join(config.data_dir, 'opcua-pki'), log }))
+  const labCodes = labCodeTable(config.lab_codes)
+  const utcOffset = config.device_utc_offset_minutes
+  const mllp = config.mllp && new MllpSource({
+    host: config.mllp.host, port: config.mllp.port, next: durable, devices, labCodes, defaultUtcOffsetMinutes: utcOffset,
+    maxMessageBytes: config.mllp.max_message_bytes, idleTimeoutMs: config.mllp.idle_timeout_ms, log,
+  })
+  const serial = config.serial.map((port) => {
+    const protocol: SerialProtocolFactory = port.protocol === 'astm'
+      ? astmProtocol({
+        deviceId: port.device_id, labCodes, defaultUtcOffsetMinutes: utcOffset,
+        testCodeComponents: port.test_code_components, messageEndsAtEot: port.message_ends_at_eot,
+        // A full outbox answers the analyzer's ENQ with NAK (busy): it keeps its results.
+        receiver: { isBusy: () => outbox.stats().full },
+      })
+      : oximeterProtocol({ format: port.protocol === 'oximeter-ascii' ? 'ascii' : 'binary', deviceId: port.device_id, patientId: port.patient_id!, defaultUtcOffsetMinutes: utcOffset })
+    return new SerialSource({
+      path: port.path, baudRate: port.baud_rate, dataBits: port.data_bits, parity: port.parity, stopBits: port.stop_bits,
+      deviceId: port.device_id, protocol, next: durable, devices, source: port.protocol === 'astm' ? 'astm' : 'serial', log,
+    })
+  })
 
   const api = buildEdgeApi({ gatewayId: config.gateway_id, outbox, uplink, triage, pool, modelSync, durable, metrics, devices, mqttPort: () => mqtt.port }, config.log_level)
   try {
     await mqtt.start()
+    await mllp?.start()
     await api.listen({ host: config.api.host, port: config.api.port })
   } catch (err) {
     await mqtt.stop().catch(() => {})
+    await mllp?.stop().catch(() => {})
     await api.close().catch(() => {})
     await pool?.close()
     await outbox.close()
@@ -93,12 +122,14 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
   }
   uplink.start()
   modelSync?.start()
-  // OPC UA devices connect in the background: a ventilator switched off must not stop the gateway.
-  for (const source of opcua) await source.start()
+  // Serial and OPC UA devices connect in the background: an analyzer unplugged or a ventilator
+  // switched off must not stop the gateway.
+  for (const source of [...serial, ...opcua]) await source.start()
   const address = api.server.address()
   const apiPort = typeof address === 'object' && address ? address.port : config.api.port
   return {
     mqttPort: mqtt.port,
+    mllpPort: mllp ? mllp.port : null,
     apiUrl: `http://${config.api.host}:${apiPort}`,
     outbox,
     uplink,
@@ -110,7 +141,8 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
     },
     async stop() {
       await mqtt.stop()
-      await Promise.all(opcua.map((source) => source.stop()))
+      await mllp?.stop()
+      await Promise.all([...serial, ...opcua].map((source) => source.stop()))
       await modelSync?.stop()
       await durable.settle()
       await pool?.close()

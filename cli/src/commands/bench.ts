@@ -137,10 +137,28 @@ async function triageBench(argv: string[]): Promise<number> {
   return 0
 }
 
+async function decodeBench(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { json: { type: 'boolean', default: false }, 'hl7-messages': { type: 'string' }, connections: { type: 'string' }, 'astm-messages': { type: 'string' }, 'oximeter-lines': { type: 'string' } })
+  const { runDecodeBench } = await import('../bench/decode.js')
+  const say = (s: string) => { if (!values.json) process.stdout.write(`${s}\n`) }
+  say('decode: device messages through a gateway, from the wire to the acknowledgement after the outbox commit')
+  const result = await runDecodeBench({
+    hl7Messages: numberOption(values['hl7-messages'], 'hl7-messages', 20_000, { min: 10, integer: true }),
+    hl7Connections: numberOption(values.connections, 'connections', 8, { min: 1, integer: true }),
+    astmMessages: numberOption(values['astm-messages'], 'astm-messages', 300, { min: 1, integer: true }),
+    oximeterLines: numberOption(values['oximeter-lines'], 'oximeter-lines', 20_000, { min: 10, integer: true }),
+    parseRounds: 6,
+    log: say,
+  })
+  process.stdout.write(`${JSON.stringify(result)}\n`)
+  return 0
+}
+
 export async function run(argv: string[]): Promise<number> {
   const [suite, ...rest] = argv
   if (suite === 'ingest') return ingestBench(rest)
   if (suite === 'outbox') return outboxBench(rest)
   if (suite === 'triage') return triageBench(rest)
-  throw new UsageError(`unknown suite ${JSON.stringify(suite ?? '')}; available: ingest, outbox, triage`)
+  if (suite === 'decode') return decodeBench(rest)
+  throw new UsageError(`unknown suite ${JSON.stringify(suite ?? '')}; available: ingest, outbox, triage, decode`)
 }

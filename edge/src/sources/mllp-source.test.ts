@@ -1,0 +1,218 @@
+// The MLLP listener over real sockets, with the real durable stage (SQLite outbox, NEWS2 triage):
+// what a sender gets back, and what the outbox holds.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync } from 'node:fs'
+import { connect, type Socket } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { LabResult, Observation, RejectedReading } from '@neva/contracts'
+import { MllpDeframer, encodeOruR01, mllpFrame, parseHl7, type Hl7Message } from '@neva/firmware-adapters'
+import { DurableStage } from '../ingest.js'
+import type { Log } from '../log.js'
+import { createEdgeMetrics } from '../metrics.js'
+import { SqliteOutbox } from '../outbox/sqlite-outbox.js'
+import { TriageStage } from '../triage/triage-stage.js'
+import { DeviceRegistry } from './devices.js'
+import { MllpSource, type MllpSourceOptions } from './mllp-source.js'
+
+const log: Log = () => {}
+
+async function until(what: string, check: () => boolean, timeoutMs = 15_000, show: () => unknown = () => ''): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(show())}`)
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}
+
+/** A gateway's MLLP listener in front of a real durable stage on a fresh directory. */
+async function gateway(extra: Partial<MllpSourceOptions> = {}, outboxBytes?: number) {
+  const dir = mkdtempSync(join(tmpdir(), 'neva-mllp-'))
+  const outbox = new SqliteOutbox({ path: join(dir, 'outbox.db'), gatewayId: 'gw-mllp', ...(outboxBytes ? { maxBytes: outboxBytes } : {}) })
+  const devices = new DeviceRegistry()
+  const durable = new DurableStage(outbox, new TriageStage({ outbox, log }), createEdgeMetrics(outbox), log, devices)
+  const source = new MllpSource({ host: '127.0.0.1', port: 0, next: durable, devices, log, ...extra })
+  await source.start()
+  const held = { observations: [] as Observation[], rejected: [] as RejectedReading[], labResults: [] as LabResult[] }
+  return {
+    source, outbox, devices, durable,
+    device: (id: string) => devices.snapshot().find((d) => d.device_id === id),
+    /** Everything the outbox took so far (batches are acknowledged as the uplink would). */
+    async drain() {
+      for (let b = await outbox.nextBatch(10_000); b; b = await outbox.nextBatch(10_000)) {
+        held.observations.push(...b.observations)
+        held.rejected.push(...b.rejected)
+        held.labResults.push(...b.labResults)
+        await outbox.ack(b.id)
+      }
+      return held
+    },
+    async close() {
+      await source.stop()
+      await durable.settle()
+      await outbox.close()
+    },
+  }
+}
+
+/** A monitor's side of a connection: writes bytes, reads ACKs. */
+class Sender {
+  readonly acks: Hl7Message[] = []
+  closed = false
+  private readonly deframer = new MllpDeframer()
+  private constructor(readonly socket: Socket) {
+    socket.on('data', (b) => this.acks.push(...this.deframer.push(b).messages.map((m) => parseHl7(m).message!)))
+    socket.on('close', () => (this.closed = true))
+    socket.on('error', () => {})
+  }
+
+  static async open(port: number): Promise<Sender> {
+    const socket = connect(port, '127.0.0.1')
+    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject))
+    return new Sender(socket)
+  }
+
+  send(...parts: Array<string | Uint8Array>): void {
+    this.socket.write(Buffer.concat(parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'latin1') : p))))
+  }
+
+  /** MSA-1, MSA-2 and MSA-3 of every ACK received so far, once there are `n`. */
+  async answers(n: number): Promise<string[][]> {
+    await until(`${n} ACKs`, () => this.acks.length >= n, 15_000, () => this.acks.map((a) => a.text))
+    return this.acks.map((a) => [1, 2, 3].map((f) => a.segment('MSA')!.value(f)))
+  }
+}
+
+const NOW = Date.now()
+const oru = (controlId: string, bed = 'bed-1', patient = 'ward3.p1') => encodeOruR01({
+  controlId, time: NOW - 2000, sendingApplication: 'MON', sendingFacility: 'WARD3', patientId: patient, equipmentId: bed,
+  location: { pointOfCare: 'WARD3', bed },
+  readings: [{ vital: 'heart_rate', value: 88 }, { vital: 'spo2', value: 95 }, { vital: 'respiratory_rate', value: 22 }],
+})
+
+test('a message is stored, then acknowledged AA; its resend is acknowledged again and stored once', async () => {
+  const gw = await gateway()
+  try {
+    const monitor = await Sender.open(gw.source.port)
+    monitor.send(mllpFrame(oru('ctl-1')))
+    assert.deepEqual(await monitor.answers(1), [['AA', 'ctl-1', '']])
+    const ack = monitor.acks[0]!.header
+    assert.deepEqual([ack.value(3), ack.value(5), ack.value(9, 1), ack.value(9, 2)], ['NEVA', 'MON', 'ACK', 'R01'])
+    const stored = (await gw.drain()).observations
+    assert.deepEqual(stored.map((o) => [o.name, o.value, o.patient_id, o.device_id, o.source]), [
+      ['heart_rate', 88, 'ward3.p1', 'bed-1', 'hl7v2'], ['spo2', 95, 'ward3.p1', 'bed-1', 'hl7v2'], ['respiratory_rate', 22, 'ward3.p1', 'bed-1', 'hl7v2'],
+    ])
+
+    // The monitor lost our ACK and sends the same message again.
+    monitor.send(mllpFrame(oru('ctl-1')))
+    assert.deepEqual((await monitor.answers(2))[1], ['AA', 'ctl-1', ''])
+    assert.equal((await gw.drain()).observations.length, 3)
+    assert.equal(gw.outbox.stats().duplicatesDropped, 1)
+    const device = gw.device('bed-1')!
+    assert.deepEqual([device.source, device.connected, device.origin.startsWith('mllp:127.0.0.1:')], ['hl7v2', true, true])
+
+    monitor.socket.end()
+    await until('the device shown disconnected', () => gw.device('bed-1')?.connected === false)
+  } finally {
+    await gw.close()
+  }
+})
+
+test('refused whole: AR and kept aside; partly refused: AE, the rest stored; not HL7: AR with MSA-2 empty', async () => {
+  const gw = await gateway()
+  try {
+    const monitor = await Sender.open(gw.source.port)
+    const alarm = oru('alm-1').replace('ORU^R01^ORU_R01', 'ORU^R40^ORU_R40')
+    const partly = oru('ctl-2') + 'OBX|9|NM|150344^MDC_TEMP^MDC|1.0.0.9|98.6|[degF]^[degF]^UCUM|||||R\r'
+    monitor.send(mllpFrame(alarm), mllpFrame(partly), mllpFrame('hello, is this HTTP?'))
+    const [a, b, c] = await monitor.answers(3)
+    assert.deepEqual(a, ['AR', 'alm-1', 'ORU^R40 (IHE PCD-04 alarm) is not stored by this gateway; it reads ORU^R01'])
+    assert.deepEqual(b!.slice(0, 2), ['AE', 'ctl-2'])
+    assert.match(b![2]!, /^1 refused, 3 stored: OBX 9: temperature .* is in Cel, got OBX-6/)
+    assert.deepEqual(c!.slice(0, 2), ['AR', ''])
+    assert.equal(monitor.acks[2]!.segment('ERR')!.value(3, 1), '100')
+
+    const held = await gw.drain()
+    assert.equal(held.observations.length, 3)
+    assert.deepEqual(held.rejected.map((r) => [r.code, r.source]), [
+      ['NEVA_HL7V2_UNSUPPORTED_MESSAGE', 'hl7v2'], ['NEVA_HL7V2_UNIT_MISMATCH', 'hl7v2'], ['NEVA_HL7V2_NO_MSH', 'hl7v2'],
+    ])
+    assert.ok(held.rejected[0]!.payload.includes('ORU^R40'))
+    assert.ok(held.rejected.every((r) => r.origin.startsWith('mllp:127.0.0.1:')))
+    // The bytes that named no device are counted against the peer's address.
+    assert.equal(gw.device('mllp:127.0.0.1')?.errors.NEVA_HL7V2_NO_MSH, 1)
+  } finally {
+    await gw.close()
+  }
+})
+
+test('garbage between frames on one connection: the frames around it are stored and acknowledged, in order', async () => {
+  const gw = await gateway()
+  try {
+    const monitor = await Sender.open(gw.source.port)
+    monitor.send(mllpFrame(oru('m-1')), 'garbage!', mllpFrame(oru('m-2')), Buffer.from([0, 1, 2]), mllpFrame(oru('m-3')), '\x0bMSH|^~\\&|cut', mllpFrame(oru('m-4')))
+    assert.deepEqual((await monitor.answers(4)).map(([code, id]) => [code, id]), [['AA', 'm-1'], ['AA', 'm-2'], ['AA', 'm-3'], ['AA', 'm-4']])
+    const held = await gw.drain()
+    assert.equal(held.observations.length, 12)
+    assert.deepEqual(held.rejected.map((r) => r.code), ['NEVA_HL7V2_MLLP_GARBAGE', 'NEVA_HL7V2_MLLP_GARBAGE', 'NEVA_HL7V2_MLLP_RESTARTED'])
+    assert.match(held.rejected[0]!.reason, /8 bytes outside an MLLP frame at offset \d+ \(expected 0x0B\): "garbage!"/)
+    // Counted against the device heard on that connection.
+    assert.deepEqual(gw.device('bed-1')!.errors, { NEVA_HL7V2_MLLP_GARBAGE: 2, NEVA_HL7V2_MLLP_RESTARTED: 1 })
+  } finally {
+    await gw.close()
+  }
+})
+
+test('two connections: one sending only garbage gets errors counted and is closed; the other is unaffected', async () => {
+  const gw = await gateway({ maxMessageBytes: 4096 })
+  try {
+    const noise = await Sender.open(gw.source.port)
+    const monitor = await Sender.open(gw.source.port)
+    noise.send('GET / HTTP/1.1\r\nHost: gateway\r\n\r\n')
+    monitor.send(mllpFrame(oru('ok-1', 'bed-2', 'ward3.p2')))
+    assert.deepEqual((await monitor.answers(1))[0]!.slice(0, 2), ['AA', 'ok-1'])
+    await until('garbage counted', () => (gw.device('mllp:127.0.0.1')?.errors.NEVA_HL7V2_MLLP_GARBAGE ?? 0) >= 1)
+
+    noise.send('x'.repeat(20_000))
+    await until('the noisy connection closed', () => noise.closed)
+    monitor.send(mllpFrame(oru('ok-2', 'bed-2', 'ward3.p2')))
+    assert.deepEqual((await monitor.answers(2))[1]!.slice(0, 2), ['AA', 'ok-2'])
+    assert.equal(noise.acks.length, 0)
+    assert.equal((await gw.drain()).observations.length, 6)
+  } finally {
+    await gw.close()
+  }
+})
+
+test('outbox at its budget: AE "not stored, resend", counted against the device, nothing stored', async () => {
+  const gw = await gateway({}, 1)
+  try {
+    const monitor = await Sender.open(gw.source.port)
+    monitor.send(mllpFrame(oru('full-1')))
+    const [[code, id, text]] = (await monitor.answers(1)) as [string[]]
+    assert.deepEqual([code, id, text], ['AE', 'full-1', 'not stored, resend'])
+    assert.equal(monitor.acks[0]!.segment('ERR')!.value(3, 1), '207')
+    assert.equal(gw.device('bed-1')?.errors.NEVA_EDGE_OUTBOX_FULL, 1)
+    assert.equal(gw.outbox.stats().appended, 0)
+  } finally {
+    await gw.close()
+  }
+})
+
+test('an idle connection is closed; stop() answers what was received before closing the rest', async () => {
+  const gw = await gateway({ idleTimeoutMs: 200 })
+  try {
+    const idle = await Sender.open(gw.source.port)
+    await until('the idle connection closed', () => idle.closed, 5000)
+
+    const busy = await Sender.open(gw.source.port)
+    busy.send(mllpFrame(oru('last-1')), mllpFrame(oru('last-2')))
+    await until('both received', () => gw.outbox.stats().appended >= 3)
+    await gw.source.stop()
+    assert.deepEqual((await busy.answers(2)).map(([c, i]) => [c, i]), [['AA', 'last-1'], ['AA', 'last-2']])
+    await until('closed by stop()', () => busy.closed, 5000)
+  } finally {
+    await gw.close()
+  }
+})

@@ -1,0 +1,206 @@
+// MLLP source: a TCP server for HL7 v2 senders (patient monitors, device gateways, point-of-care
+// analyzers). Per connection: deframe, decode, hand to the durable stage, and only once that
+// resolved write the ACK, in the order the messages arrived. HL7 original-mode acknowledgement
+// (HL7 v2.6 §2.9.2):
+//
+//   AA  everything stored (or deliberately skipped)
+//   AE  some OBX refused, the rest stored; or nothing stored because the outbox could not take it
+//       ("not stored, resend": the sender retries, and the outbox stores a resend once)
+//   AR  the whole message refused (not ORU^R01, no patient, not HL7): kept aside, never stored
+//
+// A connection's garbage never touches another connection. The durable stage counts messages
+// per device (DeviceRegistry.message); this source records what only it sees: the link, bytes
+// that are not MLLP, and messages it could not make durable.
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import {
+  MllpDeframer,
+  buildAck,
+  decodeHl7,
+  mllpFrame,
+  type DecodeProblem,
+  type Hl7AckDecision,
+  type LabCodeTable,
+} from '@neva/firmware-adapters'
+import type { DeviceRegistry } from './devices.js'
+import type { DecodedSink } from './mqtt-source.js'
+import type { Log } from '../log.js'
+
+export interface MllpSourceOptions {
+  host: string
+  /** 0 picks a free port (tests); `port` tells which. */
+  port: number
+  next: DecodedSink
+  devices: DeviceRegistry
+  labCodes?: LabCodeTable
+  /** Offset from UTC of device times sent without one. */
+  defaultUtcOffsetMinutes?: number
+  /** Largest message; default 1 MiB. */
+  maxMessageBytes?: number
+  /** A connection silent this long (with nothing in progress) is closed; default 5 minutes. */
+  idleTimeoutMs?: number
+  log?: Log
+}
+
+/** Frames waiting on one connection before it stops reading (TCP then holds the sender back). */
+const PAUSE_AT = 32
+const RESUME_AT = 8
+const NOT_DURABLE: Hl7AckDecision = { code: 'AE', text: 'not stored, resend', error: 'NEVA_EDGE_NOT_DURABLE' }
+
+export class MllpSource {
+  private server: Server | undefined
+  private readonly connections = new Set<MllpConnection>()
+  private ackCount = 0
+  private lastRefusalLog = 0
+  port = 0
+
+  constructor(private readonly options: MllpSourceOptions) {}
+
+  async start(): Promise<void> {
+    this.server = createServer((socket) => {
+      const connection = new MllpConnection(socket, this.options, this)
+      this.connections.add(connection)
+      socket.once('close', () => this.connections.delete(connection))
+    })
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject)
+      this.server!.listen(this.options.port, this.options.host, () => resolve())
+    })
+    this.port = (this.server.address() as AddressInfo).port
+  }
+
+  /** Stops accepting; lets each connection finish (and acknowledge) what it received, then closes it. */
+  async stop(): Promise<void> {
+    const server = this.server
+    const closed = server ? new Promise<void>((resolve) => server.close(() => resolve())) : Promise.resolve()
+    await Promise.all([...this.connections].map((c) => c.close()))
+    await closed
+  }
+
+  /** A new control id for an ACK's MSH-10: unique across restarts, at most 20 characters (HL7 v2.3 ST). */
+  ackControlId(): string {
+    return `N${Date.now().toString(36)}${(this.ackCount++).toString(36)}`.slice(0, 20)
+  }
+
+  /** Outbox full or failing: logged at most once a second (it refuses every message then). */
+  refusalLog(fields: object): void {
+    if (Date.now() - this.lastRefusalLog < 1000) return
+    this.lastRefusalLog = Date.now()
+    this.options.log?.('error', 'could not make an HL7 message durable; answering AE so that the sender resends', fields)
+  }
+}
+
+class MllpConnection {
+  private readonly deframer: MllpDeframer
+  private readonly origin: string
+  /** Device id until a message names one: the peer's address. */
+  private readonly peerId: string
+  /** Devices heard on this connection (a device gateway forwards several). */
+  private readonly heard = new Set<string>()
+  private queue: Promise<void> = Promise.resolve()
+  private pending = 0
+  private bytesSinceFrame = 0
+  private closing = false
+
+  constructor(
+    private readonly socket: Socket,
+    private readonly options: MllpSourceOptions,
+    private readonly source: MllpSource,
+  ) {
+    const maxMessageBytes = options.maxMessageBytes ?? 1024 * 1024
+    this.deframer = new MllpDeframer({ maxFrameBytes: maxMessageBytes })
+    this.origin = `mllp:${socket.remoteAddress}:${socket.remotePort}`
+    this.peerId = `mllp:${socket.remoteAddress ?? 'unknown'}`
+    socket.setNoDelay(true)
+    socket.setTimeout(options.idleTimeoutMs ?? 300_000)
+    socket.on('timeout', () => {
+      if (this.pending > 0) return // the sender waits for an ACK still in progress
+      options.log?.('info', 'closing an idle MLLP connection', { origin: this.origin })
+      socket.destroy()
+    })
+    socket.on('data', (chunk: Buffer) => this.receive(chunk, maxMessageBytes))
+    socket.on('error', (err) => options.log?.('warn', 'MLLP connection error', { origin: this.origin, err: err.message }))
+    socket.once('close', () => {
+      for (const p of this.deframer.end()) this.linkProblem(p)
+      for (const id of this.heard) options.devices.connection(id, 'hl7v2', this.origin, false)
+    })
+  }
+
+  private receive(chunk: Buffer, maxMessageBytes: number): void {
+    if (this.closing) return
+    const { messages, offsets, problems } = this.deframer.push(chunk)
+    // In stream order, so that garbage is counted against the device that sent the frame before it.
+    let p = 0
+    messages.forEach((frame, i) => {
+      for (; p < problems.length && problems[p]!.offset! < offsets[i]!; p++) this.linkProblem(problems[p]!)
+      this.enqueue(() => this.handle(frame))
+    })
+    for (; p < problems.length; p++) this.linkProblem(problems[p]!)
+    this.bytesSinceFrame = messages.length > 0 ? this.deframer.buffered : this.bytesSinceFrame + chunk.length
+    if (this.bytesSinceFrame > 2 * maxMessageBytes + 16) {
+      // Not an MLLP sender (a port scan, an HTTP probe): stop reading what will never be a frame.
+      this.options.log?.('warn', 'closing an MLLP connection that sends no frames', { origin: this.origin, bytes: this.bytesSinceFrame })
+      this.socket.destroy()
+    }
+    if (this.pending >= PAUSE_AT) this.socket.pause()
+  }
+
+  private enqueue(work: () => Promise<void>): void {
+    this.pending++
+    this.queue = this.queue.then(work).finally(() => {
+      this.pending--
+      if (this.pending <= RESUME_AT && !this.closing) this.socket.resume()
+    })
+  }
+
+  private async handle(frame: Uint8Array): Promise<void> {
+    const { options } = this
+    const decoded = decodeHl7(frame, Date.now(), {
+      labCodes: options.labCodes,
+      defaultUtcOffsetMinutes: options.defaultUtcOffsetMinutes,
+      maxMessageBytes: options.maxMessageBytes,
+      fallbackDeviceId: this.peerId,
+    })
+    const device = decoded.deviceId ?? this.peerId
+    if (!this.heard.has(device)) {
+      this.heard.add(device)
+      options.devices.connection(device, 'hl7v2', this.origin, true)
+    }
+    let ack = decoded.ack
+    try {
+      // Refused input goes too: the durable stage keeps it aside.
+      await options.next.consume(decoded, this.origin)
+    } catch (err) {
+      const code = (err as { code?: string }).code ?? NOT_DURABLE.error!
+      options.devices.error(device, 'hl7v2', this.origin, code, (err as Error).message)
+      this.source.refusalLog({ origin: this.origin, device, code, err: (err as Error).message })
+      ack = NOT_DURABLE
+    }
+    const text = buildAck(decoded.message ?? frame, ack.code, ack.text, { controlId: this.source.ackControlId(), time: Date.now(), ...(ack.error ? { error: ack.error } : {}) })
+    if (!this.socket.destroyed) this.socket.write(mllpFrame(text))
+  }
+
+  /**
+   * Bytes that were not a frame: counted against the device heard on this connection before them
+   * (queued behind the frames that came first), and kept aside by the durable stage.
+   */
+  private linkProblem(p: DecodeProblem): void {
+    this.enqueue(async () => {
+      const device = [...this.heard].at(-1) ?? this.peerId
+      this.options.devices.error(device, 'hl7v2', this.origin, p.code, p.reason)
+      this.options.log?.('warn', 'MLLP framing problem', { origin: this.origin, code: p.code, reason: p.reason })
+      await this.options.next.consume({ source: 'hl7v2', observations: [], problems: [p] }, this.origin).catch(() => {})
+    })
+  }
+
+  /** Stops reading, acknowledges what was already received, then closes. */
+  async close(): Promise<void> {
+    this.closing = true
+    this.socket.pause()
+    await this.queue
+    if (this.socket.destroyed) return
+    const closed = new Promise<void>((resolve) => this.socket.once('close', () => resolve()))
+    // Destroyed once the last ACK is flushed: a sender that never closes its side must not hold stop().
+    this.socket.end(() => this.socket.destroy())
+    await closed
+  }
+}

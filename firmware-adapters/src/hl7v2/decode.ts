@@ -1,0 +1,246 @@
+// Decodes an HL7 v2 ORU^R01 (IHE PCD-01 from monitors and device gateways, or a point-of-care lab
+// analyzer's results) into observation and lab result drafts, with the acknowledgement the sender
+// should get. Pure: no I/O, no clock (the receive time is an argument); never throws.
+import { Identifier } from '@neva/contracts'
+import { createHash } from 'node:crypto'
+import type { DecodeProblem } from '../errors.js'
+import type { Decoded, LabResultDraft, MessageKey, ObservationDraft } from '../decoded.js'
+import { DEFAULT_LAB_CODES, type LabCodeTable } from '../lab-codes.js'
+import type { Hl7v2ErrorCode } from './errors.js'
+import { obxCoding } from './coding.js'
+import { hl7Unescape } from './escape.js'
+import type { Hl7Message, Hl7Segment } from './message.js'
+import { labFromObx, vitalFromObx, type ObxOutcome } from './obx.js'
+import { clip, parseHl7 } from './parse.js'
+import { deviceTime } from './time.js'
+
+export type Hl7AckCode = 'AA' | 'AE' | 'AR'
+
+export interface Hl7DecodeOptions {
+  /** Analyzer test codes → LOINC; default DEFAULT_LAB_CODES. */
+  labCodes?: LabCodeTable
+  /** The offset from UTC of times sent without one (the devices' zone); default 0. Fixed: no DST rules. */
+  defaultUtcOffsetMinutes?: number
+  maxMessageBytes?: number
+  maxSegments?: number
+  /** Device id when the message names none (no OBX-18, MSH-3 or MSH-4), e.g. from the peer address. */
+  fallbackDeviceId?: string
+}
+
+/** PV1-3 (PL): where the patient is. Only the components the message filled. */
+export interface Hl7Location {
+  pointOfCare?: string
+  room?: string
+  bed?: string
+  facility?: string
+}
+
+export interface Hl7AckDecision {
+  code: Hl7AckCode
+  /** Why, for MSA-3/ERR-8; absent on AA. */
+  text?: string
+  /** The catalog code behind an AE/AR (HL7V2_ERRORS), for ERR-3. */
+  error?: string
+}
+
+export interface DecodedHl7 extends Decoded {
+  source: 'hl7v2'
+  observations: ObservationDraft[]
+  labResults: LabResultDraft[]
+  ignored: DecodeProblem[]
+  /** The parsed message (for buildAck); absent when the input was not an HL7 message. */
+  message?: Hl7Message
+  /** MSH-9 as "ORU^R01". */
+  messageType?: string
+  /** MSH-10, which the ACK echoes. */
+  controlId?: string
+  location?: Hl7Location
+  ack: Hl7AckDecision
+}
+
+/** Identifier pattern of contracts (device and patient ids). */
+const IDENTIFIER = new RegExp(Identifier.pattern!)
+
+export function decodeHl7(input: Uint8Array | string, receivedTime: number, options: Hl7DecodeOptions = {}): DecodedHl7 {
+  const parsed = parseHl7(input, { maxBytes: options.maxMessageBytes, maxSegments: options.maxSegments })
+  const out: DecodedHl7 = { source: 'hl7v2', observations: [], labResults: [], problems: parsed.problems, ignored: [], ack: { code: 'AA' } }
+  const msg = parsed.message
+  if (options.fallbackDeviceId) out.deviceId = sanitizeId(options.fallbackDeviceId)
+  if (!msg) return refused(out)
+  out.message = msg
+  const msh = msg.header
+  const type = msh.value(9, 1).trim()
+  const trigger = msh.value(9, 2).trim()
+  out.messageType = trigger ? `${type}^${trigger}` : type
+  out.controlId = msh.value(10)
+  out.deviceId = deviceIdOf(msg, options.fallbackDeviceId)
+  const offset = options.defaultUtcOffsetMinutes ?? 0
+  const refuse = (code: Hl7v2ErrorCode, reason: string) => refuseWhole(out, code, reason, receivedTime, offset)
+  if (type !== 'ORU' || trigger !== 'R01') return refuse('NEVA_HL7V2_UNSUPPORTED_MESSAGE', unsupported(type, trigger))
+  const pid = msg.segment('PID')
+  // PID-3 (patient identifier list), first repetition; v2.3/2.4 senders may fill only PID-2.
+  const patient = pid ? (pid.value(3, 1, 1).trim() || pid.value(2, 1, 1).trim()) : ''
+  const location = locationOf(msg.segment('PV1'))
+  if (location) out.location = location
+  if (patient !== '') out.patientId = patient
+
+  const labCodes = options.labCodes ?? DEFAULT_LAB_CODES
+  let needsPatient = false
+  let obxCount = 0
+  let obr: Hl7Segment | undefined
+  /** OBX-14 of device entries in the current OBR group, by OBX-4 without trailing ".0"s. */
+  let inherited = new Map<string, string>()
+  let lastLab: LabResultDraft | undefined
+  /** Device times the message itself gave (not receive times standing in for them), for the key. */
+  const sentTimes: number[] = []
+  for (const seg of msg.segments) {
+    if (seg.name === 'OBR') {
+      obr = seg
+      inherited = new Map()
+      lastLab = undefined
+    } else if (seg.name === 'NTE' && lastLab) {
+      // NTE after an OBX comments that result (HL7 v2.6 §7.3.1 ORU_R01 structure).
+      if (lastLab.comments.length < 16) lastLab.comments.push(clip(seg.repetitions(3).map((r) => hl7Unescape(r, seg.encoding)).join('\n'), 1024))
+    } else if (seg.name === 'OBX') {
+      obxCount++
+      lastLab = undefined
+      const setId = seg.value(1).trim()
+      const where = `OBX ${setId || `#${obxCount}`}`
+      const subId = seg.value(4).trim()
+      const own = seg.value(14).trim()
+      const ancestor = inheritedTime(inherited, subId)
+      if (own !== '' && subId !== '') inherited.set(trimZeros(subId), own)
+      const time = own || ancestor || obr?.value(7).trim() || msh.value(7).trim()
+      const coding = obxCoding(seg, labCodes)
+      const base = { where, receivedTime, defaultUtcOffsetMinutes: offset, deviceId: out.deviceId! }
+      let result: ObxOutcome<ObservationDraft | LabResultDraft>
+      if (coding.kind === 'lab') {
+        const orderId = obr ? (obr.value(3).trim() || obr.value(2).trim()) : ''
+        result = labFromObx(seg, coding, { ...base, time, resultTime: own || ancestor || obr?.value(7).trim() || '', patientId: patient === '' ? null : clip(patient, 128), orderId: orderId === '' ? null : clip(orderId, 128) })
+        if ('ok' in result) {
+          out.labResults.push((lastLab = result.ok as LabResultDraft))
+          if (lastLab.result_time !== null) sentTimes.push(lastLab.result_time)
+        }
+      } else {
+        needsPatient = true
+        result = vitalFromObx(seg, coding, { ...base, time, patientId: patient })
+        if ('ok' in result) {
+          out.observations.push(result.ok as ObservationDraft)
+          const t = deviceTime(time, receivedTime, offset)
+          if (typeof t === 'number') sentTimes.push(t)
+        }
+      }
+      if ('problem' in result) out.problems.push(result.problem)
+      if ('ignored' in result) out.ignored.push(result.ignored)
+    }
+  }
+  if (needsPatient && patient === '') {
+    return refuse('NEVA_HL7V2_NO_PATIENT', `${out.messageType} from ${out.deviceId} has ${obxCount} OBX from a device but no patient (${pid ? 'PID-3 is empty' : 'no PID segment'}): readings without a patient cannot be charted`)
+  }
+  if (needsPatient && (!IDENTIFIER.test(patient) || patient.length > 128)) {
+    return refuse('NEVA_HL7V2_BAD_PATIENT_ID', `PID-3 ${JSON.stringify(clip(patient, 64))} is not a patient id Neva accepts (letters, digits and . _ : / - only)`)
+  }
+  const key = keyOf(out, msh, sentTimes, receivedTime, offset)
+  if (key) out.key = key
+  return decided(out)
+}
+
+/** AA, AE when some of it was refused and the rest stored, AR when nothing could be stored. */
+function decided(out: DecodedHl7): DecodedHl7 {
+  const stored = out.observations.length + out.labResults.length
+  const first = out.problems[0]
+  if (!first) out.ack = { code: 'AA' }
+  else if (stored === 0) out.ack = { code: 'AR', text: first.reason, error: first.code }
+  else out.ack = { code: 'AE', text: `${out.problems.length} refused, ${stored} stored: ${first.reason}`, error: first.code }
+  return out
+}
+
+function refused(out: DecodedHl7): DecodedHl7 {
+  const first = out.problems[0]
+  out.ack = { code: 'AR', text: first?.reason ?? 'not an HL7 message', ...(first ? { error: first.code } : {}) }
+  return out
+}
+
+/** The whole message is refused: nothing is stored, the message itself is kept aside. */
+function refuseWhole(out: DecodedHl7, code: Hl7v2ErrorCode, reason: string, receivedTime: number, offset: number): DecodedHl7 {
+  out.observations = []
+  out.labResults = []
+  out.ignored = []
+  delete out.patientId
+  out.problems = [{ code, reason, payload: clip(out.message?.text ?? ''), offset: 0 }]
+  const key = out.message ? keyOf(out, out.message.header, [], receivedTime, offset) : undefined
+  if (key) out.key = key
+  out.ack = { code: 'AR', text: reason, error: code }
+  return out
+}
+
+function unsupported(type: string, trigger: string): string {
+  const what = `${type}${trigger ? `^${trigger}` : ''}`
+  const known: Record<string, string> = {
+    'ORU^R40': ' (IHE PCD-04 alarm)', 'ORU^R42': ' (IHE PCD-10 device event)', 'ORA^R41': ' (IHE PCD-05 alarm status)', 'ACK': ' (an acknowledgement)',
+  }
+  const note = known[what] ?? (type === 'ADT' ? ' (patient administration)' : '')
+  return `${what || 'a message without MSH-9'}${note} is not stored by this gateway; it reads ORU^R01`
+}
+
+const trimZeros = (subId: string) => subId.replace(/(\.0)+$/, '')
+
+/** OBX-14 of the nearest device entry above this OBX (IHE PCD TF-2 B.8.5 OBX-14 inheritance). */
+function inheritedTime(times: Map<string, string>, subId: string): string {
+  const parts = subId.split('.')
+  for (let n = parts.length - 1; n > 0; n--) {
+    const t = times.get(parts.slice(0, n).join('.'))
+    if (t) return t
+  }
+  return ''
+}
+
+/**
+ * The device: OBX-18 (equipment instance identifier) of the first OBX naming one, else MSH-3
+ * (sending application), else MSH-4 (facility). Characters an Identifier does not allow are
+ * replaced by "_" (an EUI-64 or a UUID passes unchanged; a name with spaces does not).
+ */
+function deviceIdOf(msg: Hl7Message, fallback: string | undefined): string {
+  for (const obx of msg.all('OBX')) {
+    const id = obx.value(18, 1).trim()
+    if (id !== '') return sanitizeId(id)
+  }
+  const msh = msg.header
+  const sent = msh.value(3, 1).trim() || msh.value(4, 1).trim() || fallback || 'hl7-unknown-sender'
+  return sanitizeId(sent)
+}
+
+export function sanitizeId(id: string): string {
+  const s = id.replace(/[^A-Za-z0-9._:/-]/g, '_').slice(0, 128)
+  return s === '' ? '_' : s
+}
+
+function locationOf(pv1: Hl7Segment | undefined): Hl7Location | undefined {
+  if (!pv1) return undefined
+  const loc: Hl7Location = {}
+  const put = (k: keyof Hl7Location, v: string) => { if (v.trim() !== '') loc[k] = v.trim() }
+  put('pointOfCare', pv1.value(3, 1))
+  put('room', pv1.value(3, 2))
+  put('bed', pv1.value(3, 3))
+  put('facility', pv1.value(3, 4, 1, 1))
+  return Object.keys(loc).length > 0 ? loc : undefined
+}
+
+/**
+ * The message's identity: a sender that lost our ACK resends the same message with the same MSH-10
+ * (HL7 v2.6 §2.10.1). MSH-7 joins MSH-3, MSH-4 and MSH-10 in the hash because analyzers exist that
+ * send control id "0" in every message (the PixCell HemoScreen does). The time is the earliest
+ * device time the gateway believes, else MSH-7: never the receive time, which a resend changes.
+ */
+function keyOf(out: DecodedHl7, msh: Hl7Segment, sentTimes: readonly number[], receivedTime: number, offset: number): MessageKey | undefined {
+  if (!out.controlId) return undefined
+  let time = Infinity
+  for (const t of sentTimes) time = Math.min(time, t)
+  if (time === Infinity) {
+    const t = deviceTime(msh.value(7), receivedTime, offset)
+    if (typeof t !== 'number') return undefined
+    time = t
+  }
+  const identity = [3, 4, 7, 10].map((n) => msh.field(n)).join('|')
+  return { device: out.deviceId!, time, hash: createHash('sha256').update(identity).digest('base64url').slice(0, 22) }
+}

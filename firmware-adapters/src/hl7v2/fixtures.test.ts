@@ -1,0 +1,134 @@
+// Real messages from device vendors, IHE and lab middleware (../shared/fixtures/real/hl7, never
+// copied into the repository). Expected values were read from the files by hand.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { LabResult, Observation, validator } from '@neva/contracts'
+import { decodeHl7, type DecodedHl7 } from './decode.js'
+
+const DIR = fileURLToPath(new URL('../../../../shared/fixtures/real/hl7/', import.meta.url))
+const skip = existsSync(DIR) ? false : 'no ../shared/fixtures/real/hl7'
+const RECEIVED = Date.UTC(2025, 10, 26, 12)
+const read = (name: string) => readFileSync(DIR + name)
+const decode = (name: string) => decodeHl7(read(name), RECEIVED)
+const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString())
+const observation = validator(Observation)
+const labResult = validator(LabResult)
+const readings = (d: DecodedHl7) => d.observations.map((o) => [o.name, o.mdc_code, o.value, o.unit, iso(o.device_time), o.patient_id, o.flags])
+
+test('every real HL7 file decodes or is refused with a stated reason', { skip }, () => {
+  for (const name of readdirSync(DIR).filter((f) => f.endsWith('.hl7'))) {
+    const d = decode(name)
+    const stored = d.observations.length + d.labResults.length
+    assert.ok(stored > 0 || (d.ack.code === 'AR' && d.problems.length === 1 && d.problems[0]!.reason.length > 20), name)
+    for (const o of d.observations) assert.ok(observation.check({ ...o, gateway_id: 'gw', seq: 1 }), `${name}: ${observation.explain({ ...o, gateway_id: 'gw', seq: 1 })}`)
+    for (const l of d.labResults) assert.ok(labResult.check({ ...l, gateway_id: 'gw', seq: 1 }), `${name}: ${labResult.explain({ ...l, gateway_id: 'gw', seq: 1 })}`)
+  }
+})
+
+test('Philips monitor (IHE PCD TF E.1.1): NIBP at its own OBX-14, HR and RR at OBR-7; hierarchy and QT skipped', { skip }, () => {
+  const d = decode('ihe_pcd_tf_E1.1_philips_pcd01_physio_monitor.hl7')
+  assert.equal(d.ack.code, 'AA')
+  assert.equal(d.patientId, 'HO2009001')
+  assert.deepEqual(d.location, { pointOfCare: 'HO Surgery', room: 'OR', bed: '1' })
+  // OBX-18 of the MDS entry, the first OBX naming its equipment.
+  assert.equal(d.deviceId, 'e86c094f-f751-4acf-92b2-38f11c1f6f57-Device')
+  // Every OBX carries OBX-11 X ("cannot be obtained") although the metrics have values: kept, flagged.
+  const q = ['questionable']
+  assert.deepEqual(readings(d), [
+    ['nibp_systolic', 150021, 117, 'mm[Hg]', '2015-01-22T11:50:00.000Z', 'HO2009001', q],
+    ['nibp_diastolic', 150022, 82, 'mm[Hg]', '2015-01-22T11:50:00.000Z', 'HO2009001', q],
+    ['nibp_mean', 150023, 90, 'mm[Hg]', '2015-01-22T11:50:00.000Z', 'HO2009001', q],
+    ['heart_rate', 147842, 80, '/min', '2015-01-22T18:26:56.000Z', 'HO2009001', q],
+    ['respiratory_rate', 151562, 30, '/min', '2015-01-22T18:26:56.000Z', 'HO2009001', q],
+  ])
+  assert.deepEqual(d.observations.map((o) => o.loinc), ['8480-6', '8462-4', '8478-0', '8867-4', '9279-1'])
+  assert.deepEqual(d.ignored.map((i) => i.reason.split(':')[0] + ' ' + i.code), [
+    'OBX 1 NEVA_HL7V2_DEVICE_ENTRY', 'OBX 2 NEVA_HL7V2_DEVICE_ENTRY', 'OBX 3 NEVA_HL7V2_DEVICE_ENTRY', 'OBX 7 NEVA_HL7V2_DEVICE_ENTRY',
+    'OBX 8 NEVA_HL7V2_DEVICE_ENTRY', 'OBX 10 NEVA_HL7V2_NOT_A_VITAL', 'OBX 11 NEVA_HL7V2_NOT_A_VITAL', 'OBX 13 NEVA_HL7V2_NOT_A_VITAL',
+    'OBX 14 NEVA_HL7V2_DEVICE_ENTRY',
+  ])
+  assert.equal(d.ignored[5]!.reason, 'OBX 10: MDC 147232 MDC_ECG_TIME_PD_QT_GL is not a vital sign Neva stores')
+  assert.deepEqual(d.problems, [])
+  assert.deepEqual({ device: d.key?.device, time: iso(d.key?.time ?? null) }, { device: d.deviceId, time: '2015-01-22T11:50:00.000Z' })
+})
+
+test('ACME gateway (IHE PCD TF E.1.2): UCUM units, episodic NIBP; a pulse rate from the cuff is not a vital Neva stores', { skip }, () => {
+  const d = decode('ihe_pcd_tf_E1.2_acme_gateway_pcd01_episodic_nibp.hl7')
+  assert.equal(d.ack.code, 'AA')
+  assert.deepEqual([d.patientId, d.deviceId], ['12345', '080019FFFE3ED02D172.16.172.135'])
+  assert.deepEqual(d.location, { pointOfCare: 'COLWELL', bed: 'SOLAR' })
+  const t = '2011-06-02T04:58:42.000Z'
+  assert.deepEqual(readings(d), [
+    ['nibp_systolic', 150021, 111, 'mm[Hg]', t, '12345', []],
+    ['nibp_diastolic', 150022, 60, 'mm[Hg]', t, '12345', []],
+    ['nibp_mean', 150023, 80, 'mm[Hg]', t, '12345', []],
+  ])
+  assert.equal(d.ignored.at(-1)!.reason, 'OBX 7: MDC 149546 MDC_PULS_RATE_NON_INV is not a vital sign Neva stores')
+})
+
+test('ACME WAN blood pressure (IHE PCD TF App. J): no PV1; time inherited from the NIBP entry, +05:00', { skip }, () => {
+  const d = decode('ihe_pcd_tf_AppJ_acme_wan_pcd01_bp_soap_payload.hl7')
+  assert.equal(d.ack.code, 'AA')
+  assert.deepEqual([d.patientId, d.deviceId, d.location], ['789567', '0123456789ABCDEF', undefined])
+  const t = '2009-08-13T04:57:15.000Z'
+  assert.deepEqual(readings(d), [
+    ['nibp_systolic', 150021, 120, 'mm[Hg]', t, '789567', []],
+    ['nibp_diastolic', 150022, 80, 'mm[Hg]', t, '789567', []],
+    ['nibp_mean', 150023, 100, 'mm[Hg]', t, '789567', []],
+  ])
+  assert.deepEqual(d.ignored.map((i) => i.code), ['NEVA_HL7V2_DEVICE_ENTRY', 'NEVA_HL7V2_NO_VALUE'])
+})
+
+test('PixCell HemoScreen (ORU^R01 v2.4): vendor mnemonics become lab results; patient from PID-2', { skip }, () => {
+  const d = decode('senaite_pixcell_hemoscreen_fresh_blood_oru_r01.hl7')
+  assert.equal(d.ack.code, 'AA')
+  assert.deepEqual(d.observations, [])
+  assert.equal(d.labResults.length, 20)
+  assert.deepEqual([d.patientId, d.deviceId], ['35', 'HemoScreen'])
+  const [wbc, , hgb] = d.labResults
+  assert.deepEqual({ ...wbc, result_time: iso(wbc!.result_time) }, {
+    device_id: 'HemoScreen', source: 'hl7v2', order_id: null, patient_id: '35', test_code: 'WBC', loinc: '6690-2', value: '11.7', numeric_value: 11.7,
+    unit: '10*3/uL', reference_range: '', abnormal_flag: null, status: 'F', result_time: '2023-12-10T11:18:00.000Z', received_time: RECEIVED, comments: [],
+  })
+  assert.deepEqual([hgb!.test_code, hgb!.loinc, hgb!.numeric_value, hgb!.unit], ['HGB', '718-7', 14.25, 'g/dL'])
+  const byCode = new Map(d.labResults.map((l) => [l.test_code, l]))
+  assert.equal(byCode.get('MCH')!.loinc, null) // not in the default table: stored without LOINC, never guessed
+  assert.equal(byCode.get('BAS%')!.numeric_value, 0) // "0.00" is a zero the analyzer measured
+  assert.equal(byCode.get('PLT')!.numeric_value, 120)
+})
+
+test('PixCell with flags: "LL" and "---" stay text (ST), NTE comments attach to their OBX, "*" flags', { skip }, () => {
+  const d = decode('senaite_pixcell_hemoscreen_with_flags_oru_r01.hl7')
+  assert.equal(d.ack.code, 'AA')
+  const byCode = new Map(d.labResults.map((l) => [l.test_code, l]))
+  assert.deepEqual([byCode.get('HGB')!.value, byCode.get('HGB')!.numeric_value], ['LL', null])
+  assert.deepEqual([byCode.get('MPV')!.value, byCode.get('MPV')!.numeric_value], ['---', null])
+  assert.deepEqual([byCode.get('HCT')!.numeric_value, byCode.get('RBC')!.comments], [3.44, []])
+  const neu = byCode.get('NEU#')!
+  assert.deepEqual([neu.abnormal_flag, neu.comments], ['*', ['Abnormal cells may affect marked results']])
+  assert.equal(d.labResults.filter((l) => l.comments.length === 1).length, 10)
+  // Both PixCell messages carry MSH-10 "0": MSH-7 keeps their identities apart.
+  const fresh = decode('senaite_pixcell_hemoscreen_fresh_blood_oru_r01.hl7')
+  assert.equal(d.key!.time, fresh.key!.time)
+  assert.notEqual(d.key!.hash, fresh.key!.hash)
+})
+
+test('alarms and device events (ORU^R40, ORU^R42) are refused as a whole with the reason, for an AR', { skip }, () => {
+  const cases: Array<[string, string, string]> = [
+    ['ihe_pcd_tf_E3.1_mindray_egateway_pcd04_oru_r40_low_spo2_alarm.hl7', 'ORU^R40 (IHE PCD-04 alarm) is not stored by this gateway; it reads ORU^R01', '1'],
+    ['ihe_pcd_tf_E3.2_bbraun_pump_pcd04_oru_r40_occlusion_start.hl7', 'ORU^R40 (IHE PCD-04 alarm) is not stored by this gateway; it reads ORU^R01', '6346172845752460251'],
+    ['draeger_ihe_acm_mock_pcd04_oru_r40_co2_sensor_disconnect.hl7', 'ORU^R40 (IHE PCD-04 alarm) is not stored by this gateway; it reads ORU^R01', '0'],
+    ['draeger_ihe_acm_mock_pcd04_oru_r40_watchdog.hl7', 'ORU^R40 (IHE PCD-04 alarm) is not stored by this gateway; it reads ORU^R01', '2df8823a-f8fb-44e0-a4ba-1d826e0809f1'],
+    ['ihe_pcd_tf_M1.2.2_pump_pcd10_orur42_infusion_event.hl7', 'ORU^R42 (IHE PCD-10 device event) is not stored by this gateway; it reads ORU^R01', '6358051206735492253'],
+  ]
+  for (const [name, reason, controlId] of cases) {
+    const d = decode(name)
+    assert.deepEqual([d.ack.code, d.ack.text, d.controlId], ['AR', reason, controlId], name)
+    assert.deepEqual([d.observations.length, d.labResults.length, d.problems.length], [0, 0, 1], name)
+    assert.equal(d.problems[0]!.code, 'NEVA_HL7V2_UNSUPPORTED_MESSAGE')
+    assert.ok(d.problems[0]!.payload.startsWith('MSH|^~\\&|'), name) // the message itself is kept aside
+    assert.ok(d.key, `${name}: a resent alarm is kept aside once`)
+  }
+})

@@ -1,0 +1,170 @@
+// One OBX → a reading, a refusal (problem, kept aside) or a deliberate skip (ignored, counted).
+import { ACVPU, type QualityFlag, type VitalDefinition } from '@neva/contracts'
+import type { DecodeProblem } from '../errors.js'
+import type { ObservationDraft, LabResultDraft } from '../decoded.js'
+import type { Hl7v2ErrorCode } from './errors.js'
+import type { ObxCoding } from './coding.js'
+import { hl7Unescape } from './escape.js'
+import type { Hl7Segment } from './message.js'
+import { clip } from './parse.js'
+import { deviceTime } from './time.js'
+import { describeUnit, unitMatches, type SentUnit } from './units.js'
+
+export interface ObxContext {
+  /** "OBX 7": how problems name the segment (its set ID, else its position). */
+  where: string
+  /** The DTM that dates this OBX: its own OBX-14, an ancestor's, OBR-7, else MSH-7. */
+  time: string
+  receivedTime: number
+  defaultUtcOffsetMinutes: number
+  deviceId: string
+  patientId: string
+}
+
+export type ObxOutcome<T> = { ok: T } | { problem: DecodeProblem } | { ignored: DecodeProblem }
+
+// OBX-8 codes for IEEE 11073 MeasurementStatus and missing data (IHE PCD TF-2 Tables B.8.5-6/-7).
+const NOT_VALID: Readonly<Record<string, string>> = {
+  INV: 'invalid', NAV: 'not available', NA: 'not applicable', NI: 'no information', OFF: 'measurement switched off',
+  MSK: 'masked', OTH: 'value not in domain', NAN: 'not a number', PINF: 'positive infinity', NINF: 'negative infinity',
+  BUSY: 'measurement ongoing',
+}
+const NOT_REAL: Readonly<Record<string, string>> = { TEST: 'test data', DEMO: 'demo data' }
+const QUESTIONABLE: Readonly<Record<string, string>> = { QUES: 'questionable', CAL: 'calibration ongoing' }
+const WITHDRAWN: Readonly<Record<string, string>> = { D: 'deletes the result', W: 'posts the result as wrong' }
+
+const NM = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)$/
+
+/** HL7 NM, strictly: optional sign, digits, optional decimal point; surrounding spaces allowed. */
+export function parseNm(text: string): number | undefined {
+  const t = text.trim()
+  return NM.test(t) ? Number(t) : undefined
+}
+
+/** OBX-5 holds something (an SN "^95" has an empty first component, and "" is the HL7 null). */
+const hasValue = (obx: Hl7Segment) => obx.field(5).trim() !== '' && obx.field(5) !== '""'
+
+/** A problem with one OBX: the segment as sent, at its byte offset in the message. */
+const outcome = (code: Hl7v2ErrorCode, reason: string, obx: Hl7Segment): DecodeProblem => ({ code, reason, payload: clip(obx.toString(), 4096), offset: obx.offset })
+
+export function vitalFromObx(obx: Hl7Segment, coding: Extract<ObxCoding, { kind: 'mdc' | 'loinc-vital' }>, ctx: ObxContext): ObxOutcome<ObservationDraft> {
+  const { where } = ctx
+  const ignored = (code: Hl7v2ErrorCode, reason: string) => ({ ignored: outcome(code, `${where}: ${reason}`, obx) })
+  const refused = (code: Hl7v2ErrorCode, reason: string) => ({ problem: outcome(code, `${where}: ${reason}`, obx) })
+  const label = coding.kind === 'mdc' ? `MDC ${coding.sent} ${coding.name}`.trim() : `LOINC ${coding.code} ${coding.name}`.trim()
+  const status = obx.value(11).trim().toUpperCase()
+  if (WITHDRAWN[status]) return ignored('NEVA_HL7V2_NOT_OBTAINED', `${label}: OBX-11 ${status} ${WITHDRAWN[status]}`)
+  if (!hasValue(obx)) {
+    const subId = obx.value(4)
+    // IHE PCD TF-2 B.8.3: trailing zeros in OBX-4 mark an MDS, VMD or channel entry.
+    if (/\.0$/.test(subId) || /^MDC_DEV_/.test(coding.name)) return ignored('NEVA_HL7V2_DEVICE_ENTRY', `${label} is a device entry (${subId || 'no OBX-4'}), not a reading`)
+    return ignored('NEVA_HL7V2_NO_VALUE', `${label} has no value${status === 'X' ? ' (OBX-11 X: cannot be obtained)' : ''}`)
+  }
+  const def = coding.def
+  if (!def) return ignored('NEVA_HL7V2_NOT_A_VITAL', `${label} is not a vital sign Neva stores`)
+  const flags: QualityFlag[] = []
+  for (const rep of obx.repetitions(8)) {
+    const mark = hl7Unescape(rep.split(obx.encoding.component)[0] ?? '', obx.encoding).trim().toUpperCase()
+    if (NOT_VALID[mark]) return ignored('NEVA_HL7V2_NOT_OBTAINED', `${label}: OBX-8 ${mark} (${NOT_VALID[mark]}): the device says the value is not valid`)
+    if (NOT_REAL[mark]) return refused('NEVA_HL7V2_TEST_DATA', `${label}: OBX-8 ${mark}: the device says this is ${NOT_REAL[mark]}, not a patient's reading`)
+    if (QUESTIONABLE[mark] && !flags.includes('questionable')) flags.push('questionable')
+  }
+  // X ("cannot be obtained") is for device entries (IHE PCD TF-2 B.8.5 OBX-11); some monitors send
+  // it on every OBX. A value next to it contradicts it: kept, but not trusted for scoring.
+  if (status === 'X' && !flags.includes('questionable')) flags.push('questionable')
+  const value = readValue(obx, def)
+  if (typeof value === 'string') return refused(value.startsWith('OBX-2') ? 'NEVA_HL7V2_NOT_NUMERIC' : 'NEVA_HL7V2_BAD_NUMBER', `${def.name} (${label}): ${value}`)
+  const unit: SentUnit = { code: obx.value(6, 1).trim(), text: obx.value(6, 2).trim(), system: obx.value(6, 3).trim() }
+  if (!def.ordinal && !unitMatches(unit, def)) {
+    return refused('NEVA_HL7V2_UNIT_MISMATCH', `${def.name} (${label}) is in ${def.unit}, got OBX-6 ${JSON.stringify(describeUnit(unit))}`)
+  }
+  if (value < def.min || value > def.max) return refused('NEVA_HL7V2_IMPLAUSIBLE_VALUE', `${def.name} (${label}): ${value} ${def.unit} is outside ${def.min}–${def.max}`)
+  let time = deviceTime(ctx.time, ctx.receivedTime, ctx.defaultUtcOffsetMinutes)
+  if (time === 'suspect') flags.push('clock_suspect')
+  if (typeof time !== 'number') time = ctx.receivedTime
+  return {
+    ok: {
+      device_id: ctx.deviceId, patient_id: ctx.patientId, source: 'hl7v2', mdc_code: def.mdc, loinc: def.loinc, name: def.name,
+      value, unit: def.unit, device_time: time, received_time: ctx.receivedTime, flags,
+    },
+  }
+}
+
+/** The number a vital OBX carries, or what is wrong with it. */
+function readValue(obx: Hl7Segment, def: VitalDefinition): number | string {
+  const type = obx.value(2).trim().toUpperCase()
+  const reps = obx.repetitions(5)
+  if (reps.length > 1) return `OBX-5 has ${reps.length} repetitions; a vital sign has one value`
+  if (def.ordinal) {
+    // ACVPU as its letter (ST, CWE) or its index (NM).
+    const sent = obx.value(5).trim()
+    const index = ACVPU.indexOf(sent.toUpperCase() as (typeof ACVPU)[number])
+    if (index >= 0) return index
+    const n = parseNm(sent)
+    if (n !== undefined && Number.isInteger(n)) return n
+    return `OBX-5 ${JSON.stringify(sent.slice(0, 64))} is not one of A, C, V, P, U`
+  }
+  let text: string
+  if (type === 'SN') {
+    // SN: comparator ^ number ^ separator ^ number; only a plain "^98" (or "=^98") is one value.
+    const [comparator, n1, separator, n2] = [1, 2, 3, 4].map((c) => obx.value(5, c))
+    if ((comparator !== '' && comparator !== '=') || separator !== '' || n2 !== '') return `OBX-5 SN ${JSON.stringify(obx.field(5).slice(0, 64))} is not a single value`
+    text = n1!
+  } else if (type === 'NM' || type === 'ST' || type === '') {
+    text = hl7Unescape(reps[0] ?? '', obx.encoding)
+  } else {
+    return `OBX-2 ${type} cannot carry a number (expected NM)`
+  }
+  const n = parseNm(text)
+  if (n === undefined) return `OBX-5 ${JSON.stringify(text.slice(0, 64))} is not a number${type ? ` (OBX-2 ${type})` : ''}`
+  return n
+}
+
+export interface LabContext extends Omit<ObxContext, 'patientId'> {
+  patientId: string | null
+  orderId: string | null
+  /** The DTM of the result for result_time: OBX-14 (own or an ancestor's), else OBR-7; never MSH-7. */
+  resultTime: string
+}
+
+export function labFromObx(obx: Hl7Segment, coding: Extract<ObxCoding, { kind: 'lab' }>, ctx: LabContext): ObxOutcome<LabResultDraft> {
+  const { where } = ctx
+  const status = obx.value(11).trim().toUpperCase()
+  const ignored = (code: Hl7v2ErrorCode, reason: string) => ({ ignored: outcome(code, `${where}: ${reason}`, obx) })
+  if (WITHDRAWN[status]) return ignored('NEVA_HL7V2_NOT_OBTAINED', `test ${coding.code}: OBX-11 ${status} ${WITHDRAWN[status]}`)
+  if (status === 'X') return ignored('NEVA_HL7V2_NOT_OBTAINED', `test ${coding.code}: OBX-11 X, the result could not be obtained`)
+  if (coding.code === '' || coding.code.length > 64) {
+    return { problem: outcome('NEVA_HL7V2_NO_TEST_CODE', `${where}: OBX-3.1 ${coding.code === '' ? 'is empty' : 'is longer than 64 characters'}: the result names no test`, obx) }
+  }
+  const type = obx.value(2).trim().toUpperCase()
+  const value = labValue(obx, type)
+  if (value === '') return ignored('NEVA_HL7V2_NO_VALUE', `test ${coding.code} has no value`)
+  const numeric = parseNm(value)
+  if (type === 'NM' && numeric === undefined) {
+    return { problem: outcome('NEVA_HL7V2_BAD_NUMBER', `${where}: test ${coding.code}: OBX-2 is NM but OBX-5 ${JSON.stringify(value.slice(0, 64))} is not a number`, obx) }
+  }
+  const t = deviceTime(ctx.resultTime, ctx.receivedTime, ctx.defaultUtcOffsetMinutes)
+  const flag = obx.value(8).trim()
+  return {
+    ok: {
+      device_id: ctx.deviceId, source: 'hl7v2', order_id: ctx.orderId, patient_id: ctx.patientId, test_code: coding.code, loinc: coding.loinc,
+      value: clip(value, 1024), numeric_value: numeric ?? null, unit: clip(obx.value(6, 1).trim() || obx.value(6, 2).trim(), 32),
+      reference_range: clip(obx.value(7).trim(), 64), abnormal_flag: flag === '' ? null : clip(flag, 8), status: clip(status, 8),
+      result_time: typeof t === 'number' ? t : null, received_time: ctx.receivedTime, comments: [],
+    },
+  }
+}
+
+/** OBX-5 as text, by value type: coded values by their code, SN as "<0.5", text repetitions as lines. */
+function labValue(obx: Hl7Segment, type: string): string {
+  switch (type) {
+    case 'SN':
+      return [1, 2, 3, 4].map((c) => obx.value(5, c)).join('').trim()
+    case 'CE': case 'CWE': case 'CNE': case 'CF':
+      return (obx.value(5, 1) || obx.value(5, 2)).trim()
+    case 'TX': case 'FT':
+      return obx.repetitions(5).map((r) => hl7Unescape(r, obx.encoding)).join('\n').trim()
+    default:
+      return hl7Unescape(obx.repetitions(5)[0] ?? '', obx.encoding).trim()
+  }
+}

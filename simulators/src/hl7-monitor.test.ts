@@ -1,0 +1,166 @@
+// The simulated ward against the gateway's real MLLP listener over TCP, and against a gateway
+// that loses ACKs, restarts and refuses, to see the monitor resend, reconnect and give up.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import { MllpDeframer, buildAck, mllpFrame, parseHl7, type Decoded, type DecodedHl7 } from '@neva/firmware-adapters'
+import { Hl7Monitor, type Hl7MonitorOptions } from './hl7-monitor.js'
+
+// The simulators package does not depend on the gateway (nothing it ships needs it), so the
+// gateway's listener is loaded by path: the test runs the monitor against the real thing.
+interface Listener { port: number; start(): Promise<void>; stop(): Promise<void> }
+type ListenerClass = new (options: { host: string; port: number; next: { consume(d: Decoded, origin: string): Promise<void> }; devices: unknown }) => Listener
+const edge = (path: string) => import(new URL(`../../edge/src/sources/${path}`, import.meta.url).href)
+
+async function gateway(port = 0) {
+  const { MllpSource } = (await edge('mllp-source.ts')) as { MllpSource: ListenerClass }
+  const { DeviceRegistry } = (await edge('devices.ts')) as { DeviceRegistry: new () => unknown }
+  const received: DecodedHl7[] = []
+  const source = new MllpSource({ host: '127.0.0.1', port, devices: new DeviceRegistry(), next: { consume: async (d) => { received.push(d as DecodedHl7) } } })
+  await source.start()
+  return { source, received }
+}
+
+async function until(what: string, check: () => boolean, timeoutMs = 20_000, show: () => unknown = () => ''): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(show())}`)
+    await new Promise((r) => setTimeout(r, 10))
+  }
+}
+
+const ward = (port: number, extra: Partial<Hl7MonitorOptions> = {}): Hl7Monitor => new Hl7Monitor({
+  host: '127.0.0.1', port, monitorId: 'W3-CENTRAL', ward: 'WARD3', intervalMs: 50, timeScale: 20, nibpIntervalS: 5, temperatureIntervalS: 3,
+  ackTimeoutMs: 2000, reconnectMinMs: 50, reconnectMaxMs: 200,
+  beds: [
+    { bed: '1', room: '301', patient: { id: 'ward3.p1', scenario: 'stable', seed: 1 } },
+    { bed: '2', room: '302', patient: { id: 'ward3.p2', scenario: 'sepsis', seed: 2, onsetS: 0 } },
+  ],
+  ...extra,
+})
+
+test("the ward's monitors send ORU^R01 the gateway stores: every bed, every vital, each message acknowledged once", async () => {
+  const { source, received } = await gateway()
+  const monitor = ward(source.port)
+  try {
+    await monitor.start()
+    await until('40 messages acknowledged', () => monitor.stats().acked >= 40, 20_000, () => monitor.stats())
+    await monitor.stop(5000)
+    const stats = monitor.stats()
+    assert.deepEqual([stats.queued, stats.rejected, stats.errors, stats.dropped, stats.connected], [0, 0, 0, 0, 0])
+    assert.equal(stats.acked, stats.sent)
+    // A resend (an ACK slower than the timeout on a loaded machine) may or may not have arrived.
+    assert.ok(received.length >= stats.acked && received.length <= stats.sent + stats.resent, JSON.stringify(stats))
+    for (const d of received) assert.deepEqual([d.ack.code, d.problems], ['AA', []])
+    const byBed = (bed: string) => received.filter((d) => d.deviceId === `W3-CENTRAL-${bed}`)
+    for (const [bed, patient] of [['1', 'ward3.p1'], ['2', 'ward3.p2']] as const) {
+      const messages = byBed(bed)
+      assert.ok(messages.length >= 15, `bed ${bed}: ${messages.length}`)
+      assert.deepEqual(messages[0]!.location, { pointOfCare: 'WARD3', room: bed === '1' ? '301' : '302', bed })
+      const names = new Set(messages.flatMap((d) => d.observations.map((o) => o.name)))
+      assert.deepEqual([...names].sort(), ['heart_rate', 'nibp_diastolic', 'nibp_mean', 'nibp_systolic', 'pulse_rate', 'respiratory_rate', 'spo2', 'temperature'])
+      for (const o of messages.flatMap((d) => d.observations)) {
+        assert.deepEqual([o.patient_id, o.source, o.flags], [patient, 'hl7v2', []])
+        assert.ok(Math.abs(o.received_time - o.device_time) < 5000)
+      }
+      // Every tick reports the continuous vitals; NIBP only every few (simulated) minutes.
+      const nibp = messages.filter((d) => d.observations.some((o) => o.name === 'nibp_systolic')).length
+      assert.ok(nibp >= 2 && nibp < messages.length, `bed ${bed}: NIBP in ${nibp} of ${messages.length}`)
+    }
+    // One identity per message (a resend has its message's): the gateway stores each once.
+    assert.equal(new Set(received.map((d) => d.key!.hash)).size, new Set(received.map((d) => d.controlId)).size)
+    assert.equal(new Set(received.map((d) => d.controlId)).size, stats.sent)
+  } finally {
+    await monitor.stop()
+    await source.stop()
+  }
+})
+
+/** A gateway that misbehaves on purpose: answers with `reply`, or not at all. */
+async function scriptedGateway(reply: (controlId: string, n: number) => 'AA' | 'AE' | 'AR' | null) {
+  const seen: string[] = []
+  const sockets = new Set<Socket>()
+  const server: Server = createServer((socket) => {
+    sockets.add(socket)
+    socket.on('close', () => sockets.delete(socket))
+    const deframer = new MllpDeframer()
+    socket.on('data', (chunk: Buffer) => {
+      for (const frame of deframer.push(chunk).messages) {
+        const message = parseHl7(frame).message!
+        const id = message.header.value(10)
+        seen.push(id)
+        const code = reply(id, seen.filter((s) => s === id).length)
+        if (code) socket.write(mllpFrame(buildAck(message, code, code === 'AA' ? undefined : 'scripted')))
+      }
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return {
+    port: (server.address() as AddressInfo).port,
+    seen,
+    async stop() {
+      for (const s of sockets) s.destroy()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    },
+  }
+}
+
+test('no ACK: the monitor reconnects and resends the same message; after a gateway restart it carries on', async () => {
+  // The first copy of every message goes unanswered.
+  const lossy = await scriptedGateway((_, n) => (n === 1 ? null : 'AA'))
+  const monitor = ward(lossy.port, { beds: [{ bed: '1', patient: { id: 'ward3.p1', scenario: 'stable', seed: 1 } }], ackTimeoutMs: 150 })
+  try {
+    await monitor.start()
+    await until('acknowledged after resends', () => monitor.stats().acked >= 3, 20_000, () => monitor.stats())
+    const stats = monitor.stats()
+    assert.ok(stats.resent >= 3 && stats.reconnects >= 3, JSON.stringify(stats))
+    // Each message reached the gateway twice, with the same control id.
+    const first = lossy.seen[0]!
+    assert.deepEqual(lossy.seen.slice(0, 2), [first, first])
+    const port = lossy.port
+    await lossy.stop()
+    await until('disconnected', () => monitor.stats().connected === 0, 5000)
+
+    // The real gateway comes back on the same port: the messages queued meanwhile go through.
+    const { source, received } = await gateway(port)
+    try {
+      const before = monitor.stats().acked
+      await until('acknowledged by the restarted gateway', () => monitor.stats().acked >= before + 10, 20_000, () => monitor.stats())
+      await monitor.stop(5000)
+      assert.equal(monitor.stats().queued, 0)
+      assert.ok(received.every((d) => d.ack.code === 'AA'))
+    } finally {
+      await source.stop()
+    }
+  } finally {
+    await monitor.stop()
+    await lossy.stop()
+  }
+})
+
+test('AR: the message is given up at once; AE: resent, then given up', async () => {
+  const refusing = await scriptedGateway(() => 'AR')
+  const monitor = ward(refusing.port, { beds: [{ bed: '1', patient: { id: 'ward3.p1', scenario: 'stable', seed: 1 } }] })
+  try {
+    await monitor.start()
+    await until('5 rejected', () => monitor.stats().rejected >= 5, 20_000, () => monitor.stats())
+    assert.equal(monitor.stats().resent, 0)
+    assert.equal(new Set(refusing.seen).size, refusing.seen.length)
+  } finally {
+    await monitor.stop()
+    await refusing.stop()
+  }
+
+  const erring = await scriptedGateway(() => 'AE')
+  const again = ward(erring.port, { beds: [{ bed: '1', patient: { id: 'ward3.p1', scenario: 'stable', seed: 1 } }], maxErrorResends: 2, reconnectMinMs: 10 })
+  try {
+    await again.start()
+    await until('given up after AE', () => again.stats().rejected >= 1, 20_000, () => again.stats())
+    const id = erring.seen[0]!
+    assert.equal(erring.seen.filter((s) => s === id).length, 3)
+    assert.ok(again.stats().errors >= 3)
+  } finally {
+    await again.stop()
+    await erring.stop()
+  }
+})

@@ -1,0 +1,264 @@
+// A ward of bedside monitors sending IHE PCD-01 ORU^R01 over MLLP, one TCP connection per bed as
+// real monitors do. Each bed's patient is driven by the physiology engine; every tick the monitor
+// reports HR, pulse rate, SpO2 and RR, temperature every minute and NIBP every few minutes
+// (simulated time).
+//
+// HL7 original mode: one message in flight per connection. A message leaves the queue only when
+// an ACK with its MSH-10 arrives:
+//
+//   queued ──sent──► in flight ──AA──────────► done (acked)
+//     ▲                 │ ──AR──────────────► done (rejected: resending would not help)
+//     │                 │ ──AE──► resent after a pause (gave up after maxErrorResends: rejected)
+//     └─────────────────┘ no ACK in ackTimeoutMs, or connection lost: reconnect with backoff,
+//                          then the same bytes again (resent)
+import { connect, type Socket } from 'node:net'
+import { MllpDeframer, encodeOruR01, mllpFrame, parseHl7, type OruReadingInput } from '@neva/firmware-adapters'
+import { SimulatedPatient, type PatientSpec, type VitalSample } from './physiology/patient.js'
+
+export interface Hl7MonitorBed {
+  /** PV1-3 bed, and part of the monitor's device id. */
+  bed: string
+  room?: string
+  patient: PatientSpec
+}
+
+export interface Hl7MonitorOptions {
+  /** The gateway's MLLP listener. */
+  host: string
+  port: number
+  /** MSH-3; each bed's monitor is `${monitorId}-${bed}` (OBX-18). */
+  monitorId: string
+  /** PV1-3 point of care and MSH-4. Default 'WARD'. */
+  ward?: string
+  beds: Hl7MonitorBed[]
+  /** Real time between reports. Default 1000 ms. */
+  intervalMs?: number
+  /** Simulated seconds per real second. Default 1. */
+  timeScale?: number
+  /** Simulated seconds between NIBP measurements. Default 180. */
+  nibpIntervalS?: number
+  /** Simulated seconds between temperatures. Default 60. */
+  temperatureIntervalS?: number
+  /** No ACK this long: reconnect and resend. Default 10 s. */
+  ackTimeoutMs?: number
+  /** Reconnection backoff, first and longest delay. Defaults 250 ms and 5 s. */
+  reconnectMinMs?: number
+  reconnectMaxMs?: number
+  /** Resends after an AE before giving the message up. Default 5. */
+  maxErrorResends?: number
+  /** Messages a monitor keeps while the gateway is unreachable; the oldest go first. Default 600. */
+  maxQueue?: number
+  /** Offset written in message times. Default 0 (UTC). */
+  utcOffsetMinutes?: number
+  onSample?: (patientId: string, sample: VitalSample) => void
+}
+
+export interface Hl7MonitorStats {
+  /** Messages written for the first time. */
+  sent: number
+  /** Messages written again (no ACK in time, connection lost, AE). */
+  resent: number
+  /** AA received. */
+  acked: number
+  /** AE received. */
+  errors: number
+  /** AR received, or given up after repeated AE. */
+  rejected: number
+  /** Dropped because the queue was full. */
+  dropped: number
+  /** Waiting, the one in flight included. */
+  queued: number
+  reconnects: number
+  /** Beds connected now. */
+  connected: number
+}
+
+interface Pending {
+  controlId: string
+  bytes: Uint8Array
+  attempts: number
+  errors: number
+}
+
+export class Hl7Monitor {
+  private readonly links: BedLink[]
+  private readonly counters = { sent: 0, resent: 0, acked: 0, errors: 0, rejected: 0, dropped: 0, reconnects: 0 }
+  private timer: NodeJS.Timeout | undefined
+  private tick = 0
+
+  constructor(private readonly options: Hl7MonitorOptions) {
+    this.links = options.beds.map((bed) => new BedLink(bed, options, this.counters))
+  }
+
+  /** Connects every bed (retrying until the gateway answers) and starts reporting. */
+  async start(): Promise<void> {
+    for (const link of this.links) link.connect()
+    this.report()
+    this.timer = setInterval(() => this.report(), this.options.intervalMs ?? 1000)
+  }
+
+  /** Stops reporting; waits up to `drainMs` for queued messages to be acknowledged, then disconnects. */
+  async stop(drainMs = 0): Promise<void> {
+    clearInterval(this.timer)
+    const deadline = Date.now() + drainMs
+    while (Date.now() < deadline && this.links.some((l) => l.queued > 0)) await new Promise((r) => setTimeout(r, 20))
+    await Promise.all(this.links.map((l) => l.close()))
+  }
+
+  stats(): Hl7MonitorStats {
+    return {
+      ...this.counters,
+      queued: this.links.reduce((n, l) => n + l.queued, 0),
+      connected: this.links.filter((l) => l.connected).length,
+    }
+  }
+
+  private report(): void {
+    const dt = ((this.options.intervalMs ?? 1000) / 1000) * (this.options.timeScale ?? 1)
+    for (const link of this.links) link.report(dt, this.tick)
+    this.tick++
+  }
+}
+
+/** One bed's monitor: its patient, its MLLP connection and its queue. */
+class BedLink {
+  private readonly patient: SimulatedPatient
+  private readonly deviceId: string
+  private readonly tag: string
+  private readonly queue: Pending[] = []
+  private socket: Socket | undefined
+  private deframer = new MllpDeframer()
+  private inFlight: Pending | undefined
+  private ackTimer: NodeJS.Timeout | undefined
+  private retryTimer: NodeJS.Timeout | undefined
+  private backoffMs: number
+  private lastNibpS = -Infinity
+  private lastTemperatureS = -Infinity
+  private seq = 0
+  private closed = false
+  connected = false
+
+  constructor(
+    private readonly bed: Hl7MonitorBed,
+    private readonly options: Hl7MonitorOptions,
+    private readonly counters: Omit<Hl7MonitorStats, 'queued' | 'connected'>,
+  ) {
+    this.patient = new SimulatedPatient(bed.patient)
+    this.deviceId = `${options.monitorId}-${bed.bed}`.replace(/[^A-Za-z0-9._:/-]/g, '_')
+    // Unique across restarts of the simulator: a gateway remembers control ids it stored.
+    this.tag = `${bed.bed}.${Date.now().toString(36)}`
+    this.backoffMs = options.reconnectMinMs ?? 250
+  }
+
+  get queued(): number {
+    return this.queue.length
+  }
+
+  report(dt: number, tick: number): void {
+    const sample = this.patient.step(dt)
+    this.options.onSample?.(this.bed.patient.id, sample)
+    const now = Date.now()
+    const readings: OruReadingInput[] = [
+      { vital: 'heart_rate', value: sample.heart_rate },
+      { vital: 'pulse_rate', value: sample.pulse_rate },
+      { vital: 'spo2', value: sample.spo2 },
+      { vital: 'respiratory_rate', value: sample.respiratory_rate },
+    ]
+    if (sample.t - this.lastTemperatureS >= (this.options.temperatureIntervalS ?? 60)) {
+      this.lastTemperatureS = sample.t
+      readings.push({ vital: 'temperature', value: sample.temperature })
+    }
+    if (sample.t - this.lastNibpS >= (this.options.nibpIntervalS ?? 180)) {
+      // An episodic measurement: its own time in OBX-14 (IHE PCD TF-2 B.8.5).
+      this.lastNibpS = sample.t
+      for (const vital of ['nibp_systolic', 'nibp_diastolic', 'nibp_mean'] as const) readings.push({ vital, value: sample[vital], time: now })
+    }
+    const ward = this.options.ward ?? 'WARD'
+    const controlId = `${this.tag}.${(this.seq++).toString(36)}.${tick}`
+    const message = encodeOruR01({
+      controlId, time: now, utcOffsetMinutes: this.options.utcOffsetMinutes ?? 0, sendingApplication: this.options.monitorId, sendingFacility: ward,
+      patientId: this.bed.patient.id, equipmentId: this.deviceId, location: { pointOfCare: ward, ...(this.bed.room ? { room: this.bed.room } : {}), bed: this.bed.bed }, readings,
+    })
+    if (this.queue.length >= (this.options.maxQueue ?? 600)) {
+      // The oldest message not in flight makes room: a monitor's buffer is finite.
+      this.queue.splice(this.inFlight === this.queue[0] ? 1 : 0, 1)
+      this.counters.dropped++
+    }
+    this.queue.push({ controlId, bytes: mllpFrame(message), attempts: 0, errors: 0 })
+    this.pump()
+  }
+
+  connect(): void {
+    if (this.closed) return
+    const socket = connect({ host: this.options.host, port: this.options.port })
+    this.socket = socket
+    this.deframer = new MllpDeframer()
+    socket.setNoDelay(true)
+    socket.on('connect', () => {
+      this.connected = true
+      this.backoffMs = this.options.reconnectMinMs ?? 250
+      this.pump()
+    })
+    socket.on('data', (chunk: Buffer) => {
+      for (const frame of this.deframer.push(chunk).messages) this.answer(frame)
+    })
+    socket.on('error', () => {}) // 'close' follows
+    socket.on('close', () => {
+      if (this.socket !== socket) return
+      this.connected = false
+      this.inFlight = undefined
+      clearTimeout(this.ackTimer)
+      if (this.closed) return
+      this.counters.reconnects++
+      this.retryTimer = setTimeout(() => this.connect(), this.backoffMs)
+      this.backoffMs = Math.min(this.backoffMs * 2, this.options.reconnectMaxMs ?? 5000)
+    })
+  }
+
+  private pump(): void {
+    const head = this.queue[0]
+    if (!this.connected || this.inFlight || !head || this.closed) return
+    this.inFlight = head
+    if (head.attempts++ === 0) this.counters.sent++
+    else this.counters.resent++
+    this.socket!.write(head.bytes)
+    // No answer: the connection may be half dead; a new one and the same message again.
+    this.ackTimer = setTimeout(() => this.socket?.destroy(), this.options.ackTimeoutMs ?? 10_000)
+  }
+
+  private answer(frame: Uint8Array): void {
+    const msa = parseHl7(frame).message?.segment('MSA')
+    const head = this.inFlight
+    // An ACK for an earlier copy of a message already settled: nothing to do.
+    if (!msa || !head || msa.value(2) !== head.controlId) return
+    clearTimeout(this.ackTimer)
+    this.inFlight = undefined
+    const code = msa.value(1)
+    if (code === 'AE' && ++head.errors <= (this.options.maxErrorResends ?? 5)) {
+      this.counters.errors++
+      this.retryTimer = setTimeout(() => this.pump(), this.options.reconnectMinMs ?? 250)
+      return
+    }
+    if (code === 'AA') this.counters.acked++
+    else {
+      if (code === 'AE') this.counters.errors++
+      this.counters.rejected++
+    }
+    this.queue.shift()
+    this.pump()
+  }
+
+  async close(): Promise<void> {
+    this.closed = true
+    clearTimeout(this.ackTimer)
+    clearTimeout(this.retryTimer)
+    const socket = this.socket
+    if (!socket || socket.destroyed) return
+    await new Promise<void>((resolve) => {
+      socket.once('close', () => resolve())
+      if (this.connected) socket.end(() => socket.destroy())
+      else socket.destroy()
+    })
+    this.connected = false
+  }
+}

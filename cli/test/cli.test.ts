@@ -72,16 +72,25 @@ test("neva triage: a patient's lines build a history the model reads; --no-model
   assert.match(bad.stdout, /time: expected epoch milliseconds/)
 })
 
-test('neva demo --json: stored equals published, counted in ClickHouse; neva sql reads it and refuses writes', async () => {
+test('neva demo --json: every device reaches ClickHouse over its own transport, stored equals published; neva sql reads it and refuses writes', async () => {
   const data = mkdtempSync(join(tmpdir(), 'neva-demo-'))
-  const demo = await neva(['demo', '--seconds', '5', '--json', '--ephemeral-ports', '--data', data])
+  const demo = await neva(['demo', '--seconds', '8', '--json', '--ephemeral-ports', '--data', data])
   assert.equal(demo.code, 0, demo.stderr)
-  const summary = JSON.parse(demo.stdout.trim().split('\n').at(-1)!) as { published: number; stored: number; triage: Record<string, number> }
+  const summary = JSON.parse(demo.stdout.trim().split('\n').at(-1)!) as {
+    published: number; stored: number; ecg_chunks: number; triage: Record<string, number>; devices: Record<string, number>; stored_by_source: Record<string, number>
+  }
   assert.ok(summary.published > 0)
   assert.equal(summary.stored, summary.published)
   assert.ok((summary.triage.green ?? 0) + (summary.triage.yellow ?? 0) + (summary.triage.red ?? 0) >= 3)
+  const s = summary.stored_by_source
+  assert.ok(summary.ecg_chunks > 0)
+  assert.equal(s.ecg_rows, summary.ecg_chunks * 12)
+  assert.ok(summary.devices.hl7_messages_acked! > 0 && s.hl7v2! > 0, JSON.stringify(summary))
+  assert.ok(s.opcua! > 0, JSON.stringify(summary))
+  assert.ok(summary.devices.oximeter_lines_written! > 0 && s.serial! > 0, JSON.stringify(summary))
+  assert.ok(summary.devices.astm_messages_acked! > 0 && s.lab_results! > 0, JSON.stringify(summary))
 
-  const sql = await neva(['sql', '--data', data, '--format', 'TabSeparatedWithNames', 'SELECT count() AS n FROM observations'])
+  const sql = await neva(['sql', '--data', data, '--format', 'TabSeparatedWithNames', "SELECT count() AS n FROM observations WHERE source = 'mqtt'"])
   assert.equal(sql.code, 0, sql.stderr)
   assert.equal(sql.stdout, `n\n${summary.stored}\n`)
   const drop = await neva(['sql', '--data', data, 'DROP TABLE observations'])
@@ -91,14 +100,14 @@ test('neva demo --json: stored equals published, counted in ClickHouse; neva sql
   const sneaky = await neva(['sql', '--data', data, "SELECT * FROM url('http://127.0.0.1:9/', CSV, 'a String')"])
   assert.equal(sneaky.code, 1)
   assert.match(sneaky.stderr, /readonly/i)
-  const still = await neva(['sql', '--data', data, '--format', 'TabSeparated', 'SELECT count() FROM observations'])
+  const still = await neva(['sql', '--data', data, '--format', 'TabSeparated', "SELECT count() FROM observations WHERE source = 'mqtt'"])
   assert.equal(still.stdout.trim(), String(summary.stored))
 
   // A second demo starts afresh, so the whole table is again exactly what it stored.
   const second = await neva(['demo', '--seconds', '3', '--json', '--ephemeral-ports', '--data', data])
   assert.equal(second.code, 0, second.stderr)
   const again = JSON.parse(second.stdout.trim().split('\n').at(-1)!) as { stored: number }
-  const total = await neva(['sql', '--data', data, '--format', 'TabSeparated', 'SELECT count() FROM observations'])
+  const total = await neva(['sql', '--data', data, '--format', 'TabSeparated', "SELECT count() FROM observations WHERE source = 'mqtt'"])
   assert.equal(total.stdout.trim(), String(again.stored))
 })
 

@@ -1,12 +1,16 @@
 // neva demo: the whole system on one machine with the embedded defaults — the core on embedded
-// ClickHouse, one gateway, an ambulance with its patients — then a summary counted in ClickHouse.
+// ClickHouse, one gateway, and every kind of device it hears over its real transport: an
+// ambulance (vitals and 12-lead ECG over MQTT), ICU bedside monitors (HL7 over MLLP), a
+// ventilator (OPC UA), a ward oximeter and a lab analyzer (serial lines over socat
+// pseudo-terminals) — then a summary counted in ClickHouse.
 import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createServer } from 'node:net'
+import { execFileSync } from 'node:child_process'
 import { coreConfigFromEnv, hashToken, startCore } from '@neva/core'
 import { parseGatewayConfig, startGateway } from '@neva/edge'
-import { runAmbulance } from '@neva/simulators'
+import { AstmAnalyzer, Hl7Monitor, OpcuaVentilator, SimulatedOximeter, runAmbulance, startPtyPair, type PatientSpec, type PtyPair } from '@neva/simulators'
 import { numberOption, parse, untilInterrupted } from '../args.js'
 import { demoPatients } from './sim.js'
 
@@ -23,10 +27,19 @@ function freshDemoDirectory(dir: string): void {
     if (!existsSync(join(dir, MARKER))) {
       throw new Error(`${dir} holds data that neva demo did not create; choose another directory with --data`)
     }
-    for (const part of ['clickhouse', 'edge']) rmSync(join(dir, part), { recursive: true, force: true })
+    for (const part of ['clickhouse', 'edge', 'opcua-simulator', 'serial']) rmSync(join(dir, part), { recursive: true, force: true })
   }
   mkdirSync(dir, { recursive: true })
   writeFileSync(join(dir, MARKER), 'created by neva demo; cleared at the start of each demo\n')
+}
+
+function hasSocat(): boolean {
+  try {
+    execFileSync('socat', ['-V'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
 }
 
 /** The preferred port when it is free, else 0 (any free port). */
@@ -67,17 +80,41 @@ export async function run(argv: string[]): Promise<number> {
     gateways: { [GATEWAY_ID]: hashToken(token) },
     logLevel,
   }))
+  // The ICU: three beds on HL7 monitors, the second also on a ventilator; a ward bed with a
+  // serial oximeter; the lab's analyzer runs chemistry for the ICU patients.
+  const icu: PatientSpec[] = [
+    { id: `icu-${run}.bed1`, scenario: 'sepsis', seed: run, onsetS: 60, courseS: 600 },
+    { id: `icu-${run}.bed2`, scenario: 'respiratory', seed: run, onsetS: 30, courseS: 600 },
+    { id: `icu-${run}.bed3`, scenario: 'stable', seed: run },
+  ]
+  const wardBed: PatientSpec = { id: `ward-${run}.bed1`, scenario: 'stable', seed: run }
+  const ventilator = new OpcuaVentilator({ pkiDir: join(values.data, 'opcua-simulator'), patient: icu[1]!, host, timeScale })
+  const serial = hasSocat()
+  const ptys: PtyPair[] = []
   let gateway
   try {
+    await ventilator.start()
+    if (serial) for (const name of ['analyzer', 'oximeter']) {
+      mkdirSync(join(values.data, 'serial', name), { recursive: true })
+      ptys.push(await startPtyPair({ dir: join(values.data, 'serial', name) }))
+    }
     gateway = await startGateway(parseGatewayConfig({
       gateway_id: GATEWAY_ID,
       data_dir: `${values.data}/edge`,
       mqtt: { host, port: await port(1883) },
       api: { host, port: await port(8081) },
       core: { url: core.url, token },
+      mllp: { host, port: await port(2575) },
+      serial: serial ? [
+        { device_id: `lab-${run}-analyzer`, path: ptys[0]!.b, protocol: 'astm' },
+        { device_id: `ward-${run}-oximeter`, path: ptys[1]!.b, protocol: 'oximeter-ascii', patient_id: wardBed.id },
+      ] : [],
+      opcua: [{ device_id: `icu-${run}-ventilator`, endpoint_url: ventilator.endpointUrl, patient_id: icu[1]!.id, sampling_interval_ms: 1000, nodes: ventilator.nodes() }],
       log_level: logLevel,
     }))
   } catch (err) {
+    await ventilator.stop().catch(() => {})
+    for (const p of ptys) await p.stop()
     await core.close()
     throw err
   }
@@ -85,8 +122,12 @@ export async function run(argv: string[]): Promise<number> {
   say(`Neva demo (run ${run}) — ${seconds ? `${seconds} s` : 'Ctrl-C to stop'}`)
   say(`  core           ${core.url}   (ClickHouse ${core.clickhouse.kind}: ${core.clickhouse.location})`)
   say(`  gateway        ${gateway.apiUrl}/status   ${gateway.apiUrl}/patients   ${gateway.apiUrl}/metrics`)
-  say(`  MQTT broker    mqtt://${host}:${gateway.mqttPort}   (topic neva/v1/devices/{device}/vitals)`)
-  for (const p of patients) say(`  patient        ${core.url}/v1/patients/${p.id}/latest   (${p.scenario})`)
+  say(`  MQTT broker    mqtt://${host}:${gateway.mqttPort}   (topics neva/v1/devices/{device}/vitals and /ecg)`)
+  say(`  HL7 / MLLP     ${host}:${gateway.mllpPort}   (ICU monitors)`)
+  say(`  OPC UA         ${ventilator.endpointUrl}   (ventilator on ${icu[1]!.id})`)
+  if (serial) say(`  serial         ${ptys[0]!.b} (lab analyzer, ASTM)   ${ptys[1]!.b} (ward oximeter)`)
+  else say('  serial         left out: socat is not installed (apt-get install socat)')
+  for (const p of [...patients, ...icu, wardBed]) say(`  patient        ${core.url}/v1/patients/${p.id}/latest   (${p.scenario})`)
 
   const stop = new AbortController()
   const ambulance = runAmbulance({
@@ -94,10 +135,17 @@ export async function run(argv: string[]): Promise<number> {
     ambulanceId: `amb-${run}`,
     patients,
     timeScale,
+    ecg: true,
     signal: stop.signal,
   })
+  const monitors = new Hl7Monitor({ host, port: gateway.mllpPort!, monitorId: `icu-${run}-monitor`, ward: 'ICU', beds: icu.map((patient, i) => ({ bed: String(i + 1), patient })), timeScale })
+  await monitors.start()
+  const analyzer = serial ? new AstmAnalyzer({ path: ptys[0]!.a, patients: icu, intervalMs: 2000, timeScale, seed: run, name: `lab-${run}` }) : undefined
+  const oximeter = serial ? new SimulatedOximeter({ path: ptys[1]!.a, format: 'ascii', patient: wardBed, timeScale }) : undefined
+  await analyzer?.start()
+  await oximeter?.start()
   const progress = setInterval(() => {
-    const levels = gateway.triage.snapshot().map((p) => `${p.patient_id.split('.').pop()} ${p.level.toUpperCase()} (NEWS2 ${p.news2.score})`).join(' · ')
+    const levels = gateway.triage.snapshot().map((p) => `${p.patient_id.replace(`-${run}`, '')} ${p.level.toUpperCase()} (NEWS2 ${p.news2.score})`).join(' · ')
     say(`  … outbox ${gateway.outbox.stats().depth} waiting · ${levels}`)
   }, 5000)
   const timer = seconds ? setTimeout(() => stop.abort(), seconds * 1000) : undefined
@@ -107,16 +155,29 @@ export async function run(argv: string[]): Promise<number> {
   clearInterval(progress)
 
   let report
+  const devices: Record<string, number> = {}
   try {
     report = await ambulance
     say(`  stopping (${why}); draining the outbox…`)
+    // Each device finishes what it sent before the gateway drains: an unacknowledged message
+    // is resent, never counted as lost.
+    await monitors.stop(5000)
+    const oxi = await oximeter?.stop()
+    await analyzer?.stop()
+    await ventilator.stop()
+    devices.hl7_messages_acked = monitors.stats().acked
+    devices.astm_messages_acked = analyzer?.stats().acked ?? 0
+    devices.oximeter_lines_written = oxi?.messages ?? 0
+    devices.opcua_updates = ventilator.stats().updates
     await gateway.drain(30_000)
   } finally {
     await gateway.stop()
+    for (const p of ptys) await p.stop()
   }
   const ids = patients.map((p) => p.id)
   let stored: number
   const triage = { green: 0, yellow: 0, red: 0 }
+  const stored_by_source: Record<string, number> = {}
   try {
     stored = await core.store.count('observations', 'gateway_id = {g:String} AND has({ids:Array(String)}, patient_id)', { g: GATEWAY_ID, ids })
     const rs = await core.clickhouse.client.query({
@@ -125,6 +186,14 @@ export async function run(argv: string[]): Promise<number> {
       format: 'JSONEachRow',
     })
     for (const row of await rs.json<{ level: keyof typeof triage; n: string }>()) triage[row.level] = Number(row.n)
+    const bySource = await core.clickhouse.client.query({
+      query: 'SELECT source, count() AS n FROM observations WHERE gateway_id = {g:String} GROUP BY source',
+      query_params: { g: GATEWAY_ID },
+      format: 'JSONEachRow',
+    })
+    for (const row of await bySource.json<{ source: string; n: string }>()) stored_by_source[row.source] = Number(row.n)
+    stored_by_source.lab_results = await core.store.count('lab_results', 'gateway_id = {g:String}', { g: GATEWAY_ID })
+    stored_by_source.ecg_rows = await core.store.count('waveforms', 'gateway_id = {g:String}', { g: GATEWAY_ID })
   } finally {
     await core.close()
   }
@@ -132,12 +201,20 @@ export async function run(argv: string[]): Promise<number> {
   say('')
   say(`  readings published (acknowledged by the gateway)  ${report.published}`)
   say(`  readings stored in ClickHouse                      ${stored}${stored === report.published ? '  ✓' : '  ✗ MISMATCH'}`)
+  say(`  ECG chunks acknowledged (12 leads each)            ${report.ecgChunks}  → ${stored_by_source.ecg_rows ?? 0} waveform rows${stored_by_source.ecg_rows === report.ecgChunks * 12 ? '  ✓' : '  ✗ MISMATCH'}`)
+  say(`  ICU monitors (HL7): messages acknowledged          ${devices.hl7_messages_acked}  → ${stored_by_source.hl7v2 ?? 0} readings stored`)
+  say(`  ventilator (OPC UA): values written                ${devices.opcua_updates}  → ${stored_by_source.opcua ?? 0} changes stored`)
+  if (serial) {
+    say(`  ward oximeter (serial): lines written              ${devices.oximeter_lines_written}  → ${stored_by_source.serial ?? 0} readings stored`)
+    say(`  lab analyzer (ASTM): messages acknowledged         ${devices.astm_messages_acked}  → ${stored_by_source.lab_results ?? 0} lab results stored`)
+  }
   say(`  triage results stored                              ${triage.green} green · ${triage.yellow} yellow · ${triage.red} red`)
   for (const p of report.patients) {
     const f = finals.find((x) => x.patient_id === p.id)
     say(`    ${p.id.padEnd(16)} ${p.scenario.padEnd(12)} NEWS2 ${String(f?.news2.score ?? '-').padStart(2)}${f?.news2.partial ? ' (partial)' : ''}  → ${(f?.level ?? '-').padEnd(6)}  ground truth ${p.acuity}`)
   }
   say(`  query it:  ./bin/neva sql "SELECT name, count(), round(avg(value), 1) FROM observations WHERE patient_id LIKE 'amb-${run}.%' GROUP BY name"`)
-  if (values.json) process.stdout.write(`${JSON.stringify({ published: report.published, stored, triage })}\n`)
-  return stored === report.published ? 0 : 1
+  const ok = stored === report.published && stored_by_source.ecg_rows === report.ecgChunks * 12
+  if (values.json) process.stdout.write(`${JSON.stringify({ published: report.published, stored, ecg_chunks: report.ecgChunks, triage, devices, stored_by_source })}\n`)
+  return ok ? 0 : 1
 }

@@ -144,7 +144,8 @@ async function decodeBench(argv: string[]): Promise<number> {
   say('decode: device messages through a gateway, from the wire to the acknowledgement after the outbox commit')
   const result = await runDecodeBench({
     hl7Messages: numberOption(values['hl7-messages'], 'hl7-messages', 20_000, { min: 10, integer: true }),
-    hl7Connections: numberOption(values.connections, 'connections', 8, { min: 1, integer: true }),
+    // A 50-bed unit: one connection per bedside monitor.
+    hl7Connections: numberOption(values.connections, 'connections', 50, { min: 1, integer: true }),
     astmMessages: numberOption(values['astm-messages'], 'astm-messages', 300, { min: 1, integer: true }),
     oximeterLines: numberOption(values['oximeter-lines'], 'oximeter-lines', 20_000, { min: 10, integer: true }),
     parseRounds: 6,

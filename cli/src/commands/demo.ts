@@ -164,7 +164,6 @@ export async function run(argv: string[]): Promise<number> {
     await monitors.stop(5000)
     const oxi = await oximeter?.stop()
     await analyzer?.stop()
-    await ventilator.stop()
     devices.hl7_messages_acked = monitors.stats().acked
     devices.astm_messages_acked = analyzer?.stats().acked ?? 0
     devices.oximeter_lines_written = oxi?.messages ?? 0
@@ -172,6 +171,8 @@ export async function run(argv: string[]): Promise<number> {
     await gateway.drain(30_000)
   } finally {
     await gateway.stop()
+    // After the gateway: its OPC UA client would otherwise see the server go and reconnect.
+    await ventilator.stop()
     for (const p of ptys) await p.stop()
   }
   const ids = patients.map((p) => p.id)

@@ -31,7 +31,6 @@ export class DurableStage {
   async consume(decoded: Decoded, origin: string): Promise<void> {
     const now = Date.now()
     const { source } = decoded
-    if (decoded.deviceId !== undefined) this.noteDevice(decoded, origin, now)
     const entries: OutboxEntry[] = decoded.observations.map((body) => ({ kind: 'observation', body }))
     for (const body of decoded.labResults ?? []) entries.push({ kind: 'lab_result', body })
     for (const body of decoded.waveforms ?? []) entries.push({ kind: 'waveform', body })
@@ -40,10 +39,12 @@ export class DurableStage {
       entries.push({ kind: 'rejected', body: { source, origin, received_time, code: p.code, reason: p.reason, payload: p.payload } })
     }
     if (entries.length === 0) {
+      this.noteDevice(decoded, origin, now, false)
       this.countIgnored(decoded)
       return
     }
     const seqs = await this.outbox.append(entries, decoded.key)
+    this.noteDevice(decoded, origin, now, seqs === null)
     if (seqs === null) {
       // A device's resend of a message already stored: acknowledged again, stored and scored once.
       this.metrics.duplicates.inc()
@@ -68,11 +69,13 @@ export class DurableStage {
     this.inFlight.add(scoring)
   }
 
-  private noteDevice(decoded: Decoded, origin: string, now: number): void {
-    const id = decoded.deviceId!
-    const stored = decoded.observations.length + (decoded.labResults?.length ?? 0) + (decoded.waveforms?.length ?? 0)
-    this.devices?.message(id, decoded.source, origin, stored, now)
-    for (const p of decoded.problems) this.devices?.error(id, decoded.source, origin, p.code, p.reason)
+  /** A message heard from a device; a resend already stored adds no readings and no errors. */
+  private noteDevice(decoded: Decoded, origin: string, now: number, duplicate: boolean): void {
+    if (decoded.deviceId === undefined || !this.devices) return
+    const id = decoded.deviceId
+    const stored = duplicate ? 0 : decoded.observations.length + (decoded.labResults?.length ?? 0) + (decoded.waveforms?.length ?? 0)
+    this.devices.message(id, decoded.source, origin, stored, now)
+    if (!duplicate) for (const p of decoded.problems) this.devices.error(id, decoded.source, origin, p.code, p.reason)
   }
 
   private countIgnored(decoded: Decoded): void {

@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TObject, TSchema } from '@sinclair/typebox'
-import { LabResult, ModelVerdict, Observation, RejectedReading, TriageResult, WaveformChunk } from '@neva/contracts'
+import { Complaint, Diagnosis, EmrPatient, Encounter, LabResult, ModelVerdict, Observation, RejectedReading, TriageResult, WaveformChunk } from '@neva/contracts'
 import { connectClickHouse, labResultRow, migrate, observationRow, rejectedRow, triageRow, waveformRow } from '@neva/analytics'
 
 const ch = await connectClickHouse({ path: mkdtempSync(join(tmpdir(), 'neva-ch-')) })
@@ -58,6 +58,12 @@ test('Observation ↔ observations', check('observations', Observation))
 test('RejectedReading ↔ rejected_readings', check('rejected_readings', RejectedReading))
 test('LabResult ↔ lab_results', check('lab_results', LabResult))
 test('WaveformChunk ↔ waveforms', check('waveforms', WaveformChunk))
+// Record events lose their `type` discriminator and gain the sending system as `source`.
+const event = (name: string, s: TSchema): Array<[string, TSchema]> => (name === 'type' ? [['source', { type: 'string' } as unknown as TSchema]] : [[name, s]])
+test('EmrPatient ↔ emr_patients', check('emr_patients', EmrPatient, event))
+test('Encounter ↔ encounters', check('encounters', Encounter, event))
+test('Complaint ↔ complaints', check('complaints', Complaint, event))
+test('Diagnosis ↔ diagnoses', check('diagnoses', Diagnosis, event))
 test('TriageResult ↔ triage_results (news2 flattened, inputs as JSON)', check('triage_results', TriageResult, (name, s) => {
   if (name === 'news2') {
     return Object.entries((s as TObject).properties).map(([k, v]) => [

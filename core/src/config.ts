@@ -11,6 +11,8 @@ export interface CoreConfig {
   gateways: Record<string, string>
   /** admin name → sha256 (hex) of its bearer token; may manage triage models. */
   admins?: Record<string, string>
+  /** hospital system name → sha256 (hex) of its bearer token; may send record events. */
+  emrSystems?: Record<string, string>
   logLevel: string
   /** Largest ingest body accepted, in bytes. */
   bodyLimit: number
@@ -66,6 +68,7 @@ export function coreConfigFromEnv(env: NodeJS.ProcessEnv = process.env, override
     clickhouse: clickhouseConfigFromEnv(env),
     gateways,
     admins: env.NEVA_ADMIN_TOKENS ? parseGatewayTokens(env.NEVA_ADMIN_TOKENS, 'NEVA_ADMIN_TOKENS') : {},
+    emrSystems: env.NEVA_EMR_TOKENS ? parseGatewayTokens(env.NEVA_EMR_TOKENS, 'NEVA_EMR_TOKENS') : {},
     logLevel: env.NEVA_LOG_LEVEL || CORE_DEFAULTS.logLevel,
     bodyLimit: CORE_DEFAULTS.bodyLimit,
     ...overrides,

@@ -1,13 +1,14 @@
 // The core: Fastify with one plugin per concern, over one ClickHouse connection.
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { connectClickHouse, migrate, TelemetryStore, type ClickHouse } from '@neva/analytics'
+import { connectClickHouse, EmrStore, migrate, TelemetryStore, type ClickHouse } from '@neva/analytics'
 import type { CoreConfig } from './config.js'
 import { createCoreMetrics } from './metrics.js'
 import { ModelRegistry } from './model-registry.js'
 import { ingestPlugin } from './plugins/ingest.js'
 import { modelsPlugin } from './plugins/models.js'
 import { patientsPlugin } from './plugins/patients.js'
+import { emrPlugin } from './plugins/emr.js'
 
 export interface Core {
   app: FastifyInstance
@@ -56,6 +57,7 @@ export async function startCore(config: CoreConfig): Promise<Core> {
   })
   await app.register(ingestPlugin, { store, gateways: config.gateways, metrics })
   await app.register(patientsPlugin, { store })
+  await app.register(emrPlugin, { store: new EmrStore(clickhouse), systems: config.emrSystems ?? {} })
   await app.register(modelsPlugin, { registry: new ModelRegistry(clickhouse), gateways: config.gateways, admins: config.admins ?? {} })
 
   try {

@@ -161,3 +161,26 @@ test('the example gateway configuration is valid; a wrong one names the field', 
   assert.throws(() => parseGatewayConfig({ gateway_id: 'g', core: { token: 't' }, mqtt: { port: 70000 } }, 'x.json'), /x\.json: \/mqtt\/port/)
   assert.throws(() => parseGatewayConfig({ gateway_id: 'g' }, 'x.json'), /x\.json: \/core/)
 })
+
+test('neva sim emr: a seeded city goes into ClickHouse; run again it is stored once', async () => {
+  const data = mkdtempSync(join(tmpdir(), 'neva-emr-'))
+  const args = ['sim', 'emr', '--patients', '200', '--seed', 'cli', '--telemetry-rows', '20000', '--end', String(Date.UTC(2026, 10, 26)), '--data', data, '--json']
+  const first = await neva(args)
+  assert.equal(first.code, 0, first.stderr)
+  const report = JSON.parse(first.stdout.trim().split('\n').at(-1)!) as Record<string, number>
+  assert.equal(report.patients, 200)
+  assert.ok(report.encounters! > 200 && report.diagnoses === 2 * report.encounters! && report.lab_results! > 0)
+  assert.equal(report.telemetry_rows, 20_000)
+  assert.match(first.stderr, /patients 200 \/ 200 .*100%/)
+  assert.equal((await neva(args)).code, 0)
+  const { connectClickHouse } = await import('@neva/analytics')
+  const ch = await connectClickHouse({ path: join(data, 'clickhouse') })
+  try {
+    const count = async (q: string) => Number(((await (await ch.client.query({ query: q, format: 'JSONEachRow' })).json()) as Array<{ n: string }>)[0]!.n)
+    assert.equal(await count('SELECT count() AS n FROM encounters'), report.encounters)
+    assert.equal(await count('SELECT count() AS n FROM observations'), 20_000)
+    assert.equal(await count('SELECT count() AS n FROM lab_results'), report.lab_results)
+  } finally {
+    await ch.close()
+  }
+})

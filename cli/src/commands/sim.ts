@@ -46,10 +46,46 @@ async function faults(argv: string[]): Promise<number> {
   return ok ? 0 : 1
 }
 
+async function emr(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {
+    patients: { type: 'string' },
+    seed: { type: 'string', default: '1' },
+    'telemetry-rows': { type: 'string' },
+    data: { type: 'string' },
+    end: { type: 'string' },
+    json: { type: 'boolean', default: false },
+  })
+  const { clickhouseConfigFromEnv, connectClickHouse } = await import('@neva/analytics')
+  const { writeEmr } = await import('../emr/write.js')
+  const config = clickhouseConfigFromEnv()
+  if (values.data) config.path = `${values.data}/clickhouse`
+  const ch = await connectClickHouse(config)
+  const tty = process.stderr.isTTY
+  try {
+    const report = await writeEmr(ch, {
+      patients: numberOption(values.patients, 'patients', 10_000, { min: 1, integer: true }),
+      seed: values.seed,
+      end: values.end === undefined ? Date.now() : numberOption(values.end, 'end', 0, { integer: true }),
+      telemetryRows: numberOption(values['telemetry-rows'], 'telemetry-rows', 0, { integer: true }),
+      // A bar redrawn in place on a terminal; whole lines now and then otherwise.
+      progress: (line, done) => {
+        if (tty) process.stderr.write(`\r${line}${done ? '\n' : ''}`)
+        else if (done) process.stderr.write(`${line}\n`)
+      },
+    })
+    process.stdout.write(values.json ? `${JSON.stringify(report)}\n`
+      : `${report.patients.toLocaleString('en')} patients · ${report.encounters.toLocaleString('en')} encounters · ${report.complaints.toLocaleString('en')} complaints · ${report.diagnoses.toLocaleString('en')} diagnoses · ${report.lab_results.toLocaleString('en')} lab results · ${report.telemetry_rows.toLocaleString('en')} telemetry rows in ${report.seconds} s (${ch.location})\n`)
+  } finally {
+    await ch.close()
+  }
+  return 0
+}
+
 export async function run(argv: string[]): Promise<number> {
   const [kind, ...rest] = argv
   if (kind === 'faults') return faults(rest)
-  if (kind !== 'ambulance') throw new UsageError(`usage: neva sim faults [--json] [--seconds 60] [--kills 4] [--outage-s 10] [--core-restarts 1] [--devices 5] [--rate 10]\n       neva sim ambulance --broker mqtt://127.0.0.1:1883 [--id amb-1] [--patients 3] [--seconds N] [--seed S] [--time-scale X]\n  scenarios: ${SCENARIOS.join(', ')}`)
+  if (kind === 'emr') return emr(rest)
+  if (kind !== 'ambulance') throw new UsageError(`usage: neva sim faults [--json] [--seconds 60] [--kills 4] [--outage-s 10] [--core-restarts 1] [--devices 5] [--rate 10]\n       neva sim ambulance --broker mqtt://127.0.0.1:1883 [--id amb-1] [--patients 3] [--seconds N] [--seed S] [--time-scale X]\n       neva sim emr [--patients 10000] [--seed S] [--telemetry-rows N] [--data DIR] [--json]\n  scenarios: ${SCENARIOS.join(', ')}`)
   const { values } = parse(rest, {
     broker: { type: 'string', default: 'mqtt://127.0.0.1:1883' },
     id: { type: 'string', default: 'amb-1' },

@@ -44,10 +44,11 @@ export async function writeEmr(ch: ClickHouse, o: EmrWriteOptions): Promise<EmrW
   // the same seed numbers them the same way.
   let seq = 1
   let events: EmrEvent[] = []
+  let firstPatient = 0
   let labs: Array<LabRow & { gateway_id: string; seq: number }> = []
   const flush = async () => {
     if (events.length > 0) {
-      const ack = await store.store(events, SIM_GATEWAY)
+      const ack = await store.store(events, SIM_GATEWAY, `${o.seed}:${firstPatient}:${report.patients}`)
       report.encounters += ack.encounters
       report.complaints += ack.complaints
       report.diagnoses += ack.diagnoses
@@ -58,6 +59,7 @@ export async function writeEmr(ch: ClickHouse, o: EmrWriteOptions): Promise<EmrW
     }
     events = []
     labs = []
+    firstPatient = report.patients
   }
   let lastDraw = 0
   for (const record of generateEmr({ patients: o.patients, seed: o.seed, end: o.end })) {

@@ -13,6 +13,8 @@ export interface CoreConfig {
   admins?: Record<string, string>
   /** hospital system name → sha256 (hex) of its bearer token; may send record events. */
   emrSystems?: Record<string, string>
+  /** analyst name → sha256 (hex) of its bearer token; may run analyst SQL and named queries. */
+  analysts?: Record<string, string>
   logLevel: string
   /** Largest ingest body accepted, in bytes. */
   bodyLimit: number
@@ -69,6 +71,7 @@ export function coreConfigFromEnv(env: NodeJS.ProcessEnv = process.env, override
     gateways,
     admins: env.NEVA_ADMIN_TOKENS ? parseGatewayTokens(env.NEVA_ADMIN_TOKENS, 'NEVA_ADMIN_TOKENS') : {},
     emrSystems: env.NEVA_EMR_TOKENS ? parseGatewayTokens(env.NEVA_EMR_TOKENS, 'NEVA_EMR_TOKENS') : {},
+    analysts: env.NEVA_ANALYST_TOKENS ? parseGatewayTokens(env.NEVA_ANALYST_TOKENS, 'NEVA_ANALYST_TOKENS') : {},
     logLevel: env.NEVA_LOG_LEVEL || CORE_DEFAULTS.logLevel,
     bodyLimit: CORE_DEFAULTS.bodyLimit,
     ...overrides,

@@ -5,6 +5,7 @@ import { connectClickHouse, EmrStore, migrate, TelemetryStore, type ClickHouse }
 import type { CoreConfig } from './config.js'
 import { createCoreMetrics } from './metrics.js'
 import { ModelRegistry } from './model-registry.js'
+import { analyticsPlugin, analystTokens } from './plugins/analytics.js'
 import { ingestPlugin } from './plugins/ingest.js'
 import { modelsPlugin } from './plugins/models.js'
 import { patientsPlugin } from './plugins/patients.js'
@@ -59,6 +60,7 @@ export async function startCore(config: CoreConfig): Promise<Core> {
   await app.register(patientsPlugin, { store })
   await app.register(emrPlugin, { store: new EmrStore(clickhouse), systems: config.emrSystems ?? {} })
   await app.register(modelsPlugin, { registry: new ModelRegistry(clickhouse), gateways: config.gateways, admins: config.admins ?? {} })
+  await app.register(analyticsPlugin, { clickhouse, config: config.clickhouse, analysts: analystTokens(config) })
 
   try {
     await app.listen({ host: config.host, port: config.port })

@@ -1,40 +1,20 @@
-// neva sql "SELECT …": a read-only query against the configured ClickHouse (the embedded data
-// directory by default). Reads only: refused before it runs unless it is a read statement, and
-// run with readonly=1 so ClickHouse itself refuses any write.
-import { clickhouseConfigFromEnv, connectClickHouse } from '@neva/analytics'
+// neva sql "SELECT …": analyst SQL against the configured ClickHouse (the embedded data directory
+// by default), through the same path as the core's POST /v1/analytics/sql: ClickHouse decides
+// that it is one SELECT reading only the pseudonymous analyst views, it runs with readonly=1 and
+// limits, and it is audited with the OS user. There is no --raw: operators who need raw rows
+// use clickhouse-client on the server, which its own query log records.
+import { runAnalystQuery } from '@neva/analytics'
 import { parse, UsageError } from '../args.js'
-
-const READ_STATEMENT = /^\s*(\(\s*)*(SELECT|WITH|SHOW|DESCRIBE|DESC|EXPLAIN|EXISTS)\b/i
-const FORMATS = ['PrettyCompactMonoBlock', 'TabSeparated', 'TabSeparatedWithNames', 'CSVWithNames', 'JSONEachRow', 'Vertical'] as const
-
-export function assertReadOnly(sql: string): void {
-  const stripped = sql.replace(/--[^\n]*|\/\*[\s\S]*?\*\//g, ' ')
-  if (!READ_STATEMENT.test(stripped)) {
-    throw new UsageError('only reads are allowed (SELECT, WITH, SHOW, DESCRIBE, EXPLAIN, EXISTS)')
-  }
-  if (/;\s*\S/.test(stripped)) throw new UsageError('one statement at a time')
-}
+import { asCli, checkFormat, cliUser, formatResult, withAnalyst } from './query.js'
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, { format: { type: 'string', default: 'PrettyCompactMonoBlock' }, data: { type: 'string' } }, true)
   const sql = positionals.join(' ').trim()
   if (!sql) throw new UsageError('usage: neva sql [--format F] [--data DIR] "SELECT …"')
-  const format = values.format as (typeof FORMATS)[number]
-  if (!FORMATS.includes(format)) throw new UsageError(`--format: one of ${FORMATS.join(', ')}`)
-  assertReadOnly(sql)
-  const config = clickhouseConfigFromEnv()
-  if (values.data) config.path = `${values.data}/clickhouse`
-  const ch = await connectClickHouse(config)
-  try {
-    const rs = await ch.client.query({
-      query: sql.replace(/;\s*$/, ''),
-      format: format as 'JSONEachRow',
-      // readonly last: once it is set, no other setting may change.
-      clickhouse_settings: { max_execution_time: 60, max_result_rows: '1000000', result_overflow_mode: 'throw', readonly: '1' },
-    })
-    process.stdout.write(await rs.text())
-  } finally {
-    await ch.close()
-  }
+  const format = checkFormat(values.format as string)
+  const result = await withAnalyst(values.data as string | undefined, (analyst) =>
+    asCli(() => runAnalystQuery(analyst, { sql: sql.replace(/;\s*$/, ''), user: cliUser(), via: 'cli' })),
+  )
+  process.stdout.write(formatResult(result, format))
   return 0
 }

@@ -10,6 +10,7 @@ import { ingestPlugin } from './plugins/ingest.js'
 import { modelsPlugin } from './plugins/models.js'
 import { patientsPlugin } from './plugins/patients.js'
 import { emrPlugin } from './plugins/emr.js'
+import { decisionSupportPlugin } from './plugins/decision-support.js'
 
 export interface Core {
   app: FastifyInstance
@@ -59,6 +60,7 @@ export async function startCore(config: CoreConfig): Promise<Core> {
   await app.register(ingestPlugin, { store, gateways: config.gateways, metrics })
   await app.register(patientsPlugin, { store })
   await app.register(emrPlugin, { store: new EmrStore(clickhouse), systems: config.emrSystems ?? {} })
+  await app.register(decisionSupportPlugin, { clickhouse, systems: config.emrSystems ?? {} })
   await app.register(modelsPlugin, { registry: new ModelRegistry(clickhouse), gateways: config.gateways, admins: config.admins ?? {} })
   await app.register(analyticsPlugin, { clickhouse, config: config.clickhouse, analysts: analystTokens(config) })
 

@@ -5,9 +5,11 @@ import { writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import type { TriageEvaluation } from '@neva/contracts'
 import { numberOption, parse, UsageError } from '../args.js'
+import { DX_USAGE, evalDxCommand, trainDxCommand } from '../model/dx.js'
 
 const USAGE = `usage: neva model train [--seed S] [--patients N] [--out DIR] [--id ID] [--version V] [--iterations N]
-       neva model eval [--model PATH.json] [--seed S] [--patients N] [--json] [--report FILE.html]`
+       neva model eval [--model PATH.json] [--seed S] [--patients N] [--json] [--report FILE.html]
+${DX_USAGE}`
 
 const MODELS_DIR = fileURLToPath(new URL('../../../edge/models/', import.meta.url))
 const DEFAULT_SEED = 'neva-1'
@@ -90,5 +92,7 @@ export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv
   if (sub === 'train') return trainCommand(rest)
   if (sub === 'eval') return evalCommand(rest)
+  if (sub === 'train-dx') return trainDxCommand(rest)
+  if (sub === 'eval-dx') return evalDxCommand(rest)
   throw new UsageError(USAGE)
 }

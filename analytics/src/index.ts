@@ -1,6 +1,7 @@
 export * from './connection.js'
 export * from './migrate.js'
 export * from './telemetry-store.js'
+export * from './cluster.js'
 export * from './emr-store.js'
 export * from './analyst.js'
 export * from './queries.js'

@@ -8,6 +8,7 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<{ r
   triage: { summary: 'NDJSON vital-sign sets on stdin → NDJSON triage results', load: () => import('./commands/triage.js') },
   sql: { summary: 'analyst SQL (read-only, pseudonymous, audited) against the configured ClickHouse', load: () => import('./commands/sql.js') },
   query: { summary: 'run a named analytics query: neva query NAME --param k=v (alone: list them)', load: () => import('./commands/query.js') },
+  migrate: { summary: 'apply the ClickHouse schema; --cluster NAME --print renders it as cluster DDL', load: () => import('./commands/migrate.js') },
   decode: { summary: 'decode a device capture to NDJSON: neva decode --protocol hl7v2|astm|oximeter-ascii|oximeter-binary FILE', load: () => import('./commands/decode.js') },
   bench: { summary: 'benchmarks against a baseline in the same run: neva bench ingest', load: () => import('./commands/bench.js') },
   model: { summary: 'triage model pipeline: neva model train|eval', load: () => import('./commands/model.js') },

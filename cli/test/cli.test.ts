@@ -129,10 +129,11 @@ test('neva: unknown commands and options are usage errors', async () => {
 
 test('docker-compose.yml parses, and every service it names exists in the repository', () => {
   const compose = parseYaml(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as {
-    services: Record<string, { build?: string; image?: string; command?: string[]; depends_on?: unknown; environment?: Record<string, string> }>
+    services: Record<string, { build?: string; image?: string; command?: string[]; depends_on?: unknown; environment?: Record<string, string>; profiles?: string[] }>
   }
   const services = compose.services
-  assert.deepEqual(Object.keys(services).sort(), ['clickhouse', 'core', 'edge', 'simulators'])
+  // `docker compose up` without a profile: the single-node system; the cluster and Grafana are profiles.
+  assert.deepEqual(Object.keys(services).filter((n) => !services[n]!.profiles).sort(), ['clickhouse', 'core', 'edge', 'simulators'])
   const [, version] = /clickhouse-server:(\d+\.\d+)/.exec(services.clickhouse!.image!) ?? []
   assert.ok(version && Number(version.split('.')[0]) * 100 + Number(version.split('.')[1]) >= 2408, 'ClickHouse 24.8 or newer')
   for (const [name, service] of Object.entries(services)) {
@@ -183,4 +184,13 @@ test('neva sim emr: a seeded city goes into ClickHouse; run again it is stored o
   } finally {
     await ch.close()
   }
+})
+
+test('neva migrate --cluster NAME --print renders the schema as cluster DDL; --print alone is a usage error', async () => {
+  const out = await neva(['migrate', '--cluster', 'neva', '--print'])
+  assert.equal(out.code, 0, out.stderr)
+  assert.match(out.stdout, /CREATE TABLE IF NOT EXISTS `neva`\.`observations_local` ON CLUSTER `neva`/)
+  assert.match(out.stdout, /ENGINE = Distributed\(/)
+  assert.doesNotMatch(out.stdout, /ENGINE = MergeTree\b/)
+  assert.equal((await neva(['migrate', '--print'])).code, 2)
 })

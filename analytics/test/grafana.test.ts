@@ -1,0 +1,142 @@
+// Grafana provisioning (deploy/grafana): the YAML parses and agrees with docker-compose.yml and
+// the dashboards; every panel's SQL, with the ClickHouse plugin's macros expanded as the plugin
+// expands them, runs against a migrated embedded ClickHouse.
+import { test, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parse as parseYaml } from 'yaml'
+import { connectClickHouse, migrate } from '@neva/analytics'
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const GRAFANA = join(ROOT, 'deploy/grafana')
+const PLUGIN = 'grafana-clickhouse-datasource'
+
+interface Target { refId: string; datasource?: { type: string; uid: string }; rawSql: string; format: number }
+interface Panel { id: number; title: string; type: string; datasource?: { type: string; uid: string }; targets: Target[] }
+interface Dashboard { uid: string; title: string; panels: Panel[] }
+
+const yaml = (file: string) => parseYaml(readFileSync(join(GRAFANA, file), 'utf8')) as Record<string, unknown>
+const datasources = (yaml('provisioning/datasources/clickhouse.yaml') as { datasources: Array<{ uid: string; type: string; jsonData: Record<string, unknown> }> }).datasources
+const providers = (yaml('provisioning/dashboards/neva.yaml') as { providers: Array<{ type: string; options: { path: string } }> }).providers
+const dashboards: Array<[string, Dashboard]> = readdirSync(join(GRAFANA, 'dashboards'))
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => [f, JSON.parse(readFileSync(join(GRAFANA, 'dashboards', f), 'utf8')) as Dashboard])
+const compose = parseYaml(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as {
+  services: Record<string, { image?: string; profiles?: string[]; environment?: Record<string, string>; volumes?: string[] }>
+}
+
+const ch = await connectClickHouse({ path: mkdtempSync(join(tmpdir(), 'neva-grafana-')) })
+after(() => ch.close())
+await migrate(ch)
+
+test('provisioning: one ClickHouse data source on a compose service; dashboards loaded from the mounted folder', () => {
+  assert.equal(datasources.length, 1)
+  const ds = datasources[0]!
+  assert.equal(ds.type, PLUGIN)
+  const host = ds.jsonData.host as string
+  assert.ok(compose.services[host], `data source host ${host} is not a compose service`)
+  // The database the core migrates, with the user the server image creates.
+  assert.equal(ds.jsonData.defaultDatabase, compose.services.core?.environment?.CLICKHOUSE_DATABASE)
+  assert.equal(ds.jsonData.username, compose.services[host]!.environment?.CLICKHOUSE_USER)
+
+  const grafana = compose.services.grafana
+  assert.ok(grafana, 'compose has a grafana service')
+  assert.deepEqual(grafana.profiles, ['grafana'], 'grafana runs only under its profile')
+  assert.match(grafana.environment?.GF_INSTALL_PLUGINS ?? '', new RegExp(`(^|,)${PLUGIN}(@|,|$)`))
+  const mounts = new Map((grafana.volumes ?? []).map((v) => { const [from, to] = v.split(':'); return [to!, from!] }))
+  assert.equal(mounts.get('/etc/grafana/provisioning'), './deploy/grafana/provisioning')
+  assert.equal(providers.length, 1)
+  assert.equal(providers[0]!.type, 'file')
+  assert.equal(mounts.get(providers[0]!.options.path), './deploy/grafana/dashboards', 'the provider reads the folder the dashboards are mounted at')
+})
+
+test('dashboards: unique uids and panel ids; every panel and query uses the provisioned data source', () => {
+  assert.ok(dashboards.length > 0)
+  const uid = datasources[0]!.uid
+  assert.equal(new Set(dashboards.map(([, d]) => d.uid)).size, dashboards.length)
+  for (const [file, d] of dashboards) {
+    assert.equal(new Set(d.panels.map((p) => p.id)).size, d.panels.length, `${file}: duplicate panel id`)
+    for (const p of d.panels) {
+      assert.deepEqual(p.datasource, { type: PLUGIN, uid }, `${file} "${p.title}"`)
+      assert.ok(p.targets.length > 0, `${file} "${p.title}" has no query`)
+      for (const t of p.targets) {
+        assert.deepEqual(t.datasource, { type: PLUGIN, uid }, `${file} "${p.title}" ${t.refId}`)
+        if (p.type === 'timeseries') assert.equal(t.format, 0, `${file} "${p.title}": time series panels ask for the time-series format`)
+      }
+    }
+  }
+  const titles = dashboards.flatMap(([, d]) => d.panels.map((p) => p.title))
+  for (const wanted of ['Readings per minute by source', 'Triage levels per hour', 'Refused readings by code', 'Lab turnaround by test', 'Devices heard per gateway']) {
+    assert.ok(titles.includes(wanted), `a panel "${wanted}"`)
+  }
+})
+
+// A 6-hour range and the interval Grafana would pick for it on a wide panel.
+const FROM_S = 1_700_000_000
+const TO_S = FROM_S + 6 * 3600
+const INTERVAL_S = 20
+
+/** The plugin's macros (grafana-clickhouse-datasource v4), expanded for the range above. */
+function expandMacros(sql: string): string {
+  const out = sql
+    .replace(/\$__timeFilter_ms\(([^)]+)\)/g, (_, c: string) => `${c} >= fromUnixTimestamp64Milli(${FROM_S * 1000}) AND ${c} <= fromUnixTimestamp64Milli(${TO_S * 1000})`)
+    .replace(/\$__timeFilter\(([^)]+)\)/g, (_, c: string) => `${c} >= toDateTime(${FROM_S}) AND ${c} <= toDateTime(${TO_S})`)
+    .replace(/\$__dateFilter\(([^)]+)\)/g, (_, c: string) => `${c} >= toDate(${FROM_S}) AND ${c} <= toDate(${TO_S})`)
+    .replace(/\$__timeInterval\(([^)]+)\)/g, (_, c: string) => `toStartOfInterval(toDateTime(${c}), INTERVAL ${INTERVAL_S} second)`)
+    .replace(/\$__fromTime_ms/g, `fromUnixTimestamp64Milli(${FROM_S * 1000})`)
+    .replace(/\$__toTime_ms/g, `fromUnixTimestamp64Milli(${TO_S * 1000})`)
+    .replace(/\$__fromTime/g, `toDateTime(${FROM_S})`)
+    .replace(/\$__toTime/g, `toDateTime(${TO_S})`)
+    .replace(/\$__interval_ms/g, String(INTERVAL_S * 1000))
+    .replace(/\$__interval_s/g, String(INTERVAL_S))
+  assert.doesNotMatch(out, /\$/, `a macro this test does not know: ${out}`)
+  return out
+}
+
+test('macro expansion covers what the dashboards use', () => {
+  assert.equal(expandMacros('WHERE $__timeFilter(t) AND x > $__fromTime'), `WHERE t >= toDateTime(${FROM_S}) AND t <= toDateTime(${TO_S}) AND x > toDateTime(${FROM_S})`)
+  assert.throws(() => expandMacros('SELECT $__unknown'), /a macro this test does not know/)
+})
+
+async function rows(sql: string): Promise<Array<Record<string, unknown>>> {
+  const rs = await ch.client.query({ query: expandMacros(sql), format: 'JSONEachRow' })
+  return rs.json<Record<string, unknown>>()
+}
+
+test('every panel query runs on the migrated schema (empty tables)', async () => {
+  for (const [file, d] of dashboards) {
+    for (const p of d.panels) {
+      for (const t of p.targets) {
+        await assert.doesNotReject(rows(t.rawSql), `${file} "${p.title}" ${t.refId}`)
+      }
+    }
+  }
+})
+
+test('panels compute what their titles say on a few rows', async () => {
+  const at = (s: number) => (FROM_S + s) * 1000
+  const insert = (table: string, values: Array<Record<string, unknown>>) =>
+    ch.client.insert({ table, values, format: 'JSONEachRow', clickhouse_settings: { insert_deduplication_token: '' } })
+  const obs = { gateway_id: 'edge-1', device_id: 'mon-1', patient_id: 'p1', source: 'mqtt', mdc_code: 150456, loinc: '59408-5', name: 'spo2', value: 97, unit: '%', flags: [] }
+  await insert('observations', [
+    { ...obs, seq: 1, device_time: at(60), received_time: at(61) },
+    { ...obs, seq: 2, device_time: at(62), received_time: at(63) },
+    { ...obs, seq: 3, device_id: 'mon-2', source: 'hl7v2', device_time: at(125), received_time: at(126) },
+  ])
+  const lab = { gateway_id: 'edge-1', device_id: 'lab-1', source: 'astm', order_id: 'o1', patient_id: null, loinc: null, value: '5.1', numeric_value: 5.1, unit: 'mmol/L', reference_range: '', abnormal_flag: null, status: 'F', comments: [] }
+  await insert('lab_results', [
+    { ...lab, seq: 10, test_code: 'GLU', result_time: at(100), received_time: at(190) },
+    { ...lab, seq: 11, test_code: 'GLU', result_time: null, received_time: at(200) },
+  ])
+  const panel = (title: string) => dashboards.flatMap(([, d]) => d.panels).find((p) => p.title === title)!.targets[0]!.rawSql
+
+  const perMinute = await rows(panel('Readings per minute by source'))
+  assert.deepEqual(perMinute.map((r) => [r.source, Number(r.readings)]), [['mqtt', 2], ['hl7v2', 1]])
+  const turnaround = await rows(panel('Lab turnaround by test'))
+  assert.deepEqual(turnaround.map((r) => [r.test_code, Number(r.results), Number(r.p50_s)]), [['GLU', 1, 90]], 'a result without a result time is left out')
+  const devices = await rows(panel('Devices heard per gateway'))
+  assert.deepEqual(devices.map((r) => [r.gateway_id, Number(r.devices)]), [['edge-1', 3]])
+})

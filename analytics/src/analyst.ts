@@ -40,6 +40,9 @@ export const ANALYST_VIEWS = {
   encounters: { pseudonymize: ['patient_id', 'encounter_id'], omit: [] },
   complaints: { pseudonymize: ['patient_id', 'encounter_id', 'complaint_id'], omit: ['text'] },
   diagnoses: { pseudonymize: ['patient_id', 'encounter_id', 'diagnosis_id', 'author_id'], omit: [] },
+  // Rollups (0008): read them with the -Merge combinators, e.g. avgMerge(avg_value).
+  vitals_per_minute: { pseudonymize: ['patient_id'], omit: [] },
+  ed_arrivals_per_hour: { pseudonymize: [], omit: [] },
 } as const satisfies Record<string, { pseudonymize: readonly string[]; omit: readonly string[] }>
 
 /** Tables deliberately not offered to analysts, with why. */
@@ -50,6 +53,8 @@ export const ANALYST_EXCLUDED = {
   triage_model_events: 'model registry log',
   ingest_batches: 'ingest ledger',
   schema_migrations: 'schema bookkeeping',
+  vitals_per_minute_mv: 'materialized view: analysts read its table, vitals_per_minute',
+  ed_arrivals_per_hour_mv: 'materialized view: analysts read its table, ed_arrivals_per_hour',
   dx_suggestions: 'decision support (0007), not yet reviewed for analysts',
   dx_agreement: 'decision support (0007), not yet reviewed for analysts',
 } as const

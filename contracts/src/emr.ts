@@ -4,6 +4,7 @@
 // what it already sent changes nothing.
 import { Type, type Static } from '@sinclair/typebox'
 import { EpochMs, Identifier, literals } from './observation.js'
+import { TriageLevelSchema } from './triage.js'
 
 export const SEXES = ['female', 'male', 'other', 'unknown'] as const
 export const ENCOUNTER_KINDS = ['outpatient', 'ed_arrival', 'admission', 'icu_stay'] as const
@@ -40,6 +41,8 @@ export const Encounter = Type.Object(
     site: Place,
     /** The ward, for admissions and ICU stays. */
     ward: Type.Union([Place, Type.Null()]),
+    /** The level given at triage, for ED arrivals; absent or null when not triaged. */
+    triage_level: Type.Optional(Type.Union([TriageLevelSchema, Type.Null()])),
     /** Fixed once sent: a correction of the start is a new encounter. */
     start_time: EpochMs,
     /** null while the encounter is open. */

@@ -30,6 +30,12 @@ const WARDS: Record<Disease['setting'], readonly string[]> = {
   ed_arrival: ['ED'],
   admission: ['Therapy', 'Cardiology', 'Surgery', 'Neurology'],
 }
+/** The level an ED nurse gives at arrival, by what the patient turns out to have. */
+const ED_LEVEL: Record<string, 'red' | 'yellow'> = {
+  'I21.9': 'red', 'I63.9': 'red', 'A41.9': 'red',
+  'J18.9': 'yellow', 'J44.1': 'yellow', 'I48.9': 'yellow', 'K35.8': 'yellow', 'I50.9': 'yellow',
+}
+
 /** Preliminary diagnoses are right this often; otherwise a disease that looks alike. */
 const PRELIMINARY_RIGHT = 0.72
 const FINAL_RIGHT = 0.96
@@ -130,6 +136,7 @@ export function generatePatient(o: EmrSimOptions, index: number): PatientRecord 
     const encounter: Encounter = {
       type: 'encounter', encounter_id: encounterId, patient_id: id, kind, site: SITES[Math.floor(random() * SITES.length)]!,
       ward: wards.length ? wards[Math.floor(random() * wards.length)]! : null,
+      ...(kind === 'ed_arrival' ? { triage_level: ED_LEVEL[disease.icd10] ?? 'green' } : {}),
       start_time: time, end_time: Math.round(time + hours * 3600_000), updated_time: Math.round(time + hours * 3600_000),
     }
     // The symptoms mentioned: each with its chance, at least the most typical one, sometimes an unrelated one.

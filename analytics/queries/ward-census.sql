@@ -1,0 +1,30 @@
+-- Who is in each ward now (encounters open at the given time), with age, sex and the latest final or preliminary diagnosis so far.
+-- @param at DateTime64(3, 'UTC') the moment of the census
+SELECT e.site, e.ward, count() AS patients,
+    round(avg(toYear({at:DateTime64(3, 'UTC')}) - p.birth_year), 1) AS mean_age,
+    countIf(p.sex = 'female') AS female,
+    topK(3)(d.icd10) AS common_diagnoses
+FROM
+(
+    -- The latest version of each encounter (a record may be resent updated, e.g. when it ends).
+    SELECT encounter_id, argMax(patient_id, updated_time) AS patient_id, argMax(site, updated_time) AS site,
+        argMax(ward, updated_time) AS ward, argMax(start_time, updated_time) AS start_time, argMax(end_time, updated_time) AS end_time
+    FROM encounters
+    GROUP BY encounter_id
+) AS e
+LEFT JOIN
+(
+    SELECT patient_id, argMax(birth_year, updated_time) AS birth_year, argMax(sex, updated_time) AS sex
+    FROM emr_patients
+    GROUP BY patient_id
+) AS p ON p.patient_id = e.patient_id
+LEFT JOIN
+(
+    SELECT encounter_id, argMax(icd10, (indexOf(['preliminary', 'final'], kind), time)) AS icd10
+    FROM diagnoses
+    WHERE time <= {at:DateTime64(3, 'UTC')}
+    GROUP BY encounter_id
+) AS d ON d.encounter_id = e.encounter_id
+WHERE e.ward IS NOT NULL AND e.start_time <= {at:DateTime64(3, 'UTC')} AND (e.end_time IS NULL OR e.end_time > {at:DateTime64(3, 'UTC')})
+GROUP BY e.site, e.ward
+ORDER BY e.site, e.ward

@@ -41,3 +41,12 @@ test('neva bench decode --json: a short run reports every protocol', async () =>
   const r = lastLine(stdout)
   for (const k of ['hl7_per_s', 'hl7_reference_per_s', 'astm_per_s', 'oximeter_per_s']) assert.ok(Number.isFinite(r[k]) && r[k]! > 0, `${k} = ${r[k]}`)
 })
+
+test('neva bench analytics --json: a short run reports ingest against direct inserts and every named query', async () => {
+  const { code, stdout, stderr } = await run(['bench', 'analytics', '--json', '--rows', '20000', '--patients', '200', '--batches', '2', '--writers', '2', '--repeats', '1'])
+  assert.equal(code, 0, stderr)
+  const r = JSON.parse(stdout.trim().split('\n').at(-1)!) as { ingest_per_s: number; direct_per_s: number; ratio: number; rows: number; queries: Record<string, { p50_ms: number; p95_ms: number }> }
+  assert.ok(r.ingest_per_s > 0 && r.direct_per_s > 0 && Math.abs(r.ratio - r.ingest_per_s / r.direct_per_s) < 0.01)
+  assert.equal(r.rows, 20_000)
+  for (const name of ['patient-timeline', 'ward-census', 'ed-load-by-hour', 'lab-turnaround']) assert.ok(Number.isFinite(r.queries[name]?.p50_ms), name)
+})

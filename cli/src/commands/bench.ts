@@ -16,7 +16,7 @@ import { observationRow } from '@neva/analytics'
 import { hashToken, startCore } from '@neva/core'
 import { numberOption, parse, UsageError } from '../args.js'
 
-function makeBatches(gateway: string, count: number, size: number, start: number): IngestBatch[] {
+export function makeBatches(gateway: string, count: number, size: number, start: number): IngestBatch[] {
   const names = ['heart_rate', 'spo2', 'respiratory_rate', 'nibp_systolic', 'temperature'] as const
   let seq = 1
   return Array.from({ length: count }, (_, b) => {
@@ -155,11 +155,36 @@ async function decodeBench(argv: string[]): Promise<number> {
   return 0
 }
 
+async function analyticsBench(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { json: { type: 'boolean', default: false }, rows: { type: 'string' }, patients: { type: 'string' }, batches: { type: 'string' }, writers: { type: 'string' }, repeats: { type: 'string' } })
+  const { runAnalyticsBench } = await import('../bench/analytics.js')
+  const say = (s: string) => { if (!values.json) process.stdout.write(`${s}\n`) }
+  const tty = process.stderr.isTTY
+  say('analytics: ingest through the core against direct inserts; named queries over a synthetic city')
+  const result = await runAnalyticsBench({
+    rows: numberOption(values.rows, 'rows', 100_000_000, { integer: true }),
+    patients: numberOption(values.patients, 'patients', 100_000, { min: 1, integer: true }),
+    batches: numberOption(values.batches, 'batches', 20, { min: 2, integer: true }),
+    batchSize: 2000,
+    writers: numberOption(values.writers, 'writers', 4, { min: 1, integer: true }),
+    repeats: numberOption(values.repeats, 'repeats', 10, { min: 1, integer: true }),
+    log: say,
+    progress: (line, done) => {
+      if (values.json) return
+      if (tty) process.stderr.write(`\r${line}${done ? '\n' : ''}`)
+      else if (done) process.stderr.write(`${line}\n`)
+    },
+  })
+  process.stdout.write(`${JSON.stringify(result)}\n`)
+  return 0
+}
+
 export async function run(argv: string[]): Promise<number> {
   const [suite, ...rest] = argv
   if (suite === 'ingest') return ingestBench(rest)
   if (suite === 'outbox') return outboxBench(rest)
   if (suite === 'triage') return triageBench(rest)
   if (suite === 'decode') return decodeBench(rest)
-  throw new UsageError(`unknown suite ${JSON.stringify(suite ?? '')}; available: ingest, outbox, triage, decode`)
+  if (suite === 'analytics') return analyticsBench(rest)
+  throw new UsageError(`unknown suite ${JSON.stringify(suite ?? '')}; available: ingest, outbox, triage, decode, analytics`)
 }

@@ -6,7 +6,8 @@ SHELL := /bin/bash
 help:
 	@echo "make demo   run core + gateway + simulated ambulance on embedded ClickHouse (ARGS='--seconds 20')"
 	@echo "make test   typecheck and run every test"
-	@echo "make bench  run the benchmarks (ingest; outbox with a 10-minute outage, ARGS='--outage-s 60' for less; triage)"
+	@echo "make bench  run the benchmarks (ingest; outbox with a 10-minute outage, ARGS='--outage-s 60' for less; triage; decode)"
+	@echo "            and ./bin/neva bench analytics (builds a 100-million-row city first: about 15 minutes)"
 	@echo "make fuzz   every decoder's fuzz properties with many runs (RUNS=100000)"
 	@echo "make setup  install Node 24 (if the machine's is older) and the dependencies"
 
@@ -26,6 +27,7 @@ bench: setup
 	@./bin/neva bench ingest
 	@./bin/neva bench outbox $(ARGS)
 	@./bin/neva bench triage
+	@./bin/neva bench decode
 
 # The same properties the tests run a few hundred times, each run RUNS times.
 RUNS ?= 100000

@@ -30,8 +30,9 @@ export class DeviceRegistry {
 
   /** A message from the device, with how many readings it carried. */
   message(deviceId: string, source: SourceProtocol, origin: string, readings: number, at = Date.now()): void {
+    // Link state belongs to the source (connection()): a message made durable after the cable
+    // was pulled must not mark the device connected again.
     const d = this.entry(deviceId, source, origin)
-    d.connected = true
     d.last_message_time = at
     d.messages++
     d.readings += readings

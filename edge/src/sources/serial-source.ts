@@ -9,6 +9,7 @@
 //
 // While closed the device shows disconnected in /status and the protocol is reset (a partial
 // message is forgotten; the device resends what it did not get acknowledged).
+import { existsSync } from 'node:fs'
 import { SerialPort } from 'serialport'
 import type { SourceProtocol } from '@neva/contracts'
 import type { Log } from '../log.js'
@@ -84,7 +85,10 @@ export class SerialSource {
     if (this.started) return
     this.started = true
     this.options.devices.connection(this.options.deviceId, this.source, this.origin, false)
-    this.tickTimer = setInterval(() => this.guard(() => this.protocol.tick()), this.options.tickMs ?? 100)
+    this.tickTimer = setInterval(() => {
+      this.guard(() => this.protocol.tick())
+      this.checkPresent()
+    }, this.options.tickMs ?? 100)
     await this.open()
   }
 
@@ -129,6 +133,19 @@ export class SerialSource {
         resolve()
       })
     })
+  }
+
+  /**
+   * serialport does not always report a pulled cable: a pseudo-terminal whose peer died, or a
+   * USB adapter gone, can leave the port open and silent. The device's path disappearing is
+   * the unplug, whatever the binding noticed.
+   */
+  private checkPresent(): void {
+    const port = this.port
+    if (!port || existsSync(this.options.path)) return
+    this.closed(port, new Error('the device path disappeared'))
+    port.removeAllListeners('close')
+    if (port.isOpen) port.close(() => {})
   }
 
   private closed(port: SerialPort, err: Error | null): void {

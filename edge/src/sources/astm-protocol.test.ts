@@ -2,8 +2,7 @@
 // NEWS2 triage): what the analyzer gets back, and what the outbox holds.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SerialPort } from 'serialport'
@@ -18,38 +17,13 @@ import { astmProtocol } from './astm-protocol.js'
 import { DeviceRegistry } from './devices.js'
 import type { DecodedSink } from './mqtt-source.js'
 import { SerialSource } from './serial-source.js'
+import { ptyPair, until } from '../../test/pty.js'
 
 const log: Log = () => {}
 const ENQ = 0x05
 const EOT = 0x04
 const ACK = 0x06
 const NAK = 0x15
-
-async function until(what: string, check: () => boolean, timeoutMs = 20_000, show: () => unknown = () => ''): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what} ${JSON.stringify(show())}`)
-    await new Promise((r) => setTimeout(r, 10))
-  }
-}
-
-/** socat joining pseudo-terminals at dir/a and dir/b (as simulators/src/pty.ts); stopping it pulls the cable. */
-async function ptyPair(dir: string): Promise<{ a: string; b: string; stop(): Promise<void> }> {
-  const a = join(dir, 'a')
-  const b = join(dir, 'b')
-  const socat = spawn('/usr/bin/socat', ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: 'ignore' })
-  const exited = new Promise((r) => socat.once('exit', r))
-  await until('socat links', () => existsSync(a) && existsSync(b))
-  return {
-    a,
-    b,
-    async stop() {
-      socat.kill('SIGTERM')
-      await exited
-      for (const link of [a, b]) rmSync(link, { force: true })
-    },
-  }
-}
 
 /** The gateway's side: a serial source speaking ASTM into a real durable stage on a fresh directory. */
 async function gateway(path: string, wrap: (durable: DurableStage) => DecodedSink = (d) => d) {

@@ -2,8 +2,7 @@
 // the port, unplug and replug (socat stopped and started again on the same paths), and stop.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { SerialPort } from 'serialport'
@@ -11,35 +10,7 @@ import type { Decoded } from '@neva/firmware-adapters'
 import { DeviceRegistry } from './devices.js'
 import type { SerialLink, SerialProtocol } from './serial-protocol.js'
 import { SerialSource } from './serial-source.js'
-
-async function until(what: string, check: () => boolean, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 10))
-  }
-}
-
-/**
- * socat joining two pseudo-terminals at dir/a and dir/b (the same as simulators/src/pty.ts,
- * which the edge does not depend on). Stopping it is pulling the cable.
- */
-async function ptyPair(dir: string): Promise<{ a: string; b: string; stop(): Promise<void> }> {
-  const a = join(dir, 'a')
-  const b = join(dir, 'b')
-  const socat = spawn('/usr/bin/socat', ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: 'ignore' })
-  const exited = new Promise((r) => socat.once('exit', r))
-  await until('socat links', () => existsSync(a) && existsSync(b))
-  return {
-    a,
-    b,
-    async stop() {
-      socat.kill('SIGTERM')
-      await exited
-      for (const link of [a, b]) rmSync(link, { force: true })
-    },
-  }
-}
+import { ptyPair, until } from '../../test/pty.js'
 
 async function openPort(path: string): Promise<SerialPort> {
   const port = new SerialPort({ path, baudRate: 9600, autoOpen: false })

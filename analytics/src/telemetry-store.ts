@@ -109,12 +109,16 @@ export class TelemetryStore {
     return this.storedAmong({ gateway: gatewayId, batch: batchId })
   }
 
-  /** Stores a batch once; resolves only after ClickHouse committed every part of it. */
-  async storeBatch(batch: IngestBatch): Promise<StoreResult> {
+  /**
+   * Stores a batch once; resolves only after ClickHouse committed every part of it.
+   * `firstAttempt`: the gateway says it never sent this batch before, so the ledger lookup is
+   * skipped; the per-table deduplication tokens still drop a copy if that was not so.
+   */
+  async storeBatch(batch: IngestBatch, { firstAttempt = false }: { firstAttempt?: boolean } = {}): Promise<StoreResult> {
     const labResults = batch.lab_results ?? []
     const waveforms = batch.waveforms ?? []
     const counts = { observations: batch.observations.length, triage: batch.triage.length, rejected: batch.rejected.length, lab_results: labResults.length, waveforms: waveforms.length }
-    if (await this.isStored(batch.gateway_id, batch.batch_id)) return { stored: false, ...counts }
+    if (!firstAttempt && (await this.isStored(batch.gateway_id, batch.batch_id))) return { stored: false, ...counts }
     const token = `${batch.gateway_id}:${batch.batch_id}`
     await this.insert('observations', batch.observations.map(observationRow), `${token}:observations`)
     await this.insert('triage_results', batch.triage.map(triageRow), `${token}:triage`)

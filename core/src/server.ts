@@ -1,8 +1,10 @@
 // The core: Fastify with one plugin per concern, over one ClickHouse connection.
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { connectClickHouse, EmrStore, migrate, TelemetryStore, type ClickHouse } from '@neva/analytics'
-import type { CoreConfig } from './config.js'
+import { connectClickHouse, EmrStore, migrate, PeopleStore, TelemetryStore, type ClickHouse } from '@neva/analytics'
+import { PEOPLE_DEFAULTS, type CoreConfig } from './config.js'
+import { GatewayKeys } from './gateway-keys.js'
+import { People } from './people.js'
 import { createCoreMetrics } from './metrics.js'
 import { ModelRegistry } from './model-registry.js'
 import { analyticsPlugin, analystTokens } from './plugins/analytics.js'
@@ -11,11 +13,16 @@ import { modelsPlugin } from './plugins/models.js'
 import { patientsPlugin } from './plugins/patients.js'
 import { emrPlugin } from './plugins/emr.js'
 import { decisionSupportPlugin } from './plugins/decision-support.js'
+import { installPeople } from './plugins/people.js'
+import { installSecurity } from './plugins/security.js'
+import { adminPlugin } from './plugins/admin.js'
 
 export interface Core {
   app: FastifyInstance
   clickhouse: ClickHouse
   store: TelemetryStore
+  people: People
+  gatewayKeys: GatewayKeys
   /** Base URL, e.g. http://127.0.0.1:8080 */
   url: string
   close(): Promise<void>
@@ -31,7 +38,22 @@ export async function startCore(config: CoreConfig): Promise<Core> {
   }
   const store = new TelemetryStore(clickhouse)
   const metrics = createCoreMetrics()
+  const peopleConfig = { ...PEOPLE_DEFAULTS, ...config.people }
+  const peopleStore = new PeopleStore(clickhouse)
+  const people = new People(peopleStore, peopleConfig)
+  const gatewayKeys = new GatewayKeys(config.gateways, peopleStore)
+  try {
+    await people.start()
+    await gatewayKeys.load(peopleConfig.usersRefreshS * 1000)
+  } catch (err) {
+    people.stop()
+    gatewayKeys.close()
+    await clickhouse.close()
+    throw err
+  }
+  const https = config.tls !== undefined
   const app = Fastify({
+    ...(config.tls ? { https: { cert: config.tls.cert, key: config.tls.key } } : {}),
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
     bodyLimit: config.bodyLimit,
     // Clinical data is validated as sent: no coercion (null must never become 0, "97" is not
@@ -57,11 +79,18 @@ export async function startCore(config: CoreConfig): Promise<Core> {
     void reply.header('content-type', metrics.registry.contentType)
     return metrics.registry.metrics()
   })
-  await app.register(ingestPlugin, { store, gateways: config.gateways, metrics })
+  app.addHook('onClose', async () => {
+    people.stop()
+    gatewayKeys.close()
+  })
+  await installSecurity(app, { https })
+  await installPeople(app, { people, metrics, secure: https || (peopleConfig.publicOrigin?.startsWith('https:') ?? false) })
+  await app.register(ingestPlugin, { store, gateways: gatewayKeys, metrics })
   await app.register(patientsPlugin, { store })
+  await app.register(adminPlugin, { people, gatewayKeys })
   await app.register(emrPlugin, { store: new EmrStore(clickhouse), systems: config.emrSystems ?? {} })
   await app.register(decisionSupportPlugin, { clickhouse, systems: config.emrSystems ?? {} })
-  await app.register(modelsPlugin, { registry: new ModelRegistry(clickhouse), gateways: config.gateways, admins: config.admins ?? {} })
+  await app.register(modelsPlugin, { registry: new ModelRegistry(clickhouse), gateways: gatewayKeys, admins: config.admins ?? {} })
   await app.register(analyticsPlugin, { clickhouse, config: config.clickhouse, analysts: analystTokens(config) })
 
   try {
@@ -77,7 +106,9 @@ export async function startCore(config: CoreConfig): Promise<Core> {
     app,
     clickhouse,
     store,
-    url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+    people,
+    gatewayKeys,
+    url: `${https ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     async close() {
       await app.close()
       await clickhouse.close()

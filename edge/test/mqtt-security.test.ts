@@ -5,6 +5,7 @@ import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import mqtt, { type MqttClient } from 'mqtt'
 import { encodeVitalsMessage } from '@neva/firmware-adapters'
+import { runAmbulance } from '@neva/simulators'
 import { hashPassword, parseGatewayConfig, startGateway, type Gateway } from '../src/index.js'
 import { startTestCore, tempDir } from './helpers.js'
 import { TestCa } from './certs.js'
@@ -220,6 +221,17 @@ test('MQTT over TLS: a device that trusts the CA connects and its readings are s
     await client.publishAsync(own.topic, own.payload, { qos: 1 })
     await client.endAsync()
 
+    // The ambulance simulator logs in the same way.
+    const report = await runAmbulance({
+      brokerUrl: `mqtts://127.0.0.1:${gateway.mqttPort}`, ambulanceId: 'amb-7', username: TABLET.username, password: TABLET.password, tls: { ca: pki.ca.cert },
+      patients: [{ id: 'amb-7.sim1', scenario: 'stable', seed: 1 }], intervalMs: 50, maxTicks: 3,
+    })
+    assert.deepEqual([report.messages, report.unacknowledged], [3, 0])
+    await assert.rejects(runAmbulance({
+      brokerUrl: `mqtts://127.0.0.1:${gateway.mqttPort}`, ambulanceId: 'amb-7', username: TABLET.username, password: 'wrong', tls: { ca: pki.ca.cert },
+      patients: [{ id: 'amb-7.sim1', scenario: 'stable', seed: 1 }], intervalMs: 50, maxTicks: 1,
+    }), /Bad username or password/i)
+
     const plain = await connect(`mqtt://127.0.0.1:${gateway.mqttPort}`, { clientId: 'plain', username: TABLET.username, password: TABLET.password, connectTimeout: 1500 })
     assert.ok(!(plain instanceof mqtt.MqttClient), 'plaintext MQTT on the TLS port must not connect')
     // A device that does not trust the gateway's CA refuses it.
@@ -227,6 +239,7 @@ test('MQTT over TLS: a device that trusts the CA connects and its readings are s
     assert.ok(!(untrusting instanceof mqtt.MqttClient))
     await gateway.drain(20_000)
     assert.equal(await core.store.count('observations', "gateway_id = 'gw-sec' AND patient_id = 'amb-7.tls1'"), 1)
+    assert.equal(await core.store.count('observations', "gateway_id = 'gw-sec' AND patient_id = 'amb-7.sim1'"), report.published)
     const status = (await (await fetch(`${gateway.apiUrl}/status`)).json()) as { mqtt: { tls: boolean; tls_handshake_failures: number } }
     assert.equal(status.mqtt.tls, true)
     assert.ok(status.mqtt.tls_handshake_failures >= 1)

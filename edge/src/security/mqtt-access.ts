@@ -151,6 +151,8 @@ export class MqttAccess {
     if (device === undefined) return this.deny(identity, 'NEVA_EDGE_MQTT_TOPIC_DENIED', `${t} is not a device topic (neva/v1/devices/{device_id}/…)`)
     const entry = identity.username === null ? undefined : this.entries.get(identity.username)
     if (!entry) {
+      // Only a will left by a client of an earlier broker has no login in required mode.
+      if (this.mode === 'required') return this.deny(identity, 'NEVA_EDGE_MQTT_TOPIC_DENIED', `${t}: no login`)
       // Mixed mode: a client without a login may not speak for a device that has one.
       if (this.claimed(device)) return this.deny(identity, 'NEVA_EDGE_MQTT_TOPIC_DENIED', `${t}: device ${device} has a login; this client has none`)
       return undefined

@@ -4,6 +4,7 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<{ r
   demo: { summary: 'run core, gateway and a simulated ambulance on embedded ClickHouse', load: () => import('./commands/demo.js') },
   core: { summary: 'run the core (Fastify + ClickHouse)', load: () => import('./commands/core.js') },
   edge: { summary: 'run an edge gateway: neva edge --config FILE', load: () => import('./commands/edge.js') },
+  'edge-credential': { summary: 'hash a device\'s MQTT password or the edge API token for the gateway config: neva edge-credential device|api', load: () => import('./commands/edge-credential.js') },
   sim: { summary: 'run a simulator: neva sim ambulance --broker mqtt://…', load: () => import('./commands/sim.js') },
   triage: { summary: 'NDJSON vital-sign sets on stdin → NDJSON triage results', load: () => import('./commands/triage.js') },
   sql: { summary: 'analyst SQL (read-only, pseudonymous, audited) against the configured ClickHouse', load: () => import('./commands/sql.js') },

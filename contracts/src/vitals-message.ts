@@ -2,7 +2,7 @@
 //
 //   topic:   neva/v1/devices/{device_id}/vitals
 //   payload: UTF-8 JSON, e.g.
-//     { "patient_id": "amb-7.p1", "time": 1764103000123, "spo2_scale": 1,
+//     { "device_id": "amb-7.p1-monitor", "patient_id": "amb-7.p1", "time": 1764103000123, "spo2_scale": 1,
 //       "readings": [ { "vital": "spo2", "value": 97 },
 //                     { "mdc": 150456, "value": 97, "unit": "%", "flags": ["artifact"] },
 //                     { "vital": "consciousness", "value": "A" } ] }
@@ -12,6 +12,8 @@
 // `vital` (a name from the code table) or by `mdc` (an IEEE 11073 code, 16- or 32-bit), not both.
 // `unit`, when given, must be the UCUM unit of the code table: Neva never converts silently.
 // `spo2_scale` is the patient's NEWS2 SpO2 scale (2 only for hypercapnic respiratory failure).
+// `device_id`, optional, must repeat the topic's: a message that names another device is refused
+// whole (a gateway's topic ACLs tie the topic to the device's login).
 import { Type, type Static } from '@sinclair/typebox'
 import { EpochMs, Identifier, QualityFlag } from './observation.js'
 
@@ -35,6 +37,7 @@ export type VitalsReading = Static<typeof VitalsReading>
 
 export const VitalsMessage = Type.Object(
   {
+    device_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
     patient_id: Identifier,
     time: Type.Optional(EpochMs),
     spo2_scale: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(2)])),

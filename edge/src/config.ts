@@ -1,27 +1,79 @@
 // Gateway configuration: one schema, all defaults in one place, validated at start-up with an
 // error that names the field.
+import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { Type, type Static } from '@sinclair/typebox'
+import { Type, type Static, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { Identifier } from '@neva/contracts'
 import { OpcuaConfigSchema, validateOpcuaMapping } from '@neva/firmware-adapters'
+import { parsePasswordHash } from './security/password-hash.js'
 
-const Listen = (port: number) =>
-  Type.Object(
-    {
-      host: Type.String({ default: '127.0.0.1' }),
-      port: Type.Integer({ minimum: 0, maximum: 65535, default: port }),
-    },
-    { default: {}, additionalProperties: false },
-  )
+const ServerTls = {
+  /** PEM certificate (chain) the server presents. */
+  cert_file: Type.String({ minLength: 1 }),
+  key_file: Type.String({ minLength: 1 }),
+}
+const orNull = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()], { default: null })
+
+/** An exact device or patient id, or a prefix ending in `*` ("amb-7.*"). */
+const IdPattern = Type.String({ minLength: 1, maxLength: 129, pattern: '^[A-Za-z0-9._:/-]+\\*?$' })
+
+/** One device's (or one tablet's) MQTT login: what it may publish for. */
+export const MqttCredentialSchema = Type.Object(
+  {
+    username: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:@-]+$' }),
+    /**
+     * argon2id PHC string (`neva edge-credential device` makes one). Absent: the device can only
+     * log in with a client certificate whose CN is `username` (mqtt.tls.ca_file).
+     */
+    password_hash: Type.Optional(Type.String({ minLength: 1 })),
+    /** Device ids it may publish for (topic neva/v1/devices/{id}/…); default: its username. */
+    device_ids: Type.Optional(Type.Array(IdPattern, { minItems: 1, maxItems: 256 })),
+    /** When given, the patient ids its messages may name; others are refused. */
+    patient_ids: Type.Optional(Type.Array(IdPattern, { minItems: 1, maxItems: 256 })),
+  },
+  { additionalProperties: false },
+)
+export type MqttCredential = Static<typeof MqttCredentialSchema>
 
 export const GatewayConfigSchema = Type.Object(
   {
     gateway_id: Identifier,
     /** Outbox and other state live here. */
     data_dir: Type.String({ default: './data/edge' }),
-    mqtt: Listen(1883),
-    api: Listen(8081),
+    mqtt: Type.Object(
+      {
+        host: Type.String({ default: '127.0.0.1' }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 1883 }),
+        /** Per-device logins and topic ACLs; none: any client may connect (a warning at start-up). */
+        credentials: Type.Array(MqttCredentialSchema, { default: [], maxItems: 10_000 }),
+        /** Refuse clients without a valid login even when `credentials` is empty. */
+        require_credentials: Type.Boolean({ default: false }),
+        /**
+         * MQTT over TLS on `port` instead of plain TCP (8883 by convention). With `ca_file`, a
+         * device must present a certificate that CA signed; one whose CN is a credential's
+         * username logs in as it without a password.
+         */
+        tls: orNull(Type.Object({ ...ServerTls, ca_file: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: false })),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    api: Type.Object(
+      {
+        host: Type.String({ default: '127.0.0.1' }),
+        port: Type.Integer({ minimum: 0, maximum: 65535, default: 8081 }),
+        /** HTTPS instead of HTTP. */
+        tls: orNull(Type.Object(ServerTls, { additionalProperties: false })),
+        /**
+         * sha256 (hex) of the bearer token that /patients requires (`neva edge-credential api`);
+         * NEVA_EDGE_API_TOKEN, when set, gives the token itself. Absent: /patients answers 401.
+         */
+        token_sha256: Type.Optional(Type.String({ pattern: '^[0-9a-f]{64}$' })),
+        /** Requests per minute per client address; above it, 429. */
+        rate_limit_per_minute: Type.Integer({ minimum: 1, default: 1200 }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     core: Type.Object(
       {
         url: Type.String({ default: 'http://127.0.0.1:8080' }),
@@ -126,13 +178,30 @@ export function parseGatewayConfig(input: unknown, origin = 'config'): GatewayCo
   config.serial.forEach((port, i) => {
     if (port.protocol.startsWith('oximeter') && !port.patient_id) throw new Error(`${origin}: /serial/${i}: an oximeter needs the patient_id of the bed it is attached to`)
   })
+  const users = config.mqtt.credentials.map((c) => c.username)
+  const user = users.find((u, i) => users.indexOf(u) !== i)
+  if (user) throw new Error(`${origin}: /mqtt/credentials: username ${user} is configured twice`)
+  config.mqtt.credentials.forEach((c, i) => {
+    if (c.password_hash !== undefined) {
+      try {
+        parsePasswordHash(c.password_hash)
+      } catch (err) {
+        throw new Error(`${origin}: /mqtt/credentials/${i}/password_hash: ${(err as Error).message}`)
+      }
+    } else if (!config.mqtt.tls?.ca_file) {
+      throw new Error(`${origin}: /mqtt/credentials/${i}: no password_hash, and no mqtt.tls.ca_file for a client certificate: ${c.username} could never log in`)
+    }
+  })
   const ids = [...config.serial.map((p) => p.device_id), ...config.opcua.map((d) => d.device_id)]
   const twice = ids.find((id, i) => ids.indexOf(id) !== i)
   if (twice) throw new Error(`${origin}: device ${twice} is configured twice`)
   return config
 }
 
-/** NEVA_CORE_TOKEN, when set, replaces core.token, so that secrets can stay out of files. */
+/**
+ * NEVA_CORE_TOKEN, when set, replaces core.token, and NEVA_EDGE_API_TOKEN api.token_sha256, so
+ * that secrets can stay out of files.
+ */
 export function loadGatewayConfig(path: string, env: NodeJS.ProcessEnv = process.env): GatewayConfig {
   let raw: unknown
   try {
@@ -143,6 +212,10 @@ export function loadGatewayConfig(path: string, env: NodeJS.ProcessEnv = process
   if (env.NEVA_CORE_TOKEN && typeof raw === 'object' && raw !== null) {
     const r = raw as { core?: Record<string, unknown> }
     r.core = { ...r.core, token: env.NEVA_CORE_TOKEN }
+  }
+  if (env.NEVA_EDGE_API_TOKEN && typeof raw === 'object' && raw !== null) {
+    const r = raw as { api?: Record<string, unknown> }
+    r.api = { ...r.api, token_sha256: createHash('sha256').update(env.NEVA_EDGE_API_TOKEN, 'utf8').digest('hex') }
   }
   return parseGatewayConfig(raw, path)
 }

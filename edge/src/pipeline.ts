@@ -6,6 +6,8 @@ import { DurableStage } from './ingest.js'
 import { createEdgeMetrics } from './metrics.js'
 import { SqliteOutbox } from './outbox/sqlite-outbox.js'
 import { MqttSource } from './sources/mqtt-source.js'
+import { MqttAccess } from './security/mqtt-access.js'
+import { readTls, warnAboutMqttAccess } from './security/start-up.js'
 import { DeviceRegistry } from './sources/devices.js'
 import { OpcuaSource } from './sources/opcua-source.js'
 import { MllpSource } from './sources/mllp-source.js'
@@ -83,7 +85,15 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
   })
   const devices = new DeviceRegistry()
   const durable = new DurableStage(outbox, triage, metrics, log, devices)
-  const mqtt = new MqttSource({ host: config.mqtt.host, port: config.mqtt.port, next: durable, log, onRefused: () => metrics.unacknowledged.inc() })
+  const access = new MqttAccess({
+    credentials: config.mqtt.credentials,
+    requireCredentials: config.mqtt.require_credentials,
+    onRefused: (code) => metrics.mqttRefused.inc({ code }),
+    onDenied: (username, code) => metrics.mqttDenied.inc({ username, code }),
+  })
+  warnAboutMqttAccess(config, access, log)
+  const mqttTls = config.mqtt.tls ? readTls(config.mqtt.tls, '/mqtt/tls') : undefined
+  const mqtt = new MqttSource({ host: config.mqtt.host, port: config.mqtt.port, next: durable, log, access, tls: mqttTls, onRefused: () => metrics.unacknowledged.inc() })
   const opcua = validateOpcuaMapping(config.opcua).map((device) =>
     new OpcuaSource({ ...device, next: durable, devices, pkiDir: join(config.data_dir, 'opcua-pki'), log }))
   const labCodes = labCodeTable(config.lab_codes)
@@ -107,7 +117,12 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
     })
   })
 
-  const api = buildEdgeApi({ gatewayId: config.gateway_id, outbox, uplink, triage, pool, modelSync, durable, metrics, devices, mqttPort: () => mqtt.port }, config.log_level)
+  const api = buildEdgeApi({
+    gatewayId: config.gateway_id, outbox, uplink, triage, pool, modelSync, durable, metrics, devices, mqtt: () => mqtt.status(),
+    tls: config.api.tls ? readTls(config.api.tls, '/api/tls') : undefined,
+    tokenSha256: config.api.token_sha256,
+    rateLimitPerMinute: config.api.rate_limit_per_minute,
+  }, config.log_level)
   try {
     await mqtt.start()
     await mllp?.start()
@@ -130,7 +145,7 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
   return {
     mqttPort: mqtt.port,
     mllpPort: mllp ? mllp.port : null,
-    apiUrl: `http://${config.api.host}:${apiPort}`,
+    apiUrl: `${config.api.tls ? 'https' : 'http'}://${config.api.host}:${apiPort}`,
     outbox,
     uplink,
     triage,

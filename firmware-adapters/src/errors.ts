@@ -3,6 +3,7 @@ export const DECODE_ERRORS = {
   NEVA_DECODE_UNKNOWN_TOPIC: 'topic is under neva/ but matches no known convention',
   NEVA_DECODE_INVALID_JSON: 'payload is not valid UTF-8 JSON',
   NEVA_DECODE_SCHEMA: 'payload does not match the schema',
+  NEVA_DECODE_DEVICE_MISMATCH: 'payload names another device than its topic',
   NEVA_DECODE_UNKNOWN_CODE: 'reading names no known vital sign',
   NEVA_DECODE_UNIT_MISMATCH: 'reading unit differs from the code table',
   NEVA_DECODE_IMPLAUSIBLE_VALUE: 'value is physiologically impossible',

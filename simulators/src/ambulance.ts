@@ -22,6 +22,11 @@ export interface AmbulanceOptions {
   onSample?: (patientId: string, sample: VitalSample) => void
   /** Also stream each patient's 12-lead ECG (500 Hz), a chunk per tick at the current heart rate. */
   ecg?: boolean
+  /** The tablet's MQTT login (the gateway's mqtt.credentials). */
+  username?: string
+  password?: string
+  /** For mqtts://: the CA to trust, and a client certificate when the gateway requires one (PEM). */
+  tls?: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer }
 }
 
 export interface AmbulanceReport {
@@ -68,6 +73,8 @@ export async function runAmbulance(options: AmbulanceOptions): Promise<Ambulance
     clean: true,
     reconnectPeriod: 500,
     connectTimeout: 5000,
+    ...(options.username === undefined ? {} : { username: options.username, password: options.password }),
+    ...options.tls,
   })
   const patients = options.patients.map((spec) => ({
     sim: new SimulatedPatient(spec),

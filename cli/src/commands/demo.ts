@@ -3,13 +3,13 @@
 // ambulance (vitals and 12-lead ECG over MQTT), ICU bedside monitors (HL7 over MLLP), a
 // ventilator (OPC UA), a ward oximeter and a lab analyzer (serial lines over socat
 // pseudo-terminals) — then a summary counted in ClickHouse.
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { createServer } from 'node:net'
 import { execFileSync } from 'node:child_process'
 import { coreConfigFromEnv, hashToken, startCore } from '@neva/core'
-import { parseGatewayConfig, startGateway } from '@neva/edge'
+import { hashPassword, parseGatewayConfig, startGateway } from '@neva/edge'
 import { AstmAnalyzer, Hl7Monitor, OpcuaVentilator, SimulatedOximeter, runAmbulance, startPtyPair, type PatientSpec, type PtyPair } from '@neva/simulators'
 import { numberOption, parse, untilInterrupted } from '../args.js'
 import { demoPatients } from './sim.js'
@@ -72,6 +72,10 @@ export async function run(argv: string[]): Promise<number> {
   const port = (preferred: number) => (values['ephemeral-ports'] ? Promise.resolve(0) : pickPort(host, preferred))
   const run = randomBytes(2).toString('hex')
   const token = randomBytes(24).toString('base64url')
+  // The ambulance's tablet logs in to the gateway's broker, which refuses anyone else; patient
+  // data on the gateway's API needs a token. Both secrets live only in this process.
+  const tablet = { username: `amb-${run}-tablet`, password: randomBytes(18).toString('base64url') }
+  const apiToken = randomBytes(24).toString('base64url')
 
   freshDemoDirectory(values.data)
   const core = await startCore(coreConfigFromEnv(process.env, {
@@ -102,8 +106,13 @@ export async function run(argv: string[]): Promise<number> {
     gateway = await startGateway(parseGatewayConfig({
       gateway_id: GATEWAY_ID,
       data_dir: `${values.data}/edge`,
-      mqtt: { host, port: await port(1883) },
-      api: { host, port: await port(8081) },
+      mqtt: {
+        host,
+        port: await port(1883),
+        require_credentials: true,
+        credentials: [{ username: tablet.username, password_hash: hashPassword(tablet.password), device_ids: [`amb-${run}.*`], patient_ids: [`amb-${run}.*`] }],
+      },
+      api: { host, port: await port(8081), token_sha256: createHash('sha256').update(apiToken).digest('hex') },
       core: { url: core.url, token },
       mllp: { host, port: await port(2575) },
       serial: serial ? [
@@ -123,8 +132,9 @@ export async function run(argv: string[]): Promise<number> {
   const accounts = await seedDemoPeople(core, { ED: patients.map((p) => p.id), ICU: icu.map((p) => p.id), Therapy: [wardBed.id] })
   say(`Neva demo (run ${run}) — ${seconds ? `${seconds} s` : 'Ctrl-C to stop'}`)
   say(`  core           ${core.url}   (ClickHouse ${core.clickhouse.kind}: ${core.clickhouse.location})`)
-  say(`  gateway        ${gateway.apiUrl}/status   ${gateway.apiUrl}/patients   ${gateway.apiUrl}/metrics`)
-  say(`  MQTT broker    mqtt://${host}:${gateway.mqttPort}   (topics neva/v1/devices/{device}/vitals and /ecg)`)
+  say(`  gateway        ${gateway.apiUrl}/status   ${gateway.apiUrl}/metrics`)
+  say(`                 curl -H 'authorization: Bearer ${apiToken}' ${gateway.apiUrl}/patients`)
+  say(`  MQTT broker    mqtt://${host}:${gateway.mqttPort}   (topics neva/v1/devices/{device}/vitals and /ecg; login ${tablet.username} only)`)
   say(`  HL7 / MLLP     ${host}:${gateway.mllpPort}   (ICU monitors)`)
   say(`  OPC UA         ${ventilator.endpointUrl}   (ventilator on ${icu[1]!.id})`)
   if (serial) say(`  serial         ${ptys[0]!.b} (lab analyzer, ASTM)   ${ptys[1]!.b} (ward oximeter)`)
@@ -137,6 +147,7 @@ export async function run(argv: string[]): Promise<number> {
   const ambulance = runAmbulance({
     brokerUrl: `mqtt://${host}:${gateway.mqttPort}`,
     ambulanceId: `amb-${run}`,
+    ...tablet,
     patients,
     timeScale,
     ecg: true,

@@ -7,7 +7,7 @@ export async function run(argv: string[]): Promise<number> {
   if (!values.config) throw new UsageError('usage: neva edge --config FILE (JSON; see edge/gateway.example.json)')
   const config = loadGatewayConfig(values.config)
   const gateway = await startGateway(config)
-  process.stderr.write(`neva edge: ${config.gateway_id}: MQTT on ${config.mqtt.host}:${gateway.mqttPort}, API on ${gateway.apiUrl}, core ${config.core.url}\n`)
+  process.stderr.write(`neva edge: ${config.gateway_id}: MQTT${config.mqtt.tls ? ' over TLS' : ''} on ${config.mqtt.host}:${gateway.mqttPort}, API on ${gateway.apiUrl}, core ${config.core.url}\n`)
   await untilInterrupted()
   await gateway.stop()
   return 0

@@ -1,5 +1,6 @@
 // neva sim ambulance: a simulated ambulance streaming its patients to a gateway's broker.
 import { SCENARIOS, runAmbulance, type ScenarioName } from '@neva/simulators'
+import { readFileSync } from 'node:fs'
 import { numberOption, parse, UsageError } from '../args.js'
 
 export function demoPatients(prefix: string, count: number, seed: number | string) {
@@ -85,7 +86,7 @@ export async function run(argv: string[]): Promise<number> {
   const [kind, ...rest] = argv
   if (kind === 'faults') return faults(rest)
   if (kind === 'emr') return emr(rest)
-  if (kind !== 'ambulance') throw new UsageError(`usage: neva sim faults [--json] [--seconds 60] [--kills 4] [--outage-s 10] [--core-restarts 1] [--devices 5] [--rate 10]\n       neva sim ambulance --broker mqtt://127.0.0.1:1883 [--id amb-1] [--patients 3] [--seconds N] [--seed S] [--time-scale X]\n       neva sim emr [--patients 10000] [--seed S] [--telemetry-rows N] [--data DIR] [--json]\n  scenarios: ${SCENARIOS.join(', ')}`)
+  if (kind !== 'ambulance') throw new UsageError(`usage: neva sim faults [--json] [--seconds 60] [--kills 4] [--outage-s 10] [--core-restarts 1] [--devices 5] [--rate 10]\n       neva sim ambulance --broker mqtt://127.0.0.1:1883 [--id amb-1] [--patients 3] [--seconds N] [--seed S] [--time-scale X]\n                  [--username U (password in --password-file F or NEVA_MQTT_PASSWORD)] [--ca FILE] [--cert FILE --key FILE]\n       neva sim emr [--patients 10000] [--seed S] [--telemetry-rows N] [--data DIR] [--json]\n  scenarios: ${SCENARIOS.join(', ')}`)
   const { values } = parse(rest, {
     broker: { type: 'string', default: 'mqtt://127.0.0.1:1883' },
     id: { type: 'string', default: 'amb-1' },
@@ -93,8 +94,21 @@ export async function run(argv: string[]): Promise<number> {
     seconds: { type: 'string' },
     seed: { type: 'string', default: '1' },
     'time-scale': { type: 'string' },
+    username: { type: 'string' },
+    'password-file': { type: 'string' },
+    ca: { type: 'string' },
+    cert: { type: 'string' },
+    key: { type: 'string' },
   })
   const seconds = values.seconds === undefined ? undefined : numberOption(values.seconds, 'seconds', 0, { min: 1 })
+  // The password from a file or NEVA_MQTT_PASSWORD, never from the command line (ps shows it).
+  const password = values['password-file'] ? readFileSync(values['password-file'], 'utf8').split(/\r?\n/)[0] : process.env.NEVA_MQTT_PASSWORD
+  if (values.username && !password) throw new UsageError('--username needs its password in --password-file FILE or NEVA_MQTT_PASSWORD')
+  const tls = {
+    ...(values.ca ? { ca: readFileSync(values.ca) } : {}),
+    ...(values.cert ? { cert: readFileSync(values.cert) } : {}),
+    ...(values.key ? { key: readFileSync(values.key) } : {}),
+  }
   const controller = new AbortController()
   process.once('SIGINT', () => controller.abort())
   process.once('SIGTERM', () => controller.abort())
@@ -105,6 +119,8 @@ export async function run(argv: string[]): Promise<number> {
     patients: demoPatients(values.id, numberOption(values.patients, 'patients', 3, { min: 1, integer: true }), values.seed),
     timeScale: numberOption(values['time-scale'], 'time-scale', 1, { min: 0.01 }),
     signal: controller.signal,
+    ...(values.username ? { username: values.username, password } : {}),
+    tls,
   })
   process.stdout.write(`${JSON.stringify(report)}\n`)
   return report.unacknowledged === 0 ? 0 : 1

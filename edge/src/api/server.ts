@@ -1,5 +1,11 @@
 // The gateway's local API: health, status, patients with their triage, Prometheus metrics.
-import Fastify, { type FastifyInstance } from 'fastify'
+// HTTPS when a certificate is configured; security headers (helmet) and a per-address rate limit
+// on every route. /patients carries patient data and needs the bearer token whose sha256 is
+// api.token_sha256; /healthz, /status and /metrics carry none and stay open, read-only.
+import { createHash, timingSafeEqual } from 'node:crypto'
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
+import helmet from '@fastify/helmet'
+import rateLimit from '@fastify/rate-limit'
 import type { Outbox } from '../outbox/types.js'
 import type { EdgeMetrics } from '../metrics.js'
 import type { TriageStage } from '../triage/triage-stage.js'
@@ -8,6 +14,14 @@ import type { ModelSync } from '../triage/model-sync.js'
 import type { Uplink } from '../uplink/uplink.js'
 import type { DurableStage } from '../ingest.js'
 import type { DeviceRegistry } from '../sources/devices.js'
+import type { MqttStatus } from '../sources/mqtt-source.js'
+
+export const EDGE_API_ERRORS = {
+  NEVA_EDGE_API_UNAUTHORIZED: { status: 401, message: 'patient data needs "Authorization: Bearer <token>" with the token whose sha256 is api.token_sha256' },
+  NEVA_EDGE_API_NO_TOKEN: { status: 403, message: 'this gateway serves no patient data: no api.token_sha256 is configured (neva edge-credential api)' },
+  NEVA_EDGE_API_RATE_LIMITED: { status: 429, message: 'too many requests from this address' },
+} as const
+export type EdgeApiErrorCode = keyof typeof EDGE_API_ERRORS
 
 export interface EdgeApiDeps {
   gatewayId: string
@@ -19,17 +33,48 @@ export interface EdgeApiDeps {
   durable: DurableStage
   metrics: EdgeMetrics
   devices: DeviceRegistry
-  mqttPort: () => number
+  mqtt: () => MqttStatus
+  /** HTTPS with this certificate and key; absent: HTTP. */
+  tls?: { cert: Buffer; key: Buffer }
+  /** sha256 (hex) of the bearer token /patients requires; absent: /patients is refused. */
+  tokenSha256?: string
+  rateLimitPerMinute: number
 }
 
 export function buildEdgeApi(deps: EdgeApiDeps, logLevel: string): FastifyInstance {
-  const app = Fastify({ logger: logLevel === 'silent' ? false : { level: logLevel } })
-  app.get('/healthz', async () => ({ status: 'ok', gateway_id: deps.gatewayId }))
-  app.get('/status', async () => statusOf(deps))
-  app.get('/patients', async () => ({ patients: deps.triage.snapshot() }))
-  app.get('/metrics', async (_request, reply) => {
-    void reply.header('content-type', deps.metrics.registry.contentType)
-    return deps.metrics.registry.metrics()
+  const logger = logLevel === 'silent' ? false : { level: logLevel }
+  // Typed as the HTTP flavour: the routes and the pipeline use nothing that differs.
+  const app = (deps.tls ? Fastify({ logger, https: { cert: deps.tls.cert, key: deps.tls.key } }) : Fastify({ logger })) as unknown as FastifyInstance
+  const refuse = (reply: FastifyReply, code: EdgeApiErrorCode) => {
+    deps.metrics.apiDenied.inc({ code })
+    return reply.status(EDGE_API_ERRORS[code].status).send({ error: code, message: EDGE_API_ERRORS[code].message })
+  }
+  // A JSON API: no scripts, no frames, no sniffing; HSTS only matters over HTTPS.
+  void app.register(helmet, { hsts: deps.tls !== undefined, contentSecurityPolicy: { directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } } })
+  void app.register(rateLimit, {
+    max: deps.rateLimitPerMinute,
+    timeWindow: 60_000,
+    errorResponseBuilder: (_request, context) => {
+      deps.metrics.apiDenied.inc({ code: 'NEVA_EDGE_API_RATE_LIMITED' })
+      return { statusCode: 429, error: 'NEVA_EDGE_API_RATE_LIMITED', message: `${EDGE_API_ERRORS.NEVA_EDGE_API_RATE_LIMITED.message}; retry in ${context.after}` }
+    },
+  })
+  const expected = deps.tokenSha256 === undefined ? undefined : Buffer.from(deps.tokenSha256, 'hex')
+  const patientData = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!expected) return refuse(reply, 'NEVA_EDGE_API_NO_TOKEN')
+    const m = /^Bearer ([^\s]{1,512})$/.exec(request.headers.authorization ?? '')
+    // Hash first: the comparison then takes the same time whatever the token's length.
+    const given = m ? createHash('sha256').update(m[1]!, 'utf8').digest() : undefined
+    if (!given || !timingSafeEqual(given, expected)) return refuse(reply, 'NEVA_EDGE_API_UNAUTHORIZED')
+  }
+  void app.after(() => {
+    app.get('/healthz', async () => ({ status: 'ok', gateway_id: deps.gatewayId }))
+    app.get('/status', async () => statusOf(deps))
+    app.get('/patients', { onRequest: patientData }, async () => ({ patients: deps.triage.snapshot() }))
+    app.get('/metrics', async (_request, reply) => {
+      void reply.header('content-type', deps.metrics.registry.contentType)
+      return deps.metrics.registry.metrics()
+    })
   })
   return app
 }
@@ -38,7 +83,8 @@ function statusOf(deps: EdgeApiDeps) {
   const model = deps.pool?.current()
   return {
     gateway_id: deps.gatewayId,
-    mqtt: { port: deps.mqttPort() },
+    /** Port, TLS, access mode, connections refused and publishes denied, by login and code. */
+    mqtt: deps.mqtt(),
     outbox: deps.outbox.stats(),
     uplink: {
       last_success_ms: deps.uplink.lastSuccessMs ?? null,

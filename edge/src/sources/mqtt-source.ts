@@ -1,18 +1,32 @@
 // MQTT source: an embedded aedes broker whose devices publish vitals, and ECG chunks from
 // ambulance tablets (topics ending /ecg go to the ECG decoder, every other one to the vitals
-// decoder, which judges whether it is ours).
+// decoder, which judges whether it is ours). Plain TCP, or TLS when a certificate is configured;
+// who may connect and publish what is MqttAccess's to decide (security/mqtt-access.ts).
 // aedes writes the QoS 1 PUBACK (and QoS 2 PUBREC) right after authorizePublish calls back, before
 // broker.publish runs, so the reading is made durable inside authorizePublish. A bad payload is
 // kept aside durably and acknowledged: calling back with an error would drop the device's
 // connection and make it resend the same bad message forever.
+// A publish the login may not make is treated the same way: acknowledged at its QoS, kept aside
+// with its NEVA_EDGE_MQTT_* code, not stored as readings and not forwarded. MQTT 3.1.1 gives a
+// broker no way to refuse a PUBLISH except closing the connection [MQTT-3.3.5-2]; closing would
+// make the firmware resend the denied message on every reconnect and starve its good data.
 import { createServer, type AddressInfo, type Server } from 'node:net'
-import { Aedes } from 'aedes'
+import { createServer as createTlsServer } from 'node:tls'
+import { Aedes, type AuthenticateError } from 'aedes'
 import { decodeEcgMessage, decodeVitalsMessage, type Decoded } from '@neva/firmware-adapters'
 import type { Log } from '../log.js'
+import { MqttAccess, type MqttMode } from '../security/mqtt-access.js'
 
 export interface DecodedSink {
   /** Resolves once everything in `decoded` is durable. */
   consume(decoded: Decoded, origin: string): Promise<void>
+}
+
+export interface MqttTls {
+  cert: Buffer
+  key: Buffer
+  /** When given, a client must present a certificate this CA signed. */
+  ca?: Buffer
 }
 
 export interface MqttSourceOptions {
@@ -20,42 +34,119 @@ export interface MqttSourceOptions {
   port: number
   next: DecodedSink
   log?: Log
+  /** Logins and ACLs; default: open (any client, any topic). */
+  access?: MqttAccess
+  tls?: MqttTls
   /** Told when a message could not be made durable (and so was not acknowledged). */
   onRefused?: (err: Error) => void
 }
 
+export interface MqttStatus {
+  port: number
+  tls: boolean
+  client_certificates: boolean
+  mode: MqttMode
+  /** Connections refused, by code; TLS handshakes that failed (bad or missing client certificate, plaintext). */
+  refused: Record<string, number>
+  tls_handshake_failures: number
+  /** Publishes and subscriptions denied, by login (or "(none)"), then code. */
+  denied: Record<string, Record<string, number>>
+}
+
+/** How much of a denied payload is kept aside: enough to see what it was. */
+const DENIED_PAYLOAD_BYTES = 1024
+
 export class MqttSource {
   private broker: Aedes | undefined
   private server: Server | undefined
+  readonly access: MqttAccess
+  private tlsFailures = 0
   port = 0
 
-  constructor(private readonly options: MqttSourceOptions) {}
+  constructor(private readonly options: MqttSourceOptions) {
+    this.access = options.access ?? new MqttAccess({ credentials: [], requireCredentials: false })
+  }
+
+  status(): MqttStatus {
+    return {
+      port: this.port,
+      tls: this.options.tls !== undefined,
+      client_certificates: this.options.tls?.ca !== undefined,
+      mode: this.access.mode,
+      refused: { ...this.access.refused },
+      tls_handshake_failures: this.tlsFailures,
+      denied: Object.fromEntries(Object.entries(this.access.denied).map(([k, v]) => [k, { ...v }])),
+    }
+  }
 
   async start(): Promise<void> {
     const { next, log } = this.options
     const options = this.options
-    let lastRefusalLog = 0
+    const access = this.access
+    const open = access.mode === 'open'
+    // Logged at most once a second per kind: a full outbox refuses every message, a
+    // misconfigured device retries its login in a loop.
+    const lastLog = new Map<string, number>()
+    const throttled = (kind: string, level: 'warn' | 'error', message: string, fields: object) => {
+      if (Date.now() - (lastLog.get(kind) ?? 0) < 1000) return
+      lastLog.set(kind, Date.now())
+      log?.(level, message, fields)
+    }
     this.broker = await Aedes.createBroker({
+      authenticate: (client, username, password, done) => {
+        access.authenticate(client, username, password).then((refusal) => {
+          if (!refusal) return done(null, true)
+          throttled(refusal.code, 'warn', 'MQTT connection refused', { code: refusal.code, reason: refusal.reason, client: client.id?.slice(0, 128), address: remoteAddress(client.conn) })
+          done(Object.assign(new Error(refusal.reason), { returnCode: refusal.returnCode }) as AuthenticateError, false)
+        }, (err: Error) => done(Object.assign(err, { returnCode: 3 }) as AuthenticateError, false))
+      },
+      authorizeSubscribe: (client, sub, callback) => {
+        const denial = access.checkSubscribe(access.identityOf(client), sub.topic)
+        if (!denial) return callback(null, sub)
+        throttled(denial.code, 'warn', 'MQTT subscription refused', { code: denial.code, reason: denial.reason })
+        // A negated subscription: SUBACK 0x80 for it, the connection stays [MQTT-3.9.3].
+        callback(null, null)
+      },
+      // Only in open mode can anyone subscribe; elsewhere nothing is ever forwarded.
+      authorizeForward: (_client, packet) => (open ? packet : null),
       authorizePublish: (client, packet, callback) => {
+        // aedes' own default: $SYS is the broker's (a client publishing there is dropped).
+        if (packet.topic.startsWith('$SYS')) return callback(new Error('$SYS topics are reserved'))
+        if (!open) packet.retain = false
+        const identity = access.identityOf(client)
+        const payload = packet.payload as Buffer
         const decode = packet.topic.endsWith('/ecg') ? decodeEcgMessage : decodeVitalsMessage
-        const decoded = decode(packet.topic, packet.payload as Buffer, Date.now())
-        if (decoded.deviceId === undefined && decoded.problems.length === 0) return callback(null)
-        next.consume(decoded, `mqtt:${packet.topic.slice(0, 256)}`).then(
+        let decoded = decode(packet.topic, payload, Date.now())
+        let origin = `mqtt:${packet.topic.slice(0, 256)}`
+        const denial = access.checkPublish(identity, packet.topic, decoded)
+        if (denial) {
+          throttled(denial.code, 'warn', 'MQTT publish denied; acknowledged and kept aside', { code: denial.code, reason: denial.reason, client: client?.id?.slice(0, 128) })
+          origin = `mqtt:${identity.username ?? '(none)'}@${packet.topic.slice(0, 256)}`
+          decoded = { source: 'mqtt', observations: [], problems: [{ code: denial.code, reason: denial.reason, payload: payload.subarray(0, DENIED_PAYLOAD_BYTES).toString('utf8') }] }
+        } else if (decoded.deviceId === undefined && decoded.problems.length === 0) {
+          return callback(null)
+        }
+        next.consume(decoded, origin).then(
           () => callback(null),
           (err: Error) => {
             // Not durable: do not acknowledge; the device keeps the message and resends it.
-            // Logged at most once a second: a full outbox refuses every message.
-            if (Date.now() - lastRefusalLog >= 1000) {
-              lastRefusalLog = Date.now()
-              log?.('error', 'could not make a reading durable; not acknowledging', { client: client?.id, code: (err as { code?: string }).code, err: err.message })
-            }
+            throttled('not-durable', 'error', 'could not make a reading durable; not acknowledging', { client: client?.id, code: (err as { code?: string }).code, err: err.message })
             options.onRefused?.(err)
             callback(err)
           },
         )
       },
     })
-    this.server = createServer(this.broker.handle)
+    const tls = this.options.tls
+    if (tls) {
+      this.server = createTlsServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: tls.ca !== undefined, rejectUnauthorized: tls.ca !== undefined, minVersion: 'TLSv1.2' }, this.broker.handle)
+      this.server.on('tlsClientError', (err: Error) => {
+        this.tlsFailures++
+        throttled('tls', 'warn', 'MQTT TLS handshake failed', { err: err.message })
+      })
+    } else {
+      this.server = createServer(this.broker.handle)
+    }
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject)
       this.server!.listen(this.options.port, this.options.host, () => resolve())
@@ -72,4 +163,8 @@ export class MqttSource {
     if (broker) await new Promise<void>((resolve) => broker.close(() => resolve()))
     await closed
   }
+}
+
+function remoteAddress(conn: unknown): string | undefined {
+  return (conn as { remoteAddress?: string }).remoteAddress
 }

@@ -45,6 +45,16 @@ test('round trip: encoder output decodes to observations with codes and units fr
   for (const o of d.observations) assert.ok(observation.check({ ...o, gateway_id: 'gw', seq: 1 }), observation.explain({ ...o, gateway_id: 'gw', seq: 1 }))
 })
 
+test('a payload naming another device than its topic is refused whole; naming its own is fine', () => {
+  const own = decodeVitalsMessage(TOPIC, json({ device_id: 'amb-1-monitor', patient_id: 'amb-1.p1', readings: [{ vital: 'spo2', value: 97 }] }), NOW)
+  assert.deepEqual([own.problems, own.observations.length], [[], 1])
+  const other = decodeVitalsMessage(TOPIC, json({ device_id: 'amb-2-monitor', patient_id: 'amb-2.p1', readings: [{ vital: 'spo2', value: 97 }] }), NOW)
+  assert.equal(other.observations.length, 0)
+  assert.equal(other.deviceId, 'amb-1-monitor')
+  assert.equal(other.problems[0]?.code, 'NEVA_DECODE_DEVICE_MISMATCH')
+  assert.match(other.problems[0]!.reason, /amb-2-monitor.*amb-1-monitor/)
+})
+
 test('MDC codes: 32-bit and 16-bit terms are normalized; units must match the table', () => {
   const d = decodeVitalsMessage(TOPIC, json({ patient_id: 'p', readings: [
     { mdc: 150456, value: 95, unit: '%' },

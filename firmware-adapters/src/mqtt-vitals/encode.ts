@@ -12,5 +12,5 @@ export function encodeVitalsMessage(
   deviceId: string,
   message: { patient_id: string; time?: number; spo2_scale?: 1 | 2; readings: VitalsReadingInput[] },
 ): { topic: string; payload: Buffer } {
-  return { topic: vitalsTopic(deviceId), payload: Buffer.from(JSON.stringify(message), 'utf8') }
+  return { topic: vitalsTopic(deviceId), payload: Buffer.from(JSON.stringify({ device_id: deviceId, ...message }), 'utf8') }
 }

@@ -43,6 +43,9 @@ export const ANALYST_VIEWS = {
   // Rollups (0008): read them with the -Merge combinators, e.g. avgMerge(avg_value).
   vitals_per_minute: { pseudonymize: ['patient_id'], omit: [] },
   ed_arrivals_per_hour: { pseudonymize: [], omit: [] },
+  // 0011: transports keep the unit and destination; orders lose their free text and people.
+  transports: { pseudonymize: ['patient_id'], omit: [] },
+  orders: { pseudonymize: ['patient_id', 'encounter_id', 'order_id', 'ordered_by', 'updated_by'], omit: ['text'] },
 } as const satisfies Record<string, { pseudonymize: readonly string[]; omit: readonly string[] }>
 
 /** Tables deliberately not offered to analysts, with why. */

@@ -2,7 +2,7 @@
 // Exactly once: the ledger (ingest_batches) answers "already stored" for a known batch; if the
 // process died between the data insert and the ledger insert, the retried insert carries the
 // same insert_deduplication_token per table and ClickHouse drops it.
-import type { IngestBatch, LabResult, ModelVerdict, Observation, RejectedReading, TriageResult, WaveformChunk } from '@neva/contracts'
+import type { IngestBatch, LabResult, ModelVerdict, Observation, RejectedReading, Transport, TriageResult, WaveformChunk } from '@neva/contracts'
 import type { ClickHouse } from './connection.js'
 
 /** DateTime64(3) input that every ClickHouse version reads the same way: decimal seconds. */
@@ -45,6 +45,10 @@ export function waveformRow(w: WaveformChunk) {
   return { ...w, start_time: toDateTime64(w.start_time), received_time: toDateTime64(w.received_time) }
 }
 
+export function transportRow(t: Transport) {
+  return { ...t, eta: t.eta === null ? null : toDateTime64(t.eta), updated_time: toDateTime64(t.updated_time), received_time: toDateTime64(t.received_time) }
+}
+
 /** The verdict as stored: id and version come back from model_version ("id@version"). */
 function modelVerdict(t: Record<string, unknown>): ModelVerdict {
   const name = String(t.model_version)
@@ -66,6 +70,7 @@ export interface StoreResult {
   rejected: number
   lab_results: number
   waveforms: number
+  transports: number
 }
 
 export interface LatestVital {
@@ -99,7 +104,8 @@ export class TelemetryStore {
   async storeBatch(batch: IngestBatch): Promise<StoreResult> {
     const labResults = batch.lab_results ?? []
     const waveforms = batch.waveforms ?? []
-    const counts = { observations: batch.observations.length, triage: batch.triage.length, rejected: batch.rejected.length, lab_results: labResults.length, waveforms: waveforms.length }
+    const transports = batch.transports ?? []
+    const counts = { observations: batch.observations.length, triage: batch.triage.length, rejected: batch.rejected.length, lab_results: labResults.length, waveforms: waveforms.length, transports: transports.length }
     if (await this.isStored(batch.gateway_id, batch.batch_id)) return { stored: false, ...counts }
     const token = `${batch.gateway_id}:${batch.batch_id}`
     await this.insert('observations', batch.observations.map(observationRow), `${token}:observations`)
@@ -107,6 +113,7 @@ export class TelemetryStore {
     await this.insert('rejected_readings', batch.rejected.map(rejectedRow), `${token}:rejected`)
     await this.insert('lab_results', labResults.map(labResultRow), `${token}:lab_results`)
     await this.insert('waveforms', waveforms.map(waveformRow), `${token}:waveforms`)
+    await this.insert('transports', transports.map(transportRow), `${token}:transports`)
     await this.insert(
       'ingest_batches',
       [{ gateway_id: batch.gateway_id, batch_id: batch.batch_id, ...counts, received_at: toDateTime64(Date.now()) }],

@@ -1,3 +1,5 @@
 export * from './config.js'
 export * from './errors.js'
 export * from './server.js'
+export * from './live/access.js'
+export * from './live/bus.js'

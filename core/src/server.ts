@@ -1,7 +1,7 @@
 // The core: Fastify with one plugin per concern, over one ClickHouse connection.
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { connectClickHouse, EmrStore, migrate, TelemetryStore, type ClickHouse } from '@neva/analytics'
+import { BoardStore, connectClickHouse, EmrStore, migrate, OrderStore, TelemetryStore, type ClickHouse } from '@neva/analytics'
 import type { CoreConfig } from './config.js'
 import { createCoreMetrics } from './metrics.js'
 import { ModelRegistry } from './model-registry.js'
@@ -11,17 +11,31 @@ import { modelsPlugin } from './plugins/models.js'
 import { patientsPlugin } from './plugins/patients.js'
 import { emrPlugin } from './plugins/emr.js'
 import { decisionSupportPlugin } from './plugins/decision-support.js'
+import { LiveBus } from './live/bus.js'
+import { noLogin, type BoardAccess } from './live/access.js'
+import { livePlugin, type LiveOptions } from './plugins/live.js'
+import { boardsPlugin } from './plugins/boards.js'
+import { ordersPlugin } from './plugins/orders.js'
 
 export interface Core {
   app: FastifyInstance
   clickhouse: ClickHouse
   store: TelemetryStore
+  /** What the boards stream. */
+  live: LiveBus
   /** Base URL, e.g. http://127.0.0.1:8080 */
   url: string
   close(): Promise<void>
 }
 
-export async function startCore(config: CoreConfig): Promise<Core> {
+export interface CoreHooks {
+  /** Who may see the boards; without it, nobody (the boards need the core's login). */
+  boardAccess?: BoardAccess
+  /** Live stream limits (tests make them small). */
+  live?: Pick<LiveOptions, 'heartbeatMs' | 'maxBufferedBytes' | 'maxStreamsPerUser'>
+}
+
+export async function startCore(config: CoreConfig, hooks: CoreHooks = {}): Promise<Core> {
   const clickhouse = await connectClickHouse(config.clickhouse)
   try {
     await migrate(clickhouse)
@@ -30,6 +44,14 @@ export async function startCore(config: CoreConfig): Promise<Core> {
     throw err
   }
   const store = new TelemetryStore(clickhouse)
+  const boardStores = { boards: new BoardStore(clickhouse), orders: new OrderStore(clickhouse) }
+  const live = new LiveBus()
+  try {
+    live.load(await boardStores.boards.places())
+  } catch (err) {
+    await clickhouse.close()
+    throw err
+  }
   const metrics = createCoreMetrics()
   const app = Fastify({
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
@@ -57,12 +79,16 @@ export async function startCore(config: CoreConfig): Promise<Core> {
     void reply.header('content-type', metrics.registry.contentType)
     return metrics.registry.metrics()
   })
-  await app.register(ingestPlugin, { store, gateways: config.gateways, metrics })
+  await app.register(ingestPlugin, { store, gateways: config.gateways, metrics, live })
   await app.register(patientsPlugin, { store })
-  await app.register(emrPlugin, { store: new EmrStore(clickhouse), systems: config.emrSystems ?? {} })
+  await app.register(emrPlugin, { store: new EmrStore(clickhouse), systems: config.emrSystems ?? {}, live })
   await app.register(decisionSupportPlugin, { clickhouse, systems: config.emrSystems ?? {} })
   await app.register(modelsPlugin, { registry: new ModelRegistry(clickhouse), gateways: config.gateways, admins: config.admins ?? {} })
   await app.register(analyticsPlugin, { clickhouse, config: config.clickhouse, analysts: analystTokens(config) })
+  const access = hooks.boardAccess ?? noLogin
+  await app.register(livePlugin, { bus: live, access, stores: boardStores, ...hooks.live })
+  await app.register(boardsPlugin, { access, stores: boardStores })
+  await app.register(ordersPlugin, { access, bus: live, stores: boardStores })
 
   try {
     await app.listen({ host: config.host, port: config.port })
@@ -77,6 +103,7 @@ export async function startCore(config: CoreConfig): Promise<Core> {
     app,
     clickhouse,
     store,
+    live,
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     async close() {
       await app.close()

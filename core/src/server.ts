@@ -13,7 +13,7 @@ import { emrPlugin } from './plugins/emr.js'
 import { decisionSupportPlugin } from './plugins/decision-support.js'
 import { LiveBus } from './live/bus.js'
 import { noLogin, type BoardAccess } from './live/access.js'
-import { livePlugin, type LiveOptions } from './plugins/live.js'
+import { livePlugin, type LiveOptions, type LiveStats } from './plugins/live.js'
 import { boardsPlugin } from './plugins/boards.js'
 import { ordersPlugin } from './plugins/orders.js'
 
@@ -23,6 +23,8 @@ export interface Core {
   store: TelemetryStore
   /** What the boards stream. */
   live: LiveBus
+  /** Live streams open, dropped for being slow, refused over the per-user limit. */
+  liveStats: LiveStats
   /** Base URL, e.g. http://127.0.0.1:8080 */
   url: string
   close(): Promise<void>
@@ -86,7 +88,8 @@ export async function startCore(config: CoreConfig, hooks: CoreHooks = {}): Prom
   await app.register(modelsPlugin, { registry: new ModelRegistry(clickhouse), gateways: config.gateways, admins: config.admins ?? {} })
   await app.register(analyticsPlugin, { clickhouse, config: config.clickhouse, analysts: analystTokens(config) })
   const access = hooks.boardAccess ?? noLogin
-  await app.register(livePlugin, { bus: live, access, stores: boardStores, ...hooks.live })
+  const liveStats: LiveStats = { open: 0, dropped: 0, refused: 0 }
+  await app.register(livePlugin, { bus: live, access, stores: boardStores, stats: liveStats, ...hooks.live })
   await app.register(boardsPlugin, { access, stores: boardStores })
   await app.register(ordersPlugin, { access, bus: live, stores: boardStores })
 
@@ -104,6 +107,7 @@ export async function startCore(config: CoreConfig, hooks: CoreHooks = {}): Prom
     clickhouse,
     store,
     live,
+    liveStats,
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     async close() {
       await app.close()

@@ -18,6 +18,8 @@ export interface LiveOptions {
   heartbeatMs?: number
   maxBufferedBytes?: number
   maxStreamsPerUser?: number
+  /** Counted here, for the caller to read. */
+  stats?: LiveStats
 }
 
 export const BOARDS: readonly BoardName[] = ['ed', 'icu', 'triage']
@@ -34,9 +36,8 @@ export const livePlugin: FastifyPluginAsyncTypebox<LiveOptions> = async (app, op
   const maxBuffered = options.maxBufferedBytes ?? 4 * 1024 * 1024
   const maxStreams = options.maxStreamsPerUser ?? 4
   const perUser = new Map<string, number>()
-  const stats: LiveStats = { open: 0, dropped: 0, refused: 0 }
+  const stats: LiveStats = options.stats ?? { open: 0, dropped: 0, refused: 0 }
   const closers = new Set<() => void>()
-  app.decorate('liveStats', stats)
   // Streams never end by themselves: close them so that the server can.
   app.addHook('preClose', async () => {
     for (const close of closers) close()
@@ -119,10 +120,4 @@ export const livePlugin: FastifyPluginAsyncTypebox<LiveOptions> = async (app, op
       }
     },
   )
-}
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    liveStats: LiveStats
-  }
 }

@@ -60,6 +60,11 @@ export const ANALYST_EXCLUDED = {
   ed_arrivals_per_hour_mv: 'materialized view: analysts read its table, ed_arrivals_per_hour',
   dx_suggestions: 'decision support (0007), not yet reviewed for analysts',
   dx_agreement: 'decision support (0007), not yet reviewed for analysts',
+  users: 'accounts and password hashes (0010)',
+  user_sessions: 'session token hashes (0010)',
+  record_views: 'who viewed which patient: for the privacy officer, not analysts (0010)',
+  login_audit: 'login attempts (0010)',
+  gateway_credentials: 'gateway token hashes (0010)',
 } as const
 
 /** Table functions that generate data and read nothing. */

@@ -129,6 +129,24 @@ export class BoardStore {
     }))
   }
 
+  /** One encounter's latest version, open or not; null when unknown. */
+  async encounter(encounterId: string): Promise<BoardEncounter | null> {
+    const [r] = await this.rows(
+      `SELECT encounter_id, argMax(patient_id, updated_time) AS patient, argMax(kind, updated_time) AS latest_kind, argMax(site, updated_time) AS latest_site,
+          argMax(tuple(ward), updated_time).1 AS latest_ward, argMax(tuple(bed), updated_time).1 AS latest_bed,
+          argMax(tuple(triage_level), updated_time).1 AS latest_level,
+          toUnixTimestamp64Milli(min(start_time)) AS start, argMax(tuple(toUnixTimestamp64Milli(end_time)), updated_time).1 AS ended
+        FROM encounters WHERE encounter_id = {id:String} GROUP BY encounter_id`,
+      { id: encounterId },
+    )
+    if (!r) return null
+    return {
+      encounter_id: String(r.encounter_id), patient_id: String(r.patient), kind: String(r.latest_kind), site: String(r.latest_site),
+      ward: nullableString(r.latest_ward), bed: nullableString(r.latest_bed), triage_level: nullableString(r.latest_level),
+      start_time: n(r.start), end_time: nullableNumber(r.ended),
+    }
+  }
+
   /** Where every patient on a board is: the live bus starts from this and follows the events. */
   async places(): Promise<BoardPlace[]> {
     const [transports, icu, arrivals] = await Promise.all([this.transports(), this.openEncounters('icu_stay'), this.openEncounters('ed_arrival')])

@@ -18,6 +18,46 @@ export interface CoreConfig {
   logLevel: string
   /** Largest ingest body accepted, in bytes. */
   bodyLimit: number
+  /** People: sessions, login limits, OIDC. Defaults in PEOPLE_DEFAULTS. */
+  people?: Partial<PeopleConfig>
+  /** HTTPS: PEM certificate chain and private key (file contents). */
+  tls?: { cert: string; key: string }
+}
+
+export interface OidcConfig {
+  issuer: string
+  audience: string
+  jwksUrl: string
+  /** Claim names holding the roles, "site/ward" grants, site grants and the display name. */
+  rolesClaim: string
+  wardsClaim: string
+  sitesClaim: string
+  nameClaim: string
+}
+
+export interface PeopleConfig {
+  /** A session ends this long after login (seconds): one shift plus handover. */
+  sessionTtlS: number
+  /** Failed logins tolerated per account, and per address, within loginWindowS; then 429. */
+  loginFailuresPerAccount: number
+  loginFailuresPerAddress: number
+  loginWindowS: number
+  /** Requests to POST /login per address per minute, failed or not. */
+  loginRequestsPerMinute: number
+  /** How often accounts are re-read from ClickHouse (changes made elsewhere, e.g. on a server). */
+  usersRefreshS: number
+  /** The origin browsers use to reach the core (behind a proxy); else derived from each request. */
+  publicOrigin?: string
+  oidc?: OidcConfig
+}
+
+export const PEOPLE_DEFAULTS: PeopleConfig = {
+  sessionTtlS: 12 * 3600,
+  loginFailuresPerAccount: 5,
+  loginFailuresPerAddress: 20,
+  loginWindowS: 15 * 60,
+  loginRequestsPerMinute: 30,
+  usersRefreshS: 15,
 }
 
 export const CORE_DEFAULTS = {
@@ -57,6 +97,70 @@ function gatewaysFromFile(path: string): Record<string, string> {
   return out
 }
 
+function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name]
+  if (raw === undefined || raw === '') return fallback
+  const n = Number(raw)
+  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name}: expected a whole number > 0, got ${JSON.stringify(raw)}`)
+  return n
+}
+
+function oidcFromEnv(env: NodeJS.ProcessEnv): OidcConfig | undefined {
+  const { NEVA_OIDC_ISSUER: issuer, NEVA_OIDC_AUDIENCE: audience, NEVA_OIDC_JWKS_URL: jwksUrl } = env
+  if (!issuer && !audience && !jwksUrl) return undefined
+  if (!issuer || !audience || !jwksUrl) throw new Error('NEVA_OIDC_ISSUER, NEVA_OIDC_AUDIENCE and NEVA_OIDC_JWKS_URL go together: set all three or none')
+  let url: URL
+  try {
+    url = new URL(jwksUrl)
+  } catch {
+    throw new Error(`NEVA_OIDC_JWKS_URL: not a URL: ${jwksUrl}`)
+  }
+  if (url.protocol !== 'https:' && !['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) {
+    throw new Error('NEVA_OIDC_JWKS_URL: must be https (plain http only on this machine, for tests)')
+  }
+  return {
+    issuer,
+    audience,
+    jwksUrl,
+    rolesClaim: env.NEVA_OIDC_ROLES_CLAIM || 'roles',
+    wardsClaim: env.NEVA_OIDC_WARDS_CLAIM || 'wards',
+    sitesClaim: env.NEVA_OIDC_SITES_CLAIM || 'sites',
+    nameClaim: env.NEVA_OIDC_NAME_CLAIM || 'name',
+  }
+}
+
+export function peopleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): PeopleConfig {
+  const origin = env.NEVA_CORE_PUBLIC_ORIGIN
+  if (origin !== undefined && origin !== '' && !/^https?:\/\/[^/]+$/.test(origin)) {
+    throw new Error(`NEVA_CORE_PUBLIC_ORIGIN: expected scheme://host[:port] with no path, got ${JSON.stringify(origin)}`)
+  }
+  const oidc = oidcFromEnv(env)
+  return {
+    sessionTtlS: positive(env, 'NEVA_SESSION_TTL_S', PEOPLE_DEFAULTS.sessionTtlS),
+    loginFailuresPerAccount: positive(env, 'NEVA_LOGIN_FAILURES_PER_ACCOUNT', PEOPLE_DEFAULTS.loginFailuresPerAccount),
+    loginFailuresPerAddress: positive(env, 'NEVA_LOGIN_FAILURES_PER_ADDRESS', PEOPLE_DEFAULTS.loginFailuresPerAddress),
+    loginWindowS: positive(env, 'NEVA_LOGIN_WINDOW_S', PEOPLE_DEFAULTS.loginWindowS),
+    loginRequestsPerMinute: positive(env, 'NEVA_LOGIN_REQUESTS_PER_MINUTE', PEOPLE_DEFAULTS.loginRequestsPerMinute),
+    usersRefreshS: positive(env, 'NEVA_USERS_REFRESH_S', PEOPLE_DEFAULTS.usersRefreshS),
+    ...(origin ? { publicOrigin: origin } : {}),
+    ...(oidc ? { oidc } : {}),
+  }
+}
+
+function tlsFromEnv(env: NodeJS.ProcessEnv): CoreConfig['tls'] {
+  const { NEVA_CORE_TLS_CERT: cert, NEVA_CORE_TLS_KEY: key } = env
+  if (!cert && !key) return undefined
+  if (!cert || !key) throw new Error('NEVA_CORE_TLS_CERT and NEVA_CORE_TLS_KEY go together: both PEM file paths, or neither')
+  const read = (path: string, name: string) => {
+    try {
+      return readFileSync(path, 'utf8')
+    } catch (err) {
+      throw new Error(`${name}: cannot read ${path}: ${(err as Error).message}`)
+    }
+  }
+  return { cert: read(cert, 'NEVA_CORE_TLS_CERT'), key: read(key, 'NEVA_CORE_TLS_KEY') }
+}
+
 export function coreConfigFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: Partial<CoreConfig> = {}): CoreConfig {
   const port = env.NEVA_CORE_PORT ? Number(env.NEVA_CORE_PORT) : CORE_DEFAULTS.port
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`NEVA_CORE_PORT: not a port: ${env.NEVA_CORE_PORT}`)
@@ -64,6 +168,7 @@ export function coreConfigFromEnv(env: NodeJS.ProcessEnv = process.env, override
     ...(env.NEVA_GATEWAY_TOKENS_FILE ? gatewaysFromFile(env.NEVA_GATEWAY_TOKENS_FILE) : {}),
     ...(env.NEVA_GATEWAY_TOKENS ? parseGatewayTokens(env.NEVA_GATEWAY_TOKENS) : {}),
   }
+  const tls = tlsFromEnv(env)
   return {
     host: env.NEVA_CORE_HOST || CORE_DEFAULTS.host,
     port,
@@ -74,6 +179,8 @@ export function coreConfigFromEnv(env: NodeJS.ProcessEnv = process.env, override
     analysts: env.NEVA_ANALYST_TOKENS ? parseGatewayTokens(env.NEVA_ANALYST_TOKENS, 'NEVA_ANALYST_TOKENS') : {},
     logLevel: env.NEVA_LOG_LEVEL || CORE_DEFAULTS.logLevel,
     bodyLimit: CORE_DEFAULTS.bodyLimit,
+    people: peopleConfigFromEnv(env),
+    ...(tls ? { tls } : {}),
     ...overrides,
   }
 }

@@ -24,6 +24,23 @@ export function createCoreMetrics() {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [registry],
     }),
+    logins: new Counter({
+      name: 'neva_core_logins_total',
+      help: 'Login attempts by outcome (ok, wrong_password, unknown_user, disabled, rate_limited)',
+      labelNames: ['outcome'] as const,
+      registers: [registry],
+    }),
+    refusals: new Counter({
+      name: 'neva_core_auth_refusals_total',
+      help: 'Requests refused by the people locks, by code (unauthenticated, forbidden, csrf, oidc)',
+      labelNames: ['code'] as const,
+      registers: [registry],
+    }),
+    recordViews: new Counter({
+      name: 'neva_core_record_views_total',
+      help: 'Views of a patient record written to the audit table',
+      registers: [registry],
+    }),
   }
 }
 export type CoreMetrics = ReturnType<typeof createCoreMetrics>

@@ -1,8 +1,10 @@
 // The core: Fastify with one plugin per concern, over one ClickHouse connection.
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { BoardStore, connectClickHouse, EmrStore, migrate, OrderStore, TelemetryStore, type ClickHouse } from '@neva/analytics'
-import type { CoreConfig } from './config.js'
+import { BoardStore, connectClickHouse, EmrStore, migrate, OrderStore, PeopleStore, TelemetryStore, type ClickHouse } from '@neva/analytics'
+import { PEOPLE_DEFAULTS, type CoreConfig } from './config.js'
+import { GatewayKeys } from './gateway-keys.js'
+import { People } from './people.js'
 import { createCoreMetrics } from './metrics.js'
 import { ModelRegistry } from './model-registry.js'
 import { analyticsPlugin, analystTokens } from './plugins/analytics.js'
@@ -11,8 +13,11 @@ import { modelsPlugin } from './plugins/models.js'
 import { patientsPlugin } from './plugins/patients.js'
 import { emrPlugin } from './plugins/emr.js'
 import { decisionSupportPlugin } from './plugins/decision-support.js'
+import { installPeople } from './plugins/people.js'
+import { installSecurity } from './plugins/security.js'
+import { adminPlugin } from './plugins/admin.js'
 import { LiveBus } from './live/bus.js'
-import { noLogin, type BoardAccess } from './live/access.js'
+import { peopleAccess, type BoardAccess } from './live/access.js'
 import { livePlugin, type LiveOptions, type LiveStats } from './plugins/live.js'
 import { boardsPlugin } from './plugins/boards.js'
 import { ordersPlugin } from './plugins/orders.js'
@@ -21,6 +26,8 @@ export interface Core {
   app: FastifyInstance
   clickhouse: ClickHouse
   store: TelemetryStore
+  people: People
+  gatewayKeys: GatewayKeys
   /** What the boards stream. */
   live: LiveBus
   /** Live streams open, dropped for being slow, refused over the per-user limit. */
@@ -31,7 +38,7 @@ export interface Core {
 }
 
 export interface CoreHooks {
-  /** Who may see the boards; without it, nobody (the boards need the core's login). */
+  /** Who may see the boards; by default the core's login (request.user, canSee, auditView). */
   boardAccess?: BoardAccess
   /** Live stream limits (tests make them small). */
   live?: Pick<LiveOptions, 'heartbeatMs' | 'maxBufferedBytes' | 'maxStreamsPerUser'>
@@ -55,7 +62,22 @@ export async function startCore(config: CoreConfig, hooks: CoreHooks = {}): Prom
     throw err
   }
   const metrics = createCoreMetrics()
+  const peopleConfig = { ...PEOPLE_DEFAULTS, ...config.people }
+  const peopleStore = new PeopleStore(clickhouse)
+  const people = new People(peopleStore, peopleConfig)
+  const gatewayKeys = new GatewayKeys(config.gateways, peopleStore)
+  try {
+    await people.start()
+    await gatewayKeys.load(peopleConfig.usersRefreshS * 1000)
+  } catch (err) {
+    people.stop()
+    gatewayKeys.close()
+    await clickhouse.close()
+    throw err
+  }
+  const https = config.tls !== undefined
   const app = Fastify({
+    ...(config.tls ? { https: { cert: config.tls.cert, key: config.tls.key } } : {}),
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
     bodyLimit: config.bodyLimit,
     // Clinical data is validated as sent: no coercion (null must never become 0, "97" is not
@@ -81,13 +103,20 @@ export async function startCore(config: CoreConfig, hooks: CoreHooks = {}): Prom
     void reply.header('content-type', metrics.registry.contentType)
     return metrics.registry.metrics()
   })
-  await app.register(ingestPlugin, { store, gateways: config.gateways, metrics, live })
+  app.addHook('onClose', async () => {
+    people.stop()
+    gatewayKeys.close()
+  })
+  await installSecurity(app, { https })
+  await installPeople(app, { people, metrics, secure: https || (peopleConfig.publicOrigin?.startsWith('https:') ?? false) })
+  await app.register(ingestPlugin, { store, gateways: gatewayKeys, metrics, live })
   await app.register(patientsPlugin, { store })
+  await app.register(adminPlugin, { people, gatewayKeys })
   await app.register(emrPlugin, { store: new EmrStore(clickhouse), systems: config.emrSystems ?? {}, live })
   await app.register(decisionSupportPlugin, { clickhouse, systems: config.emrSystems ?? {} })
-  await app.register(modelsPlugin, { registry: new ModelRegistry(clickhouse), gateways: config.gateways, admins: config.admins ?? {} })
+  await app.register(modelsPlugin, { registry: new ModelRegistry(clickhouse), gateways: gatewayKeys, admins: config.admins ?? {} })
   await app.register(analyticsPlugin, { clickhouse, config: config.clickhouse, analysts: analystTokens(config) })
-  const access = hooks.boardAccess ?? noLogin
+  const access = hooks.boardAccess ?? peopleAccess(app)
   const liveStats: LiveStats = { open: 0, dropped: 0, refused: 0 }
   await app.register(livePlugin, { bus: live, access, stores: boardStores, stats: liveStats, ...hooks.live })
   await app.register(boardsPlugin, { access, stores: boardStores })
@@ -106,9 +135,11 @@ export async function startCore(config: CoreConfig, hooks: CoreHooks = {}): Prom
     app,
     clickhouse,
     store,
+    people,
+    gatewayKeys,
     live,
     liveStats,
-    url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+    url: `${https ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     async close() {
       await app.close()
       await clickhouse.close()

@@ -1,13 +1,13 @@
-// Test users for the boards until the core's login is merged: the user named in the x-test-user
-// header, refused as the real login would refuse (401 unknown, 403 without the role). Test-only;
-// the core itself never reads this header.
+// Test users for the stream tests without sessions: the user named in the x-test-user header,
+// refused as the core's login refuses (401 unknown, 403 without the role), grants decided by its
+// canSee. Test-only; the core never reads this header (the browser tests log in for real).
 import type { FastifyRequest } from 'fastify'
-import { CoreError, type BoardAccess, type BoardUser } from '@neva/core'
+import { canSee, CoreError, type BoardAccess, type BoardUser } from '@neva/core'
 
 export const USERS: Record<string, BoardUser> = {
-  'dr-icu-a': { id: 'dr-icu-a', name: 'Dr ICU A', roles: ['clinician'], wards: ['icu-a'], sites: ['city-1'] },
-  'nurse-icu-a': { id: 'nurse-icu-a', name: 'Nurse ICU A', roles: ['nurse'], wards: ['icu-a'], sites: ['city-1'] },
-  'nurse-icu-b': { id: 'nurse-icu-b', name: 'Nurse ICU B', roles: ['nurse'], wards: ['icu-b'], sites: ['city-1'] },
+  'dr-icu-a': { id: 'dr-icu-a', name: 'Dr ICU A', roles: ['clinician'], wards: ['city-1/icu-a'], sites: [] },
+  'nurse-icu-a': { id: 'nurse-icu-a', name: 'Nurse ICU A', roles: ['nurse'], wards: ['city-1/icu-a'], sites: [] },
+  'nurse-icu-b': { id: 'nurse-icu-b', name: 'Nurse ICU B', roles: ['nurse'], wards: ['city-1/icu-b'], sites: [] },
   'dr-ed-1': { id: 'dr-ed-1', name: 'Dr ED', roles: ['clinician'], wards: [], sites: ['city-1'] },
   'dr-ed-2': { id: 'dr-ed-2', name: 'Dr ED elsewhere', roles: ['clinician'], wards: [], sites: ['city-2'] },
   analyst: { id: 'analyst', name: 'Analyst', roles: ['analyst'], wards: [], sites: ['city-1'] },
@@ -20,11 +20,11 @@ const who = (request: FastifyRequest) => USERS[String(request.headers['x-test-us
 export const testAccess: BoardAccess = {
   require: (...roles) => async (request) => {
     const user = who(request)
-    if (!user) throw new CoreError('NEVA_CORE_UNAUTHORIZED', 'no test user')
+    if (!user) throw new CoreError('NEVA_CORE_UNAUTHENTICATED', 'no test user')
     if (!user.roles.some((r) => roles.includes(r))) throw new CoreError('NEVA_CORE_FORBIDDEN', `needs ${roles.join(' or ')}`)
   },
   user: (request) => who(request)!,
-  canSee: (user, { site, ward }) => user.roles.includes('admin') || (user.sites.includes(site) && (ward === null || user.wards.includes(ward))),
+  canSee,
   auditView: async (request, view) => {
     audited.push({ user: who(request)!.id, ...view })
   },

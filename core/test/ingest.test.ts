@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import type { IngestBatch, LabResult, Observation, TriageResult, WaveformChunk } from '@neva/contracts'
 import { observationRow } from '@neva/analytics'
 import { hashToken, startCore } from '@neva/core'
+import { icuNurse } from './people-helpers.js'
 
 const TOKEN = 'secret-gw-1'
 const core = await startCore({
@@ -18,6 +19,7 @@ const core = await startCore({
   bodyLimit: 8 * 1024 * 1024,
 })
 after(() => core.close())
+const nurse = await icuNurse(core, ['p-g', 'p-m', 'p-n', 'nobody'])
 
 const T0 = Date.UTC(2026, 10, 25, 10, 0, 0)
 let nextSeq = 1
@@ -108,7 +110,7 @@ test('latest: the newest value of each vital and the newest triage', async () =>
     observation('p-g', 'spo2', 96, T0 + 60_000),
     observation('p-g', 'respiratory_rate', 22, T0 + 30_000),
   ], [triage('p-g', T0 + 60_000)]))
-  const res = await fetch(`${core.url}/v1/patients/p-g/latest`)
+  const res = await nurse.fetch(`/v1/patients/p-g/latest`)
   assert.equal(res.status, 200)
   const body = (await res.json()) as { vitals: Record<string, { value: number; time: number; unit: string }>; triage: TriageResult }
   assert.deepEqual(body.vitals.spo2, { value: 96, unit: '%', time: T0 + 60_000, device_id: 'mon-1', flags: [] })
@@ -116,8 +118,8 @@ test('latest: the newest value of each vital and the newest triage', async () =>
   assert.equal(body.triage.level, 'yellow')
   assert.equal(body.triage.news2.subscores.on_oxygen, null)
   assert.equal(body.triage.model_version, 'news2-rcp-2017')
-  assert.equal((await fetch(`${core.url}/v1/patients/nobody/latest`)).status, 404)
-  assert.equal((await fetch(`${core.url}/v1/patients/${encodeURIComponent("x' OR 1=1")}/latest`)).status, 400)
+  assert.equal((await nurse.fetch(`/v1/patients/nobody/latest`)).status, 404)
+  assert.equal((await nurse.fetch(`/v1/patients/${encodeURIComponent("x' OR 1=1")}/latest`)).status, 400)
 })
 
 test("a triage result with the model's verdict is stored and read back whole", async () => {
@@ -128,14 +130,14 @@ test("a triage result with the model's verdict is stored and read back whole", a
   }
   const t = { ...triage('p-m', T0 + 90_000), level: 'red' as const, model_version: 'triage-lr@1', model }
   assert.equal((await post(batch('e1-model', [], [t]))).status, 200)
-  const body = (await (await fetch(`${core.url}/v1/patients/p-m/latest`)).json()) as { triage: TriageResult }
+  const body = (await (await nurse.fetch(`/v1/patients/p-m/latest`)).json()) as { triage: TriageResult }
   assert.equal(body.triage.level, 'red')
   assert.equal(body.triage.news2.level, 'yellow')
   assert.equal(body.triage.model_version, 'triage-lr@1')
   assert.deepEqual(body.triage.model, model)
   // A result without a model says so.
   assert.equal((await post(batch('e1-model-2', [], [triage('p-n', T0)]))).status, 200)
-  assert.equal(((await (await fetch(`${core.url}/v1/patients/p-n/latest`)).json()) as { triage: TriageResult }).triage.model, null)
+  assert.equal(((await (await nurse.fetch(`/v1/patients/p-n/latest`)).json()) as { triage: TriageResult }).triage.model, null)
 })
 
 test('healthz and Prometheus metrics', async () => {

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3'
 import mqtt from 'mqtt'
 import { vitalsTopic } from '@neva/contracts'
 import { runAmbulance } from '@neva/simulators'
-import { startTestCore, startTestGateway } from './helpers.js'
+import { nurseFetch, startTestCore, startTestGateway } from './helpers.js'
 
 const core = await startTestCore({ 'gw-e2e': 'tok-e2e', 'gw-bad': 'tok-bad', 'gw-dur': 'tok-dur' })
 after(() => core.close())
@@ -48,7 +48,8 @@ test('a simulated ambulance streams through the gateway into ClickHouse: stored 
       assert.ok(rank(r.level) >= rank(r.news2_level) && rank(r.level) >= rank(r.model_level), JSON.stringify(r))
     }
 
-    const latest = (await (await fetch(`${core.url}/v1/patients/e2e.p2/latest`)).json()) as { vitals: Record<string, unknown>; triage: { level: string } }
+    const asNurse = await nurseFetch(core, ['e2e.p2'])
+    const latest = (await (await asNurse('/v1/patients/e2e.p2/latest')).json()) as { vitals: Record<string, unknown>; triage: { level: string } }
     assert.ok(latest.vitals.spo2 && latest.vitals.heart_rate && latest.vitals.respiratory_rate)
     assert.equal(latest.triage.level, levels[1]!.level)
 

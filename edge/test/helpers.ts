@@ -3,6 +3,7 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { EmrStore } from '@neva/analytics'
 import { hashToken, startCore, type Core } from '@neva/core'
 import { parseGatewayConfig, startGateway, type Gateway } from '../src/index.js'
 
@@ -17,6 +18,22 @@ export async function startTestCore(gateways: Record<string, string>): Promise<C
     logLevel: 'silent',
     bodyLimit: 32 * 1024 * 1024,
   })
+}
+
+/**
+ * Patient data at the core is for granted clinicians and nurses only: admits `patients` to a test
+ * ICU, creates a nurse granted it, logs in and returns a fetch for core paths with the session.
+ */
+export async function nurseFetch(core: Core, patients: string[]): Promise<(path: string) => Promise<Response>> {
+  const now = Date.now()
+  await new EmrStore(core.clickhouse).store(patients.map((p) => ({
+    type: 'encounter' as const, encounter_id: `enc-${p}`, patient_id: p, kind: 'icu_stay' as const, site: 'Edge Test Hospital', ward: 'ICU', start_time: now, end_time: null, updated_time: now,
+  })), 'test')
+  await core.people.add({ id: 'edge-nurse', name: 'Edge Nurse', password: 'edge test password', roles: ['nurse'], wards: ['Edge Test Hospital/ICU'] }, 'test')
+  const res = await fetch(`${core.url}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'edge-nurse', password: 'edge test password' }) })
+  const cookie = res.headers.getSetCookie()[0]?.split(';')[0]
+  if (res.status !== 200 || !cookie) throw new Error(`test nurse login failed: ${res.status}`)
+  return (path) => fetch(`${core.url}${path}`, { headers: { cookie } })
 }
 
 export async function startTestGateway(gatewayId: string, coreUrl: string, token: string, dataDir = tempDir('edge')): Promise<Gateway & { dataDir: string }> {

@@ -1,40 +1,33 @@
-// Who may see the boards: the boards ask the core's login (the people plugin) through this one
+// Who may see the boards: the boards ask the core's login (plugins/people.ts) through this one
 // interface, so that the boards never decide on their own who someone is.
-import type { FastifyReply, FastifyRequest } from 'fastify'
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import { canSee, type Place, type Role, type User } from '@neva/contracts'
 import { CoreError } from '../errors.js'
 
-export const ROLES = ['clinician', 'nurse', 'analyst', 'admin'] as const
-export type Role = (typeof ROLES)[number]
-
-export interface BoardUser {
-  id: string
-  name: string
-  roles: Role[]
-  wards: string[]
-  sites: string[]
-}
+export type BoardUser = Pick<User, 'id' | 'name' | 'roles' | 'wards' | 'sites'>
 
 export interface BoardAccess {
-  /** A hook that refuses a request without a logged-in user holding one of `roles`. */
-  require(...roles: Role[]): (request: FastifyRequest, reply: FastifyReply) => Promise<void>
+  /** A hook that refuses a request without a logged-in user holding one of `roles` (pages go to /login). */
+  require(...roles: Role[]): (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>
   /** The user a `require` hook let through. */
   user(request: FastifyRequest): BoardUser
-  canSee(user: BoardUser, place: { site: string; ward: string | null }): boolean
-  /** Records that `request`'s user viewed a patient's data. */
+  canSee(user: BoardUser, place: Place): boolean
+  /** Records that `request`'s user viewed a patient's data (the audit table). */
   auditView(request: FastifyRequest, view: { patient_id: string; what: string }): Promise<void>
 }
 
-/** Until login is available: every board request is refused, nothing is shown to anyone. */
-export const noLogin: BoardAccess = {
-  require: () => async () => {
-    throw new CoreError('NEVA_CORE_UNAUTHORIZED', 'login is not available on this core')
-  },
-  user: () => {
-    throw new CoreError('NEVA_CORE_UNAUTHORIZED', 'login is not available on this core')
-  },
-  canSee: () => false,
-  auditView: async () => {},
+/** The core's login: sessions or OIDC tokens, ward and site grants, the audit table. */
+export function peopleAccess(app: FastifyInstance): BoardAccess {
+  return {
+    require: (...roles) => app.requireUser(...roles),
+    user: (request) => {
+      if (!request.user) throw new CoreError('NEVA_CORE_UNAUTHENTICATED')
+      return request.user
+    },
+    canSee: (user, place) => canSee(user, place),
+    auditView: (request, view) => app.auditView(request, view),
+  }
 }
 
-/** The roles that work with the boards. */
+/** The roles that work with the boards (an admin sees no patient unless granted a ward or site). */
 export const BOARD_ROLES: Role[] = ['clinician', 'nurse', 'admin']

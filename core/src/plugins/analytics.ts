@@ -1,7 +1,7 @@
 // /v1/analytics: analyst SQL and the named query library, for analyst tokens only. Every query
 // goes through @neva/analytics' analyst path: read-only, limited, pseudonymous and audited.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import type { FastifyRequest } from 'fastify'
+import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import {
   AnalystError, analystOptionsFromEnv, loadQueries, openAnalyst, runAnalystQuery, runNamedQuery,
@@ -56,8 +56,15 @@ export const analyticsPlugin: FastifyPluginAsyncTypebox<AnalyticsOptions> = asyn
   const authenticate = gatewayAuthenticator(options.analysts)
   const users = new WeakMap<FastifyRequest, string>()
   const userOf = (request: FastifyRequest) => users.get(request) ?? 'unknown'
-  // Authenticate before the body is parsed and validated.
-  const onRequest = async (request: FastifyRequest) => {
+  const person = app.requireUser('analyst')
+  // Authenticate before the body is parsed and validated: a person with the analyst role (the
+  // audit names them), or an analyst token.
+  const onRequest = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (request.user) {
+      await person(request, reply)
+      users.set(request, `user:${request.user.id}`)
+      return
+    }
     users.set(request, `analyst:${authenticate(request)}`)
   }
 

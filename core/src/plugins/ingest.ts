@@ -4,12 +4,12 @@ import { IngestAck, IngestBatch } from '@neva/contracts'
 import type { TelemetryStore } from '@neva/analytics'
 import { CoreError } from '../errors.js'
 import type { CoreMetrics } from '../metrics.js'
-import { gatewayAuthenticator } from './auth.js'
+import { gatewayAuthenticator, type GatewayCredentials } from './auth.js'
 import type { LiveBus } from '../live/bus.js'
 
 export interface IngestOptions {
   store: TelemetryStore
-  gateways: Record<string, string>
+  gateways: GatewayCredentials
   metrics: CoreMetrics
   /** Told of every batch stored, after the commit (the boards' live stream). */
   live?: LiveBus

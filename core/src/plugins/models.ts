@@ -6,11 +6,11 @@ import { Type } from '@sinclair/typebox'
 import { Identifier, ModelManifest } from '@neva/contracts'
 import { CoreError } from '../errors.js'
 import type { ModelRegistry } from '../model-registry.js'
-import { gatewayAuthenticator } from './auth.js'
+import { gatewayAuthenticator, type GatewayCredentials } from './auth.js'
 
 export interface ModelsOptions {
   registry: ModelRegistry
-  gateways: Record<string, string>
+  gateways: GatewayCredentials
   admins: Record<string, string>
 }
 
@@ -21,7 +21,7 @@ const Upload = Type.Object({ manifest: ModelManifest, onnx_base64: Base64 }, { a
 const ModelParams = Type.Object({ id: Identifier, version: ModelManifest.properties.version })
 
 /** 401 for a missing or unknown token; 403 for a known token whose role may not call the route. */
-function roleAuthenticator(admins: Record<string, string>, gateways: Record<string, string>) {
+function roleAuthenticator(admins: Record<string, string>, gateways: GatewayCredentials) {
   const byRole: Array<[Role, (r: FastifyRequest) => string]> = [
     ['admin', gatewayAuthenticator(admins)],
     ['gateway', gatewayAuthenticator(gateways)],
@@ -34,7 +34,7 @@ function roleAuthenticator(admins: Record<string, string>, gateways: Record<stri
       } catch {
         continue
       }
-      if (!allowed.includes(role)) throw new CoreError('NEVA_CORE_FORBIDDEN', `${role} ${name}`)
+      if (!allowed.includes(role)) throw new CoreError('NEVA_CORE_FORBIDDEN', `${role} ${name}: this route needs ${allowed.join(' or ')} credentials`)
       return `${role}:${name}`
     }
     throw new CoreError('NEVA_CORE_UNAUTHORIZED')

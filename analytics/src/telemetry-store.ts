@@ -4,6 +4,7 @@
 // same insert_deduplication_token per table and ClickHouse drops it.
 import type { IngestBatch, LabResult, ModelVerdict, Observation, RejectedReading, Transport, TriageResult, WaveformChunk } from '@neva/contracts'
 import type { ClickHouse } from './connection.js'
+import { groupCommit } from './group-commit.js'
 
 /** DateTime64(3) input that every ClickHouse version reads the same way: decimal seconds. */
 export const toDateTime64 = (ms: number): string => (ms / 1000).toFixed(3)
@@ -88,25 +89,42 @@ export interface PatientLatest {
 }
 
 export class TelemetryStore {
-  constructor(private readonly ch: ClickHouse) {}
-
-  async isStored(gatewayId: string, batchId: string): Promise<boolean> {
+  // The ledger is read and written once per group of concurrent batches, not once per batch:
+  // these two round trips were most of what a batch through the core cost over a plain insert.
+  private readonly storedAmong = groupCommit<{ gateway: string; batch: string }, boolean>(async (keys) => {
     const rs = await this.ch.client.query({
-      query: 'SELECT count() AS n FROM ingest_batches WHERE gateway_id = {g:String} AND batch_id = {b:String}',
-      query_params: { g: gatewayId, b: batchId },
+      query: `SELECT DISTINCT gateway_id, batch_id FROM ingest_batches
+              WHERE gateway_id IN {g:Array(String)} AND batch_id IN {b:Array(String)}`,
+      query_params: { g: [...new Set(keys.map((k) => k.gateway))], b: [...new Set(keys.map((k) => k.batch))] },
       format: 'JSONEachRow',
     })
-    const [row] = await rs.json<{ n: string | number }>()
-    return Number(row?.n ?? 0) > 0
+    // The IN pair is wider than the keys asked for; only exact pairs count.
+    const found = new Set((await rs.json<{ gateway_id: string; batch_id: string }>()).map((r) => `${r.gateway_id}\n${r.batch_id}`))
+    return keys.map((k) => found.has(`${k.gateway}\n${k.batch}`))
+  })
+
+  private readonly recordStored = groupCommit<object, void>(async (rows) => {
+    await this.insert('ingest_batches', rows, '')
+    return rows.map(() => undefined)
+  })
+
+  constructor(private readonly ch: ClickHouse) {}
+
+  isStored(gatewayId: string, batchId: string): Promise<boolean> {
+    return this.storedAmong({ gateway: gatewayId, batch: batchId })
   }
 
-  /** Stores a batch once; resolves only after ClickHouse committed every part of it. */
-  async storeBatch(batch: IngestBatch): Promise<StoreResult> {
+  /**
+   * Stores a batch once; resolves only after ClickHouse committed every part of it.
+   * `firstAttempt`: the gateway says it never sent this batch before, so the ledger lookup is
+   * skipped; the per-table deduplication tokens still drop a copy if that was not so.
+   */
+  async storeBatch(batch: IngestBatch, { firstAttempt = false }: { firstAttempt?: boolean } = {}): Promise<StoreResult> {
     const labResults = batch.lab_results ?? []
     const waveforms = batch.waveforms ?? []
     const transports = batch.transports ?? []
     const counts = { observations: batch.observations.length, triage: batch.triage.length, rejected: batch.rejected.length, lab_results: labResults.length, waveforms: waveforms.length, transports: transports.length }
-    if (await this.isStored(batch.gateway_id, batch.batch_id)) return { stored: false, ...counts }
+    if (!firstAttempt && (await this.isStored(batch.gateway_id, batch.batch_id))) return { stored: false, ...counts }
     const token = `${batch.gateway_id}:${batch.batch_id}`
     await this.insert('observations', batch.observations.map(observationRow), `${token}:observations`)
     await this.insert('triage_results', batch.triage.map(triageRow), `${token}:triage`)
@@ -114,11 +132,8 @@ export class TelemetryStore {
     await this.insert('lab_results', labResults.map(labResultRow), `${token}:lab_results`)
     await this.insert('waveforms', waveforms.map(waveformRow), `${token}:waveforms`)
     await this.insert('transports', transports.map(transportRow), `${token}:transports`)
-    await this.insert(
-      'ingest_batches',
-      [{ gateway_id: batch.gateway_id, batch_id: batch.batch_id, ...counts, received_at: toDateTime64(Date.now()) }],
-      '',
-    )
+    // Only after every table committed: a batch in the ledger is a batch fully stored.
+    await this.recordStored({ gateway_id: batch.gateway_id, batch_id: batch.batch_id, ...counts, received_at: toDateTime64(Date.now()) })
     return { stored: true, ...counts }
   }
 

@@ -8,14 +8,15 @@ import { tmpdir, userInfo } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { connectClickHouse, migrate } from '@neva/analytics'
+import { hashToken, startCore } from '@neva/core'
 import { insertFixture, MRN_A, T0 } from '../../analytics/test/analyst-fixture.js'
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)))
 const NEVA = join(ROOT, 'bin/neva')
 
-function neva(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function neva(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile(NEVA, args, { cwd: ROOT, timeout: 120_000, env: { ...process.env, NEVA_PSEUDONYM_KEY: 'cli-key' } }, (err, stdout, stderr) => {
+    execFile(NEVA, args, { cwd: ROOT, timeout: 120_000, env: { ...process.env, NEVA_PSEUDONYM_KEY: 'cli-key', ...env } }, (err, stdout, stderr) => {
       done({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr })
     })
   })
@@ -75,5 +76,38 @@ test('neva sql reads the analyst views, refuses raw tables and writes, and audit
     assert.ok(audit.some((a) => a.query_name === 'patient-timeline'))
   } finally {
     await ch.close()
+  }
+})
+
+test('with --core, neva sql and neva query go through a running core as the token\'s analyst', async () => {
+  // The core owns its data directory while it runs: the CLI asks it instead of opening the engine.
+  const core = await startCore({
+    host: '127.0.0.1', port: 0, clickhouse: { path: mkdtempSync(join(tmpdir(), 'neva-cli-core-')) }, logLevel: 'silent',
+    bodyLimit: 1 << 20, gateways: {}, analysts: { ana: hashToken('ana-token') },
+  })
+  try {
+    await insertFixture(core.clickhouse)
+    const env = { NEVA_ANALYST_TOKEN: 'ana-token' }
+    const ok = await neva(['sql', '--core', core.url, '--format', 'TabSeparated', 'SELECT count() FROM observations'], env)
+    assert.equal(ok.code, 0, ok.stderr)
+    assert.equal(ok.stdout, '3\n')
+    const named = await neva(['query', 'current-triage', '--core', core.url, '--format', 'JSONEachRow'], env)
+    assert.equal(named.code, 0, named.stderr)
+    assert.ok(named.stdout.trim().split('\n').length >= 1)
+    assert.doesNotMatch(named.stdout, new RegExp(MRN_A))
+    const raw = await neva(['sql', '--core', core.url, 'SELECT patient_id FROM default.observations'], env)
+    assert.equal(raw.code, 2)
+    assert.match(raw.stderr, /only the analyst views may be read.*audited/)
+    const stranger = await neva(['sql', '--core', core.url, 'SELECT 1'], { NEVA_ANALYST_TOKEN: 'guess' })
+    assert.equal(stranger.code, 2)
+    assert.match(stranger.stderr, /refused NEVA_ANALYST_TOKEN/)
+    const none = await neva(['sql', '--core', core.url, 'SELECT 1'], { NEVA_ANALYST_TOKEN: '' })
+    assert.equal(none.code, 2)
+    assert.match(none.stderr, /set NEVA_ANALYST_TOKEN/)
+    const rs = await core.clickhouse.client.query({ query: "SELECT user, outcome FROM analyst_audit WHERE via = 'http' ORDER BY at", format: 'JSONEachRow' })
+    const audit = await rs.json<{ user: string; outcome: string }>()
+    assert.deepEqual(audit.map((a) => `${a.user} ${a.outcome}`), ['analyst:ana ok', 'analyst:ana ok', 'analyst:ana refused'])
+  } finally {
+    await core.close()
   }
 })

@@ -2,6 +2,7 @@
 
 export const CORE_ERRORS = {
   NEVA_CORE_UNAUTHORIZED: { status: 401, message: 'missing or unknown bearer token' },
+  NEVA_CORE_BAD_ATTEMPT: { status: 400, message: 'neva-batch-attempt must be a positive integer' },
   NEVA_CORE_GATEWAY_MISMATCH: { status: 403, message: 'the batch names a gateway other than the one the token belongs to' },
   NEVA_CORE_STORAGE_UNAVAILABLE: { status: 503, message: 'ClickHouse is unavailable; retry later' },
   NEVA_CORE_NOT_FOUND: { status: 404, message: 'nothing is known about this patient' },

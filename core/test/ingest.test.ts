@@ -68,6 +68,48 @@ test('concurrent copies of one batch are stored once', async () => {
   assert.equal(await count('p-c'), 1)
 })
 
+test('batches of several gateways at once share ledger round trips and each is stored once', async () => {
+  // Two gateways, each sending new batches and a resend of one already stored, all at once:
+  // the ledger lookups and writes are grouped, and each answer must still be the batch's own.
+  const of = (gw: string, id: string, patient: string) => ({ ...batch(id, [{ ...observation(patient, 'spo2', 96, T0), gateway_id: gw }]), gateway_id: gw })
+  const first = await post(of('gw-1', 'grp-0', 'p-grp-1'))
+  assert.equal(first.body.stored, true)
+  const sends = [
+    post(of('gw-1', 'grp-0', 'p-grp-1')),
+    post(of('gw-2', 'grp-0', 'p-grp-2'), 'secret-gw-2'),
+    ...[1, 2, 3].map((i) => post(of('gw-1', `grp-${i}`, 'p-grp-1'))),
+    ...[1, 2, 3].map((i) => post(of('gw-2', `grp-${i}`, 'p-grp-2'), 'secret-gw-2')),
+  ]
+  const answers = await Promise.all(sends)
+  assert.deepEqual(answers.map((a) => a.status), Array(8).fill(200))
+  assert.deepEqual(answers.map((a) => a.body.stored), [false, true, true, true, true, true, true, true])
+  assert.equal(await count('p-grp-1'), 4)
+  assert.equal(await count('p-grp-2'), 4)
+  const again = await Promise.all([1, 2, 3].map((i) => post(of('gw-2', `grp-${i}`, 'p-grp-2'), 'secret-gw-2')))
+  assert.deepEqual(again.map((a) => a.body.stored), [false, false, false])
+  assert.equal(await count('p-grp-2'), 4)
+})
+
+test('a first attempt skips the ledger lookup yet is stored once even if sent as first twice; a bad attempt header is refused', async () => {
+  const b = batch('att-1', [observation('p-att', 'spo2', 95, T0), observation('p-att', 'spo2', 94, T0 + 1000)])
+  const send = async (attempt: string) => {
+    const res = await fetch(`${core.url}/v1/ingest`, {
+      method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}`, 'neva-batch-attempt': attempt }, body: JSON.stringify(b),
+    })
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> }
+  }
+  assert.equal((await send('1')).body.stored, true)
+  // A gateway that lost its outbox's attempt count: the tables' deduplication tokens hold.
+  assert.equal((await send('1')).status, 200)
+  assert.equal(await count('p-att'), 2)
+  assert.equal((await send('2')).body.stored, false)
+  const bad = await send('first')
+  assert.equal(bad.status, 400)
+  assert.equal(bad.body.error, 'NEVA_CORE_BAD_ATTEMPT')
+  assert.match(String(bad.body.message), /neva-batch-attempt: "first"/)
+  assert.equal(await count('p-att'), 2)
+})
+
 test('a batch whose data insert committed but whose ledger entry did not is not stored twice', async () => {
   const b = batch('e1-3', [observation('p-d', 'spo2', 94, T0), observation('p-d', 'spo2', 93, T0 + 1000)])
   // What a core that died between the two inserts leaves behind: the rows, no ledger entry.

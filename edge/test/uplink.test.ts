@@ -14,17 +14,18 @@ type Fault = 'ok' | '503' | 'drop-answer' | 'reset' | '400'
 
 /** A proxy in front of the core that applies one fault per request, in order. */
 async function faultyProxy(faults: Fault[]) {
-  const seen: Array<{ fault: Fault; batchId: string }> = []
+  const seen: Array<{ fault: Fault; batchId: string; attempt: string | undefined }> = []
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = []
     for await (const c of req) chunks.push(c as Buffer)
     const body = Buffer.concat(chunks)
     const fault = faults.shift() ?? 'ok'
-    seen.push({ fault, batchId: (JSON.parse(body.toString()) as { batch_id: string }).batch_id })
+    const attempt = req.headers['neva-batch-attempt'] as string | undefined
+    seen.push({ fault, batchId: (JSON.parse(body.toString()) as { batch_id: string }).batch_id, attempt })
     if (fault === 'reset') return req.socket.destroy()
     if (fault === '503') return res.writeHead(503).end('{"error":"down"}')
     if (fault === '400') return res.writeHead(400).end('{"error":"bad"}')
-    const answer = await fetch(`${core.url}${req.url}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: req.headers.authorization! }, body })
+    const answer = await fetch(`${core.url}${req.url}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: req.headers.authorization!, ...(attempt ? { 'neva-batch-attempt': attempt } : {}) }, body })
     const text = await answer.text()
     // The core committed, but the gateway never hears it.
     if (fault === 'drop-answer') return req.socket.destroy()
@@ -51,7 +52,11 @@ test('503s, connection resets and a lost acknowledgement: retried with the same 
     assert.equal(await core.store.count('observations', "patient_id = 'faults.p1'"), 40)
     // The first batch was sent at least five times under one id, and stored once.
     const first = proxy.seen[0]!.batchId
-    assert.ok(proxy.seen.filter((s) => s.batchId === first).length >= 5)
+    const sends = proxy.seen.filter((s) => s.batchId === first)
+    assert.ok(sends.length >= 5)
+    // Each send names its attempt: only the first skips the core's ledger lookup, so the resend
+    // after the lost acknowledgement is recognised as stored.
+    assert.deepEqual(sends.map((s) => s.attempt), sends.map((_, i) => String(i + 1)))
     const metrics = await (await fetch(`${gateway.apiUrl}/metrics`)).text()
     assert.match(metrics, /neva_edge_uplink_retries_total [4-9]/)
   } finally {

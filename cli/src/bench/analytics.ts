@@ -9,12 +9,13 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { IngestBatch } from '@neva/contracts'
+import { Worker } from 'node:worker_threads'
 import { loadQueries, observationRow, openAnalyst, runAnalystQuery, runNamedQuery } from '@neva/analytics'
 import { hashToken, startCore } from '@neva/core'
 import { makeBatches } from '../commands/bench.js'
 import { writeEmr } from '../emr/write.js'
 import { percentile } from './outbox.js'
+import type { SenderJob } from './gateway-sender.js'
 
 export interface AnalyticsBenchOptions {
   rows: number
@@ -41,30 +42,29 @@ export async function runAnalyticsBench(o: AnalyticsBenchOptions) {
     const city = await writeEmr(core.clickhouse, { patients: o.patients, seed: 'bench', end, telemetryRows: o.rows, progress: o.progress })
     o.log(`    written in ${city.seconds} s`)
 
-    // Ingest, side by side: each round, every writer sends one batch through the core, then the
-    // same rows (another gateway's identity, so nothing is deduplicated) go in directly.
+    // Ingest, side by side: each round, every gateway (on its own thread) sends one batch through
+    // the core, then the same rows (another gateway's identity, so nothing is deduplicated) go in
+    // directly from the core's process, the only one that can hold the embedded engine.
     const start = Date.UTC(2026, 10, 1)
-    const http = gateways.map((g) => makeBatches(g, o.batches, o.batchSize, start))
     const direct = gateways.map((g) => makeBatches(`${g}-direct`, o.batches, o.batchSize, start))
-    const post = async (batch: IngestBatch) => {
-      const res = await fetch(`${core.url}/v1/ingest`, {
-        method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer token-${batch.gateway_id}` }, body: JSON.stringify(batch),
-      })
-      if (res.status !== 200) throw new Error(`ingest answered ${res.status}: ${await res.text()}`)
-    }
+    const sender = await startSenders({ url: core.url, gateways, batches: o.batches, batchSize: o.batchSize, start })
     const elapsed = { http: 0, direct: 0 }
-    for (let b = 0; b < o.batches; b++) {
-      for (const mode of b % 2 === 0 ? (['http', 'direct'] as const) : (['direct', 'http'] as const)) {
-        const t0 = performance.now()
-        if (mode === 'http') await Promise.all(http.map((set) => post(set[b]!)))
-        else {
-          await Promise.all(direct.map((set) => core.clickhouse.client.insert({
-            table: 'observations', values: set[b]!.observations.map(observationRow), format: 'JSONEachRow',
-            clickhouse_settings: { insert_deduplication_token: '', async_insert: 0 },
-          })))
+    try {
+      for (let b = 0; b < o.batches; b++) {
+        for (const mode of b % 2 === 0 ? (['http', 'direct'] as const) : (['direct', 'http'] as const)) {
+          const t0 = performance.now()
+          if (mode === 'http') await sender.round(b)
+          else {
+            await Promise.all(direct.map((set) => core.clickhouse.client.insert({
+              table: 'observations', values: set[b]!.observations.map(observationRow), format: 'JSONEachRow',
+              clickhouse_settings: { insert_deduplication_token: '', async_insert: 0 },
+            })))
+          }
+          elapsed[mode] += performance.now() - t0
         }
-        elapsed[mode] += performance.now() - t0
       }
+    } finally {
+      await sender.close()
     }
     const ingested = o.writers * o.batches * o.batchSize
     const ingestPerS = ingested / (elapsed.http / 1000)
@@ -109,5 +109,34 @@ export async function runAnalyticsBench(o: AnalyticsBenchOptions) {
   } finally {
     await core.close()
     rmSync(dir, { recursive: true, force: true })
+  }
+}
+
+/** The gateways' thread: round(b) resolves when every gateway's batch b was acknowledged. */
+async function startSenders(job: SenderJob) {
+  const worker = new Worker(new URL('./gateway-sender.ts', import.meta.url), { workerData: job })
+  const waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>()
+  let failed: Error | undefined
+  worker.on('error', (err) => {
+    failed = err
+    for (const w of waiting.values()) w.reject(err)
+  })
+  await new Promise<void>((resolve, reject) => {
+    worker.once('error', reject)
+    worker.once('message', () => resolve())
+  })
+  worker.on('message', (m: { round: number; error?: string }) => {
+    const w = waiting.get(m.round)
+    waiting.delete(m.round)
+    if (m.error) w?.reject(new Error(m.error))
+    else w?.resolve()
+  })
+  return {
+    round: (b: number) => new Promise<void>((resolve, reject) => {
+      if (failed) return reject(failed)
+      waiting.set(b, { resolve, reject })
+      worker.postMessage(b)
+    }),
+    close: () => worker.terminate(),
   }
 }

@@ -36,6 +36,33 @@ export async function withAnalyst<T>(data: string | undefined, fn: (analyst: Ana
   }
 }
 
+/**
+ * The same query through a running core's API (--core URL or NEVA_CORE_URL), as the analyst
+ * whose token is in NEVA_ANALYST_TOKEN (an environment variable, not a flag, to keep it out of
+ * shell history and the process list). The embedded engine has one owner: while a core runs on a
+ * data directory, this is the way in, and the core audits the analyst's name.
+ */
+export async function viaCore(core: string, path: string, body?: object): Promise<AnalystResult> {
+  const token = process.env.NEVA_ANALYST_TOKEN
+  if (!token) throw new UsageError('--core: set NEVA_ANALYST_TOKEN to your analyst token')
+  let base: URL
+  try {
+    base = new URL(core)
+  } catch {
+    throw new UsageError(`--core: not a URL: ${JSON.stringify(core)}`)
+  }
+  const res = await fetch(new URL(path, base), {
+    method: body ? 'POST' : 'GET',
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  })
+  const answer = (await res.json().catch(() => ({}))) as Partial<AnalystResult> & { error?: string; message?: string }
+  if (res.status === 401 || res.status === 403) throw new UsageError(`the core at ${base.origin} refused NEVA_ANALYST_TOKEN (${answer.error ?? res.status})`)
+  if (res.status >= 400 && res.status < 500) throw new UsageError(`${answer.message ?? res.statusText} [${answer.error ?? res.status}; audited]`)
+  if (res.status !== 200) throw new Error(`the core at ${base.origin} answered ${res.status}: ${answer.message ?? res.statusText}`)
+  return { columns: answer.columns ?? [], rows: answer.rows ?? [], count: answer.count ?? 0 } as AnalystResult
+}
+
 /** Refusals and bad parameters are the user's to fix (exit 2); the rest is a failure (exit 1). */
 export async function asCli(fn: () => Promise<AnalystResult>): Promise<AnalystResult> {
   try {
@@ -94,14 +121,14 @@ function listing(): string {
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(
     argv,
-    { param: { type: 'string', multiple: true, short: 'p' }, format: { type: 'string', default: 'PrettyCompactMonoBlock' }, data: { type: 'string' } },
+    { param: { type: 'string', multiple: true, short: 'p' }, format: { type: 'string', default: 'PrettyCompactMonoBlock' }, data: { type: 'string' }, core: { type: 'string' } },
     true,
   )
   if (positionals.length === 0) {
     process.stdout.write(listing())
     return 0
   }
-  if (positionals.length > 1) throw new UsageError('usage: neva query NAME [--param k=v …] [--format F] [--data DIR]')
+  if (positionals.length > 1) throw new UsageError('usage: neva query NAME [--param k=v …] [--format F] [--data DIR | --core URL]')
   const name = positionals[0]!
   const query = loadQueries().get(name)
   if (!query) throw new UsageError(`no named query ${JSON.stringify(name)}; \`neva query\` lists them`)
@@ -112,9 +139,12 @@ export async function run(argv: string[]): Promise<number> {
     if (eq <= 0) throw new UsageError(`--param: expected name=value, got ${JSON.stringify(p)}`)
     params[p.slice(0, eq)] = p.slice(eq + 1)
   }
-  const result = await withAnalyst(values.data as string | undefined, (analyst) =>
-    asCli(() => runNamedQuery(analyst, query, params, { user: cliUser(), via: 'cli' })),
-  )
+  const core = (values.core as string | undefined) ?? process.env.NEVA_CORE_URL
+  const result = core
+    ? await viaCore(core, `/v1/analytics/queries/${encodeURIComponent(name)}?${new URLSearchParams(params)}`)
+    : await withAnalyst(values.data as string | undefined, (analyst) =>
+      asCli(() => runNamedQuery(analyst, query, params, { user: cliUser(), via: 'cli' })),
+    )
   process.stdout.write(formatResult(result, format))
   return 0
 }

@@ -46,9 +46,17 @@ export const ingestPlugin: FastifyPluginAsyncTypebox<IngestOptions> = async (app
       const foreign = [batch, ...batch.observations, ...batch.triage, ...batch.rejected, ...(batch.lab_results ?? []), ...(batch.waveforms ?? []), ...(batch.transports ?? [])].find((r) => r.gateway_id !== gatewayId)
       if (foreign) throw new CoreError('NEVA_CORE_GATEWAY_MISMATCH', `token of ${gatewayId}, row of ${foreign.gateway_id}`)
 
+      // The gateway counts each hand-over to its uplink durably before sending, so attempt 1
+      // has never been sent before and needs no ledger lookup; a header, so older cores ignore it.
+      const attempt = request.headers['neva-batch-attempt']
+      if (attempt !== undefined && (typeof attempt !== 'string' || !/^[1-9][0-9]{0,9}$/.test(attempt))) {
+        throw new CoreError('NEVA_CORE_BAD_ATTEMPT', `neva-batch-attempt: ${JSON.stringify(attempt)} is not a positive integer`)
+      }
+      const firstAttempt = attempt === '1'
+
       const started = performance.now()
       const previous = lanes.get(gatewayId) ?? Promise.resolve()
-      const run = previous.catch(() => {}).then(() => store.storeBatch(batch))
+      const run = previous.catch(() => {}).then(() => store.storeBatch(batch, { firstAttempt }))
       lanes.set(gatewayId, run)
       let result
       try {

@@ -155,7 +155,8 @@ export class Uplink {
       const res = await request(new URL('/v1/ingest', this.options.url), {
         method: 'POST',
         dispatcher: this.agent,
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.options.token}` },
+        // attempts is counted durably before each send: 1 tells the core to skip its ledger lookup.
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${this.options.token}`, 'neva-batch-attempt': String(batch.attempts) },
         body,
         signal: this.stopController.signal,
       })

@@ -65,7 +65,7 @@ CREATE TABLE IF NOT EXISTS login_audit
     username   String,
     address    String,
     user_agent String,
-    -- ok | wrong_password | unknown_user | disabled | rate_limited | oidc_refused
+    -- ok | wrong_password | unknown_user | disabled | rate_limited
     outcome    LowCardinality(String),
     via        LowCardinality(String)
 )

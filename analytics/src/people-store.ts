@@ -41,7 +41,7 @@ export interface RecordView {
   user_agent: string
 }
 
-export type LoginOutcome = 'ok' | 'wrong_password' | 'unknown_user' | 'disabled' | 'rate_limited' | 'oidc_refused'
+export type LoginOutcome = 'ok' | 'wrong_password' | 'unknown_user' | 'disabled' | 'rate_limited'
 
 export interface LoginAttempt {
   at: number

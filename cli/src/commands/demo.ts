@@ -13,6 +13,7 @@ import { parseGatewayConfig, startGateway } from '@neva/edge'
 import { AstmAnalyzer, Hl7Monitor, OpcuaVentilator, SimulatedOximeter, runAmbulance, startPtyPair, type PatientSpec, type PtyPair } from '@neva/simulators'
 import { numberOption, parse, untilInterrupted } from '../args.js'
 import { demoPatients } from './sim.js'
+import { seedDemoPeople } from './demo-people.js'
 
 const GATEWAY_ID = 'demo-gw'
 
@@ -119,6 +120,7 @@ export async function run(argv: string[]): Promise<number> {
     throw err
   }
   const patients = demoPatients(`amb-${run}`, patientCount, run)
+  const accounts = await seedDemoPeople(core, { ED: patients.map((p) => p.id), ICU: icu.map((p) => p.id), Therapy: [wardBed.id] })
   say(`Neva demo (run ${run}) — ${seconds ? `${seconds} s` : 'Ctrl-C to stop'}`)
   say(`  core           ${core.url}   (ClickHouse ${core.clickhouse.kind}: ${core.clickhouse.location})`)
   say(`  gateway        ${gateway.apiUrl}/status   ${gateway.apiUrl}/patients   ${gateway.apiUrl}/metrics`)
@@ -127,6 +129,8 @@ export async function run(argv: string[]): Promise<number> {
   say(`  OPC UA         ${ventilator.endpointUrl}   (ventilator on ${icu[1]!.id})`)
   if (serial) say(`  serial         ${ptys[0]!.b} (lab analyzer, ASTM)   ${ptys[1]!.b} (ward oximeter)`)
   else say('  serial         left out: socat is not installed (apt-get install socat)')
+  say(`  log in         ${core.url}/login   (patient data is for the nurse or physician of its ward)`)
+  for (const a of accounts) say(`    ${a.id.padEnd(10)} ${a.password}   ${a.roles.padEnd(9)} ${a.sees}`)
   for (const p of [...patients, ...icu, wardBed]) say(`  patient        ${core.url}/v1/patients/${p.id}/latest   (${p.scenario})`)
 
   const stop = new AbortController()

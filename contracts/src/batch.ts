@@ -5,6 +5,7 @@ import { TriageResult } from './triage.js'
 import { LabResult } from './lab-result.js'
 import { WaveformChunk } from './waveform.js'
 import { Transport } from './transport.js'
+import { Alarm } from './alarm.js'
 
 /** A reading the gateway refused, kept for inspection; never stored as an observation. */
 export const RejectedReading = Type.Object(
@@ -41,6 +42,8 @@ export const IngestBatch = Type.Object(
     waveforms: Type.Optional(Type.Array(WaveformChunk, { maxItems: MAX_BATCH_ITEMS })),
     /** Absent from gateways older than the crews' transport messages. */
     transports: Type.Optional(Type.Array(Transport, { maxItems: MAX_BATCH_ITEMS })),
+    /** Absent from gateways older than alarms. */
+    alarms: Type.Optional(Type.Array(Alarm, { maxItems: MAX_BATCH_ITEMS })),
   },
   { additionalProperties: false },
 )
@@ -57,5 +60,7 @@ export const IngestAck = Type.Object({
   waveforms: Type.Integer(),
   /** Absent from cores older than transports. */
   transports: Type.Optional(Type.Integer()),
+  /** Absent from cores older than alarms. */
+  alarms: Type.Optional(Type.Integer()),
 })
 export type IngestAck = Static<typeof IngestAck>

@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { createServer } from 'node:net'
 import { execFileSync } from 'node:child_process'
 import { coreConfigFromEnv, hashToken, startCore } from '@neva/core'
+import { AlarmStore } from '@neva/analytics'
 import { parseGatewayConfig, startGateway } from '@neva/edge'
 import { AstmAnalyzer, Hl7Monitor, OpcuaVentilator, SimulatedOximeter, runAmbulance, startPtyPair, type PatientSpec, type PtyPair } from '@neva/simulators'
 import { numberOption, parse, untilInterrupted } from '../args.js'
@@ -169,6 +170,8 @@ export async function run(argv: string[]): Promise<number> {
     const oxi = await oximeter?.stop()
     await analyzer?.stop()
     devices.hl7_messages_acked = monitors.stats().acked
+    devices.hl7_alarms_raised = monitors.stats().alarmsRaised
+    devices.hl7_alarms_ended = monitors.stats().alarmsEnded
     devices.astm_messages_acked = analyzer?.stats().acked ?? 0
     devices.oximeter_lines_written = oxi?.messages ?? 0
     devices.opcua_updates = ventilator.stats().updates
@@ -199,6 +202,8 @@ export async function run(argv: string[]): Promise<number> {
     for (const row of await bySource.json<{ source: string; n: string }>()) stored_by_source[row.source] = Number(row.n)
     stored_by_source.lab_results = await core.store.count('lab_results', 'gateway_id = {g:String}', { g: GATEWAY_ID })
     stored_by_source.ecg_rows = await core.store.count('waveforms', 'gateway_id = {g:String}', { g: GATEWAY_ID })
+    stored_by_source.alarm_updates = await core.store.count('alarms', 'gateway_id = {g:String}', { g: GATEWAY_ID })
+    stored_by_source.alarms_active = (await new AlarmStore(core.clickhouse).active()).length
   } finally {
     await core.close()
   }
@@ -208,6 +213,7 @@ export async function run(argv: string[]): Promise<number> {
   say(`  readings stored in ClickHouse                      ${stored}${stored === report.published ? '  ✓' : '  ✗ MISMATCH'}`)
   say(`  ECG chunks acknowledged (12 leads each)            ${report.ecgChunks}  → ${stored_by_source.ecg_rows ?? 0} waveform rows${stored_by_source.ecg_rows === report.ecgChunks * 12 ? '  ✓' : '  ✗ MISMATCH'}`)
   say(`  ICU monitors (HL7): messages acknowledged          ${devices.hl7_messages_acked}  → ${stored_by_source.hl7v2 ?? 0} readings stored`)
+  say(`  ICU monitors (HL7): alarms raised · ended          ${devices.hl7_alarms_raised} · ${devices.hl7_alarms_ended}  → ${stored_by_source.alarm_updates ?? 0} alarm updates stored, ${stored_by_source.alarms_active ?? 0} still active`)
   say(`  ventilator (OPC UA): values written                ${devices.opcua_updates}  → ${stored_by_source.opcua ?? 0} changes stored`)
   if (serial) {
     say(`  ward oximeter (serial): lines written              ${devices.oximeter_lines_written}  → ${stored_by_source.serial ?? 0} readings stored`)

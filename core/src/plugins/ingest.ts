@@ -43,7 +43,7 @@ export const ingestPlugin: FastifyPluginAsyncTypebox<IngestOptions> = async (app
     async (request) => {
       const batch = request.body
       const gatewayId = request.gatewayId!
-      const foreign = [batch, ...batch.observations, ...batch.triage, ...batch.rejected, ...(batch.lab_results ?? []), ...(batch.waveforms ?? []), ...(batch.transports ?? [])].find((r) => r.gateway_id !== gatewayId)
+      const foreign = [batch, ...batch.observations, ...batch.triage, ...batch.rejected, ...(batch.lab_results ?? []), ...(batch.waveforms ?? []), ...(batch.transports ?? []), ...(batch.alarms ?? [])].find((r) => r.gateway_id !== gatewayId)
       if (foreign) throw new CoreError('NEVA_CORE_GATEWAY_MISMATCH', `token of ${gatewayId}, row of ${foreign.gateway_id}`)
 
       // The gateway counts each hand-over to its uplink durably before sending, so attempt 1
@@ -75,6 +75,7 @@ export const ingestPlugin: FastifyPluginAsyncTypebox<IngestOptions> = async (app
         metrics.rows.inc({ kind: 'rejected' }, result.rejected)
         metrics.rows.inc({ kind: 'lab_results' }, result.lab_results)
         metrics.rows.inc({ kind: 'waveforms' }, result.waveforms)
+        metrics.rows.inc({ kind: 'alarms' }, result.alarms)
         live?.publishBatch(batch)
       }
       return { batch_id: batch.batch_id, ...result }

@@ -28,6 +28,8 @@ export const CORE_ERRORS = {
   NEVA_CORE_ENCOUNTER_NOT_FOUND: { status: 404, message: 'no such open encounter for this patient' },
   NEVA_CORE_ORDER_TRANSITION: { status: 409, message: 'an order cannot move to this status from its current one' },
   NEVA_CORE_NOT_GRANTED: { status: 403, message: 'this patient is on a ward or site not granted to you' },
+  NEVA_CORE_ALARM_NOT_FOUND: { status: 404, message: 'no such alarm' },
+  NEVA_CORE_BAD_ACK: { status: 400, message: 'the acknowledgement is not valid' },
 } as const
 
 export type CoreErrorCode = keyof typeof CORE_ERRORS

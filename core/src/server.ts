@@ -1,7 +1,7 @@
 // The core: Fastify with one plugin per concern, over one ClickHouse connection.
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { BoardStore, connectClickHouse, EmrStore, migrate, OrderStore, PeopleStore, TelemetryStore, type ClickHouse } from '@neva/analytics'
+import { AlarmStore, BoardStore, connectClickHouse, EmrStore, migrate, OrderStore, PeopleStore, TelemetryStore, type ClickHouse } from '@neva/analytics'
 import { PEOPLE_DEFAULTS, type CoreConfig } from './config.js'
 import { GatewayKeys } from './gateway-keys.js'
 import { People } from './people.js'
@@ -21,6 +21,7 @@ import { peopleAccess, type BoardAccess } from './live/access.js'
 import { livePlugin, type LiveOptions, type LiveStats } from './plugins/live.js'
 import { boardsPlugin } from './plugins/boards.js'
 import { ordersPlugin } from './plugins/orders.js'
+import { alarmsPlugin } from './plugins/alarms.js'
 
 export interface Core {
   app: FastifyInstance
@@ -53,7 +54,7 @@ export async function startCore(config: CoreConfig, hooks: CoreHooks = {}): Prom
     throw err
   }
   const store = new TelemetryStore(clickhouse)
-  const boardStores = { boards: new BoardStore(clickhouse), orders: new OrderStore(clickhouse) }
+  const boardStores = { boards: new BoardStore(clickhouse), orders: new OrderStore(clickhouse), alarms: new AlarmStore(clickhouse) }
   const live = new LiveBus()
   try {
     live.load(await boardStores.boards.places())
@@ -121,6 +122,7 @@ export async function startCore(config: CoreConfig, hooks: CoreHooks = {}): Prom
   await app.register(livePlugin, { bus: live, access, stores: boardStores, stats: liveStats, ...hooks.live })
   await app.register(boardsPlugin, { access, stores: boardStores })
   await app.register(ordersPlugin, { access, bus: live, stores: boardStores })
+  await app.register(alarmsPlugin, { access, bus: live, alarms: boardStores.alarms })
 
   try {
     await app.listen({ host: config.host, port: config.port })

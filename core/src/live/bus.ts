@@ -2,8 +2,8 @@
 // batch, record events, an order change, an alarm acknowledgement). Publishing costs no
 // ClickHouse query: where each patient is (which board, which site and ward, for the grants) is
 // kept here, loaded once at start-up and then followed from the events themselves.
-import type { Encounter, IngestBatch, Order, Transport } from '@neva/contracts'
-import type { BoardName, BoardPlace, BoardTriage, EcgTrace } from '@neva/analytics'
+import type { Alarm, Encounter, IngestBatch, Order, Transport } from '@neva/contracts'
+import type { AlarmAck, AlarmView, BoardName, BoardPlace, BoardTriage, EcgTrace } from '@neva/analytics'
 
 export type LiveEvent =
   | { type: 'vitals'; patient_id: string; readings: Array<{ name: string; value: number; unit: string; time: number; flags: string[] }> }
@@ -12,7 +12,16 @@ export type LiveEvent =
   | { type: 'transport'; patient_id: string; transport: Omit<Transport, 'gateway_id' | 'seq' | 'received_time'> }
   | { type: 'encounter'; patient_id: string; encounter: Omit<Encounter, 'type'> }
   | { type: 'order'; patient_id: string; order: Order }
-  | { type: 'alarm'; patient_id: string; alarm: Record<string, unknown> }
+  /** An alarm's latest update (an inactive one leaves the board); `ack` only in an acknowledgement. */
+  | { type: 'alarm'; patient_id: string; alarm: BoardAlarm }
+  | { type: 'alarm_ack'; patient_id: string; ack: AlarmAck }
+
+/** What a board shows of an alarm: the store's view, or an update straight from a batch. */
+export type BoardAlarm = Pick<AlarmView, 'alarm_id' | 'device_id' | 'priority' | 'state' | 'alert_type' | 'event_name' | 'event_text' | 'value' | 'unit' | 'limit_low' | 'limit_high' | 'bed'> & {
+  first_time: number
+  last_time: number
+  ack: AlarmAck | null
+}
 
 /** An event with where it may be seen: a subscriber shows it to a user who can see one of these places. */
 export interface Delivery {
@@ -75,6 +84,8 @@ export class LiveBus {
       list.push({ lead: w.lead, start_time: w.start_time, sample_rate_hz: w.sample_rate_hz, resolution_uv: w.resolution_uv, samples: w.samples })
     }
     for (const [patient_id, traces] of ecg) this.emit({ type: 'ecg', patient_id, traces })
+    // An alarm without a patient is on no board (it is found by ward and device in the store).
+    for (const a of batch.alarms ?? []) if (a.patient_id !== null) this.emit({ type: 'alarm', patient_id: a.patient_id, alarm: boardAlarm(a) })
   }
 
   private publishTransport(t: Transport): void {
@@ -107,8 +118,8 @@ export class LiveBus {
     this.emit({ type: 'order', patient_id: order.patient_id, order })
   }
 
-  publishAlarm(patientId: string, alarm: Record<string, unknown>): void {
-    this.emit({ type: 'alarm', patient_id: patientId, alarm })
+  publishAlarmAck(patientId: string, ack: AlarmAck): void {
+    this.emit({ type: 'alarm_ack', patient_id: patientId, ack })
   }
 
   private place(p: BoardPlace): void {
@@ -136,5 +147,14 @@ export class LiveBus {
         this.listenerErrors++
       }
     }
+  }
+}
+
+/** One update as the board needs it; the page keeps first_time of an alarm it already shows. */
+function boardAlarm(a: Alarm): BoardAlarm {
+  const time = a.device_time ?? a.received_time
+  return {
+    alarm_id: a.alarm_id, device_id: a.device_id, priority: a.priority, state: a.state, alert_type: a.alert_type, event_name: a.event_name, event_text: a.event_text,
+    value: a.value, unit: a.unit, limit_low: a.limit_low, limit_high: a.limit_high, bed: a.bed, first_time: time, last_time: time, ack: null,
   }
 }

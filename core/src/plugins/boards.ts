@@ -7,15 +7,15 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import type { BoardName, BoardStore, OrderStore } from '@neva/analytics'
+import type { BoardName } from '@neva/analytics'
 import { CoreError } from '../errors.js'
 import { BOARD_ROLES, type BoardAccess } from '../live/access.js'
-import { buildSnapshot, patientsOf } from '../live/snapshot.js'
+import { buildSnapshot, patientsOf, type BoardStores } from '../live/snapshot.js'
 import { BOARDS } from './live.js'
 
 export interface BoardsOptions {
   access: BoardAccess
-  stores: { boards: BoardStore; orders: OrderStore }
+  stores: BoardStores
 }
 
 const PUBLIC = fileURLToPath(new URL('../../public/', import.meta.url))

@@ -1,20 +1,23 @@
 // GET /v1/live?board=ed|icu|triage: Server-Sent Events. On connect, a snapshot of the board
 // (only what the user may see), then every delta the live bus publishes for the patients of that
 // board the user may see. No Last-Event-ID: a reconnecting page gets a fresh snapshot, which is
-// cheaper to reason about than replaying. A client that does not read (its socket buffer above
+// cheaper to reason about than replaying. A view, for the audit table, is a patient shown on one
+// stream: one row per patient per board opened (the snapshot's patients), and one when a patient
+// first appears on an open board through a delta (a new ICU bed, an ambulance en route); the
+// deltas that follow for a patient already shown are the same view and add no row. A client that does not read (its socket buffer above
 // `maxBufferedBytes`) is dropped, never buffered forever; a user has at most `maxStreamsPerUser`.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import type { BoardName, BoardStore, OrderStore } from '@neva/analytics'
+import type { BoardName } from '@neva/analytics'
 import { CoreError } from '../errors.js'
 import { BOARD_ROLES, type BoardAccess } from '../live/access.js'
 import type { Delivery, LiveBus } from '../live/bus.js'
-import { buildSnapshot, patientsOf } from '../live/snapshot.js'
+import { buildSnapshot, patientsOf, type BoardStores } from '../live/snapshot.js'
 
 export interface LiveOptions {
   bus: LiveBus
   access: BoardAccess
-  stores: { boards: BoardStore; orders: OrderStore }
+  stores: BoardStores
   heartbeatMs?: number
   maxBufferedBytes?: number
   maxStreamsPerUser?: number
@@ -76,8 +79,16 @@ export const livePlugin: FastifyPluginAsyncTypebox<LiveOptions> = async (app, op
         }
         raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
       }
+      const shown = new Set<string>()
+      const audit = (patientIds: Iterable<string>): Promise<unknown> => {
+        const fresh = [...patientIds].filter((id) => !shown.has(id))
+        for (const id of fresh) shown.add(id)
+        return Promise.all(fresh.map((patient_id) => access.auditView(request, { patient_id, what: `board:${board}` })))
+      }
       const unsubscribe = bus.subscribe((d) => {
         if (!visible(d)) return
+        // Written while the event goes out: the bus is synchronous, and a failed audit write is logged, not silent.
+        if (!shown.has(d.event.patient_id)) audit([d.event.patient_id]).catch((err: unknown) => request.log.error({ err, patient: d.event.patient_id }, 'record view not audited'))
         if (pending) pending.push(d)
         else write(d.event.type, d.event)
       })
@@ -107,7 +118,7 @@ export const livePlugin: FastifyPluginAsyncTypebox<LiveOptions> = async (app, op
       raw.flushHeaders()
       try {
         const snapshot = await buildSnapshot(board, user, access, stores)
-        for (const patient_id of patientsOf(snapshot)) await access.auditView(request, { patient_id, what: `board:${board}` })
+        await audit(patientsOf(snapshot))
         write('snapshot', snapshot)
         // Deltas that arrived while the snapshot was read follow it; the page applies them in order.
         const queued = pending

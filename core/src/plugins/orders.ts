@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { NewOrder, Order, ORDER_TRANSITIONS, OrderStatusChange } from '@neva/contracts'
-import type { BoardStore, OrderStore } from '@neva/analytics'
+import type { BoardStores } from '../live/snapshot.js'
 import { CoreError } from '../errors.js'
 import type { BoardAccess, BoardUser } from '../live/access.js'
 import type { LiveBus } from '../live/bus.js'
@@ -13,7 +13,7 @@ import type { LiveBus } from '../live/bus.js'
 export interface OrdersOptions {
   access: BoardAccess
   bus: LiveBus
-  stores: { boards: BoardStore; orders: OrderStore }
+  stores: Pick<BoardStores, 'boards' | 'orders'>
 }
 
 export const ordersPlugin: FastifyPluginAsyncTypebox<OrdersOptions> = async (app, { access, bus, stores }) => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { EmrEvent, IngestBatch, Observation, Transport, WaveformChunk } from '@neva/contracts'
+import type { Alarm, EmrEvent, IngestBatch, Observation, Transport, WaveformChunk } from '@neva/contracts'
 import { hashToken, startCore } from '@neva/core'
 import { audited, sse, testAccess } from './board-fixtures.js'
 
@@ -143,4 +143,65 @@ test('ED: transports to the sites granted, with ETA; a slow client is dropped, n
   assert.equal(await until(ed.events!, (e) => (e.event === 'ecg' ? e.data.patient_id : undefined)), 'p-amb')
   ed.close()
   await slow.body?.cancel().catch(() => {})
+})
+
+test('ICU alarms: live with priority, in the snapshot; acknowledged by a nurse granted the bed, the ack live for the ward; refusals', async () => {
+  const alarm = (id: string, patient: string, state: Alarm['state'] = 'active'): Alarm => ({
+    gateway_id: 'gw', seq: seq++, alarm_id: `mon/${id}`, device_id: 'mon', source: 'hl7v2', patient_id: patient, ward: 'icu-a', room: null, bed: '1', facility: 'city-1',
+    event_code: 196648, event_name: 'MDC_EVT_HI', event_text: 'HR high', source_code: 147842, source_name: 'MDC_ECG_HEART_RATE', alert_type: 'physiological', priority: 'high',
+    state, phase: state === 'active' ? 'start' : 'end', alarm_state: 'active', inactivation_state: null, value: 150, unit: '/min', limit_low: 50, limit_high: 120, device_time: Date.now(), received_time: Date.now(),
+  })
+  const nurse = await open('nurse-icu-a', 'icu')
+  const doctor = await open('dr-icu-a', 'icu')
+  const otherWard = await open('nurse-icu-b', 'icu')
+  for (const s of [nurse, doctor, otherWard]) await until(s.events!, (e) => (e.event === 'snapshot' ? e.data : undefined))
+  // p-b's alarm first: were it leaked to icu-a, it would be the first seen there.
+  await ingest({ alarms: [{ ...alarm('b1', 'p-b'), ward: 'icu-b' }, alarm('a1', 'p-a')] })
+  const seen = await until(nurse.events!, (e) => (e.event === 'alarm' ? e.data : undefined))
+  assert.deepEqual([seen.patient_id, seen.alarm.alarm_id, seen.alarm.priority, seen.alarm.ack], ['p-a', 'mon/a1', 'high', null])
+  assert.equal((await until(otherWard.events!, (e) => (e.event === 'alarm' ? e.data : undefined))).alarm.alarm_id, 'mon/b1')
+
+  const later = (await (await fetch(`${core.url}/v1/boards/icu`, as('nurse-icu-a'))).json()) as { alarms: Array<{ alarm_id: string; patient_id: string }> }
+  assert.deepEqual(later.alarms.map((a) => [a.patient_id, a.alarm_id]), [['p-a', 'mon/a1']])
+
+  const ack = (user: string, id: string, body: unknown = {}) => fetch(`${core.url}/v1/alarms/${encodeURIComponent(id)}/ack`, as(user, { method: 'POST', body: JSON.stringify(body) }))
+  const foreign = await ack('nurse-icu-b', 'mon/a1')
+  assert.equal(foreign.status, 403)
+  assert.equal(((await foreign.json()) as { error: string }).error, 'NEVA_CORE_NOT_GRANTED')
+  const unknown = await ack('nurse-icu-a', 'mon/nope')
+  assert.equal(unknown.status, 404)
+  assert.equal(((await unknown.json()) as { error: string }).error, 'NEVA_CORE_ALARM_NOT_FOUND')
+  assert.equal((await ack('analyst', 'mon/a1')).status, 403)
+  assert.equal((await ack('nobody', 'mon/a1')).status, 401)
+  assert.equal((await ack('nurse-icu-a', 'mon/a1', { note: 'x'.repeat(2000) })).status, 400)
+
+  const done = await ack('nurse-icu-a', 'mon/a1', { note: 'lead reattached' })
+  assert.equal(done.status, 200, await done.clone().text())
+  assert.deepEqual(((await done.json()) as { created: boolean }).created, true)
+  const live = await until(doctor.events!, (e) => (e.event === 'alarm_ack' ? e.data : undefined))
+  assert.deepEqual([live.patient_id, live.ack.alarm_id, live.ack.user, live.ack.note], ['p-a', 'mon/a1', 'nurse-icu-a', 'lead reattached'])
+  // The first acknowledgement stays: a second one answers it, not a new one.
+  const twice = (await (await ack('dr-icu-a', 'mon/a1')).json()) as { created: boolean; ack: { user: string } }
+  assert.deepEqual([twice.created, twice.ack.user], [false, 'nurse-icu-a'])
+  assert.equal(await until(otherWard.events!, (e) => (e.event === 'alarm_ack' ? 'leak' : e.event === 'heartbeat' ? 'quiet' : undefined)), 'quiet')
+
+  // Ended: the board hears the inactive update, and the snapshot no longer holds it.
+  await ingest({ alarms: [alarm('a1', 'p-a', 'inactive')] })
+  assert.equal(await until(nurse.events!, (e) => (e.event === 'alarm' ? e.data.alarm.state : undefined)), 'inactive')
+  const after = (await (await fetch(`${core.url}/v1/boards/icu`, as('nurse-icu-a'))).json()) as { alarms: unknown[] }
+  assert.deepEqual(after.alarms, [])
+  for (const s of [nurse, doctor, otherWard]) s.close()
+})
+
+test('audit: a patient who first appears on an open board through a delta is audited once, not per delta', async () => {
+  const watcher = await open('nurse-icu-a', 'icu')
+  await until(watcher.events!, (e) => (e.event === 'snapshot' ? e.data : undefined))
+  const emr = await fetch(`${core.url}/v1/emr/events`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer his-token' }, body: JSON.stringify({ events: [enc('e-c', 'p-c', 'icu-a')] }) })
+  assert.equal(emr.status, 200)
+  await until(watcher.events!, (e) => (e.event === 'encounter' && e.data.patient_id === 'p-c' ? true : undefined))
+  await ingest({ observations: [obs('p-c', 88)] })
+  await ingest({ observations: [obs('p-c', 89)] })
+  await until(watcher.events!, (e) => (e.event === 'vitals' && e.data.readings[0].value === 89 ? true : undefined))
+  assert.equal(audited.filter((v) => v.user === 'nurse-icu-a' && v.patient_id === 'p-c' && v.what === 'board:icu').length, 1)
+  watcher.close()
 })

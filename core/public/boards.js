@@ -85,12 +85,13 @@ function renderVital(pid, name) {
     }
   }
   td.querySelector('.reading').replaceChildren(...parts)
+  // One point is no trend: uPlot would draw it as a lone marker, so a line starts at two.
   const points = card(pid).trends[name] ?? []
-  const data = [points.map((p) => p[0] / 1000), points.map((p) => p[1])]
+  const data = points.length < 2 ? [[], []] : [points.map((p) => p[0] / 1000), points.map((p) => p[1])]
   const box = td.querySelector('.spark')
   if (!r.plots[name]) {
     r.plots[name] = new uPlot({ width: box.clientWidth || 100, height: 34, cursor: { show: false }, legend: { show: false }, select: { show: false },
-      axes: [{ show: false }, { show: false }], scales: { x: { time: true } }, series: [{}, { stroke: '#1d3557', width: 1.5, spanGaps: false }] }, data, box)
+      axes: [{ show: false }, { show: false }], scales: { x: { time: true } }, series: [{}, { stroke: '#1d3557', width: 1.5, spanGaps: false, points: { show: false } }] }, data, box)
   } else r.plots[name].setData(data)
 }
 
@@ -205,12 +206,28 @@ function renderOrders(pid) {
   r.orders.replaceChildren(list.children.length ? list : el('span', { text: 'no orders' }))
 }
 
+const PRIORITY_ORDER = { high: 0, medium: 1, low: 2, none: 4 }
+
 function renderAlarms(pid) {
   const r = rows.get(pid)
   if (!r?.alarms) return
   const active = (state.alarms ?? []).filter((a) => a.patient_id === pid)
+    .sort((a, b) => (PRIORITY_ORDER[a.priority] ?? 3) - (PRIORITY_ORDER[b.priority] ?? 3) || a.first_time - b.first_time)
   if (active.length === 0) return r.alarms.replaceChildren(el('span', { text: 'none' }))
-  r.alarms.replaceChildren(...active.map((a) => el('div', { class: 'alarm', text: String(a.text ?? a.type ?? 'alarm') })))
+  r.alarms.replaceChildren(...active.map((a) => {
+    // Priority as colour and as text; a priority the device did not give is said, not guessed.
+    const priority = a.priority ?? 'unknown'
+    const what = [a.event_text ?? a.event_name ?? 'alarm', a.value === null ? null : `${a.value}${a.unit ? ` ${a.unit}` : ''}`].filter(Boolean).join(' · ')
+    const div = el('div', { class: `alarm alarm-${priority}`, 'data-alarm': a.alarm_id },
+      el('span', { class: 'alarm-priority', text: priority === 'unknown' ? 'PRIORITY ?' : priority.toUpperCase() }), ' ', el('span', { text: `${what} (since ${time(a.first_time)})` }))
+    if (a.ack) div.append(el('span', { class: 'alarm-ack', text: `acknowledged by ${a.ack.user} at ${time(a.ack.acked_at)}` }))
+    else {
+      const b = el('button', { type: 'button', class: 'ack', text: 'Acknowledge' })
+      b.addEventListener('click', () => { b.disabled = true; post(`/v1/alarms/${encodeURIComponent(a.alarm_id)}/ack`, {}).finally(() => { b.disabled = false }) })
+      div.append(' ', b)
+    }
+    return div
+  }))
 }
 
 async function post(url, body) {
@@ -278,7 +295,18 @@ const handlers = {
   },
   alarm(e) {
     if (!state.alarms) return
-    state.alarms = [e.alarm, ...state.alarms.filter((a) => a.alarm_id !== e.alarm.alarm_id)].filter((a) => !a.acknowledged)
+    const before = state.alarms.find((a) => a.alarm_id === e.alarm.alarm_id)
+    const rest = state.alarms.filter((a) => a.alarm_id !== e.alarm.alarm_id)
+    // A later update keeps when the alarm began and who acknowledged it; an ended alarm leaves.
+    state.alarms = e.alarm.state === 'active'
+      ? [{ ...e.alarm, patient_id: e.patient_id, first_time: before?.first_time ?? e.alarm.first_time, ack: before?.ack ?? e.alarm.ack }, ...rest]
+      : rest
+    renderAlarms(e.patient_id)
+  },
+  alarm_ack(e) {
+    const a = state.alarms?.find((x) => x.alarm_id === e.ack.alarm_id)
+    if (!a || a.ack) return
+    a.ack = e.ack
     renderAlarms(e.patient_id)
   },
   heartbeat(e) {

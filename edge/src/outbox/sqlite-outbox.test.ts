@@ -158,7 +158,7 @@ test('SqliteOutbox: an outbox with the first layout of seen is upgraded', async 
   await o.close()
 })
 
-test('SqliteOutbox: lab results, waveform chunks and alarms come back in a batch with their sequence numbers, after a restart too', async () => {
+test('SqliteOutbox: lab results, waveform chunks, alarms and transports come back in a batch with their sequence numbers, after a restart too', async () => {
   const path = join(dir, 'kinds.db')
   const o = new SqliteOutbox({ path, gatewayId: 'gw-test' })
   const lab: OutboxEntry = {
@@ -177,13 +177,15 @@ test('SqliteOutbox: lab results, waveform chunks and alarms come back in a batch
       state: 'active', phase: 'start', alarm_state: 'active', inactivation_state: 'enabled', value: 85, unit: '%', limit_low: 90, limit_high: null, device_time: null, received_time: 3,
     },
   }
-  const seqs = await o.append([obs('p', 90), lab, wave, alarm])
+  const transport: OutboxEntry = { kind: 'transport', body: { unit: 'amb-1', patient_id: 'p', destination_site: 'city-1', state: 'en_route', eta: 9, updated_time: 4, received_time: 5 } }
+  const seqs = await o.append([obs('p', 90), lab, wave, alarm, transport])
   await o.close()
   const again = new SqliteOutbox({ path, gatewayId: 'gw-test' })
   const batch = (await again.nextBatch(10))!
   assert.deepEqual(batch.labResults, [{ gateway_id: 'gw-test', seq: seqs![1], ...lab.body }])
   assert.deepEqual(batch.waveforms, [{ gateway_id: 'gw-test', seq: seqs![2], ...wave.body }])
   assert.deepEqual(batch.alarms, [{ gateway_id: 'gw-test', seq: seqs![3], ...alarm.body }])
+  assert.deepEqual(batch.transports, [{ gateway_id: 'gw-test', seq: seqs![4], ...transport.body }])
   assert.equal(batch.observations.length, 1)
   await again.close()
 })

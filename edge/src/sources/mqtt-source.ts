@@ -1,13 +1,15 @@
 // MQTT source: an embedded aedes broker whose devices publish vitals, alarms, and ECG chunks from
 // ambulance tablets (topics ending /ecg go to the ECG decoder, /alarms under neva/ to the alarm
-// decoder, every other one to the vitals decoder, which judges whether it is ours).
+// decoder, neva/v1/ambulances/{unit}/transport to the transport decoder, every other one to the
+// vitals decoder, which judges whether it is ours).
 // aedes writes the QoS 1 PUBACK (and QoS 2 PUBREC) right after authorizePublish calls back, before
 // broker.publish runs, so the reading is made durable inside authorizePublish. A bad payload is
 // kept aside durably and acknowledged: calling back with an error would drop the device's
 // connection and make it resend the same bad message forever.
 import { createServer, type AddressInfo, type Server } from 'node:net'
 import { Aedes } from 'aedes'
-import { decodeAlarmMessage, decodeEcgMessage, decodeVitalsMessage, type Decoded } from '@neva/firmware-adapters'
+import { decodeAlarmMessage, decodeEcgMessage, decodeTransportMessage, decodeVitalsMessage, type Decoded } from '@neva/firmware-adapters'
+import { TRANSPORT_TOPIC_PREFIX } from '@neva/contracts'
 import type { Log } from '../log.js'
 
 export interface DecodedSink {
@@ -38,7 +40,8 @@ export class MqttSource {
     this.broker = await Aedes.createBroker({
       authorizePublish: (client, packet, callback) => {
         const { topic } = packet
-        const decode = topic.endsWith('/ecg') ? decodeEcgMessage : topic.startsWith('neva/') && topic.endsWith('/alarms') ? decodeAlarmMessage : decodeVitalsMessage
+        const decode = topic.endsWith('/ecg') ? decodeEcgMessage : topic.startsWith('neva/') && topic.endsWith('/alarms') ? decodeAlarmMessage
+          : topic.startsWith(TRANSPORT_TOPIC_PREFIX) && topic.endsWith('/transport') ? decodeTransportMessage : decodeVitalsMessage
         const decoded = decode(packet.topic, packet.payload as Buffer, Date.now())
         if (decoded.deviceId === undefined && decoded.problems.length === 0) return callback(null)
         next.consume(decoded, `mqtt:${packet.topic.slice(0, 256)}`).then(

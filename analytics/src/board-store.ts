@@ -1,6 +1,7 @@
 // What the clinical boards show when they open: the snapshot a live stream starts from. Every
 // query reads ClickHouse once per board opened, never per ingest batch (deltas come from the
 // core's live bus). Missing stays missing: a vital with no reading is absent, never 0.
+import { ED_WARD } from '@neva/contracts'
 import type { ClickHouse } from './connection.js'
 
 export type BoardName = 'ed' | 'icu' | 'triage'
@@ -151,7 +152,7 @@ export class BoardStore {
   async places(): Promise<BoardPlace[]> {
     const [transports, icu, arrivals] = await Promise.all([this.transports(), this.openEncounters('icu_stay'), this.openEncounters('ed_arrival')])
     return [
-      ...transports.filter((t) => t.state === 'en_route').map((t) => ({ board: 'ed' as const, patient_id: t.patient_id, site: t.destination_site, ward: null })),
+      ...transports.filter((t) => t.state === 'en_route').map((t) => ({ board: 'ed' as const, patient_id: t.patient_id, site: t.destination_site, ward: ED_WARD })),
       ...icu.map((e) => ({ board: 'icu' as const, patient_id: e.patient_id, site: e.site, ward: e.ward })),
       ...arrivals.map((e) => ({ board: 'triage' as const, patient_id: e.patient_id, site: e.site, ward: e.ward })),
     ]

@@ -211,7 +211,7 @@ export class TelemetryStore {
     return out
   }
 
-  async count(table: 'observations' | 'triage_results' | 'rejected_readings' | 'lab_results' | 'waveforms' | 'alarms', where = '1', params: Record<string, unknown> = {}): Promise<number> {
+  async count(table: 'observations' | 'triage_results' | 'rejected_readings' | 'lab_results' | 'waveforms' | 'alarms' | 'transports', where = '1', params: Record<string, unknown> = {}): Promise<number> {
     const rs = await this.ch.client.query({ query: `SELECT count() AS n FROM ${table} WHERE ${where}`, query_params: params, format: 'JSONEachRow' })
     const [row] = await rs.json<{ n: string | number }>()
     return Number(row?.n ?? 0)

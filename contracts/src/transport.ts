@@ -17,7 +17,14 @@ export type TransportState = (typeof TRANSPORT_STATES)[number]
 export const TRANSPORT_TOPIC_PREFIX = 'neva/v1/ambulances/'
 export const transportTopic = (unit: string) => `${TRANSPORT_TOPIC_PREFIX}${unit}/transport`
 
-const Site = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._:/-]+$' })
+// Sites are named as the hospital system names them ("City Hospital 1"); the topic never holds one.
+const Site = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._:/-]([A-Za-z0-9 ._:/-]*[A-Za-z0-9._:/-])?$' })
+
+/**
+ * The ward an ambulance is bound for at its destination site: its pre-arrival is seen by those
+ * granted the site's ED ward, or the whole site.
+ */
+export const ED_WARD = 'ED'
 
 /** What the tablet publishes. */
 export const TransportMessage = Type.Object(

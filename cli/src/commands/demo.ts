@@ -9,12 +9,12 @@ import { join } from 'node:path'
 import { createServer } from 'node:net'
 import { execFileSync } from 'node:child_process'
 import { coreConfigFromEnv, hashToken, startCore } from '@neva/core'
-import { AlarmStore } from '@neva/analytics'
+import { AlarmStore, BoardStore, EmrStore } from '@neva/analytics'
 import { parseGatewayConfig, startGateway } from '@neva/edge'
 import { AstmAnalyzer, Hl7Monitor, OpcuaVentilator, SimulatedOximeter, runAmbulance, startPtyPair, type PatientSpec, type PtyPair } from '@neva/simulators'
 import { numberOption, parse, untilInterrupted } from '../args.js'
 import { demoPatients } from './sim.js'
-import { seedDemoPeople } from './demo-people.js'
+import { DEMO_SITE, seedDemoPeople } from './demo-people.js'
 
 const GATEWAY_ID = 'demo-gw'
 
@@ -122,6 +122,14 @@ export async function run(argv: string[]): Promise<number> {
   }
   const patients = demoPatients(`amb-${run}`, patientCount, run)
   const accounts = await seedDemoPeople(core, { ED: patients.map((p) => p.id), ICU: icu.map((p) => p.id), Therapy: [wardBed.id] })
+  // The ICU stays again with their beds (a later update of the same encounters), then the boards
+  // learn where everyone is: the hospital system's events went straight to ClickHouse.
+  const bedsAt = Date.now() + 1
+  await new EmrStore(core.clickhouse).store(icu.map((p, i) => ({
+    type: 'encounter' as const, encounter_id: `demo-${p.id}`, patient_id: p.id, kind: 'icu_stay' as const, site: DEMO_SITE, ward: 'ICU', bed: `bed ${i + 1}`,
+    start_time: bedsAt, end_time: null, updated_time: bedsAt,
+  })), 'neva-demo')
+  core.live.load(await new BoardStore(core.clickhouse).places())
   say(`Neva demo (run ${run}) — ${seconds ? `${seconds} s` : 'Ctrl-C to stop'}`)
   say(`  core           ${core.url}   (ClickHouse ${core.clickhouse.kind}: ${core.clickhouse.location})`)
   say(`  gateway        ${gateway.apiUrl}/status   ${gateway.apiUrl}/patients   ${gateway.apiUrl}/metrics`)
@@ -130,6 +138,7 @@ export async function run(argv: string[]): Promise<number> {
   say(`  OPC UA         ${ventilator.endpointUrl}   (ventilator on ${icu[1]!.id})`)
   if (serial) say(`  serial         ${ptys[0]!.b} (lab analyzer, ASTM)   ${ptys[1]!.b} (ward oximeter)`)
   else say('  serial         left out: socat is not installed (apt-get install socat)')
+  say(`  boards         ${core.url}/boards/ed   ${core.url}/boards/icu   ${core.url}/boards/triage`)
   say(`  log in         ${core.url}/login   (patient data is for the nurse or physician of its ward)`)
   for (const a of accounts) say(`    ${a.id.padEnd(10)} ${a.password}   ${a.roles.padEnd(9)} ${a.sees}`)
   for (const p of [...patients, ...icu, wardBed]) say(`  patient        ${core.url}/v1/patients/${p.id}/latest   (${p.scenario})`)
@@ -141,6 +150,8 @@ export async function run(argv: string[]): Promise<number> {
     patients,
     timeScale,
     ecg: true,
+    // Arrives before the demo ends, so the ED board shows the ETA counting down, then the arrival.
+    transport: { destinationSite: DEMO_SITE, driveMs: seconds ? Math.max(5_000, seconds * 600) : 15 * 60_000, everyTicks: 5 },
     signal: stop.signal,
   })
   const monitors = new Hl7Monitor({ host, port: gateway.mllpPort!, monitorId: `icu-${run}-monitor`, ward: 'ICU', beds: icu.map((patient, i) => ({ bed: String(i + 1), patient })), timeScale })
@@ -204,6 +215,7 @@ export async function run(argv: string[]): Promise<number> {
     stored_by_source.ecg_rows = await core.store.count('waveforms', 'gateway_id = {g:String}', { g: GATEWAY_ID })
     stored_by_source.alarm_updates = await core.store.count('alarms', 'gateway_id = {g:String}', { g: GATEWAY_ID })
     stored_by_source.alarms_active = (await new AlarmStore(core.clickhouse).active()).length
+    stored_by_source.transports = await core.store.count('transports', 'gateway_id = {g:String}', { g: GATEWAY_ID })
   } finally {
     await core.close()
   }
@@ -214,6 +226,7 @@ export async function run(argv: string[]): Promise<number> {
   say(`  ECG chunks acknowledged (12 leads each)            ${report.ecgChunks}  → ${stored_by_source.ecg_rows ?? 0} waveform rows${stored_by_source.ecg_rows === report.ecgChunks * 12 ? '  ✓' : '  ✗ MISMATCH'}`)
   say(`  ICU monitors (HL7): messages acknowledged          ${devices.hl7_messages_acked}  → ${stored_by_source.hl7v2 ?? 0} readings stored`)
   say(`  ICU monitors (HL7): alarms raised · ended          ${devices.hl7_alarms_raised} · ${devices.hl7_alarms_ended}  → ${stored_by_source.alarm_updates ?? 0} alarm updates stored, ${stored_by_source.alarms_active ?? 0} still active`)
+  say(`  ambulance transports acknowledged                 ${report.transports}  → ${stored_by_source.transports ?? 0} stored${stored_by_source.transports === report.transports ? '  ✓' : '  ✗ MISMATCH'}`)
   say(`  ventilator (OPC UA): values written                ${devices.opcua_updates}  → ${stored_by_source.opcua ?? 0} changes stored`)
   if (serial) {
     say(`  ward oximeter (serial): lines written              ${devices.oximeter_lines_written}  → ${stored_by_source.serial ?? 0} readings stored`)
@@ -225,7 +238,7 @@ export async function run(argv: string[]): Promise<number> {
     say(`    ${p.id.padEnd(16)} ${p.scenario.padEnd(12)} NEWS2 ${String(f?.news2.score ?? '-').padStart(2)}${f?.news2.partial ? ' (partial)' : ''}  → ${(f?.level ?? '-').padEnd(6)}  ground truth ${p.acuity}`)
   }
   say(`  query it:  ./bin/neva sql "SELECT name, count(), round(avg(value), 1) FROM observations WHERE patient_id LIKE 'amb-${run}.%' GROUP BY name"`)
-  const ok = stored === report.published && stored_by_source.ecg_rows === report.ecgChunks * 12
-  if (values.json) process.stdout.write(`${JSON.stringify({ published: report.published, stored, ecg_chunks: report.ecgChunks, triage, devices, stored_by_source })}\n`)
+  const ok = stored === report.published && stored_by_source.ecg_rows === report.ecgChunks * 12 && stored_by_source.transports === report.transports
+  if (values.json) process.stdout.write(`${JSON.stringify({ published: report.published, stored, ecg_chunks: report.ecgChunks, transports: report.transports, triage, devices, stored_by_source })}\n`)
   return ok ? 0 : 1
 }

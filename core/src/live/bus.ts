@@ -2,7 +2,7 @@
 // batch, record events, an order change, an alarm acknowledgement). Publishing costs no
 // ClickHouse query: where each patient is (which board, which site and ward, for the grants) is
 // kept here, loaded once at start-up and then followed from the events themselves.
-import type { Alarm, Encounter, IngestBatch, Order, Transport } from '@neva/contracts'
+import { ED_WARD, type Alarm, type Encounter, type IngestBatch, type Order, type Transport } from '@neva/contracts'
 import type { AlarmAck, AlarmView, BoardName, BoardPlace, BoardTriage, EcgTrace } from '@neva/analytics'
 
 export type LiveEvent =
@@ -91,7 +91,7 @@ export class LiveBus {
   private publishTransport(t: Transport): void {
     if ((this.transportTime.get(t.patient_id) ?? -1) > t.updated_time) return
     this.transportTime.set(t.patient_id, t.updated_time)
-    const place: BoardPlace = { board: 'ed', patient_id: t.patient_id, site: t.destination_site, ward: null }
+    const place: BoardPlace = { board: 'ed', patient_id: t.patient_id, site: t.destination_site, ward: ED_WARD }
     const before = this.placesOf(t.patient_id)
     if (t.state === 'en_route') this.place(place)
     else this.unplace(t.patient_id, 'ed')

@@ -1,6 +1,6 @@
 // The snapshot a board opens with: only the patients the user may see, read from ClickHouse once.
 import type { AlarmStore, BoardEncounter, BoardName, BoardStore, BoardTransport, EcgTrace, OrderStore, PatientCard } from '@neva/analytics'
-import type { Order } from '@neva/contracts'
+import { ED_WARD, type Order } from '@neva/contracts'
 import type { BoardAccess, BoardUser } from './access.js'
 import type { BoardAlarm } from './bus.js'
 
@@ -27,7 +27,7 @@ export interface BoardStores {
 export async function buildSnapshot(board: BoardName, user: BoardUser, access: BoardAccess, stores: BoardStores): Promise<BoardSnapshot> {
   const time = Date.now()
   if (board === 'ed') {
-    const transports = (await stores.boards.transports()).filter((t) => access.canSee(user, { site: t.destination_site, ward: null }))
+    const transports = (await stores.boards.transports()).filter((t) => access.canSee(user, { site: t.destination_site, ward: ED_WARD }))
     const ids = transports.map((t) => t.patient_id)
     const [cards, ecg] = await Promise.all([stores.boards.cards(ids), stores.boards.ecg(ids)])
     return { board, time, transports, cards, ecg }

@@ -23,6 +23,7 @@ const ATTRIBUTES = {
   priority: ['MDC_ATTR_ALARM_PRIORITY', 68484],
   type: ['MDC_ATTR_ALERT_TYPE', 68485],
   text: ['MDC_ATTR_ALERT_TEXT', 68546],
+  // The watchdog's period: named so that it is never mistaken for the alarm's source measurement.
   timeout: ['MDC_ATTR_CONFIRM_TIMEOUT', 67860],
 } as const
 type Attribute = keyof typeof ATTRIBUTES
@@ -145,8 +146,8 @@ export function alarmFromGroup(obr: Hl7Segment | undefined, obxs: readonly Hl7Se
   let unit = ''
   let limits: { low: number | null; high: number | null } = { low: null, high: null }
   const source = byAttr.get('source')
-  const namesPart = source && (name(source) === ATTRIBUTES.source[0] || (name(source) === '' && mdcNumber(code(source)) === ATTRIBUTES.source[1]))
-  if (source && namesPart) {
+  const namesDevicePart = source && (name(source) === ATTRIBUTES.source[0] || (name(source) === '' && mdcNumber(code(source)) === ATTRIBUTES.source[1]))
+  if (source && namesDevicePart) {
     const t = source.value(2).trim().toUpperCase()
     if (t === 'CWE' || t === 'CE' || source.value(5, 2).trim() !== '') {
       sourceCode = mdcNumber(source.value(5, 1).trim())

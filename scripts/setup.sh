@@ -32,6 +32,11 @@ if ! command -v socat >/dev/null; then
   echo "setup: installing socat (serial devices are simulated over pseudo-terminals)"
   apt_install socat || echo "setup: could not install socat: the demo leaves serial devices out and their tests fail (apt-get install socat)" >&2
 fi
+# The boards' browser tests drive Debian's Chromium through playwright-core (no browser download).
+if [ ! -x /usr/bin/chromium ]; then
+  echo "setup: installing chromium (the boards' browser tests)"
+  apt_install chromium || echo "setup: could not install chromium: the browser tests are skipped (apt-get install chromium)" >&2
+fi
 source scripts/node-env.sh
 echo "setup: node $(node --version) at $(command -v node)"
 

@@ -43,6 +43,17 @@ export const ANALYST_VIEWS = {
   // Rollups (0008): read them with the -Merge combinators, e.g. avgMerge(avg_value).
   vitals_per_minute: { pseudonymize: ['patient_id'], omit: [] },
   ed_arrivals_per_hour: { pseudonymize: [], omit: [] },
+  // 0011: transports keep the unit and destination; orders lose their free text and people.
+  transports: { pseudonymize: ['patient_id'], omit: [] },
+  orders: { pseudonymize: ['patient_id', 'encounter_id', 'order_id', 'ordered_by', 'updated_by'], omit: ['text'] },
+  // Alarms (0009): the alarm id names a device and its own alarm counter, not a person; who
+  // acknowledged is a pseudonym like a diagnosis' author, and the note is free text.
+  alarms: { pseudonymize: ['patient_id'], omit: [] },
+  alarm_acks: { pseudonymize: ['user'], omit: ['note'] },
+  alarms_per_ward_hour: { pseudonymize: [], omit: [] },
+  // Decision support (0007): ids with the same key as the record's, so they join with it.
+  dx_suggestions: { pseudonymize: ['suggestion_id', 'encounter_id', 'patient_id'], omit: [] },
+  dx_agreement: { pseudonymize: ['suggestion_id', 'encounter_id', 'patient_id'], omit: [] },
 } as const satisfies Record<string, { pseudonymize: readonly string[]; omit: readonly string[] }>
 
 /** Tables deliberately not offered to analysts, with why. */
@@ -55,13 +66,13 @@ export const ANALYST_EXCLUDED = {
   schema_migrations: 'schema bookkeeping',
   vitals_per_minute_mv: 'materialized view: analysts read its table, vitals_per_minute',
   ed_arrivals_per_hour_mv: 'materialized view: analysts read its table, ed_arrivals_per_hour',
-  dx_suggestions: 'decision support (0007), not yet reviewed for analysts',
-  dx_agreement: 'decision support (0007), not yet reviewed for analysts',
   users: 'accounts and password hashes (0010)',
   user_sessions: 'session token hashes (0010)',
   record_views: 'who viewed which patient: for the privacy officer, not analysts (0010)',
   login_audit: 'login attempts (0010)',
   gateway_credentials: 'gateway token hashes (0010)',
+  alarms_per_ward_hour_mv: 'materialized view: analysts read its table, alarms_per_ward_hour',
+  dx_models: 'model artifacts, not clinical data',
 } as const
 
 /** Table functions that generate data and read nothing. */

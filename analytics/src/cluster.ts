@@ -21,7 +21,8 @@
 //     the key must be made of ORDER BY columns; when patient_id is not in the ORDER BY key, the
 //     ORDER BY key itself is used.
 // Current tables: observations, triage_results, waveforms → cityHash64(patient_id);
-// lab_results → patient, else (gateway_id, seq); rejected_readings → (gateway_id, seq);
+// lab_results, alarms → patient, else (gateway_id, seq); rejected_readings → (gateway_id, seq);
+// alarm_acks → (alarm_id, acked_at) (the board's queries aggregate across shards);
 // ingest_batches → (gateway_id, batch_id) (ReplacingMergeTree: a batch's versions meet);
 // triage_models → (id, version, uploaded_at); triage_model_events → seq.
 import type { Migration } from './migrate.js'

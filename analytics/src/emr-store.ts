@@ -13,7 +13,7 @@ export function emrPatientRow({ type: _, ...p }: EmrPatient, source: string) {
 }
 
 export function encounterRow({ type: _, ...e }: Encounter, source: string) {
-  return { ...e, triage_level: e.triage_level ?? null, source, start_time: toDateTime64(e.start_time), end_time: nullableTime(e.end_time), updated_time: toDateTime64(e.updated_time) }
+  return { ...e, triage_level: e.triage_level ?? null, bed: e.bed ?? null, source, start_time: toDateTime64(e.start_time), end_time: nullableTime(e.end_time), updated_time: toDateTime64(e.updated_time) }
 }
 
 export function complaintRow({ type: _, ...c }: Complaint, source: string) {

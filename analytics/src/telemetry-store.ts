@@ -2,7 +2,7 @@
 // Exactly once: the ledger (ingest_batches) answers "already stored" for a known batch; if the
 // process died between the data insert and the ledger insert, the retried insert carries the
 // same insert_deduplication_token per table and ClickHouse drops it.
-import type { IngestBatch, LabResult, ModelVerdict, Observation, RejectedReading, TriageResult, WaveformChunk } from '@neva/contracts'
+import type { Alarm, IngestBatch, LabResult, ModelVerdict, Observation, RejectedReading, Transport, TriageResult, WaveformChunk } from '@neva/contracts'
 import type { ClickHouse } from './connection.js'
 import { groupCommit } from './group-commit.js'
 
@@ -42,8 +42,16 @@ export function labResultRow(r: LabResult) {
   return { ...r, result_time: r.result_time === null ? null : toDateTime64(r.result_time), received_time: toDateTime64(r.received_time) }
 }
 
+export function alarmRow(a: Alarm) {
+  return { ...a, device_time: a.device_time === null ? null : toDateTime64(a.device_time), received_time: toDateTime64(a.received_time) }
+}
+
 export function waveformRow(w: WaveformChunk) {
   return { ...w, start_time: toDateTime64(w.start_time), received_time: toDateTime64(w.received_time) }
+}
+
+export function transportRow(t: Transport) {
+  return { ...t, eta: t.eta === null ? null : toDateTime64(t.eta), updated_time: toDateTime64(t.updated_time), received_time: toDateTime64(t.received_time) }
 }
 
 /** The verdict as stored: id and version come back from model_version ("id@version"). */
@@ -67,6 +75,8 @@ export interface StoreResult {
   rejected: number
   lab_results: number
   waveforms: number
+  transports: number
+  alarms: number
 }
 
 export interface LatestVital {
@@ -117,7 +127,9 @@ export class TelemetryStore {
   async storeBatch(batch: IngestBatch, { firstAttempt = false }: { firstAttempt?: boolean } = {}): Promise<StoreResult> {
     const labResults = batch.lab_results ?? []
     const waveforms = batch.waveforms ?? []
-    const counts = { observations: batch.observations.length, triage: batch.triage.length, rejected: batch.rejected.length, lab_results: labResults.length, waveforms: waveforms.length }
+    const transports = batch.transports ?? []
+    const alarms = batch.alarms ?? []
+    const counts = { observations: batch.observations.length, triage: batch.triage.length, rejected: batch.rejected.length, lab_results: labResults.length, waveforms: waveforms.length, transports: transports.length, alarms: alarms.length }
     if (!firstAttempt && (await this.isStored(batch.gateway_id, batch.batch_id))) return { stored: false, ...counts }
     const token = `${batch.gateway_id}:${batch.batch_id}`
     await this.insert('observations', batch.observations.map(observationRow), `${token}:observations`)
@@ -125,6 +137,8 @@ export class TelemetryStore {
     await this.insert('rejected_readings', batch.rejected.map(rejectedRow), `${token}:rejected`)
     await this.insert('lab_results', labResults.map(labResultRow), `${token}:lab_results`)
     await this.insert('waveforms', waveforms.map(waveformRow), `${token}:waveforms`)
+    await this.insert('transports', transports.map(transportRow), `${token}:transports`)
+    await this.insert('alarms', alarms.map(alarmRow), `${token}:alarms`)
     // Only after every table committed: a batch in the ledger is a batch fully stored.
     await this.recordStored({ gateway_id: batch.gateway_id, batch_id: batch.batch_id, ...counts, received_at: toDateTime64(Date.now()) })
     return { stored: true, ...counts }
@@ -197,7 +211,7 @@ export class TelemetryStore {
     return out
   }
 
-  async count(table: 'observations' | 'triage_results' | 'rejected_readings' | 'lab_results' | 'waveforms', where = '1', params: Record<string, unknown> = {}): Promise<number> {
+  async count(table: 'observations' | 'triage_results' | 'rejected_readings' | 'lab_results' | 'waveforms' | 'alarms' | 'transports', where = '1', params: Record<string, unknown> = {}): Promise<number> {
     const rs = await this.ch.client.query({ query: `SELECT count() AS n FROM ${table} WHERE ${where}`, query_params: params, format: 'JSONEachRow' })
     const [row] = await rs.json<{ n: string | number }>()
     return Number(row?.n ?? 0)

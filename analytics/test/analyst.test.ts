@@ -197,3 +197,49 @@ test('the record through the analyst views: ids pseudonymized and still joinable
   for (const raw of [MRN_A, 'ENC-778', 'dr-ivanova']) assert.ok(!JSON.stringify(r.rows).includes(raw), raw)
   await assert.rejects(ask('SELECT text FROM complaints'), /text/)
 })
+
+test('alarms and their acknowledgements through the analyst views: patient and clinician pseudonymized, the note left out', async () => {
+  const { AlarmStore, TelemetryStore } = await import('@neva/analytics')
+  const t = Date.UTC(2026, 10, 2)
+  const alarm = {
+    gateway_id: 'gw-an', seq: 1, alarm_id: 'mon-9/al-1', device_id: 'mon-9', source: 'hl7v2' as const, patient_id: MRN_A, ward: 'ICU', room: null, bed: '2', facility: null,
+    event_code: 196648, event_name: 'MDC_EVT_HI', event_text: 'HR high', source_code: 147842, source_name: 'MDC_ECG_HEART_RATE', alert_type: 'physiological' as const,
+    priority: 'high' as const, state: 'active' as const, phase: 'start', alarm_state: 'active', inactivation_state: 'enabled', value: 150, unit: '/min', limit_low: 50, limit_high: 120,
+    device_time: t, received_time: t,
+  }
+  await new TelemetryStore(ch).storeBatch({ gateway_id: 'gw-an', batch_id: 'an-1', sent_time: t, observations: [], triage: [], rejected: [], alarms: [alarm, { ...alarm, seq: 2, patient_id: null, alarm_id: 'pump-1/x' }] })
+  await new AlarmStore(ch).acknowledge('mon-9/al-1', 'nurse.kim', `called Ivan Petrov ${MRN_A}`)
+  const r = await ask("SELECT a.patient_id AS p, a.alarm_id, a.priority, k.user AS who FROM alarms a LEFT JOIN alarm_acks k USING alarm_id WHERE a.gateway_id = 'gw-an' ORDER BY a.seq")
+  assert.equal(r.count, 2)
+  const [acked, pump] = r.rows as Array<Record<string, unknown>>
+  assert.match(String(acked!.p), /^[0-9a-f]{32}$/)
+  assert.match(String(acked!.who), /^[0-9a-f]{32}$/)
+  assert.deepEqual([acked!.alarm_id, acked!.priority, pump!.p], ['mon-9/al-1', 'high', null])
+  for (const raw of [MRN_A, 'nurse.kim']) assert.ok(!JSON.stringify(r.rows).includes(raw), raw)
+  // The same patient, the same pseudonym as in the readings.
+  const same = await ask(`SELECT count() AS n FROM alarms a JOIN observations o ON a.patient_id = o.patient_id WHERE a.gateway_id = 'gw-an'`)
+  assert.ok(Number(same.rows[0]!.n) > 0)
+  await assert.rejects(ask('SELECT note FROM alarm_acks'), /note/)
+  const rollup = await ask("SELECT ward, priority, uniqExactMerge(alarms) AS n FROM alarms_per_ward_hour WHERE ward = 'ICU' GROUP BY ward, priority")
+  assert.deepEqual(rollup.rows, [{ ward: 'ICU', priority: 'high', n: 2 }])
+})
+
+test('decision support through the analyst views: suggestions and agreement, ids pseudonymized and joinable with the record', async () => {
+  const { DxSuggestionStore, EmrStore } = await import('@neva/analytics')
+  const t = Date.UTC(2026, 10, 3)
+  await new EmrStore(ch).store([
+    { type: 'encounter', encounter_id: 'ENC-901', patient_id: MRN_B, kind: 'outpatient', site: 'Clinic 4', ward: null, start_time: t, end_time: null, updated_time: t },
+    { type: 'diagnosis', diagnosis_id: 'D-901', encounter_id: 'ENC-901', patient_id: MRN_B, icd10: 'J06.9', kind: 'preliminary', set_by: 'clinician', author_id: 'dr-x', time: t + 60_000 },
+  ], 'his-test')
+  const id = await new DxSuggestionStore(ch).record({
+    kind: 'preliminary', encounter_id: 'ENC-901', patient_id: MRN_B, model: { id: 'dx-nb', version: 1 },
+    suggestions: [{ icd10: 'J20.9', p: 0.5 }, { icd10: 'J06.9', p: 0.3 }, { icd10: 'J18.9', p: 0.1 }], source: 'his-test', time: t,
+  })
+  const r = await ask("SELECT s.suggestion_id AS sid, s.patient_id AS p, a.top1_agrees AS top1, a.top3_agrees AS top3, e.kind AS encounter_kind FROM dx_suggestions s JOIN dx_agreement a USING suggestion_id JOIN encounters e ON e.encounter_id = s.encounter_id")
+  assert.equal(r.count, 1)
+  const [row] = r.rows as Array<Record<string, unknown>>
+  assert.match(String(row!.sid), /^[0-9a-f]{32}$/)
+  assert.match(String(row!.p), /^[0-9a-f]{32}$/)
+  assert.deepEqual([row!.top1, row!.top3, row!.encounter_kind], [0, 1, 'outpatient'])
+  for (const raw of [MRN_B, 'ENC-901', id]) assert.ok(!JSON.stringify(r.rows).includes(raw), raw)
+})

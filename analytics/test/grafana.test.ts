@@ -69,7 +69,7 @@ test('dashboards: unique uids and panel ids; every panel and query uses the prov
     }
   }
   const titles = dashboards.flatMap(([, d]) => d.panels.map((p) => p.title))
-  for (const wanted of ['Readings per minute by source', 'Triage levels per hour', 'Refused readings by code', 'Lab turnaround by test', 'Devices heard per gateway']) {
+  for (const wanted of ['Readings per minute by source', 'Triage levels per hour', 'Refused readings by code', 'Lab turnaround by test', 'Devices heard per gateway', 'Alarms per hour by priority', 'Alarms by ward']) {
     assert.ok(titles.includes(wanted), `a panel "${wanted}"`)
   }
 })
@@ -139,4 +139,16 @@ test('panels compute what their titles say on a few rows', async () => {
   assert.deepEqual(turnaround.map((r) => [r.test_code, Number(r.results), Number(r.p50_s)]), [['GLU', 1, 90]], 'a result without a result time is left out')
   const devices = await rows(panel('Devices heard per gateway'))
   assert.deepEqual(devices.map((r) => [r.gateway_id, Number(r.devices)]), [['edge-1', 3]])
+  const alarm = { gateway_id: 'edge-1', device_id: 'mon-1', source: 'hl7v2', patient_id: 'p1', room: null, bed: '1', facility: null, event_code: 196670, event_name: 'MDC_EVT_LO',
+    event_text: null, source_code: null, source_name: null, alert_type: null, state: 'active', phase: null, alarm_state: null, inactivation_state: null, value: null, unit: null,
+    limit_low: null, limit_high: null, device_time: null }
+  await insert('alarms', [
+    { ...alarm, seq: 20, alarm_id: 'mon-1/a', ward: 'ICU', priority: 'high', received_time: at(60) },
+    { ...alarm, seq: 21, alarm_id: 'mon-1/a', ward: 'ICU', priority: 'high', received_time: at(70), state: 'inactive' },
+    { ...alarm, seq: 22, alarm_id: 'mon-1/b', ward: 'ICU', priority: null, received_time: at(80) },
+  ])
+  const perHour = await rows(panel('Alarms per hour by priority'))
+  assert.deepEqual(perHour.map((r) => [r.priority, Number(r.n_alarms)]).sort(), [['high', 1], ['unknown', 1]])
+  const byWard = await rows(panel('Alarms by ward'))
+  assert.deepEqual(byWard.map((r) => [r.ward, Number(r.high), Number(r.other), Number(r.alarms), Number(r.updates)]), [['ICU', 1, 1, 2, 3]])
 })

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { AnalystError, bindParams, connectClickHouse, loadQueries, migrate, openAnalyst, parseNamedQuery, runNamedQuery } from '@neva/analytics'
+import { AlarmStore, AnalystError, DxSuggestionStore, EmrStore, TelemetryStore, bindParams, connectClickHouse, loadQueries, migrate, openAnalyst, parseNamedQuery, runNamedQuery } from '@neva/analytics'
 import { insertFixture, T0 } from './analyst-fixture.js'
 
 const dir = mkdtempSync(join(tmpdir(), 'neva-queries-'))
@@ -22,7 +22,7 @@ const range = { from: new Date(T0 - 3600_000).toISOString(), to: new Date(T0 + 3
 const run = (name: string, params: Record<string, string> = {}) => runNamedQuery(analyst, queries.get(name)!, params, { user: 'analyst:q', via: 'test' })
 
 test('the library loads: each query has a description and declares exactly the parameters it uses', () => {
-  assert.deepEqual([...queries.keys()], ['current-triage', 'deterioration-last-hour', 'ed-load-by-hour', 'lab-turnaround', 'patient-timeline', 'readings-by-source', 'refused-readings', 'ward-census'])
+  assert.deepEqual([...queries.keys()], ['alarms-by-ward', 'current-triage', 'deterioration-last-hour', 'dx-agreement', 'ed-load-by-hour', 'lab-turnaround', 'patient-timeline', 'readings-by-source', 'refused-readings', 'ward-census'])
   for (const q of queries.values()) assert.ok(q.description.length > 20, q.name)
   assert.deepEqual(queries.get('patient-timeline')!.params.map((p) => `${p.name}:${p.type}`), ['patient:String', "from:DateTime64(3, 'UTC')", "to:DateTime64(3, 'UTC')"])
   assert.throws(() => parseNamedQuery('x', 'SELECT 1'), /first line must be a "-- description"/)
@@ -83,4 +83,45 @@ test('readings-by-source: counts per source and device', async () => {
 test('refused-readings: counts per code and source', async () => {
   const res = await run('refused-readings', range)
   assert.deepEqual(res.rows.map((r) => [r.code, r.source, Number(r.refused), r.example_reason]), [['NEVA_MQTT_BAD_JSON', 'mqtt', 2, 'not JSON'], ['NEVA_HL7_NO_MSH', 'hl7v2', 1, 'no MSH segment']])
+})
+
+test('alarms-by-ward: distinct alarms per ward by priority over the period, from the rollup', async () => {
+  const base = {
+    gateway_id: 'gw-q', device_id: 'mon-q', source: 'hl7v2' as const, patient_id: 'p-q', room: null, bed: '1', facility: null, event_code: 196670, event_name: 'MDC_EVT_LO',
+    event_text: null, source_code: 150456, source_name: 'MDC_PULS_OXIM_SAT_O2', alert_type: 'physiological' as const, state: 'active' as const, phase: 'start',
+    alarm_state: 'active', inactivation_state: null, value: 85, unit: '%', limit_low: 90, limit_high: null, device_time: T0, received_time: T0,
+  }
+  const alarms = [
+    { ...base, seq: 1, alarm_id: 'mon-q/1', ward: 'ICU', priority: 'high' as const },
+    { ...base, seq: 2, alarm_id: 'mon-q/1', ward: 'ICU', priority: 'high' as const, phase: 'end', state: 'inactive' as const, device_time: T0 + 60_000 },
+    { ...base, seq: 3, alarm_id: 'mon-q/2', ward: 'ICU', priority: 'low' as const },
+    { ...base, seq: 4, alarm_id: 'mon-q/3', ward: 'WARD-5', priority: null },
+    // Outside the period: not counted.
+    { ...base, seq: 5, alarm_id: 'mon-q/4', ward: 'ICU', priority: 'high' as const, device_time: T0 + 7200_000 },
+  ]
+  await new TelemetryStore(ch).storeBatch({ gateway_id: 'gw-q', batch_id: 'q-1', sent_time: T0, observations: [], triage: [], rejected: [], alarms })
+  const res = await run('alarms-by-ward', range)
+  assert.deepEqual(res.rows.map((r) => [r.ward, Number(r.high), Number(r.low), Number(r.priority_not_given), Number(r.alarms), Number(r.updates)]), [['ICU', 1, 1, 0, 2, 3], ['WARD-5', 0, 0, 1, 1, 1]])
+  assert.deepEqual(res.tables, ['analyst.alarms_per_ward_hour'])
+  assert.equal((await new AlarmStore(ch).active()).length, 3)
+})
+
+test('dx-agreement: suggestions per top-1 code and how often the clinician agreed at top-1 and top-3', async () => {
+  const emr = new EmrStore(ch)
+  const dx = new DxSuggestionStore(ch)
+  const model = { id: 'dx-nb', version: 1 }
+  const cases: Array<[string, string, string[]]> = [['E-1', 'J06.9', ['J06.9', 'J20.9', 'J18.9']], ['E-2', 'J20.9', ['J06.9', 'J20.9', 'J18.9']], ['E-3', 'I10', ['J06.9', 'J20.9', 'J18.9']], ['E-4', 'I10', ['I10', 'E11.9', 'I25.1']]]
+  for (const [enc, final, suggested] of cases) {
+    await emr.store([
+      { type: 'encounter', encounter_id: enc, patient_id: `p-${enc}`, kind: 'outpatient', site: 'Clinic 1', ward: null, start_time: T0, end_time: null, updated_time: T0 },
+      { type: 'diagnosis', diagnosis_id: `D-${enc}`, encounter_id: enc, patient_id: `p-${enc}`, icd10: final, kind: 'final', set_by: 'clinician', author_id: 'dr-a', time: T0 + 60_000 },
+    ], 'his')
+    await dx.record({ kind: 'preliminary', encounter_id: enc, patient_id: `p-${enc}`, model, suggestions: suggested.map((icd10, i) => ({ icd10, p: 0.5 - i / 10 })), source: 'his', time: T0 })
+  }
+  const res = await run('dx-agreement', { ...range, kind: 'final' })
+  assert.deepEqual(res.rows.map((r) => [r.suggestion_kind, r.top1_code, Number(r.suggestions), Number(r.top1_matches), Number(r.top3_matches), r.top1_rate, r.top3_rate]), [
+    ['preliminary', 'J06.9', 3, 1, 2, 0.333, 0.667],
+    ['preliminary', 'I10', 1, 1, 1, 1, 1],
+  ])
+  assert.equal((await run('dx-agreement', { ...range, kind: 'preliminary' })).count, 0)
 })

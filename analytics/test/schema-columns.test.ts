@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TObject, TSchema } from '@sinclair/typebox'
-import { Complaint, Diagnosis, EmrPatient, Encounter, LabResult, ModelVerdict, Observation, RejectedReading, TriageResult, WaveformChunk } from '@neva/contracts'
+import { Alarm, Complaint, Diagnosis, EmrPatient, Encounter, LabResult, ModelVerdict, Observation, Order, RejectedReading, Transport, TriageResult, WaveformChunk } from '@neva/contracts'
 import { connectClickHouse, labResultRow, migrate, observationRow, rejectedRow, triageRow, waveformRow } from '@neva/analytics'
 
 const ch = await connectClickHouse({ path: mkdtempSync(join(tmpdir(), 'neva-ch-')) })
@@ -58,6 +58,9 @@ test('Observation ↔ observations', check('observations', Observation))
 test('RejectedReading ↔ rejected_readings', check('rejected_readings', RejectedReading))
 test('LabResult ↔ lab_results', check('lab_results', LabResult))
 test('WaveformChunk ↔ waveforms', check('waveforms', WaveformChunk))
+test('Transport ↔ transports', check('transports', Transport))
+test('Order ↔ orders', check('orders', Order))
+test('Alarm ↔ alarms', check('alarms', Alarm))
 // Record events lose their `type` discriminator and gain the sending system as `source`.
 const event = (name: string, s: TSchema): Array<[string, TSchema]> => (name === 'type' ? [['source', { type: 'string' } as unknown as TSchema]] : [[name, s]])
 test('EmrPatient ↔ emr_patients', check('emr_patients', EmrPatient, event))

@@ -2,6 +2,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 const NEVA = fileURLToPath(new URL('../../bin/neva', import.meta.url))
@@ -49,4 +50,14 @@ test('neva bench analytics --json: a short run reports ingest against direct ins
   assert.ok(r.ingest_per_s > 0 && r.direct_per_s > 0 && Math.abs(r.ratio - r.ingest_per_s / r.direct_per_s) < 0.01)
   assert.equal(r.rows, 20_000)
   for (const name of ['patient-timeline', 'ward-census', 'ed-load-by-hour', 'lab-turnaround']) assert.ok(Number.isFinite(r.queries[name]?.p50_ms), name)
+})
+
+test('neva bench boards --json: readings reach the ICU board in Chromium and the stream; both latencies and their ratio', { skip: existsSync('/usr/bin/chromium') ? false : 'no /usr/bin/chromium' }, async () => {
+  const { code, stdout, stderr } = await run(['bench', 'boards', '--json', '--readings', '40', '--interval-ms', '50'])
+  assert.equal(code, 0, stderr)
+  const r = JSON.parse(stdout.trim().split('\n').at(-1)!) as Record<string, number>
+  assert.equal(r.readings, 40)
+  assert.equal(r.seen_on_stream, 40, stderr)
+  assert.equal(r.seen_on_board, 40, stderr)
+  assert.ok(r.drawn_exactly! > 0 && r.board_p50_ms! > 0 && r.board_p99_ms! >= r.board_p50_ms! && r.stream_p99_ms! >= r.stream_p50_ms! && r.ratio_p99! > 0, stdout)
 })

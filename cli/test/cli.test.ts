@@ -77,7 +77,7 @@ test('neva demo --json: every device reaches ClickHouse over its own transport, 
   const demo = await neva(['demo', '--seconds', '8', '--json', '--ephemeral-ports', '--data', data])
   assert.equal(demo.code, 0, demo.stderr)
   const summary = JSON.parse(demo.stdout.trim().split('\n').at(-1)!) as {
-    published: number; stored: number; ecg_chunks: number; triage: Record<string, number>; devices: Record<string, number>; stored_by_source: Record<string, number>
+    published: number; stored: number; ecg_chunks: number; transports: number; triage: Record<string, number>; devices: Record<string, number>; stored_by_source: Record<string, number>
   }
   assert.ok(summary.published > 0)
   assert.equal(summary.stored, summary.published)
@@ -89,6 +89,8 @@ test('neva demo --json: every device reaches ClickHouse over its own transport, 
   assert.ok(s.opcua! > 0, JSON.stringify(summary))
   assert.ok(summary.devices.oximeter_lines_written! > 0 && s.serial! > 0, JSON.stringify(summary))
   assert.ok(summary.devices.astm_messages_acked! > 0 && s.lab_results! > 0, JSON.stringify(summary))
+  // The crew's tablet: en_route at least once, then arrived, for each of its patients; the core's ledger counts them all.
+  assert.ok(summary.transports >= 6 && s.transports === summary.transports, JSON.stringify(summary))
 
   const sql = await neva(['sql', '--data', data, '--format', 'TabSeparatedWithNames', "SELECT count() AS n FROM observations WHERE source = 'mqtt'"])
   assert.equal(sql.code, 0, sql.stderr)

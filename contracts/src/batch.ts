@@ -4,6 +4,8 @@ import { EpochMs, Identifier, Observation, SourceProtocol } from './observation.
 import { TriageResult } from './triage.js'
 import { LabResult } from './lab-result.js'
 import { WaveformChunk } from './waveform.js'
+import { Transport } from './transport.js'
+import { Alarm } from './alarm.js'
 
 /** A reading the gateway refused, kept for inspection; never stored as an observation. */
 export const RejectedReading = Type.Object(
@@ -38,6 +40,10 @@ export const IngestBatch = Type.Object(
     /** Absent from gateways older than the lab and waveform sources. */
     lab_results: Type.Optional(Type.Array(LabResult, { maxItems: MAX_BATCH_ITEMS })),
     waveforms: Type.Optional(Type.Array(WaveformChunk, { maxItems: MAX_BATCH_ITEMS })),
+    /** Absent from gateways older than the crews' transport messages. */
+    transports: Type.Optional(Type.Array(Transport, { maxItems: MAX_BATCH_ITEMS })),
+    /** Absent from gateways older than alarms. */
+    alarms: Type.Optional(Type.Array(Alarm, { maxItems: MAX_BATCH_ITEMS })),
   },
   { additionalProperties: false },
 )
@@ -52,5 +58,9 @@ export const IngestAck = Type.Object({
   rejected: Type.Integer(),
   lab_results: Type.Integer(),
   waveforms: Type.Integer(),
+  /** Absent from cores older than transports. */
+  transports: Type.Optional(Type.Integer()),
+  /** Absent from cores older than alarms. */
+  alarms: Type.Optional(Type.Integer()),
 })
 export type IngestAck = Static<typeof IngestAck>

@@ -41,6 +41,8 @@ export const Encounter = Type.Object(
     site: Place,
     /** The ward, for admissions and ICU stays. */
     ward: Type.Union([Place, Type.Null()]),
+    /** The bed, for ICU stays and admissions where the system knows it; absent or null otherwise. */
+    bed: Type.Optional(Type.Union([Place, Type.Null()])),
     /** The level given at triage, for ED arrivals; absent or null when not triaged. */
     triage_level: Type.Optional(Type.Union([TriageLevelSchema, Type.Null()])),
     /** Fixed once sent: a correction of the start is a new encounter. */

@@ -22,6 +22,14 @@ export const CORE_ERRORS = {
   NEVA_CORE_MODEL_NOT_FOUND: { status: 404, message: 'no such triage model' },
   NEVA_CORE_MODEL_NO_CURRENT: { status: 404, message: 'no triage model is current' },
   NEVA_CORE_MODEL_NO_PREVIOUS: { status: 409, message: 'there is no previously current model to roll back to' },
+  NEVA_CORE_TOO_MANY_STREAMS: { status: 429, message: 'this user already has as many live streams open as allowed; close one' },
+  NEVA_CORE_BAD_BOARD: { status: 400, message: 'board must be ed, icu or triage' },
+  NEVA_CORE_ORDER_NOT_FOUND: { status: 404, message: 'no such order' },
+  NEVA_CORE_ENCOUNTER_NOT_FOUND: { status: 404, message: 'no such open encounter for this patient' },
+  NEVA_CORE_ORDER_TRANSITION: { status: 409, message: 'an order cannot move to this status from its current one' },
+  NEVA_CORE_NOT_GRANTED: { status: 403, message: 'this patient is on a ward or site not granted to you' },
+  NEVA_CORE_ALARM_NOT_FOUND: { status: 404, message: 'no such alarm' },
+  NEVA_CORE_BAD_ACK: { status: 400, message: 'the acknowledgement is not valid' },
 } as const
 
 export type CoreErrorCode = keyof typeof CORE_ERRORS

@@ -1,7 +1,7 @@
 // The core: Fastify with one plugin per concern, over one ClickHouse connection.
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { connectClickHouse, EmrStore, migrate, PeopleStore, TelemetryStore, type ClickHouse } from '@neva/analytics'
+import { AlarmStore, BoardStore, connectClickHouse, EmrStore, migrate, OrderStore, PeopleStore, TelemetryStore, type ClickHouse } from '@neva/analytics'
 import { PEOPLE_DEFAULTS, type CoreConfig } from './config.js'
 import { GatewayKeys } from './gateway-keys.js'
 import { People } from './people.js'
@@ -16,6 +16,12 @@ import { decisionSupportPlugin } from './plugins/decision-support.js'
 import { installPeople } from './plugins/people.js'
 import { installSecurity } from './plugins/security.js'
 import { adminPlugin } from './plugins/admin.js'
+import { LiveBus } from './live/bus.js'
+import { peopleAccess, type BoardAccess } from './live/access.js'
+import { livePlugin, type LiveOptions, type LiveStats } from './plugins/live.js'
+import { boardsPlugin } from './plugins/boards.js'
+import { ordersPlugin } from './plugins/orders.js'
+import { alarmsPlugin } from './plugins/alarms.js'
 
 export interface Core {
   app: FastifyInstance
@@ -23,12 +29,23 @@ export interface Core {
   store: TelemetryStore
   people: People
   gatewayKeys: GatewayKeys
+  /** What the boards stream. */
+  live: LiveBus
+  /** Live streams open, dropped for being slow, refused over the per-user limit. */
+  liveStats: LiveStats
   /** Base URL, e.g. http://127.0.0.1:8080 */
   url: string
   close(): Promise<void>
 }
 
-export async function startCore(config: CoreConfig): Promise<Core> {
+export interface CoreHooks {
+  /** Who may see the boards; by default the core's login (request.user, canSee, auditView). */
+  boardAccess?: BoardAccess
+  /** Live stream limits (tests make them small). */
+  live?: Pick<LiveOptions, 'heartbeatMs' | 'maxBufferedBytes' | 'maxStreamsPerUser'>
+}
+
+export async function startCore(config: CoreConfig, hooks: CoreHooks = {}): Promise<Core> {
   const clickhouse = await connectClickHouse(config.clickhouse)
   try {
     await migrate(clickhouse)
@@ -37,6 +54,14 @@ export async function startCore(config: CoreConfig): Promise<Core> {
     throw err
   }
   const store = new TelemetryStore(clickhouse)
+  const boardStores = { boards: new BoardStore(clickhouse), orders: new OrderStore(clickhouse), alarms: new AlarmStore(clickhouse) }
+  const live = new LiveBus()
+  try {
+    live.load(await boardStores.boards.places())
+  } catch (err) {
+    await clickhouse.close()
+    throw err
+  }
   const metrics = createCoreMetrics()
   const peopleConfig = { ...PEOPLE_DEFAULTS, ...config.people }
   const peopleStore = new PeopleStore(clickhouse)
@@ -85,13 +110,19 @@ export async function startCore(config: CoreConfig): Promise<Core> {
   })
   await installSecurity(app, { https })
   await installPeople(app, { people, metrics, secure: https || (peopleConfig.publicOrigin?.startsWith('https:') ?? false) })
-  await app.register(ingestPlugin, { store, gateways: gatewayKeys, metrics })
+  await app.register(ingestPlugin, { store, gateways: gatewayKeys, metrics, live })
   await app.register(patientsPlugin, { store })
   await app.register(adminPlugin, { people, gatewayKeys })
-  await app.register(emrPlugin, { store: new EmrStore(clickhouse), systems: config.emrSystems ?? {} })
+  await app.register(emrPlugin, { store: new EmrStore(clickhouse), systems: config.emrSystems ?? {}, live })
   await app.register(decisionSupportPlugin, { clickhouse, systems: config.emrSystems ?? {} })
   await app.register(modelsPlugin, { registry: new ModelRegistry(clickhouse), gateways: gatewayKeys, admins: config.admins ?? {} })
   await app.register(analyticsPlugin, { clickhouse, config: config.clickhouse, analysts: analystTokens(config) })
+  const access = hooks.boardAccess ?? peopleAccess(app)
+  const liveStats: LiveStats = { open: 0, dropped: 0, refused: 0 }
+  await app.register(livePlugin, { bus: live, access, stores: boardStores, stats: liveStats, ...hooks.live })
+  await app.register(boardsPlugin, { access, stores: boardStores })
+  await app.register(ordersPlugin, { access, bus: live, stores: boardStores })
+  await app.register(alarmsPlugin, { access, bus: live, alarms: boardStores.alarms })
 
   try {
     await app.listen({ host: config.host, port: config.port })
@@ -108,6 +139,8 @@ export async function startCore(config: CoreConfig): Promise<Core> {
     store,
     people,
     gatewayKeys,
+    live,
+    liveStats,
     url: `${https ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     async close() {
       await app.close()

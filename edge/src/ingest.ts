@@ -34,6 +34,8 @@ export class DurableStage {
     const entries: OutboxEntry[] = decoded.observations.map((body) => ({ kind: 'observation', body }))
     for (const body of decoded.labResults ?? []) entries.push({ kind: 'lab_result', body })
     for (const body of decoded.waveforms ?? []) entries.push({ kind: 'waveform', body })
+    for (const body of decoded.alarms ?? []) entries.push({ kind: 'alarm', body })
+    for (const body of decoded.transports ?? []) entries.push({ kind: 'transport', body })
     for (const p of decoded.problems) {
       const received_time = decoded.observations[0]?.received_time ?? now
       entries.push({ kind: 'rejected', body: { source, origin, received_time, code: p.code, reason: p.reason, payload: p.payload } })
@@ -53,6 +55,8 @@ export class DurableStage {
     if (decoded.observations.length > 0) this.metrics.readings.inc({ source }, decoded.observations.length)
     if (decoded.labResults?.length) this.metrics.labResults.inc({ source }, decoded.labResults.length)
     if (decoded.waveforms?.length) this.metrics.waveforms.inc(decoded.waveforms.length)
+    if (decoded.alarms?.length) this.metrics.alarms.inc({ source }, decoded.alarms.length)
+    if (decoded.transports?.length) this.metrics.transports.inc(decoded.transports.length)
     this.countIgnored(decoded)
     for (const p of decoded.problems) {
       this.metrics.rejected.inc({ code: p.code })
@@ -73,7 +77,7 @@ export class DurableStage {
   private noteDevice(decoded: Decoded, origin: string, now: number, duplicate: boolean): void {
     if (decoded.deviceId === undefined || !this.devices) return
     const id = decoded.deviceId
-    const stored = duplicate ? 0 : decoded.observations.length + (decoded.labResults?.length ?? 0) + (decoded.waveforms?.length ?? 0)
+    const stored = duplicate ? 0 : decoded.observations.length + (decoded.labResults?.length ?? 0) + (decoded.waveforms?.length ?? 0) + (decoded.alarms?.length ?? 0) + (decoded.transports?.length ?? 0)
     this.devices.message(id, decoded.source, origin, stored, now)
     if (!duplicate) for (const p of decoded.problems) this.devices.error(id, decoded.source, origin, p.code, p.reason)
   }

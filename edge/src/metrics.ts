@@ -44,6 +44,8 @@ export function createEdgeMetrics(outbox: Outbox) {
     readings: counter('neva_edge_readings_total', 'Readings made durable, by source', ['source']),
     rejected: counter('neva_edge_rejected_total', 'Readings or messages refused, by error code', ['code']),
     labResults: counter('neva_edge_lab_results_total', 'Lab results made durable, by source', ['source']),
+    alarms: counter('neva_edge_alarms_total', 'Alarm updates made durable, by source', ['source']),
+    transports: counter('neva_edge_transports_total', 'Transport states from crew tablets made durable'),
     waveforms: counter('neva_edge_waveform_chunks_total', 'Waveform chunks (one lead each) made durable'),
     ignored: counter('neva_edge_ignored_total', 'Parts of device messages deliberately not stored (codes Neva does not store), by source and reason', ['source', 'code']),
     duplicates: counter('neva_edge_duplicates_dropped_total', 'Messages a device resent that were already stored'),

@@ -36,7 +36,8 @@ export async function nurseFetch(core: Core, patients: string[]): Promise<(path:
   return (path) => fetch(`${core.url}${path}`, { headers: { cookie } })
 }
 
-export async function startTestGateway(gatewayId: string, coreUrl: string, token: string, dataDir = tempDir('edge')): Promise<Gateway & { dataDir: string }> {
+/** `extra`: more gateway config (e.g. `{ mllp: { port: 0 } }` for an HL7 listener). */
+export async function startTestGateway(gatewayId: string, coreUrl: string, token: string, dataDir = tempDir('edge'), extra: Record<string, unknown> = {}): Promise<Gateway & { dataDir: string }> {
   const gateway = await startGateway(
     parseGatewayConfig({
       gateway_id: gatewayId,
@@ -47,6 +48,7 @@ export async function startTestGateway(gatewayId: string, coreUrl: string, token
       // These tests count the requests the core gets; model distribution has its own tests.
       triage: { sync_interval_ms: 0 },
       log_level: 'silent',
+      ...extra,
     }),
     () => {},
   )

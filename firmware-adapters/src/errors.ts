@@ -7,6 +7,7 @@ export const DECODE_ERRORS = {
   NEVA_DECODE_UNKNOWN_CODE: 'reading names no known vital sign',
   NEVA_DECODE_UNIT_MISMATCH: 'reading unit differs from the code table',
   NEVA_DECODE_IMPLAUSIBLE_VALUE: 'value is physiologically impossible',
+  NEVA_DECODE_IMPLAUSIBLE_TIME: 'a time in the message cannot be right (clock or typo)',
 } as const
 export type DecodeErrorCode = keyof typeof DECODE_ERRORS
 

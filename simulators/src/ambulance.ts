@@ -2,9 +2,12 @@
 // the topic convention in contracts/vitals-message.ts describes. A reading counts as published
 // only when the gateway acknowledged it (PUBACK). With `ecg`, each monitor's 12-lead ECG goes
 // out too, one chunk per tick on neva/v1/devices/{monitor}/ecg (firmware-adapters/src/ecg).
+// With `transport`, the crew's tablet says where each patient is going on
+// neva/v1/ambulances/{unit}/transport: en_route with an ETA that it re-estimates as the drive goes
+// on, then arrived when the drive is over (or the run ends).
 import mqtt from 'mqtt'
 import { encodeEcgMessage, encodeVitalsMessage, type VitalsReadingInput } from '@neva/firmware-adapters'
-import { MAX_WAVEFORM_SAMPLES, type TriageLevel } from '@neva/contracts'
+import { MAX_WAVEFORM_SAMPLES, transportTopic, type TransportMessage, type TriageLevel } from '@neva/contracts'
 import { SimulatedPatient, type PatientSpec, type VitalSample } from './physiology/patient.js'
 import { EcgGenerator } from './physiology/ecg.js'
 
@@ -27,6 +30,8 @@ export interface AmbulanceOptions {
   password?: string
   /** For mqtts://: the CA to trust, and a client certificate when the gateway requires one (PEM). */
   tls?: { ca?: string | Buffer; cert?: string | Buffer; key?: string | Buffer }
+  /** The crew's transport messages: the site they drive to and how long the drive takes (real ms). */
+  transport?: { destinationSite: string; driveMs: number; everyTicks?: number }
 }
 
 export interface AmbulanceReport {
@@ -37,6 +42,8 @@ export interface AmbulanceReport {
   unacknowledged: number
   /** ECG chunks the gateway acknowledged (0 without `ecg`). */
   ecgChunks: number
+  /** Transport messages the gateway acknowledged (en_route updates and arrivals). */
+  transports: number
   patients: Array<{ id: string; scenario: string; acuity: TriageLevel }>
 }
 
@@ -81,7 +88,7 @@ export async function runAmbulance(options: AmbulanceOptions): Promise<Ambulance
     last: undefined as VitalSample | undefined,
     ecg: options.ecg ? new EcgGenerator({ seed: `${spec.seed}:${spec.id}` }) : undefined,
   }))
-  const report: AmbulanceReport = { published: 0, messages: 0, unacknowledged: 0, ecgChunks: 0, patients: [] }
+  const report: AmbulanceReport = { published: 0, messages: 0, unacknowledged: 0, ecgChunks: 0, transports: 0, patients: [] }
   // ECG time runs on its samples, so that chunks join end to end whatever the loop's jitter.
   const ecgPerTick = Math.min(MAX_WAVEFORM_SAMPLES, Math.max(1, Math.round((ECG_RATE_HZ * intervalMs) / 1000)))
   let ecgStart: number | undefined
@@ -95,9 +102,23 @@ export async function runAmbulance(options: AmbulanceOptions): Promise<Ambulance
     ).finally(() => inFlight.delete(sent))
     inFlight.add(sent)
   }
+  const drive = options.transport
+  const departed = Date.now()
+  let arrived = false
+  const sendTransport = (state: TransportMessage['state'], now: number) => {
+    for (const p of patients) {
+      const message: TransportMessage = { patient_id: p.sim.spec.id, destination_site: drive!.destinationSite, state, eta: state === 'en_route' ? departed + drive!.driveMs : null, time: now }
+      publish(transportTopic(options.ambulanceId), Buffer.from(JSON.stringify(message)), () => { report.transports++ })
+    }
+  }
   try {
     while (!options.signal?.aborted && (options.maxTicks === undefined || tick < options.maxTicks)) {
       const started = Date.now()
+      if (drive && !arrived) {
+        // The ETA holds still while the minutes left to it count down on the ED's board.
+        if (started - departed >= drive.driveMs) { sendTransport('arrived', started); arrived = true }
+        else if (tick % (drive.everyTicks ?? 10) === 0) sendTransport('en_route', started)
+      }
       for (const p of patients) {
         const sample = p.sim.step(dt)
         options.onSample?.(p.sim.spec.id, sample)
@@ -118,6 +139,7 @@ export async function runAmbulance(options: AmbulanceOptions): Promise<Ambulance
       tick++
       await delay(Math.max(0, intervalMs - (Date.now() - started)), options.signal)
     }
+    if (drive && !arrived) sendTransport('arrived', Date.now())
     await Promise.all(inFlight)
   } finally {
     await client.endAsync()

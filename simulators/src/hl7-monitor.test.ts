@@ -4,7 +4,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { MllpDeframer, buildAck, mllpFrame, parseHl7, type Decoded, type DecodedHl7 } from '@neva/firmware-adapters'
-import { Hl7Monitor, type Hl7MonitorOptions } from './hl7-monitor.js'
+import { Hl7Monitor, type AlarmLimit, type Hl7MonitorOptions } from './hl7-monitor.js'
 
 // The simulators package does not depend on the gateway (nothing it ships needs it), so the
 // gateway's listener is loaded by path: the test runs the monitor against the real thing.
@@ -70,6 +70,32 @@ test("the ward's monitors send ORU^R01 the gateway stores: every bed, every vita
     // One identity per message (a resend has its message's): the gateway stores each once.
     assert.equal(new Set(received.map((d) => d.key!.hash)).size, new Set(received.map((d) => d.controlId)).size)
     assert.equal(new Set(received.map((d) => d.controlId)).size, stats.sent)
+  } finally {
+    await monitor.stop()
+    await source.stop()
+  }
+})
+
+test('a vital outside its limit raises an ORU^R40 alarm (start); back inside, the same alarm ends', async () => {
+  const { source, received } = await gateway()
+  // Limits the test moves while the ward runs: first every heart rate is too high, then none is.
+  const limits: AlarmLimit[] = [{ vital: 'heart_rate', high: 1, priority: 'high' }]
+  const monitor = ward(source.port, { alarmLimits: limits, beds: [{ bed: '1', patient: { id: 'ward3.p1', scenario: 'stable', seed: 1 } }] })
+  const alarms = () => received.flatMap((d) => d.alarms)
+  try {
+    await monitor.start()
+    await until('the alarm raised', () => alarms().length >= 1, 20_000, () => monitor.stats())
+    limits[0] = { ...limits[0]!, high: 1000 }
+    await until('the alarm ended', () => alarms().some((a) => a.state === 'inactive'), 20_000, () => monitor.stats())
+    await monitor.stop(5000)
+    const [start, end] = alarms()
+    assert.deepEqual([start!.alarm_id, start!.event_name, start!.priority, start!.phase, start!.state, start!.patient_id, start!.device_id, start!.ward, start!.bed, start!.limit_high],
+      [end!.alarm_id, 'MDC_EVT_HI', 'high', 'start', 'active', 'ward3.p1', 'W3-CENTRAL-1', 'WARD3', '1', 1])
+    assert.deepEqual([end!.phase, end!.state, end!.limit_high], ['end', 'inactive', 1000])
+    assert.ok(start!.value! > 1 && start!.unit === '/min')
+    assert.deepEqual([monitor.stats().alarmsRaised, monitor.stats().alarmsEnded], [1, 1])
+    // Readings keep flowing next to the alarms.
+    assert.ok(received.filter((d) => d.observations.length > 0).length >= 2)
   } finally {
     await monitor.stop()
     await source.stop()

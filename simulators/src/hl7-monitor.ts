@@ -1,7 +1,9 @@
 // A ward of bedside monitors sending IHE PCD-01 ORU^R01 over MLLP, one TCP connection per bed as
 // real monitors do. Each bed's patient is driven by the physiology engine; every tick the monitor
 // reports HR, pulse rate, SpO2 and RR, temperature every minute and NIBP every few minutes
-// (simulated time).
+// (simulated time). When a vital crosses one of the bed's alarm limits the monitor also sends an
+// IHE PCD-04 ORU^R40 (phase start), and another (phase end, state inactive) once it is back inside
+// the limit; the gateway stores both as updates of one alarm.
 //
 // HL7 original mode: one message in flight per connection. A message leaves the queue only when
 // an ACK with its MSH-10 arrives:
@@ -12,7 +14,8 @@
 //     └─────────────────┘ no ACK in ackTimeoutMs, or connection lost: reconnect with backoff,
 //                          then the same bytes again (resent)
 import { connect, type Socket } from 'node:net'
-import { MllpDeframer, encodeOruR01, mllpFrame, parseHl7, type OruReadingInput } from '@neva/firmware-adapters'
+import type { AlarmPriority } from '@neva/contracts'
+import { MDC_EVT, MllpDeframer, encodeOruR01, encodeOruR40, mllpFrame, parseHl7, type OruReadingInput } from '@neva/firmware-adapters'
 import { SimulatedPatient, type PatientSpec, type VitalSample } from './physiology/patient.js'
 
 export interface Hl7MonitorBed {
@@ -21,6 +24,21 @@ export interface Hl7MonitorBed {
   room?: string
   patient: PatientSpec
 }
+
+/** An alarm limit of a monitor: below `low` or above `high` raises an alarm of `priority`. */
+export interface AlarmLimit {
+  vital: 'spo2' | 'heart_rate' | 'respiratory_rate'
+  low?: number
+  high?: number
+  priority: AlarmPriority
+}
+
+/** Adult bedside defaults (a desaturation is high priority, IEC 60601-1-8 style). */
+export const DEFAULT_ALARM_LIMITS: readonly AlarmLimit[] = [
+  { vital: 'spo2', low: 90, priority: 'high' },
+  { vital: 'heart_rate', low: 45, high: 130, priority: 'medium' },
+  { vital: 'respiratory_rate', low: 8, high: 28, priority: 'medium' },
+]
 
 export interface Hl7MonitorOptions {
   /** The gateway's MLLP listener. */
@@ -51,6 +69,8 @@ export interface Hl7MonitorOptions {
   /** Offset written in message times. Default 0 (UTC). */
   utcOffsetMinutes?: number
   onSample?: (patientId: string, sample: VitalSample) => void
+  /** Alarm limits of every bed; default DEFAULT_ALARM_LIMITS, [] sends no alarms. */
+  alarmLimits?: readonly AlarmLimit[]
 }
 
 export interface Hl7MonitorStats {
@@ -71,6 +91,9 @@ export interface Hl7MonitorStats {
   reconnects: number
   /** Beds connected now. */
   connected: number
+  /** ORU^R40 written for the first time: alarms raised, and alarms ended. */
+  alarmsRaised: number
+  alarmsEnded: number
 }
 
 interface Pending {
@@ -82,7 +105,7 @@ interface Pending {
 
 export class Hl7Monitor {
   private readonly links: BedLink[]
-  private readonly counters = { sent: 0, resent: 0, acked: 0, errors: 0, rejected: 0, dropped: 0, reconnects: 0 }
+  private readonly counters = { sent: 0, resent: 0, acked: 0, errors: 0, rejected: 0, dropped: 0, reconnects: 0, alarmsRaised: 0, alarmsEnded: 0 }
   private timer: NodeJS.Timeout | undefined
   private tick = 0
 
@@ -135,6 +158,8 @@ class BedLink {
   private lastNibpS = -Infinity
   private lastTemperatureS = -Infinity
   private seq = 0
+  /** Alarms raised and not yet ended, by limit ("spo2:low"), with their alert id. */
+  private readonly activeAlarms = new Map<string, string>()
   private closed = false
   connected = false
 
@@ -179,13 +204,55 @@ class BedLink {
       controlId, time: now, utcOffsetMinutes: this.options.utcOffsetMinutes ?? 0, sendingApplication: this.options.monitorId, sendingFacility: ward,
       patientId: this.bed.patient.id, equipmentId: this.deviceId, location: { pointOfCare: ward, ...(this.bed.room ? { room: this.bed.room } : {}), bed: this.bed.bed }, readings,
     })
+    this.enqueue(controlId, message)
+    this.checkLimits(sample, now, tick)
+    this.pump()
+  }
+
+  private enqueue(controlId: string, message: string): void {
     if (this.queue.length >= (this.options.maxQueue ?? 600)) {
       // The oldest message not in flight makes room: a monitor's buffer is finite.
       this.queue.splice(this.inFlight === this.queue[0] ? 1 : 0, 1)
       this.counters.dropped++
     }
     this.queue.push({ controlId, bytes: mllpFrame(message), attempts: 0, errors: 0 })
-    this.pump()
+  }
+
+  /** Raises an alarm when a vital leaves its limits, ends it once the vital is back inside (by one unit, so it does not flap). */
+  private checkLimits(sample: VitalSample, now: number, tick: number): void {
+    const ward = this.options.ward ?? 'WARD'
+    for (const limit of this.options.alarmLimits ?? DEFAULT_ALARM_LIMITS) {
+      const value = sample[limit.vital]
+      for (const side of ['low', 'high'] as const) {
+        const bound = limit[side]
+        if (bound === undefined) continue
+        const key = `${limit.vital}:${side}`
+        const outside = side === 'low' ? value < bound : value > bound
+        const backInside = side === 'low' ? value >= bound + 1 : value <= bound - 1
+        const alertId = this.activeAlarms.get(key)
+        if (alertId === undefined ? !outside : !backInside) continue
+        const id = alertId ?? `${this.tag}.${key}.${tick}`
+        const ending = alertId !== undefined
+        const event = side === 'low' ? MDC_EVT.LO : MDC_EVT.HI
+        const controlId = `${this.tag}.${(this.seq++).toString(36)}.a${tick}`
+        const message = encodeOruR40({
+          controlId, time: now, utcOffsetMinutes: this.options.utcOffsetMinutes ?? 0,
+          sendingApplication: this.options.monitorId, sendingFacility: ward, patientId: this.bed.patient.id, equipmentId: this.deviceId,
+          location: { pointOfCare: ward, ...(this.bed.room ? { room: this.bed.room } : {}), bed: this.bed.bed }, alertId: id,
+          event: { code: event[0], name: event[1], text: `${limit.vital.replace('_', ' ')} ${side}` }, vital: limit.vital, value: Math.round(value * 10) / 10,
+          limits: { ...(limit.low !== undefined ? { low: limit.low } : {}), ...(limit.high !== undefined ? { high: limit.high } : {}) },
+          priority: limit.priority, alertType: 'physiological', phase: ending ? 'end' : 'start', state: ending ? 'inactive' : 'active',
+        })
+        this.enqueue(controlId, message)
+        if (ending) {
+          this.activeAlarms.delete(key)
+          this.counters.alarmsEnded++
+        } else {
+          this.activeAlarms.set(key, id)
+          this.counters.alarmsRaised++
+        }
+      }
+    }
   }
 
   connect(): void {

@@ -84,6 +84,8 @@ export async function runAnalyticsBench(o: AnalyticsBenchOptions) {
         'refused-readings': { from: new Date(end - 86_400_000).toISOString(), to: new Date(end).toISOString() },
         'ed-load-by-hour': { from: new Date(end - 7 * 86_400_000).toISOString(), to: new Date(end).toISOString() },
         'ward-census': { at: new Date(end - 86_400_000).toISOString() },
+        'alarms-by-ward': { from: new Date(end - 7 * 86_400_000).toISOString(), to: new Date(end).toISOString() },
+        'dx-agreement': { from: new Date(end - 365 * 86_400_000).toISOString(), to: new Date(end).toISOString(), kind: 'final' },
       }
       for (const [name, query] of loadQueries()) {
         const times: number[] = []

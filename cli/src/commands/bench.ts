@@ -179,6 +179,24 @@ async function analyticsBench(argv: string[]): Promise<number> {
   return 0
 }
 
+async function boardsBench(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { json: { type: 'boolean', default: false }, readings: { type: 'string' }, 'interval-ms': { type: 'string' }, chromium: { type: 'string' } })
+  const { runBoardsBench } = await import('../bench/boards.js')
+  const say = (s: string) => { if (!values.json) process.stdout.write(`${s}\n`) }
+  say('boards: MQTT publish → gateway → core → ICU board in headless Chromium (next frame after the change), against the same reading on the SSE stream read with fetch')
+  const r = await runBoardsBench({
+    readings: numberOption(values.readings, 'readings', 400, { min: 1, integer: true }),
+    intervalMs: numberOption(values['interval-ms'], 'interval-ms', 50, { min: 0 }),
+    chromium: values.chromium ?? '/usr/bin/chromium',
+    log: (line) => process.stderr.write(`${line}\n`),
+  })
+  say(`  on the board   p50 ${r.board_p50_ms} ms   p99 ${r.board_p99_ms} ms   (${r.seen_on_board}/${r.readings} on screen, ${r.drawn_exactly} drawn themselves, the others superseded within a frame)`)
+  say(`  on the stream  p50 ${r.stream_p50_ms} ms   p99 ${r.stream_p99_ms} ms   (${r.seen_on_stream}/${r.readings} received)`)
+  say(`  board / stream at p99: ${r.ratio_p99}×`)
+  process.stdout.write(`${JSON.stringify(r)}\n`)
+  return 0
+}
+
 export async function run(argv: string[]): Promise<number> {
   const [suite, ...rest] = argv
   if (suite === 'ingest') return ingestBench(rest)
@@ -186,5 +204,6 @@ export async function run(argv: string[]): Promise<number> {
   if (suite === 'triage') return triageBench(rest)
   if (suite === 'decode') return decodeBench(rest)
   if (suite === 'analytics') return analyticsBench(rest)
-  throw new UsageError(`unknown suite ${JSON.stringify(suite ?? '')}; available: ingest, outbox, triage, decode, analytics`)
+  if (suite === 'boards') return boardsBench(rest)
+  throw new UsageError(`unknown suite ${JSON.stringify(suite ?? '')}; available: ingest, outbox, triage, decode, analytics, boards`)
 }

@@ -1,6 +1,6 @@
 // neva decode --protocol hl7v2|astm|oximeter-ascii|oximeter-binary FILE: a capture from a device
 // (raw bytes as it sent them; for HL7 also a file of messages, one after another) → one NDJSON
-// line per observation or lab result on stdout, with the field names of `contracts`; problems on
+// line per observation, lab result or alarm update (HL7 ORU^R40) on stdout, with the field names of `contracts`; problems on
 // stderr with their byte offset and reason. Exit 0 when everything decoded, 1 when something
 // did not. Deliberately skipped parts (a monitor's metrics Neva does not store) are counted on
 // stderr and listed with --verbose; they are not failures.
@@ -58,7 +58,7 @@ const at = (p: DecodeProblem, base: number): DecodeProblem => ({ ...p, offset: b
 export function decodeFile(bytes: Uint8Array, o: DecodeOptions): DecodedFile {
   const out: DecodedFile = { records: [], problems: [], ignored: [] }
   const add = (d: Decoded, base = 0) => {
-    out.records.push(...d.observations, ...(d.labResults ?? []))
+    out.records.push(...d.observations, ...(d.labResults ?? []), ...(d.alarms ?? []))
     out.problems.push(...d.problems.map((p) => at(p, base)))
     out.ignored.push(...(d.ignored ?? []).map((p) => at(p, base)))
   }

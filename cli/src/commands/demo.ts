@@ -9,11 +9,12 @@ import { join } from 'node:path'
 import { createServer } from 'node:net'
 import { execFileSync } from 'node:child_process'
 import { coreConfigFromEnv, hashToken, startCore } from '@neva/core'
+import { AlarmStore, BoardStore, EmrStore } from '@neva/analytics'
 import { hashPassword, parseGatewayConfig, startGateway } from '@neva/edge'
 import { AstmAnalyzer, Hl7Monitor, OpcuaVentilator, SimulatedOximeter, runAmbulance, startPtyPair, type PatientSpec, type PtyPair } from '@neva/simulators'
 import { numberOption, parse, untilInterrupted } from '../args.js'
 import { demoPatients } from './sim.js'
-import { seedDemoPeople } from './demo-people.js'
+import { DEMO_SITE, seedDemoPeople } from './demo-people.js'
 
 const GATEWAY_ID = 'demo-gw'
 
@@ -110,7 +111,7 @@ export async function run(argv: string[]): Promise<number> {
         host,
         port: await port(1883),
         require_credentials: true,
-        credentials: [{ username: tablet.username, password_hash: hashPassword(tablet.password), device_ids: [`amb-${run}.*`], patient_ids: [`amb-${run}.*`] }],
+        credentials: [{ username: tablet.username, password_hash: hashPassword(tablet.password), device_ids: [`amb-${run}`, `amb-${run}.*`], patient_ids: [`amb-${run}.*`] }],
       },
       api: { host, port: await port(8081), token_sha256: createHash('sha256').update(apiToken).digest('hex') },
       core: { url: core.url, token },
@@ -130,15 +131,24 @@ export async function run(argv: string[]): Promise<number> {
   }
   const patients = demoPatients(`amb-${run}`, patientCount, run)
   const accounts = await seedDemoPeople(core, { ED: patients.map((p) => p.id), ICU: icu.map((p) => p.id), Therapy: [wardBed.id] })
+  // The ICU stays again with their beds (a later update of the same encounters), then the boards
+  // learn where everyone is: the hospital system's events went straight to ClickHouse.
+  const bedsAt = Date.now() + 1
+  await new EmrStore(core.clickhouse).store(icu.map((p, i) => ({
+    type: 'encounter' as const, encounter_id: `demo-${p.id}`, patient_id: p.id, kind: 'icu_stay' as const, site: DEMO_SITE, ward: 'ICU', bed: `bed ${i + 1}`,
+    start_time: bedsAt, end_time: null, updated_time: bedsAt,
+  })), 'neva-demo')
+  core.live.load(await new BoardStore(core.clickhouse).places())
   say(`Neva demo (run ${run}) — ${seconds ? `${seconds} s` : 'Ctrl-C to stop'}`)
   say(`  core           ${core.url}   (ClickHouse ${core.clickhouse.kind}: ${core.clickhouse.location})`)
   say(`  gateway        ${gateway.apiUrl}/status   ${gateway.apiUrl}/metrics`)
   say(`                 curl -H 'authorization: Bearer ${apiToken}' ${gateway.apiUrl}/patients`)
-  say(`  MQTT broker    mqtt://${host}:${gateway.mqttPort}   (topics neva/v1/devices/{device}/vitals and /ecg; login ${tablet.username} only)`)
+  say(`  MQTT broker    mqtt://${host}:${gateway.mqttPort}   (neva/v1/devices/{device}/vitals, /ecg, /alarms, neva/v1/ambulances/{unit}/transport; login ${tablet.username} only)`)
   say(`  HL7 / MLLP     ${host}:${gateway.mllpPort}   (ICU monitors)`)
   say(`  OPC UA         ${ventilator.endpointUrl}   (ventilator on ${icu[1]!.id})`)
   if (serial) say(`  serial         ${ptys[0]!.b} (lab analyzer, ASTM)   ${ptys[1]!.b} (ward oximeter)`)
   else say('  serial         left out: socat is not installed (apt-get install socat)')
+  say(`  boards         ${core.url}/boards/ed   ${core.url}/boards/icu   ${core.url}/boards/triage`)
   say(`  log in         ${core.url}/login   (patient data is for the nurse or physician of its ward)`)
   for (const a of accounts) say(`    ${a.id.padEnd(10)} ${a.password}   ${a.roles.padEnd(9)} ${a.sees}`)
   for (const p of [...patients, ...icu, wardBed]) say(`  patient        ${core.url}/v1/patients/${p.id}/latest   (${p.scenario})`)
@@ -151,6 +161,8 @@ export async function run(argv: string[]): Promise<number> {
     patients,
     timeScale,
     ecg: true,
+    // Arrives before the demo ends, so the ED board shows the ETA counting down, then the arrival.
+    transport: { destinationSite: DEMO_SITE, driveMs: seconds ? Math.max(5_000, seconds * 600) : 15 * 60_000, everyTicks: 5 },
     signal: stop.signal,
   })
   const monitors = new Hl7Monitor({ host, port: gateway.mllpPort!, monitorId: `icu-${run}-monitor`, ward: 'ICU', beds: icu.map((patient, i) => ({ bed: String(i + 1), patient })), timeScale })
@@ -180,6 +192,8 @@ export async function run(argv: string[]): Promise<number> {
     const oxi = await oximeter?.stop()
     await analyzer?.stop()
     devices.hl7_messages_acked = monitors.stats().acked
+    devices.hl7_alarms_raised = monitors.stats().alarmsRaised
+    devices.hl7_alarms_ended = monitors.stats().alarmsEnded
     devices.astm_messages_acked = analyzer?.stats().acked ?? 0
     devices.oximeter_lines_written = oxi?.messages ?? 0
     devices.opcua_updates = ventilator.stats().updates
@@ -210,6 +224,11 @@ export async function run(argv: string[]): Promise<number> {
     for (const row of await bySource.json<{ source: string; n: string }>()) stored_by_source[row.source] = Number(row.n)
     stored_by_source.lab_results = await core.store.count('lab_results', 'gateway_id = {g:String}', { g: GATEWAY_ID })
     stored_by_source.ecg_rows = await core.store.count('waveforms', 'gateway_id = {g:String}', { g: GATEWAY_ID })
+    stored_by_source.alarm_updates = await core.store.count('alarms', 'gateway_id = {g:String}', { g: GATEWAY_ID })
+    stored_by_source.alarms_active = (await new AlarmStore(core.clickhouse).active()).length
+    // From the ledger: the transports table keeps only each patient's latest state once merged.
+    const ledger = await core.clickhouse.client.query({ query: 'SELECT sum(transports) AS n FROM ingest_batches FINAL WHERE gateway_id = {g:String}', query_params: { g: GATEWAY_ID }, format: 'JSONEachRow' })
+    stored_by_source.transports = Number((await ledger.json<{ n: string }>())[0]?.n ?? 0)
   } finally {
     await core.close()
   }
@@ -219,6 +238,8 @@ export async function run(argv: string[]): Promise<number> {
   say(`  readings stored in ClickHouse                      ${stored}${stored === report.published ? '  ✓' : '  ✗ MISMATCH'}`)
   say(`  ECG chunks acknowledged (12 leads each)            ${report.ecgChunks}  → ${stored_by_source.ecg_rows ?? 0} waveform rows${stored_by_source.ecg_rows === report.ecgChunks * 12 ? '  ✓' : '  ✗ MISMATCH'}`)
   say(`  ICU monitors (HL7): messages acknowledged          ${devices.hl7_messages_acked}  → ${stored_by_source.hl7v2 ?? 0} readings stored`)
+  say(`  ICU monitors (HL7): alarms raised · ended          ${devices.hl7_alarms_raised} · ${devices.hl7_alarms_ended}  → ${stored_by_source.alarm_updates ?? 0} alarm updates stored, ${stored_by_source.alarms_active ?? 0} still active`)
+  say(`  ambulance transports acknowledged                 ${report.transports}  → ${stored_by_source.transports ?? 0} stored${stored_by_source.transports === report.transports ? '  ✓' : '  ✗ MISMATCH'}`)
   say(`  ventilator (OPC UA): values written                ${devices.opcua_updates}  → ${stored_by_source.opcua ?? 0} changes stored`)
   if (serial) {
     say(`  ward oximeter (serial): lines written              ${devices.oximeter_lines_written}  → ${stored_by_source.serial ?? 0} readings stored`)
@@ -230,7 +251,7 @@ export async function run(argv: string[]): Promise<number> {
     say(`    ${p.id.padEnd(16)} ${p.scenario.padEnd(12)} NEWS2 ${String(f?.news2.score ?? '-').padStart(2)}${f?.news2.partial ? ' (partial)' : ''}  → ${(f?.level ?? '-').padEnd(6)}  ground truth ${p.acuity}`)
   }
   say(`  query it:  ./bin/neva sql "SELECT name, count(), round(avg(value), 1) FROM observations WHERE patient_id LIKE 'amb-${run}.%' GROUP BY name"`)
-  const ok = stored === report.published && stored_by_source.ecg_rows === report.ecgChunks * 12
-  if (values.json) process.stdout.write(`${JSON.stringify({ published: report.published, stored, ecg_chunks: report.ecgChunks, triage, devices, stored_by_source })}\n`)
+  const ok = stored === report.published && stored_by_source.ecg_rows === report.ecgChunks * 12 && stored_by_source.transports === report.transports
+  if (values.json) process.stdout.write(`${JSON.stringify({ published: report.published, stored, ecg_chunks: report.ecgChunks, transports: report.transports, triage, devices, stored_by_source })}\n`)
   return ok ? 0 : 1
 }

@@ -5,14 +5,17 @@ import type { TelemetryStore } from '@neva/analytics'
 import { CoreError } from '../errors.js'
 import type { CoreMetrics } from '../metrics.js'
 import { gatewayAuthenticator, type GatewayCredentials } from './auth.js'
+import type { LiveBus } from '../live/bus.js'
 
 export interface IngestOptions {
   store: TelemetryStore
   gateways: GatewayCredentials
   metrics: CoreMetrics
+  /** Told of every batch stored, after the commit (the boards' live stream). */
+  live?: LiveBus
 }
 
-export const ingestPlugin: FastifyPluginAsyncTypebox<IngestOptions> = async (app, { store, gateways, metrics }) => {
+export const ingestPlugin: FastifyPluginAsyncTypebox<IngestOptions> = async (app, { store, gateways, metrics, live }) => {
   const authenticate = gatewayAuthenticator(gateways)
   // One batch at a time per gateway: a retry racing its own original waits and finds it stored.
   const lanes = new Map<string, Promise<unknown>>()
@@ -40,7 +43,7 @@ export const ingestPlugin: FastifyPluginAsyncTypebox<IngestOptions> = async (app
     async (request) => {
       const batch = request.body
       const gatewayId = request.gatewayId!
-      const foreign = [batch, ...batch.observations, ...batch.triage, ...batch.rejected, ...(batch.lab_results ?? []), ...(batch.waveforms ?? [])].find((r) => r.gateway_id !== gatewayId)
+      const foreign = [batch, ...batch.observations, ...batch.triage, ...batch.rejected, ...(batch.lab_results ?? []), ...(batch.waveforms ?? []), ...(batch.transports ?? []), ...(batch.alarms ?? [])].find((r) => r.gateway_id !== gatewayId)
       if (foreign) throw new CoreError('NEVA_CORE_GATEWAY_MISMATCH', `token of ${gatewayId}, row of ${foreign.gateway_id}`)
 
       // The gateway counts each hand-over to its uplink durably before sending, so attempt 1
@@ -72,6 +75,8 @@ export const ingestPlugin: FastifyPluginAsyncTypebox<IngestOptions> = async (app
         metrics.rows.inc({ kind: 'rejected' }, result.rejected)
         metrics.rows.inc({ kind: 'lab_results' }, result.lab_results)
         metrics.rows.inc({ kind: 'waveforms' }, result.waveforms)
+        metrics.rows.inc({ kind: 'alarms' }, result.alarms)
+        live?.publishBatch(batch)
       }
       return { batch_id: batch.batch_id, ...result }
     },

@@ -158,7 +158,7 @@ test('SqliteOutbox: an outbox with the first layout of seen is upgraded', async 
   await o.close()
 })
 
-test('SqliteOutbox: lab results and waveform chunks come back in a batch with their sequence numbers, after a restart too', async () => {
+test('SqliteOutbox: lab results, waveform chunks, alarms and transports come back in a batch with their sequence numbers, after a restart too', async () => {
   const path = join(dir, 'kinds.db')
   const o = new SqliteOutbox({ path, gatewayId: 'gw-test' })
   const lab: OutboxEntry = {
@@ -169,12 +169,23 @@ test('SqliteOutbox: lab results and waveform chunks come back in a batch with th
     kind: 'waveform',
     body: { device_id: 'tab-1', patient_id: 'p', lead: 'V1', mdc_code: 131331, start_time: 1, sample_rate_hz: 500, resolution_uv: 2.5, samples: [1, -2, 3], received_time: 2 },
   }
-  const seqs = await o.append([obs('p', 90), lab, wave])
+  const alarm: OutboxEntry = {
+    kind: 'alarm',
+    body: {
+      alarm_id: 'mon-1/a-1', device_id: 'mon-1', source: 'hl7v2', patient_id: null, ward: 'ICU', room: null, bed: '3', facility: null, event_code: 196670,
+      event_name: 'MDC_EVT_LO', event_text: 'SpO2 low', source_code: 150456, source_name: 'MDC_PULS_OXIM_SAT_O2', alert_type: 'physiological', priority: 'high',
+      state: 'active', phase: 'start', alarm_state: 'active', inactivation_state: 'enabled', value: 85, unit: '%', limit_low: 90, limit_high: null, device_time: null, received_time: 3,
+    },
+  }
+  const transport: OutboxEntry = { kind: 'transport', body: { unit: 'amb-1', patient_id: 'p', destination_site: 'city-1', state: 'en_route', eta: 9, updated_time: 4, received_time: 5 } }
+  const seqs = await o.append([obs('p', 90), lab, wave, alarm, transport])
   await o.close()
   const again = new SqliteOutbox({ path, gatewayId: 'gw-test' })
   const batch = (await again.nextBatch(10))!
   assert.deepEqual(batch.labResults, [{ gateway_id: 'gw-test', seq: seqs![1], ...lab.body }])
   assert.deepEqual(batch.waveforms, [{ gateway_id: 'gw-test', seq: seqs![2], ...wave.body }])
+  assert.deepEqual(batch.alarms, [{ gateway_id: 'gw-test', seq: seqs![3], ...alarm.body }])
+  assert.deepEqual(batch.transports, [{ gateway_id: 'gw-test', seq: seqs![4], ...transport.body }])
   assert.equal(batch.observations.length, 1)
   await again.close()
 })

@@ -17,7 +17,7 @@ interface Pending {
   reject: (err: Error) => void
 }
 
-const KINDS = ['observation', 'triage', 'rejected', 'lab_result', 'waveform'] as const
+const KINDS = ['observation', 'triage', 'rejected', 'lab_result', 'waveform', 'alarm', 'transport'] as const
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -233,9 +233,9 @@ export class SqliteOutbox implements Outbox {
   async nextBatch(max: number, maxBytes = DEFAULT_BATCH_BYTES, liveSince?: number): Promise<OutboxBatch | null> {
     const found = await this.call<BatchRows | null>('nextBatch', [max, maxBytes, liveSince ?? null])
     if (!found) return null
-    const out: OutboxBatch = { id: `${this.epoch}-${found.id}`, gatewayId: this.gatewayId, observations: [], triage: [], rejected: [], labResults: [], waveforms: [], attempts: found.attempts }
+    const out: OutboxBatch = { id: `${this.epoch}-${found.id}`, gatewayId: this.gatewayId, observations: [], triage: [], rejected: [], labResults: [], waveforms: [], alarms: [], transports: [], attempts: found.attempts }
     const gateway_id = this.gatewayId
-    const targets: Record<OutboxEntry['kind'], object[]> = { observation: out.observations, triage: out.triage, rejected: out.rejected, lab_result: out.labResults, waveform: out.waveforms }
+    const targets: Record<OutboxEntry['kind'], object[]> = { observation: out.observations, triage: out.triage, rejected: out.rejected, lab_result: out.labResults, waveform: out.waveforms, alarm: out.alarms, transport: out.transports }
     for (const row of found.rows) {
       const target = targets[row.kind as OutboxEntry['kind']]
       if (!target) throw new Error(`outbox: row of unknown kind ${row.kind}`)

@@ -19,7 +19,7 @@
 // the same batch, which the core stores once.
 // Refused input (bad JSON, impossible values) is appended as kind 'rejected' and travels the same
 // way to the core's rejected_readings table.
-import type { LabResult, Observation, RejectedReading, TriageResult, WaveformChunk } from '@neva/contracts'
+import type { Alarm, LabResult, Observation, RejectedReading, Transport, TriageResult, WaveformChunk } from '@neva/contracts'
 import type { MessageKey } from '@neva/firmware-adapters'
 
 export type { MessageKey }
@@ -31,12 +31,14 @@ export type OutboxEntry =
   | { kind: 'rejected'; body: Omit<RejectedReading, 'gateway_id' | 'seq'> }
   | { kind: 'lab_result'; body: Omit<LabResult, 'gateway_id' | 'seq'> }
   | { kind: 'waveform'; body: Omit<WaveformChunk, 'gateway_id' | 'seq'> }
+  | { kind: 'alarm'; body: Omit<Alarm, 'gateway_id' | 'seq'> }
+  | { kind: 'transport'; body: Omit<Transport, 'gateway_id' | 'seq'> }
 
 /**
- * Higher goes first: triage results, refusals and lab results are small and matter most;
- * waveforms are bulky and matter least when the uplink has to catch up.
+ * Higher goes first: alarms and triage results are small and matter most, then refusals, lab
+ * results and transports (an ED waits for the ETA); waveforms are bulky and matter least when the uplink has to catch up.
  */
-export const PRIORITY: Record<OutboxEntry['kind'], number> = { triage: 2, rejected: 1, lab_result: 1, observation: 0, waveform: 0 }
+export const PRIORITY: Record<OutboxEntry['kind'], number> = { alarm: 2, triage: 2, rejected: 1, lab_result: 1, transport: 1, observation: 0, waveform: 0 }
 
 export interface OutboxBatch {
   /** Stable across retries and restarts. */
@@ -47,6 +49,8 @@ export interface OutboxBatch {
   rejected: RejectedReading[]
   labResults: LabResult[]
   waveforms: WaveformChunk[]
+  alarms: Alarm[]
+  transports: Transport[]
   attempts: number
 }
 

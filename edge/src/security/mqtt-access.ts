@@ -148,7 +148,7 @@ export class MqttAccess {
     if (this.mode === 'open') return undefined
     const t = JSON.stringify(topic.slice(0, 256))
     const device = decoded.deviceId
-    if (device === undefined) return this.deny(identity, 'NEVA_EDGE_MQTT_TOPIC_DENIED', `${t} is not a device topic (neva/v1/devices/{device_id}/…)`)
+    if (device === undefined) return this.deny(identity, 'NEVA_EDGE_MQTT_TOPIC_DENIED', `${t} is not a device topic (neva/v1/devices/{device_id}/… or neva/v1/ambulances/{unit}/transport)`)
     const entry = identity.username === null ? undefined : this.entries.get(identity.username)
     if (!entry) {
       // Only a will left by a client of an earlier broker has no login in required mode.

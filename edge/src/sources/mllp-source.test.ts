@@ -6,8 +6,8 @@ import { mkdtempSync } from 'node:fs'
 import { connect, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { LabResult, Observation, RejectedReading } from '@neva/contracts'
-import { MllpDeframer, encodeOruR01, mllpFrame, parseHl7, type Hl7Message } from '@neva/firmware-adapters'
+import type { Alarm, LabResult, Observation, RejectedReading } from '@neva/contracts'
+import { MDC_EVT, MllpDeframer, encodeOruR01, encodeOruR40, mllpFrame, parseHl7, type Hl7Message, type OruR40Input } from '@neva/firmware-adapters'
 import { DurableStage } from '../ingest.js'
 import type { Log } from '../log.js'
 import { createEdgeMetrics } from '../metrics.js'
@@ -34,7 +34,7 @@ async function gateway(extra: Partial<MllpSourceOptions> = {}, outboxBytes?: num
   const durable = new DurableStage(outbox, new TriageStage({ outbox, log }), createEdgeMetrics(outbox), log, devices)
   const source = new MllpSource({ host: '127.0.0.1', port: 0, next: durable, devices, log, ...extra })
   await source.start()
-  const held = { observations: [] as Observation[], rejected: [] as RejectedReading[], labResults: [] as LabResult[] }
+  const held = { observations: [] as Observation[], rejected: [] as RejectedReading[], labResults: [] as LabResult[], alarms: [] as Alarm[] }
   return {
     source, outbox, devices, durable,
     device: (id: string) => devices.snapshot().find((d) => d.device_id === id),
@@ -44,6 +44,7 @@ async function gateway(extra: Partial<MllpSourceOptions> = {}, outboxBytes?: num
         held.observations.push(...b.observations)
         held.rejected.push(...b.rejected)
         held.labResults.push(...b.labResults)
+        held.alarms.push(...b.alarms)
         await outbox.ack(b.id)
       }
       return held
@@ -119,15 +120,60 @@ test('a message is stored, then acknowledged AA; its resend is acknowledged agai
   }
 })
 
+const r40 = (controlId: string, extra: Partial<OruR40Input> = {}) => encodeOruR40({
+  controlId, time: NOW - 1000, sendingApplication: 'MON', patientId: 'ward3.p1', equipmentId: 'bed-1', location: { pointOfCare: 'WARD3', bed: 'bed-1' },
+  alertId: 'spo2-lo-1', event: { code: MDC_EVT.LO[0], name: MDC_EVT.LO[1], text: 'SpO2 low' }, vital: 'spo2', value: 86, limits: { low: 90 },
+  priority: 'high', alertType: 'physiological', phase: 'start', state: 'active', ...extra,
+})
+
+test('ORU^R40 alarms: each update is made durable, then acknowledged AA; a resend is stored once', async () => {
+  const gw = await gateway()
+  try {
+    const monitor = await Sender.open(gw.source.port)
+    monitor.send(mllpFrame(r40('al-1')), mllpFrame(r40('al-2', { phase: 'end', state: 'inactive' })), mllpFrame(r40('al-1')))
+    assert.deepEqual(await monitor.answers(3), [['AA', 'al-1', ''], ['AA', 'al-2', ''], ['AA', 'al-1', '']])
+    assert.deepEqual([monitor.acks[0]!.header.value(9, 1), monitor.acks[0]!.header.value(9, 2)], ['ACK', 'R40'])
+    const held = await gw.drain()
+    assert.deepEqual(held.alarms.map((a) => [a.alarm_id, a.state, a.priority, a.patient_id, a.device_id, a.ward, a.bed, a.value]), [
+      ['bed-1/spo2-lo-1^MON', 'active', 'high', 'ward3.p1', 'bed-1', 'WARD3', 'bed-1', 86],
+      ['bed-1/spo2-lo-1^MON', 'inactive', 'high', 'ward3.p1', 'bed-1', 'WARD3', 'bed-1', 86],
+    ])
+    assert.ok(held.alarms.every((a) => a.gateway_id === 'gw-mllp' && a.seq > 0))
+    assert.equal(gw.outbox.stats().duplicatesDropped, 1)
+    assert.deepEqual(held.observations, [])
+  } finally {
+    await gw.close()
+  }
+})
+
+test('ORU^R40 while the outbox cannot take it: AE "not stored, resend", the alarm is not lost on the device side', async () => {
+  const gw = await gateway({}, 64 * 1024)
+  try {
+    const monitor = await Sender.open(gw.source.port)
+    // Fill the outbox to its budget with readings, then send an alarm.
+    for (let i = 0; gw.outbox.stats().full === false && i < 2000; i++) {
+      monitor.send(mllpFrame(oru(`fill-${i}`, 'bed-9', `p${i}`)))
+      await monitor.answers(i + 1)
+    }
+    assert.ok(gw.outbox.stats().full)
+    const before = monitor.acks.length
+    monitor.send(mllpFrame(r40('al-full')))
+    const answers = await monitor.answers(before + 1)
+    assert.deepEqual(answers.at(-1), ['AE', 'al-full', 'not stored, resend'])
+  } finally {
+    await gw.close()
+  }
+})
+
 test('refused whole: AR and kept aside; partly refused: AE, the rest stored; not HL7: AR with MSA-2 empty', async () => {
   const gw = await gateway()
   try {
     const monitor = await Sender.open(gw.source.port)
-    const alarm = oru('alm-1').replace('ORU^R01^ORU_R01', 'ORU^R40^ORU_R40')
+    const alarm = oru('alm-1').replace('ORU^R01^ORU_R01', 'ORU^R42^ORU_R01')
     const partly = oru('ctl-2') + 'OBX|9|NM|150344^MDC_TEMP^MDC|1.0.0.9|98.6|[degF]^[degF]^UCUM|||||R\r'
     monitor.send(mllpFrame(alarm), mllpFrame(partly), mllpFrame('hello, is this HTTP?'))
     const [a, b, c] = await monitor.answers(3)
-    assert.deepEqual(a, ['AR', 'alm-1', 'ORU^R40 (IHE PCD-04 alarm) is not stored by this gateway; it reads ORU^R01'])
+    assert.deepEqual(a, ['AR', 'alm-1', 'ORU^R42 (IHE PCD-10 infusion pump event, not an alarm) is not stored by this gateway; it reads ORU^R01 and ORU^R40'])
     assert.deepEqual(b!.slice(0, 2), ['AE', 'ctl-2'])
     assert.match(b![2]!, /^1 refused, 3 stored: OBX 9: temperature .* is in Cel, got OBX-6/)
     assert.deepEqual(c!.slice(0, 2), ['AR', ''])
@@ -138,7 +184,7 @@ test('refused whole: AR and kept aside; partly refused: AE, the rest stored; not
     assert.deepEqual(held.rejected.map((r) => [r.code, r.source]), [
       ['NEVA_HL7V2_UNSUPPORTED_MESSAGE', 'hl7v2'], ['NEVA_HL7V2_UNIT_MISMATCH', 'hl7v2'], ['NEVA_HL7V2_NO_MSH', 'hl7v2'],
     ])
-    assert.ok(held.rejected[0]!.payload.includes('ORU^R40'))
+    assert.ok(held.rejected[0]!.payload.includes('ORU^R42'))
     assert.ok(held.rejected.every((r) => r.origin.startsWith('mllp:127.0.0.1:')))
     // The bytes that named no device are counted against the peer's address.
     assert.equal(gw.device('mllp:127.0.0.1')?.errors.NEVA_HL7V2_NO_MSH, 1)

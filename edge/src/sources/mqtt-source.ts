@@ -1,7 +1,8 @@
-// MQTT source: an embedded aedes broker whose devices publish vitals, and ECG chunks from
-// ambulance tablets (topics ending /ecg go to the ECG decoder, every other one to the vitals
-// decoder, which judges whether it is ours). Plain TCP, or TLS when a certificate is configured;
-// who may connect and publish what is MqttAccess's to decide (security/mqtt-access.ts).
+// MQTT source: an embedded aedes broker whose devices publish vitals, alarms, and ECG chunks from
+// ambulance tablets (topics ending /ecg go to the ECG decoder, /alarms under neva/ to the alarm
+// decoder, neva/v1/ambulances/{unit}/transport to the transport decoder, every other one to the
+// vitals decoder, which judges whether it is ours). Plain TCP, or TLS when a certificate is
+// configured; who may connect and publish what is MqttAccess's to decide (security/mqtt-access.ts).
 // aedes writes the QoS 1 PUBACK (and QoS 2 PUBREC) right after authorizePublish calls back, before
 // broker.publish runs, so the reading is made durable inside authorizePublish. A bad payload is
 // kept aside durably and acknowledged: calling back with an error would drop the device's
@@ -13,7 +14,8 @@
 import { createServer, type AddressInfo, type Server } from 'node:net'
 import { createServer as createTlsServer } from 'node:tls'
 import { Aedes, type AuthenticateError } from 'aedes'
-import { decodeEcgMessage, decodeVitalsMessage, type Decoded } from '@neva/firmware-adapters'
+import { decodeAlarmMessage, decodeEcgMessage, decodeTransportMessage, decodeVitalsMessage, type Decoded } from '@neva/firmware-adapters'
+import { TRANSPORT_TOPIC_PREFIX } from '@neva/contracts'
 import type { Log } from '../log.js'
 import { MqttAccess, type MqttMode } from '../security/mqtt-access.js'
 
@@ -115,7 +117,9 @@ export class MqttSource {
         if (!open) packet.retain = false
         const identity = access.identityOf(client)
         const payload = packet.payload as Buffer
-        const decode = packet.topic.endsWith('/ecg') ? decodeEcgMessage : decodeVitalsMessage
+        const { topic } = packet
+        const decode = topic.endsWith('/ecg') ? decodeEcgMessage : topic.startsWith('neva/') && topic.endsWith('/alarms') ? decodeAlarmMessage
+          : topic.startsWith(TRANSPORT_TOPIC_PREFIX) && topic.endsWith('/transport') ? decodeTransportMessage : decodeVitalsMessage
         let decoded = decode(packet.topic, payload, Date.now())
         let origin = `mqtt:${packet.topic.slice(0, 256)}`
         const denial = access.checkPublish(identity, packet.topic, decoded)

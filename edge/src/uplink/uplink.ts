@@ -149,8 +149,10 @@ export class Uplink {
       // Only when there are some: a core older than these sources refuses unknown fields.
       ...(batch.labResults.length > 0 ? { lab_results: batch.labResults } : {}),
       ...(batch.waveforms.length > 0 ? { waveforms: batch.waveforms } : {}),
+      ...(batch.alarms.length > 0 ? { alarms: batch.alarms } : {}),
+      ...(batch.transports.length > 0 ? { transports: batch.transports } : {}),
     })
-    const rows = batch.observations.length + batch.triage.length + batch.rejected.length + batch.labResults.length + batch.waveforms.length
+    const rows = batch.observations.length + batch.triage.length + batch.rejected.length + batch.labResults.length + batch.waveforms.length + batch.alarms.length + batch.transports.length
     try {
       const res = await request(new URL('/v1/ingest', this.options.url), {
         method: 'POST',

@@ -24,6 +24,7 @@ export interface AckStamp {
 const TABLE_0357: Readonly<Record<string, string>> = {
   NEVA_HL7V2_UNSUPPORTED_MESSAGE: '200^Unsupported message type',
   NEVA_HL7V2_NO_PATIENT: '101^Required field missing',
+  NEVA_HL7V2_NO_ALARM_EVENT: '101^Required field missing',
   NEVA_HL7V2_BAD_PATIENT_ID: '102^Data type error',
   NEVA_HL7V2_BAD_NUMBER: '102^Data type error',
   NEVA_HL7V2_NOT_NUMERIC: '102^Data type error',

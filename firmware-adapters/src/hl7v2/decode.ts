@@ -1,12 +1,14 @@
 // Decodes an HL7 v2 ORU^R01 (IHE PCD-01 from monitors and device gateways, or a point-of-care lab
-// analyzer's results) into observation and lab result drafts, with the acknowledgement the sender
-// should get. Pure: no I/O, no clock (the receive time is an argument); never throws.
+// analyzer's results) into observation and lab result drafts, and an ORU^R40 (IHE PCD-04 alerts)
+// into alarm drafts, with the acknowledgement the sender should get. Pure: no I/O, no clock (the
+// receive time is an argument); never throws.
 import { Identifier } from '@neva/contracts'
 import { createHash } from 'node:crypto'
 import type { DecodeProblem } from '../errors.js'
-import type { Decoded, LabResultDraft, MessageKey, ObservationDraft } from '../decoded.js'
+import type { AlarmDraft, Decoded, LabResultDraft, MessageKey, ObservationDraft } from '../decoded.js'
 import { DEFAULT_LAB_CODES, type LabCodeTable } from '../lab-codes.js'
 import type { Hl7v2ErrorCode } from './errors.js'
+import { alarmFromGroup } from './alarm.js'
 import { obxCoding } from './coding.js'
 import { hl7Unescape } from './escape.js'
 import type { Hl7Message, Hl7Segment } from './message.js'
@@ -47,6 +49,7 @@ export interface DecodedHl7 extends Decoded {
   source: 'hl7v2'
   observations: ObservationDraft[]
   labResults: LabResultDraft[]
+  alarms: AlarmDraft[]
   ignored: DecodeProblem[]
   /** The parsed message (for buildAck); absent when the input was not an HL7 message. */
   message?: Hl7Message
@@ -63,7 +66,7 @@ const IDENTIFIER = new RegExp(Identifier.pattern!)
 
 export function decodeHl7(input: Uint8Array | string, receivedTime: number, options: Hl7DecodeOptions = {}): DecodedHl7 {
   const parsed = parseHl7(input, { maxBytes: options.maxMessageBytes, maxSegments: options.maxSegments })
-  const out: DecodedHl7 = { source: 'hl7v2', observations: [], labResults: [], problems: parsed.problems, ignored: [], ack: { code: 'AA' } }
+  const out: DecodedHl7 = { source: 'hl7v2', observations: [], labResults: [], alarms: [], problems: parsed.problems, ignored: [], ack: { code: 'AA' } }
   const msg = parsed.message
   if (options.fallbackDeviceId) out.deviceId = sanitizeId(options.fallbackDeviceId)
   if (!msg) return refused(out)
@@ -76,12 +79,13 @@ export function decodeHl7(input: Uint8Array | string, receivedTime: number, opti
   out.deviceId = deviceIdOf(msg, options.fallbackDeviceId)
   const offset = options.defaultUtcOffsetMinutes ?? 0
   const refuse = (code: Hl7v2ErrorCode, reason: string) => refuseWhole(out, code, reason, receivedTime, offset)
-  if (type !== 'ORU' || trigger !== 'R01') return refuse('NEVA_HL7V2_UNSUPPORTED_MESSAGE', unsupported(type, trigger))
+  if (type !== 'ORU' || (trigger !== 'R01' && trigger !== 'R40')) return refuse('NEVA_HL7V2_UNSUPPORTED_MESSAGE', unsupported(type, trigger))
   const pid = msg.segment('PID')
   // PID-3 (patient identifier list), first repetition; v2.3/2.4 senders may fill only PID-2.
   const patient = pid ? (pid.value(3, 1, 1).trim() || pid.value(2, 1, 1).trim()) : ''
   const location = locationOf(msg.segment('PV1'))
   if (location) out.location = location
+  if (trigger === 'R40') return decodeAlerts(out, msg, patient, receivedTime, offset)
   if (patient !== '') out.patientId = patient
 
   const labCodes = options.labCodes ?? DEFAULT_LAB_CODES
@@ -145,9 +149,57 @@ export function decodeHl7(input: Uint8Array | string, receivedTime: number, opti
   return decided(out)
 }
 
+/**
+ * ORU^R40 (IHE PCD-04): each OBR opens one alert, its OBX describe it. An alert is kept without a
+ * patient (a pump or a sensor alarm still needs a nurse); a patient id Neva cannot accept is left
+ * out of the alarm, and said so, rather than losing the alarm.
+ */
+function decodeAlerts(out: DecodedHl7, msg: Hl7Message, patient: string, receivedTime: number, offset: number): DecodedHl7 {
+  const msh = msg.header
+  let patientId: string | null = null
+  if (patient !== '') {
+    if (IDENTIFIER.test(patient) && patient.length <= 128) {
+      patientId = patient
+      out.patientId = patient
+    } else {
+      out.problems.push({ code: 'NEVA_HL7V2_BAD_PATIENT_ID', reason: `PID-3 ${JSON.stringify(clip(patient, 64))} is not a patient id Neva accepts (letters, digits and . _ : / - only): the alarm is kept without it`, payload: clip(msg.segment('PID')?.toString() ?? '', 4096), offset: msg.segment('PID')?.offset ?? 0 })
+    }
+  }
+  const loc = out.location ?? {}
+  const groups: { obr: Hl7Segment | undefined; obxs: Hl7Segment[] }[] = []
+  for (const seg of msg.segments) {
+    if (seg.name === 'OBR') groups.push({ obr: seg, obxs: [] })
+    else if (seg.name === 'OBX') {
+      if (groups.length === 0) groups.push({ obr: undefined, obxs: [] })
+      groups.at(-1)!.obxs.push(seg)
+    }
+  }
+  const sentTimes: number[] = []
+  groups.forEach(({ obr, obxs }, i) => {
+    const result = alarmFromGroup(obr, obxs, {
+      where: `OBR ${obr?.value(1).trim() || `#${i + 1}`}`, deviceId: out.deviceId!, patientId,
+      ward: clipOrNull(loc.pointOfCare, 128), room: clipOrNull(loc.room, 64), bed: clipOrNull(loc.bed, 64), facility: clipOrNull(loc.facility, 128),
+      time: obr?.value(7).trim() || msh.value(7).trim(), receivedTime, defaultUtcOffsetMinutes: offset,
+    })
+    if ('ok' in result) {
+      out.alarms.push(result.ok)
+      if (result.sentTime !== null) sentTimes.push(result.sentTime)
+    } else if ('problem' in result) out.problems.push(result.problem)
+    else out.ignored.push(result.ignored)
+  })
+  if (groups.length === 0) {
+    out.problems.push({ code: 'NEVA_HL7V2_NO_ALARM_EVENT', reason: 'ORU^R40 has no OBR or OBX: it reports no alert', payload: clip(msg.text), offset: 0 })
+  }
+  const key = keyOf(out, msh, sentTimes, receivedTime, offset)
+  if (key) out.key = key
+  return decided(out)
+}
+
+const clipOrNull = (s: string | undefined, n: number) => (s === undefined || s === '' ? null : clip(s, n))
+
 /** AA, AE when some of it was refused and the rest stored, AR when nothing could be stored. */
 function decided(out: DecodedHl7): DecodedHl7 {
-  const stored = out.observations.length + out.labResults.length
+  const stored = out.observations.length + out.labResults.length + out.alarms.length
   const first = out.problems[0]
   if (!first) out.ack = { code: 'AA' }
   else if (stored === 0) out.ack = { code: 'AR', text: first.reason, error: first.code }
@@ -165,6 +217,7 @@ function refused(out: DecodedHl7): DecodedHl7 {
 function refuseWhole(out: DecodedHl7, code: Hl7v2ErrorCode, reason: string, receivedTime: number, offset: number): DecodedHl7 {
   out.observations = []
   out.labResults = []
+  out.alarms = []
   out.ignored = []
   delete out.patientId
   out.problems = [{ code, reason, payload: clip(out.message?.text ?? ''), offset: 0 }]
@@ -177,10 +230,11 @@ function refuseWhole(out: DecodedHl7, code: Hl7v2ErrorCode, reason: string, rece
 function unsupported(type: string, trigger: string): string {
   const what = `${type}${trigger ? `^${trigger}` : ''}`
   const known: Record<string, string> = {
-    'ORU^R40': ' (IHE PCD-04 alarm)', 'ORU^R42': ' (IHE PCD-10 device event)', 'ORA^R41': ' (IHE PCD-05 alarm status)', 'ACK': ' (an acknowledgement)',
+    // PCD-10 reports infusion pump events (delivery started, stopped, program changed), not alarms.
+    'ORU^R42': ' (IHE PCD-10 infusion pump event, not an alarm)', 'ORA^R41': ' (IHE PCD-05 alarm status)', 'ACK': ' (an acknowledgement)',
   }
   const note = known[what] ?? (type === 'ADT' ? ' (patient administration)' : '')
-  return `${what || 'a message without MSH-9'}${note} is not stored by this gateway; it reads ORU^R01`
+  return `${what || 'a message without MSH-9'}${note} is not stored by this gateway; it reads ORU^R01 and ORU^R40`
 }
 
 const trimZeros = (subId: string) => subId.replace(/(\.0)+$/, '')

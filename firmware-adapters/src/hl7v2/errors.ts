@@ -8,7 +8,7 @@ export const HL7V2_ERRORS = {
   NEVA_HL7V2_BAD_ENCODING: 'MSH-1/MSH-2 encoding characters are unusable',
   NEVA_HL7V2_BAD_SEGMENT: 'a segment does not start with a segment name',
   NEVA_HL7V2_SECOND_MESSAGE: 'a second MSH inside one message',
-  NEVA_HL7V2_UNSUPPORTED_MESSAGE: 'message type is not ORU^R01',
+  NEVA_HL7V2_UNSUPPORTED_MESSAGE: 'message type is not ORU^R01 or ORU^R40',
   NEVA_HL7V2_NO_PATIENT: 'readings without a patient cannot be charted',
   NEVA_HL7V2_BAD_PATIENT_ID: 'patient identifier has characters Neva does not accept',
   // One OBX
@@ -18,10 +18,13 @@ export const HL7V2_ERRORS = {
   NEVA_HL7V2_IMPLAUSIBLE_VALUE: 'value is physiologically impossible',
   NEVA_HL7V2_TEST_DATA: 'device marked the value as test or demo data',
   NEVA_HL7V2_NO_TEST_CODE: 'OBX-3 names no test',
+  // One alert (an OBR group of an ORU^R40)
+  NEVA_HL7V2_NO_ALARM_EVENT: 'alert names no event (no MDC_EVT_ OBX or OBX-4 facet .1, or an empty one)',
   // Ignored (counted, not kept aside)
   NEVA_HL7V2_DEVICE_ENTRY: 'device hierarchy entry (MDS/VMD/CHAN), not a reading',
   NEVA_HL7V2_NOT_A_VITAL: 'MDC metric that is not a vital sign Neva stores',
   NEVA_HL7V2_NO_VALUE: 'OBX without a value',
+  NEVA_HL7V2_ALARM_HEARTBEAT: 'alert reporter watchdog heartbeat (MDC_EVT_ACTIVE), not an alarm',
   NEVA_HL7V2_NOT_OBTAINED: 'device says the result could not be obtained, or withdrew it',
   // MLLP framing
   NEVA_HL7V2_MLLP_GARBAGE: 'bytes outside an MLLP frame',

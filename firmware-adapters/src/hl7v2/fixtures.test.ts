@@ -4,7 +4,7 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { LabResult, Observation, validator } from '@neva/contracts'
+import { Alarm, LabResult, Observation, validator } from '@neva/contracts'
 import { decodeHl7, type DecodedHl7 } from './decode.js'
 
 const DIR = fileURLToPath(new URL('../../../../shared/fixtures/real/hl7/', import.meta.url))
@@ -15,13 +15,16 @@ const decode = (name: string) => decodeHl7(read(name), RECEIVED)
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString())
 const observation = validator(Observation)
 const labResult = validator(LabResult)
+const alarm = validator(Alarm)
 const readings = (d: DecodedHl7) => d.observations.map((o) => [o.name, o.mdc_code, o.value, o.unit, iso(o.device_time), o.patient_id, o.flags])
 
 test('every real HL7 file decodes or is refused with a stated reason', { skip }, () => {
   for (const name of readdirSync(DIR).filter((f) => f.endsWith('.hl7'))) {
     const d = decode(name)
-    const stored = d.observations.length + d.labResults.length
-    assert.ok(stored > 0 || (d.ack.code === 'AR' && d.problems.length === 1 && d.problems[0]!.reason.length > 20), name)
+    const stored = d.observations.length + d.labResults.length + d.alarms.length
+    const heartbeat = d.ignored.some((i) => i.code === 'NEVA_HL7V2_ALARM_HEARTBEAT')
+    assert.ok(stored > 0 || heartbeat || (d.ack.code === 'AR' && d.problems.length === 1 && d.problems[0]!.reason.length > 20), name)
+    for (const a of d.alarms) assert.ok(alarm.check({ ...a, gateway_id: 'gw', seq: 1 }), `${name}: ${alarm.explain({ ...a, gateway_id: 'gw', seq: 1 })}`)
     for (const o of d.observations) assert.ok(observation.check({ ...o, gateway_id: 'gw', seq: 1 }), `${name}: ${observation.explain({ ...o, gateway_id: 'gw', seq: 1 })}`)
     for (const l of d.labResults) assert.ok(labResult.check({ ...l, gateway_id: 'gw', seq: 1 }), `${name}: ${labResult.explain({ ...l, gateway_id: 'gw', seq: 1 })}`)
   }
@@ -115,20 +118,69 @@ test('PixCell with flags: "LL" and "---" stay text (ST), NTE comments attach to 
   assert.notEqual(d.key!.hash, fresh.key!.hash)
 })
 
-test('alarms and device events (ORU^R40, ORU^R42) are refused as a whole with the reason, for an AR', { skip }, () => {
-  const cases: Array<[string, string, string]> = [
-    ['ihe_pcd_tf_E3.1_mindray_egateway_pcd04_oru_r40_low_spo2_alarm.hl7', 'ORU^R40 (IHE PCD-04 alarm) is not stored by this gateway; it reads ORU^R01', '1'],
-    ['ihe_pcd_tf_E3.2_bbraun_pump_pcd04_oru_r40_occlusion_start.hl7', 'ORU^R40 (IHE PCD-04 alarm) is not stored by this gateway; it reads ORU^R01', '6346172845752460251'],
-    ['draeger_ihe_acm_mock_pcd04_oru_r40_co2_sensor_disconnect.hl7', 'ORU^R40 (IHE PCD-04 alarm) is not stored by this gateway; it reads ORU^R01', '0'],
-    ['draeger_ihe_acm_mock_pcd04_oru_r40_watchdog.hl7', 'ORU^R40 (IHE PCD-04 alarm) is not stored by this gateway; it reads ORU^R01', '2df8823a-f8fb-44e0-a4ba-1d826e0809f1'],
-    ['ihe_pcd_tf_M1.2.2_pump_pcd10_orur42_infusion_event.hl7', 'ORU^R42 (IHE PCD-10 device event) is not stored by this gateway; it reads ORU^R01', '6358051206735492253'],
-  ]
-  for (const [name, reason, controlId] of cases) {
-    const d = decode(name)
-    assert.deepEqual([d.ack.code, d.ack.text, d.controlId], ['AR', reason, controlId], name)
-    assert.deepEqual([d.observations.length, d.labResults.length, d.problems.length], [0, 0, 1], name)
-    assert.equal(d.problems[0]!.code, 'NEVA_HL7V2_UNSUPPORTED_MESSAGE')
-    assert.ok(d.problems[0]!.payload.startsWith('MSH|^~\\&|'), name) // the message itself is kept aside
-    assert.ok(d.key, `${name}: a resent alarm is kept aside once`)
-  }
+const alarmOf = (name: string) => {
+  const d = decode(name)
+  assert.deepEqual([d.ack.code, d.problems, d.observations.length, d.alarms.length], ['AA', [], 0, 1], name)
+  return { d, a: d.alarms[0]! }
+}
+
+test('Mindray eGateway low SpO2 (IHE PCD TF E.3.1): event, source with value and limits, OBX-8 priority and type', { skip }, () => {
+  const { d, a } = alarmOf('ihe_pcd_tf_E3.1_mindray_egateway_pcd04_oru_r40_low_spo2_alarm.hl7')
+  assert.deepEqual(d.location, { pointOfCare: 'HO Surgery', room: 'OR', bed: '1' })
+  assert.deepEqual(a, {
+    // OBR-29's parent alert (^1&MINDRAY_EGATEWAY&00A037EB2175780F&EUI-64), behind the device (OBX-18 of the event).
+    alarm_id: 'F1519EFX/1^MINDRAY_EGATEWAY^00A037EB2175780F^EUI-64', device_id: 'F1519EFX', source: 'hl7v2', patient_id: 'HO2009001',
+    ward: 'HO Surgery', room: 'OR', bed: '1', facility: null,
+    event_code: 196670, event_name: 'MDC_EVT_LO', event_text: 'Low SpO2', source_code: 150456, source_name: 'MDC_PULS_OXIM_SAT_O2',
+    // OBX-8 "L~PM~SP": abnormally low, medium priority, physiological.
+    alert_type: 'physiological', priority: 'medium', state: 'active', phase: 'start', alarm_state: 'active', inactivation_state: 'enabled',
+    value: 88, unit: '%', limit_low: 90, limit_high: 96,
+    device_time: Date.parse('2012-01-11T21:04:57Z'), received_time: RECEIVED,
+  })
+  assert.deepEqual([d.key?.device, iso(d.key?.time ?? null)], ['F1519EFX', '2012-01-11T21:04:57.000Z'])
+})
+
+test('B. Braun pump occlusion (IHE PCD TF E.3.2): MDC_EVT_ALARM names the event in its CWE; a technical alarm without a priority', { skip }, () => {
+  const { a } = alarmOf('ihe_pcd_tf_E3.2_bbraun_pump_pcd04_oru_r40_occlusion_start.hl7')
+  assert.deepEqual(a, {
+    alarm_id: 'P6013/E0001_27^PAT_DEVICE_BBRAUN^0012211839000001^EUI-64', device_id: 'P6013', source: 'hl7v2', patient_id: 'HO2009003',
+    ward: 'HO 3 West ICU', room: '10', bed: '1', facility: null,
+    event_code: 196940, event_name: 'MDC_EVT_FLUID_LINE_OCCL', event_text: 'Occlusion', source_code: 69985, source_name: 'MDC_DEV_PUMP_INFUS_MDS',
+    // OBX-8 is only "ST" (technical): the pump gave no priority, and none is guessed.
+    alert_type: 'technical', priority: null, state: 'active', phase: 'start', alarm_state: 'active', inactivation_state: 'enabled',
+    value: null, unit: null, limit_low: null, limit_high: null,
+    device_time: Date.parse('2012-01-09T23:54:17Z'), received_time: RECEIVED,
+  })
+})
+
+test('Dräger ACM mock, CO2 sensor unplugged: priority and type from their own OBX; the MDS/VMD entries are not alarms', { skip }, () => {
+  const { d, a } = alarmOf('draeger_ihe_acm_mock_pcd04_oru_r40_co2_sensor_disconnect.hl7')
+  assert.deepEqual(a, {
+    alarm_id: 'urn:uuid:f9bd67ba-10f9-11ea-bab1-0050b612afeb/0^3d313edb-6fab-4718-9d38-82262c83aea5^0000000000000001^EUI-64',
+    device_id: 'urn:uuid:f9bd67ba-10f9-11ea-bab1-0050b612afeb', source: 'hl7v2', patient_id: '8888',
+    ward: 'CU1', room: null, bed: 'Bed001', facility: 'TAM',
+    event_code: 196916, event_name: 'MDC_EVT_SENSOR_DISCONN', event_text: 'CO2 Sensor unplugged',
+    // MDC_ATTR_ALERT_SOURCE NM 42: a handle, kept as sent.
+    source_code: null, source_name: '42',
+    alert_type: 'physiological', priority: 'low', state: 'active', phase: 'start', alarm_state: 'active', inactivation_state: 'enabled',
+    value: null, unit: null, limit_low: null, limit_high: null,
+    device_time: Date.parse('2019-11-27T15:05:43Z'), received_time: RECEIVED,
+  })
+  assert.deepEqual(d.ignored, [])
+})
+
+test('Dräger ACM mock watchdog: the MDC_EVT_ACTIVE heartbeat is acknowledged and counted, not stored as an alarm', { skip }, () => {
+  const d = decode('draeger_ihe_acm_mock_pcd04_oru_r40_watchdog.hl7')
+  assert.deepEqual([d.ack.code, d.alarms, d.problems], ['AA', [], []])
+  assert.deepEqual(d.ignored.map((i) => i.code), ['NEVA_HL7V2_ALARM_HEARTBEAT'])
+  assert.equal(d.controlId, '2df8823a-f8fb-44e0-a4ba-1d826e0809f1')
+})
+
+test('infusion events (ORU^R42, IHE PCD-10) are refused as a whole with the reason, for an AR', { skip }, () => {
+  const d = decode('ihe_pcd_tf_M1.2.2_pump_pcd10_orur42_infusion_event.hl7')
+  assert.deepEqual([d.ack.code, d.ack.text, d.controlId], ['AR', 'ORU^R42 (IHE PCD-10 infusion pump event, not an alarm) is not stored by this gateway; it reads ORU^R01 and ORU^R40', '6358051206735492253'])
+  assert.deepEqual([d.observations.length, d.labResults.length, d.alarms.length, d.problems.length], [0, 0, 0, 1])
+  assert.equal(d.problems[0]!.code, 'NEVA_HL7V2_UNSUPPORTED_MESSAGE')
+  assert.ok(d.problems[0]!.payload.startsWith('MSH|^~\\&|')) // the message itself is kept aside
+  assert.ok(d.key, 'a resent event is kept aside once')
 })

@@ -6,7 +6,9 @@ import fc from 'fast-check'
 import { fuzzRuns } from '../fuzz-runs.js'
 import { buildAck } from './ack.js'
 import { decodeHl7 } from './decode.js'
+import { Alarm, validator } from '@neva/contracts'
 import { encodeOruR01 } from './encode.js'
+import { encodeOruR40 } from './encode-alarm.js'
 import { MllpDeframer, mllpFrame } from './mllp.js'
 import { parseHl7 } from './parse.js'
 
@@ -16,6 +18,11 @@ const GOOD = encodeOruR01({
   readings: [{ vital: 'spo2', value: 97 }, { vital: 'heart_rate', value: 72 }, { vital: 'nibp_systolic', value: 120, time: NOW - 60_000 }],
 })
 const GOOD_BYTES = Buffer.from(GOOD)
+const ALARM_BYTES = Buffer.from(encodeOruR40({
+  controlId: 'a-1', time: NOW - 1000, sendingApplication: 'SIM', patientId: 'p1', equipmentId: 'bed-1', location: { pointOfCare: 'W', bed: '1' }, alertId: 'al-1',
+  event: { code: 196670, name: 'MDC_EVT_LO', text: 'SpO2 low' }, vital: 'spo2', value: 85, limits: { low: 90, high: 100 }, priority: 'high', alertType: 'physiological', phase: 'start', state: 'active',
+}))
+const alarmContract = validator(Alarm)
 const LIMITS = { maxMessageBytes: 4096, maxSegments: 64 }
 
 /** Bytes HL7 and MLLP give meaning to, so that random input reaches the parser's corners. */
@@ -29,11 +36,12 @@ const hl7ish = fc.array(
 ).map((parts) => Buffer.from(parts.flat()))
 
 /** A good message with a few bytes overwritten or inserted. */
-const mutated = fc.array(fc.tuple(fc.nat(GOOD_BYTES.length), fc.integer({ min: 0, max: 255 }), fc.boolean()), { minLength: 1, maxLength: 8 }).map((edits) => {
-  let b = Buffer.from(GOOD_BYTES)
+const mutate = (good: Buffer) => fc.array(fc.tuple(fc.nat(good.length), fc.integer({ min: 0, max: 255 }), fc.boolean()), { minLength: 1, maxLength: 8 }).map((edits) => {
+  let b = Buffer.from(good)
   for (const [at, byte, insert] of edits) b = insert ? Buffer.concat([b.subarray(0, at), Buffer.from([byte]), b.subarray(at)]) : (b[Math.min(at, b.length - 1)] = byte, b)
   return b
 })
+const mutated = mutate(GOOD_BYTES)
 
 test('decodeHl7 never throws and stays within bounds on any input', () => {
   fc.assert(
@@ -46,6 +54,20 @@ test('decodeHl7 never throws and stays within bounds on any input', () => {
       // Whatever came in, the sender gets an ACK the parser can read.
       const ack = parseHl7(buildAck(d.message ?? input, d.ack.code, d.ack.text, { controlId: 'n', time: NOW })).message
       assert.equal(ack?.segment('MSA')?.value(1), d.ack.code)
+    }),
+    { numRuns: fuzzRuns() },
+  )
+})
+
+test('ORU^R40: any mutation of an alert decodes without throwing; every alarm it yields fits the contract, or is refused', () => {
+  const tokens = fc.constantFrom('|', '^', '&', '~', '\\', '\r', 'OBX|9|ST|68481^MDC_ATTR_EVENT_PHASE^MDC|1.0.0.1.3|end', 'OBR|2', '""', 'PH', 'MDC_EVT_', '.1', '99999999999')
+  const spliced = fc.tuple(fc.nat(ALARM_BYTES.length), fc.array(tokens, { maxLength: 6 })).map(([at, ins]) => Buffer.concat([ALARM_BYTES.subarray(0, at), Buffer.from(ins.join('')), ALARM_BYTES.subarray(at)]))
+  fc.assert(
+    fc.property(fc.oneof(mutate(ALARM_BYTES), spliced), (input) => {
+      const d = decodeHl7(input, NOW, LIMITS)
+      assert.ok(['AA', 'AE', 'AR'].includes(d.ack.code))
+      assert.ok(d.alarms.length <= Buffer.from(input).toString('latin1').split('OBR').length)
+      for (const a of d.alarms) assert.ok(alarmContract.check({ ...a, gateway_id: 'gw', seq: 1 }), alarmContract.explain({ ...a, gateway_id: 'gw', seq: 1 }))
     }),
     { numRuns: fuzzRuns() },
   )

@@ -1,4 +1,4 @@
-// HL7 v2 over MLLP: parser, ORU^R01 decoder, ACK builder, MLLP framing, ORU^R01 encoder, and the
+// HL7 v2 over MLLP: parser, ORU^R01 and ORU^R40 decoder, ACK builder, MLLP framing, ORU^R01 encoder, and the
 // Medplum reference reader. Named exports only: other protocols live in the same package.
 export { HL7V2_ERRORS, type Hl7v2ErrorCode } from './errors.js'
 export { DEFAULT_ENCODING, readEncoding, type Hl7Encoding } from './encoding.js'
@@ -10,4 +10,6 @@ export { decodeHl7, type DecodedHl7, type Hl7AckCode, type Hl7AckDecision, type 
 export { buildAck, type AckStamp } from './ack.js'
 export { MLLP_CR, MLLP_END, MLLP_START, MllpDeframer, mllpFrame, type MllpDeframerOptions, type MllpOutput } from './mllp.js'
 export { encodeOruR01, type OruR01Input, type OruReadingInput } from './encode.js'
+export { MDC_EVT, encodeOruR40, type OruR40Input } from './encode-alarm.js'
+export { alertIdentifier, parseLimits } from './alarm.js'
 export { decodeHl7WithMedplum, extractHl7Fields, type Hl7Fields, type Hl7ObxFields } from './reference.js'

@@ -353,14 +353,17 @@ function pointTablesAt(c: Cursor, tables: Set<string>, database: string, suffix:
 }
 
 function renderView(c: Cursor, tables: Set<string>, o: Required<Omit<ClusterOptions, 'shardingKeys'>>): string {
-  c.expectWords('CREATE', 'VIEW')
+  c.expectWords('CREATE')
+  // A later migration that changes a view replaces it.
+  const orReplace = c.acceptWords('OR', 'REPLACE')
+  c.expectWords('VIEW')
   const ifNotExists = c.acceptWords('IF', 'NOT', 'EXISTS')
   const name = c.tableName()
   if (c.isWord('ON', 'CLUSTER')) throw new Error('already has ON CLUSTER')
   c.expectWords('AS')
   const select = pointTablesAt(c, tables, o.database, '', `view ${name}`)
   const ifne = ifNotExists ? 'IF NOT EXISTS ' : ''
-  return `CREATE VIEW ${ifne}${quoteIdentifier(o.database)}.${quoteIdentifier(name)} ON CLUSTER ${quoteIdentifier(o.cluster)}\nAS ${select}`
+  return `CREATE ${orReplace ? 'OR REPLACE ' : ''}VIEW ${ifne}${quoteIdentifier(o.database)}.${quoteIdentifier(name)} ON CLUSTER ${quoteIdentifier(o.cluster)}\nAS ${select}`
 }
 
 function renderMaterializedView(c: Cursor, tables: Set<string>, o: Required<Omit<ClusterOptions, 'shardingKeys'>>): string {
@@ -397,7 +400,7 @@ export function renderClusterMigrations(migrations: readonly Migration[], option
           return rendered
         }
         if (c.isWord('ALTER', 'TABLE')) return renderAlter(c, tables, o)
-        if (c.isWord('CREATE', 'VIEW')) return [renderView(c, tables, o)]
+        if (c.isWord('CREATE', 'VIEW') || c.isWord('CREATE', 'OR', 'REPLACE', 'VIEW')) return [renderView(c, tables, o)]
         if (c.isWord('CREATE', 'MATERIALIZED', 'VIEW')) return [renderMaterializedView(c, tables, o)]
         throw new Error(`unsupported statement "${c.text(c.tokens.slice(0, 3))}…"`)
       } catch (cause) {

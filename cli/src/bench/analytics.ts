@@ -18,6 +18,8 @@ import { percentile } from './outbox.js'
 import type { SenderJob } from './gateway-sender.js'
 
 export interface AnalyticsBenchOptions {
+  /** An existing city (a `neva sim emr --data DIR` directory) instead of generating one; kept afterwards. */
+  city?: string | undefined
   rows: number
   patients: number
   batches: number
@@ -29,18 +31,34 @@ export interface AnalyticsBenchOptions {
 }
 
 export async function runAnalyticsBench(o: AnalyticsBenchOptions) {
-  const dir = mkdtempSync(join(tmpdir(), 'neva-bench-analytics-'))
-  const gateways = Array.from({ length: o.writers }, (_, i) => `bench-gw-${i}`)
+  const dir = o.city ?? mkdtempSync(join(tmpdir(), 'neva-bench-analytics-'))
+  // Fresh gateway ids each run: a reused city must not recognise an earlier run's batches.
+  const run = Date.now().toString(36)
+  const gateways = Array.from({ length: o.writers }, (_, i) => `bench-${run}-gw-${i}`)
   const core = await startCore({
     host: '127.0.0.1', port: 0, clickhouse: { path: join(dir, 'clickhouse') }, logLevel: 'silent', bodyLimit: 64 * 1024 * 1024,
     gateways: Object.fromEntries(gateways.map((g) => [g, hashToken(`token-${g}`)])),
   })
   try {
-    // The city first: records and telemetry, as neva sim emr makes them.
-    const end = Date.now()
-    o.log(`  city: ${o.patients.toLocaleString('en')} patients, ${o.rows.toLocaleString('en')} telemetry rows`)
-    const city = await writeEmr(core.clickhouse, { patients: o.patients, seed: 'bench', end, telemetryRows: o.rows, progress: o.progress })
-    o.log(`    written in ${city.seconds} s`)
+    // The city first: records and telemetry, as neva sim emr makes them (or made them, with --city).
+    let end = Date.now()
+    if (o.city) {
+      const rs = await core.clickhouse.client.query({
+        query: `SELECT toUnixTimestamp64Milli(max(start_time)) AS end, (SELECT uniqExact(patient_id) FROM emr_patients) AS patients,
+                  (SELECT count() FROM observations WHERE gateway_id = 'emr-sim') AS rows FROM encounters`,
+        format: 'JSONEachRow',
+      })
+      const [city] = await rs.json<{ end: string; patients: string; rows: string }>()
+      end = Number(city!.end)
+      o.rows = Number(city!.rows)
+      o.patients = Number(city!.patients)
+      if (o.patients === 0) throw new Error(`--city ${o.city}: no synthetic record there (make one with neva sim emr --data DIR)`)
+      o.log(`  city: ${o.patients.toLocaleString('en')} patients, ${o.rows.toLocaleString('en')} telemetry rows, from ${o.city}`)
+    } else {
+      o.log(`  city: ${o.patients.toLocaleString('en')} patients, ${o.rows.toLocaleString('en')} telemetry rows`)
+      const city = await writeEmr(core.clickhouse, { patients: o.patients, seed: 'bench', end, telemetryRows: o.rows, progress: o.progress })
+      o.log(`    written in ${city.seconds} s`)
+    }
 
     // Ingest, side by side: each round, every gateway (on its own thread) sends one batch through
     // the core, then the same rows (another gateway's identity, so nothing is deduplicated) go in
@@ -110,7 +128,7 @@ export async function runAnalyticsBench(o: AnalyticsBenchOptions) {
     }
   } finally {
     await core.close()
-    rmSync(dir, { recursive: true, force: true })
+    if (!o.city) rmSync(dir, { recursive: true, force: true })
   }
 }
 

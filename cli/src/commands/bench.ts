@@ -156,12 +156,13 @@ async function decodeBench(argv: string[]): Promise<number> {
 }
 
 async function analyticsBench(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { json: { type: 'boolean', default: false }, rows: { type: 'string' }, patients: { type: 'string' }, batches: { type: 'string' }, writers: { type: 'string' }, repeats: { type: 'string' } })
+  const { values } = parse(argv, { json: { type: 'boolean', default: false }, rows: { type: 'string' }, patients: { type: 'string' }, batches: { type: 'string' }, writers: { type: 'string' }, repeats: { type: 'string' }, city: { type: 'string' } })
   const { runAnalyticsBench } = await import('../bench/analytics.js')
   const say = (s: string) => { if (!values.json) process.stdout.write(`${s}\n`) }
   const tty = process.stderr.isTTY
   say('analytics: ingest through the core against direct inserts; named queries over a synthetic city')
   const result = await runAnalyticsBench({
+    city: values.city,
     rows: numberOption(values.rows, 'rows', 100_000_000, { integer: true }),
     patients: numberOption(values.patients, 'patients', 100_000, { min: 1, integer: true }),
     batches: numberOption(values.batches, 'batches', 20, { min: 2, integer: true }),

@@ -113,10 +113,44 @@ export class TelemetryStore {
     return rows.map(() => undefined)
   })
 
-  constructor(private readonly ch: ClickHouse) {}
+  // Batches committed whose ledger row is not written yet: the ledger is written after the answer
+  // (grouped), so this process answers "stored" for them from memory meanwhile. Should it die
+  // first, a resent batch misses the ledger and the tables' deduplication tokens drop the copy —
+  // the same guarantee as a death between the data and a ledger written before the answer.
+  private readonly unrecorded = new Map<string, object>()
+  private readonly ledgerWrites = new Set<Promise<void>>()
+  private closed = false
+
+  constructor(private readonly ch: ClickHouse, private readonly onLedgerError?: (err: Error) => void) {}
 
   isStored(gatewayId: string, batchId: string): Promise<boolean> {
+    if (this.unrecorded.has(`${gatewayId}\n${batchId}`)) return Promise.resolve(true)
     return this.storedAmong({ gateway: gatewayId, batch: batchId })
+  }
+
+  private record(key: string, row: object): void {
+    this.unrecorded.set(key, row)
+    const write = this.recordStored(row).then(
+      () => { this.unrecorded.delete(key) },
+      (err: Error) => {
+        this.onLedgerError?.(err)
+        // Kept in memory and tried again until it lands or the store closes.
+        if (!this.closed) setTimeout(() => this.record(key, row), 1000).unref()
+      },
+    )
+    this.ledgerWrites.add(write)
+    void write.finally(() => this.ledgerWrites.delete(write))
+  }
+
+  /** Resolves once every stored batch is in the ledger (or its write failed). */
+  async settled(): Promise<void> {
+    while (this.ledgerWrites.size > 0) await Promise.allSettled([...this.ledgerWrites])
+  }
+
+  /** Writes what the ledger still lacks, then stops retrying; before the connection closes. */
+  async close(): Promise<void> {
+    await this.settled()
+    this.closed = true
   }
 
   /**
@@ -140,7 +174,7 @@ export class TelemetryStore {
     await this.insert('transports', transports.map(transportRow), `${token}:transports`)
     await this.insert('alarms', alarms.map(alarmRow), `${token}:alarms`)
     // Only after every table committed: a batch in the ledger is a batch fully stored.
-    await this.recordStored({ gateway_id: batch.gateway_id, batch_id: batch.batch_id, ...counts, received_at: toDateTime64(Date.now()) })
+    this.record(`${batch.gateway_id}\n${batch.batch_id}`, { gateway_id: batch.gateway_id, batch_id: batch.batch_id, ...counts, received_at: toDateTime64(Date.now()) })
     return { stored: true, ...counts }
   }
 

@@ -35,6 +35,7 @@ test('a batch of alarms is stored once; retried after the ledger lost it, the ta
   assert.deepEqual([first.stored, first.alarms], [true, 4])
   assert.equal((await telemetry.storeBatch(b)).stored, false)
   // The process died after the data inserts, before the ledger row: the retry inserts again, with the same tokens.
+  await telemetry.settled()
   await ch.client.command({ query: "ALTER TABLE ingest_batches DELETE WHERE batch_id = 'b-1'", clickhouse_settings: { mutations_sync: '2' } })
   assert.equal((await telemetry.storeBatch(b)).stored, true)
   assert.equal(await telemetry.count('alarms'), 4)
@@ -43,6 +44,7 @@ test('a batch of alarms is stored once; retried after the ledger lost it, the ta
     { ward: 'WARD-3', priority: 'low', alarms: 1, updates: 1 },
     { ward: 'unknown', priority: 'unknown', alarms: 1, updates: 1 },
   ])
+  await telemetry.settled()
   assert.deepEqual(await rows("SELECT alarms FROM ingest_batches WHERE batch_id = 'b-1'"), [{ alarms: 4 }])
 })
 

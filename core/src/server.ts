@@ -53,7 +53,7 @@ export async function startCore(config: CoreConfig, hooks: CoreHooks = {}): Prom
     await clickhouse.close()
     throw err
   }
-  const store = new TelemetryStore(clickhouse)
+  const store = new TelemetryStore(clickhouse, (err) => app.log.error({ err }, 'ingest ledger write failed; retrying'))
   const boardStores = { boards: new BoardStore(clickhouse), orders: new OrderStore(clickhouse), alarms: new AlarmStore(clickhouse) }
   const live = new LiveBus()
   try {
@@ -144,6 +144,7 @@ export async function startCore(config: CoreConfig, hooks: CoreHooks = {}): Prom
     url: `${https ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     async close() {
       await app.close()
+      await store.close()
       await clickhouse.close()
     },
   }

@@ -110,6 +110,16 @@ test('a first attempt skips the ledger lookup yet is stored once even if sent as
   assert.equal(await count('p-att'), 2)
 })
 
+test('the ledger row is written after the answer: a resend meanwhile is still known, and the row lands with the counts', async () => {
+  const b = batch('late-ledger-1', [observation('p-late', 'spo2', 95, T0), observation('p-late', 'spo2', 96, T0 + 1000)])
+  const [first, second] = [await post(b), await post(b)]
+  assert.deepEqual([first.body.stored, second.body.stored], [true, false])
+  await core.store.settled()
+  const rs = await core.clickhouse.client.query({ query: "SELECT observations FROM ingest_batches FINAL WHERE batch_id = 'late-ledger-1'", format: 'JSONEachRow' })
+  assert.deepEqual(await rs.json(), [{ observations: 2 }])
+  assert.equal(await count('p-late'), 2)
+})
+
 test('a batch whose data insert committed but whose ledger entry did not is not stored twice', async () => {
   const b = batch('e1-3', [observation('p-d', 'spo2', 94, T0), observation('p-d', 'spo2', 93, T0 + 1000)])
   // What a core that died between the two inserts leaves behind: the rows, no ledger entry.

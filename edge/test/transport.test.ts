@@ -25,6 +25,7 @@ test('the ambulance says en_route with an ETA, then arrived; stored once each; a
     await gateway.drain(20_000)
     // Every message the tablet had acknowledged reached the core (its ledger counts each batch's
     // transports); the table itself keeps each patient's latest state once ClickHouse merges.
+    await core.store.settled()
     const [ledger] = await (await core.clickhouse.client.query({ query: "SELECT sum(transports) AS n FROM ingest_batches FINAL WHERE gateway_id = 'gw-tr'", format: 'JSONEachRow' })).json<{ n: string }>()
     assert.equal(Number(ledger!.n), report.transports)
     assert.ok(report.transports >= 2)

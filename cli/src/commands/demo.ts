@@ -227,6 +227,7 @@ export async function run(argv: string[]): Promise<number> {
     stored_by_source.alarm_updates = await core.store.count('alarms', 'gateway_id = {g:String}', { g: GATEWAY_ID })
     stored_by_source.alarms_active = (await new AlarmStore(core.clickhouse).active()).length
     // From the ledger: the transports table keeps only each patient's latest state once merged.
+    await core.store.settled()
     const ledger = await core.clickhouse.client.query({ query: 'SELECT sum(transports) AS n FROM ingest_batches FINAL WHERE gateway_id = {g:String}', query_params: { g: GATEWAY_ID }, format: 'JSONEachRow' })
     stored_by_source.transports = Number((await ledger.json<{ n: string }>())[0]?.n ?? 0)
   } finally {

@@ -43,3 +43,13 @@ export class CoreError extends Error {
     this.statusCode = CORE_ERRORS[code].status
   }
 }
+
+/** ClickHouse failures become 503; the core's own refusals pass through. */
+export async function stored<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn()
+  } catch (cause) {
+    if (cause instanceof CoreError) throw cause
+    throw new CoreError('NEVA_CORE_STORAGE_UNAVAILABLE', undefined, { cause })
+  }
+}

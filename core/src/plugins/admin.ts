@@ -3,7 +3,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import { Grants, Identifier, NewUser, Password, UserId } from '@neva/contracts'
-import { CoreError } from '../errors.js'
+import { CoreError, stored } from '../errors.js'
 import type { GatewayKeys } from '../gateway-keys.js'
 import type { People } from '../people.js'
 
@@ -19,16 +19,6 @@ const GatewayParams = Type.Object({ id: Identifier })
 const CredentialParams = Type.Object({ id: Identifier, credential: Type.String({ format: 'uuid' }) })
 const Disabled = Type.Object({ disabled: Type.Boolean() }, { additionalProperties: false })
 const PasswordBody = Type.Object({ password: Password }, { additionalProperties: false })
-
-/** ClickHouse failures become 503; the core's own refusals pass through. */
-async function stored<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn()
-  } catch (cause) {
-    if (cause instanceof CoreError) throw cause
-    throw new CoreError('NEVA_CORE_STORAGE_UNAVAILABLE', undefined, { cause })
-  }
-}
 
 export const adminPlugin: FastifyPluginAsyncTypebox<AdminOptions> = async (app, { people, gatewayKeys, requestsPerMinute = 300 }) => {
   const admin = app.requireUser('admin')

@@ -4,7 +4,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { Identifier, ModelManifest } from '@neva/contracts'
-import { CoreError } from '../errors.js'
+import { CoreError, stored } from '../errors.js'
 import type { ModelRegistry } from '../model-registry.js'
 import { gatewayAuthenticator, type GatewayCredentials } from './auth.js'
 
@@ -38,16 +38,6 @@ function roleAuthenticator(admins: Record<string, string>, gateways: GatewayCred
       return `${role}:${name}`
     }
     throw new CoreError('NEVA_CORE_UNAUTHORIZED')
-  }
-}
-
-/** ClickHouse failures become 503; the registry's own refusals pass through. */
-async function stored<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn()
-  } catch (cause) {
-    if (cause instanceof CoreError) throw cause
-    throw new CoreError('NEVA_CORE_STORAGE_UNAVAILABLE', undefined, { cause })
   }
 }
 

@@ -6,7 +6,7 @@
 //                        │                                 (dropped from active(), kept in history())
 //                        └── acknowledge(user) ──► active + ack (the first acknowledgement stays)
 import type { Alarm, AlarmPriority } from '@neva/contracts'
-import type { ClickHouse } from './connection.js'
+import { dedupToken, type ClickHouse } from './connection.js'
 import { toDateTime64 } from './telemetry-store.js'
 
 export const ALARM_STORE_ERRORS = {
@@ -100,7 +100,7 @@ export class AlarmStore {
       values: [{ ...ack, acked_at: toDateTime64(ack.acked_at) }],
       format: 'JSONEachRow',
       // Two clicks of one user racing (or a retried request) write one row.
-      clickhouse_settings: { insert_deduplication_token: `ack:${alarmId}:${ack.user}`, async_insert: 0 },
+      clickhouse_settings: { insert_deduplication_token: dedupToken('ack', alarmId, ack.user), async_insert: 0 },
     })
     // Two users racing: both rows exist, the first one is the acknowledgement everyone sees.
     return { ack: (await this.ackOf(alarmId)) ?? ack, created: true }

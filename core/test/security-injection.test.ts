@@ -7,12 +7,12 @@
 // gateway (HL7 over MLLP, MQTT) is cli/test/security-injection.test.ts.
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Alarm, EmrEvent, IngestBatch, LabResult, Observation, Transport, TriageResult, WaveformChunk } from '@neva/contracts'
 import { AlarmStore, BoardStore, alarmRow } from '@neva/analytics'
-import { hashToken, startCore } from '@neva/core'
+import { coreConfigFromEnv, hashToken, parseGatewaySites, startCore } from '@neva/core'
 import { sse, testAccess } from './board-fixtures.js'
 
 const core = await startCore({
@@ -193,4 +193,16 @@ test("a transport from gateway A cannot put site B's patient on an ED board, nor
   assert.deepEqual(seen, [77])
   const later = (await (await fetch(`${core.url}/v1/boards/ed`, as('dr-ed-1'))).json()) as { cards: Array<{ patient_id: string; vitals: Record<string, { value: number }> }> }
   assert.equal(later.cards.find((c) => c.patient_id === 'p-b')!.vitals.heart_rate!.value, 77)
+})
+
+test('gateway sites: NEVA_GATEWAY_SITES and the tokens file bind gateways to sites; a bad site name is refused at start-up', () => {
+  assert.deepEqual(parseGatewaySites('gw-1=City Hospital 1|City Hospital 2, gw-2=Polyclinic 3'), { 'gw-1': ['City Hospital 1', 'City Hospital 2'], 'gw-2': ['Polyclinic 3'] })
+  assert.throws(() => parseGatewaySites("gw-1=X';--"), /not a site name/)
+  assert.throws(() => parseGatewaySites('gw-1'), /expected "gateway=site\|site"/)
+  const file = join(mkdtempSync(join(tmpdir(), 'neva-gw-file-')), 'gateways.json')
+  writeFileSync(file, JSON.stringify({ 'gw-f': { token_sha256: hashToken('x'), sites: ['City Hospital 1'] }, 'gw-g': { token_sha256: hashToken('y') } }))
+  const config = coreConfigFromEnv({ NEVA_GATEWAY_TOKENS_FILE: file, NEVA_GATEWAY_SITES: 'gw-g=Polyclinic 3' })
+  assert.deepEqual(config.gatewaySites, { 'gw-f': ['City Hospital 1'], 'gw-g': ['Polyclinic 3'] })
+  writeFileSync(file, JSON.stringify({ 'gw-f': { token_sha256: hashToken('x'), sites: ['bad\nsite'] } }))
+  assert.throws(() => coreConfigFromEnv({ NEVA_GATEWAY_TOKENS_FILE: file }), /sites must be a list of site names/)
 })

@@ -51,7 +51,7 @@ export interface PatientsQuery {
   patientIds: readonly string[]
   /** At most this many per patient, newest first (default 50). */
   perPatient?: number
-  /** Only alarms heard in the last days (default 7). */
+  /** Only alarms heard in the last days (default 30). */
   withinDays?: number
 }
 
@@ -99,7 +99,7 @@ export class AlarmStore {
     const ids = [...new Set(query.patientIds)]
     if (ids.length === 0) return []
     const per = Math.max(1, Math.min(1000, Math.floor(query.perPatient ?? 50)))
-    const days = Math.max(1, Math.min(366, Math.floor(query.withinDays ?? 7)))
+    const days = Math.max(1, Math.min(366, Math.floor(query.withinDays ?? 30)))
     const order = '(received_time, gateway_id, seq)'
     const rows = await this.rows(
       `SELECT * FROM (

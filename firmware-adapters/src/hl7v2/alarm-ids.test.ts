@@ -80,3 +80,14 @@ test('screenIds keeps aside a lab result with a quote in its sample id and keeps
   assert.equal(d.problems[0]!.code, 'NEVA_DECODE_BAD_ID')
   assert.match(d.problems[0]!.reason, /labResults order_id/)
 })
+
+test('without any alert identifier, an event name with a quote is refused naming OBX-4/OBX-3', () => {
+  const withCode = text({ event: { code: MDC_EVT.LO[0], name: "MDC_EVT_LO';--", text: 'SpO2 low' } }).replace(/^OBR\|1\|[^\r]*/m, 'OBR|1')
+  // With a numeric event code the id is built from the code: kept (the name is display text).
+  assert.deepEqual(decodeHl7(withCode, NOW).alarms.map((a) => a.alarm_id), ['mon-3/1.0.0.150456:196670'])
+  const msg = withCode.replace(`OBX|1|ST|${MDC_EVT.LO[0]}^`, 'OBX|1|ST|^')
+  const d = decodeHl7(msg, NOW)
+  assert.equal(d.alarms.length, 0, JSON.stringify(d.alarms))
+  assert.equal(d.problems[0]?.code, 'NEVA_HL7V2_BAD_ALARM_ID')
+  assert.match(d.problems[0]!.reason, /OBX-4\/OBX-3/)
+})

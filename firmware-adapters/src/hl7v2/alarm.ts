@@ -180,8 +180,8 @@ export function alarmFromGroup(obr: Hl7Segment | undefined, obxs: readonly Hl7Se
   const identifier = alertIdentifier(obr)
   const id = alarmId(ctx.deviceId, identifier, event, eventCode, eventName)
   if (!isAlarmId(id)) {
-    const field = identifierField(obr)
-    return problem('NEVA_HL7V2_BAD_ALARM_ID', `${field} ${JSON.stringify(clip(identifier, 64))} is not an alarm id Neva accepts (printable ASCII without quotes, backslash, ";" or control characters)`, obr)
+    const field = identifier === '' ? 'OBX-4/OBX-3 (no OBR-29, OBR-3 or OBR-2)' : identifierField(obr)
+    return problem('NEVA_HL7V2_BAD_ALARM_ID', `${field} ${JSON.stringify(clip(identifier === '' ? id : identifier, 64))} is not an alarm id Neva accepts (printable ASCII without quotes, backslash, ";" or control characters)`, obr)
   }
 
   const sentTime = event.value(14).trim() || ctx.time

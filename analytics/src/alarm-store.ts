@@ -6,7 +6,7 @@
 //                        │                                 (dropped from active(), kept in history())
 //                        └── acknowledge(user) ──► active + ack (the first acknowledgement stays)
 import type { Alarm, AlarmPriority } from '@neva/contracts'
-import type { ClickHouse } from './connection.js'
+import { dedupToken, type ClickHouse } from './connection.js'
 import { toDateTime64 } from './telemetry-store.js'
 
 export const ALARM_STORE_ERRORS = {
@@ -46,6 +46,15 @@ export interface ActiveQuery {
   limit?: number
 }
 
+export interface PatientsQuery {
+  /** The patients in view (a board's beds). */
+  patientIds: readonly string[]
+  /** At most this many per patient, newest first (default 50). */
+  perPatient?: number
+  /** Only alarms heard in the last days (default 30). */
+  withinDays?: number
+}
+
 export interface HistoryQuery {
   alarmId?: string
   wards?: readonly string[]
@@ -70,10 +79,46 @@ type Row = Record<string, unknown>
 export class AlarmStore {
   constructor(private readonly ch: ClickHouse) {}
 
-  /** Alarms whose latest update is active, with their acknowledgement; highest priority, then oldest first. */
+  /**
+   * Alarms whose latest update is active, with their acknowledgement: the `limit` most recently
+   * heard, shown highest priority, then oldest first. A board uses activeForPatients.
+   */
   async active(query: ActiveQuery = {}): Promise<AlarmView[]> {
     const views = await this.current(query.wards, `state = 'active'`, limitOf(query.limit))
     return views.sort((a, b) => PRIORITY_ORDER[a.priority ?? 'unknown'] - PRIORITY_ORDER[b.priority ?? 'unknown'] || a.first_time - b.first_time)
+  }
+
+  /**
+   * The active alarms of these patients only: newest first, at most `perPatient` each, then highest
+   * priority first. "Newest" is the latest update's device time capped at the gateway's receive
+   * time: an old-dated alarm sorts old, and a device clock set ahead cannot push its alarms first.
+   * A board asks for its own beds: a flood of other alarms, old-dated or not, neither hides them
+   * nor costs the query more than reading those patients' alarms.
+   */
+  async activeForPatients(query: PatientsQuery): Promise<AlarmView[]> {
+    const ids = [...new Set(query.patientIds)]
+    if (ids.length === 0) return []
+    const per = Math.max(1, Math.min(1000, Math.floor(query.perPatient ?? 50)))
+    const days = Math.max(1, Math.min(366, Math.floor(query.withinDays ?? 30)))
+    const order = '(received_time, gateway_id, seq)'
+    const rows = await this.rows(
+      `SELECT * FROM (
+         SELECT alarm_id, ${LATEST.map((c) => `argMax(${c}, ${order}) AS ${c}`).join(', ')},
+                toUnixTimestamp64Milli(argMax(device_time, ${order})) AS device_ms, toUnixTimestamp64Milli(max(received_time)) AS received_ms,
+                toUnixTimestamp64Milli(min(${EVENT_TIME})) AS first_ms, toUnixTimestamp64Milli(argMax(${EVENT_TIME}, ${order})) AS last_ms, count() AS updates,
+                toUnixTimestamp64Milli(argMax(least(${EVENT_TIME}, received_time), ${order})) AS recent_ms
+         FROM alarms
+         WHERE alarm_id IN (SELECT alarm_id FROM alarms WHERE patient_id IN {p:Array(String)} AND received_time > now64(3) - toIntervalDay({days:UInt32}))
+         GROUP BY alarm_id
+       ) AS latest
+       WHERE state = 'active' AND patient_id IN {p:Array(String)}
+       ORDER BY recent_ms DESC, alarm_id
+       LIMIT {per:UInt32} BY patient_id`,
+      { p: ids, per, days },
+    )
+    const recent = new Map(rows.map((r) => [String(r.alarm_id), Number(r.recent_ms)]))
+    for (const r of rows) delete r.recent_ms
+    return (await this.views(rows)).sort((a, b) => PRIORITY_ORDER[a.priority ?? 'unknown'] - PRIORITY_ORDER[b.priority ?? 'unknown'] || recent.get(b.alarm_id)! - recent.get(a.alarm_id)!)
   }
 
   /** One alarm's current state (ended ones too); null when unknown. */
@@ -100,7 +145,7 @@ export class AlarmStore {
       values: [{ ...ack, acked_at: toDateTime64(ack.acked_at) }],
       format: 'JSONEachRow',
       // Two clicks of one user racing (or a retried request) write one row.
-      clickhouse_settings: { insert_deduplication_token: `ack:${alarmId}:${ack.user}`, async_insert: 0 },
+      clickhouse_settings: { insert_deduplication_token: dedupToken('ack', alarmId, ack.user), async_insert: 0 },
     })
     // Two users racing: both rows exist, the first one is the acknowledgement everyone sees.
     return { ack: (await this.ackOf(alarmId)) ?? ack, created: true }
@@ -145,9 +190,13 @@ export class AlarmStore {
          GROUP BY alarm_id
        ) AS latest
        WHERE ${having} ${wardFilter}
-       ORDER BY first_ms LIMIT {limit:UInt32}`,
+       ORDER BY received_ms DESC LIMIT {limit:UInt32}`,
       params,
     )
+    return this.views(rows)
+  }
+
+  private async views(rows: Row[]): Promise<AlarmView[]> {
     const acks = await this.acksOf(rows.map((r) => String(r.alarm_id)))
     return rows.map((r) => {
       const { device_ms, received_ms, first_ms, last_ms, ...rest } = r

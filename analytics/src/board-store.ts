@@ -12,9 +12,23 @@ export interface BoardPlace {
   patient_id: string
   site: string
   ward: string | null
+  /**
+   * ED board: the gateway whose transport put the patient there. Only that gateway's readings are
+   * shown for them on the ED board: a transport is a device's claim, not a clinician's, and it
+   * cannot open the rest of a patient's record to another site.
+   */
+  gateway_id?: string
+}
+
+/** A patient's readings as one gateway sent them: what the ED board may show of a transported patient. */
+export interface ReadingSource {
+  patient_id: string
+  gateway_id: string
 }
 
 export interface BoardTransport {
+  /** The gateway that sent the latest state (it is bound to destination_site: core CoreConfig.gatewaySites). */
+  gateway_id: string
   unit: string
   patient_id: string
   destination_site: string
@@ -95,7 +109,7 @@ export class BoardStore {
   async transports(): Promise<BoardTransport[]> {
     // tuple(): argMax skips NULLs, and a null ETA must win when it is the latest.
     const rows = await this.rows(
-      `SELECT unit, patient_id, argMax(destination_site, updated_time) AS site, argMax(state, updated_time) AS latest_state,
+      `SELECT unit, patient_id, argMax(gateway_id, updated_time) AS gateway, argMax(destination_site, updated_time) AS site, argMax(state, updated_time) AS latest_state,
           argMax(tuple(toUnixTimestamp64Milli(eta)), updated_time).1 AS eta_time, toUnixTimestamp64Milli(max(updated_time)) AS updated
         FROM transports GROUP BY unit, patient_id
         HAVING latest_state = 'en_route' OR (latest_state = 'arrived' AND updated > toUnixTimestamp64Milli(now64(3)) - {arrived:UInt32} * 60000)
@@ -103,7 +117,7 @@ export class BoardStore {
       { arrived: this.arrivedMinutes },
     )
     return rows.map((r) => ({
-      unit: String(r.unit), patient_id: String(r.patient_id), destination_site: String(r.site),
+      gateway_id: String(r.gateway), unit: String(r.unit), patient_id: String(r.patient_id), destination_site: String(r.site),
       state: r.latest_state as BoardTransport['state'],
       eta: nullableNumber(r.eta_time),
       updated_time: n(r.updated),
@@ -152,39 +166,43 @@ export class BoardStore {
   async places(): Promise<BoardPlace[]> {
     const [transports, icu, arrivals] = await Promise.all([this.transports(), this.openEncounters('icu_stay'), this.openEncounters('ed_arrival')])
     return [
-      ...transports.filter((t) => t.state === 'en_route').map((t) => ({ board: 'ed' as const, patient_id: t.patient_id, site: t.destination_site, ward: ED_WARD })),
+      ...transports.filter((t) => t.state === 'en_route').map((t) => ({ board: 'ed' as const, patient_id: t.patient_id, site: t.destination_site, ward: ED_WARD, gateway_id: t.gateway_id })),
       ...icu.map((e) => ({ board: 'icu' as const, patient_id: e.patient_id, site: e.site, ward: e.ward })),
       ...arrivals.map((e) => ({ board: 'triage' as const, patient_id: e.patient_id, site: e.site, ward: e.ward })),
     ]
   }
 
-  /** Latest vitals (last day), trends and latest triage of each patient. */
-  async cards(patientIds: readonly string[]): Promise<PatientCard[]> {
+  /**
+   * Latest vitals (last day), trends and latest triage of each patient; with `sources`, only the
+   * readings each patient's listed gateways sent (the ED board: the transport's gateway).
+   */
+  async cards(patientIds: readonly string[], sources?: readonly ReadingSource[]): Promise<PatientCard[]> {
     const ids = [...new Set(patientIds)]
     if (ids.length === 0) return []
+    const { filter: from, params: fromParams } = sourceFilter(sources)
     const [vitals, trends, triage] = await Promise.all([
       this.rows(
         `SELECT patient_id, name, argMax(value, (device_time, seq)) AS value, argMax(unit, (device_time, seq)) AS unit,
             toUnixTimestamp64Milli(max(device_time)) AS time, argMax(flags, (device_time, seq)) AS flags
-          FROM observations WHERE patient_id IN {p:Array(String)} AND device_time > now64(3) - INTERVAL 1 DAY
+          FROM observations WHERE patient_id IN {p:Array(String)} ${from} AND device_time > now64(3) - INTERVAL 1 DAY
           GROUP BY patient_id, name`,
-        { p: ids },
+        { p: ids, ...fromParams },
       ),
       this.rows(
         `SELECT patient_id, name, toUnixTimestamp(toStartOfInterval(device_time, toIntervalSecond({b:UInt32}))) * 1000 AS t, avg(value) AS v
           FROM observations
-          WHERE patient_id IN {p:Array(String)} AND name IN {names:Array(String)}
+          WHERE patient_id IN {p:Array(String)} ${from} AND name IN {names:Array(String)}
             AND device_time > now64(3) - toIntervalMinute({m:UInt32}) AND device_time <= now64(3) + INTERVAL 1 MINUTE
           GROUP BY patient_id, name, t ORDER BY patient_id, name, t`,
-        { p: ids, names: TREND_VITALS, b: this.trendBucketSeconds, m: this.trendMinutes },
+        { p: ids, names: TREND_VITALS, b: this.trendBucketSeconds, m: this.trendMinutes, ...fromParams },
       ),
       this.rows(
         `SELECT patient_id, argMax(level, (time, seq)) AS level, argMax(news2_score, (time, seq)) AS news2_score,
             argMax(news2_partial, (time, seq)) AS news2_partial, argMax(news2_level, (time, seq)) AS news2_level,
             argMax(model_level, (time, seq)) AS model_level, toUnixTimestamp64Milli(max(time)) AS latest
-          FROM triage_results WHERE patient_id IN {p:Array(String)} AND time > now64(3) - INTERVAL 1 DAY
+          FROM triage_results WHERE patient_id IN {p:Array(String)} ${from} AND time > now64(3) - INTERVAL 1 DAY
           GROUP BY patient_id`,
-        { p: ids },
+        { p: ids, ...fromParams },
       ),
     ])
     const out = new Map<string, PatientCard>(ids.map((id) => [id, { patient_id: id, vitals: {}, trends: {}, triage: null }]))
@@ -204,16 +222,17 @@ export class BoardStore {
     return [...out.values()]
   }
 
-  /** The last seconds of ECG of each patient (received in the last minute), as chunks per lead in time order. */
-  async ecg(patientIds: readonly string[]): Promise<Record<string, EcgTrace[]>> {
+  /** The last seconds of ECG of each patient (received in the last minute), as chunks per lead in time order; `sources` as for cards(). */
+  async ecg(patientIds: readonly string[], sources?: readonly ReadingSource[]): Promise<Record<string, EcgTrace[]>> {
     const ids = [...new Set(patientIds)]
     if (ids.length === 0) return {}
+    const { filter: from, params: fromParams } = sourceFilter(sources)
     const rows = await this.rows(
       `SELECT patient_id, lead, toUnixTimestamp64Milli(start_time) AS start, sample_rate_hz, resolution_uv, samples
         FROM waveforms
-        WHERE patient_id IN {p:Array(String)} AND received_time > now64(3) - INTERVAL 1 MINUTE
+        WHERE patient_id IN {p:Array(String)} ${from} AND received_time > now64(3) - INTERVAL 1 MINUTE
         ORDER BY patient_id, start_time, lead`,
-      { p: ids },
+      { p: ids, ...fromParams },
     )
     const end = (r: Record<string, unknown>) => n(r.start) + ((r.samples as number[]).length * 1000) / n(r.sample_rate_hz)
     const latest = new Map<string, number>()
@@ -226,4 +245,13 @@ export class BoardStore {
     }
     return out
   }
+}
+
+/**
+ * `(patient, gateway) IN sources` as a bound Array(String) of "patient|gateway" (chdb's binder
+ * takes no arrays of tuples; an Identifier never holds "|": contracts/src/ids.ts). No sources: no filter.
+ */
+function sourceFilter(sources: readonly ReadingSource[] | undefined): { filter: string; params: Record<string, unknown> } {
+  if (sources === undefined) return { filter: '', params: {} }
+  return { filter: `AND concat(patient_id, '|', gateway_id) IN {src:Array(String)}`, params: { src: [...new Set(sources.map((s) => `${s.patient_id}|${s.gateway_id}`))] } }
 }

@@ -1,5 +1,6 @@
 // The one switch between embedded ClickHouse (chdb, in-process) and a ClickHouse server.
 import { createClient, type ClickHouseClient } from '@clickhouse/client'
+import { createHash } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
 
@@ -67,8 +68,77 @@ export async function connectClickHouse(config: ClickHouseConfig = {}): Promise<
       { cause },
     )
   }
-  const client = createClient({ connection } as unknown as Parameters<typeof createClient>[0])
+  const client = createClient({ connection: guardSettings(connection) } as unknown as Parameters<typeof createClient>[0])
   return { client, kind: 'embedded', location: path, close: () => client.close() }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Settings on the embedded engine. chdb's connection adapter (chdb 3.4.0, dist/connection/
+// chdb-connection.js, applySettings) sends clickhouse_settings as SQL text in front of the query:
+// `SET k = 'v'; <query>`, doubling `'` but not escaping `\`. ClickHouse reads `\'` inside a
+// string literal as an escaped quote, so a value ending in a backslash closes nothing and the rest
+// of the value runs as SQL. Every connection to the embedded engine goes through this guard: a
+// setting reaches chdb only when its name is an identifier and its value a number, a boolean, or a
+// string of SAFE_SETTING_VALUE; anything else is refused before any SQL is sent.
+
+/** What a setting's string value may be: no quote, backslash, space, control character or `;`. */
+export const SAFE_SETTING_VALUE = /^[A-Za-z0-9_.:+-]{0,256}$/
+export const SAFE_SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/
+
+export class UnsafeSettingError extends Error {
+  readonly code = 'NEVA_CLICKHOUSE_UNSAFE_SETTING'
+  constructor(readonly setting: string, detail: string) {
+    super(`refused ClickHouse setting ${JSON.stringify(setting.slice(0, 64))}: ${detail} (settings are sent to the embedded engine as SQL text)`)
+  }
+}
+
+/** Throws UnsafeSettingError unless every setting is safe to render as `SET name = value`. */
+export function checkClickHouseSettings(settings: unknown): void {
+  if (settings === undefined || settings === null) return
+  if (typeof settings !== 'object' || Array.isArray(settings)) throw new UnsafeSettingError(String(settings), 'clickhouse_settings is not an object')
+  for (const [name, value] of Object.entries(settings as Record<string, unknown>)) {
+    if (!SAFE_SETTING_NAME.test(name)) throw new UnsafeSettingError(name, 'the name is not an identifier')
+    if (value === undefined || typeof value === 'boolean') continue
+    if (typeof value === 'number') {
+      if (!Number.isFinite(value)) throw new UnsafeSettingError(name, `${value} is not a finite number`)
+      continue
+    }
+    if (typeof value === 'string') {
+      if (!SAFE_SETTING_VALUE.test(value)) throw new UnsafeSettingError(name, `the value ${JSON.stringify(value.slice(0, 64))} has characters outside [A-Za-z0-9_.:+-] or is longer than 256`)
+      continue
+    }
+    throw new UnsafeSettingError(name, `a ${typeof value} value is not allowed (number, boolean or safe string only)`)
+  }
+}
+
+const GUARDED = new Set<PropertyKey>(['query', 'exec', 'command', 'insert'])
+
+/**
+ * The chdb connection with its settings checked: query, exec, command and insert refuse unsafe
+ * clickhouse_settings (a rejected promise, as a ClickHouse error would be); everything else is
+ * the connection itself.
+ */
+export function guardSettings<T extends object>(connection: T): T {
+  return new Proxy(connection, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop, target) as unknown
+      if (typeof value !== 'function') return value
+      if (!GUARDED.has(prop)) return value.bind(target)
+      return async (params: { clickhouse_settings?: unknown } | undefined, ...rest: unknown[]) => {
+        checkClickHouseSettings(params?.clickhouse_settings)
+        return (value as (...a: unknown[]) => unknown).call(target, params, ...rest)
+      }
+    },
+  })
+}
+
+/**
+ * An insert_deduplication_token from its parts: the sha256 (hex) of their JSON array, so that no
+ * id, user name or other value from outside is ever part of the setting's text, and parts that
+ * contain the separator cannot collide ("a:b" + "c" vs "a" + "b:c").
+ */
+export function dedupToken(...parts: ReadonlyArray<string | number>): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex')
 }
 
 /** Backquotes an identifier that comes from configuration, never from a request. */

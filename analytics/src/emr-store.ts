@@ -3,7 +3,7 @@
 // lost) does not write it twice, and the materialized views over these tables count it once.
 import { createHash } from 'node:crypto'
 import type { Complaint, Diagnosis, EmrAck, EmrEvent, EmrPatient, Encounter } from '@neva/contracts'
-import type { ClickHouse } from './connection.js'
+import { dedupToken, type ClickHouse } from './connection.js'
 import { toDateTime64 } from './telemetry-store.js'
 
 const nullableTime = (ms: number | null) => (ms === null ? null : toDateTime64(ms))
@@ -46,7 +46,7 @@ export class EmrStore {
         table,
         values: rows,
         format: 'JSONEachRow',
-        clickhouse_settings: { insert_deduplication_token: `${table}:${token}`, async_insert: 0, deduplicate_blocks_in_dependent_materialized_views: 1 },
+        clickhouse_settings: { insert_deduplication_token: dedupToken(table, token), async_insert: 0, deduplicate_blocks_in_dependent_materialized_views: 1 },
       })
     }
     return { patients: parts.emr_patients.length, encounters: parts.encounters.length, complaints: parts.complaints.length, diagnoses: parts.diagnoses.length }

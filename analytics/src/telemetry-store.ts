@@ -3,7 +3,7 @@
 // process died between the data insert and the ledger insert, the retried insert carries the
 // same insert_deduplication_token per table and ClickHouse drops it.
 import type { Alarm, IngestBatch, LabResult, ModelVerdict, Observation, RejectedReading, Transport, TriageResult, WaveformChunk } from '@neva/contracts'
-import type { ClickHouse } from './connection.js'
+import { dedupToken, type ClickHouse } from './connection.js'
 import { groupCommit } from './group-commit.js'
 
 /** DateTime64(3) input that every ClickHouse version reads the same way: decimal seconds. */
@@ -165,14 +165,14 @@ export class TelemetryStore {
     const alarms = batch.alarms ?? []
     const counts = { observations: batch.observations.length, triage: batch.triage.length, rejected: batch.rejected.length, lab_results: labResults.length, waveforms: waveforms.length, transports: transports.length, alarms: alarms.length }
     if (!firstAttempt && (await this.isStored(batch.gateway_id, batch.batch_id))) return { stored: false, ...counts }
-    const token = `${batch.gateway_id}:${batch.batch_id}`
-    await this.insert('observations', batch.observations.map(observationRow), `${token}:observations`)
-    await this.insert('triage_results', batch.triage.map(triageRow), `${token}:triage`)
-    await this.insert('rejected_readings', batch.rejected.map(rejectedRow), `${token}:rejected`)
-    await this.insert('lab_results', labResults.map(labResultRow), `${token}:lab_results`)
-    await this.insert('waveforms', waveforms.map(waveformRow), `${token}:waveforms`)
-    await this.insert('transports', transports.map(transportRow), `${token}:transports`)
-    await this.insert('alarms', alarms.map(alarmRow), `${token}:alarms`)
+    const token = (table: string) => dedupToken(batch.gateway_id, batch.batch_id, table)
+    await this.insert('observations', batch.observations.map(observationRow), token('observations'))
+    await this.insert('triage_results', batch.triage.map(triageRow), token('triage'))
+    await this.insert('rejected_readings', batch.rejected.map(rejectedRow), token('rejected'))
+    await this.insert('lab_results', labResults.map(labResultRow), token('lab_results'))
+    await this.insert('waveforms', waveforms.map(waveformRow), token('waveforms'))
+    await this.insert('transports', transports.map(transportRow), token('transports'))
+    await this.insert('alarms', alarms.map(alarmRow), token('alarms'))
     // Only after every table committed: a batch in the ledger is a batch fully stored.
     this.record(`${batch.gateway_id}\n${batch.batch_id}`, { gateway_id: batch.gateway_id, batch_id: batch.batch_id, ...counts, received_at: toDateTime64(Date.now()) })
     return { stored: true, ...counts }

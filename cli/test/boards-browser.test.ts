@@ -87,7 +87,7 @@ test('boards in Chromium: login, live reading from an MQTT device, a ward not yo
 
 test('boards in Chromium: ED transport live with its ETA, triage queue order, an alarm acknowledged on one page shows on another, a denial per board', { skip }, async (t) => {
   mkdirSync(ARTIFACTS, { recursive: true })
-  const core = await startCore({ host: '127.0.0.1', port: 0, clickhouse: { path: temp('ch2') }, gateways: { 'gw-c': hashToken('tok-c') }, logLevel: 'silent', bodyLimit: 32 * 1024 * 1024 })
+  const core = await startCore({ host: '127.0.0.1', port: 0, clickhouse: { path: temp('ch2') }, gateways: { 'gw-c': hashToken('tok-c') }, gatewaySites: { 'gw-c': ['City Hospital'] }, logLevel: 'silent', bodyLimit: 32 * 1024 * 1024 })
   t.after(() => core.close())
   const gateway = await startGateway(parseGatewayConfig({
     gateway_id: 'gw-c', data_dir: temp('edge2'), mqtt: { port: 0 }, api: { port: 0 },

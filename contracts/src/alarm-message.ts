@@ -16,13 +16,14 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { ALARM_PRIORITIES, ALARM_STATES, ALARM_TYPES } from './alarm.js'
 import { EpochMs, Identifier, VitalNameSchema, literals } from './observation.js'
+import { ID_PATTERN } from './ids.js'
 
 export const ALARMS_TOPIC_SUFFIX = '/alarms'
 export const alarmsTopic = (deviceId: string) => `neva/v1/devices/${deviceId}${ALARMS_TOPIC_SUFFIX}`
 
 export const AlarmMessage = Type.Object(
   {
-    alarm_id: Type.String({ minLength: 1, maxLength: 120, pattern: '^[A-Za-z0-9._:/-]+$' }),
+    alarm_id: Type.String({ minLength: 1, maxLength: 120, pattern: ID_PATTERN }),
     patient_id: Type.Optional(Identifier),
     time: Type.Optional(EpochMs),
     event: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_]+$' })),

@@ -4,6 +4,9 @@
 // alarm's current state. The HL7 mapping is in firmware-adapters/src/hl7v2/README.md.
 import { Type, type Static } from '@sinclair/typebox'
 import { EpochMs, Identifier, SourceProtocol, literals } from './observation.js'
+import { AlarmId, MAX_ALARM_ID } from './ids.js'
+
+export { MAX_ALARM_ID }
 
 /** IHE PCD TF-2 OBX-8 / MDC_ATTR_ALARM_PRIORITY: PH, PM, PL, PN. */
 export const ALARM_PRIORITIES = ['high', 'medium', 'low', 'none'] as const
@@ -19,8 +22,6 @@ export const ALARM_TYPE_CODES: Readonly<Record<string, AlarmType>> = { SP: 'phys
 export const ALARM_STATES = ['active', 'inactive'] as const
 export type AlarmState = (typeof ALARM_STATES)[number]
 
-export const MAX_ALARM_ID = 256
-
 const Text = (maxLength: number) => Type.Union([Type.String({ maxLength }), Type.Null()])
 const Num = Type.Union([Type.Number(), Type.Null()])
 const MdcCode = Type.Union([Type.Integer({ minimum: 0, maximum: 0xffffffff }), Type.Null()])
@@ -33,7 +34,7 @@ export const Alarm = Type.Object(
      * Stable across the device's updates of one alarm, unique across devices: the device id, "/",
      * and the device's own alarm identifier (HL7: OBR-29's parent alert, else OBR-3).
      */
-    alarm_id: Type.String({ minLength: 1, maxLength: MAX_ALARM_ID }),
+    alarm_id: AlarmId,
     device_id: Identifier,
     source: SourceProtocol,
     /**
@@ -88,7 +89,7 @@ export function alarmStateOf(phase: string | null, alarmState: string | null): A
 /** A clinician's acknowledgement of an alarm, as the core stores it. */
 export const AlarmAckRequest = Type.Object(
   {
-    alarm_id: Type.String({ minLength: 1, maxLength: MAX_ALARM_ID }),
+    alarm_id: AlarmId,
     note: Type.Optional(Type.String({ maxLength: 1024 })),
   },
   { additionalProperties: false },

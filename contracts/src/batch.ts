@@ -17,7 +17,7 @@ export const RejectedReading = Type.Object(
     origin: Type.String({ maxLength: 512 }),
     received_time: EpochMs,
     /** An error code from the catalog, e.g. NEVA_EDGE_IMPLAUSIBLE_VALUE. */
-    code: Type.String({ maxLength: 64 }),
+    code: Type.String({ maxLength: 64, pattern: '^[A-Za-z0-9_.:-]*$' }),
     reason: Type.String({ maxLength: 1024 }),
     /** The offending payload (UTF-8, or base64 for binary), truncated to 64 KiB. */
     payload: Type.String({ maxLength: 65536 }),

@@ -3,6 +3,7 @@
 // under, so agreement with the clinicians' own diagnoses can be measured later.
 import { Type, type Static } from '@sinclair/typebox'
 import { Identifier, literals } from './observation.js'
+import { DeviceText } from './ids.js'
 import { Icd10, SEXES } from './emr.js'
 
 export const DX_SUGGESTION_KINDS = ['preliminary', 'final_check'] as const
@@ -13,7 +14,7 @@ export const DxComplaint = Type.Object(
     /** Free text, Russian or English, as the patient or clinician put it. */
     text: Type.String({ maxLength: 4000 }),
     /** Coded symptoms where the system has them (ICD-10 R codes). */
-    codes: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 32 }), { maxItems: 32 })),
+    codes: Type.Optional(Type.Array(DeviceText(32), { maxItems: 32 })),
   },
   { additionalProperties: false },
 )

@@ -4,6 +4,7 @@
 // what it already sent changes nothing.
 import { Type, type Static } from '@sinclair/typebox'
 import { EpochMs, Identifier, literals } from './observation.js'
+import { DeviceText, PlaceName } from './ids.js'
 import { TriageLevelSchema } from './triage.js'
 
 export const SEXES = ['female', 'male', 'other', 'unknown'] as const
@@ -14,7 +15,7 @@ export const DIAGNOSIS_AUTHORS = ['clinician', 'decision_support'] as const
 
 /** ICD-10 code: a letter, two digits, optionally a dot and up to four more characters (J18.9, U07.1). */
 export const Icd10 = Type.String({ pattern: '^[A-Z][0-9]{2}(\\.[0-9A-Z]{1,4})?$', maxLength: 8 })
-const Place = Type.String({ minLength: 1, maxLength: 64 })
+const Place = PlaceName(64)
 
 export const EmrPatient = Type.Object(
   {
@@ -67,7 +68,7 @@ export const Complaint = Type.Object(
     /** BCP 47 language of the text: "ru", "en", … */
     language: Type.String({ pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$', maxLength: 16 }),
     /** Coded complaints where the system has them (e.g. ICD-10 R codes for symptoms). */
-    codes: Type.Array(Type.String({ minLength: 1, maxLength: 32 }), { maxItems: 32 }),
+    codes: Type.Array(DeviceText(32), { maxItems: 32 }),
   },
   { additionalProperties: false },
 )

@@ -1,3 +1,4 @@
+export * from './ids.js'
 export * from './vitals.js'
 export * from './observation.js'
 export * from './triage.js'

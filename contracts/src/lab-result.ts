@@ -3,6 +3,7 @@
 // table knows it.
 import { Type, type Static } from '@sinclair/typebox'
 import { EpochMs, Identifier, SourceProtocol } from './observation.js'
+import { DeviceText } from './ids.js'
 
 /** ASTM E1394 R-9 / HL7 OBX-11 result status, as sent (F final, P preliminary, C correction, X cannot be done, …). */
 export const LAB_STATUS_MAX = 8
@@ -18,11 +19,11 @@ export const LabResult = Type.Object(
     device_id: Identifier,
     source: SourceProtocol,
     /** The sample's or order's id (O-3 specimen id, else O-4 instrument specimen id); null when the analyzer sent none. */
-    order_id: Nullable(Text(128)),
+    order_id: Type.Union([DeviceText(128), Type.Null()]),
     /** The patient as the analyzer knows them (P-3, else P-4, else P-5); null for QC and unlinked samples. */
-    patient_id: Nullable(Text(128)),
+    patient_id: Type.Union([DeviceText(128), Type.Null()]),
     /** The analyzer's own test code, e.g. "GLU" from `^^^GLU`. */
-    test_code: Type.String({ minLength: 1, maxLength: 64 }),
+    test_code: DeviceText(64),
     /** From the gateway's code table; null when the table does not know the code. */
     loinc: Nullable(Text(16)),
     /** The result as sent: lab values are not always numbers ("POS", "<0.5", "---"). */

@@ -1,6 +1,7 @@
 // Observation: one normalized reading, the unit of everything downstream of a decoder.
 import { Type, type Static } from '@sinclair/typebox'
 import { VITAL_NAMES } from './vitals.js'
+import { Identifier } from './ids.js'
 
 export const SOURCE_PROTOCOLS = ['mqtt', 'hl7v2', 'astm', 'serial', 'opcua'] as const
 export const QUALITY_FLAGS = [
@@ -15,7 +16,7 @@ export const QUALITY_FLAGS = [
 export const literals = <T extends string>(values: readonly T[]) =>
   Type.Union(values.map((v) => Type.Literal(v)))
 
-export const Identifier = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:/-]+$' })
+export { Identifier }
 export const SourceProtocol = literals(SOURCE_PROTOCOLS)
 export const QualityFlag = literals(QUALITY_FLAGS)
 export const VitalNameSchema = literals(VITAL_NAMES)

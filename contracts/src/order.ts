@@ -8,6 +8,7 @@
 // done and cancelled are final. Every change is a new row; the latest updated_time wins.
 import { Type, type Static } from '@sinclair/typebox'
 import { EpochMs, Identifier, literals } from './observation.js'
+import { OptionalCode } from './ids.js'
 
 export const ORDER_STATUSES = ['placed', 'in_progress', 'done', 'cancelled'] as const
 export type OrderStatus = (typeof ORDER_STATUSES)[number]
@@ -28,7 +29,7 @@ export const Order = Type.Object(
     /** The clinician who placed it (a user id). */
     ordered_by: Identifier,
     /** A code where the hospital has one (e.g. a local drug or procedure code); '' when none. */
-    code: Type.String({ maxLength: 64 }),
+    code: OptionalCode(64),
     text: Type.String({ minLength: 1, maxLength: 2000 }),
     status: literals(ORDER_STATUSES),
     /** Who made the latest change. */
@@ -45,7 +46,7 @@ export const NewOrder = Type.Object(
   {
     patient_id: Identifier,
     encounter_id: Identifier,
-    code: Type.Optional(Type.String({ maxLength: 64 })),
+    code: Type.Optional(OptionalCode(64)),
     text: Type.String({ minLength: 1, maxLength: 2000 }),
   },
   { additionalProperties: false },

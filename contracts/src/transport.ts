@@ -10,6 +10,7 @@
 // delivered late never overwrites a newer state. `eta` is null or absent when the crew gave none.
 import { Type, type Static } from '@sinclair/typebox'
 import { EpochMs, Identifier, literals } from './observation.js'
+import { SiteName } from './ids.js'
 
 export const TRANSPORT_STATES = ['en_route', 'arrived', 'cancelled'] as const
 export type TransportState = (typeof TRANSPORT_STATES)[number]
@@ -18,7 +19,7 @@ export const TRANSPORT_TOPIC_PREFIX = 'neva/v1/ambulances/'
 export const transportTopic = (unit: string) => `${TRANSPORT_TOPIC_PREFIX}${unit}/transport`
 
 // Sites are named as the hospital system names them ("City Hospital 1"); the topic never holds one.
-const Site = Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._:/-]([A-Za-z0-9 ._:/-]*[A-Za-z0-9._:/-])?$' })
+const Site = SiteName
 
 /**
  * The ward an ambulance is bound for at its destination site: its pre-arrival is seen by those

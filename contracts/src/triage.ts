@@ -50,7 +50,7 @@ const Probability = Type.Number({ minimum: 0, maximum: 1 })
 export const ModelVerdict = Type.Object(
   {
     id: Identifier,
-    version: Type.String({ minLength: 1, maxLength: 32 }),
+    version: Type.String({ minLength: 1, maxLength: 32, pattern: '^[A-Za-z0-9._-]+$' }),
     level: TriageLevelSchema,
     probabilities: Type.Object({ green: Probability, yellow: Probability, red: Probability }, { additionalProperties: false }),
     /** The features that pushed most towards `level`, largest first. */
@@ -72,7 +72,7 @@ export const TriageResult = Type.Object(
     level: TriageLevelSchema,
     news2: News2Result,
     /** Which scorer produced `level`: "<model id>@<version>", or "news2-rcp-2017" without a model. */
-    model_version: Type.String({ minLength: 1, maxLength: 64 }),
+    model_version: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._:/@-]+$' }),
     /** The model's own verdict; `level` is the higher of it and NEWS2's. Absent or null without a model. */
     model: Type.Optional(Type.Union([ModelVerdict, Type.Null()])),
     inputs: Type.Object(

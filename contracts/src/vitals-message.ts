@@ -37,7 +37,7 @@ export type VitalsReading = Static<typeof VitalsReading>
 
 export const VitalsMessage = Type.Object(
   {
-    device_id: Type.Optional(Type.String({ minLength: 1, maxLength: 128 })),
+    device_id: Type.Optional(Identifier),
     patient_id: Identifier,
     time: Type.Optional(EpochMs),
     spo2_scale: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(2)])),

@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { clickhouseConfigFromEnv, type ClickHouseConfig } from '@neva/analytics'
+import { SITE_PATTERN } from '@neva/contracts'
 
 export interface CoreConfig {
   host: string
@@ -9,6 +10,12 @@ export interface CoreConfig {
   clickhouse: ClickHouseConfig
   /** gateway id → sha256 (hex) of its bearer token. */
   gateways: Record<string, string>
+  /**
+   * gateway id → the sites it serves: a transport from a gateway may only name one of these as its
+   * destination (the ED board of that site); any other is kept aside. A gateway not listed here
+   * puts no one on an ED board. NEVA_GATEWAY_SITES, or "sites" in NEVA_GATEWAY_TOKENS_FILE.
+   */
+  gatewaySites?: Record<string, string[]>
   /** admin name → sha256 (hex) of its bearer token; may manage triage models. */
   admins?: Record<string, string>
   /** hospital system name → sha256 (hex) of its bearer token; may send record events. */
@@ -85,14 +92,37 @@ export function parseGatewayTokens(spec: string, variable = 'NEVA_GATEWAY_TOKENS
   return out
 }
 
-function gatewaysFromFile(path: string): Record<string, string> {
-  const parsed = JSON.parse(readFileSync(path, 'utf8')) as Record<string, { token_sha256?: unknown }>
-  const out: Record<string, string> = {}
+function gatewaysFromFile(path: string): { tokens: Record<string, string>; sites: Record<string, string[]> } {
+  const parsed = JSON.parse(readFileSync(path, 'utf8')) as Record<string, { token_sha256?: unknown; sites?: unknown }>
+  const tokens: Record<string, string> = {}
+  const sites: Record<string, string[]> = {}
   for (const [id, entry] of Object.entries(parsed)) {
     if (typeof entry?.token_sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(entry.token_sha256)) {
       throw new Error(`${path}: gateway ${id}: token_sha256 must be 64 hex digits`)
     }
-    out[id] = entry.token_sha256
+    tokens[id] = entry.token_sha256
+    if (entry.sites !== undefined) {
+      if (!Array.isArray(entry.sites) || !entry.sites.every((s) => typeof s === 'string' && SITE_RE.test(s))) {
+        throw new Error(`${path}: gateway ${id}: sites must be a list of site names (${SITE_PATTERN})`)
+      }
+      sites[id] = entry.sites as string[]
+    }
+  }
+  return { tokens, sites }
+}
+
+const SITE_RE = new RegExp(SITE_PATTERN)
+
+/** "gw-1=City Hospital 1|City Hospital 2,gw-2=Polyclinic 3": the sites each gateway serves. */
+export function parseGatewaySites(spec: string, variable = 'NEVA_GATEWAY_SITES'): Record<string, string[]> {
+  const out: Record<string, string[]> = {}
+  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = part.indexOf('=')
+    if (eq <= 0 || eq === part.length - 1) throw new Error(`${variable}: expected "gateway=site|site", got ${JSON.stringify(part)}`)
+    const sites = part.slice(eq + 1).split('|').map((s) => s.trim())
+    const bad = sites.find((s) => !SITE_RE.test(s))
+    if (bad !== undefined) throw new Error(`${variable}: ${JSON.stringify(bad)} is not a site name (${SITE_PATTERN})`)
+    out[part.slice(0, eq).trim()] = [...(out[part.slice(0, eq).trim()] ?? []), ...sites]
   }
   return out
 }
@@ -164,16 +194,19 @@ function tlsFromEnv(env: NodeJS.ProcessEnv): CoreConfig['tls'] {
 export function coreConfigFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: Partial<CoreConfig> = {}): CoreConfig {
   const port = env.NEVA_CORE_PORT ? Number(env.NEVA_CORE_PORT) : CORE_DEFAULTS.port
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`NEVA_CORE_PORT: not a port: ${env.NEVA_CORE_PORT}`)
+  const fromFile = env.NEVA_GATEWAY_TOKENS_FILE ? gatewaysFromFile(env.NEVA_GATEWAY_TOKENS_FILE) : { tokens: {}, sites: {} }
   const gateways = {
-    ...(env.NEVA_GATEWAY_TOKENS_FILE ? gatewaysFromFile(env.NEVA_GATEWAY_TOKENS_FILE) : {}),
+    ...fromFile.tokens,
     ...(env.NEVA_GATEWAY_TOKENS ? parseGatewayTokens(env.NEVA_GATEWAY_TOKENS) : {}),
   }
+  const gatewaySites = { ...fromFile.sites, ...(env.NEVA_GATEWAY_SITES ? parseGatewaySites(env.NEVA_GATEWAY_SITES) : {}) }
   const tls = tlsFromEnv(env)
   return {
     host: env.NEVA_CORE_HOST || CORE_DEFAULTS.host,
     port,
     clickhouse: clickhouseConfigFromEnv(env),
     gateways,
+    gatewaySites,
     admins: env.NEVA_ADMIN_TOKENS ? parseGatewayTokens(env.NEVA_ADMIN_TOKENS, 'NEVA_ADMIN_TOKENS') : {},
     emrSystems: env.NEVA_EMR_TOKENS ? parseGatewayTokens(env.NEVA_EMR_TOKENS, 'NEVA_EMR_TOKENS') : {},
     analysts: env.NEVA_ANALYST_TOKENS ? parseGatewayTokens(env.NEVA_ANALYST_TOKENS, 'NEVA_ANALYST_TOKENS') : {},

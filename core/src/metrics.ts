@@ -18,6 +18,12 @@ export function createCoreMetrics() {
       labelNames: ['kind'] as const,
       registers: [registry],
     }),
+    transportsRefused: new Counter({
+      name: 'neva_core_transports_refused_total',
+      help: 'Transports kept aside (stored as rejected readings) because their gateway is not bound to the destination site',
+      labelNames: ['gateway'] as const,
+      registers: [registry],
+    }),
     ingestSeconds: new Histogram({
       name: 'neva_core_ingest_duration_seconds',
       help: 'Time from a batch arriving to ClickHouse committing it',

@@ -110,7 +110,7 @@ export async function startCore(config: CoreConfig, hooks: CoreHooks = {}): Prom
   })
   await installSecurity(app, { https })
   await installPeople(app, { people, metrics, secure: https || (peopleConfig.publicOrigin?.startsWith('https:') ?? false) })
-  await app.register(ingestPlugin, { store, gateways: gatewayKeys, metrics, live })
+  await app.register(ingestPlugin, { store, gateways: gatewayKeys, metrics, live, gatewaySites: config.gatewaySites ?? {} })
   await app.register(patientsPlugin, { store })
   await app.register(adminPlugin, { people, gatewayKeys })
   await app.register(emrPlugin, { store: new EmrStore(clickhouse), systems: config.emrSystems ?? {}, live })

@@ -5,7 +5,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { IngestBatch, LabResult, Observation, TriageResult, WaveformChunk } from '@neva/contracts'
-import { observationRow } from '@neva/analytics'
+import { dedupToken, observationRow } from '@neva/analytics'
 import { hashToken, startCore } from '@neva/core'
 import { icuNurse } from './people-helpers.js'
 
@@ -125,7 +125,7 @@ test('a batch whose data insert committed but whose ledger entry did not is not 
   // What a core that died between the two inserts leaves behind: the rows, no ledger entry.
   await core.clickhouse.client.insert({
     table: 'observations', values: b.observations.map(observationRow), format: 'JSONEachRow',
-    clickhouse_settings: { insert_deduplication_token: 'gw-1:e1-3:observations' },
+    clickhouse_settings: { insert_deduplication_token: dedupToken('gw-1', 'e1-3', 'observations') },
   })
   const res = await post(b)
   assert.equal(res.status, 200)
@@ -211,7 +211,7 @@ test('a retried batch is stored once in materialized views too', async () => {
   // A core that died after the rows but before the ledger, then the gateway's retry, then a copy.
   await core.clickhouse.client.insert({
     table: 'observations', values: b.observations.map(observationRow), format: 'JSONEachRow',
-    clickhouse_settings: { insert_deduplication_token: 'gw-1:e1-8:observations', deduplicate_blocks_in_dependent_materialized_views: 1 },
+    clickhouse_settings: { insert_deduplication_token: dedupToken('gw-1', 'e1-8', 'observations'), deduplicate_blocks_in_dependent_materialized_views: 1 },
   })
   assert.equal((await post(b)).status, 200)
   assert.equal((await post(b)).body.stored, false)

@@ -11,7 +11,7 @@ import { audited, sse, testAccess } from './board-fixtures.js'
 
 const core = await startCore({
   host: '127.0.0.1', port: 0, clickhouse: { path: mkdtempSync(join(tmpdir(), 'neva-live-')) },
-  gateways: { gw: hashToken('gw-token') }, emrSystems: { his: hashToken('his-token') }, logLevel: 'silent', bodyLimit: 64 * 1024 * 1024,
+  gateways: { gw: hashToken('gw-token') }, gatewaySites: { gw: ['city-1', 'city-2'] }, emrSystems: { his: hashToken('his-token') }, logLevel: 'silent', bodyLimit: 64 * 1024 * 1024,
 }, { boardAccess: testAccess, live: { heartbeatMs: 300, maxStreamsPerUser: 2, maxBufferedBytes: 256 * 1024 } })
 after(() => core.close())
 

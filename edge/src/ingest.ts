@@ -1,6 +1,6 @@
 // Durable stage: decoded readings and refusals go into the outbox; once durable, readings go on
 // to triage (a device's acknowledgement never waits for scoring).
-import type { Decoded } from '@neva/firmware-adapters'
+import { screenIds, type Decoded } from '@neva/firmware-adapters'
 import type { Observation } from '@neva/contracts'
 import type { Outbox, OutboxEntry } from './outbox/types.js'
 import type { EdgeMetrics } from './metrics.js'
@@ -28,7 +28,9 @@ export class DurableStage {
     private readonly devices?: DeviceRegistry,
   ) {}
 
-  async consume(decoded: Decoded, origin: string): Promise<void> {
+  async consume(input: Decoded, origin: string): Promise<void> {
+    // Id rule (contracts/src/ids.ts): a draft with a bad id is kept aside, the rest goes on.
+    const decoded = screenIds(input)
     const now = Date.now()
     const { source } = decoded
     const entries: OutboxEntry[] = decoded.observations.map((body) => ({ kind: 'observation', body }))

@@ -9,12 +9,14 @@ import { parseGatewayConfig, startGateway, type Gateway } from '../src/index.js'
 
 export const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), `neva-${prefix}-`))
 
-export async function startTestCore(gateways: Record<string, string>): Promise<Core> {
+/** `gatewaySites`: the sites whose ED board each gateway's transports may name (others are kept aside). */
+export async function startTestCore(gateways: Record<string, string>, gatewaySites: Record<string, string[]> = {}): Promise<Core> {
   return startCore({
     host: '127.0.0.1',
     port: 0,
     clickhouse: { path: tempDir('ch') },
     gateways: Object.fromEntries(Object.entries(gateways).map(([id, token]) => [id, hashToken(token)])),
+    gatewaySites,
     logLevel: 'silent',
     bodyLimit: 32 * 1024 * 1024,
   })

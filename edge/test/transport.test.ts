@@ -7,7 +7,7 @@ import { transportTopic } from '@neva/contracts'
 import { runAmbulance } from '@neva/simulators'
 import { startTestCore, startTestGateway } from './helpers.js'
 
-const core = await startTestCore({ 'gw-tr': 'tok-tr' })
+const core = await startTestCore({ 'gw-tr': 'tok-tr' }, { 'gw-tr': ['city-1'] })
 after(() => core.close())
 
 test('the ambulance says en_route with an ETA, then arrived; stored once each; a bad message is refused naming the field', async () => {

@@ -8,6 +8,7 @@ export const DECODE_ERRORS = {
   NEVA_DECODE_UNIT_MISMATCH: 'reading unit differs from the code table',
   NEVA_DECODE_IMPLAUSIBLE_VALUE: 'value is physiologically impossible',
   NEVA_DECODE_IMPLAUSIBLE_TIME: 'a time in the message cannot be right (clock or typo)',
+  NEVA_DECODE_BAD_ID: 'an id (device, patient, alarm, order, test code…) breaks the character rule of contracts/src/ids.ts',
 } as const
 export type DecodeErrorCode = keyof typeof DECODE_ERRORS
 

@@ -1,5 +1,6 @@
 export * from './errors.js'
 export * from './decoded.js'
+export * from './ids.js'
 export * from './mqtt-vitals/index.js'
 export * from './fuzz-runs.js'
 export * from './lab-codes.js'

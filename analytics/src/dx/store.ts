@@ -1,7 +1,7 @@
 // Where decision support keeps its state in ClickHouse: model artifacts (dx_models, newest version
 // wins), every suggestion it made (dx_suggestions), and agreement with the clinicians (dx_agreement).
 import { randomUUID } from 'node:crypto'
-import type { ClickHouse } from '../connection.js'
+import { dedupToken, type ClickHouse } from '../connection.js'
 import { toDateTime64 } from '../telemetry-store.js'
 import { parseDxModel, type DxCandidate, type DxModel } from './model.js'
 
@@ -67,7 +67,7 @@ export class DxSuggestionStore {
         model_version: s.model.version, suggested_icd10: s.suggestions.map((c) => c.icd10), suggested_p: s.suggestions.map((c) => c.p),
         physician_icd10: s.physician_icd10 ?? null, verdict: s.verdict ?? null, source: s.source, time: toDateTime64(s.time),
       }],
-      clickhouse_settings: { insert_deduplication_token: id, async_insert: 0 },
+      clickhouse_settings: { insert_deduplication_token: dedupToken('dx_suggestions', id), async_insert: 0 },
     })
     return id
   }

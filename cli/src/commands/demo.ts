@@ -84,6 +84,8 @@ export async function run(argv: string[]): Promise<number> {
     port: await port(8080),
     clickhouse: { ...coreConfigFromEnv().clickhouse, path: `${values.data}/clickhouse` },
     gateways: { [GATEWAY_ID]: hashToken(token) },
+    // The demo gateway serves the demo hospital: its ambulance's transports reach that ED board.
+    gatewaySites: { [GATEWAY_ID]: [DEMO_SITE] },
     logLevel,
   }))
   // The ICU: three beds on HL7 monitors, the second also on a ventilator; a ward bed with a

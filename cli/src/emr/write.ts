@@ -1,7 +1,7 @@
 // neva sim emr: writes a synthetic city's medical record straight into ClickHouse (the core's
 // ingest path is for live systems; a bulk load of millions of patients goes in big blocks), with
 // a progress bar. Optionally, telemetry at scale generated inside ClickHouse itself.
-import { EmrStore, labResultRow, migrate, type ClickHouse } from '@neva/analytics'
+import { EmrStore, dedupToken, labResultRow, migrate, type ClickHouse } from '@neva/analytics'
 import type { EmrEvent } from '@neva/contracts'
 import { generateEmr, type LabRow } from '@neva/simulators'
 
@@ -54,7 +54,7 @@ export async function writeEmr(ch: ClickHouse, o: EmrWriteOptions): Promise<EmrW
       report.diagnoses += ack.diagnoses
     }
     if (labs.length > 0) {
-      await ch.client.insert({ table: 'lab_results', values: labs.map(labResultRow), format: 'JSONEachRow', clickhouse_settings: { insert_deduplication_token: `${SIM_GATEWAY}:${o.seed}:${labs[0]!.seq}`, async_insert: 0 } })
+      await ch.client.insert({ table: 'lab_results', values: labs.map(labResultRow), format: 'JSONEachRow', clickhouse_settings: { insert_deduplication_token: dedupToken(SIM_GATEWAY, o.seed, 'lab_results', labs[0]!.seq), async_insert: 0 } })
       report.lab_results += labs.length
     }
     events = []
@@ -93,7 +93,7 @@ export async function writeEmr(ch: ClickHouse, o: EmrWriteOptions): Promise<EmrW
                      fromUnixTimestamp64Milli(toInt64({start:Int64} + (cityHash64(number, 'time') % {span:UInt64})), 'UTC') AS t
               FROM numbers({from:UInt64}, {n:UInt64}))`,
       query_params: { g: SIM_GATEWAY, base: 1_000_000_000_000, seed: o.seed, patients: Math.max(1, o.patients), start: o.end - 2 * 365 * 86_400_000, span: 2 * 365 * 86_400_000, from, n },
-      clickhouse_settings: { insert_deduplication_token: `${SIM_GATEWAY}:${o.seed}:telemetry:${from}:${n}` },
+      clickhouse_settings: { insert_deduplication_token: dedupToken(SIM_GATEWAY, o.seed, 'telemetry', from, n) },
     })
     report.telemetry_rows += n
     o.progress(bar(report.telemetry_rows, o.telemetryRows, t1, 'telemetry rows'), report.telemetry_rows >= o.telemetryRows)

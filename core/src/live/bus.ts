@@ -59,23 +59,28 @@ export class LiveBus {
     return this.listeners.size
   }
 
-  /** A stored ingest batch: vitals, triage, ECG and transports, per patient. */
+  /**
+   * A stored ingest batch: vitals, triage, ECG and transports, per patient. On the ED board a
+   * patient's readings are seen only when they come from the gateway whose transport put them
+   * there (BoardPlace.gateway_id); other boards see every gateway's.
+   */
   publishBatch(batch: IngestBatch): void {
     // Transports first: a patient's first vitals may come in the batch that puts them en route.
     for (const t of batch.transports ?? []) this.publishTransport(t)
+    const from = (patientId: string) => this.placesOf(patientId).filter((p) => p.board !== 'ed' || p.gateway_id === batch.gateway_id)
     const vitals = new Map<string, Extract<LiveEvent, { type: 'vitals' }>['readings']>()
     for (const o of batch.observations) {
       let list = vitals.get(o.patient_id)
       if (!list) vitals.set(o.patient_id, (list = []))
       list.push({ name: o.name, value: o.value, unit: o.unit, time: o.device_time, flags: o.flags })
     }
-    for (const [patient_id, readings] of vitals) this.emit({ type: 'vitals', patient_id, readings })
+    for (const [patient_id, readings] of vitals) this.emit({ type: 'vitals', patient_id, readings }, from(patient_id))
     for (const t of batch.triage) {
       this.emit({
         type: 'triage',
         patient_id: t.patient_id,
         triage: { level: t.level, news2_score: t.news2.score, news2_partial: t.news2.partial, news2_level: t.news2.level, model_level: t.model?.level ?? null, time: t.time },
-      })
+      }, from(t.patient_id))
     }
     const ecg = new Map<string, EcgTrace[]>()
     for (const w of batch.waveforms ?? []) {
@@ -83,15 +88,15 @@ export class LiveBus {
       if (!list) ecg.set(w.patient_id, (list = []))
       list.push({ lead: w.lead, start_time: w.start_time, sample_rate_hz: w.sample_rate_hz, resolution_uv: w.resolution_uv, samples: w.samples })
     }
-    for (const [patient_id, traces] of ecg) this.emit({ type: 'ecg', patient_id, traces })
+    for (const [patient_id, traces] of ecg) this.emit({ type: 'ecg', patient_id, traces }, from(patient_id))
     // An alarm without a patient is on no board (it is found by ward and device in the store).
-    for (const a of batch.alarms ?? []) if (a.patient_id !== null) this.emit({ type: 'alarm', patient_id: a.patient_id, alarm: boardAlarm(a) })
+    for (const a of batch.alarms ?? []) if (a.patient_id !== null) this.emit({ type: 'alarm', patient_id: a.patient_id, alarm: boardAlarm(a) }, from(a.patient_id))
   }
 
   private publishTransport(t: Transport): void {
     if ((this.transportTime.get(t.patient_id) ?? -1) > t.updated_time) return
     this.transportTime.set(t.patient_id, t.updated_time)
-    const place: BoardPlace = { board: 'ed', patient_id: t.patient_id, site: t.destination_site, ward: ED_WARD }
+    const place: BoardPlace = { board: 'ed', patient_id: t.patient_id, site: t.destination_site, ward: ED_WARD, gateway_id: t.gateway_id }
     const before = this.placesOf(t.patient_id)
     if (t.state === 'en_route') this.place(place)
     else this.unplace(t.patient_id, 'ed')

@@ -29,13 +29,15 @@ export async function buildSnapshot(board: BoardName, user: BoardUser, access: B
   if (board === 'ed') {
     const transports = (await stores.boards.transports()).filter((t) => access.canSee(user, { site: t.destination_site, ward: ED_WARD }))
     const ids = transports.map((t) => t.patient_id)
-    const [cards, ecg] = await Promise.all([stores.boards.cards(ids), stores.boards.ecg(ids)])
+    // Only what the transport's own gateway sent: a transport cannot pull in a patient's history.
+    const sources = transports.map((t) => ({ patient_id: t.patient_id, gateway_id: t.gateway_id }))
+    const [cards, ecg] = await Promise.all([stores.boards.cards(ids, sources), stores.boards.ecg(ids, sources)])
     return { board, time, transports, cards, ecg }
   }
   const encounters = (await stores.boards.openEncounters(board === 'icu' ? 'icu_stay' : 'ed_arrival')).filter((e) => access.canSee(user, { site: e.site, ward: e.ward }))
   const ids = encounters.map((e) => e.patient_id)
   if (board === 'triage') return { board, time, encounters, cards: await stores.boards.cards(ids) }
-  const [cards, orders, active] = await Promise.all([stores.boards.cards(ids), stores.orders.forPatients(ids), stores.alarms.active({ limit: 10_000 })])
+  const [cards, orders, active] = await Promise.all([stores.boards.cards(ids), stores.orders.forPatients(ids), stores.alarms.activeForPatients({ patientIds: ids })])
   const beds = new Set(ids)
   const alarms = active.filter((a) => a.patient_id !== null && beds.has(a.patient_id)).map((a): BoardAlarm & { patient_id: string } => ({
     patient_id: a.patient_id!, alarm_id: a.alarm_id, device_id: a.device_id, priority: a.priority, state: a.state, alert_type: a.alert_type, event_name: a.event_name, event_text: a.event_text,

@@ -3,7 +3,7 @@
 // live so that everyone watching that ICU bed sees who acknowledged it.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
-import { MAX_ALARM_ID, type Place } from '@neva/contracts'
+import { AlarmId, type Place } from '@neva/contracts'
 import { AlarmStoreError, type AlarmStore, type AlarmView } from '@neva/analytics'
 import { CoreError } from '../errors.js'
 import type { BoardAccess } from '../live/access.js'
@@ -31,7 +31,7 @@ export const alarmsPlugin: FastifyPluginAsyncTypebox<AlarmsOptions> = async (app
   app.post(
     '/v1/alarms/:id/ack',
     {
-      schema: { params: Type.Object({ id: Type.String({ minLength: 1, maxLength: MAX_ALARM_ID }) }), body: Type.Optional(AckBody) },
+      schema: { params: Type.Object({ id: AlarmId }), body: Type.Optional(AckBody) },
       preHandler: access.require('nurse', 'clinician'),
     },
     async (request) => {

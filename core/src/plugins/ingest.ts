@@ -1,6 +1,6 @@
 // POST /v1/ingest: a gateway's batch, validated, stored once, answered after the commit.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { IngestAck, IngestBatch } from '@neva/contracts'
+import { IngestAck, IngestBatch, type RejectedReading } from '@neva/contracts'
 import type { TelemetryStore } from '@neva/analytics'
 import { CoreError } from '../errors.js'
 import type { CoreMetrics } from '../metrics.js'
@@ -13,9 +13,32 @@ export interface IngestOptions {
   metrics: CoreMetrics
   /** Told of every batch stored, after the commit (the boards' live stream). */
   live?: LiveBus
+  /** gateway id → the sites whose ED board its transports may name (CoreConfig.gatewaySites). */
+  gatewaySites?: Readonly<Record<string, readonly string[]>>
 }
 
-export const ingestPlugin: FastifyPluginAsyncTypebox<IngestOptions> = async (app, { store, gateways, metrics, live }) => {
+export const TRANSPORT_NOT_BOUND = 'NEVA_CORE_TRANSPORT_SITE_NOT_BOUND'
+
+/**
+ * The batch with every transport whose destination its gateway is not bound to taken out and kept
+ * aside as a rejected reading (the same seq: one identity, one row). A gateway without sites (an
+ * unknown ambulance network, an open-mode MQTT broker) puts no one on any ED board.
+ */
+export function bindTransports(batch: IngestBatch, sites: readonly string[] | undefined): { batch: IngestBatch; refused: number } {
+  const transports = batch.transports ?? []
+  if (transports.length === 0) return { batch, refused: 0 }
+  const allowed = new Set(sites ?? [])
+  const kept = transports.filter((t) => allowed.has(t.destination_site))
+  if (kept.length === transports.length) return { batch, refused: 0 }
+  const refused: RejectedReading[] = transports.filter((t) => !allowed.has(t.destination_site)).map((t) => ({
+    gateway_id: t.gateway_id, seq: t.seq, source: 'mqtt', origin: `transport ${t.unit}`, received_time: t.received_time, code: TRANSPORT_NOT_BOUND,
+    reason: `gateway ${t.gateway_id} is not bound to site ${JSON.stringify(t.destination_site)} (bound: ${[...allowed].map((s) => JSON.stringify(s)).join(', ') || 'none'}): patient ${t.patient_id} is not put on its ED board`,
+    payload: JSON.stringify(t),
+  }))
+  return { batch: { ...batch, transports: kept, rejected: [...batch.rejected, ...refused] }, refused: refused.length }
+}
+
+export const ingestPlugin: FastifyPluginAsyncTypebox<IngestOptions> = async (app, { store, gateways, metrics, live, gatewaySites = {} }) => {
   const authenticate = gatewayAuthenticator(gateways)
   // One batch at a time per gateway: a retry racing its own original waits and finds it stored.
   const lanes = new Map<string, Promise<unknown>>()
@@ -41,10 +64,17 @@ export const ingestPlugin: FastifyPluginAsyncTypebox<IngestOptions> = async (app
       },
     },
     async (request) => {
-      const batch = request.body
       const gatewayId = request.gatewayId!
-      const foreign = [batch, ...batch.observations, ...batch.triage, ...batch.rejected, ...(batch.lab_results ?? []), ...(batch.waveforms ?? []), ...(batch.transports ?? []), ...(batch.alarms ?? [])].find((r) => r.gateway_id !== gatewayId)
+      const body = request.body
+      const foreign = [body, ...body.observations, ...body.triage, ...body.rejected, ...(body.lab_results ?? []), ...(body.waveforms ?? []), ...(body.transports ?? []), ...(body.alarms ?? [])].find((r) => r.gateway_id !== gatewayId)
       if (foreign) throw new CoreError('NEVA_CORE_GATEWAY_MISMATCH', `token of ${gatewayId}, row of ${foreign.gateway_id}`)
+      // A transport may only put its patient on the ED board of a site its gateway serves.
+      const bound = bindTransports(body, Object.hasOwn(gatewaySites, gatewayId) ? gatewaySites[gatewayId] : undefined)
+      const batch = bound.batch
+      if (bound.refused > 0) {
+        metrics.transportsRefused.inc({ gateway: gatewayId }, bound.refused)
+        request.log.warn({ gateway_id: gatewayId, batch_id: batch.batch_id, refused: bound.refused }, 'transports to sites the gateway is not bound to kept aside')
+      }
 
       // The gateway counts each hand-over to its uplink durably before sending, so attempt 1
       // has never been sent before and needs no ledger lookup; a header, so older cores ignore it.

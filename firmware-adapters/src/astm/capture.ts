@@ -8,6 +8,7 @@
 // - a message ends with its L record, with EOT, or where the next H record starts.
 // A frame that fails its checksum or is malformed is refused; the record it cut is refused
 // with it (never glued to the next frame's text), and the records around it still decode.
+import { screenIds } from '../ids.js'
 import type { DecodeProblem } from '../errors.js'
 import { decodeAstmRecords, type AstmDecodeOptions, type DecodedAstm } from './decode.js'
 import { CR, EOT, FrameReader, LF, STX, type FrameEvent } from './frames.js'
@@ -40,6 +41,7 @@ export function decodeAstmCapture(input: Uint8Array, options: AstmCaptureOptions
   }
   // A file is not one device message: no identity.
   delete out.key
+  Object.assign(out, screenIds(out))
   if (out.problems.length > MAX_PROBLEMS) {
     const dropped = out.problems.length - MAX_PROBLEMS
     out.problems.length = MAX_PROBLEMS

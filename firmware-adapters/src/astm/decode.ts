@@ -3,6 +3,7 @@
 //
 // One message may hold several H … L sequences (two messages in one transfer): each H sets the
 // delimiters and forgets the patient and order before it.
+import { screenIds } from '../ids.js'
 import { createHash } from 'node:crypto'
 import { LAB_STATUS_MAX } from '@neva/contracts'
 import type { Decoded, LabResultDraft, MessageKey } from '../decoded.js'
@@ -53,7 +54,8 @@ export function decodeAstmMessage(message: Uint8Array | string, options: AstmDec
   const bytes = typeof message === 'string' ? Buffer.from(message, 'utf8') : message
   const out: DecodedAstm = { source: 'astm', deviceId: options.deviceId, observations: [], labResults: [], problems: [], ignored: [] }
   decodeAstmRecords(bytes, options, out, (o) => o)
-  return out
+  // A result whose sample id, patient id or test code breaks the id rule is kept aside alone.
+  return screenIds(out)
 }
 
 /** Decodes into `out`; `inputOffset` maps an offset in `bytes` to one in the caller's input. */

@@ -27,6 +27,8 @@ const astmish = fc.uint8Array({ maxLength: 3000, size: 'large' }).chain((noise) 
 )
 
 const text = (max: number) => fc.string({ unit: fc.constantFrom(...'abcXYZ019 .-<>|^\\&é/'), minLength: 1, maxLength: max }).map((s) => s.trim()).filter((s) => s.length > 0)
+/** Sample and patient ids within the id rule (contracts/src/ids.ts): no backslash, quote or non-ASCII. */
+const idText = (max: number) => fc.string({ unit: fc.constantFrom(...'abcXYZ019 .-<>|^&/'), minLength: 1, maxLength: max }).map((s) => s.trim()).filter((s) => s.length > 0)
 const result: fc.Arbitrary<AstmResultInput> = fc.record({
   test_code: fc.constantFrom('GLU', 'K', 'NA', 'CRP', 'WBC', 'X-1'),
   value: fc.oneof(fc.double({ min: -1e6, max: 1e6, noNaN: true }).map((v) => Math.round(v * 100) / 100), text(40)),
@@ -37,8 +39,8 @@ const result: fc.Arbitrary<AstmResultInput> = fc.record({
   comments: fc.array(text(60), { maxLength: 3 }),
 })
 const message = fc.record({
-  patient: fc.option(text(20), { nil: null }),
-  order: text(20),
+  patient: fc.option(idText(20), { nil: null }),
+  order: idText(20),
   results: fc.array(result, { minLength: 1, maxLength: 12 }),
 })
 
@@ -117,6 +119,20 @@ test('fuzz: round trip of random results through encoder, frames and capture dec
       assert.deepEqual(d.labResults.map((r) => [r.patient_id, r.order_id, r.test_code, r.value, r.unit, r.reference_range, r.abnormal_flag, r.result_time, r.comments]),
         m.results.map((r) => [m.patient, m.order, r.test_code, String(r.value), r.unit, r.reference_range, r.abnormal_flag, r.result_time, r.comments]))
       for (const r of d.labResults) assert.ok(valid(r))
+    }),
+    { numRuns: fuzzRuns() },
+  )
+})
+
+test('fuzz: a sample id outside the id rule is kept aside (NEVA_DECODE_BAD_ID), never stored', () => {
+  fc.assert(
+    fc.property(message, fc.constantFrom("\\", "'", '"', '`', ';', '\u00e9'), (m, bad) => {
+      const order = `${m.order}${bad}x`
+      const body = encodeAstmMessage({ time: NOW - 60_000, patients: [{ patient_id: m.patient, orders: [{ order_id: order, results: m.results }] }] })
+      const d = decodeAstmCapture(Buffer.concat(frameAstmMessage(body)), OPTIONS)
+      assert.deepEqual(d.labResults, [])
+      assert.equal(d.problems.length, m.results.length)
+      assert.ok(d.problems.every((p) => p.code === 'NEVA_DECODE_BAD_ID' && /order_id/.test(p.reason)))
     }),
     { numRuns: fuzzRuns() },
   )

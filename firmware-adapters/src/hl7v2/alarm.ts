@@ -2,7 +2,7 @@
 // draft. The OBX of an alert are told apart by what OBX-3 names (MDC_ATTR_EVENT_PHASE…), and by the
 // facet IHE appends to OBX-4 (.1 event identification, .2 source, .3 phase, .4 state,
 // .5 inactivation state, .6 priority, .7 alert type) when a device codes the attribute oddly.
-import { ALARM_PRIORITY_CODES, ALARM_TYPE_CODES, MAX_ALARM_ID, alarmStateOf, vitalByMdc, type AlarmPriority, type AlarmType } from '@neva/contracts'
+import { ALARM_PRIORITY_CODES, ALARM_TYPE_CODES, MAX_ALARM_ID, alarmStateOf, isAlarmId, vitalByMdc, type AlarmPriority, type AlarmType } from '@neva/contracts'
 import { createHash } from 'node:crypto'
 import type { DecodeProblem } from '../errors.js'
 import type { AlarmDraft } from '../decoded.js'
@@ -77,6 +77,14 @@ export function alertIdentifier(obr: Hl7Segment | undefined): string {
   const filler = parts.join('^').replace(/\^+$/, '')
   if (filler !== '') return filler
   return [1, 2, 3, 4].map((c) => obr.value(2, c).trim()).join('^').replace(/\^+$/, '')
+}
+
+/** Which field the alert identifier came from, for a refusal. */
+function identifierField(obr: Hl7Segment | undefined): string {
+  if (!obr) return 'OBX-4 (no OBR)'
+  if ([1, 2, 3, 4].some((s) => obr.value(29, 2, 1, s).trim() !== '')) return 'OBR-29'
+  if ([1, 2, 3, 4].some((c) => obr.value(3, c).trim() !== '')) return 'OBR-3'
+  return 'OBR-2'
 }
 
 /** OBX-7 "90-96", "> 20", "<400": the limits of a threshold alarm. */
@@ -167,11 +175,20 @@ export function alarmFromGroup(obr: Hl7Segment | undefined, obxs: readonly Hl7Se
     limits = parseLimits(source.value(7))
   }
 
+  // The device's own identifier becomes part of the alarm id: one with a quote, a backslash
+  // (HL7 \E\), ";" or a control character is refused (this alert only), never stored.
+  const identifier = alertIdentifier(obr)
+  const id = alarmId(ctx.deviceId, identifier, event, eventCode, eventName)
+  if (!isAlarmId(id)) {
+    const field = identifier === '' ? 'OBX-4/OBX-3 (no OBR-29, OBR-3 or OBR-2)' : identifierField(obr)
+    return problem('NEVA_HL7V2_BAD_ALARM_ID', `${field} ${JSON.stringify(clip(identifier === '' ? id : identifier, 64))} is not an alarm id Neva accepts (printable ASCII without quotes, backslash, ";" or control characters)`, obr)
+  }
+
   const sentTime = event.value(14).trim() || ctx.time
   const t = deviceTime(sentTime, ctx.receivedTime, ctx.defaultUtcOffsetMinutes)
   const deviceTimeMs = typeof t === 'number' ? t : null
   const alarm: AlarmDraft = {
-    alarm_id: alarmId(ctx.deviceId, alertIdentifier(obr), event, eventCode, eventName),
+    alarm_id: id,
     device_id: ctx.deviceId, source: 'hl7v2', patient_id: ctx.patientId,
     ward: ctx.ward, room: ctx.room, bed: ctx.bed, facility: ctx.facility,
     event_code: eventCode, event_name: orNull(eventName, 64), event_text: orNull(eventText, 256),

@@ -4,6 +4,7 @@
 // receive time is an argument); never throws.
 import { Identifier } from '@neva/contracts'
 import { createHash } from 'node:crypto'
+import { screenIds } from '../ids.js'
 import type { DecodeProblem } from '../errors.js'
 import type { AlarmDraft, Decoded, LabResultDraft, MessageKey, ObservationDraft } from '../decoded.js'
 import { DEFAULT_LAB_CODES, type LabCodeTable } from '../lab-codes.js'
@@ -198,7 +199,9 @@ function decodeAlerts(out: DecodedHl7, msg: Hl7Message, patient: string, receive
 const clipOrNull = (s: string | undefined, n: number) => (s === undefined || s === '' ? null : clip(s, n))
 
 /** AA, AE when some of it was refused and the rest stored, AR when nothing could be stored. */
-function decided(out: DecodedHl7): DecodedHl7 {
+function decided(decoded: DecodedHl7): DecodedHl7 {
+  // A lab result or reading whose ids break the contracts' rule is kept aside (NEVA_DECODE_BAD_ID).
+  const out = screenIds(decoded)
   const stored = out.observations.length + out.labResults.length + out.alarms.length
   const first = out.problems[0]
   if (!first) out.ack = { code: 'AA' }

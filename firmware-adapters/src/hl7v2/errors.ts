@@ -19,6 +19,7 @@ export const HL7V2_ERRORS = {
   NEVA_HL7V2_TEST_DATA: 'device marked the value as test or demo data',
   NEVA_HL7V2_NO_TEST_CODE: 'OBX-3 names no test',
   // One alert (an OBR group of an ORU^R40)
+  NEVA_HL7V2_BAD_ALARM_ID: 'alert identifier (OBR-29 parent, else OBR-3, else OBR-2) has characters Neva does not accept (a quote, backslash, ; or control character)',
   NEVA_HL7V2_NO_ALARM_EVENT: 'alert names no event (no MDC_EVT_ OBX or OBX-4 facet .1, or an empty one)',
   // Ignored (counted, not kept aside)
   NEVA_HL7V2_DEVICE_ENTRY: 'device hierarchy entry (MDS/VMD/CHAN), not a reading',

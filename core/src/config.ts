@@ -54,7 +54,7 @@ export interface PeopleConfig {
   loginRequestsPerMinute: number
   /** How often accounts and cached sessions are re-read in full from ClickHouse (a safety net under changesPollMs). */
   usersRefreshS: number
-  /** How often people_changes is polled (ms): how soon a logout or a disabled account made on another core reaches this one. */
+  /** How often people_changes is polled (ms): a logout or a disabled account made on another core reaches this one within about this long plus one query. */
   changesPollMs: number
   /** The origin browsers use to reach the core (behind a proxy); else derived from each request. */
   publicOrigin?: string
@@ -69,7 +69,7 @@ export const PEOPLE_DEFAULTS: PeopleConfig = {
   loginWindowS: 15 * 60,
   loginRequestsPerMinute: 30,
   usersRefreshS: 15,
-  changesPollMs: 1000,
+  changesPollMs: 500,
 }
 
 export const CORE_DEFAULTS = {

@@ -102,7 +102,7 @@ export const livePlugin: FastifyPluginAsyncTypebox<LiveOptions> = async (app, op
         stats.ended++
         request.log.info({ user: user.id, board, reason: error }, 'live stream closed')
         write('failure', { error, message: CORE_ERRORS[error].message })
-        close()
+        close(true)
       }
       /** The session and grants as of now; false (and the stream closed) when it may go on no longer. */
       const check = (): boolean => {
@@ -157,7 +157,8 @@ export const livePlugin: FastifyPluginAsyncTypebox<LiveOptions> = async (app, op
         if (check()) write('heartbeat', { time: Date.now() })
       }, heartbeatMs)
       const unwatch = access.watch(() => void check())
-      function close(): void {
+      /** Ends the stream; `told`: the client was just sent why, so let that reach it before the socket goes. */
+      function close(told = false): void {
         if (closed) return
         closed = true
         clearInterval(heartbeat)
@@ -168,7 +169,10 @@ export const livePlugin: FastifyPluginAsyncTypebox<LiveOptions> = async (app, op
         const n = (perUser.get(user.id) ?? 1) - 1
         if (n > 0) perUser.set(user.id, n)
         else perUser.delete(user.id)
-        raw.destroy()
+        if (!told) return void raw.destroy()
+        raw.end()
+        // A client that does not read would hold the socket: it goes in a second regardless.
+        setTimeout(() => raw.destroy(), 1000).unref()
       }
       closers.add(close)
       raw.on('close', close)
@@ -187,7 +191,7 @@ export const livePlugin: FastifyPluginAsyncTypebox<LiveOptions> = async (app, op
       } catch (err) {
         request.log.error({ err }, 'live snapshot failed')
         write('failure', { error: 'NEVA_CORE_STORAGE_UNAVAILABLE', message: 'the board could not be read; reconnecting' })
-        close()
+        close(true)
         return
       }
       // Every view written before the snapshot goes out; none written, no snapshot.
@@ -196,7 +200,7 @@ export const livePlugin: FastifyPluginAsyncTypebox<LiveOptions> = async (app, op
         await Promise.all(fresh.map((patient_id) => access.auditView(request, { patient_id, what: `board:${board}` })))
       } catch (err) {
         withhold(null, err)
-        close()
+        close(true)
         return
       }
       for (const id of fresh) shown.add(id)

@@ -12,7 +12,7 @@ export class BackgroundTasks {
   constructor(registry: Registry, private readonly log: BackgroundLog) {
     this.failures = new Counter({
       name: 'neva_core_background_failures_total',
-      help: 'Failures of work the core does on its own, by task (people_changes, people_refresh, gateway_keys)',
+      help: 'Failures of work the core does on its own, by task (people_changes, people_refresh, gateway_keys, people_change_notice, people_listeners)',
       labelNames: ['task'] as const,
       registers: [registry],
     })
@@ -29,6 +29,12 @@ export class BackgroundTasks {
       this.failures.inc({ task })
       this.log(task, err, consecutive)
     }
+  }
+
+  /** A one-off failure (logged and counted) that says nothing about the core's health. */
+  report(task: string, err: unknown): void {
+    this.failures.inc({ task })
+    this.log(task, err, 1)
   }
 
   /** Tasks whose last `threshold` rounds all failed. */

@@ -171,7 +171,9 @@ export class People {
       try {
         listener(changed)
       } catch (err) {
-        this.background?.run('people_listeners', () => Promise.reject(err)).catch(() => undefined)
+        // A listener's failure is its own (logged and counted); the others still hear of the change.
+        if (this.background) this.background.report('people_listeners', err)
+        else console.error('people change listener failed', err)
       }
     }
   }
@@ -186,8 +188,17 @@ export class People {
     this.notify(changed, [])
   }
 
-  /** One poll of people_changes: re-reads the accounts and the cached sessions named there. */
+  /** One poll of people_changes: re-reads the accounts and the cached sessions named there (and forgets expired sessions). */
   async poll(): Promise<void> {
+    // Sessions that expired since the last poll: their streams close now, not at their next heartbeat.
+    const expired: string[] = []
+    const clock = Date.now()
+    for (const [hash, session] of this.sessions) {
+      if (session.expires_at > clock) continue
+      this.sessions.delete(hash)
+      expired.push(hash)
+    }
+    this.notify([], expired)
     const { changes, now } = await this.store.changesSince(this.cursor - CHANGES_OVERLAP_US)
     const users = new Set<string>()
     const sessions = new Set<string>()
@@ -233,9 +244,12 @@ export class People {
 
   /** Tells the other cores (logged and counted when it cannot: they learn at their next full re-read). */
   private async noteChange(kind: 'user' | 'session', key: string): Promise<void> {
-    const note = () => this.store.noteChange(kind, key)
-    if (this.background) await this.background.run('people_change_notice', note)
-    else await note()
+    try {
+      await this.store.noteChange(kind, key)
+    } catch (err) {
+      if (!this.background) throw err
+      this.background.report('people_change_notice', err)
+    }
   }
 
   get oidcEnabled(): boolean {

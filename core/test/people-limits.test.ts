@@ -42,6 +42,24 @@ test('a session expires after its lifetime: the cookie is refused, and says why'
   assert.equal(((await expired.json()) as { error: string }).error, 'NEVA_CORE_UNAUTHENTICATED')
 })
 
+test('a live stream ends when its session expires (within the change poll, not at the next heartbeat)', async () => {
+  const res = await login('tess', PASSWORD)
+  assert.equal(res.status, 200)
+  const stream = await fetch(`${core.url}/v1/live?board=icu`, { headers: { cookie: cookieOf(res) } })
+  assert.equal(stream.status, 200)
+  const opened = Date.now()
+  let text = ''
+  const decoder = new TextDecoder()
+  try {
+    for await (const chunk of stream.body!) text += decoder.decode(chunk, { stream: true })
+  } catch {
+    // ended by the server
+  }
+  const lasted = Date.now() - opened
+  assert.match(text, /event: failure\ndata: \{"error":"NEVA_CORE_SESSION_ENDED"/)
+  assert.ok(lasted < 2000 + 1500, `the stream lasted ${lasted} ms for a 2 s session`)
+})
+
 test('failed logins per account from one address: after 3, even the right password from that address gets 429 with Retry-After; audited and counted', async () => {
   for (let i = 0; i < 3; i++) assert.equal((await login('mark', `wrong guess ${i}`)).status, 401)
   const limited = await login('mark', PASSWORD)

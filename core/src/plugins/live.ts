@@ -194,6 +194,8 @@ export const livePlugin: FastifyPluginAsyncTypebox<LiveOptions> = async (app, op
         close(true)
         return
       }
+      // Ended while the snapshot was read (logout, grants changed): nothing to audit or send.
+      if (!check()) return
       // Every view written before the snapshot goes out; none written, no snapshot.
       const fresh = [...new Set(patientsOf(snapshot))].filter((id) => !shown.has(id))
       try {

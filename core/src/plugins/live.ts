@@ -109,11 +109,12 @@ export const livePlugin: FastifyPluginAsyncTypebox<LiveOptions> = async (app, op
         if (closed) return false
         const now = access.current(request)
         if (now === user) return true
-        if (!now || !now.roles.some((r) => BOARD_ROLES.includes(r))) {
+        if (!now) {
           end('NEVA_CORE_SESSION_ENDED')
           return false
         }
         user = now
+        // Roles are part of it: a board role taken away closes the stream the same way.
         if (grantsOf(now) !== grants) {
           end('NEVA_CORE_GRANTS_CHANGED')
           return false

@@ -73,6 +73,8 @@ export interface PeopleChanged {
 const CHANGES_OVERLAP_US = 5_000_000
 /** An unknown session token is looked up at most this often (ms). */
 const SESSION_MISS_MS = 2000
+/** Unknown session tokens one address may have looked up in vain per minute; then no more lookups for it. */
+const LOOKUP_MISSES_PER_MINUTE = 60
 /** A successful login from an address makes it known-good for the account this long (ms). */
 const KNOWN_GOOD_MS = 30 * 24 * 3600_000
 /** The same refused OIDC token (address, subject, reason) is audited at most once this often (ms). */
@@ -108,6 +110,8 @@ export class People {
   /** Unknown session tokens recently looked up in vain → when to look again. */
   private readonly misses = new Map<string, number>()
   private readonly lookups = new Map<string, Promise<StoredSession | undefined>>()
+  /** Lookups of unknown tokens that found nothing, per address: random cookies cannot buy a query each. */
+  private readonly lookupMisses = new FailureWindow(60_000, LOOKUP_MISSES_PER_MINUTE)
   /** Per (account, address): the owner's address is not locked by failures from another. */
   private readonly byPair: FailureWindow
   private readonly byAddress: FailureWindow
@@ -308,9 +312,9 @@ export class People {
    * this core has not seen is looked up in the store (made on another core); throws when the store
    * cannot be read for it.
    */
-  async sessionUser(token: string, now = Date.now()): Promise<{ user: User; sessionHash: string } | undefined> {
+  async sessionUser(token: string, address = '', now = Date.now()): Promise<{ user: User; sessionHash: string } | undefined> {
     const hash = sha256(token)
-    const session = this.sessions.get(hash) ?? (await this.lookupSession(hash, now))
+    const session = this.sessions.get(hash) ?? (await this.lookupSession(hash, address, now))
     if (!session) return undefined
     if (session.expires_at <= now) {
       this.sessions.delete(hash)
@@ -327,12 +331,13 @@ export class People {
     return { user: asUser(stored, 'session'), sessionHash: hash }
   }
 
-  private lookupSession(hash: string, now: number): Promise<StoredSession | undefined> {
-    if (this.ended.has(hash) || (this.misses.get(hash) ?? 0) > now) return Promise.resolve(undefined)
+  private lookupSession(hash: string, address: string, now: number): Promise<StoredSession | undefined> {
+    if (this.ended.has(hash) || (this.misses.get(hash) ?? 0) > now || this.lookupMisses.blockedFor(address, now) > 0) return Promise.resolve(undefined)
     let lookup = this.lookups.get(hash)
     if (!lookup) {
       lookup = this.store.session(hash).then((s) => {
         if (!s || s.revoked || s.expires_at <= Date.now() || this.ended.has(hash)) {
+          this.lookupMisses.fail(address)
           this.misses.set(hash, Date.now() + SESSION_MISS_MS)
           bound(this.misses, 10_000)
           return undefined

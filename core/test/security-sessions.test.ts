@@ -286,6 +286,29 @@ test('failed logins cannot lock the owner out: the attacker\'s address is locked
   assert.equal((await fetch(`${B.url}/v1/me`, { headers: { cookie: onBOwner.cookie! } })).status, 200)
 })
 
+test('random session cookies cannot buy a store query each: an address that keeps missing stops being looked up', async () => {
+  const store = B.people.store
+  const original = store.session.bind(store)
+  let lookups = 0
+  store.session = (hash: string) => (lookups++, original(hash))
+  try {
+    const get = (cookie: string) => new Promise<number>((resolve, reject) => {
+      httpRequest(`${B.url}/v1/me`, { localAddress: '127.0.0.9', headers: { cookie } }, (res) => {
+        res.resume()
+        res.on('end', () => resolve(res.statusCode!))
+      }).on('error', reject).end()
+    })
+    for (let i = 0; i < 100; i++) assert.equal(await get(`neva_session=forged-${i}-${Math.random()}`), 401)
+    assert.equal(lookups, 60)
+    // Another address still gets its session looked up (made on A, unknown to B until now).
+    const n = await login(A, await nurse(), PASSWORD)
+    assert.equal((await onB(n.cookie, '/v1/me')).status, 200)
+    assert.equal(lookups, 61)
+  } finally {
+    store.session = original
+  }
+})
+
 test('/metrics needs a metrics token or an admin session; /healthz is open and says no more than ok', async () => {
   const n = await login(A, await nurse(), PASSWORD)
   assert.equal((await fetch(`${A.url}/metrics`)).status, 401)

@@ -60,7 +60,7 @@ export async function installPeople(app: FastifyInstance, { people, metrics, sec
     if (token) {
       let found
       try {
-        found = await people.sessionUser(token)
+        found = await people.sessionUser(token, request.ip)
       } catch (cause) {
         // A session this core has not seen could not be looked up: neither accepted nor refused.
         throw new CoreError('NEVA_CORE_STORAGE_UNAVAILABLE', 'the session could not be checked', { cause })

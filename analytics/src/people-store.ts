@@ -1,4 +1,5 @@
-// Rows of migration 0010: accounts, sessions, record-view and login audits, gateway credentials.
+// Rows of migrations 0010 and 0015: accounts, sessions, record-view and login audits, gateway
+// credentials, and the change notices other cores poll (people_changes).
 // Storage only; who may do what is decided in core/src/plugins/people.ts.
 import type { Place, Role, UserAccount } from '@neva/contracts'
 import type { ClickHouse } from './connection.js'
@@ -42,6 +43,17 @@ export interface RecordView {
 }
 
 export type LoginOutcome = 'ok' | 'wrong_password' | 'unknown_user' | 'disabled' | 'rate_limited'
+  /** A bearer token from the OpenID Connect provider refused (expired, bad signature, wrong claims, unknown key). */
+  | 'oidc_expired' | 'oidc_claim_invalid' | 'oidc_signature_invalid' | 'oidc_no_key' | 'oidc_invalid'
+
+/** A change to an account or a session, as other cores learn of it (migration 0015). */
+export interface PeopleChange {
+  kind: 'user' | 'session'
+  /** user_id, or the session's sha256 */
+  key: string
+  /** The store's clock, microseconds since the epoch. */
+  at: number
+}
 
 export interface LoginAttempt {
   at: number
@@ -107,6 +119,62 @@ export class PeopleStore {
       { now },
     )
     return rows.map((r) => ({ ...r, created_at: Number(r.created_at), expires_at: Number(r.expires_at), revoked: false }))
+  }
+
+  /** One session by the SHA-256 of its token, whatever its state; null when never stored. */
+  async session(sessionSha256: string): Promise<StoredSession | null> {
+    return (await this.sessionsByHash([sessionSha256]))[0] ?? null
+  }
+
+  /** The latest version of each of these sessions (revoked and expired ones included). */
+  async sessionsByHash(hashes: readonly string[]): Promise<StoredSession[]> {
+    if (hashes.length === 0) return []
+    const rows = await this.rows<StoredSession & { created_at: string; expires_at: string }>(
+      `SELECT session_sha256, user_id, toUnixTimestamp64Milli(created_at) AS created_at, toUnixTimestamp64Milli(expires_at) AS expires_at,
+              address, user_agent, revoked
+       FROM user_sessions FINAL WHERE session_sha256 IN {hashes:Array(String)}`,
+      { hashes },
+    )
+    return rows.map((r) => ({ ...r, created_at: Number(r.created_at), expires_at: Number(r.expires_at), revoked: Boolean(r.revoked) }))
+  }
+
+  /** The latest version of each of these accounts. */
+  async usersById(ids: readonly string[]): Promise<StoredUser[]> {
+    if (ids.length === 0) return []
+    const rows = await this.rows<Omit<StoredUser, 'updated_at' | 'version'> & { updated_at: string; version: string }>(
+      `SELECT user_id AS id, name, password_hash, roles, wards, sites, disabled, updated_by, toUnixTimestamp64Milli(updated_at) AS updated_at, version
+       FROM users FINAL WHERE user_id IN {ids:Array(String)} ORDER BY user_id`,
+      { ids },
+    )
+    return rows.map((r) => ({ ...r, disabled: Boolean(r.disabled), updated_at: Number(r.updated_at), version: Number(r.version) }))
+  }
+
+  /** Tells the other cores that an account or a session changed (they poll `changesSince`). */
+  async noteChange(kind: PeopleChange['kind'], key: string): Promise<void> {
+    // `at` is left to ClickHouse (DEFAULT now64(6)): one clock for every core.
+    await this.insert('people_changes', [{ kind, key }])
+  }
+
+  /** Changes noted after `sinceMicros` (the store's clock), the latest per key; and the store's clock now. */
+  async changesSince(sinceMicros: number): Promise<{ changes: PeopleChange[]; now: number }> {
+    const rows = await this.rows<{ kind: PeopleChange['kind'] | ''; key: string; last: string; now: string }>(
+      `SELECT kind, key, toString(toUnixTimestamp64Micro(max(at))) AS last, toString(toUnixTimestamp64Micro(now64(6))) AS now
+       FROM people_changes WHERE at > fromUnixTimestamp64Micro({since:Int64}, 'UTC') GROUP BY kind, key
+       UNION ALL SELECT '', '', '0', toString(toUnixTimestamp64Micro(now64(6)))`,
+      { since: sinceMicros },
+    )
+    const now = Math.max(...rows.map((r) => Number(r.now)))
+    return { changes: rows.flatMap((r) => (r.kind === '' ? [] : [{ kind: r.kind, key: r.key, at: Number(r.last) }])), now }
+  }
+
+  /** Whether `username` logged in successfully from `address` after `since` (ms): a known-good address. */
+  async loggedInFrom(username: string, address: string, since: number): Promise<boolean> {
+    const [row] = await this.rows<{ n: string }>(
+      `SELECT count() AS n FROM login_audit
+       WHERE at > fromUnixTimestamp64Milli({since:Int64}, 'UTC') AND outcome = 'ok' AND address = {address:String} AND lower(trim(BOTH ' ' FROM username)) = {username:String}`,
+      { since, address, username },
+    )
+    return Number(row?.n ?? 0) > 0
   }
 
   async recordView(view: RecordView): Promise<void> {

@@ -82,6 +82,11 @@ test('boards in Chromium: login, live reading from an MQTT device, a ward not yo
   // Without a session: the page goes to the login, the stream and the API answer 401.
   assert.equal((await fetch(`${core.url}/v1/live?board=icu`)).status, 401)
   assert.equal((await fetch(`${core.url}/v1/boards/icu`)).status, 401)
+
+  // Nurse A's account disabled while her board is open: the stream ends and the page goes to the login.
+  await core.people.setDisabled('nurse-a', 'test', true)
+  await a.waitForURL(/\/login\?next=%2Fboards%2Ficu$/, { timeout: 5000 })
+  assert.equal(await a.locator('tr[data-patient="icu.p1"]').count(), 0)
 })
 
 

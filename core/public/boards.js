@@ -314,13 +314,22 @@ const handlers = {
   },
   failure(e) {
     statusEl.textContent = e.message
+    // The stream ended for good: the session ended (logout, disabled account) → the login; the
+    // grants changed → a fresh page, so that no patient of a ward no longer granted stays shown.
+    if (e.error === 'NEVA_CORE_SESSION_ENDED') {
+      source.close()
+      location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`)
+    } else if (e.error === 'NEVA_CORE_GRANTS_CHANGED') {
+      source.close()
+      location.reload()
+    }
   },
 }
 
 const source = new EventSource(`/v1/live?board=${encodeURIComponent(board)}`)
 for (const [type, handle] of Object.entries(handlers)) {
   source.addEventListener(type, (m) => {
-    if (type !== 'snapshot' && !state) return
+    if (type !== 'snapshot' && type !== 'failure' && !state) return
     handle(JSON.parse(m.data))
     if (type !== 'heartbeat' && type !== 'failure') statusEl.textContent = `live · ${new Date().toLocaleTimeString()}`
   })

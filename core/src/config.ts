@@ -22,6 +22,8 @@ export interface CoreConfig {
   emrSystems?: Record<string, string>
   /** analyst name → sha256 (hex) of its bearer token; may run analyst SQL and named queries. */
   analysts?: Record<string, string>
+  /** scraper name → sha256 (hex) of its bearer token; may read /metrics (so may an admin's session). */
+  metricsTokens?: Record<string, string>
   logLevel: string
   /** Largest ingest body accepted, in bytes. */
   bodyLimit: number
@@ -45,14 +47,22 @@ export interface OidcConfig {
 export interface PeopleConfig {
   /** A session ends this long after login (seconds): one shift plus handover. */
   sessionTtlS: number
-  /** Failed logins tolerated per account, and per address, within loginWindowS; then 429. */
+  /**
+   * Failed logins tolerated within loginWindowS, then 429 (docs/security/sessions.md): per account
+   * from one address (that address is locked out of that account, not the owner's), per address
+   * (whatever the accounts), and per account from all addresses together (a higher threshold;
+   * addresses the account logged in from in the last 30 days are exempt).
+   */
   loginFailuresPerAccount: number
   loginFailuresPerAddress: number
+  loginFailuresPerAccountTotal: number
   loginWindowS: number
   /** Requests to POST /login per address per minute, failed or not. */
   loginRequestsPerMinute: number
-  /** How often accounts are re-read from ClickHouse (changes made elsewhere, e.g. on a server). */
+  /** How often accounts and cached sessions are re-read in full from ClickHouse (a safety net under changesPollMs). */
   usersRefreshS: number
+  /** How often people_changes is polled (ms): a logout or a disabled account made on another core reaches this one within about this long plus one query. */
+  changesPollMs: number
   /** The origin browsers use to reach the core (behind a proxy); else derived from each request. */
   publicOrigin?: string
   oidc?: OidcConfig
@@ -62,9 +72,11 @@ export const PEOPLE_DEFAULTS: PeopleConfig = {
   sessionTtlS: 12 * 3600,
   loginFailuresPerAccount: 5,
   loginFailuresPerAddress: 20,
+  loginFailuresPerAccountTotal: 50,
   loginWindowS: 15 * 60,
   loginRequestsPerMinute: 30,
   usersRefreshS: 15,
+  changesPollMs: 500,
 }
 
 export const CORE_DEFAULTS = {
@@ -169,9 +181,11 @@ export function peopleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): Peopl
     sessionTtlS: positive(env, 'NEVA_SESSION_TTL_S', PEOPLE_DEFAULTS.sessionTtlS),
     loginFailuresPerAccount: positive(env, 'NEVA_LOGIN_FAILURES_PER_ACCOUNT', PEOPLE_DEFAULTS.loginFailuresPerAccount),
     loginFailuresPerAddress: positive(env, 'NEVA_LOGIN_FAILURES_PER_ADDRESS', PEOPLE_DEFAULTS.loginFailuresPerAddress),
+    loginFailuresPerAccountTotal: positive(env, 'NEVA_LOGIN_FAILURES_PER_ACCOUNT_TOTAL', PEOPLE_DEFAULTS.loginFailuresPerAccountTotal),
     loginWindowS: positive(env, 'NEVA_LOGIN_WINDOW_S', PEOPLE_DEFAULTS.loginWindowS),
     loginRequestsPerMinute: positive(env, 'NEVA_LOGIN_REQUESTS_PER_MINUTE', PEOPLE_DEFAULTS.loginRequestsPerMinute),
     usersRefreshS: positive(env, 'NEVA_USERS_REFRESH_S', PEOPLE_DEFAULTS.usersRefreshS),
+    changesPollMs: positive(env, 'NEVA_PEOPLE_POLL_MS', PEOPLE_DEFAULTS.changesPollMs),
     ...(origin ? { publicOrigin: origin } : {}),
     ...(oidc ? { oidc } : {}),
   }
@@ -210,6 +224,7 @@ export function coreConfigFromEnv(env: NodeJS.ProcessEnv = process.env, override
     admins: env.NEVA_ADMIN_TOKENS ? parseGatewayTokens(env.NEVA_ADMIN_TOKENS, 'NEVA_ADMIN_TOKENS') : {},
     emrSystems: env.NEVA_EMR_TOKENS ? parseGatewayTokens(env.NEVA_EMR_TOKENS, 'NEVA_EMR_TOKENS') : {},
     analysts: env.NEVA_ANALYST_TOKENS ? parseGatewayTokens(env.NEVA_ANALYST_TOKENS, 'NEVA_ANALYST_TOKENS') : {},
+    metricsTokens: env.NEVA_METRICS_TOKENS ? parseGatewayTokens(env.NEVA_METRICS_TOKENS, 'NEVA_METRICS_TOKENS') : {},
     logLevel: env.NEVA_LOG_LEVEL || CORE_DEFAULTS.logLevel,
     bodyLimit: CORE_DEFAULTS.bodyLimit,
     people: peopleConfigFromEnv(env),

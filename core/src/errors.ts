@@ -30,6 +30,9 @@ export const CORE_ERRORS = {
   NEVA_CORE_NOT_GRANTED: { status: 403, message: 'this patient is on a ward or site not granted to you' },
   NEVA_CORE_ALARM_NOT_FOUND: { status: 404, message: 'no such alarm' },
   NEVA_CORE_BAD_ACK: { status: 400, message: 'the acknowledgement is not valid' },
+  // Sent as `failure` events on a live stream, which then closes.
+  NEVA_CORE_SESSION_ENDED: { status: 401, message: 'the session ended, expired or the account was disabled; log in again' },
+  NEVA_CORE_GRANTS_CHANGED: { status: 409, message: 'your roles or grants changed; the board reloads with what you may see now' },
 } as const
 
 export type CoreErrorCode = keyof typeof CORE_ERRORS

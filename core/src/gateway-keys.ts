@@ -3,6 +3,7 @@
 // query; issuing and revoking change the Map before the admin's request is answered, so a
 // revoked token is refused from the very next request on this core.
 import { randomBytes, randomUUID } from 'node:crypto'
+import type { BackgroundTasks } from './background.js'
 import type { PeopleStore, StoredCredential } from '@neva/analytics'
 import { hashToken } from './config.js'
 import { CoreError } from './errors.js'
@@ -30,12 +31,13 @@ export class GatewayKeys {
   }
 
   /** Reads the issued credentials; call once at start-up, then optionally every `refreshMs`. */
-  async load(refreshMs = 0): Promise<void> {
+  async load(refreshMs = 0, background?: BackgroundTasks): Promise<void> {
     if (!this.store) return
     this.issued = await this.store.credentials()
     this.rebuild()
     if (refreshMs > 0 && !this.timer) {
-      this.timer = setInterval(() => void this.load().catch(() => {}), refreshMs)
+      // A failed re-read is logged and counted (background), and shows in /healthz when it persists.
+      this.timer = setInterval(() => void (background ? background.run('gateway_keys', () => this.load()) : this.load().catch((err: unknown) => console.error('gateway credentials re-read failed', err))), refreshMs)
       this.timer.unref()
     }
   }

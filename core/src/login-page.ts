@@ -2,10 +2,27 @@
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
 
-/** A local path to return to after login; anything else (another site, "//host") becomes "/". */
+const BASE = 'http://neva.invalid'
+
+/**
+ * A path of this site to return to after login; anything else becomes "/". Browsers drop tabs and
+ * newlines anywhere in a URL and read "\\" as "/", so "/\t/evil", "/\\evil" and "\\/evil" all mean
+ * "//evil" (another host): any control character or backslash is refused outright, then the rest
+ * must resolve to this origin, and what is returned is the path as the URL parser wrote it
+ * (percent-encoded, so a browser cannot read it any other way).
+ */
 export function safeNext(next: unknown): string {
-  if (typeof next !== 'string' || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\') || /[\r\n]/.test(next)) return '/'
-  return next
+  if (typeof next !== 'string' || next.length > 2048) return '/'
+  if (/[\u0000-\u001f\u007f\\]/.test(next) || !next.startsWith('/') || next.startsWith('//')) return '/'
+  let url: URL
+  try {
+    url = new URL(next, BASE)
+  } catch {
+    return '/'
+  }
+  if (url.origin !== BASE) return '/'
+  const path = `${url.pathname}${url.search}${url.hash}`
+  return path.startsWith('/') && !path.startsWith('//') ? path : '/'
 }
 
 export function loginPage({ next = '/', error, username = '' }: { next?: string; error?: string; username?: string }): string {

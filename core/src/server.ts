@@ -2,7 +2,11 @@
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { AlarmStore, BoardStore, connectClickHouse, EmrStore, migrate, OrderStore, PeopleStore, TelemetryStore, type ClickHouse } from '@neva/analytics'
-import { PEOPLE_DEFAULTS, type CoreConfig } from './config.js'
+import { timingSafeEqual } from 'node:crypto'
+import { BackgroundTasks } from './background.js'
+import { hashToken, PEOPLE_DEFAULTS, type CoreConfig } from './config.js'
+import { CoreError } from './errors.js'
+import { bearerToken } from './plugins/auth.js'
 import { GatewayKeys } from './gateway-keys.js'
 import { People } from './people.js'
 import { createCoreMetrics } from './metrics.js'
@@ -28,6 +32,8 @@ export interface Core {
   clickhouse: ClickHouse
   store: TelemetryStore
   people: People
+  /** Work the core does on its own; failures logged, counted and shown in /healthz. */
+  background: BackgroundTasks
   gatewayKeys: GatewayKeys
   /** What the boards stream. */
   live: LiveBus
@@ -43,10 +49,18 @@ export interface CoreHooks {
   boardAccess?: BoardAccess
   /** Live stream limits (tests make them small). */
   live?: Pick<LiveOptions, 'heartbeatMs' | 'maxBufferedBytes' | 'maxStreamsPerUser'>
+  /**
+   * A ClickHouse connection to use instead of opening one (left open by close()): tests run two
+   * cores on one embedded data directory, each with its own caches, learning of the other's
+   * changes only through the store, as cores on one ClickHouse server do.
+   */
+  clickhouse?: ClickHouse
 }
 
 export async function startCore(config: CoreConfig, hooks: CoreHooks = {}): Promise<Core> {
-  const clickhouse = await connectClickHouse(config.clickhouse)
+  const shared = hooks.clickhouse !== undefined
+  const opened = hooks.clickhouse ?? (await connectClickHouse(config.clickhouse))
+  const clickhouse: ClickHouse = shared ? { ...opened, client: opened.client, close: async () => {} } : opened
   try {
     await migrate(clickhouse)
   } catch (err) {
@@ -63,13 +77,15 @@ export async function startCore(config: CoreConfig, hooks: CoreHooks = {}): Prom
     throw err
   }
   const metrics = createCoreMetrics()
+  // Logged through the app's logger once it exists (the tasks first run a second after start).
+  const background = new BackgroundTasks(metrics.registry, (task, err, consecutive) => app.log.error({ err, task, consecutive }, `background task ${task} failed`))
   const peopleConfig = { ...PEOPLE_DEFAULTS, ...config.people }
   const peopleStore = new PeopleStore(clickhouse)
-  const people = new People(peopleStore, peopleConfig)
+  const people = new People(peopleStore, peopleConfig, background)
   const gatewayKeys = new GatewayKeys(config.gateways, peopleStore)
   try {
     await people.start()
-    await gatewayKeys.load(peopleConfig.usersRefreshS * 1000)
+    await gatewayKeys.load(peopleConfig.usersRefreshS * 1000, background)
   } catch (err) {
     people.stop()
     gatewayKeys.close()
@@ -95,21 +111,47 @@ export async function startCore(config: CoreConfig, hooks: CoreHooks = {}): Prom
     })
   })
 
-  app.get('/healthz', async (_request, reply) => {
-    const ping = await clickhouse.client.ping().catch((err: Error) => ({ success: false as const, error: err }))
-    if (!ping.success) return reply.status(503).send({ status: 'degraded', clickhouse: 'unavailable' })
-    return { status: 'ok', clickhouse: clickhouse.kind }
-  })
-  app.get('/metrics', async (_request, reply) => {
-    void reply.header('content-type', metrics.registry.contentType)
-    return metrics.registry.metrics()
-  })
   app.addHook('onClose', async () => {
     people.stop()
     gatewayKeys.close()
   })
   await installSecurity(app, { https })
   await installPeople(app, { people, metrics, secure: https || (peopleConfig.publicOrigin?.startsWith('https:') ?? false) })
+
+  // Open, for load balancers, and saying no more than whether this core should get traffic: 503
+  // when ClickHouse does not answer or a background task (re-reading accounts and sessions,
+  // gateway credentials) keeps failing, since such a core would miss logouts made elsewhere.
+  app.get('/healthz', async (_request, reply) => {
+    const ping = await clickhouse.client.ping().catch((err: Error) => ({ success: false as const, error: err }))
+    if (!ping.success) return reply.status(503).send({ status: 'degraded' })
+    if (background.unhealthy().length > 0) return reply.status(503).send({ status: 'degraded' })
+    return { status: 'ok' }
+  })
+  // Metrics say who logs in and how much is stored: a metrics token or an admin session.
+  const metricsTokens = Object.values(config.metricsTokens ?? {}).map((h) => Buffer.from(h, 'hex'))
+  const metricsToken = (token: string | undefined): boolean => {
+    if (token === undefined) return false
+    const presented = Buffer.from(hashToken(token), 'hex')
+    let ok = false
+    for (const h of metricsTokens) if (timingSafeEqual(h, presented)) ok = true
+    return ok
+  }
+  app.get('/metrics', async (request, reply) => {
+    if (!metricsToken(bearerToken(request))) {
+      if (!request.user) {
+        metrics.refusals.inc({ code: 'unauthenticated' })
+        throw new CoreError('NEVA_CORE_UNAUTHENTICATED', 'a metrics token (NEVA_METRICS_TOKENS) or an admin session')
+      }
+      if (!request.user.roles.includes('admin')) {
+        metrics.refusals.inc({ code: 'forbidden' })
+        throw new CoreError('NEVA_CORE_FORBIDDEN', 'metrics need a metrics token or the admin role')
+      }
+    }
+    void reply.header('content-type', metrics.registry.contentType).header('cache-control', 'no-store')
+    return metrics.registry.metrics()
+  })
+  /** Background tasks failing in a row, for an admin (not in /healthz, which is open). */
+  app.get('/v1/admin/health', { onRequest: app.requireUser('admin') }, async () => ({ failing: background.unhealthy(1) }))
   await app.register(ingestPlugin, { store, gateways: gatewayKeys, metrics, live, gatewaySites: config.gatewaySites ?? {} })
   await app.register(patientsPlugin, { store })
   await app.register(adminPlugin, { people, gatewayKeys })
@@ -118,7 +160,7 @@ export async function startCore(config: CoreConfig, hooks: CoreHooks = {}): Prom
   await app.register(modelsPlugin, { registry: new ModelRegistry(clickhouse), gateways: gatewayKeys, admins: config.admins ?? {} })
   await app.register(analyticsPlugin, { clickhouse, config: config.clickhouse, analysts: analystTokens(config) })
   const access = hooks.boardAccess ?? peopleAccess(app)
-  const liveStats: LiveStats = { open: 0, dropped: 0, refused: 0 }
+  const liveStats: LiveStats = { open: 0, dropped: 0, refused: 0, ended: 0, withheld: 0 }
   await app.register(livePlugin, { bus: live, access, stores: boardStores, stats: liveStats, ...hooks.live })
   await app.register(boardsPlugin, { access, stores: boardStores })
   await app.register(ordersPlugin, { access, bus: live, stores: boardStores })
@@ -138,6 +180,7 @@ export async function startCore(config: CoreConfig, hooks: CoreHooks = {}): Prom
     clickhouse,
     store,
     people,
+    background,
     gatewayKeys,
     live,
     liveStats,

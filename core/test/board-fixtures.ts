@@ -24,6 +24,8 @@ export const testAccess: BoardAccess = {
     if (!user.roles.some((r) => roles.includes(r))) throw new CoreError('NEVA_CORE_FORBIDDEN', `needs ${roles.join(' or ')}`)
   },
   user: (request) => who(request)!,
+  current: (request) => who(request),
+  watch: () => () => {},
   canSee,
   auditView: async (request, view) => {
     audited.push({ user: who(request)!.id, ...view })

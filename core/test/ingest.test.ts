@@ -15,6 +15,7 @@ const core = await startCore({
   port: 0,
   clickhouse: { path: mkdtempSync(join(tmpdir(), 'neva-core-')) },
   gateways: { 'gw-1': hashToken(TOKEN), 'gw-2': hashToken('secret-gw-2') },
+  metricsTokens: { prometheus: hashToken('metrics-token') },
   logLevel: 'silent',
   bodyLimit: 8 * 1024 * 1024,
 })
@@ -194,8 +195,9 @@ test("a triage result with the model's verdict is stored and read back whole", a
 
 test('healthz and Prometheus metrics', async () => {
   const health = await fetch(`${core.url}/healthz`)
-  assert.deepEqual(await health.json(), { status: 'ok', clickhouse: 'embedded' })
-  const metrics = await (await fetch(`${core.url}/metrics`)).text()
+  assert.deepEqual(await health.json(), { status: 'ok' })
+  assert.equal((await fetch(`${core.url}/metrics`)).status, 401)
+  const metrics = await (await fetch(`${core.url}/metrics`, { headers: { authorization: 'Bearer metrics-token' } })).text()
   assert.match(metrics, /neva_core_ingest_batches_total\{outcome="stored"\} [1-9]/)
   assert.match(metrics, /neva_core_ingest_batches_total\{outcome="duplicate"\} [1-9]/)
   assert.match(metrics, /neva_core_ingest_batches_total\{outcome="unauthorized"\} [1-9]/)
@@ -247,6 +249,6 @@ test('with ClickHouse unavailable the core answers 503, so that gateways keep th
   assert.equal(res.status, 503)
   assert.equal(res.body.error, 'NEVA_CORE_STORAGE_UNAVAILABLE')
   assert.equal((await fetch(`${core.url}/healthz`)).status, 503)
-  const metrics = await (await fetch(`${core.url}/metrics`)).text()
+  const metrics = await (await fetch(`${core.url}/metrics`, { headers: { authorization: 'Bearer metrics-token' } })).text()
   assert.match(metrics, /neva_core_ingest_batches_total\{outcome="unavailable"\} 1/)
 })

@@ -31,6 +31,7 @@ const core = await startCore({
   port: 0,
   clickhouse: { path: mkdtempSync(join(tmpdir(), 'neva-core-oidc-')) },
   gateways: { 'gw-1': hashToken('gw-token') },
+  metricsTokens: { prometheus: hashToken('metrics-token') },
   logLevel: 'silent',
   bodyLimit: 1024 * 1024,
   people: {
@@ -102,9 +103,17 @@ test('refused: wrong issuer, wrong audience, expired, bad signature, unknown kid
   // Not a JWT: not an OIDC token, just no user.
   const res = await get('/v1/me', 'some-opaque-token')
   assert.equal(res.status, 401)
-  const metrics = await (await fetch(`${core.url}/metrics`)).text()
+  const metrics = await (await fetch(`${core.url}/metrics`, { headers: { authorization: 'Bearer metrics-token' } })).text()
   assert.match(metrics, /neva_core_auth_refusals_total\{code="oidc"\} ([7-9]|\d\d)/)
   assert.ok(jwksFetches >= 1)
+  // Each refusal is in login_audit with why (the claimed subject, unverified, shows who was tried);
+  // the same stale token retried is written once, not per request.
+  await refused(await token(NURSE_CLAIMS, { exp: Math.floor(Date.now() / 1000) - 120 }), /ERR_JWT_EXPIRED/)
+  const rs = await core.clickhouse.client.query({ query: "SELECT outcome, username, count() AS n FROM login_audit WHERE via = 'oidc' GROUP BY outcome, username ORDER BY outcome", format: 'JSONEachRow' })
+  const audit = await rs.json<{ outcome: string; username: string; n: string }>()
+  assert.deepEqual(audit.map((r) => r.outcome), ['oidc_claim_invalid', 'oidc_expired', 'oidc_invalid', 'oidc_no_key', 'oidc_signature_invalid'])
+  assert.ok(audit.every((r) => r.username.startsWith('oidc:')))
+  assert.equal(Number(audit.find((r) => r.outcome === 'oidc_expired')!.n), 1)
 })
 
 test('an OIDC token is no gateway credential; admin only when the provider says so', async () => {

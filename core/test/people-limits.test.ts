@@ -15,6 +15,7 @@ const core = await startCore({
   port: 0,
   clickhouse: { path: mkdtempSync(join(tmpdir(), 'neva-core-people-limits-')) },
   gateways: { 'gw-1': hashToken('gw-token') },
+  metricsTokens: { prometheus: hashToken('metrics-token') },
   logLevel: 'silent',
   bodyLimit: 1024 * 1024,
   people: { sessionTtlS: 2, loginFailuresPerAccount: 3, loginFailuresPerAddress: 6, loginWindowS: 60, loginRequestsPerMinute: 12 },
@@ -41,7 +42,25 @@ test('a session expires after its lifetime: the cookie is refused, and says why'
   assert.equal(((await expired.json()) as { error: string }).error, 'NEVA_CORE_UNAUTHENTICATED')
 })
 
-test('failed logins per account: after 3, even the right password gets 429 with Retry-After; audited and counted', async () => {
+test('a live stream ends when its session expires (within the change poll, not at the next heartbeat)', async () => {
+  const res = await login('tess', PASSWORD)
+  assert.equal(res.status, 200)
+  const stream = await fetch(`${core.url}/v1/live?board=icu`, { headers: { cookie: cookieOf(res) } })
+  assert.equal(stream.status, 200)
+  const opened = Date.now()
+  let text = ''
+  const decoder = new TextDecoder()
+  try {
+    for await (const chunk of stream.body!) text += decoder.decode(chunk, { stream: true })
+  } catch {
+    // ended by the server
+  }
+  const lasted = Date.now() - opened
+  assert.match(text, /event: failure\ndata: \{"error":"NEVA_CORE_SESSION_ENDED"/)
+  assert.ok(lasted < 2000 + 1500, `the stream lasted ${lasted} ms for a 2 s session`)
+})
+
+test('failed logins per account from one address: after 3, even the right password from that address gets 429 with Retry-After; audited and counted', async () => {
   for (let i = 0; i < 3; i++) assert.equal((await login('mark', `wrong guess ${i}`)).status, 401)
   const limited = await login('mark', PASSWORD)
   assert.equal(limited.status, 429)
@@ -52,7 +71,7 @@ test('failed logins per account: after 3, even the right password gets 429 with 
   assert.equal((await login('lena', PASSWORD)).status, 200)
   const rs = await core.clickhouse.client.query({ query: "SELECT outcome, count() AS n FROM login_audit WHERE username = 'mark' GROUP BY outcome ORDER BY outcome", format: 'JSONEachRow' })
   assert.deepEqual(await rs.json(), [{ outcome: 'rate_limited', n: 1 }, { outcome: 'wrong_password', n: 3 }])
-  const metrics = await (await fetch(`${core.url}/metrics`)).text()
+  const metrics = await (await fetch(`${core.url}/metrics`, { headers: { authorization: 'Bearer metrics-token' } })).text()
   assert.match(metrics, /neva_core_logins_total\{outcome="rate_limited"\} 1/)
   assert.match(metrics, /neva_core_logins_total\{outcome="wrong_password"\} 3/)
 })

@@ -84,7 +84,7 @@ test('login refused: wrong password, unknown user, disabled user — same answer
   for (const [username, outcome] of [['nina', 'wrong_password'], ['nobody-here', 'unknown_user'], ['dora', 'disabled']]) {
     assert.ok(audit.some((a) => a.username === username && a.outcome === outcome), `${username} ${outcome} in ${JSON.stringify(audit)}`)
   }
-  const metrics = await (await fetch(`${core.url}/metrics`)).text()
+  const metrics = await (await (await login(core, 'root', PASSWORD)).fetch('/metrics')).text()
   for (const outcome of ['wrong_password', 'unknown_user', 'disabled']) assert.match(metrics, new RegExp(`neva_core_logins_total\\{outcome="${outcome}"\\} [1-9]`))
 })
 

@@ -20,6 +20,7 @@ const core = await startCore({
   gateways: { 'gw-a': hashToken('tok-a'), 'gw-icu-b': hashToken('tok-icu-b'), 'gw-open': hashToken('tok-open') },
   // gw-a is the ambulance network of city-1; gw-icu-b the ICU monitors of city-2; gw-open is bound nowhere.
   gatewaySites: { 'gw-a': ['city-1'], 'gw-icu-b': ['city-2'] },
+  metricsTokens: { prometheus: hashToken('metrics-token') },
   emrSystems: { his: hashToken('his-token') }, logLevel: 'silent', bodyLimit: 64 * 1024 * 1024,
 }, { boardAccess: testAccess, live: { heartbeatMs: 300 } })
 after(() => core.close())
@@ -162,7 +163,7 @@ test("a transport from gateway A cannot put site B's patient on an ED board, nor
   const kept = await rows<{ code: string; reason: string }>("SELECT code, reason FROM rejected_readings WHERE gateway_id = 'gw-a' AND code = 'NEVA_CORE_TRANSPORT_SITE_NOT_BOUND'")
   assert.equal(kept.length, 1)
   assert.match(kept[0]!.reason, /not bound to site "city-2"/)
-  assert.match(await (await fetch(`${core.url}/metrics`)).text(), /neva_core_transports_refused_total\{gateway="gw-a"\} 1/)
+  assert.match(await (await fetch(`${core.url}/metrics`, { headers: { authorization: 'Bearer metrics-token' } })).text(), /neva_core_transports_refused_total\{gateway="gw-a"\} 1/)
   const board2 = (await (await fetch(`${core.url}/v1/boards/ed`, as('dr-ed-2'))).json()) as { transports: unknown[]; cards: unknown[] }
   assert.deepEqual([board2.transports, board2.cards], [[], []])
 

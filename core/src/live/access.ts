@@ -11,6 +11,14 @@ export interface BoardAccess {
   require(...roles: Role[]): (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>
   /** The user a `require` hook let through. */
   user(request: FastifyRequest): BoardUser
+  /**
+   * The same user as of now, with their current roles and grants, or undefined once the session
+   * ended or expired, the account was disabled or the token expired. Called on every delivery of
+   * a live stream: from memory, no query.
+   */
+  current(request: FastifyRequest): BoardUser | undefined
+  /** Calls `listener` whenever an account or a session changed (here or on another core); returns the unsubscribe. */
+  watch(listener: () => void): () => void
   canSee(user: BoardUser, place: Place): boolean
   /** Records that `request`'s user viewed a patient's data (the audit table). */
   auditView(request: FastifyRequest, view: { patient_id: string; what: string }): Promise<void>
@@ -24,6 +32,8 @@ export function peopleAccess(app: FastifyInstance): BoardAccess {
       if (!request.user) throw new CoreError('NEVA_CORE_UNAUTHENTICATED')
       return request.user
     },
+    current: (request) => app.currentUser(request),
+    watch: (listener) => app.people.onChange(() => listener()),
     canSee: (user, place) => canSee(user, place),
     auditView: (request, view) => app.auditView(request, view),
   }

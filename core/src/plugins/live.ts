@@ -4,13 +4,25 @@
 // cheaper to reason about than replaying. A view, for the audit table, is a patient shown on one
 // stream: one row per patient per board opened (the snapshot's patients), and one when a patient
 // first appears on an open board through a delta (a new ICU bed, an ambulance en route); the
-// deltas that follow for a patient already shown are the same view and add no row. A client that does not read (its socket buffer above
-// `maxBufferedBytes`) is dropped, never buffered forever; a user has at most `maxStreamsPerUser`.
+// deltas that follow for a patient already shown are the same view and add no row. No patient's
+// data is written before its view is audited: the snapshot waits for its rows, a delta of a patient
+// not yet shown waits for its row, and when the row cannot be written the data is withheld and the
+// client told (`failure`); the next delta of that patient tries again.
+//
+// The session is checked where data flows (docs/security/sessions.md): before every delivery and
+// heartbeat the user is re-read from memory (access.current: no query), and every change to an
+// account or session, here or on another core, re-checks every stream at once. A session that
+// ended or expired, or an account disabled, closes the stream (`failure` NEVA_CORE_SESSION_ENDED:
+// the page goes to the login). Changed roles or grants close it too (NEVA_CORE_GRANTS_CHANGED):
+// the page reconnects and gets a fresh snapshot of what the user may see now, rather than keep
+// showing the patients of a ward no longer granted; until it closes, deliveries are filtered by
+// the current grants. A client that does not read (its socket buffer above `maxBufferedBytes`)
+// is dropped, never buffered forever; a user has at most `maxStreamsPerUser`.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { BoardName } from '@neva/analytics'
-import { CoreError } from '../errors.js'
-import { BOARD_ROLES, type BoardAccess } from '../live/access.js'
+import { CORE_ERRORS, CoreError } from '../errors.js'
+import { BOARD_ROLES, type BoardAccess, type BoardUser } from '../live/access.js'
 import type { Delivery, LiveBus } from '../live/bus.js'
 import { buildSnapshot, patientsOf, type BoardStores } from '../live/snapshot.js'
 
@@ -31,7 +43,13 @@ export interface LiveStats {
   open: number
   dropped: number
   refused: number
+  /** Closed because the session ended or the grants changed. */
+  ended: number
+  /** Deliveries (and snapshots) withheld because their view could not be audited. */
+  withheld: number
 }
+
+const grantsOf = (u: BoardUser) => JSON.stringify([[...u.roles].sort(), [...u.wards].sort(), [...u.sites].sort()])
 
 export const livePlugin: FastifyPluginAsyncTypebox<LiveOptions> = async (app, options) => {
   const { bus, access, stores } = options
@@ -39,7 +57,7 @@ export const livePlugin: FastifyPluginAsyncTypebox<LiveOptions> = async (app, op
   const maxBuffered = options.maxBufferedBytes ?? 4 * 1024 * 1024
   const maxStreams = options.maxStreamsPerUser ?? 4
   const perUser = new Map<string, number>()
-  const stats: LiveStats = options.stats ?? { open: 0, dropped: 0, refused: 0 }
+  const stats: LiveStats = options.stats ?? { open: 0, dropped: 0, refused: 0, ended: 0, withheld: 0 }
   const closers = new Set<() => void>()
   // Streams never end by themselves: close them so that the server can.
   app.addHook('preClose', async () => {
@@ -55,7 +73,8 @@ export const livePlugin: FastifyPluginAsyncTypebox<LiveOptions> = async (app, op
     async (request, reply) => {
       const board = request.query.board as BoardName
       if (!BOARDS.includes(board)) throw new CoreError('NEVA_CORE_BAD_BOARD', JSON.stringify(request.query.board))
-      const user = access.user(request)
+      let user = access.user(request)
+      const grants = grantsOf(user)
       const open = perUser.get(user.id) ?? 0
       if (open >= maxStreams) {
         stats.refused++
@@ -79,31 +98,82 @@ export const livePlugin: FastifyPluginAsyncTypebox<LiveOptions> = async (app, op
         }
         raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
       }
-      const shown = new Set<string>()
-      const audit = (patientIds: Iterable<string>): Promise<unknown> => {
-        const fresh = [...patientIds].filter((id) => !shown.has(id))
-        for (const id of fresh) shown.add(id)
-        return Promise.all(fresh.map((patient_id) => access.auditView(request, { patient_id, what: `board:${board}` })))
+      const end = (error: 'NEVA_CORE_SESSION_ENDED' | 'NEVA_CORE_GRANTS_CHANGED'): void => {
+        stats.ended++
+        request.log.info({ user: user.id, board, reason: error }, 'live stream closed')
+        write('failure', { error, message: CORE_ERRORS[error].message })
+        close(true)
       }
-      const unsubscribe = bus.subscribe((d) => {
-        if (!visible(d)) return
-        // Written while the event goes out: the bus is synchronous, and a failed audit write is logged, not silent.
-        if (!shown.has(d.event.patient_id)) audit([d.event.patient_id]).catch((err: unknown) => request.log.error({ err, patient: d.event.patient_id }, 'record view not audited'))
+      /** The session and grants as of now; false (and the stream closed) when it may go on no longer. */
+      const check = (): boolean => {
+        if (closed) return false
+        const now = access.current(request)
+        if (now === user) return true
+        if (!now) {
+          end('NEVA_CORE_SESSION_ENDED')
+          return false
+        }
+        user = now
+        // Roles are part of it: a board role taken away closes the stream the same way.
+        if (grantsOf(now) !== grants) {
+          end('NEVA_CORE_GRANTS_CHANGED')
+          return false
+        }
+        return true
+      }
+      const deliver = (d: Delivery): void => {
+        if (!check() || !visible(d)) return
         if (pending) pending.push(d)
         else write(d.event.type, d.event)
+      }
+      /** Patients whose view is written; patient → deltas waiting for their audit row. */
+      const shown = new Set<string>()
+      const auditing = new Map<string, Delivery[]>()
+      const withhold = (patientId: string | null, err: unknown): void => {
+        stats.withheld++
+        request.log.error({ err, user: user.id, board, patient: patientId }, 'record view not audited: data withheld')
+        write('failure', { error: 'NEVA_CORE_STORAGE_UNAVAILABLE', ...(patientId ? { patient_id: patientId } : {}), message: 'a view could not be audited, so its data is withheld; retrying with the next update' })
+      }
+      const unsubscribe = bus.subscribe((d) => {
+        if (!check() || !visible(d)) return
+        const patient = d.event.patient_id
+        if (shown.has(patient)) return deliver(d)
+        const waiting = auditing.get(patient)
+        if (waiting) return void waiting.push(d)
+        auditing.set(patient, [d])
+        access.auditView(request, { patient_id: patient, what: `board:${board}` }).then(
+          () => {
+            shown.add(patient)
+            const queued = auditing.get(patient) ?? []
+            auditing.delete(patient)
+            for (const q of queued) deliver(q)
+          },
+          (err: unknown) => {
+            auditing.delete(patient)
+            if (!closed) withhold(patient, err)
+          },
+        )
       })
-      const heartbeat = setInterval(() => write('heartbeat', { time: Date.now() }), heartbeatMs)
-      function close(): void {
+      const heartbeat = setInterval(() => {
+        if (check()) write('heartbeat', { time: Date.now() })
+      }, heartbeatMs)
+      const unwatch = access.watch(() => void check())
+      /** Ends the stream; `told`: the client was just sent why, so let that reach it before the socket goes. */
+      function close(told = false): void {
         if (closed) return
         closed = true
         clearInterval(heartbeat)
         unsubscribe()
+        unwatch()
         closers.delete(close)
         stats.open--
         const n = (perUser.get(user.id) ?? 1) - 1
         if (n > 0) perUser.set(user.id, n)
         else perUser.delete(user.id)
-        raw.destroy()
+        if (!told) return void raw.destroy()
+        raw.end()
+        // A client that does not read would hold the socket: it goes in a second regardless.
+        setTimeout(() => raw.destroy(), 1000).unref()
       }
       closers.add(close)
       raw.on('close', close)
@@ -116,19 +186,34 @@ export const livePlugin: FastifyPluginAsyncTypebox<LiveOptions> = async (app, op
         connection: 'keep-alive',
       })
       raw.flushHeaders()
+      let snapshot
       try {
-        const snapshot = await buildSnapshot(board, user, access, stores)
-        await audit(patientsOf(snapshot))
-        write('snapshot', snapshot)
-        // Deltas that arrived while the snapshot was read follow it; the page applies them in order.
-        const queued = pending
-        pending = null
-        for (const d of queued) write(d.event.type, d.event)
+        snapshot = await buildSnapshot(board, user, access, stores)
       } catch (err) {
         request.log.error({ err }, 'live snapshot failed')
         write('failure', { error: 'NEVA_CORE_STORAGE_UNAVAILABLE', message: 'the board could not be read; reconnecting' })
-        close()
+        close(true)
+        return
       }
+      // Ended while the snapshot was read (logout, grants changed): nothing to audit or send.
+      if (!check()) return
+      // Every view written before the snapshot goes out; none written, no snapshot.
+      const fresh = [...new Set(patientsOf(snapshot))].filter((id) => !shown.has(id))
+      try {
+        await Promise.all(fresh.map((patient_id) => access.auditView(request, { patient_id, what: `board:${board}` })))
+      } catch (err) {
+        withhold(null, err)
+        close(true)
+        return
+      }
+      for (const id of fresh) shown.add(id)
+      // The session may have ended while the snapshot was read (or its grants changed).
+      if (!check()) return
+      write('snapshot', snapshot)
+      // Deltas that arrived while the snapshot was read follow it; the page applies them in order.
+      const queued = pending
+      pending = null
+      for (const d of queued) deliver(d)
     },
   )
 }

@@ -58,7 +58,13 @@ export async function installPeople(app: FastifyInstance, { people, metrics, sec
     if (request.url.startsWith('/v1/ingest')) return
     const token = request.cookies[cookieName]
     if (token) {
-      const found = people.sessionUser(token)
+      let found
+      try {
+        found = await people.sessionUser(token, request.ip)
+      } catch (cause) {
+        // A session this core has not seen could not be looked up: neither accepted nor refused.
+        throw new CoreError('NEVA_CORE_STORAGE_UNAVAILABLE', 'the session could not be checked', { cause })
+      }
       if (found) {
         if (!SAFE_METHODS.has(request.method) && !sameOrigin(request)) throw refuse('csrf', new CoreError('NEVA_CORE_CSRF', `${request.method} ${request.url.split('?')[0]}`))
         request.user = found.user
@@ -74,6 +80,8 @@ export async function installPeople(app: FastifyInstance, { people, metrics, sec
       } catch (err) {
         metrics.refusals.inc({ code: 'oidc' })
         request.authProblem = (err as Error).message
+        await people.oidcRefused(bearer, err, request.ip, String(request.headers['user-agent'] ?? ''))
+          .catch((error: Error) => request.log.error({ err: error }, 'login audit of a refused OIDC token failed'))
       }
     }
   })
@@ -89,6 +97,17 @@ export async function installPeople(app: FastifyInstance, { people, metrics, sec
       throw refuse('forbidden', new CoreError('NEVA_CORE_FORBIDDEN', `${user.id} (${user.roles.join(', ') || 'no role'}): needs ${roles.join(' or ')}`))
     }
     return undefined
+  })
+
+  app.decorate('currentUser', (request: FastifyRequest): User | undefined => {
+    const user = request.user
+    if (!user) return undefined
+    if (request.sessionHash !== undefined) return people.sessionUserNow(request.sessionHash)
+    if (user.via === 'oidc') {
+      const expiresAt = people.oidcExpiresAt(user)
+      return expiresAt !== undefined && expiresAt > Date.now() ? user : undefined
+    }
+    return user
   })
 
   app.decorate('auditView', async (request: FastifyRequest, view: { patient_id: string; what: string }) => {
@@ -167,6 +186,12 @@ declare module 'fastify' {
   interface FastifyInstance {
     /** A hook for onRequest/preHandler: 401 without a user (pages: redirect to /login), 403 without one of `roles` (none: any user). */
     requireUser(...roles: Role[]): UserHook
+    /**
+     * The request's user as of now, from memory (no query): undefined once its session ended or
+     * expired, its account was disabled (here or on another core) or its OIDC token expired; the
+     * account's current roles and grants otherwise. For long requests (live streams).
+     */
+    currentUser(request: FastifyRequest): User | undefined
     /** Writes who viewed which patient's record; throws (503) when it cannot, so no data goes out unaudited. */
     auditView(request: FastifyRequest, view: { patient_id: string; what: string }): Promise<void>
     people: People

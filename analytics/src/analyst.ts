@@ -23,6 +23,7 @@ import { AnalystError } from './analyst-sql/errors.js'
 import { ANALYST_DATABASE, ANALYST_VIEWS } from './analyst-sql/views.js'
 
 export { ANALYST_DATABASE, ANALYST_VIEWS, ANALYST_EXCLUDED } from './analyst-sql/views.js'
+export { compileAnalystSql, type Compiled } from './analyst-sql/index.js'
 export { ANALYST_ERRORS, AnalystError, type AnalystErrorCode, type AnalystOutcome } from './analyst-sql/errors.js'
 
 export interface AnalystLimits {
@@ -289,8 +290,9 @@ export async function runAnalystQuery(analyst: Analyst, request: AnalystRequest)
         user: request.user,
         via: request.via ?? '',
         query_name: request.queryName ?? '',
-        sql: request.sql,
-        params: Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)])),
+        // A lone surrogate cannot be stored: it would make the audit fail, and the refusal vanish.
+        sql: wellFormed(request.sql),
+        params: Object.fromEntries(Object.entries(params).map(([k, v]) => [wellFormed(k), wellFormed(String(v))])),
         tables,
         outcome: failure?.outcome ?? 'ok',
         error_code: failure?.code ?? '',
@@ -307,6 +309,8 @@ export async function runAnalystQuery(analyst: Analyst, request: AnalystRequest)
   if (failure) throw failure
   return { ...result!, duration_ms }
 }
+
+const wellFormed = (s: string) => s.replace(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g, '\uFFFD')
 
 async function run(ch: ClickHouse, query: string, params: Record<string, AnalystParamValue>, format: 'JSON' | 'TabSeparatedRaw') {
   return ch.client.query({ query, format, ...(Object.keys(params).length ? { query_params: params } : {}) })

@@ -93,14 +93,16 @@ class Parser {
    * where the parenthesis holds an expression. When both fail, the query's error is the one shown.
    */
   private queryOr<T>(orElse: () => T): { k: 'subquery'; query: Query } | T {
-    if (!this.startsQuery()) return orElse()
     const save = this.pos
+    if (!this.startsQuery() || this.notAQuery.has(save)) return orElse()
     try {
       const query = this.query()
       this.expectPunct(')')
       return { k: 'subquery', query }
     } catch (queryError) {
       this.pos = save
+      // Remembered, so nested parentheses are not retried at every level (exponential).
+      this.notAQuery.add(save)
       try {
         return orElse()
       } catch {
@@ -108,6 +110,7 @@ class Parser {
       }
     }
   }
+  private readonly notAQuery = new Set<number>()
   /** Nesting depth: deep nesting is refused before it can exhaust the stack. */
   private depth = 0
   private nested<T>(f: () => T): T {

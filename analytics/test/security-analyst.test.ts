@@ -62,6 +62,7 @@ async function refusedUnsent(sql: string, code?: string, params?: Record<string,
   const row = rows[rows.length - 1]
   assert.equal(row?.outcome, 'refused', sql)
   assert.equal(row?.error_code, err.code)
+  assertNoSecret(String(row?.error), `${sql} (audit)`)
   assert.deepEqual(row?.tables, [], `${sql}: the audit names no table for a refused query`)
   assert.equal(Number(row?.rows), 0)
   return err

@@ -58,7 +58,7 @@ export function tokenize(sql: string): Token[] {
       continue
     }
     const prev = tokens[tokens.length - 1]
-    const afterOperand = prev !== undefined && (prev.kind === 'word' || prev.kind === 'quoted' || (prev.kind === 'punct' && (prev.text === ')' || prev.text === ']')))
+    const afterOperand = prev !== undefined && (prev.kind === 'word' || prev.kind === 'quoted' || prev.kind === 'number' || (prev.kind === 'punct' && (prev.text === ')' || prev.text === ']')))
     // `t.1` is a tuple element: after a name or a bracket a dot is the operator, not a fraction.
     if (/[0-9]/.test(c) || (c === '.' && /[0-9]/.test(sql[i + 1] ?? '') && !afterOperand)) {
       const afterDot = prev?.kind === 'punct' && prev.text === '.'
@@ -67,7 +67,8 @@ export function tokenize(sql: string): Token[] {
         : /^(0x[0-9A-Fa-f]+|0b[01]+|([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?)/.exec(sql.slice(i))
       if (!m) throw syntaxError(`bad number ${show(sql.slice(i, i + 10))}`, i)
       i += m[0].length
-      if (i < n && /[A-Za-z0-9_.\x80-\uffff]/.test(sql[i]!)) throw syntaxError(`bad number ${show(sql.slice(at, i + 1))}`, at)
+      // Glued to a letter or another dot it is not a number (`t.1.2` is two tuple elements).
+      if (i < n && (afterDot ? /[A-Za-z0-9_\x80-\uffff]/ : /[A-Za-z0-9_.\x80-\uffff]/).test(sql[i]!)) throw syntaxError(`bad number ${show(sql.slice(at, i + 1))}`, at)
       tokens.push({ kind: 'number', text: m[0], at })
       continue
     }

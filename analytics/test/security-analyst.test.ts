@@ -449,6 +449,20 @@ test('on a ClickHouse server analyst SQL refuses to run without its own user, be
   }
 })
 
+test('what is sent is the printed SQL under Neva\'s limits: readonly = 1 embedded, the user\'s CONST readonly on a server', async () => {
+  const sentText: string[] = []
+  const fake = { kind: 'server', location: 'fake', close: async () => undefined, client: { query: async ({ query }: { query: string }) => { sentText.push(query); return { json: async () => ({ meta: [], data: [] }) } } } } as unknown as ClickHouse
+  const sql = "select seq, 'it''s' AS s FROM observations o WHERE o.seq IN (1, 2) -- note"
+  const printed = 'SELECT `seq`, \'it\\\'s\' AS `s` FROM `analyst`.`observations` AS `o` WHERE (`o`.`seq` IN (1, 2))'
+  assert.equal((compileAnalystSql(sql) as { sql: string }).sql, printed)
+  for (const serverUser of [false, true]) {
+    const a: Analyst = { ch, rawDatabase: real.rawDatabase, serverUser, withReader: (fn) => fn(fake), close: async () => undefined }
+    await runAnalystQuery(a, { sql, user: 'analyst:red-team', limits: { maxRows: 7, maxMemoryBytes: 1234567, maxSeconds: 9 } })
+    assert.equal(sentText.pop(), `SELECT * FROM (${printed}) SETTINGS max_result_rows = 7, result_overflow_mode = 'throw', max_memory_usage = 1234567, max_execution_time = 9${serverUser ? '' : ', readonly = 1'}`)
+  }
+  assert.equal(sentText.length, 0)
+})
+
 test('the analyst user DDL: SELECT on the analyst views only, readonly, bounded limits, no password in the text', () => {
   const ddl = analystUserDdl('analyst', 'correct horse battery staple', { maxRows: 1000, maxMemoryBytes: 1_000_000_000, maxSeconds: 30 })
   const all = ddl.join(';\n')

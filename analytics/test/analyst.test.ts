@@ -1,5 +1,6 @@
 // Analyst SQL through the real embedded ClickHouse: pseudonymous views, refusals decided by
-// ClickHouse's own parser and analyzer, limits, and the audit trail of every query.
+// Neva's own grammar before anything is sent (analyst-sql/), limits, and the audit trail of every
+// query. The attacks of the red-team finding are in security-analyst.test.ts.
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtempSync } from 'node:fs'
@@ -82,15 +83,15 @@ test('pseudonyms survive a restart with the same secret and change with another'
 })
 
 test('writes, DDL and settings changes are refused and audited', async () => {
-  await refused("INSERT INTO observations (patient_id) VALUES ('x')", 'NEVA_ANALYST_NOT_A_READ', /InsertQuery/)
-  await refused('INSERT INTO default.observations SELECT * FROM default.observations', 'NEVA_ANALYST_NOT_A_READ', /InsertQuery/)
-  await refused('DROP TABLE observations', 'NEVA_ANALYST_NOT_A_READ', /DropQuery/)
-  await refused('CREATE TABLE x (a UInt8) ENGINE = Memory', 'NEVA_ANALYST_NOT_A_READ', /CreateQuery/)
-  await refused('ALTER TABLE default.observations DELETE WHERE 1', 'NEVA_ANALYST_NOT_A_READ', /AlterQuery/)
-  await refused('SET readonly = 0', 'NEVA_ANALYST_NOT_A_READ', /Set/)
-  await refused('SELECT count() FROM observations SETTINGS max_result_rows = 0', 'NEVA_ANALYST_SETTINGS', /SETTINGS/)
-  await refused('SHOW CREATE TABLE observations', 'NEVA_ANALYST_NOT_A_READ', /ShowCreate/)
-  await refused('SELECT 1; DROP TABLE observations', 'NEVA_ANALYST_SYNTAX', /Multi-statements/i)
+  await refused("INSERT INTO observations (patient_id) VALUES ('x')", 'NEVA_ANALYST_NOT_A_READ', /INSERT at offset 0/)
+  await refused('INSERT INTO default.observations SELECT * FROM default.observations', 'NEVA_ANALYST_NOT_A_READ', /INSERT/)
+  await refused('DROP TABLE observations', 'NEVA_ANALYST_NOT_A_READ', /DROP/)
+  await refused('CREATE TABLE x (a UInt8) ENGINE = Memory', 'NEVA_ANALYST_NOT_A_READ', /CREATE/)
+  await refused('ALTER TABLE default.observations DELETE WHERE 1', 'NEVA_ANALYST_NOT_A_READ', /ALTER/)
+  await refused('SET readonly = 0', 'NEVA_ANALYST_NOT_A_READ', /SET/)
+  await refused('SELECT count() FROM observations SETTINGS max_result_rows = 0', 'NEVA_ANALYST_SETTINGS', /SETTINGS at offset 33/)
+  await refused('SHOW CREATE TABLE observations', 'NEVA_ANALYST_SYNTAX', /CREATE.*expected TABLES/)
+  await refused('SELECT 1; DROP TABLE observations', 'NEVA_ANALYST_SYNTAX', /one statement, without a semicolon/i)
   // Nothing was changed by any of them.
   assert.equal(await ch.client.query({ query: 'SELECT count() AS n FROM observations', format: 'JSONEachRow' }).then((r) => r.json()).then((r) => Number((r[0] as { n: string }).n)), 3)
 })
@@ -120,12 +121,13 @@ test('raw tables are refused by full name and through subqueries, joins, unions 
     'SELECT patient_id FROM observations UNION ALL SELECT patient_id FROM default.observations',
     'SELECT (SELECT any(patient_id) FROM default.observations) AS p',
     'WITH raw AS (SELECT patient_id FROM default.lab_results) SELECT * FROM raw',
-    'SELECT seq FROM observations WHERE seq IN default.observations',
     'SELECT * FROM system.tables',
     'SELECT k0 FROM default.analyst_pseudonym_key',
     'SELECT * FROM default.analyst_audit',
     'SELECT * FROM INFORMATION_SCHEMA.TABLES',
   ]) await refused(sql, 'NEVA_ANALYST_TABLE', /outside the analyst database|not an analyst view/)
+  // IN never takes a bare name (ClickHouse would read it as a table).
+  await refused('SELECT seq FROM observations WHERE seq IN default.observations', 'NEVA_ANALYST_SYNTAX', /IN takes a parenthesized list/)
   // A quoted name does not escape either: it names nothing in the analyst database.
   await assert.rejects(ask('SELECT * FROM `default.observations`'), AnalystError)
 })

@@ -222,7 +222,7 @@ test('docker compose profile `cluster`: 2 shards × 1 replica and a Keeper, conf
   const compose = parseYaml(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service>; volumes: Record<string, unknown> }
   const services = compose.services
   // The default `docker compose up` is unchanged: everything added is behind a profile.
-  assert.deepEqual(Object.keys(services).filter((n) => !services[n]!.profiles).sort(), ['clickhouse', 'core', 'edge', 'simulators'])
+  assert.deepEqual(Object.keys(services).filter((n) => !services[n]!.profiles).sort(), ['clickhouse', 'core', 'edge', 'migrate', 'simulators'])
   const inCluster = Object.entries(services).filter(([, s]) => s.profiles?.includes('cluster'))
   const mounts = (s: Service) => new Map((s.volumes ?? []).map((v) => { const [from, to] = v.split(':'); return [to!, from!] }))
   const read = (hostPath: string) => parseXml(readFileSync(join(ROOT, hostPath), 'utf8'), hostPath)

@@ -1,6 +1,7 @@
 // Grafana provisioning (deploy/grafana): the YAML parses and agrees with docker-compose.yml and
-// the dashboards; every panel's SQL, with the ClickHouse plugin's macros expanded as the plugin
-// expands them, runs against a migrated embedded ClickHouse.
+// the dashboards; Grafana reads as the analyst user, on the pseudonymous analyst views; every
+// panel's SQL, with the ClickHouse plugin's macros expanded as the plugin expands them, runs on
+// those views of a migrated embedded ClickHouse.
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs'
@@ -8,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse as parseYaml } from 'yaml'
-import { connectClickHouse, migrate } from '@neva/analytics'
+import { connectClickHouse, migrate, openAnalyst } from '@neva/analytics'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const GRAFANA = join(ROOT, 'deploy/grafana')
@@ -28,9 +29,15 @@ const compose = parseYaml(readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8')
   services: Record<string, { image?: string; profiles?: string[]; environment?: Record<string, string>; volumes?: string[] }>
 }
 
-const ch = await connectClickHouse({ path: mkdtempSync(join(tmpdir(), 'neva-grafana-')) })
-after(() => ch.close())
+const path = mkdtempSync(join(tmpdir(), 'neva-grafana-'))
+const ch = await connectClickHouse({ path })
 await migrate(ch)
+// Grafana's session: default database `analyst`, as the analyst user has it on a server.
+const analyst = await openAnalyst(ch, { path }, { secret: 'grafana-test' })
+after(async () => {
+  await analyst.close()
+  await ch.close()
+})
 
 test('provisioning: one ClickHouse data source on a compose service; dashboards loaded from the mounted folder', () => {
   assert.equal(datasources.length, 1)
@@ -38,9 +45,14 @@ test('provisioning: one ClickHouse data source on a compose service; dashboards 
   assert.equal(ds.type, PLUGIN)
   const host = ds.jsonData.host as string
   assert.ok(compose.services[host], `data source host ${host} is not a compose service`)
-  // The database the core migrates, with the user the server image creates.
-  assert.equal(ds.jsonData.defaultDatabase, compose.services.core?.environment?.CLICKHOUSE_DATABASE)
-  assert.equal(ds.jsonData.username, compose.services[host]!.environment?.CLICKHOUSE_USER)
+  // The analyst user that `migrate` creates, on the analyst views: never the main user or the raw tables.
+  assert.equal(ds.jsonData.defaultDatabase, 'analyst')
+  const analystUser = compose.services.migrate?.environment?.CLICKHOUSE_ANALYST_USER
+  assert.ok(analystUser, 'compose creates an analyst user')
+  assert.equal(ds.jsonData.username, analystUser)
+  assert.notEqual(ds.jsonData.username, compose.services[host]!.environment?.CLICKHOUSE_USER)
+  assert.equal((datasources[0] as unknown as { secureJsonData: { password: string } }).secureJsonData.password, '$CLICKHOUSE_ANALYST_PASSWORD')
+  assert.match(compose.services.grafana?.environment?.CLICKHOUSE_ANALYST_PASSWORD ?? '', /^\$\{CLICKHOUSE_ANALYST_PASSWORD:\?/)
 
   const grafana = compose.services.grafana
   assert.ok(grafana, 'compose has a grafana service')
@@ -102,11 +114,15 @@ test('macro expansion covers what the dashboards use', () => {
 })
 
 async function rows(sql: string): Promise<Array<Record<string, unknown>>> {
-  const rs = await ch.client.query({ query: expandMacros(sql), format: 'JSONEachRow' })
-  return rs.json<Record<string, unknown>>()
+  // No database named: the panel reads what its session's default database, `analyst`, holds.
+  assert.doesNotMatch(sql, /\b(neva|default|system)\s*\./, 'a panel names a database')
+  return analyst.withReader(async (reader) => {
+    const rs = await reader.client.query({ query: expandMacros(sql), format: 'JSONEachRow' })
+    return rs.json<Record<string, unknown>>()
+  })
 }
 
-test('every panel query runs on the migrated schema (empty tables)', async () => {
+test('every panel query runs on the analyst views of the migrated schema (empty tables)', async () => {
   for (const [file, d] of dashboards) {
     for (const p of d.panels) {
       for (const t of p.targets) {

@@ -135,7 +135,7 @@ test('docker-compose.yml parses, and every service it names exists in the reposi
   }
   const services = compose.services
   // `docker compose up` without a profile: the single-node system; the cluster and Grafana are profiles.
-  assert.deepEqual(Object.keys(services).filter((n) => !services[n]!.profiles).sort(), ['clickhouse', 'core', 'edge', 'simulators'])
+  assert.deepEqual(Object.keys(services).filter((n) => !services[n]!.profiles).sort(), ['clickhouse', 'core', 'edge', 'migrate', 'simulators'])
   const [, version] = /clickhouse-server:(\d+\.\d+)/.exec(services.clickhouse!.image!) ?? []
   assert.ok(version && Number(version.split('.')[0]) * 100 + Number(version.split('.')[1]) >= 2408, 'ClickHouse 24.8 or newer')
   for (const [name, service] of Object.entries(services)) {

@@ -5,12 +5,19 @@ import assert from 'node:assert/strict'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import Fastify from 'fastify'
+import type { ClickHouse } from '@neva/analytics'
 import { hashToken, startCore } from '@neva/core'
 import { insertFixture, MRN_A, T0 } from '../../analytics/test/analyst-fixture.js'
+import { analyticsPlugin, analystCoreDefaults, RateLimiter } from '../src/plugins/analytics.js'
 
 const ANALYST = 'secret-analyst'
 const GATEWAY = 'secret-gw-1'
-process.env.NEVA_ANALYST_TOKENS = `ana=${ANALYST}`
+const BUSY = 'secret-busy-analyst'
+process.env.NEVA_ANALYST_TOKENS = `ana=${ANALYST},busy=${BUSY}`
+// A bucket the other tests never empty, refilled slowly enough to empty it on purpose below.
+process.env.NEVA_ANALYST_RATE_BURST = '40'
+process.env.NEVA_ANALYST_RATE_PER_MINUTE = '1'
 process.env.NEVA_PSEUDONYM_KEY = 'core-test-key'
 const core = await startCore({
   host: '127.0.0.1',
@@ -98,4 +105,45 @@ test('ingest keeps working alongside analyst queries', async () => {
   const res = await fetch(`${core.url}/healthz`)
   assert.equal(res.status, 200)
   await core.clickhouse.client.command({ query: "INSERT INTO rejected_readings (gateway_id, seq, source, origin, received_time, code, reason, payload) VALUES ('gw-z', 1, 'mqtt', 'o', now64(3), 'C', 'r', 'p')" })
+})
+
+test('each analyst has a bucket of queries: 429 NEVA_ANALYST_RATE_LIMITED when it is empty, other analysts unaffected', async () => {
+  // Unknown named queries cost a token but no ClickHouse work: the bucket is taken before the route runs.
+  for (let i = 0; i < 40; i++) assert.equal((await call('GET', '/v1/analytics/queries/nope', BUSY)).status, 404, `request ${i}`)
+  const res = await fetch(`${core.url}/v1/analytics/sql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${BUSY}` }, body: JSON.stringify({ sql: 'SELECT 1' }) })
+  assert.equal(res.status, 429)
+  assert.equal(((await res.json()) as { error: string }).error, 'NEVA_ANALYST_RATE_LIMITED')
+  assert.ok(Number(res.headers.get('retry-after')) > 0)
+  assert.equal((await sql('SELECT 1')).status, 200, 'another analyst still runs')
+  // Listing the library is not a query.
+  assert.equal((await call('GET', '/v1/analytics/queries', BUSY)).status, 200)
+})
+
+test('the rate limiter refills over time and never above its burst', () => {
+  let now = 0
+  const limiter = new RateLimiter({ perMinute: 6, burst: 2 }, () => now)
+  assert.deepEqual([limiter.take('a'), limiter.take('a'), limiter.take('a')], [0, 0, 10])
+  now = 10_000
+  assert.equal(limiter.take('a'), 0)
+  assert.equal(limiter.take('b'), 0)
+  now = 10_000_000
+  assert.deepEqual([limiter.take('a'), limiter.take('a'), limiter.take('a') > 0], [0, 0, true])
+})
+
+test('core defaults: the memory of a query is capped at 1 GB unless configured; bad values are refused', () => {
+  assert.equal(analystCoreDefaults({}).limits.maxMemoryBytes, 1_000_000_000)
+  assert.equal(analystCoreDefaults({ NEVA_ANALYST_MAX_MEMORY_BYTES: '500000000' }).limits.maxMemoryBytes, 500_000_000)
+  assert.throws(() => analystCoreDefaults({ NEVA_ANALYST_MAX_MEMORY_BYTES: 'lots' }), /NEVA_ANALYST_MAX_MEMORY_BYTES/)
+})
+
+test('on a ClickHouse server without an analyst user the endpoints answer 503 NEVA_ANALYST_NO_USER and the main connection is never used', async () => {
+  const main = { kind: 'server', location: 'http://ch:8123', client: new Proxy({}, { get: () => assert.fail('the main connection was used') }), close: async () => undefined } as unknown as ClickHouse
+  const app = Fastify()
+  app.decorate('requireUser', () => async () => undefined)
+  await app.register(analyticsPlugin, { clickhouse: main, config: { url: 'http://ch:8123', username: 'neva', password: 'main' }, analysts: { ana: hashToken(ANALYST) }, analyst: {} })
+  const res = await app.inject({ method: 'POST', url: '/v1/analytics/sql', headers: { authorization: `Bearer ${ANALYST}` }, payload: { sql: 'SELECT 1' } })
+  assert.equal(res.statusCode, 503)
+  assert.equal(res.json().code, 'NEVA_ANALYST_NO_USER')
+  assert.match(res.json().message, /CLICKHOUSE_ANALYST_USER/)
+  await app.close()
 })

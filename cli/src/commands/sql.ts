@@ -1,7 +1,7 @@
 // neva sql "SELECT …": analyst SQL against the configured ClickHouse (the embedded data directory
-// by default), through the same path as the core's POST /v1/analytics/sql: ClickHouse decides
-// that it is one SELECT reading only the pseudonymous analyst views, it runs with readonly=1 and
-// limits, and it is audited with the OS user. There is no --raw: operators who need raw rows
+// by default), through the same path as the core's POST /v1/analytics/sql: Neva's analyst-SQL
+// grammar decides that it is one SELECT reading only the pseudonymous analyst views and prints
+// the SQL that runs, with readonly=1 and limits, audited with the OS user. There is no --raw: operators who need raw rows
 // use clickhouse-client on the server, which its own query log records. With --core URL the
 // query goes to a running core instead (which owns the embedded engine while it runs).
 import { runAnalystQuery } from '@neva/analytics'

@@ -1,11 +1,14 @@
 // /v1/analytics: analyst SQL and the named query library, for analyst tokens only. Every query
-// goes through @neva/analytics' analyst path: read-only, limited, pseudonymous and audited.
+// goes through @neva/analytics' analyst path: parsed by Neva's grammar, read-only, limited,
+// pseudonymous and audited. Each analyst has a token bucket of queries (429 when it is empty),
+// and a query's memory is capped lower than ClickHouse's own default (1 GB unless configured).
+// On a ClickHouse server without an analyst user, the endpoints answer 503 NEVA_ANALYST_NO_USER.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import {
   AnalystError, analystOptionsFromEnv, loadQueries, openAnalyst, runAnalystQuery, runNamedQuery,
-  type AnalystLimits, type AnalystOptions, type AnalystResult, type ClickHouse, type ClickHouseConfig,
+  type Analyst, type AnalystLimits, type AnalystOptions, type AnalystResult, type ClickHouse, type ClickHouseConfig,
 } from '@neva/analytics'
 import { parseGatewayTokens, type CoreConfig } from '../config.js'
 import { gatewayAuthenticator } from './auth.js'
@@ -17,6 +20,47 @@ export interface AnalyticsOptions {
   analysts: Record<string, string>
   analyst?: AnalystOptions | undefined
   limits?: Partial<AnalystLimits> | undefined
+  /** Queries per analyst: a bucket of `burst` refilled at `perMinute`. */
+  rate?: Partial<AnalystRate> | undefined
+}
+
+export interface AnalystRate {
+  perMinute: number
+  burst: number
+}
+
+/** Defaults inside the core; NEVA_ANALYST_MAX_MEMORY_BYTES, NEVA_ANALYST_RATE_PER_MINUTE and NEVA_ANALYST_RATE_BURST change them. */
+export function analystCoreDefaults(env: NodeJS.ProcessEnv = process.env): { limits: Partial<AnalystLimits>; rate: AnalystRate } {
+  const positive = (name: string, fallback: number) => {
+    const raw = env[name]
+    if (raw === undefined || raw === '') return fallback
+    const n = Number(raw)
+    if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${JSON.stringify(raw)}`)
+    return n
+  }
+  return {
+    limits: { maxMemoryBytes: positive('NEVA_ANALYST_MAX_MEMORY_BYTES', 1_000_000_000) },
+    rate: { perMinute: positive('NEVA_ANALYST_RATE_PER_MINUTE', 60), burst: positive('NEVA_ANALYST_RATE_BURST', 10) },
+  }
+}
+
+/** A token bucket per analyst: `take` says how many seconds to wait, 0 when a query may run. */
+export class RateLimiter {
+  private readonly buckets = new Map<string, { tokens: number; at: number }>()
+  constructor(private readonly rate: AnalystRate, private readonly now: () => number = () => performance.now()) {}
+  take(who: string): number {
+    const t = this.now()
+    const perMs = this.rate.perMinute / 60_000
+    const b = this.buckets.get(who) ?? { tokens: this.rate.burst, at: t }
+    b.tokens = Math.min(this.rate.burst, b.tokens + (t - b.at) * perMs)
+    b.at = t
+    this.buckets.set(who, b)
+    if (b.tokens >= 1) {
+      b.tokens -= 1
+      return 0
+    }
+    return Math.ceil((1 - b.tokens) / perMs / 1000)
+  }
 }
 
 /**
@@ -50,8 +94,24 @@ const Params = Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }),
 const SqlBody = Type.Object({ sql: Type.String({ minLength: 1, maxLength: 100_000 }), params: Type.Optional(Params) }, { additionalProperties: false })
 
 export const analyticsPlugin: FastifyPluginAsyncTypebox<AnalyticsOptions> = async (app, options) => {
-  const analyst = await openAnalyst(options.clickhouse, options.config, options.analyst ?? analystOptionsFromEnv())
-  app.addHook('onClose', () => analyst.close())
+  const defaults = analystCoreDefaults()
+  const limits = { ...defaults.limits, ...options.limits }
+  const limiter = new RateLimiter({ ...defaults.rate, ...options.rate })
+  let analyst: Analyst | undefined
+  let unavailable: AnalystError | undefined
+  try {
+    analyst = await openAnalyst(options.clickhouse, options.config, options.analyst ?? analystOptionsFromEnv())
+  } catch (err) {
+    // Never the main credentials: without an analyst user the endpoints say why, the core runs.
+    if (!(err instanceof AnalystError) || err.code !== 'NEVA_ANALYST_NO_USER') throw err
+    unavailable = err
+    app.log.warn({ code: err.code }, err.message)
+  }
+  app.addHook('onClose', async () => analyst?.close())
+  const ready = (): Analyst => {
+    if (analyst) return analyst
+    throw new AnalyticsHttpError(unavailable!.code, unavailable!.message, 503)
+  }
   const queries = loadQueries()
   const authenticate = gatewayAuthenticator(options.analysts)
   const users = new WeakMap<FastifyRequest, string>()
@@ -67,9 +127,18 @@ export const analyticsPlugin: FastifyPluginAsyncTypebox<AnalyticsOptions> = asyn
     }
     users.set(request, `analyst:${authenticate(request)}`)
   }
+  // After authentication, before the body is read: one token from the analyst's bucket per query.
+  const rateLimit = async (request: FastifyRequest, reply: FastifyReply) => {
+    ready()
+    const wait = limiter.take(userOf(request))
+    if (wait > 0) {
+      reply.header('retry-after', String(wait))
+      throw new AnalyticsHttpError('NEVA_ANALYST_RATE_LIMITED', `too many analyst queries; retry in ${wait} s`, 429)
+    }
+  }
 
-  app.post('/v1/analytics/sql', { onRequest, schema: { body: SqlBody } }, async (request) =>
-    answered(() => runAnalystQuery(analyst, { sql: request.body.sql, params: request.body.params, user: userOf(request), via: 'http', limits: options.limits })),
+  app.post('/v1/analytics/sql', { onRequest: [onRequest, rateLimit], schema: { body: SqlBody } }, async (request) =>
+    answered(() => runAnalystQuery(ready(), { sql: request.body.sql, params: request.body.params, user: userOf(request), via: 'http', limits })),
   )
 
   app.get('/v1/analytics/queries', { onRequest }, async () => ({
@@ -78,11 +147,11 @@ export const analyticsPlugin: FastifyPluginAsyncTypebox<AnalyticsOptions> = asyn
 
   app.get(
     '/v1/analytics/queries/:name',
-    { onRequest, schema: { params: Type.Object({ name: Type.String({ maxLength: 100 }) }), querystring: Type.Record(Type.String(), Type.String()) } },
+    { onRequest: [onRequest, rateLimit], schema: { params: Type.Object({ name: Type.String({ maxLength: 100 }) }), querystring: Type.Record(Type.String(), Type.String()) } },
     async (request) => {
       const query = queries.get(request.params.name)
       if (!query) throw new AnalyticsHttpError('NEVA_ANALYST_UNKNOWN_QUERY', `no named query ${JSON.stringify(request.params.name)}; GET /v1/analytics/queries lists them`, 404)
-      return answered(() => runNamedQuery(analyst, query, request.query, { user: userOf(request), via: 'http', limits: options.limits }))
+      return answered(() => runNamedQuery(ready(), query, request.query, { user: userOf(request), via: 'http', limits }))
     },
   )
 }

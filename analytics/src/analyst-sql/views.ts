@@ -1,0 +1,57 @@
+// The analyst views: which tables analysts read, and which columns they lose. One place, read by
+// the view DDL (analyst.ts) and by the grammar's table resolution (names.ts).
+export const ANALYST_DATABASE = 'analyst'
+
+/**
+ * Every table analysts may read. `pseudonymize`: identifier columns replaced by their pseudonym;
+ * `omit`: columns that may hold identifiers in free text or raw device payloads.
+ * A table with a patient_id column that is in neither list nor ANALYST_EXCLUDED fails a test.
+ */
+export const ANALYST_VIEWS = {
+  observations: { pseudonymize: ['patient_id'], omit: [] },
+  triage_results: { pseudonymize: ['patient_id'], omit: [] },
+  lab_results: { pseudonymize: ['patient_id', 'order_id'], omit: ['comments'] },
+  waveforms: { pseudonymize: ['patient_id'], omit: [] },
+  rejected_readings: { pseudonymize: [], omit: ['payload'] },
+  // The record: every id pseudonymized with the same key, so the views still join on them;
+  // complaints without their free text (a name or a phone number may be in it), codes kept.
+  emr_patients: { pseudonymize: ['patient_id'], omit: [] },
+  encounters: { pseudonymize: ['patient_id', 'encounter_id'], omit: [] },
+  complaints: { pseudonymize: ['patient_id', 'encounter_id', 'complaint_id'], omit: ['text'] },
+  diagnoses: { pseudonymize: ['patient_id', 'encounter_id', 'diagnosis_id', 'author_id'], omit: [] },
+  // Rollups (0008): read them with the -Merge combinators, e.g. avgMerge(avg_value).
+  vitals_per_minute: { pseudonymize: ['patient_id'], omit: [] },
+  ed_arrivals_per_hour: { pseudonymize: [], omit: [] },
+  // 0011: transports keep the unit and destination; orders lose their free text and people.
+  transports: { pseudonymize: ['patient_id'], omit: [] },
+  orders: { pseudonymize: ['patient_id', 'encounter_id', 'order_id', 'ordered_by', 'updated_by'], omit: ['text'] },
+  // Alarms (0009): the alarm id names a device and its own alarm counter, not a person; who
+  // acknowledged is a pseudonym like a diagnosis' author; the note and the device's event text
+  // are free text.
+  alarms: { pseudonymize: ['patient_id'], omit: ['event_text'] },
+  alarm_acks: { pseudonymize: ['user'], omit: ['note'] },
+  alarms_per_ward_hour: { pseudonymize: [], omit: [] },
+  // Decision support (0007): ids with the same key as the record's, so they join with it.
+  dx_suggestions: { pseudonymize: ['suggestion_id', 'encounter_id', 'patient_id'], omit: [] },
+  dx_agreement: { pseudonymize: ['suggestion_id', 'encounter_id', 'patient_id'], omit: [] },
+} as const satisfies Record<string, { pseudonymize: readonly string[]; omit: readonly string[] }>
+
+/** Tables deliberately not offered to analysts, with why. */
+export const ANALYST_EXCLUDED = {
+  analyst_audit: 'other analysts’ queries',
+  analyst_pseudonym_key: 'the pseudonym key',
+  triage_models: 'model files, not clinical data',
+  triage_model_events: 'model registry log',
+  ingest_batches: 'ingest ledger',
+  schema_migrations: 'schema bookkeeping',
+  vitals_per_minute_mv: 'materialized view: analysts read its table, vitals_per_minute',
+  ed_arrivals_per_hour_mv: 'materialized view: analysts read its table, ed_arrivals_per_hour',
+  users: 'accounts and password hashes (0010)',
+  user_sessions: 'session token hashes (0010)',
+  record_views: 'who viewed which patient: for the privacy officer, not analysts (0010)',
+  login_audit: 'login attempts (0010)',
+  gateway_credentials: 'gateway token hashes (0010)',
+  alarms_per_ward_hour_mv: 'materialized view: analysts read its table, alarms_per_ward_hour',
+  dx_models: 'model artifacts, not clinical data',
+} as const
+

@@ -159,7 +159,7 @@ export class MqttAccess {
     }
     if (!entry.devices(device)) return this.deny(identity, 'NEVA_EDGE_MQTT_TOPIC_DENIED', `${t}: login ${identity.username} may not publish for device ${device}`)
     if (entry.patients && decoded.patientId !== undefined && !entry.patients(decoded.patientId)) {
-      return this.deny(identity, 'NEVA_EDGE_MQTT_PATIENT_DENIED', `${t}: login ${identity.username} may not publish for patient ${decoded.patientId}`)
+      return this.deny(identity, 'NEVA_EDGE_MQTT_PATIENT_DENIED', `${t}: login ${identity.username} may not publish for the patient the message names (not in its patient_ids)`)
     }
     return undefined
   }

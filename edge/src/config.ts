@@ -55,6 +55,22 @@ export const GatewayConfigSchema = Type.Object(
          * username logs in as it without a password.
          */
         tls: orNull(Type.Object({ ...ServerTls, ca_file: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: false })),
+        /**
+         * Largest MQTT packet; a connection announcing a longer one is closed before it is
+         * buffered. The largest ECG chunk the format allows is 360 161 bytes: keep room for it.
+         */
+        max_packet_bytes: Type.Integer({ minimum: 1024, maximum: 256 * 1024 * 1024, default: 512 * 1024 }),
+        /** A connection that sends no CONNECT within this is closed. */
+        connect_timeout_ms: Type.Integer({ minimum: 100, maximum: 300_000, default: 10_000 }),
+        /** Connections open at once, and from one address; more are closed at once, counted. */
+        max_connections: Type.Integer({ minimum: 1, default: 1000 }),
+        max_connections_per_address: Type.Integer({ minimum: 1, default: 64 }),
+        /** Logins waiting for a password check (2 run at once); more are refused (CONNACK 3). */
+        max_pending_logins: Type.Integer({ minimum: 1, maximum: 10_000, default: 32 }),
+        /** Logins one address may have waiting; more are refused (CONNACK 3). */
+        max_pending_logins_per_address: Type.Integer({ minimum: 1, default: 4 }),
+        /** Failed logins an address may make in a minute; then refused without a check (CONNACK 3). */
+        failed_logins_per_minute: Type.Integer({ minimum: 1, default: 10 }),
       },
       { default: {}, additionalProperties: false },
     ),

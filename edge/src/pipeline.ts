@@ -90,10 +90,20 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
     requireCredentials: config.mqtt.require_credentials,
     onRefused: (code) => metrics.mqttRefused.inc({ code }),
     onDenied: (username, code) => metrics.mqttDenied.inc({ username, code }),
+    maxWaitingChecks: config.mqtt.max_pending_logins,
+    maxPendingPerAddress: config.mqtt.max_pending_logins_per_address,
+    failedLoginsPerMinute: config.mqtt.failed_logins_per_minute,
   })
   warnAboutMqttAccess(config, access, log)
   const mqttTls = config.mqtt.tls ? readTls(config.mqtt.tls, '/mqtt/tls') : undefined
-  const mqtt = new MqttSource({ host: config.mqtt.host, port: config.mqtt.port, next: durable, log, access, tls: mqttTls, onRefused: () => metrics.unacknowledged.inc() })
+  const mqtt = new MqttSource({
+    host: config.mqtt.host, port: config.mqtt.port, next: durable, log, access, tls: mqttTls, onRefused: () => metrics.unacknowledged.inc(),
+    limits: {
+      maxPacketBytes: config.mqtt.max_packet_bytes, connectTimeoutMs: config.mqtt.connect_timeout_ms,
+      maxConnections: config.mqtt.max_connections, maxConnectionsPerAddress: config.mqtt.max_connections_per_address,
+    },
+    onLimit: (code) => metrics.mqttRefused.inc({ code }),
+  })
   const opcua = validateOpcuaMapping(config.opcua).map((device) =>
     new OpcuaSource({ ...device, next: durable, devices, pkiDir: join(config.data_dir, 'opcua-pki'), log }))
   const labCodes = labCodeTable(config.lab_codes)

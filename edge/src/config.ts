@@ -109,6 +109,12 @@ export const GatewayConfigSchema = Type.Object(
       {
         /** Disk budget; at it the gateway stops acknowledging devices (nothing is shed). */
         max_bytes: Type.Integer({ minimum: 1024 * 1024, default: 2 * 1024 ** 3 }),
+        /**
+         * Budget of refused input (garbage, denied publishes) within max_bytes: past it new
+         * refusals are dropped and counted, so a device sending junk cannot fill the outbox and
+         * block good readings. null: an eighth of max_bytes, at most 64 MiB.
+         */
+        rejected_max_bytes: Type.Union([Type.Integer({ minimum: 64 * 1024 }), Type.Null()], { default: null }),
         /** How long a stamped reading's identity is remembered, to store a device's resend once. */
         dedup_window_ms: Type.Integer({ minimum: 0, default: 3600_000 }),
         /** Readings younger than this go to the core before any backlog. */
@@ -194,6 +200,9 @@ export function parseGatewayConfig(input: unknown, origin = 'config'): GatewayCo
   config.serial.forEach((port, i) => {
     if (port.protocol.startsWith('oximeter') && !port.patient_id) throw new Error(`${origin}: /serial/${i}: an oximeter needs the patient_id of the bed it is attached to`)
   })
+  if (config.outbox.rejected_max_bytes !== null && config.outbox.rejected_max_bytes > config.outbox.max_bytes / 2) {
+    throw new Error(`${origin}: /outbox/rejected_max_bytes: ${config.outbox.rejected_max_bytes} is more than half of outbox.max_bytes (${config.outbox.max_bytes}): refusals would crowd out readings`)
+  }
   const users = config.mqtt.credentials.map((c) => c.username)
   const user = users.find((u, i) => users.indexOf(u) !== i)
   if (user) throw new Error(`${origin}: /mqtt/credentials: username ${user} is configured twice`)

@@ -39,6 +39,14 @@ export function createEdgeMetrics(outbox: Outbox) {
       this.set(outbox.stats().full ? 1 : 0)
     },
   })
+  new Gauge({
+    name: 'neva_edge_outbox_rejected_dropped',
+    help: 'Refusals not kept because refused input was at its own budget (outbox.rejected_max_bytes), since start',
+    registers: [registry],
+    collect() {
+      this.set(outbox.stats().rejectedDropped ?? 0)
+    },
+  })
   return {
     registry,
     readings: counter('neva_edge_readings_total', 'Readings made durable, by source', ['source']),

@@ -54,6 +54,7 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
     path: join(config.data_dir, 'outbox.db'),
     gatewayId: config.gateway_id,
     maxBytes: config.outbox.max_bytes,
+    ...(config.outbox.rejected_max_bytes !== null ? { rejectedMaxBytes: config.outbox.rejected_max_bytes } : {}),
     dedupWindowMs: config.outbox.dedup_window_ms,
     liveWindowMs: config.outbox.live_window_ms,
   })

@@ -7,6 +7,7 @@ import { Value } from '@sinclair/typebox/value'
 import { Identifier } from '@neva/contracts'
 import { OpcuaConfigSchema, validateOpcuaMapping } from '@neva/firmware-adapters'
 import { parsePasswordHash } from './security/password-hash.js'
+import { parseCidrList } from './security/connection-limits.js'
 
 const ServerTls = {
   /** PEM certificate (chain) the server presents. */
@@ -148,6 +149,16 @@ export const GatewayConfigSchema = Type.Object(
           max_message_bytes: Type.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024, default: 1024 * 1024 }),
           /** A connection silent this long is closed (monitors reconnect). */
           idle_timeout_ms: Type.Integer({ minimum: 1000, default: 300_000 }),
+          /**
+           * MLLP over TLS instead of plain TCP. With `ca_file`, a sender must present a
+           * certificate that CA signed (mutual TLS).
+           */
+          tls: orNull(Type.Object({ ...ServerTls, ca_file: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: false })),
+          /** Peer addresses allowed to connect, as CIDR blocks ("10.0.4.0/24"); empty: any. Others are closed at once, counted. */
+          allow_from: Type.Array(Type.String({ minLength: 2, maxLength: 64 }), { default: [], maxItems: 1000 }),
+          /** Connections open at once, and from one address; more are closed at once, counted. */
+          max_connections: Type.Integer({ minimum: 1, default: 256 }),
+          max_connections_per_address: Type.Integer({ minimum: 1, default: 16 }),
         },
         { additionalProperties: false },
       ),
@@ -203,6 +214,7 @@ export function parseGatewayConfig(input: unknown, origin = 'config'): GatewayCo
   if (config.outbox.rejected_max_bytes !== null && config.outbox.rejected_max_bytes > config.outbox.max_bytes / 2) {
     throw new Error(`${origin}: /outbox/rejected_max_bytes: ${config.outbox.rejected_max_bytes} is more than half of outbox.max_bytes (${config.outbox.max_bytes}): refusals would crowd out readings`)
   }
+  if (config.mllp) parseCidrList(config.mllp.allow_from, `${origin}: /mllp/allow_from`)
   const users = config.mqtt.credentials.map((c) => c.username)
   const user = users.find((u, i) => users.indexOf(u) !== i)
   if (user) throw new Error(`${origin}: /mqtt/credentials: username ${user} is configured twice`)

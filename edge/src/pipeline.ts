@@ -7,7 +7,7 @@ import { createEdgeMetrics } from './metrics.js'
 import { SqliteOutbox } from './outbox/sqlite-outbox.js'
 import { MqttSource } from './sources/mqtt-source.js'
 import { MqttAccess } from './security/mqtt-access.js'
-import { readTls, warnAboutMqttAccess } from './security/start-up.js'
+import { isLoopback, readTls, warnAboutMqttAccess } from './security/start-up.js'
 import { DeviceRegistry } from './sources/devices.js'
 import { OpcuaSource } from './sources/opcua-source.js'
 import { MllpSource } from './sources/mllp-source.js'
@@ -112,7 +112,14 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
   const mllp = config.mllp && new MllpSource({
     host: config.mllp.host, port: config.mllp.port, next: durable, devices, labCodes, defaultUtcOffsetMinutes: utcOffset,
     maxMessageBytes: config.mllp.max_message_bytes, idleTimeoutMs: config.mllp.idle_timeout_ms, log,
+    tls: config.mllp.tls ? readTls(config.mllp.tls, '/mllp/tls') : undefined,
+    allowFrom: config.mllp.allow_from,
+    maxConnections: config.mllp.max_connections, maxConnectionsPerAddress: config.mllp.max_connections_per_address,
+    onRefused: (code) => metrics.mllpRefused.inc({ code }),
   })
+  if (config.mllp && !config.mllp.tls && !isLoopback(config.mllp.host)) {
+    log('warn', 'HL7 over MLLP travels in clear text: the listener is beyond loopback without mllp.tls', { host: config.mllp.host, allow_from: config.mllp.allow_from.length > 0 ? config.mllp.allow_from : 'any address' })
+  }
   const serial = config.serial.map((port) => {
     const protocol: SerialProtocolFactory = port.protocol === 'astm'
       ? astmProtocol({
@@ -130,6 +137,7 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
 
   const api = buildEdgeApi({
     gatewayId: config.gateway_id, outbox, uplink, triage, pool, modelSync, durable, metrics, devices, mqtt: () => mqtt.status(),
+    mllp: () => mllp ? mllp.status() : null,
     tls: config.api.tls ? readTls(config.api.tls, '/api/tls') : undefined,
     tokenSha256: config.api.token_sha256,
     rateLimitPerMinute: config.api.rate_limit_per_minute,

@@ -15,6 +15,7 @@ import type { Uplink } from '../uplink/uplink.js'
 import type { DurableStage } from '../ingest.js'
 import type { DeviceRegistry } from '../sources/devices.js'
 import type { MqttStatus } from '../sources/mqtt-source.js'
+import type { MllpStatus } from '../sources/mllp-source.js'
 
 export const EDGE_API_ERRORS = {
   NEVA_EDGE_API_UNAUTHORIZED: { status: 401, message: 'patient data needs "Authorization: Bearer <token>" with the token whose sha256 is api.token_sha256' },
@@ -34,6 +35,8 @@ export interface EdgeApiDeps {
   metrics: EdgeMetrics
   devices: DeviceRegistry
   mqtt: () => MqttStatus
+  /** The HL7 listener's port, TLS, connections and refusals; absent or null without one. */
+  mllp?: () => MllpStatus | null
   /** HTTPS with this certificate and key; absent: HTTP. */
   tls?: { cert: Buffer; key: Buffer }
   /** sha256 (hex) of the bearer token /patients requires; absent: /patients is refused. */
@@ -90,6 +93,7 @@ function statusOf(deps: EdgeApiDeps, detail: boolean) {
     gateway_id: deps.gatewayId,
     /** Port, TLS, access mode, connections refused and publishes denied, by login and code. */
     mqtt: deps.mqtt(),
+    mllp: deps.mllp?.() ?? null,
     outbox: deps.outbox.stats(),
     uplink: {
       last_success_ms: deps.uplink.lastSuccessMs ?? null,

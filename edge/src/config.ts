@@ -8,6 +8,7 @@ import { Identifier } from '@neva/contracts'
 import { OpcuaConfigSchema, validateOpcuaMapping } from '@neva/firmware-adapters'
 import { parsePasswordHash } from './security/password-hash.js'
 import { parseCidrList } from './security/connection-limits.js'
+import { parsePublicKey } from './triage/model-signature.js'
 
 const ServerTls = {
   /** PEM certificate (chain) the server presents. */
@@ -93,8 +94,16 @@ export const GatewayConfigSchema = Type.Object(
     ),
     core: Type.Object(
       {
+        /** https in production; plain http only to a loopback core, or with allow_insecure_http. */
         url: Type.String({ default: 'http://127.0.0.1:8080' }),
         token: Type.String({ minLength: 1 }),
+        /**
+         * Let readings, the core token and models travel in clear text to a core that is not on
+         * loopback (a private container network at most); a warning at start-up says so.
+         */
+        allow_insecure_http: Type.Boolean({ default: false }),
+        /** PEM CA (bundle) the core's https certificate must chain to, on top of the system's. */
+        ca_file: Type.Optional(Type.String({ minLength: 1 })),
         batch_max: Type.Integer({ minimum: 1, maximum: 10_000, default: 2000 }),
         /** Upper bound of a batch's entries in bytes (the core accepts 32 MiB bodies). */
         batch_max_bytes: Type.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024, default: 4 * 1024 * 1024 }),
@@ -134,6 +143,18 @@ export const GatewayConfigSchema = Type.Object(
         threads: Type.Integer({ minimum: 1, maximum: 64, default: 1 }),
         /** How often the core's model registry is asked for a newer model; 0: never. */
         sync_interval_ms: Type.Integer({ minimum: 0, default: 60_000 }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
+    /** Triage models distributed by the core. */
+    models: Type.Object(
+      {
+        /**
+         * Ed25519 public keys (base64 DER SPKI, as `neva model keygen` prints them, or PEM) a
+         * model from the core must be signed by; empty: no model from the core is installed (the
+         * configured triage.model, a local file, stays in service).
+         */
+        trusted_keys: Type.Array(Type.String({ minLength: 40, maxLength: 4096 }), { default: [], maxItems: 32 }),
       },
       { default: {}, additionalProperties: false },
     ),
@@ -214,6 +235,14 @@ export function parseGatewayConfig(input: unknown, origin = 'config'): GatewayCo
   if (config.outbox.rejected_max_bytes !== null && config.outbox.rejected_max_bytes > config.outbox.max_bytes / 2) {
     throw new Error(`${origin}: /outbox/rejected_max_bytes: ${config.outbox.rejected_max_bytes} is more than half of outbox.max_bytes (${config.outbox.max_bytes}): refusals would crowd out readings`)
   }
+  checkCoreUrl(config, origin)
+  config.models.trusted_keys.forEach((k, i) => {
+    try {
+      parsePublicKey(k)
+    } catch (err) {
+      throw new Error(`${origin}: /models/trusted_keys/${i}: not an Ed25519 public key (${(err as Error).message})`)
+    }
+  })
   if (config.mllp) parseCidrList(config.mllp.allow_from, `${origin}: /mllp/allow_from`)
   const users = config.mqtt.credentials.map((c) => c.username)
   const user = users.find((u, i) => users.indexOf(u) !== i)
@@ -234,6 +263,25 @@ export function parseGatewayConfig(input: unknown, origin = 'config'): GatewayCo
   if (twice) throw new Error(`${origin}: device ${twice} is configured twice`)
   return config
 }
+
+/** https, or plain http to loopback or with core.allow_insecure_http. */
+function checkCoreUrl(config: GatewayConfig, origin: string): void {
+  let url: URL
+  try {
+    url = new URL(config.core.url)
+  } catch {
+    throw new Error(`${origin}: /core/url: not a URL`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`${origin}: /core/url: ${url.protocol} is not http: or https:`)
+  const host = url.hostname.replace(/^\[|\]$/g, '')
+  if (url.protocol === 'http:' && !isLoopbackHost(host) && !config.core.allow_insecure_http) {
+    throw new Error(`${origin}: /core/url: plain http to ${host}, which is not loopback: readings, the core token and triage models would travel in clear text. Use https (core.ca_file for a private CA), or set core.allow_insecure_http`)
+  }
+  if (config.core.ca_file && url.protocol !== 'https:') throw new Error(`${origin}: /core/ca_file: given, but core.url is not https`)
+}
+
+/** Loopback by address or name (the gateway does not resolve names here). */
+export const isLoopbackHost = (host: string) => host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
 
 /**
  * NEVA_CORE_TOKEN, when set, replaces core.token, and NEVA_EDGE_API_TOKEN api.token_sha256, so

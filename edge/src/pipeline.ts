@@ -7,7 +7,7 @@ import { createEdgeMetrics } from './metrics.js'
 import { SqliteOutbox } from './outbox/sqlite-outbox.js'
 import { MqttSource } from './sources/mqtt-source.js'
 import { MqttAccess } from './security/mqtt-access.js'
-import { isLoopback, readTls, warnAboutMqttAccess } from './security/start-up.js'
+import { isLoopback, readPem, readTls, warnAboutMqttAccess } from './security/start-up.js'
 import { DeviceRegistry } from './sources/devices.js'
 import { OpcuaSource } from './sources/opcua-source.js'
 import { MllpSource } from './sources/mllp-source.js'
@@ -22,6 +22,7 @@ import { ModelTriage } from './triage/model-triage.js'
 import { DEFAULT_MODEL_MANIFEST, readModelFiles } from './triage/model-files.js'
 import { TriagePool } from './triage/pool.js'
 import { ModelSync } from './triage/model-sync.js'
+import { parsePublicKey } from './triage/model-signature.js'
 import { Uplink } from './uplink/uplink.js'
 import type { Outbox, OutboxBatch } from './outbox/types.js'
 import type { Log } from './log.js'
@@ -59,9 +60,14 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
     liveWindowMs: config.outbox.live_window_ms,
   })
   const metrics = createEdgeMetrics(outbox)
+  const coreCa = config.core.ca_file ? readPem(config.core.ca_file, '/core/ca_file') : undefined
+  if (config.core.url.startsWith('http:') && config.core.allow_insecure_http) {
+    log('warn', 'the core is reached over plain http (core.allow_insecure_http): readings, the core token and models travel in clear text', { url: config.core.url })
+  }
   const uplink = new Uplink(outbox, {
     url: config.core.url,
     token: config.core.token,
+    ca: coreCa,
     batchMax: config.core.batch_max,
     batchMaxBytes: config.core.batch_max_bytes,
     lingerMs: config.core.linger_ms,
@@ -76,7 +82,7 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
   // A model the core publishes (or the one it published last, cached on disk) replaces the
   // configured one; a model that does not fit is refused and the running one stays.
   const modelSync = pool && config.triage.sync_interval_ms > 0
-    ? new ModelSync({ url: config.core.url, token: config.core.token, dataDir: config.data_dir, intervalMs: config.triage.sync_interval_ms, timeoutMs: config.core.timeout_ms, install: (m, b) => pool.install(m, b), log })
+    ? new ModelSync({ url: config.core.url, token: config.core.token, ca: coreCa, trustedKeys: config.models.trusted_keys.map(parsePublicKey), dataDir: config.data_dir, intervalMs: config.triage.sync_interval_ms, timeoutMs: config.core.timeout_ms, install: (m, b) => pool.install(m, b), log })
     : undefined
   const triage = new TriageStage({
     outbox,

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url'
 import mqtt from 'mqtt'
 import { vitalsTopic } from '@neva/contracts'
 import { hashToken, startCore } from '@neva/core'
-import { parseGatewayConfig, startGateway } from '@neva/edge'
+import { generateModelKeyPair, parseGatewayConfig, signManifest, startGateway } from '@neva/edge'
 import { packaged, randomModel } from './model-fixtures.js'
 
 const dir = (p: string) => mkdtempSync(join(tmpdir(), `neva-${p}-`))
@@ -22,11 +22,13 @@ const core = await startCore({
 })
 after(() => core.close())
 
+// Models are signed offline; the gateway pins the public key (models.trusted_keys).
+const SIGNING = generateModelKeyPair()
 const upload = (m: ReturnType<typeof packaged>) =>
   fetch(`${core.url}/v1/models/triage`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: 'Bearer tok-admin' },
-    body: JSON.stringify({ manifest: m.manifest, onnx_base64: Buffer.from(m.bytes).toString('base64') }),
+    body: JSON.stringify({ manifest: m.manifest, onnx_base64: Buffer.from(m.bytes).toString('base64'), signature: signManifest(m.manifest, SIGNING.privateKeyPem) }),
   })
 
 async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
@@ -44,6 +46,7 @@ test('a gateway hot-swaps to the model the core publishes and refuses one that d
     gateway_id: 'gw-models', data_dir: dir('edge'), mqtt: { port: 0 }, api: { port: 0 },
     core: { url: core.url, token: 'tok-gw', linger_ms: 5 },
     triage: { sync_interval_ms: 100 },
+    models: { trusted_keys: [SIGNING.publicKey] },
     log_level: 'silent',
   }), () => {})
   const status = async () => (await (await fetch(`${gateway.apiUrl}/status`)).json()) as { triage: { model: string | null; refused: number } }
@@ -58,7 +61,7 @@ test('a gateway hot-swaps to the model the core publishes and refuses one that d
 
     // neva triage --core scores with the core's current model too.
     const cli = await new Promise<string>((resolve, reject) => {
-      const child = execFile(fileURLToPath(new URL('../../bin/neva', import.meta.url)), ['triage', '--core', core.url], { env: { ...process.env, NEVA_CORE_TOKEN: 'tok-gw' } }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout)))
+      const child = execFile(fileURLToPath(new URL('../../bin/neva', import.meta.url)), ['triage', '--core', core.url], { env: { ...process.env, NEVA_CORE_TOKEN: 'tok-gw', NEVA_MODEL_TRUSTED_KEYS: SIGNING.publicKey } }, (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout)))
       child.stdin!.end(JSON.stringify({ pulse: 120, spo2: 93 }) + '\n')
     })
     assert.equal((JSON.parse(cli) as { model_version: string }).model_version, 'test-lr@2')

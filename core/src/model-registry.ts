@@ -21,8 +21,17 @@ export interface StoredModel {
   uploaded_by: string
 }
 
+/** An Ed25519 signature of the manifest (`neva model sign`); the core stores and serves it, gateways verify it. */
+export interface ModelSignature {
+  alg: 'ed25519'
+  key_id: string
+  signature: string
+}
+
 export interface CurrentModel {
   manifest: ModelManifest
+  /** null for a model uploaded without one (gateways refuse it). */
+  signature: ModelSignature | null
   /** Changes whenever the current model does; quoted, as an HTTP ETag. */
   etag: string
   activated_at: number
@@ -72,14 +81,15 @@ export class ModelRegistry {
   async current(): Promise<CurrentModel | null> {
     const last = (await this.events()).at(-1)
     if (!last) return null
-    const [row] = await this.select<{ manifest: string }>('manifest', last.id, last.version)
+    const [row] = await this.select<{ manifest: string; signature: string }>('manifest, signature', last.id, last.version)
     if (!row) throw new Error(`model event ${last.seq} names ${key(last.id, last.version)}, which is not stored`)
-    const etag = `"${createHash('sha256').update(row.manifest).digest('hex').slice(0, 32)}"`
-    return { manifest: JSON.parse(row.manifest) as ModelManifest, etag, activated_at: last.at, activated_by: last.actor }
+    const etag = `"${createHash('sha256').update(row.manifest).update(row.signature).digest('hex').slice(0, 32)}"`
+    const signature = row.signature ? (JSON.parse(row.signature) as ModelSignature) : null
+    return { manifest: JSON.parse(row.manifest) as ModelManifest, signature, etag, activated_at: last.at, activated_by: last.actor }
   }
 
   /** The caller has checked the manifest's schema; this checks the bytes against it. */
-  upload(manifest: ModelManifest, onnx: Buffer, actor: string, activate: boolean): Promise<void> {
+  upload(manifest: ModelManifest, onnx: Buffer, actor: string, activate: boolean, signature: ModelSignature | null = null): Promise<void> {
     return this.serialize(async () => {
       const actual = createHash('sha256').update(onnx).digest('hex')
       if (actual !== manifest.sha256) {
@@ -90,7 +100,7 @@ export class ModelRegistry {
       }
       await this.insert('triage_models', {
         id: manifest.id, version: manifest.version, sha256: manifest.sha256, file: manifest.file,
-        manifest: JSON.stringify(manifest), onnx_base64: onnx.toString('base64'), size_bytes: onnx.length,
+        manifest: JSON.stringify(manifest), signature: signature ? JSON.stringify(signature) : '', onnx_base64: onnx.toString('base64'), size_bytes: onnx.length,
         uploaded_at: toDateTime64(Date.now()), uploaded_by: actor,
       })
       if (activate) await this.append('activate', manifest.id, manifest.version, actor)

@@ -7,6 +7,8 @@ import { Value } from '@sinclair/typebox/value'
 import { Identifier } from '@neva/contracts'
 import { OpcuaConfigSchema, validateOpcuaMapping } from '@neva/firmware-adapters'
 import { parsePasswordHash } from './security/password-hash.js'
+import { parseCidrList } from './security/connection-limits.js'
+import { parsePublicKey } from './triage/model-signature.js'
 
 const ServerTls = {
   /** PEM certificate (chain) the server presents. */
@@ -55,6 +57,22 @@ export const GatewayConfigSchema = Type.Object(
          * username logs in as it without a password.
          */
         tls: orNull(Type.Object({ ...ServerTls, ca_file: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: false })),
+        /**
+         * Largest MQTT packet; a connection announcing a longer one is closed before it is
+         * buffered. The largest ECG chunk the format allows is 360 161 bytes: keep room for it.
+         */
+        max_packet_bytes: Type.Integer({ minimum: 1024, maximum: 256 * 1024 * 1024, default: 512 * 1024 }),
+        /** A connection that sends no CONNECT within this is closed. */
+        connect_timeout_ms: Type.Integer({ minimum: 100, maximum: 300_000, default: 10_000 }),
+        /** Connections open at once, and from one address; more are closed at once, counted. */
+        max_connections: Type.Integer({ minimum: 1, default: 1000 }),
+        max_connections_per_address: Type.Integer({ minimum: 1, default: 64 }),
+        /** Logins waiting for a password check (2 run at once); more are refused (CONNACK 3). */
+        max_pending_logins: Type.Integer({ minimum: 1, maximum: 10_000, default: 32 }),
+        /** Logins one address may have waiting; more are refused (CONNACK 3). */
+        max_pending_logins_per_address: Type.Integer({ minimum: 1, default: 4 }),
+        /** Failed logins an address may make in a minute; then refused without a check (CONNACK 3). */
+        failed_logins_per_minute: Type.Integer({ minimum: 1, default: 10 }),
       },
       { default: {}, additionalProperties: false },
     ),
@@ -76,8 +94,16 @@ export const GatewayConfigSchema = Type.Object(
     ),
     core: Type.Object(
       {
+        /** https in production; plain http only to a loopback core, or with allow_insecure_http. */
         url: Type.String({ default: 'http://127.0.0.1:8080' }),
         token: Type.String({ minLength: 1 }),
+        /**
+         * Let readings, the core token and models travel in clear text to a core that is not on
+         * loopback (a private container network at most); a warning at start-up says so.
+         */
+        allow_insecure_http: Type.Boolean({ default: false }),
+        /** PEM CA (bundle) the core's https certificate must chain to, on top of the system's. */
+        ca_file: Type.Optional(Type.String({ minLength: 1 })),
         batch_max: Type.Integer({ minimum: 1, maximum: 10_000, default: 2000 }),
         /** Upper bound of a batch's entries in bytes (the core accepts 32 MiB bodies). */
         batch_max_bytes: Type.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024, default: 4 * 1024 * 1024 }),
@@ -93,6 +119,12 @@ export const GatewayConfigSchema = Type.Object(
       {
         /** Disk budget; at it the gateway stops acknowledging devices (nothing is shed). */
         max_bytes: Type.Integer({ minimum: 1024 * 1024, default: 2 * 1024 ** 3 }),
+        /**
+         * Budget of refused input (garbage, denied publishes) within max_bytes: past it new
+         * refusals are dropped and counted, so a device sending junk cannot fill the outbox and
+         * block good readings. null: an eighth of max_bytes, at most 64 MiB.
+         */
+        rejected_max_bytes: Type.Union([Type.Integer({ minimum: 64 * 1024 }), Type.Null()], { default: null }),
         /** How long a stamped reading's identity is remembered, to store a device's resend once. */
         dedup_window_ms: Type.Integer({ minimum: 0, default: 3600_000 }),
         /** Readings younger than this go to the core before any backlog. */
@@ -114,6 +146,18 @@ export const GatewayConfigSchema = Type.Object(
       },
       { default: {}, additionalProperties: false },
     ),
+    /** Triage models distributed by the core. */
+    models: Type.Object(
+      {
+        /**
+         * Ed25519 public keys (base64 DER SPKI, as `neva model keygen` prints them, or PEM) a
+         * model from the core must be signed by; empty: no model from the core is installed (the
+         * configured triage.model, a local file, stays in service).
+         */
+        trusted_keys: Type.Array(Type.String({ minLength: 40, maxLength: 4096 }), { default: [], maxItems: 32 }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     /**
      * HL7 v2 over MLLP (patient monitors, device gateways); null: not listening. Port 2575 by
      * convention.
@@ -126,6 +170,16 @@ export const GatewayConfigSchema = Type.Object(
           max_message_bytes: Type.Integer({ minimum: 1024, maximum: 16 * 1024 * 1024, default: 1024 * 1024 }),
           /** A connection silent this long is closed (monitors reconnect). */
           idle_timeout_ms: Type.Integer({ minimum: 1000, default: 300_000 }),
+          /**
+           * MLLP over TLS instead of plain TCP. With `ca_file`, a sender must present a
+           * certificate that CA signed (mutual TLS).
+           */
+          tls: orNull(Type.Object({ ...ServerTls, ca_file: Type.Optional(Type.String({ minLength: 1 })) }, { additionalProperties: false })),
+          /** Peer addresses allowed to connect, as CIDR blocks ("10.0.4.0/24"); empty: any. Others are closed at once, counted. */
+          allow_from: Type.Array(Type.String({ minLength: 2, maxLength: 64 }), { default: [], maxItems: 1000 }),
+          /** Connections open at once, and from one address; more are closed at once, counted. */
+          max_connections: Type.Integer({ minimum: 1, default: 256 }),
+          max_connections_per_address: Type.Integer({ minimum: 1, default: 16 }),
         },
         { additionalProperties: false },
       ),
@@ -178,6 +232,18 @@ export function parseGatewayConfig(input: unknown, origin = 'config'): GatewayCo
   config.serial.forEach((port, i) => {
     if (port.protocol.startsWith('oximeter') && !port.patient_id) throw new Error(`${origin}: /serial/${i}: an oximeter needs the patient_id of the bed it is attached to`)
   })
+  if (config.outbox.rejected_max_bytes !== null && config.outbox.rejected_max_bytes > config.outbox.max_bytes / 2) {
+    throw new Error(`${origin}: /outbox/rejected_max_bytes: ${config.outbox.rejected_max_bytes} is more than half of outbox.max_bytes (${config.outbox.max_bytes}): refusals would crowd out readings`)
+  }
+  checkCoreUrl(config, origin)
+  config.models.trusted_keys.forEach((k, i) => {
+    try {
+      parsePublicKey(k)
+    } catch (err) {
+      throw new Error(`${origin}: /models/trusted_keys/${i}: not an Ed25519 public key (${(err as Error).message})`)
+    }
+  })
+  if (config.mllp) parseCidrList(config.mllp.allow_from, `${origin}: /mllp/allow_from`)
   const users = config.mqtt.credentials.map((c) => c.username)
   const user = users.find((u, i) => users.indexOf(u) !== i)
   if (user) throw new Error(`${origin}: /mqtt/credentials: username ${user} is configured twice`)
@@ -197,6 +263,25 @@ export function parseGatewayConfig(input: unknown, origin = 'config'): GatewayCo
   if (twice) throw new Error(`${origin}: device ${twice} is configured twice`)
   return config
 }
+
+/** https, or plain http to loopback or with core.allow_insecure_http. */
+function checkCoreUrl(config: GatewayConfig, origin: string): void {
+  let url: URL
+  try {
+    url = new URL(config.core.url)
+  } catch {
+    throw new Error(`${origin}: /core/url: not a URL`)
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`${origin}: /core/url: ${url.protocol} is not http: or https:`)
+  const host = url.hostname.replace(/^\[|\]$/g, '')
+  if (url.protocol === 'http:' && !isLoopbackHost(host) && !config.core.allow_insecure_http) {
+    throw new Error(`${origin}: /core/url: plain http to ${host}, which is not loopback: readings, the core token and triage models would travel in clear text. Use https (core.ca_file for a private CA), or set core.allow_insecure_http`)
+  }
+  if (config.core.ca_file && url.protocol !== 'https:') throw new Error(`${origin}: /core/ca_file: given, but core.url is not https`)
+}
+
+/** Loopback by address or name (the gateway does not resolve names here). */
+export const isLoopbackHost = (host: string) => host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host)
 
 /**
  * NEVA_CORE_TOKEN, when set, replaces core.token, and NEVA_EDGE_API_TOKEN api.token_sha256, so

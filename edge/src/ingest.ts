@@ -7,6 +7,7 @@ import type { EdgeMetrics } from './metrics.js'
 import type { TriageStage } from './triage/triage-stage.js'
 import type { Log } from './log.js'
 import type { DeviceRegistry } from './sources/devices.js'
+import { redactReason } from './security/redact.js'
 
 export interface RecentRejection {
   code: string
@@ -38,10 +39,12 @@ export class DurableStage {
     for (const body of decoded.waveforms ?? []) entries.push({ kind: 'waveform', body })
     for (const body of decoded.alarms ?? []) entries.push({ kind: 'alarm', body })
     for (const body of decoded.transports ?? []) entries.push({ kind: 'transport', body })
-    for (const p of decoded.problems) {
+    // Reasons name the field and the rule, never what the device sent: that stays in payload.
+    const reasons = decoded.problems.map((p) => redactReason(p.reason))
+    decoded.problems.forEach((p, i) => {
       const received_time = decoded.observations[0]?.received_time ?? now
-      entries.push({ kind: 'rejected', body: { source, origin, received_time, code: p.code, reason: p.reason, payload: p.payload } })
-    }
+      entries.push({ kind: 'rejected', body: { source, origin, received_time, code: p.code, reason: reasons[i]!, payload: p.payload } })
+    })
     if (entries.length === 0) {
       this.noteDevice(decoded, origin, now, false)
       this.countIgnored(decoded)
@@ -60,12 +63,12 @@ export class DurableStage {
     if (decoded.alarms?.length) this.metrics.alarms.inc({ source }, decoded.alarms.length)
     if (decoded.transports?.length) this.metrics.transports.inc(decoded.transports.length)
     this.countIgnored(decoded)
-    for (const p of decoded.problems) {
+    decoded.problems.forEach((p, i) => {
       this.metrics.rejected.inc({ code: p.code })
-      this.recentRejections.push({ code: p.code, reason: p.reason, origin, time: now })
+      this.recentRejections.push({ code: p.code, reason: reasons[i]!, origin, time: now })
       if (this.recentRejections.length > 50) this.recentRejections.shift()
-      this.log('warn', 'reading refused', { code: p.code, reason: p.reason, origin })
-    }
+      this.log('warn', 'reading refused', { code: p.code, reason: reasons[i], origin })
+    })
     if (decoded.patientId && decoded.spo2Scale) this.next.setSpo2Scale(decoded.patientId, decoded.spo2Scale)
     if (decoded.observations.length === 0) return
     const scoring = this.next

@@ -39,6 +39,14 @@ export function createEdgeMetrics(outbox: Outbox) {
       this.set(outbox.stats().full ? 1 : 0)
     },
   })
+  new Gauge({
+    name: 'neva_edge_outbox_rejected_dropped',
+    help: 'Refusals not kept because refused input was at its own budget (outbox.rejected_max_bytes), since start',
+    registers: [registry],
+    collect() {
+      this.set(outbox.stats().rejectedDropped ?? 0)
+    },
+  })
   return {
     registry,
     readings: counter('neva_edge_readings_total', 'Readings made durable, by source', ['source']),
@@ -52,6 +60,7 @@ export function createEdgeMetrics(outbox: Outbox) {
     unacknowledged: counter('neva_edge_unacknowledged_total', 'Messages not acknowledged to the device because they could not be made durable (outbox at its budget, or a write failure)'),
     mqttRefused: counter('neva_edge_mqtt_connections_refused_total', 'MQTT connections refused at login, by code (NEVA_EDGE_MQTT_*)', ['code']),
     mqttDenied: counter('neva_edge_mqtt_denied_total', 'MQTT publishes and subscriptions a login may not make, by login ("(none)" without one) and code', ['username', 'code']),
+    mllpRefused: counter('neva_edge_mllp_connections_refused_total', 'MLLP connections refused by the allowlist or a connection cap, by code (NEVA_EDGE_CONN_*)', ['code']),
     apiDenied: counter('neva_edge_api_denied_total', 'Local API requests refused, by code (missing or wrong token, rate limit)', ['code']),
     triage: counter('neva_edge_triage_results_total', 'Triage results by level', ['level']),
     uplinkBatches: counter('neva_edge_uplink_batches_total', 'Batches sent to the core, by outcome', ['outcome']),

@@ -7,7 +7,7 @@ import { createEdgeMetrics } from './metrics.js'
 import { SqliteOutbox } from './outbox/sqlite-outbox.js'
 import { MqttSource } from './sources/mqtt-source.js'
 import { MqttAccess } from './security/mqtt-access.js'
-import { readTls, warnAboutMqttAccess } from './security/start-up.js'
+import { isLoopback, readPem, readTls, warnAboutMqttAccess } from './security/start-up.js'
 import { DeviceRegistry } from './sources/devices.js'
 import { OpcuaSource } from './sources/opcua-source.js'
 import { MllpSource } from './sources/mllp-source.js'
@@ -22,6 +22,7 @@ import { ModelTriage } from './triage/model-triage.js'
 import { DEFAULT_MODEL_MANIFEST, readModelFiles } from './triage/model-files.js'
 import { TriagePool } from './triage/pool.js'
 import { ModelSync } from './triage/model-sync.js'
+import { parsePublicKey } from './triage/model-signature.js'
 import { Uplink } from './uplink/uplink.js'
 import type { Outbox, OutboxBatch } from './outbox/types.js'
 import type { Log } from './log.js'
@@ -54,13 +55,19 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
     path: join(config.data_dir, 'outbox.db'),
     gatewayId: config.gateway_id,
     maxBytes: config.outbox.max_bytes,
+    ...(config.outbox.rejected_max_bytes !== null ? { rejectedMaxBytes: config.outbox.rejected_max_bytes } : {}),
     dedupWindowMs: config.outbox.dedup_window_ms,
     liveWindowMs: config.outbox.live_window_ms,
   })
   const metrics = createEdgeMetrics(outbox)
+  const coreCa = config.core.ca_file ? readPem(config.core.ca_file, '/core/ca_file') : undefined
+  if (config.core.url.startsWith('http:') && config.core.allow_insecure_http) {
+    log('warn', 'the core is reached over plain http (core.allow_insecure_http): readings, the core token and models travel in clear text', { url: config.core.url })
+  }
   const uplink = new Uplink(outbox, {
     url: config.core.url,
     token: config.core.token,
+    ca: coreCa,
     batchMax: config.core.batch_max,
     batchMaxBytes: config.core.batch_max_bytes,
     lingerMs: config.core.linger_ms,
@@ -75,7 +82,7 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
   // A model the core publishes (or the one it published last, cached on disk) replaces the
   // configured one; a model that does not fit is refused and the running one stays.
   const modelSync = pool && config.triage.sync_interval_ms > 0
-    ? new ModelSync({ url: config.core.url, token: config.core.token, dataDir: config.data_dir, intervalMs: config.triage.sync_interval_ms, timeoutMs: config.core.timeout_ms, install: (m, b) => pool.install(m, b), log })
+    ? new ModelSync({ url: config.core.url, token: config.core.token, ca: coreCa, trustedKeys: config.models.trusted_keys.map(parsePublicKey), dataDir: config.data_dir, intervalMs: config.triage.sync_interval_ms, timeoutMs: config.core.timeout_ms, install: (m, b) => pool.install(m, b), log })
     : undefined
   const triage = new TriageStage({
     outbox,
@@ -90,10 +97,20 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
     requireCredentials: config.mqtt.require_credentials,
     onRefused: (code) => metrics.mqttRefused.inc({ code }),
     onDenied: (username, code) => metrics.mqttDenied.inc({ username, code }),
+    maxWaitingChecks: config.mqtt.max_pending_logins,
+    maxPendingPerAddress: config.mqtt.max_pending_logins_per_address,
+    failedLoginsPerMinute: config.mqtt.failed_logins_per_minute,
   })
   warnAboutMqttAccess(config, access, log)
   const mqttTls = config.mqtt.tls ? readTls(config.mqtt.tls, '/mqtt/tls') : undefined
-  const mqtt = new MqttSource({ host: config.mqtt.host, port: config.mqtt.port, next: durable, log, access, tls: mqttTls, onRefused: () => metrics.unacknowledged.inc() })
+  const mqtt = new MqttSource({
+    host: config.mqtt.host, port: config.mqtt.port, next: durable, log, access, tls: mqttTls, onRefused: () => metrics.unacknowledged.inc(),
+    limits: {
+      maxPacketBytes: config.mqtt.max_packet_bytes, connectTimeoutMs: config.mqtt.connect_timeout_ms,
+      maxConnections: config.mqtt.max_connections, maxConnectionsPerAddress: config.mqtt.max_connections_per_address,
+    },
+    onLimit: (code) => metrics.mqttRefused.inc({ code }),
+  })
   const opcua = validateOpcuaMapping(config.opcua).map((device) =>
     new OpcuaSource({ ...device, next: durable, devices, pkiDir: join(config.data_dir, 'opcua-pki'), log }))
   const labCodes = labCodeTable(config.lab_codes)
@@ -101,7 +118,14 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
   const mllp = config.mllp && new MllpSource({
     host: config.mllp.host, port: config.mllp.port, next: durable, devices, labCodes, defaultUtcOffsetMinutes: utcOffset,
     maxMessageBytes: config.mllp.max_message_bytes, idleTimeoutMs: config.mllp.idle_timeout_ms, log,
+    tls: config.mllp.tls ? readTls(config.mllp.tls, '/mllp/tls') : undefined,
+    allowFrom: config.mllp.allow_from,
+    maxConnections: config.mllp.max_connections, maxConnectionsPerAddress: config.mllp.max_connections_per_address,
+    onRefused: (code) => metrics.mllpRefused.inc({ code }),
   })
+  if (config.mllp && !config.mllp.tls && !isLoopback(config.mllp.host)) {
+    log('warn', 'HL7 over MLLP travels in clear text: the listener is beyond loopback without mllp.tls', { host: config.mllp.host, allow_from: config.mllp.allow_from.length > 0 ? config.mllp.allow_from : 'any address' })
+  }
   const serial = config.serial.map((port) => {
     const protocol: SerialProtocolFactory = port.protocol === 'astm'
       ? astmProtocol({
@@ -119,6 +143,7 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
 
   const api = buildEdgeApi({
     gatewayId: config.gateway_id, outbox, uplink, triage, pool, modelSync, durable, metrics, devices, mqtt: () => mqtt.status(),
+    mllp: () => mllp ? mllp.status() : null,
     tls: config.api.tls ? readTls(config.api.tls, '/api/tls') : undefined,
     tokenSha256: config.api.token_sha256,
     rateLimitPerMinute: config.api.rate_limit_per_minute,

@@ -2,6 +2,7 @@
 // messages, readings, and refusals counted by code. A resend already stored adds no readings.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
 import { once } from 'node:events'
 import { connect } from 'node:net'
 import mqtt from 'mqtt'
@@ -15,7 +16,7 @@ test('/status: MQTT and HL7 devices with their last message, counts and errors b
     gateway_id: 'gw-status',
     data_dir: tempDir('status'),
     mqtt: { port: 0 },
-    api: { port: 0 },
+    api: { port: 0, token_sha256: createHash('sha256').update('status-token').digest('hex') },
     mllp: { port: 0 },
     // No core: the outbox keeps everything.
     core: { url: 'http://127.0.0.1:9', token: 't', backoff_base_ms: 1000 },
@@ -42,7 +43,11 @@ test('/status: MQTT and HL7 devices with their last message, counts and errors b
     socket.destroy()
     assert.match(acks[0] ?? '', /MSA\|AA\|c1/)
 
-    const status = (await (await fetch(`${gateway.apiUrl}/status`)).json()) as { devices: DeviceStatus[] }
+    // Open /status: counts and codes; the reasons need the API token.
+    const open = (await (await fetch(`${gateway.apiUrl}/status`)).json()) as { devices: DeviceStatus[] }
+    const openMon = open.devices.find((d) => d.device_id === 'amb-9-monitor')!
+    assert.deepEqual([openMon.errors, 'last_error' in openMon, 'origin' in openMon], [{ NEVA_DECODE_IMPLAUSIBLE_VALUE: 1 }, false, false])
+    const status = (await (await fetch(`${gateway.apiUrl}/status`, { headers: { authorization: 'Bearer status-token' } })).json()) as { devices: DeviceStatus[] }
     const mon = status.devices.find((d) => d.device_id === 'amb-9-monitor')!
     assert.equal(mon.source, 'mqtt')
     assert.equal(mon.messages, 2)

@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import type { ModelManifest } from '@neva/contracts'
 import { hashToken, startCore } from '@neva/core'
 import { ModelSync, verifyModel, type ModelSyncOptions } from '../src/triage/model-sync.js'
+import { generateModelKeyPair, parsePublicKey, signManifest } from '../src/triage/model-signature.js'
 import { tempDir } from './helpers.js'
 
 const ADMIN = 'tok-admin'
@@ -47,8 +48,11 @@ async function admin(path: string, body?: unknown) {
   })
   assert.ok(res.status < 300, `${path}: ${res.status} ${await res.text()}`)
 }
-const upload = (m: { manifest: ModelManifest; bytes: Buffer }, activate = true) =>
-  admin(`/v1/models/triage${activate ? '' : '?activate=false'}`, { manifest: m.manifest, onnx_base64: m.bytes.toString('base64') })
+/** The offline signing key the gateways pin, and one they do not. */
+const SIGNING = generateModelKeyPair()
+const ROGUE = generateModelKeyPair()
+const upload = (m: { manifest: ModelManifest; bytes: Buffer }, activate = true, key: string | null = SIGNING.privateKeyPem) =>
+  admin(`/v1/models/triage${activate ? '' : '?activate=false'}`, { manifest: m.manifest, onnx_base64: m.bytes.toString('base64'), ...(key ? { signature: signManifest(m.manifest, key) } : {}) })
 
 /** A runtime that records what it is given and refuses the ids in `refuse`. */
 function fakeRuntime(refuse: string[] = []) {
@@ -57,9 +61,9 @@ function fakeRuntime(refuse: string[] = []) {
   return {
     installs,
     logs,
-    options(url: string, dataDir: string): ModelSyncOptions {
+    options(url: string, dataDir: string, trustedKeys = [parsePublicKey(SIGNING.publicKey)]): ModelSyncOptions {
       return {
-        url, token: GW, dataDir, intervalMs: 30, timeoutMs: 2000,
+        url, token: GW, dataDir, trustedKeys, intervalMs: 30, timeoutMs: 2000,
         install: async (manifest, bytes) => {
           if (refuse.includes(manifest.id)) throw new Error(`inputs of ${manifest.id} do not match`)
           installs.push({ manifest, bytes: Buffer.from(bytes) })
@@ -191,4 +195,57 @@ test('with the core down the loop keeps polling without throwing; a restarted ga
   assert.equal(await again.loadCached(), null)
   assert.equal(fresh.logs.some((l) => l.level === 'warn'), true)
   await again.stop()
+})
+
+test('finding 8: a model not signed by a pinned key is refused before download, counted, named; the current model stays', async () => {
+  let alter = false
+  // A channel that rewrites the manifest (a looser red threshold) and serves matching bytes.
+  const proxy = createServer(async (req, res) => {
+    const answer = await fetch(`${core.url}${req.url}`, { headers: { authorization: req.headers.authorization ?? '', ...(req.headers['if-none-match'] ? { 'if-none-match': String(req.headers['if-none-match']) } : {}) } })
+    let body = Buffer.from(await answer.arrayBuffer())
+    if (alter && req.url === '/v1/models/triage/current' && answer.status === 200) {
+      const current = JSON.parse(body.toString()) as { manifest: ModelManifest }
+      current.manifest.thresholds.red = 0.99
+      body = Buffer.from(JSON.stringify(current))
+    }
+    res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(body)
+  })
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r))
+  const runtime = fakeRuntime()
+  const sync = new ModelSync(runtime.options(`http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, tempDir('edge-signed')))
+  try {
+    assert.equal(await sync.syncOnce(), 'installed')
+    const running = sync.status().installed
+
+    await upload(model('triage-lr', '3'), true, ROGUE.privateKeyPem)
+    assert.equal(await sync.syncOnce(), 'refused')
+    assert.match(sync.status().last_refusal ?? '', /^NEVA_EDGE_MODEL_UNTRUSTED_KEY: triage-lr@3: signed by key [0-9a-f]{16}, which is not in models.trusted_keys/)
+
+    await upload(model('triage-lr', '4'), true, null)
+    assert.equal(await sync.syncOnce(), 'refused')
+    assert.match(sync.status().last_refusal ?? '', /^NEVA_EDGE_MODEL_UNSIGNED: triage-lr@4/)
+
+    alter = true
+    await upload(model('triage-lr', '5'))
+    assert.equal(await sync.syncOnce(), 'refused')
+    assert.match(sync.status().last_refusal ?? '', /^NEVA_EDGE_MODEL_BAD_SIGNATURE: triage-lr@5: the signature by key [0-9a-f]{16} does not verify/)
+    assert.deepEqual([sync.status().installed, sync.status().signature_refusals, runtime.installs.length], [running, 3, 1])
+    assert.equal(runtime.logs.filter((l) => l.level === 'error').length, 3)
+
+    // The untouched model, signed by the pinned key, installs.
+    alter = false
+    await upload(model('triage-lr', '6'))
+    assert.equal(await sync.syncOnce(), 'installed')
+    assert.deepEqual([sync.status().installed, sync.status().last_refusal], ['triage-lr@6', null])
+  } finally {
+    await sync.stop()
+    await new Promise<void>((r) => proxy.close(() => r()))
+  }
+  // No key pinned: nothing from the core is installed.
+  const keyless = fakeRuntime()
+  const unpinned = new ModelSync(keyless.options(core.url, tempDir('edge-keyless'), []))
+  assert.equal(await unpinned.syncOnce(), 'refused')
+  assert.match(unpinned.status().last_refusal ?? '', /^NEVA_EDGE_MODEL_NO_TRUSTED_KEYS/)
+  assert.equal(keyless.installs.length, 0)
+  await unpinned.stop()
 })

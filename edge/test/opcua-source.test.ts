@@ -67,7 +67,7 @@ function ventilator(dir: string, port = 0): OpcuaVentilator {
 }
 
 function mapping(vent: OpcuaVentilator, extraNodes: Array<{ node_id: string; mdc_code: number }> = []): OpcuaDeviceMapping {
-  return validateOpcuaMapping([{ device_id: 'vent-1', endpoint_url: vent.endpointUrl, patient_id: 'icu.bed3', sampling_interval_ms: 100, nodes: [...vent.nodes(), ...extraNodes] }])[0]!
+  return validateOpcuaMapping([{ device_id: 'vent-1', endpoint_url: vent.endpointUrl, security_mode: 'None', patient_id: 'icu.bed3', sampling_interval_ms: 100, nodes: [...vent.nodes(), ...extraNodes] }])[0]!
 }
 
 function source(m: OpcuaDeviceMapping, stage: ReturnType<typeof durableStage>, dir: string, log: Log, extra: Partial<OpcuaSourceOptions> = {}): OpcuaSource {

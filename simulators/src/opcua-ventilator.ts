@@ -48,6 +48,11 @@ export interface OpcuaVentilatorOptions {
   settings?: Partial<VentilatorSettings>
   /** Expose SpO2 and pulse rate, as a ventilator with an oximetry probe does. Default true. */
   oximetry?: boolean
+  /**
+   * Endpoints offered: None (the default, what the demo configures explicitly) or
+   * SignAndEncrypt with Basic256Sha256. The server trusts any client certificate either way.
+   */
+  security?: 'None' | 'SignAndEncrypt'
 }
 
 export interface OpcuaVentilatorStats {
@@ -121,6 +126,11 @@ export class OpcuaVentilator {
     return this.options.host ?? '127.0.0.1'
   }
 
+  /** The server's own certificate (PEM), once started: what a gateway puts in its trusted directory. */
+  get certificateFile(): string {
+    return join(this.options.pkiDir, 'server', 'own', 'certs', 'certificate.pem')
+  }
+
   get endpointUrl(): string {
     return `opc.tcp://${this.host}:${this.port}`
   }
@@ -140,8 +150,8 @@ export class OpcuaVentilator {
       serverCertificateManager: pki('server'),
       userCertificateManager: pki('user'),
       nodeset_filename: [nodesets.standard],
-      securityModes: [MessageSecurityMode.None],
-      securityPolicies: [SecurityPolicy.None],
+      securityModes: [this.options.security === 'SignAndEncrypt' ? MessageSecurityMode.SignAndEncrypt : MessageSecurityMode.None],
+      securityPolicies: [this.options.security === 'SignAndEncrypt' ? SecurityPolicy.Basic256Sha256 : SecurityPolicy.None],
       allowAnonymous: true,
       registerServerMethod: RegisterServerMethod.HIDDEN,
       isAuditing: false,

@@ -38,7 +38,7 @@ test('the ventilator serves plausible values the gateway decodes, updated each i
   try {
     assert.ok(vent.port > 0)
     assert.equal(vent.endpointUrl, `opc.tcp://127.0.0.1:${vent.port}`)
-    const [mapping] = validateOpcuaMapping([{ device_id: 'vent-1', endpoint_url: vent.endpointUrl, patient_id: 'icu.bed3', nodes: vent.nodes() }])
+    const [mapping] = validateOpcuaMapping([{ device_id: 'vent-1', endpoint_url: vent.endpointUrl, security_mode: 'None', patient_id: 'icu.bed3', nodes: vent.nodes() }])
     assert.deepEqual(mapping!.nodes.map((n) => n.vital.name), ['respiratory_rate', 'ventilation_rate', 'fio2', 'peep', 'peak_airway_pressure', 'tidal_volume', 'minute_volume', 'etco2', 'spo2', 'pulse_rate'])
 
     await c.connect(vent.endpointUrl)

@@ -122,7 +122,8 @@ export async function run(argv: string[]): Promise<number> {
         { device_id: `lab-${run}-analyzer`, path: ptys[0]!.b, protocol: 'astm' },
         { device_id: `ward-${run}-oximeter`, path: ptys[1]!.b, protocol: 'oximeter-ascii', patient_id: wardBed.id },
       ] : [],
-      opcua: [{ device_id: `icu-${run}-ventilator`, endpoint_url: ventilator.endpointUrl, patient_id: icu[1]!.id, sampling_interval_ms: 1000, nodes: ventilator.nodes() }],
+      // The simulated ventilator offers None only: configured explicitly (the gateway warns at start).
+      opcua: [{ device_id: `icu-${run}-ventilator`, endpoint_url: ventilator.endpointUrl, security_mode: 'None', patient_id: icu[1]!.id, sampling_interval_ms: 1000, nodes: ventilator.nodes() }],
       log_level: logLevel,
     }))
   } catch (err) {

@@ -1,4 +1,4 @@
-// neva model train|eval: the triage model pipeline. `train` builds a seeded cohort, trains a
+// neva model train|eval|keygen|sign: the triage model pipeline (keygen/sign: model/sign.ts). `train` builds a seeded cohort, trains a
 // logistic regression and writes DIR/<id>-<version>.onnx and .json; `eval` scores a held-out
 // cohort with the ONNX file through onnxruntime, next to NEWS2 alone.
 import { writeFile } from 'node:fs/promises'
@@ -6,10 +6,12 @@ import { fileURLToPath } from 'node:url'
 import type { TriageEvaluation } from '@neva/contracts'
 import { numberOption, parse, UsageError } from '../args.js'
 import { DX_USAGE, evalDxCommand, trainDxCommand } from '../model/dx.js'
+import { SIGN_USAGE, keygenCommand, signCommand } from '../model/sign.js'
 
 const USAGE = `usage: neva model train [--seed S] [--patients N] [--out DIR] [--id ID] [--version V] [--iterations N]
        neva model eval [--model PATH.json] [--seed S] [--patients N] [--json] [--report FILE.html]
-${DX_USAGE}`
+${DX_USAGE}
+${SIGN_USAGE}`
 
 const MODELS_DIR = fileURLToPath(new URL('../../../edge/models/', import.meta.url))
 const DEFAULT_SEED = 'neva-1'
@@ -94,5 +96,7 @@ export async function run(argv: string[]): Promise<number> {
   if (sub === 'eval') return evalCommand(rest)
   if (sub === 'train-dx') return trainDxCommand(rest)
   if (sub === 'eval-dx') return evalDxCommand(rest)
+  if (sub === 'keygen') return keygenCommand(rest)
+  if (sub === 'sign') return signCommand(rest)
   throw new UsageError(USAGE)
 }

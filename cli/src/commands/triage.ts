@@ -1,6 +1,6 @@
 // neva triage: NDJSON vital-sign sets on stdin → one NDJSON triage result per line, in order.
 // NEWS2 always; the triage model on top: the core's current model (--core URL, token from
-// NEVA_CORE_TOKEN), a manifest (--model FILE.json), the one gateways ship with, or --no-model.
+// NEVA_CORE_TOKEN, signed by a key given with --trusted-key or NEVA_MODEL_TRUSTED_KEYS), a manifest (--model FILE.json), the one gateways ship with, or --no-model.
 // Lines that carry `patient_id` and `time` build that patient's history, so the model sees trends.
 // A malformed line gets an error object naming the problem; the other lines are still scored.
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -10,7 +10,7 @@ import { createInterface } from 'node:readline'
 import { NEWS2_PARAMETERS, type ModelVerdict } from '@neva/contracts'
 import {
   DEFAULT_MODEL_MANIFEST, FEATURES, FEATURE_SET, ModelSync, NEWS2_MODEL_VERSION, PatientHistory, TriagePool, extractFeatures, finalLevel,
-  news2, normalize, parseVitalSet, readModelFiles, type VitalSet,
+  news2, normalize, parsePublicKey, parseVitalSet, readModelFiles, type VitalSet,
 } from '@neva/edge'
 import { parse, UsageError } from '../args.js'
 
@@ -76,16 +76,25 @@ export class Triage {
   }
 }
 
-/** The core's current model, fetched and verified as a gateway does. */
-async function installCurrent(pool: TriagePool, url: string): Promise<void> {
+/** The core's current model, fetched and verified (signature included) as a gateway does. */
+async function installCurrent(pool: TriagePool, url: string, keys: string[]): Promise<void> {
   const token = process.env.NEVA_CORE_TOKEN
   if (!token) throw new UsageError('--core needs NEVA_CORE_TOKEN (a gateway or admin token)')
+  const trusted = [...keys, ...(process.env.NEVA_MODEL_TRUSTED_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean)]
+  if (trusted.length === 0) throw new UsageError('--core needs the public key(s) models are signed with: --trusted-key KEY or NEVA_MODEL_TRUSTED_KEYS')
+  const trustedKeys = trusted.map((k, i) => {
+    try {
+      return parsePublicKey(k)
+    } catch (err) {
+      throw new UsageError(`trusted key ${i + 1}: not an Ed25519 public key (${(err as Error).message})`)
+    }
+  })
   const dataDir = mkdtempSync(join(tmpdir(), 'neva-triage-'))
   let refusal: Error | undefined
-  const sync = new ModelSync({ url, token, dataDir, intervalMs: 0, timeoutMs: 15_000, install: (m, b) => pool.install(m, b).catch((err: Error) => { refusal = err; throw err }) })
+  const sync = new ModelSync({ url, token, trustedKeys, dataDir, intervalMs: 0, timeoutMs: 15_000, install: (m, b) => pool.install(m, b).catch((err: Error) => { refusal = err; throw err }) })
   try {
     const outcome = await sync.syncOnce()
-    if (outcome !== 'installed') throw refusal ?? new Error(`no model from ${url}: ${outcome}${sync.lastError ? ` (${sync.lastError})` : ''}`)
+    if (outcome !== 'installed') throw refusal ?? new Error(`no model from ${url}: ${outcome}${sync.lastError ? ` (${sync.lastError})` : ''}${sync.lastRefusal ? ` (${sync.lastRefusal})` : ''}`)
   } finally {
     await sync.stop()
     rmSync(dataDir, { recursive: true, force: true })
@@ -93,13 +102,13 @@ async function installCurrent(pool: TriagePool, url: string): Promise<void> {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { model: { type: 'string' }, core: { type: 'string' }, 'no-model': { type: 'boolean', default: false } })
+  const { values } = parse(argv, { model: { type: 'string' }, core: { type: 'string' }, 'trusted-key': { type: 'string', multiple: true }, 'no-model': { type: 'boolean', default: false } })
   if ([values.model, values.core, values['no-model'] || undefined].filter(Boolean).length > 1) throw new UsageError('--model, --core and --no-model exclude each other')
   let pool: TriagePool | undefined
   if (!values['no-model']) {
     pool = new TriagePool({ threads: 1, spec: { featureSet: FEATURE_SET, features: FEATURES } })
     try {
-      if (values.core) await installCurrent(pool, values.core)
+      if (values.core) await installCurrent(pool, values.core, values['trusted-key'] ?? [])
       else {
         const { manifest, bytes } = await readModelFiles(values.model ?? DEFAULT_MODEL_MANIFEST)
         await pool.install(manifest, bytes)

@@ -17,7 +17,12 @@ export interface ModelsOptions {
 type Role = 'admin' | 'gateway'
 
 const Base64 = Type.String({ minLength: 4, pattern: '^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$' })
-const Upload = Type.Object({ manifest: ModelManifest, onnx_base64: Base64 }, { additionalProperties: false })
+/** `neva model sign`'s output: an Ed25519 signature of the manifest, verified by the gateways. */
+const Signature = Type.Object(
+  { alg: Type.Literal('ed25519'), key_id: Type.String({ pattern: '^[0-9a-f]{16}$' }), signature: Type.String({ minLength: 4, maxLength: 256, pattern: '^[A-Za-z0-9+/]+={0,2}$' }) },
+  { additionalProperties: false },
+)
+const Upload = Type.Object({ manifest: ModelManifest, onnx_base64: Base64, signature: Type.Optional(Signature) }, { additionalProperties: false })
 const ModelParams = Type.Object({ id: Identifier, version: ModelManifest.properties.version })
 
 /** 401 for a missing or unknown token; 403 for a known token whose role may not call the route. */
@@ -60,12 +65,14 @@ export const modelsPlugin: FastifyPluginAsyncTypebox<ModelsOptions> = async (app
       },
     },
     async (request, reply) => {
-      const { manifest, onnx_base64 } = request.body
+      const { manifest, onnx_base64, signature } = request.body
       const onnx = Buffer.from(onnx_base64, 'base64')
       if (onnx.length === 0) throw new CoreError('NEVA_CORE_MODEL_BAD_ONNX')
       const activate = request.query.activate !== 'false'
-      await stored(() => registry.upload(manifest, onnx, request.modelActor!, activate))
-      request.log.info({ id: manifest.id, version: manifest.version, activate, by: request.modelActor }, 'triage model uploaded')
+      await stored(() => registry.upload(manifest, onnx, request.modelActor!, activate, signature ?? null))
+      request.log.info({ id: manifest.id, version: manifest.version, activate, signed_by: signature?.key_id ?? null, by: request.modelActor }, 'triage model uploaded')
+      // Gateways install only signed models; an unsigned upload is stored but will be refused there.
+      if (!signature) request.log.warn({ id: manifest.id, version: manifest.version }, 'triage model uploaded without a signature: gateways will refuse it (neva model sign)')
       return reply.status(201).send({ id: manifest.id, version: manifest.version, sha256: manifest.sha256, current: activate })
     },
   )

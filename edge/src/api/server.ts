@@ -15,6 +15,7 @@ import type { Uplink } from '../uplink/uplink.js'
 import type { DurableStage } from '../ingest.js'
 import type { DeviceRegistry } from '../sources/devices.js'
 import type { MqttStatus } from '../sources/mqtt-source.js'
+import type { MllpStatus } from '../sources/mllp-source.js'
 
 export const EDGE_API_ERRORS = {
   NEVA_EDGE_API_UNAUTHORIZED: { status: 401, message: 'patient data needs "Authorization: Bearer <token>" with the token whose sha256 is api.token_sha256' },
@@ -34,6 +35,8 @@ export interface EdgeApiDeps {
   metrics: EdgeMetrics
   devices: DeviceRegistry
   mqtt: () => MqttStatus
+  /** The HL7 listener's port, TLS, connections and refusals; absent or null without one. */
+  mllp?: () => MllpStatus | null
   /** HTTPS with this certificate and key; absent: HTTP. */
   tls?: { cert: Buffer; key: Buffer }
   /** sha256 (hex) of the bearer token /patients requires; absent: /patients is refused. */
@@ -60,16 +63,21 @@ export function buildEdgeApi(deps: EdgeApiDeps, logLevel: string): FastifyInstan
     },
   })
   const expected = deps.tokenSha256 === undefined ? undefined : Buffer.from(deps.tokenSha256, 'hex')
-  const patientData = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!expected) return refuse(reply, 'NEVA_EDGE_API_NO_TOKEN')
+  const authorized = (request: FastifyRequest): boolean => {
+    if (!expected) return false
     const m = /^Bearer ([^\s]{1,512})$/.exec(request.headers.authorization ?? '')
     // Hash first: the comparison then takes the same time whatever the token's length.
     const given = m ? createHash('sha256').update(m[1]!, 'utf8').digest() : undefined
-    if (!given || !timingSafeEqual(given, expected)) return refuse(reply, 'NEVA_EDGE_API_UNAUTHORIZED')
+    return given !== undefined && timingSafeEqual(given, expected)
+  }
+  const patientData = async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!expected) return refuse(reply, 'NEVA_EDGE_API_NO_TOKEN')
+    if (!authorized(request)) return refuse(reply, 'NEVA_EDGE_API_UNAUTHORIZED')
   }
   void app.after(() => {
     app.get('/healthz', async () => ({ status: 'ok', gateway_id: deps.gatewayId }))
-    app.get('/status', async () => statusOf(deps))
+    // Open: counts and codes only. With the API token: reasons and origins too.
+    app.get('/status', async (request) => statusOf(deps, authorized(request)))
     app.get('/patients', { onRequest: patientData }, async () => ({ patients: deps.triage.snapshot() }))
     app.get('/metrics', async (_request, reply) => {
       void reply.header('content-type', deps.metrics.registry.contentType)
@@ -79,12 +87,13 @@ export function buildEdgeApi(deps: EdgeApiDeps, logLevel: string): FastifyInstan
   return app
 }
 
-function statusOf(deps: EdgeApiDeps) {
+function statusOf(deps: EdgeApiDeps, detail: boolean) {
   const model = deps.pool?.current()
   return {
     gateway_id: deps.gatewayId,
     /** Port, TLS, access mode, connections refused and publishes denied, by login and code. */
     mqtt: deps.mqtt(),
+    mllp: deps.mllp?.() ?? null,
     outbox: deps.outbox.stats(),
     uplink: {
       last_success_ms: deps.uplink.lastSuccessMs ?? null,
@@ -99,7 +108,8 @@ function statusOf(deps: EdgeApiDeps) {
       sync: deps.modelSync?.status() ?? null,
     },
     /** Every device heard or configured: last message, counts, errors by code, link state. */
-    devices: deps.devices.snapshot(),
-    recent_rejections: deps.durable.recentRejections,
+    devices: detail ? deps.devices.snapshot() : deps.devices.snapshot().map(({ origin: _o, last_error: _e, ...counts }) => counts),
+    /** The last 50 refusals: code and time; with the token, the (redacted) reason and origin too. */
+    recent_rejections: detail ? deps.durable.recentRejections : deps.durable.recentRejections.map(({ code, time }) => ({ code, time })),
   }
 }

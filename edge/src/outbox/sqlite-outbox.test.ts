@@ -82,7 +82,7 @@ test('SqliteOutbox: after an outage, what arrives since the recovery goes first,
 })
 
 test('SqliteOutbox: at its disk budget appends are refused, never shed, and resume once drained', async () => {
-  const o = new SqliteOutbox({ path: join(dir, 'budget.db'), gatewayId: 'gw-test', maxBytes: 1024 * 1024 })
+  const o = new SqliteOutbox({ path: join(dir, 'budget.db'), gatewayId: 'gw-test', maxBytes: 1024 * 1024, rejectedMaxBytes: 1024 * 1024 })
   const big = (i: number) => ({ kind: 'rejected' as const, body: { source: 'mqtt' as const, origin: 'x', received_time: 1, code: 'C', reason: 'r', payload: 'x'.repeat(60_000) + i } })
   let refused: unknown
   for (let i = 0; i < 40 && !refused; i++) {

@@ -35,6 +35,8 @@ CREATE TABLE IF NOT EXISTS items (
 CREATE INDEX IF NOT EXISTS items_pending ON items (priority DESC, first_seq) WHERE batch IS NULL;
 CREATE INDEX IF NOT EXISTS items_pending_age ON items (created_ms) WHERE batch IS NULL;
 CREATE INDEX IF NOT EXISTS items_batch ON items (batch) WHERE batch IS NOT NULL;
+-- Refused input has its own budget; its size is summed over this at start-up.
+CREATE INDEX IF NOT EXISTS items_rejected ON items (kind) WHERE kind = 'rejected';
 CREATE TABLE IF NOT EXISTS batches (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   created_ms INTEGER NOT NULL,
@@ -69,6 +71,11 @@ export interface SqliteOutboxOptions {
   gatewayId: string
   /** Disk budget: past it, appends are refused (never shed) until the uplink drains. */
   maxBytes?: number
+  /**
+   * Budget of refused input within maxBytes: past it new refusals are dropped and counted, the
+   * readings around them stored. Default: an eighth of maxBytes, at most 64 MiB.
+   */
+  rejectedMaxBytes?: number
   /** How long a message's identity is remembered to drop a device's resend. */
   dedupWindowMs?: number
   /** Entries younger than this go out before the backlog. */
@@ -91,15 +98,17 @@ export class SqliteOutbox implements Outbox {
   private closed = false
   private full = false
   private readonly listeners: Array<() => void> = []
-  private counters = { appended: 0, acknowledged: 0, deadLettered: 0, duplicatesDropped: 0, refusedFull: 0 }
+  private counters = { appended: 0, acknowledged: 0, deadLettered: 0, duplicatesDropped: 0, refusedFull: 0, rejectedDropped: 0 }
   private readonly stmt
 
   constructor(options: SqliteOutboxOptions) {
     mkdirSync(dirname(options.path), { recursive: true })
     this.gatewayId = options.gatewayId
+    const maxBytes = options.maxBytes ?? 2 * 1024 ** 3
     this.writerOptions = {
       path: options.path,
-      maxBytes: options.maxBytes ?? 2 * 1024 ** 3,
+      maxBytes,
+      rejectedMaxBytes: options.rejectedMaxBytes ?? defaultRejectedMaxBytes(maxBytes),
       dedupWindowMs: options.dedupWindowMs ?? 3600_000,
       liveWindowMs: options.liveWindowMs ?? 1000,
     }
@@ -218,11 +227,14 @@ export class SqliteOutbox implements Outbox {
         const next = new Map(p.rows.map((row, i) => [row.kind, r.firstSeqs[i]!]))
         const seqs = p.entries.map((e) => {
           const seq = next.get(e.kind)!
+          if (seq < 0) return -1 // a refusal dropped at its budget
           next.set(e.kind, seq + 1)
           return seq
         })
-        this.depth += p.entries.length
-        this.counters.appended += p.entries.length
+        const stored = p.entries.length - (r.dropped ?? 0)
+        this.depth += stored
+        this.counters.appended += stored
+        this.counters.rejectedDropped += r.dropped ?? 0
         any = true
         p.resolve(seqs)
       }
@@ -295,4 +307,9 @@ export class SqliteOutbox implements Outbox {
     }
     this.db.close()
   }
+}
+
+/** Refused input's default budget: an eighth of the outbox's, at most 64 MiB. */
+export function defaultRejectedMaxBytes(maxBytes: number): number {
+  return Math.min(64 * 1024 * 1024, Math.floor(maxBytes / 8))
 }

@@ -71,6 +71,11 @@ export interface OutboxStats {
   duplicatesDropped: number
   /** Entries refused because the outbox was full. */
   refusedFull: number
+  /**
+   * Refusals (kind 'rejected') not kept because refused input was at its own budget; the device
+   * was acknowledged and the readings around them stored. Optional: other outboxes do not shed.
+   */
+  rejectedDropped?: number
 }
 
 export class OutboxFullError extends Error {

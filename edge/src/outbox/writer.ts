@@ -25,13 +25,19 @@ export interface AppendRequest {
 }
 
 export type AppendResult =
-  | { id: number; firstSeqs: number[] }
+  /** firstSeqs[i] is -1 for a rejected row dropped at the refusals' budget; `dropped` counts its entries. */
+  | { id: number; firstSeqs: number[]; dropped?: number }
   | { id: number; duplicate: true }
   | { id: number; error: 'full' | 'failed'; message: string }
 
 export interface WriterOptions {
   path: string
   maxBytes: number
+  /**
+   * Budget of refused input (kind 'rejected') within maxBytes: past it, new refusals are dropped
+   * (counted), so that a device sending garbage cannot fill the outbox and block good readings.
+   */
+  rejectedMaxBytes: number
   dedupWindowMs: number
   liveWindowMs: number
 }
@@ -68,6 +74,7 @@ export const SQL = {
   batchItems: 'SELECT first_seq, kind, body FROM items WHERE batch = ? ORDER BY first_seq',
   attempt: 'UPDATE batches SET attempts = attempts + 1 WHERE id = ?',
   batchSize: 'SELECT coalesce(sum(n), 0) AS n FROM items WHERE batch = ?',
+  batchRejectedBytes: "SELECT coalesce(sum(len), 0) AS b FROM items WHERE batch = ? AND kind = 'rejected'",
   deleteItems: 'DELETE FROM items WHERE batch = ?',
   deleteBatch: 'DELETE FROM batches WHERE id = ?',
   deadLetter: 'INSERT INTO dead_letters (first_seq, n, kind, batch, reason, dead_ms, body) SELECT first_seq, n, kind, ?, ?, ?, body FROM items WHERE batch = ?',
@@ -78,6 +85,8 @@ export class OutboxWriter {
   private readonly pageSize: number
   private nextSeq: number
   private lastPrune = 0
+  /** Bytes of bodies of refused input waiting in items (against rejectedMaxBytes). */
+  rejectedBytes: number
   full = false
   private readonly stmt: Record<keyof typeof SQL, Database.Statement>
 
@@ -91,6 +100,8 @@ export class OutboxWriter {
     // Persisted with every commit, so a sequence number is never reused, even after pruning.
     this.nextSeq = Number((this.db.prepare("SELECT value FROM meta WHERE key = 'next_seq'").get() as { value: string }).value)
     this.stmt = Object.fromEntries(Object.entries(SQL).map(([name, sql]) => [name, this.db.prepare(sql)])) as Record<keyof typeof SQL, Database.Statement>
+    // Once at start-up, over the partial index of refusals only.
+    this.rejectedBytes = (this.db.prepare("SELECT coalesce(sum(len), 0) AS b FROM items INDEXED BY items_rejected WHERE kind = 'rejected'").get() as { b: number }).b
   }
 
   usedBytes(): number {
@@ -115,19 +126,31 @@ export class OutboxWriter {
         const results: AppendResult[] = []
         // Entries of one kind from the whole group share rows: one insert for many messages.
         const pieces = new Map<AppendRow['kind'], Array<{ row: AppendRow; seqs: number[]; at: number }>>()
+        let rejected = this.rejectedBytes
         for (const r of group) {
           if (r.key !== undefined && this.stmt.seen.run(r.key.time, r.key.device, r.key.hash, now).changes === 0) {
             results.push({ id: r.id, duplicate: true })
             continue
           }
           const firstSeqs = new Array<number>(r.rows.length)
+          const result: { id: number; firstSeqs: number[]; dropped?: number } = { id: r.id, firstSeqs }
           r.rows.forEach((row, at) => {
+            if (row.kind === 'rejected') {
+              if (rejected + row.body.length > this.options.rejectedMaxBytes) {
+                // Refusals over their budget are dropped, the rest of the message is stored.
+                firstSeqs[at] = -1
+                result.dropped = (result.dropped ?? 0) + row.n
+                return
+              }
+              rejected += row.body.length
+            }
             const list = pieces.get(row.kind) ?? []
             list.push({ row, seqs: firstSeqs, at })
             pieces.set(row.kind, list)
           })
-          results.push({ id: r.id, firstSeqs })
+          results.push(result)
         }
+        let insertedRejected = 0
         for (const list of pieces.values()) {
           let start = 0
           while (start < list.length) {
@@ -150,11 +173,13 @@ export class OutboxWriter {
             }
             const body = end - start === 1 ? list[start]!.row.body : `[${parts.join(',')}]`
             this.stmt.insert.run(first, n, list[start]!.row.kind, list[start]!.row.priority, now, body.length, body)
+            if (list[start]!.row.kind === 'rejected') insertedRejected += body.length
             this.nextSeq += n
             start = end
           }
         }
         this.stmt.saveSeq.run(String(this.nextSeq))
+        this.rejectedBytes += insertedRejected
         return results
       }).immediate()
     } catch (err) {
@@ -222,6 +247,7 @@ export class OutboxWriter {
   ack(batchId: number): number {
     return this.db.transaction(() => {
       const size = (this.stmt.batchSize.get(batchId) as { n: number }).n
+      this.rejectedBytes -= (this.stmt.batchRejectedBytes.get(batchId) as { b: number }).b
       this.stmt.deleteItems.run(batchId)
       this.stmt.deleteBatch.run(batchId)
       return size
@@ -232,6 +258,7 @@ export class OutboxWriter {
   deadLetter(batchId: number, batchName: string, reason: string): number {
     return this.db.transaction(() => {
       const size = (this.stmt.batchSize.get(batchId) as { n: number }).n
+      this.rejectedBytes -= (this.stmt.batchRejectedBytes.get(batchId) as { b: number }).b
       this.stmt.deadLetter.run(batchName, reason, Date.now(), batchId)
       this.stmt.deleteItems.run(batchId)
       this.stmt.deleteBatch.run(batchId)

@@ -13,6 +13,7 @@ import { TLSSocket } from 'node:tls'
 import type { Client } from 'aedes'
 import type { Decoded } from '@neva/firmware-adapters'
 import type { MqttCredential } from '../config.js'
+import { normalizeAddress } from './connection-limits.js'
 import { DEFAULT_ARGON2, hashPassword, parsePasswordHash, verifyPassword, type ParsedHash } from './password-hash.js'
 
 export const MQTT_ACCESS_ERRORS = {
@@ -24,6 +25,10 @@ export const MQTT_ACCESS_ERRORS = {
   NEVA_EDGE_MQTT_CERT_MISMATCH: 'the CONNECT username differs from the client certificate\'s CN',
   /** CONNACK 3 (server unavailable): too many logins being checked at once. */
   NEVA_EDGE_MQTT_BUSY: 'too many logins waiting to be checked',
+  /** CONNACK 3 (server unavailable): this address already has mqtt.max_pending_logins_per_address logins waiting. */
+  NEVA_EDGE_MQTT_BUSY_ADDRESS: 'too many logins from this address waiting to be checked',
+  /** CONNACK 3 (server unavailable): this address failed mqtt.failed_logins_per_minute logins in the last minute. */
+  NEVA_EDGE_MQTT_LOGIN_RATE_LIMITED: 'too many failed logins from this address; try again in a minute',
   NEVA_EDGE_MQTT_TOPIC_DENIED: 'the login may not publish to this topic (another device\'s, or not a device topic)',
   NEVA_EDGE_MQTT_PATIENT_DENIED: 'the message names a patient this login may not publish for',
   NEVA_EDGE_MQTT_SUBSCRIBE_DENIED: 'devices may not subscribe',
@@ -52,8 +57,12 @@ export interface MqttAccessOptions {
   onDenied?: (username: string, code: MqttAccessCode) => void
   /** Logins checked at once (argon2 runs on libuv's 4 threads, which the outbox's files need too). */
   maxConcurrentChecks?: number
-  /** Logins waiting beyond those; more are refused with CONNACK 3. */
+  /** Logins waiting beyond those; more are refused with CONNACK 3. Default 32. */
   maxWaitingChecks?: number
+  /** Logins one address may have waiting or being checked; more are refused with CONNACK 3. Default 4. */
+  maxPendingPerAddress?: number
+  /** Failed logins one address may make in a minute; then it is refused without a check. Default 10. */
+  failedLoginsPerMinute?: number
 }
 
 interface Entry {
@@ -83,6 +92,10 @@ export class MqttAccess {
   private readonly claimed: Matcher
   private checking = 0
   private readonly waiting: Array<() => void> = []
+  /** Logins waiting or being checked, by peer address. */
+  private readonly pendingByAddress = new Map<string, number>()
+  /** Failed logins by peer address in the current minute (bounded: oldest addresses forgotten first). */
+  private readonly failures = new Map<string, { since: number; count: number }>()
   /** For /status: refused connections by code; denials by username, then code. */
   readonly refused: Partial<Record<MqttAccessCode, number>> = {}
   readonly denied: Record<string, Partial<Record<MqttAccessCode, number>>> = {}
@@ -130,15 +143,31 @@ export class MqttAccess {
       this.identities.set(client, ANONYMOUS)
       return null
     }
-    if (!(await this.slot())) return this.refuse('NEVA_EDGE_MQTT_BUSY', MQTT_ACCESS_ERRORS.NEVA_EDGE_MQTT_BUSY, 3)
+    // Checking a password costs ~0.1 s of a libuv thread: an address that keeps failing, or that
+    // queues many logins at once, is refused before it can hold a real device's login back.
+    const address = normalizeAddress((client.conn as { remoteAddress?: string } | undefined)?.remoteAddress)
+    if (this.failedRecently(address)) return this.refuse('NEVA_EDGE_MQTT_LOGIN_RATE_LIMITED', MQTT_ACCESS_ERRORS.NEVA_EDGE_MQTT_LOGIN_RATE_LIMITED, 3)
+    const pending = this.pendingByAddress.get(address) ?? 0
+    if (pending >= (this.options.maxPendingPerAddress ?? 4)) return this.refuse('NEVA_EDGE_MQTT_BUSY_ADDRESS', MQTT_ACCESS_ERRORS.NEVA_EDGE_MQTT_BUSY_ADDRESS, 3)
+    this.pendingByAddress.set(address, pending + 1)
     let ok: boolean
     try {
-      const hash = entry?.hash ?? this.decoy!
-      ok = (await verifyPassword(password?.toString('utf8') ?? '', hash)) && entry?.hash !== undefined
+      if (!(await this.slot())) return this.refuse('NEVA_EDGE_MQTT_BUSY', MQTT_ACCESS_ERRORS.NEVA_EDGE_MQTT_BUSY, 3)
+      try {
+        const hash = entry?.hash ?? this.decoy!
+        ok = (await verifyPassword(password?.toString('utf8') ?? '', hash)) && entry?.hash !== undefined
+      } finally {
+        this.release()
+      }
     } finally {
-      this.release()
+      const n = (this.pendingByAddress.get(address) ?? 1) - 1
+      if (n <= 0) this.pendingByAddress.delete(address)
+      else this.pendingByAddress.set(address, n)
     }
-    if (!ok) return this.refuse('NEVA_EDGE_MQTT_BAD_CREDENTIALS', `login ${JSON.stringify((username ?? '').slice(0, 128))} refused`, 4)
+    if (!ok) {
+      this.failed(address)
+      return this.refuse('NEVA_EDGE_MQTT_BAD_CREDENTIALS', `login ${JSON.stringify((username ?? '').slice(0, 128))} refused`, 4)
+    }
     this.identities.set(client, { username: username!, via: 'password' })
     return null
   }
@@ -159,7 +188,7 @@ export class MqttAccess {
     }
     if (!entry.devices(device)) return this.deny(identity, 'NEVA_EDGE_MQTT_TOPIC_DENIED', `${t}: login ${identity.username} may not publish for device ${device}`)
     if (entry.patients && decoded.patientId !== undefined && !entry.patients(decoded.patientId)) {
-      return this.deny(identity, 'NEVA_EDGE_MQTT_PATIENT_DENIED', `${t}: login ${identity.username} may not publish for patient ${decoded.patientId}`)
+      return this.deny(identity, 'NEVA_EDGE_MQTT_PATIENT_DENIED', `${t}: login ${identity.username} may not publish for the patient the message names (not in its patient_ids)`)
     }
     return undefined
   }
@@ -185,12 +214,35 @@ export class MqttAccess {
     return { code, reason }
   }
 
+  private failedRecently(address: string): boolean {
+    const f = this.failures.get(address)
+    if (!f) return false
+    if (Date.now() - f.since >= 60_000) {
+      this.failures.delete(address)
+      return false
+    }
+    return f.count >= (this.options.failedLoginsPerMinute ?? 10)
+  }
+
+  private failed(address: string): void {
+    const now = Date.now()
+    const f = this.failures.get(address)
+    if (f && now - f.since < 60_000) {
+      f.count++
+      return
+    }
+    this.failures.delete(address)
+    // Bounded: a flood from many addresses forgets the oldest first.
+    if (this.failures.size >= 10_000) this.failures.delete(this.failures.keys().next().value!)
+    this.failures.set(address, { since: now, count: 1 })
+  }
+
   private slot(): Promise<boolean> {
     if (this.checking < (this.options.maxConcurrentChecks ?? 2)) {
       this.checking++
       return Promise.resolve(true)
     }
-    if (this.waiting.length >= (this.options.maxWaitingChecks ?? 256)) return Promise.resolve(false)
+    if (this.waiting.length >= (this.options.maxWaitingChecks ?? 32)) return Promise.resolve(false)
     return new Promise((resolve) => this.waiting.push(() => resolve(true)))
   }
 

@@ -29,3 +29,12 @@ export function warnAboutMqttAccess(config: GatewayConfig, access: MqttAccess, l
 }
 
 export const isLoopback = (host: string) => host === 'localhost' || host === '::1' || host.startsWith('127.')
+
+/** A PEM file read at start-up, with an error naming the field and the file. */
+export function readPem(path: string, field: string): Buffer {
+  try {
+    return readFileSync(path)
+  } catch (err) {
+    throw new Error(`${field}: ${(err as Error).message}`, { cause: err })
+  }
+}

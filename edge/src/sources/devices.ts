@@ -1,6 +1,7 @@
 // Every device the gateway hears, for /status: when it last sent something, how much, and what
 // went wrong with it, counted by reason.
 import type { SourceProtocol } from '@neva/contracts'
+import { redactReason } from '../security/redact.js'
 
 export interface DeviceStatus {
   device_id: string
@@ -42,7 +43,7 @@ export class DeviceRegistry {
   error(deviceId: string, source: SourceProtocol, origin: string, code: string, reason: string): void {
     const d = this.entry(deviceId, source, origin)
     d.errors[code] = (d.errors[code] ?? 0) + 1
-    d.last_error = reason.slice(0, 512)
+    d.last_error = redactReason(reason)
   }
 
   connection(deviceId: string, source: SourceProtocol, origin: string, connected: boolean): void {

@@ -202,7 +202,7 @@ test('garbage between frames on one connection: the frames around it are stored 
     const held = await gw.drain()
     assert.equal(held.observations.length, 12)
     assert.deepEqual(held.rejected.map((r) => r.code), ['NEVA_HL7V2_MLLP_GARBAGE', 'NEVA_HL7V2_MLLP_GARBAGE', 'NEVA_HL7V2_MLLP_RESTARTED'])
-    assert.match(held.rejected[0]!.reason, /8 bytes outside an MLLP frame at offset \d+ \(expected 0x0B\): "garbage!"/)
+    assert.match(held.rejected[0]!.reason, /8 bytes outside an MLLP frame at offset \d+ \(expected 0x0B\)$/)
     // Counted against the device heard on that connection.
     assert.deepEqual(gw.device('bed-1')!.errors, { NEVA_HL7V2_MLLP_GARBAGE: 2, NEVA_HL7V2_MLLP_RESTARTED: 1 })
   } finally {

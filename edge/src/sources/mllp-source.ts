@@ -12,6 +12,7 @@
 // per device (DeviceRegistry.message); this source records what only it sees: the link, bytes
 // that are not MLLP, and messages it could not make durable.
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import { createServer as createTlsServer } from 'node:tls'
 import {
   MllpDeframer,
   buildAck,
@@ -24,6 +25,7 @@ import {
 import type { DeviceRegistry } from './devices.js'
 import type { DecodedSink } from './mqtt-source.js'
 import type { Log } from '../log.js'
+import { ConnectionLimiter, type ConnectionLimitCode } from '../security/connection-limits.js'
 
 export interface MllpSourceOptions {
   host: string
@@ -39,6 +41,26 @@ export interface MllpSourceOptions {
   /** A connection silent this long (with nothing in progress) is closed; default 5 minutes. */
   idleTimeoutMs?: number
   log?: Log
+  /** MLLP over TLS; with `ca`, senders must present a certificate it signed. */
+  tls?: { cert: Buffer; key: Buffer; ca?: Buffer }
+  /** CIDR blocks allowed to connect; absent or empty: any address. */
+  allowFrom?: readonly string[]
+  /** Connections at once, and from one address. Defaults 256 and 16. */
+  maxConnections?: number
+  maxConnectionsPerAddress?: number
+  /** Told of each connection refused by the allowlist or a cap (metrics). */
+  onRefused?: (code: ConnectionLimitCode) => void
+}
+
+export interface MllpStatus {
+  port: number
+  tls: boolean
+  client_certificates: boolean
+  /** Connections open now. */
+  connections: number
+  /** Connections refused, by code (allowlist, caps); TLS handshakes that failed. */
+  refused: Partial<Record<ConnectionLimitCode, number>>
+  tls_handshake_failures: number
 }
 
 /** Frames waiting on one connection before it stops reading (TCP then holds the sender back). */
@@ -51,16 +73,51 @@ export class MllpSource {
   private readonly connections = new Set<MllpConnection>()
   private ackCount = 0
   private lastRefusalLog = 0
+  private lastLimitLog = 0
+  private tlsFailures = 0
+  private readonly limiter: ConnectionLimiter
   port = 0
 
-  constructor(private readonly options: MllpSourceOptions) {}
+  constructor(private readonly options: MllpSourceOptions) {
+    this.limiter = new ConnectionLimiter({
+      maxConnections: options.maxConnections ?? 256,
+      maxPerAddress: options.maxConnectionsPerAddress ?? 16,
+      allowFrom: options.allowFrom,
+      onRefused: (code, address) => {
+        options.onRefused?.(code)
+        if (Date.now() - this.lastLimitLog < 1000) return
+        this.lastLimitLog = Date.now()
+        options.log?.('warn', 'MLLP connection refused', { code, address })
+      },
+    }, '/mllp/allow_from')
+  }
+
+  status(): MllpStatus {
+    const { open, refused } = this.limiter.status()
+    return { port: this.port, tls: this.options.tls !== undefined, client_certificates: this.options.tls?.ca !== undefined, connections: open, refused, tls_handshake_failures: this.tlsFailures }
+  }
 
   async start(): Promise<void> {
-    this.server = createServer((socket) => {
+    const accept = (socket: Socket) => {
       const connection = new MllpConnection(socket, this.options, this)
       this.connections.add(connection)
       socket.once('close', () => this.connections.delete(connection))
-    })
+    }
+    // The allowlist and the caps apply to the raw TCP socket, before any TLS handshake.
+    const admit = (socket: Socket) => this.limiter.admit(socket)
+    const tls = this.options.tls
+    if (tls) {
+      this.server = createTlsServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: tls.ca !== undefined, rejectUnauthorized: tls.ca !== undefined, minVersion: 'TLSv1.2' }, accept)
+      this.server.on('connection', admit)
+      this.server.on('tlsClientError', (err: Error) => {
+        this.tlsFailures++
+        this.options.log?.('warn', 'MLLP TLS handshake failed', { err: err.message })
+      })
+    } else {
+      this.server = createServer((socket) => {
+        if (admit(socket)) accept(socket)
+      })
+    }
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject)
       this.server!.listen(this.options.port, this.options.host, () => resolve())

@@ -11,13 +11,15 @@
 // with its NEVA_EDGE_MQTT_* code, not stored as readings and not forwarded. MQTT 3.1.1 gives a
 // broker no way to refuse a PUBLISH except closing the connection [MQTT-3.3.5-2]; closing would
 // make the firmware resend the denied message on every reconnect and starve its good data.
-import { createServer, type AddressInfo, type Server } from 'node:net'
-import { createServer as createTlsServer } from 'node:tls'
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import { createServer as createTlsServer, type TLSSocket } from 'node:tls'
 import { Aedes, type AuthenticateError } from 'aedes'
 import { decodeAlarmMessage, decodeEcgMessage, decodeTransportMessage, decodeVitalsMessage, type Decoded } from '@neva/firmware-adapters'
 import { TRANSPORT_TOPIC_PREFIX } from '@neva/contracts'
 import type { Log } from '../log.js'
 import { MqttAccess, type MqttMode } from '../security/mqtt-access.js'
+import { ConnectionLimiter, type ConnectionLimitCode } from '../security/connection-limits.js'
+import { guardMqttConnection, type MqttGuardCode } from '../security/mqtt-guard.js'
 
 export interface DecodedSink {
   /** Resolves once everything in `decoded` is durable. */
@@ -41,15 +43,33 @@ export interface MqttSourceOptions {
   tls?: MqttTls
   /** Told when a message could not be made durable (and so was not acknowledged). */
   onRefused?: (err: Error) => void
+  /** What one connection may send and how many may be open; defaults as in the gateway config. */
+  limits?: Partial<MqttLimits>
+  /** Told of each connection closed by a limit (metrics). */
+  onLimit?: (code: ConnectionLimitCode | MqttGuardCode) => void
 }
+
+export interface MqttLimits {
+  maxPacketBytes: number
+  connectTimeoutMs: number
+  maxConnections: number
+  maxConnectionsPerAddress: number
+}
+
+const DEFAULT_LIMITS: MqttLimits = { maxPacketBytes: 512 * 1024, connectTimeoutMs: 10_000, maxConnections: 1000, maxConnectionsPerAddress: 64 }
 
 export interface MqttStatus {
   port: number
   tls: boolean
   client_certificates: boolean
   mode: MqttMode
-  /** Connections refused, by code; TLS handshakes that failed (bad or missing client certificate, plaintext). */
+  /**
+   * Connections refused, by code: at login (NEVA_EDGE_MQTT_*), by a connection limit
+   * (NEVA_EDGE_CONN_*), or closed for what they sent before or instead of a valid CONNECT.
+   */
   refused: Record<string, number>
+  /** Connections open now. */
+  connections: number
   tls_handshake_failures: number
   /** Publishes and subscriptions denied, by login (or "(none)"), then code. */
   denied: Record<string, Record<string, number>>
@@ -63,10 +83,24 @@ export class MqttSource {
   private server: Server | undefined
   readonly access: MqttAccess
   private tlsFailures = 0
+  private readonly limits: MqttLimits
+  private readonly connections: ConnectionLimiter
+  private readonly guarded: Partial<Record<MqttGuardCode, number>> = {}
   port = 0
 
   constructor(private readonly options: MqttSourceOptions) {
     this.access = options.access ?? new MqttAccess({ credentials: [], requireCredentials: false })
+    this.limits = { ...DEFAULT_LIMITS, ...options.limits }
+    this.connections = new ConnectionLimiter({
+      maxConnections: this.limits.maxConnections,
+      maxPerAddress: this.limits.maxConnectionsPerAddress,
+      onRefused: (code) => options.onLimit?.(code),
+    })
+  }
+
+  private guardCount(code: MqttGuardCode): void {
+    this.guarded[code] = (this.guarded[code] ?? 0) + 1
+    this.options.onLimit?.(code)
   }
 
   status(): MqttStatus {
@@ -75,7 +109,8 @@ export class MqttSource {
       tls: this.options.tls !== undefined,
       client_certificates: this.options.tls?.ca !== undefined,
       mode: this.access.mode,
-      refused: { ...this.access.refused },
+      refused: { ...this.access.refused, ...this.connections.status().refused, ...this.guarded },
+      connections: this.connections.status().open,
       tls_handshake_failures: this.tlsFailures,
       denied: Object.fromEntries(Object.entries(this.access.denied).map(([k, v]) => [k, { ...v }])),
     }
@@ -94,10 +129,15 @@ export class MqttSource {
       lastLog.set(kind, Date.now())
       log?.(level, message, fields)
     }
+    const authenticated = new WeakSet<object>()
     this.broker = await Aedes.createBroker({
+      connectTimeout: this.limits.connectTimeoutMs,
       authenticate: (client, username, password, done) => {
         access.authenticate(client, username, password).then((refusal) => {
-          if (!refusal) return done(null, true)
+          if (!refusal) {
+            authenticated.add(client.conn)
+            return done(null, true)
+          }
           throttled(refusal.code, 'warn', 'MQTT connection refused', { code: refusal.code, reason: refusal.reason, client: client.id?.slice(0, 128), address: remoteAddress(client.conn) })
           done(Object.assign(new Error(refusal.reason), { returnCode: refusal.returnCode }) as AuthenticateError, false)
         }, (err: Error) => done(Object.assign(err, { returnCode: 3 }) as AuthenticateError, false))
@@ -141,15 +181,39 @@ export class MqttSource {
         )
       },
     })
+    this.broker.on('connectionError', (_client, err) => {
+      if (err.message === 'connect did not arrive in time') this.guardCount('NEVA_EDGE_MQTT_CONNECT_TIMEOUT')
+    })
+    // Each connection: its packets' sizes watched before aedes buffers them.
+    const broker = this.broker
+    const handle = (conn: Socket | TLSSocket) => {
+      guardMqttConnection(conn, {
+        maxPacketBytes: this.limits.maxPacketBytes,
+        authenticated: () => authenticated.has(conn),
+        onViolation: (code) => {
+          this.guardCount(code)
+          throttled(code, 'warn', 'MQTT connection closed', { code, address: conn.remoteAddress })
+        },
+      })
+      broker.handle(conn)
+    }
+    // Limits apply to the raw TCP socket, before any TLS handshake.
+    const admit = (socket: Socket) => {
+      if (!this.connections.admit(socket)) throttled('limit', 'warn', 'MQTT connection refused by a connection limit', { address: socket.remoteAddress, open: this.connections.status().open })
+    }
     const tls = this.options.tls
     if (tls) {
-      this.server = createTlsServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: tls.ca !== undefined, rejectUnauthorized: tls.ca !== undefined, minVersion: 'TLSv1.2' }, this.broker.handle)
+      this.server = createTlsServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: tls.ca !== undefined, rejectUnauthorized: tls.ca !== undefined, minVersion: 'TLSv1.2' }, handle)
+      this.server.on('connection', admit)
       this.server.on('tlsClientError', (err: Error) => {
         this.tlsFailures++
         throttled('tls', 'warn', 'MQTT TLS handshake failed', { err: err.message })
       })
     } else {
-      this.server = createServer(this.broker.handle)
+      this.server = createServer((socket) => {
+        admit(socket)
+        if (!socket.destroyed) handle(socket)
+      })
     }
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject)

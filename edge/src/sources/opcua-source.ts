@@ -3,10 +3,14 @@
 // (firmware-adapters/src/opcua) and handed to the durable stage; a burst of changes (a publish
 // response) goes as one batch.
 //
-// Security mode None for now: no certificate exchange, no encryption, anonymous identity. The
-// client still keeps its application certificate in `pkiDir` (node-opcua writes it there, not in
-// ~/.config). Sign/SignAndEncrypt need the server's certificate trusted in pkiDir/trusted and
-// the gateway's in the server's store; add the mode to the config when a device needs it.
+// Security per device (opcua/N/security_mode, security_policy): SignAndEncrypt by default, None
+// only when configured (a warning at start-up). The client keeps its application certificate and
+// its trust list in `pkiDir/<device_id>` (node-opcua writes there, not in ~/.config); the trust
+// list is rebuilt at every start from the configured trusted_certificates_dir, so removing a
+// certificate there untrusts it. A server certificate not in it is refused (node-opcua puts it
+// in pkiDir/<device_id>/rejected, for an operator to check and copy into the trusted dir),
+// unless accept_unknown_certificates. The server must trust the gateway's certificate,
+// pkiDir/<device_id>/own/certs/client_certificate.pem. The session is anonymous.
 //
 // States, with what moves between them:
 //
@@ -25,7 +29,8 @@
 // them; a refusal (outbox full) is retried. A value equal to the last one received for its node,
 // with the same source timestamp, is the server resending its current value after a subscription
 // was recreated: it is dropped.
-import { mkdir } from 'node:fs/promises'
+import { copyFile, mkdir, readdir, rm } from 'node:fs/promises'
+import { join } from 'node:path'
 import {
   AttributeIds,
   ClientMonitoredItemGroup,
@@ -37,7 +42,7 @@ import {
   type ClientSubscription,
   type DataValue,
 } from 'node-opcua'
-import { decodeOpcuaValue, type Decoded, type OpcuaErrorCode, type OpcuaNodeMapping } from '@neva/firmware-adapters'
+import { decodeOpcuaValue, type Decoded, type OpcuaErrorCode, type OpcuaNodeMapping, type OpcuaSecurity } from '@neva/firmware-adapters'
 import type { DeviceRegistry } from './devices.js'
 import type { DecodedSink } from './mqtt-source.js'
 import type { Log } from '../log.js'
@@ -52,8 +57,10 @@ export interface OpcuaSourceOptions {
   samplingIntervalMs: number
   next: DecodedSink
   devices: DeviceRegistry
-  /** Folder of the client's certificate store, under the gateway's data dir. */
+  /** Folder of the clients' certificate stores (one per device beneath it), under the gateway's data dir. */
   pkiDir: string
+  /** Message security and the server certificates trusted; default: None (tests of the data path). */
+  security?: OpcuaSecurity
   log?: Log
   /** Reconnection backoff, first and longest delay. Defaults 1 s and 10 s. */
   backoffInitialMs?: number
@@ -105,11 +112,44 @@ export class OpcuaSource {
   private pumpScheduled = false
   private readonly counts = { received: 0, duplicates: 0, durable: 0, dropped: 0, reconnections: 0, rebuilds: 0 }
 
-  constructor(private readonly options: OpcuaSourceOptions) {}
+  private readonly security: OpcuaSecurity
+  /** This device's certificate store: its own certificate, its trust list, what it rejected. */
+  private readonly pkiRoot: string
+
+  constructor(private readonly options: OpcuaSourceOptions) {
+    this.security = options.security ?? { mode: 'None', policy: 'None', acceptUnknownCertificates: false }
+    this.pkiRoot = join(options.pkiDir, options.deviceId)
+  }
+
+  /** trusted/certs holds exactly the configured directory's certificates. */
+  private async prepareTrustList(): Promise<void> {
+    const trusted = join(this.pkiRoot, 'trusted', 'certs')
+    await rm(trusted, { recursive: true, force: true })
+    await mkdir(trusted, { recursive: true })
+    const dir = this.security.trustedCertificatesDir
+    if (!dir) return
+    let files: string[]
+    try {
+      files = (await readdir(dir, { withFileTypes: true })).filter((f) => f.isFile() && /\.(pem|der|crt|cer)$/i.test(f.name)).map((f) => f.name)
+    } catch (err) {
+      throw new Error(`opcua ${this.options.deviceId}: trusted_certificates_dir: ${(err as Error).message}`, { cause: err })
+    }
+    if (files.length === 0) this.options.log?.('warn', 'OPC UA trusted_certificates_dir holds no certificate: every server will be refused', { device: this.options.deviceId, dir })
+    for (const f of files) await copyFile(join(dir, f), join(trusted, f))
+  }
 
   /** Starts connecting in the background: a ventilator switched off must not hold the gateway. */
   async start(): Promise<void> {
     await mkdir(this.options.pkiDir, { recursive: true })
+    await this.prepareTrustList()
+    const { mode, policy, acceptUnknownCertificates } = this.security
+    if (mode === 'None') {
+      this.options.log?.('warn', 'OPC UA without message security: the server is not authenticated and values travel in clear text (security_mode None)', { device: this.options.deviceId, endpoint: this.options.endpointUrl })
+    } else if (acceptUnknownCertificates) {
+      this.options.log?.('warn', 'OPC UA accepts any server certificate (accept_unknown_certificates): a server impersonating the device would be trusted', { device: this.options.deviceId, endpoint: this.options.endpointUrl })
+    } else {
+      this.options.log?.('info', 'OPC UA security', { device: this.options.deviceId, mode, policy, client_certificate: join(this.pkiRoot, 'own', 'certs', 'client_certificate.pem') })
+    }
     this.options.devices.connection(this.options.deviceId, 'opcua', this.options.endpointUrl, false)
     this.running = this.run()
   }
@@ -157,15 +197,16 @@ export class OpcuaSource {
   }
 
   private createClient(): OPCUAClient {
-    const { pkiDir, backoffInitialMs = 1000, backoffMaxMs = 10_000 } = this.options
+    const { backoffInitialMs = 1000, backoffMaxMs = 10_000 } = this.options
     const client = OPCUAClient.create({
       applicationName: 'Neva gateway',
       clientName: this.options.deviceId,
       endpointMustExist: false,
-      securityMode: MessageSecurityMode.None,
-      securityPolicy: SecurityPolicy.None,
-      // One store per client: a client disposes of its store when it disconnects.
-      clientCertificateManager: new OPCUACertificateManager({ rootFolder: pkiDir, automaticallyAcceptUnknownCertificate: true }),
+      securityMode: MessageSecurityMode[this.security.mode],
+      securityPolicy: SecurityPolicy[this.security.policy],
+      // One store per client: a client disposes of its store when it disconnects. With mode None
+      // no server certificate is checked, so there is nothing to accept or refuse.
+      clientCertificateManager: new OPCUACertificateManager({ rootFolder: this.pkiRoot, automaticallyAcceptUnknownCertificate: this.security.mode === 'None' || this.security.acceptUnknownCertificates }),
       connectionStrategy: { initialDelay: backoffInitialMs, maxDelay: backoffMaxMs, maxRetry: -1 },
       keepSessionAlive: true,
       requestedSessionTimeout: 60_000,

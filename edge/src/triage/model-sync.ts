@@ -4,7 +4,10 @@
 // Each poll: GET /v1/models/triage/current (If-None-Match: the last etag dealt with) →
 //   304 or the installed model                  → nothing to do
 //   a model install() refused before            → nothing to do (not retried every poll)
-//   another model → download, check schema + sha256 → install() → cache on disk
+//   another model → check its Ed25519 signature against models.trusted_keys → download,
+//                   check schema + sha256 → install() → cache on disk (with its signature)
+// A model whose signature does not verify is refused (counted, named in last_error) and not
+// downloaded; the current model stays.
 // A failed download or check is retried next poll; a rejected install() keeps the old model.
 // Nothing escapes the poll loop.
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
@@ -13,6 +16,8 @@ import { Agent, request } from 'undici'
 import { ModelManifest, validator } from '@neva/contracts'
 import type { Log } from '../log.js'
 import { ModelVerifyError, readModelFiles, verifyModel } from './model-files.js'
+import { ModelSignatureError, verifyManifestSignature } from './model-signature.js'
+import type { KeyObject } from 'node:crypto'
 
 export { ModelVerifyError, verifyModel }
 
@@ -20,10 +25,14 @@ export interface ModelSyncOptions {
   /** The core, e.g. http://core:8080 */
   url: string
   token: string
+  /** CA (PEM) the core's https certificate must chain to. */
+  ca?: Buffer
   /** The gateway's data directory; the installed model is kept under `<dataDir>/models/`. */
   dataDir: string
   intervalMs: number
   timeoutMs: number
+  /** Public keys a model from the core must be signed by (models.trusted_keys); none: no model from the core is installed. */
+  trustedKeys: readonly KeyObject[]
   /** Puts a checked model into service; rejects (and the old model stays) when it does not fit. */
   install(manifest: ModelManifest, onnx: Uint8Array): Promise<unknown>
   log?: Log
@@ -34,10 +43,12 @@ export type SyncOutcome = 'installed' | 'unchanged' | 'refused' | 'none' | 'fail
 export interface CachedModel {
   manifest: ModelManifest
   bytes: Uint8Array
+  signature: unknown
 }
 
 const manifestValidator = validator(ModelManifest)
 const CACHE_MANIFEST = 'manifest.json'
+const CACHE_SIGNATURE = 'manifest.json.sig'
 const modelKey = (m: ModelManifest) => `${m.id}@${m.version}:${m.sha256}`
 
 export class ModelSync {
@@ -47,6 +58,10 @@ export class ModelSync {
   readonly refused = new Set<string>()
   lastError: string | undefined
   lastCheckMs: number | undefined
+  /** Models refused because their signature did not verify under models.trusted_keys. */
+  signatureRefusals = 0
+  /** Why the latest model from the core was refused for its signature; cleared when one installs. */
+  lastRefusal: string | undefined
   private etag: string | undefined
   private running = false
   private loop: Promise<void> | undefined
@@ -57,7 +72,7 @@ export class ModelSync {
   private readonly dir: string
 
   constructor(private readonly options: ModelSyncOptions) {
-    this.agent = new Agent({ headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs, connections: 1 })
+    this.agent = new Agent({ headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs, connections: 1, ...(options.ca ? { connect: { ca: options.ca } } : {}) })
     this.dir = join(options.dataDir, 'models')
   }
 
@@ -80,6 +95,8 @@ export class ModelSync {
     return {
       installed: this.installed ? `${this.installed.id}@${this.installed.version}` : null,
       refused: [...this.refused],
+      signature_refusals: this.signatureRefusals,
+      last_refusal: this.lastRefusal ?? null,
       last_check_ms: this.lastCheckMs ?? null,
       last_error: this.lastError ?? null,
     }
@@ -97,7 +114,9 @@ export class ModelSync {
       return null
     }
     try {
-      return { manifest: verifyModel(files.manifest, files.bytes), bytes: files.bytes }
+      const signature = JSON.parse(await readFile(join(this.dir, CACHE_SIGNATURE), 'utf8').catch(() => 'null')) as unknown
+      verifyManifestSignature(files.manifest, signature, this.options.trustedKeys)
+      return { manifest: verifyModel(files.manifest, files.bytes), bytes: files.bytes, signature }
     } catch (err) {
       this.log('warn', 'cached triage model does not check out; ignored', { error: (err as Error).message })
       return null
@@ -156,7 +175,7 @@ export class ModelSync {
       return 'none'
     }
     if (res.statusCode !== 200) throw new Error(`core answered ${res.statusCode}: ${(await res.body.text()).slice(0, 300)}`)
-    const body = (await res.body.json()) as { manifest?: unknown; etag?: unknown }
+    const body = (await res.body.json()) as { manifest?: unknown; etag?: unknown; signature?: unknown }
     const etag = typeof body.etag === 'string' ? body.etag : undefined
     if (!manifestValidator.check(body.manifest)) throw new ModelVerifyError(`model manifest from the core: ${manifestValidator.explain(body.manifest)}`)
     const manifest = body.manifest
@@ -167,6 +186,20 @@ export class ModelSync {
     }
     if (this.refused.has(key)) {
       this.etag = etag
+      return 'refused'
+    }
+    // Before a byte of the model is fetched: signed by a key this gateway pins?
+    try {
+      verifyManifestSignature(manifest, body.signature, this.options.trustedKeys)
+    } catch (err) {
+      if (!(err instanceof ModelSignatureError)) throw err
+      this.signatureRefusals++
+      this.refused.add(key)
+      this.etag = etag
+      this.lastRefusal = `${err.code}: ${err.message}`
+      this.log('error', 'triage model from the core refused: its signature does not verify; keeping the current one', {
+        code: err.code, id: manifest.id, version: manifest.version, keeping: this.installed ? `${this.installed.id}@${this.installed.version}` : null, error: err.message,
+      })
       return 'refused'
     }
 
@@ -187,8 +220,9 @@ export class ModelSync {
     }
     this.installed = manifest
     this.etag = etag
+    this.lastRefusal = undefined
     this.log('info', 'triage model installed', { id: manifest.id, version: manifest.version })
-    await this.cache(manifest, bytes).catch((err: Error) => this.log('warn', 'could not cache the triage model on disk', { error: err.message }))
+    await this.cache(manifest, bytes, body.signature).catch((err: Error) => this.log('warn', 'could not cache the triage model on disk', { error: err.message }))
     return 'installed'
   }
 
@@ -202,11 +236,13 @@ export class ModelSync {
   }
 
   /** The ONNX file first, then the manifest naming it, each by rename: a crash leaves a whole pair or a mismatch that loadCached() ignores. */
-  private async cache(manifest: ModelManifest, bytes: Uint8Array): Promise<void> {
+  private async cache(manifest: ModelManifest, bytes: Uint8Array, signature: unknown): Promise<void> {
     await mkdir(this.dir, { recursive: true })
     const previous = await readFile(join(this.dir, CACHE_MANIFEST), 'utf8').then((t) => (JSON.parse(t) as { file?: unknown }).file, () => undefined)
     await writeFile(join(this.dir, `${manifest.file}.tmp`), bytes)
     await rename(join(this.dir, `${manifest.file}.tmp`), join(this.dir, manifest.file))
+    await writeFile(join(this.dir, `${CACHE_SIGNATURE}.tmp`), JSON.stringify(signature))
+    await rename(join(this.dir, `${CACHE_SIGNATURE}.tmp`), join(this.dir, CACHE_SIGNATURE))
     await writeFile(join(this.dir, `${CACHE_MANIFEST}.tmp`), JSON.stringify(manifest, null, 2))
     await rename(join(this.dir, `${CACHE_MANIFEST}.tmp`), join(this.dir, CACHE_MANIFEST))
     if (typeof previous === 'string' && previous !== manifest.file && /^[A-Za-z0-9._-]+\.onnx$/.test(previous)) {

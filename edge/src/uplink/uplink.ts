@@ -10,6 +10,8 @@ import type { Log } from '../log.js'
 export interface UplinkOptions {
   url: string
   token: string
+  /** CA (PEM) the core's https certificate must chain to. */
+  ca?: Buffer
   batchMax: number
   batchMaxBytes: number
   lingerMs: number
@@ -60,7 +62,7 @@ export class Uplink {
     private readonly options: UplinkOptions,
     private readonly metrics?: EdgeMetrics,
   ) {
-    this.agent = new Agent({ headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs, connections: 2 })
+    this.agent = new Agent({ headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs, connections: 2, ...(options.ca ? { connect: { ca: options.ca } } : {}) })
     outbox.onAppend(() => this.wake?.())
   }
 

@@ -139,10 +139,9 @@ function decodeFrames(input: Uint8Array, options: AstmCaptureOptions, out: Decod
   for (const e of reader.finish()) handle(e)
   flush()
   if (goodFrames === 0 && out.labResults.length === 0) {
-    const head = input.subarray(0, 64)
     out.problems.unshift({
       code: 'NEVA_ASTM_NOT_ASTM',
-      reason: `not ASTM: no frame in the input has a valid E1381 form and checksum (STX, frame number 0-7, text, ETB or ETX, two hex digits), and it is not bare E1394 records; it starts ${JSON.stringify(latin1(head))}`,
+      reason: `not ASTM: no frame in the input has a valid E1381 form and checksum (STX, frame number 0-7, text, ETB or ETX, two hex digits), and it is not bare E1394 records (its first bytes are in payload)`,
       payload: latin1(input.subarray(0, 65_536)),
       offset: 0,
     })

@@ -126,7 +126,7 @@ test('records: M, Q and S are skipped and counted; comments off a result are cou
   assert.deepEqual(d.problems.map((p) => [p.code, p.offset]), [
     ['NEVA_ASTM_NO_HEADER', 0], ['NEVA_ASTM_UNKNOWN_RECORD', text.indexOf('X|1')], ['NEVA_ASTM_UNKNOWN_RECORD', text.indexOf('hello')], ['NEVA_ASTM_NO_HEADER', text.lastIndexOf('R|1')],
   ])
-  assert.match(d.problems[2]!.reason, /"hello there" is not a record type followed by the field delimiter "\|"/)
+  assert.match(d.problems[2]!.reason, /does not start with a record type followed by the field delimiter "\|"/)
   assert.deepEqual(d.ignored.map((p) => p.code), ['NEVA_ASTM_COMMENT_DROPPED', 'NEVA_ASTM_SKIPPED_RECORD', 'NEVA_ASTM_SKIPPED_RECORD', 'NEVA_ASTM_SKIPPED_RECORD'])
   // Fields longer than a result column refuse that result only.
   const long = decodeAstmMessage(msg('H|\\^&', `R|1|^^^GLU|5|${'u'.repeat(40)}`, 'R|2|^^^K|4|mmol/L', 'L'), OPTIONS)

@@ -124,7 +124,7 @@ function decodeRecords(bytes: Uint8Array, options: AstmDecodeOptions, out: Decod
     }
     // E1394: the record type, then the field delimiter (or nothing: `L` alone).
     if (record.text.length > 1 && record.text[1] !== d.field) {
-      problem('NEVA_ASTM_UNKNOWN_RECORD', `record at offset ${record.offset}: ${JSON.stringify(record.text.slice(0, 24))} is not a record type followed by the field delimiter ${JSON.stringify(d.field)}`, record)
+      problem('NEVA_ASTM_UNKNOWN_RECORD', `record at offset ${record.offset}: does not start with a record type followed by the field delimiter ${JSON.stringify(d.field)}`, record)
       last = undefined
       continue
     }

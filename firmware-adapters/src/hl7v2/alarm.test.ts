@@ -56,7 +56,9 @@ test('an alert without a patient is kept (patient_id null); a patient id Neva ca
   assert.deepEqual([none.ack.code, none.alarms[0]!.patient_id], ['AA', null])
   const bad = decode({ patientId: 'Doe, Jane' })
   assert.deepEqual([bad.ack.code, bad.alarms.length, bad.alarms[0]!.patient_id, bad.problems.map((p) => p.code)], ['AE', 1, null, ['NEVA_HL7V2_BAD_PATIENT_ID']])
-  assert.match(bad.ack.text!, /1 refused, 1 stored: PID-3 "Doe, Jane" is not a patient id/)
+  assert.match(bad.ack.text!, /1 refused, 1 stored: PID-3 \(9 characters\) is not a patient id/)
+  assert.doesNotMatch(JSON.stringify(bad.problems.map((p) => p.reason)), /Doe/, 'the reason never echoes the patient id')
+  assert.match(bad.problems[0]!.payload, /Doe, Jane/, 'the raw PID stays in payload')
 })
 
 test('an alert that names no event is refused with the reason, AR; the message is kept aside', () => {

@@ -143,7 +143,7 @@ export function decodeHl7(input: Uint8Array | string, receivedTime: number, opti
     return refuse('NEVA_HL7V2_NO_PATIENT', `${out.messageType} from ${out.deviceId} has ${obxCount} OBX from a device but no patient (${pid ? 'PID-3 is empty' : 'no PID segment'}): readings without a patient cannot be charted`)
   }
   if (needsPatient && (!IDENTIFIER.test(patient) || patient.length > 128)) {
-    return refuse('NEVA_HL7V2_BAD_PATIENT_ID', `PID-3 ${JSON.stringify(clip(patient, 64))} is not a patient id Neva accepts (letters, digits and . _ : / - only)`)
+    return refuse('NEVA_HL7V2_BAD_PATIENT_ID', `PID-3 (${patient.length} characters) is not a patient id Neva accepts (letters, digits and . _ : / - only, at most 128)`)
   }
   const key = keyOf(out, msh, sentTimes, receivedTime, offset)
   if (key) out.key = key
@@ -163,7 +163,7 @@ function decodeAlerts(out: DecodedHl7, msg: Hl7Message, patient: string, receive
       patientId = patient
       out.patientId = patient
     } else {
-      out.problems.push({ code: 'NEVA_HL7V2_BAD_PATIENT_ID', reason: `PID-3 ${JSON.stringify(clip(patient, 64))} is not a patient id Neva accepts (letters, digits and . _ : / - only): the alarm is kept without it`, payload: clip(msg.segment('PID')?.toString() ?? '', 4096), offset: msg.segment('PID')?.offset ?? 0 })
+      out.problems.push({ code: 'NEVA_HL7V2_BAD_PATIENT_ID', reason: `PID-3 (${patient.length} characters) is not a patient id Neva accepts (letters, digits and . _ : / - only, at most 128): the alarm is kept without it`, payload: clip(msg.segment('PID')?.toString() ?? '', 4096), offset: msg.segment('PID')?.offset ?? 0 })
     }
   }
   const loc = out.location ?? {}

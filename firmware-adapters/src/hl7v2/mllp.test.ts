@@ -26,7 +26,7 @@ test('bytes outside a frame are one problem per run, with their stream offset; f
   const first = d.push(bytes('junk', mllpFrame('MSH|a'), '\r\n', 'GET / HTTP/1.1'))
   assert.deepEqual([first.messages.map(text), first.offsets], [['MSH|a'], [4]])
   assert.deepEqual(first.problems.map((p) => [p.code, p.offset, p.payload]), [['NEVA_HL7V2_MLLP_GARBAGE', 0, 'junk'], ['NEVA_HL7V2_MLLP_GARBAGE', 14, 'GET / HTTP/1.1']])
-  assert.equal(first.problems[0]!.reason, '4 bytes outside an MLLP frame at offset 0 (expected 0x0B): "junk"')
+  assert.equal(first.problems[0]!.reason, '4 bytes outside an MLLP frame at offset 0 (expected 0x0B)')
   const second = d.push(bytes('\x00\xff', mllpFrame('MSH|b')))
   assert.deepEqual(second.messages.map(text), ['MSH|b'])
   assert.deepEqual(second.problems.map((p) => [p.offset, p.payload]), [[28, '\\x00\\xff']])

@@ -151,7 +151,8 @@ export class MllpDeframer {
     const more = this.garbageBytes > this.garbagePreview.length ? '…' : ''
     out.problems.push({
       code: 'NEVA_HL7V2_MLLP_GARBAGE',
-      reason: `${this.garbageBytes} bytes outside an MLLP frame at offset ${this.garbageStart} (expected 0x0B): "${preview.slice(0, 48)}${preview.length > 48 || more ? '…' : ''}"`,
+      // The bytes themselves stay in payload: a reason names the rule, never the content.
+      reason: `${this.garbageBytes} bytes outside an MLLP frame at offset ${this.garbageStart} (expected 0x0B)`,
       payload: preview + more,
       offset: this.garbageStart,
     })

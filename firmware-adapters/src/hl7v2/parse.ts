@@ -55,7 +55,7 @@ export function parseHl7(input: Uint8Array | string, limits: Hl7ParseLimits = {}
   const first = spans[0]
   const head = first ? LATIN1.decode(bytes.subarray(first[0], first[1])) : ''
   if (!head.startsWith('MSH')) {
-    const what = head === '' ? 'the message is empty' : /^(FHS|BHS)/.test(head) ? `batches (${head.slice(0, 3)}) are not read; send one message per frame` : `it starts with ${JSON.stringify(head.slice(0, 16))}`
+    const what = head === '' ? 'the message is empty' : /^(FHS|BHS)/.test(head) ? `batches (${head.slice(0, 3)}) are not read; send one message per frame` : 'it does not start with MSH (its first bytes are in payload)'
     return { problems: [problem('NEVA_HL7V2_NO_MSH', `not an HL7 message: ${what}`, LATIN1.decode(bytes.subarray(0, 4096)))] }
   }
   const encoding = readEncoding(head)

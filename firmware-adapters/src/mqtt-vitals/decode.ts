@@ -64,7 +64,7 @@ export function decodeVitalsMessage(topic: string, payload: Uint8Array, received
   }
   if (message.device_id !== undefined && message.device_id !== deviceId) {
     // A tablet must not speak for another ambulance by naming it inside a message on its own topic.
-    return { source: 'mqtt', deviceId, patientId: message.patient_id, observations: [], problems: [{ code: 'NEVA_DECODE_DEVICE_MISMATCH', reason: `device_id ${JSON.stringify(message.device_id)} differs from the topic's ${deviceId}`, payload: raw() }] }
+    return { source: 'mqtt', deviceId, patientId: message.patient_id, observations: [], problems: [{ code: 'NEVA_DECODE_DEVICE_MISMATCH', reason: `device_id differs from the topic's device id`, payload: raw() }] }
   }
   const out: DecodedVitals = { source: 'mqtt', deviceId, patientId: message.patient_id, observations: [], problems: [] }
   if (message.spo2_scale) out.spo2Scale = message.spo2_scale

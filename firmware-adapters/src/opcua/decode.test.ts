@@ -9,6 +9,7 @@ const observation = validator(Observation)
 const [vent] = validateOpcuaMapping([{
   device_id: 'vent-1',
   endpoint_url: 'opc.tcp://127.0.0.1:4840',
+  security_mode: 'None',
   patient_id: 'icu.bed3',
   nodes: [
     { node_id: 'ns=1;s=Vent.RespRate', mdc_code: 151562 },

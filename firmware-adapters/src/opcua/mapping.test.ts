@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import { VITALS } from '@neva/contracts'
 import { OpcuaMappingError, validateOpcuaMapping } from './mapping.js'
 
-const device = (nodes: unknown[], extra: object = {}) => ({ device_id: 'vent-1', endpoint_url: 'opc.tcp://127.0.0.1:4840', patient_id: 'icu.bed3', nodes, ...extra })
+const device = (nodes: unknown[], extra: object = {}) => ({ device_id: 'vent-1', endpoint_url: 'opc.tcp://127.0.0.1:4840', security_mode: 'None', patient_id: 'icu.bed3', nodes, ...extra })
 
 function problems(config: unknown): string[] {
   try {
@@ -24,7 +24,7 @@ test('a valid section resolves every node through the code table, with defaults'
     { node_id: 'ns=2;i=1001', mdc_code: 19384 },
   ])])
   assert.equal(rest.length, 0)
-  assert.deepEqual({ ...vent, nodes: undefined }, { deviceId: 'vent-1', patientId: 'icu.bed3', endpointUrl: 'opc.tcp://127.0.0.1:4840', samplingIntervalMs: 1000, nodes: undefined })
+  assert.deepEqual({ ...vent, nodes: undefined }, { deviceId: 'vent-1', patientId: 'icu.bed3', endpointUrl: 'opc.tcp://127.0.0.1:4840', security: { mode: 'None', policy: 'None', acceptUnknownCertificates: false }, samplingIntervalMs: 1000, nodes: undefined })
   assert.deepEqual(vent!.nodes.map((n) => [n.nodeId, n.vital.name, n.scale, n.deviceId, n.patientId]), [
     ['ns=1;s=Vent.RespRate', 'respiratory_rate', 1, 'vent-1', 'icu.bed3'],
     ['ns=1;s=Vent.FiO2', 'fio2', 100, 'vent-1', 'icu.bed3'],

@@ -19,11 +19,30 @@ export const OpcuaNodeConfigSchema = Type.Object(
   { additionalProperties: false },
 )
 
+export const OPCUA_SECURITY_MODES = ['None', 'Sign', 'SignAndEncrypt'] as const
+export const OPCUA_SECURITY_POLICIES = ['None', 'Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss'] as const
+export type OpcuaSecurityMode = (typeof OPCUA_SECURITY_MODES)[number]
+export type OpcuaSecurityPolicy = (typeof OPCUA_SECURITY_POLICIES)[number]
+
 export const OpcuaDeviceConfigSchema = Type.Object(
   {
     device_id: Identifier,
-    /** Security mode None for now: the server must offer a None endpoint. */
     endpoint_url: Type.String({ pattern: '^opc\\.tcp://', maxLength: 512 }),
+    /**
+     * Message security of the channel to the server. SignAndEncrypt by default; None (no
+     * authentication of the server, values in clear text) only when configured, with a warning.
+     */
+    security_mode: Type.Union(OPCUA_SECURITY_MODES.map((m) => Type.Literal(m)), { default: 'SignAndEncrypt' }),
+    /** Default: None with mode None, else Basic256Sha256. */
+    security_policy: Type.Optional(Type.Union(OPCUA_SECURITY_POLICIES.map((p) => Type.Literal(p)))),
+    /**
+     * Directory of the server certificates the gateway trusts (PEM or DER, one per file); the
+     * server must present one of them. Required for Sign and SignAndEncrypt unless
+     * accept_unknown_certificates.
+     */
+    trusted_certificates_dir: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+    /** Trust any server certificate (first use or not): only for a lab bench; a warning at start-up. */
+    accept_unknown_certificates: Type.Boolean({ default: false }),
     /** The patient the device is attached to (a ventilator serves one patient). */
     patient_id: Identifier,
     /** Sampling and publishing interval asked of the server. */
@@ -48,10 +67,18 @@ export interface OpcuaNodeMapping {
   scale: number
 }
 
+export interface OpcuaSecurity {
+  mode: OpcuaSecurityMode
+  policy: OpcuaSecurityPolicy
+  trustedCertificatesDir?: string
+  acceptUnknownCertificates: boolean
+}
+
 export interface OpcuaDeviceMapping {
   deviceId: string
   patientId: string
   endpointUrl: string
+  security: OpcuaSecurity
   samplingIntervalMs: number
   nodes: OpcuaNodeMapping[]
 }
@@ -108,7 +135,14 @@ export function validateOpcuaMapping(config: unknown, origin = 'opcua'): OpcuaDe
       }
       nodes.push({ deviceId: device.device_id, patientId: device.patient_id, nodeId: node.node_id, vital, scale: node.scale ?? 1 })
     })
-    out.push({ deviceId: device.device_id, patientId: device.patient_id, endpointUrl: device.endpoint_url, samplingIntervalMs: device.sampling_interval_ms, nodes })
+    const mode = device.security_mode
+    const policy = device.security_policy ?? (mode === 'None' ? 'None' : 'Basic256Sha256')
+    if ((mode === 'None') !== (policy === 'None')) problems.push(`${origin}/${d}/security_policy: ${policy} does not go with security_mode ${mode} (None goes only with None)`)
+    if (mode !== 'None' && !device.trusted_certificates_dir && !device.accept_unknown_certificates) {
+      problems.push(`${origin}/${d}/trusted_certificates_dir: security_mode ${mode} needs the directory of the server certificates to trust (or accept_unknown_certificates, for a lab bench only)`)
+    }
+    const security: OpcuaSecurity = { mode, policy, acceptUnknownCertificates: device.accept_unknown_certificates, ...(device.trusted_certificates_dir ? { trustedCertificatesDir: device.trusted_certificates_dir } : {}) }
+    out.push({ deviceId: device.device_id, patientId: device.patient_id, endpointUrl: device.endpoint_url, security, samplingIntervalMs: device.sampling_interval_ms, nodes })
   })
   if (problems.length > 0) throw new OpcuaMappingError(problems.slice(0, MAX_REPORTED))
   return out

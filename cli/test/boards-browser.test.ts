@@ -84,9 +84,13 @@ test('boards in Chromium: login, live reading from an MQTT device, a ward not yo
   assert.equal((await fetch(`${core.url}/v1/boards/icu`)).status, 401)
 
   // Nurse A's account disabled while her board is open: the stream ends and the page goes to the login.
+  const stored = () => a.evaluate(() => [...Object.keys(sessionStorage), ...Object.keys(localStorage)].filter((k) => k.startsWith('neva.seen')))
+  assert.deepEqual(await stored(), ['neva.seen.icu'], 'the last look is kept in this tab only')
   await core.people.setDisabled('nurse-a', 'test', true)
   await a.waitForURL(/\/login\?next=%2Fboards%2Ficu$/, { timeout: 5000 })
   assert.equal(await a.locator('tr[data-patient="icu.p1"]').count(), 0)
+  // A shared workstation: nothing of the patients' last values stays in the browser after the session.
+  assert.deepEqual(await stored(), [])
 })
 
 

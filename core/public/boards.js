@@ -19,8 +19,11 @@ const TREND_MS = 15 * 60_000
 
 let state = null
 const rows = new Map() // patient → { tr, cells: { vital → td }, level, plots }
+// Patients' last values stay in this tab only (sessionStorage, cleared when the session ends),
+// never in localStorage, which outlives a logout on a shared workstation.
 const seenKey = `neva.seen.${board}`
-let seen = JSON.parse(localStorage.getItem(seenKey) || 'null')
+localStorage.removeItem(seenKey)
+let seen = JSON.parse(sessionStorage.getItem(seenKey) || 'null')
 
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag)
@@ -238,7 +241,7 @@ async function post(url, body) {
 function markSeen() {
   seen = {}
   for (const c of state?.cards ?? []) seen[c.patient_id] = { level: levelOf(c.patient_id), vitals: Object.fromEntries(Object.entries(c.vitals).map(([k, v]) => [k, v.value])) }
-  localStorage.setItem(seenKey, JSON.stringify(seen))
+  sessionStorage.setItem(seenKey, JSON.stringify(seen))
   if (state) render()
 }
 document.getElementById('seen').addEventListener('click', markSeen)
@@ -318,9 +321,11 @@ const handlers = {
     // grants changed → a fresh page, so that no patient of a ward no longer granted stays shown.
     if (e.error === 'NEVA_CORE_SESSION_ENDED') {
       source.close()
+      sessionStorage.clear()
       location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`)
     } else if (e.error === 'NEVA_CORE_GRANTS_CHANGED') {
       source.close()
+      sessionStorage.clear()
       location.reload()
     }
   },

@@ -131,7 +131,8 @@ export async function runDecodeBench(o: DecodeBenchOptions): Promise<DecodeBench
       // No core: the outbox keeps everything, as during an uplink outage.
       core: { url: 'http://127.0.0.1:9', token: 'bench', backoff_base_ms: 1000, backoff_max_ms: 30_000 },
       triage: { sync_interval_ms: 0 },
-      mllp: { port: 0 },
+      // Every simulated monitor connects from loopback: one address, so its cap is the monitors'.
+      mllp: { port: 0, max_connections_per_address: Math.max(16, o.hl7Connections) },
       serial: [
         { device_id: 'bench-analyzer', path: ptys[0]!.b, protocol: 'astm' },
         { device_id: 'bench-oximeter', path: ptys[1]!.b, protocol: 'oximeter-ascii', patient_id: 'bench.oxi' },

@@ -40,7 +40,7 @@ export function analystCoreDefaults(env: NodeJS.ProcessEnv = process.env): { lim
   }
   return {
     limits: { maxMemoryBytes: positive('NEVA_ANALYST_MAX_MEMORY_BYTES', 1_000_000_000) },
-    rate: { perMinute: positive('NEVA_ANALYST_RATE_PER_MINUTE', 60), burst: positive('NEVA_ANALYST_RATE_BURST', 10) },
+    rate: { perMinute: positive('NEVA_ANALYST_RATE_PER_MINUTE', 120), burst: positive('NEVA_ANALYST_RATE_BURST', 60) },
   }
 }
 

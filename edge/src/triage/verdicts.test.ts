@@ -19,7 +19,10 @@ test('drivers: the features adding most to the chosen level over the others, lar
       const v = verdictAt(manifest, packVerdicts({ probabilities, contributions: Float32Array.from(contrib) }, 1, F, manifest.thresholds), 0, raw)
       const c = ['green', 'yellow', 'red'].indexOf(v.level)
       const c32 = Float32Array.from(contrib)
-      const expected = Array.from({ length: F }, (_, i) => ({ i, d: c32[i * 3 + c]! - (c32[i * 3]! + c32[i * 3 + 1]! + c32[i * 3 + 2]! - c32[i * 3 + c]!) / 2 }))
+      // The others summed as the worker sums them: (a + b + c) - c is not a + b in floating point,
+      // and the difference reorders near-ties.
+      const others = (i: number) => [0, 1, 2].filter((j) => j !== c).reduce((sum, j) => sum + c32[i * 3 + j]!, 0)
+      const expected = Array.from({ length: F }, (_, i) => ({ i, d: c32[i * 3 + c]! - others(i) / 2 }))
         .filter((x) => x.d > 0)
         .sort((a, b) => b.d - a.d)
         .slice(0, 5)

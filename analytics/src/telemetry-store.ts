@@ -2,7 +2,7 @@
 // Exactly once: the ledger (ingest_batches) answers "already stored" for a known batch; if the
 // process died between the data insert and the ledger insert, the retried insert carries the
 // same insert_deduplication_token per table and ClickHouse drops it.
-import type { Alarm, IngestBatch, LabResult, ModelVerdict, Observation, RejectedReading, Transport, TriageResult, WaveformChunk } from '@neva/contracts'
+import { KIND_NAMES, RECORD_KINDS, type Alarm, type IngestBatch, type KindField, type KindName, type KindRecord, type KindTable, type LabResult, type ModelVerdict, type Observation, type RejectedReading, type Transport, type TriageResult, type WaveformChunk } from '@neva/contracts'
 import { dedupToken, type ClickHouse } from './connection.js'
 import { groupCommit } from './group-commit.js'
 
@@ -54,6 +54,26 @@ export function transportRow(t: Transport) {
   return { ...t, eta: t.eta === null ? null : toDateTime64(t.eta), updated_time: toDateTime64(t.updated_time), received_time: toDateTime64(t.received_time) }
 }
 
+/**
+ * Every record kind's row in its ClickHouse table (RECORD_KINDS[kind].table), one row per record
+ * (a waveform chunk is one lead). Typed so that a kind added to the registry without its row
+ * mapper does not compile.
+ */
+export const ROW_MAPPERS: { [K in KindName]: (record: KindRecord<K>) => object } = {
+  observation: observationRow,
+  triage: triageRow,
+  rejected: rejectedRow,
+  lab_result: labResultRow,
+  waveform: waveformRow,
+  alarm: alarmRow,
+  transport: transportRow,
+}
+
+/** A batch's records of one kind; none when an older gateway left the field out. */
+export function recordsOf<K extends KindName>(batch: IngestBatch, kind: K): KindRecord<K>[] {
+  return ((batch as Record<string, unknown>)[RECORD_KINDS[kind].field] as KindRecord<K>[] | undefined) ?? []
+}
+
 /** The verdict as stored: id and version come back from model_version ("id@version"). */
 function modelVerdict(t: Record<string, unknown>): ModelVerdict {
   const name = String(t.model_version)
@@ -68,15 +88,11 @@ function modelVerdict(t: Record<string, unknown>): ModelVerdict {
   }
 }
 
-export interface StoreResult {
+/** Records stored per kind, by its batch field (observations, triage, …, alarms): rows, one each. */
+export type StoreCounts = { [K in KindName as KindField<K>]: number }
+
+export interface StoreResult extends StoreCounts {
   stored: boolean
-  observations: number
-  triage: number
-  rejected: number
-  lab_results: number
-  waveforms: number
-  transports: number
-  alarms: number
 }
 
 export interface LatestVital {
@@ -159,23 +175,17 @@ export class TelemetryStore {
    * skipped; the per-table deduplication tokens still drop a copy if that was not so.
    */
   async storeBatch(batch: IngestBatch, { firstAttempt = false }: { firstAttempt?: boolean } = {}): Promise<StoreResult> {
-    const labResults = batch.lab_results ?? []
-    const waveforms = batch.waveforms ?? []
-    const transports = batch.transports ?? []
-    const alarms = batch.alarms ?? []
-    const counts = { observations: batch.observations.length, triage: batch.triage.length, rejected: batch.rejected.length, lab_results: labResults.length, waveforms: waveforms.length, transports: transports.length, alarms: alarms.length }
-    if (!firstAttempt && (await this.isStored(batch.gateway_id, batch.batch_id))) return { stored: false, ...counts }
-    const token = (table: string) => dedupToken(batch.gateway_id, batch.batch_id, table)
-    await this.insert('observations', batch.observations.map(observationRow), token('observations'))
-    await this.insert('triage_results', batch.triage.map(triageRow), token('triage'))
-    await this.insert('rejected_readings', batch.rejected.map(rejectedRow), token('rejected'))
-    await this.insert('lab_results', labResults.map(labResultRow), token('lab_results'))
-    await this.insert('waveforms', waveforms.map(waveformRow), token('waveforms'))
-    await this.insert('transports', transports.map(transportRow), token('transports'))
-    await this.insert('alarms', alarms.map(alarmRow), token('alarms'))
+    const counts = {} as Record<string, number>
+    for (const kind of KIND_NAMES) counts[RECORD_KINDS[kind].field] = recordsOf(batch, kind).length
+    if (!firstAttempt && (await this.isStored(batch.gateway_id, batch.batch_id))) return { stored: false, ...(counts as StoreCounts) }
+    for (const kind of KIND_NAMES) {
+      const { table, field } = RECORD_KINDS[kind]
+      const rows = (recordsOf(batch, kind) as object[]).map(ROW_MAPPERS[kind] as (record: object) => object)
+      await this.insert(table, rows, dedupToken(batch.gateway_id, batch.batch_id, field))
+    }
     // Only after every table committed: a batch in the ledger is a batch fully stored.
     this.record(`${batch.gateway_id}\n${batch.batch_id}`, { gateway_id: batch.gateway_id, batch_id: batch.batch_id, ...counts, received_at: toDateTime64(Date.now()) })
-    return { stored: true, ...counts }
+    return { stored: true, ...(counts as StoreCounts) }
   }
 
   /**
@@ -245,7 +255,7 @@ export class TelemetryStore {
     return out
   }
 
-  async count(table: 'observations' | 'triage_results' | 'rejected_readings' | 'lab_results' | 'waveforms' | 'alarms' | 'transports', where = '1', params: Record<string, unknown> = {}): Promise<number> {
+  async count(table: KindTable, where = '1', params: Record<string, unknown> = {}): Promise<number> {
     const rs = await this.ch.client.query({ query: `SELECT count() AS n FROM ${table} WHERE ${where}`, query_params: params, format: 'JSONEachRow' })
     const [row] = await rs.json<{ n: string | number }>()
     return Number(row?.n ?? 0)

@@ -1,32 +1,23 @@
 // What a gateway sends the core, and what it keeps aside when a reading is refused.
-import { Type, type Static } from '@sinclair/typebox'
-import { EpochMs, Identifier, Observation, SourceProtocol } from './observation.js'
-import { TriageResult } from './triage.js'
-import { LabResult } from './lab-result.js'
-import { WaveformChunk } from './waveform.js'
-import { Transport } from './transport.js'
-import { Alarm } from './alarm.js'
+// The kinds' arrays and counts come from the registry (kinds.ts), in its order.
+import { Type, type Static, type TArray, type TInteger, type TOptional, type TSchema } from '@sinclair/typebox'
+import { EpochMs, Identifier } from './observation.js'
+import { KIND_NAMES, RECORD_KINDS, type KindField, type KindName } from './kinds.js'
 
-/** A reading the gateway refused, kept for inspection; never stored as an observation. */
-export const RejectedReading = Type.Object(
-  {
-    gateway_id: Identifier,
-    seq: Type.Integer({ minimum: 1 }),
-    source: SourceProtocol,
-    /** Where it came from: an MQTT topic, a serial port, a peer address. */
-    origin: Type.String({ maxLength: 512 }),
-    received_time: EpochMs,
-    /** An error code from the catalog, e.g. NEVA_EDGE_IMPLAUSIBLE_VALUE. */
-    code: Type.String({ maxLength: 64, pattern: '^[A-Za-z0-9_.:-]*$' }),
-    reason: Type.String({ maxLength: 1024 }),
-    /** The offending payload (UTF-8, or base64 for binary), truncated to 64 KiB. */
-    payload: Type.String({ maxLength: 65536 }),
-  },
-  { additionalProperties: false },
-)
-export type RejectedReading = Static<typeof RejectedReading>
+export { RejectedReading } from './rejected.js'
 
 export const MAX_BATCH_ITEMS = 10_000
+
+type Registry = typeof RECORD_KINDS
+type MaybeOptional<T extends TSchema, Optional extends boolean> = Optional extends true ? TOptional<T> : T
+type BatchArrays = { [K in KindName as KindField<K>]: MaybeOptional<TArray<Registry[K]['schema']>, Registry[K]['optionalInBatch']> }
+type AckCounts = { [K in KindName as KindField<K>]: MaybeOptional<TInteger, Registry[K]['optionalInAck']> }
+
+function perKind(make: (kind: KindName) => TSchema, optional: (kind: KindName) => boolean): Record<string, TSchema> {
+  const out: Record<string, TSchema> = {}
+  for (const kind of KIND_NAMES) out[RECORD_KINDS[kind].field] = optional(kind) ? Type.Optional(make(kind)) : make(kind)
+  return out
+}
 
 export const IngestBatch = Type.Object(
   {
@@ -34,16 +25,8 @@ export const IngestBatch = Type.Object(
     /** Stable across retries: the core stores a batch once however often it arrives. */
     batch_id: Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' }),
     sent_time: EpochMs,
-    observations: Type.Array(Observation, { maxItems: MAX_BATCH_ITEMS }),
-    triage: Type.Array(TriageResult, { maxItems: MAX_BATCH_ITEMS }),
-    rejected: Type.Array(RejectedReading, { maxItems: MAX_BATCH_ITEMS }),
-    /** Absent from gateways older than the lab and waveform sources. */
-    lab_results: Type.Optional(Type.Array(LabResult, { maxItems: MAX_BATCH_ITEMS })),
-    waveforms: Type.Optional(Type.Array(WaveformChunk, { maxItems: MAX_BATCH_ITEMS })),
-    /** Absent from gateways older than the crews' transport messages. */
-    transports: Type.Optional(Type.Array(Transport, { maxItems: MAX_BATCH_ITEMS })),
-    /** Absent from gateways older than alarms. */
-    alarms: Type.Optional(Type.Array(Alarm, { maxItems: MAX_BATCH_ITEMS })),
+    // observations, triage, rejected; the kinds added since are absent from older gateways.
+    ...(perKind((k) => Type.Array(RECORD_KINDS[k].schema, { maxItems: MAX_BATCH_ITEMS }), (k) => RECORD_KINDS[k].optionalInBatch) as BatchArrays),
   },
   { additionalProperties: false },
 )
@@ -53,14 +36,7 @@ export const IngestAck = Type.Object({
   batch_id: Type.String(),
   /** false when this batch had already been stored: nothing was written again. */
   stored: Type.Boolean(),
-  observations: Type.Integer(),
-  triage: Type.Integer(),
-  rejected: Type.Integer(),
-  lab_results: Type.Integer(),
-  waveforms: Type.Integer(),
-  /** Absent from cores older than transports. */
-  transports: Type.Optional(Type.Integer()),
-  /** Absent from cores older than alarms. */
-  alarms: Type.Optional(Type.Integer()),
+  // Records stored per kind; the kinds added since transports are absent from older cores.
+  ...(perKind(() => Type.Integer(), (k) => RECORD_KINDS[k].optionalInAck) as AckCounts),
 })
 export type IngestAck = Static<typeof IngestAck>

@@ -14,7 +14,7 @@ export function createCoreMetrics() {
     }),
     rows: new Counter({
       name: 'neva_core_ingest_rows_total',
-      help: 'Rows stored in ClickHouse by kind (observations, triage, rejected)',
+      help: 'Rows stored in ClickHouse by kind (its batch field: observations, triage, rejected, lab_results, …)',
       labelNames: ['kind'] as const,
       registers: [registry],
     }),

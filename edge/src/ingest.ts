@@ -1,7 +1,7 @@
 // Durable stage: decoded readings and refusals go into the outbox; once durable, readings go on
 // to triage (a device's acknowledgement never waits for scoring).
 import { screenIds, type Decoded } from '@neva/firmware-adapters'
-import type { Observation } from '@neva/contracts'
+import { DECODED_KIND_NAMES, KIND_CAMEL_FIELDS, type DecodedKindName, type KindDraft, type Observation } from '@neva/contracts'
 import type { Outbox, OutboxEntry } from './outbox/types.js'
 import type { EdgeMetrics } from './metrics.js'
 import type { TriageStage } from './triage/triage-stage.js'
@@ -34,11 +34,8 @@ export class DurableStage {
     const decoded = screenIds(input)
     const now = Date.now()
     const { source } = decoded
-    const entries: OutboxEntry[] = decoded.observations.map((body) => ({ kind: 'observation', body }))
-    for (const body of decoded.labResults ?? []) entries.push({ kind: 'lab_result', body })
-    for (const body of decoded.waveforms ?? []) entries.push({ kind: 'waveform', body })
-    for (const body of decoded.alarms ?? []) entries.push({ kind: 'alarm', body })
-    for (const body of decoded.transports ?? []) entries.push({ kind: 'transport', body })
+    const entries: OutboxEntry[] = []
+    for (const kind of DECODED_KIND_NAMES) for (const body of drafts(decoded, kind)) entries.push({ kind, body } as OutboxEntry)
     // Reasons name the field and the rule, never what the device sent: that stays in payload.
     const reasons = decoded.problems.map((p) => redactReason(p.reason))
     decoded.problems.forEach((p, i) => {
@@ -57,11 +54,10 @@ export class DurableStage {
       this.metrics.duplicates.inc()
       return
     }
-    if (decoded.observations.length > 0) this.metrics.readings.inc({ source }, decoded.observations.length)
-    if (decoded.labResults?.length) this.metrics.labResults.inc({ source }, decoded.labResults.length)
-    if (decoded.waveforms?.length) this.metrics.waveforms.inc(decoded.waveforms.length)
-    if (decoded.alarms?.length) this.metrics.alarms.inc({ source }, decoded.alarms.length)
-    if (decoded.transports?.length) this.metrics.transports.inc(decoded.transports.length)
+    for (const kind of DECODED_KIND_NAMES) {
+      const n = drafts(decoded, kind).length
+      if (n > 0) this.metrics.durable[kind](source, n)
+    }
     this.countIgnored(decoded)
     decoded.problems.forEach((p, i) => {
       this.metrics.rejected.inc({ code: p.code })
@@ -82,7 +78,8 @@ export class DurableStage {
   private noteDevice(decoded: Decoded, origin: string, now: number, duplicate: boolean): void {
     if (decoded.deviceId === undefined || !this.devices) return
     const id = decoded.deviceId
-    const stored = duplicate ? 0 : decoded.observations.length + (decoded.labResults?.length ?? 0) + (decoded.waveforms?.length ?? 0) + (decoded.alarms?.length ?? 0) + (decoded.transports?.length ?? 0)
+    let stored = 0
+    if (!duplicate) for (const kind of DECODED_KIND_NAMES) stored += drafts(decoded, kind).length
     this.devices.message(id, decoded.source, origin, stored, now)
     if (!duplicate) for (const p of decoded.problems) this.devices.error(id, decoded.source, origin, p.code, p.reason)
   }
@@ -95,4 +92,11 @@ export class DurableStage {
   async settle(): Promise<void> {
     await Promise.all(this.inFlight)
   }
+}
+
+const NONE: readonly never[] = []
+
+/** A decoded message's drafts of one kind (none when the decoder gave none). */
+function drafts<K extends DecodedKindName>(decoded: Decoded, kind: K): readonly KindDraft<K>[] {
+  return (decoded[KIND_CAMEL_FIELDS[kind]] as KindDraft<K>[] | undefined) ?? NONE
 }

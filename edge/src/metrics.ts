@@ -1,5 +1,6 @@
 // Prometheus metrics of one gateway (own registry).
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
+import type { DecodedKindName, SourceProtocol } from '@neva/contracts'
 import type { Outbox } from './outbox/types.js'
 
 export function createEdgeMetrics(outbox: Outbox) {
@@ -47,14 +48,28 @@ export function createEdgeMetrics(outbox: Outbox) {
       this.set(outbox.stats().rejectedDropped ?? 0)
     },
   })
+  const readings = counter('neva_edge_readings_total', 'Readings made durable, by source', ['source'])
+  const labResults = counter('neva_edge_lab_results_total', 'Lab results made durable, by source', ['source'])
+  const alarms = counter('neva_edge_alarms_total', 'Alarm updates made durable, by source', ['source'])
+  const transports = counter('neva_edge_transports_total', 'Transport states from crew tablets made durable')
+  const waveforms = counter('neva_edge_waveform_chunks_total', 'Waveform chunks (one lead each) made durable')
+  /** Records of each decoded kind made durable: every kind a decoder produces must have its counter. */
+  const durable: Record<DecodedKindName, (source: SourceProtocol, n: number) => void> = {
+    observation: (source, n) => readings.inc({ source }, n),
+    lab_result: (source, n) => labResults.inc({ source }, n),
+    waveform: (_source, n) => waveforms.inc(n),
+    alarm: (source, n) => alarms.inc({ source }, n),
+    transport: (_source, n) => transports.inc(n),
+  }
   return {
     registry,
-    readings: counter('neva_edge_readings_total', 'Readings made durable, by source', ['source']),
+    readings,
     rejected: counter('neva_edge_rejected_total', 'Readings or messages refused, by error code', ['code']),
-    labResults: counter('neva_edge_lab_results_total', 'Lab results made durable, by source', ['source']),
-    alarms: counter('neva_edge_alarms_total', 'Alarm updates made durable, by source', ['source']),
-    transports: counter('neva_edge_transports_total', 'Transport states from crew tablets made durable'),
-    waveforms: counter('neva_edge_waveform_chunks_total', 'Waveform chunks (one lead each) made durable'),
+    labResults,
+    alarms,
+    transports,
+    waveforms,
+    durable,
     ignored: counter('neva_edge_ignored_total', 'Parts of device messages deliberately not stored (codes Neva does not store), by source and reason', ['source', 'code']),
     duplicates: counter('neva_edge_duplicates_dropped_total', 'Messages a device resent that were already stored'),
     unacknowledged: counter('neva_edge_unacknowledged_total', 'Messages not acknowledged to the device because they could not be made durable (outbox at its budget, or a write failure)'),

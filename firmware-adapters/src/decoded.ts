@@ -1,13 +1,22 @@
 // What every decoder gives the gateway: drafts of what to store, and what it refused.
-import type { Alarm, LabResult, Observation, SourceProtocol, Transport, WaveformChunk } from '@neva/contracts'
+import type { DecodedKindName, KindCamelField, KindDraft, SourceProtocol } from '@neva/contracts'
 import type { DecodeProblem } from './errors.js'
 
 /** An observation before the gateway gives it an identity (gateway_id, seq). */
-export type ObservationDraft = Omit<Observation, 'gateway_id' | 'seq'>
-export type LabResultDraft = Omit<LabResult, 'gateway_id' | 'seq'>
-export type WaveformDraft = Omit<WaveformChunk, 'gateway_id' | 'seq'>
-export type AlarmDraft = Omit<Alarm, 'gateway_id' | 'seq'>
-export type TransportDraft = Omit<Transport, 'gateway_id' | 'seq'>
+export type ObservationDraft = KindDraft<'observation'>
+export type LabResultDraft = KindDraft<'lab_result'>
+export type WaveformDraft = KindDraft<'waveform'>
+export type AlarmDraft = KindDraft<'alarm'>
+export type TransportDraft = KindDraft<'transport'>
+
+/**
+ * Drafts of every kind a decoder produces (the registry's `decoded` kinds), by the kind's field
+ * camelCased: observations (always there), labResults, waveforms, alarms (HL7 ORU^R40, MQTT
+ * alarm messages), transports (a crew tablet's transport state), and any kind added since.
+ */
+export type DecodedDrafts = { observations: ObservationDraft[] } & {
+  [K in Exclude<DecodedKindName, 'observation'> as KindCamelField<K>]?: KindDraft<K>[]
+}
 
 /**
  * A device message's identity. `time`, the earliest device time in it, leads so that the
@@ -21,19 +30,12 @@ export interface MessageKey {
   hash: string
 }
 
-export interface Decoded {
+export interface Decoded extends DecodedDrafts {
   source: SourceProtocol
   /** Undefined when the input was not addressed to a device at all (not ours to judge). */
   deviceId?: string
   patientId?: string
   spo2Scale?: 1 | 2
-  observations: ObservationDraft[]
-  labResults?: LabResultDraft[]
-  waveforms?: WaveformDraft[]
-  /** Updates of device alarms (HL7 ORU^R40, MQTT alarm messages). */
-  alarms?: AlarmDraft[]
-  /** A crew tablet's transport state (MQTT neva/v1/ambulances/{unit}/transport). */
-  transports?: TransportDraft[]
   /**
    * The message's identity when a resend can be recognized (the device stamped it, or the
    * protocol carries a message id): the gateway then stores it once.

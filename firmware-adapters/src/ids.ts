@@ -2,7 +2,7 @@
 // contracts/src/ids.ts is taken out and kept aside as a problem (NEVA_DECODE_BAD_ID, naming the
 // field); the rest of the message is kept. One bad id never sends the core a batch it would refuse
 // whole, and never reaches a board, a setting or a log as it was sent.
-import { isAlarmId, isDeviceText, isIdentifier, MAX_ID } from '@neva/contracts'
+import { isAlarmId, isDeviceText, isIdentifier, MAX_ID, type DecodedKindName, type KindCamelField } from '@neva/contracts'
 import type { Decoded } from './decoded.js'
 import type { DecodeProblem } from './errors.js'
 
@@ -11,13 +11,14 @@ const id: Rule = (v) => typeof v === 'string' && isIdentifier(v)
 const nullableText = (max: number): Rule => (v) => v === null || (typeof v === 'string' && isDeviceText(v, max))
 const text = (max: number): Rule => (v) => typeof v === 'string' && isDeviceText(v, max)
 
+/** The id fields of every kind a decoder produces (by its Decoded field), in registry order. */
 const RULES = {
   observations: { device_id: id, patient_id: id },
   labResults: { device_id: id, order_id: nullableText(MAX_ID), patient_id: nullableText(MAX_ID), test_code: text(64) },
   waveforms: { device_id: id, patient_id: id },
   alarms: { alarm_id: (v: unknown) => typeof v === 'string' && isAlarmId(v), device_id: id, patient_id: (v: unknown) => v === null || id(v) },
   transports: { unit: id, patient_id: id },
-} as const satisfies Record<string, Record<string, Rule>>
+} as const satisfies { [K in DecodedKindName as KindCamelField<K>]: Record<string, Rule> }
 
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n)}…` : s)
 

@@ -1,7 +1,7 @@
 // POST /v1/ingest: a gateway's batch, validated, stored once, answered after the commit.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { IngestAck, IngestBatch, type RejectedReading } from '@neva/contracts'
-import type { TelemetryStore } from '@neva/analytics'
+import { IngestAck, IngestBatch, KIND_NAMES, RECORD_KINDS, type RejectedReading } from '@neva/contracts'
+import { recordsOf, type TelemetryStore } from '@neva/analytics'
 import { CoreError } from '../errors.js'
 import type { CoreMetrics } from '../metrics.js'
 import { gatewayAuthenticator, type GatewayCredentials } from './auth.js'
@@ -66,7 +66,8 @@ export const ingestPlugin: FastifyPluginAsyncTypebox<IngestOptions> = async (app
     async (request) => {
       const gatewayId = request.gatewayId!
       const body = request.body
-      const foreign = [body, ...body.observations, ...body.triage, ...body.rejected, ...(body.lab_results ?? []), ...(body.waveforms ?? []), ...(body.transports ?? []), ...(body.alarms ?? [])].find((r) => r.gateway_id !== gatewayId)
+      let foreign: { gateway_id: string } | undefined = body.gateway_id === gatewayId ? undefined : body
+      for (const kind of KIND_NAMES) foreign ??= recordsOf(body, kind).find((r) => r.gateway_id !== gatewayId)
       if (foreign) throw new CoreError('NEVA_CORE_GATEWAY_MISMATCH', `token of ${gatewayId}, row of ${foreign.gateway_id}`)
       // A transport may only put its patient on the ED board of a site its gateway serves.
       const bound = bindTransports(body, Object.hasOwn(gatewaySites, gatewayId) ? gatewaySites[gatewayId] : undefined)
@@ -100,12 +101,8 @@ export const ingestPlugin: FastifyPluginAsyncTypebox<IngestOptions> = async (app
       metrics.ingestSeconds.observe((performance.now() - started) / 1000)
       metrics.batches.inc({ outcome: result.stored ? 'stored' : 'duplicate' })
       if (result.stored) {
-        metrics.rows.inc({ kind: 'observations' }, result.observations)
-        metrics.rows.inc({ kind: 'triage' }, result.triage)
-        metrics.rows.inc({ kind: 'rejected' }, result.rejected)
-        metrics.rows.inc({ kind: 'lab_results' }, result.lab_results)
-        metrics.rows.inc({ kind: 'waveforms' }, result.waveforms)
-        metrics.rows.inc({ kind: 'alarms' }, result.alarms)
+        // Every kind, transports included, labelled by its batch field.
+        for (const kind of KIND_NAMES) metrics.rows.inc({ kind: RECORD_KINDS[kind].field }, result[RECORD_KINDS[kind].field])
         live?.publishBatch(batch)
       }
       return { batch_id: batch.batch_id, ...result }

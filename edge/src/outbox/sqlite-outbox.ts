@@ -8,6 +8,7 @@ import { dirname } from 'node:path'
 import { Worker } from 'node:worker_threads'
 import type { AppendRequest, AppendResult, AppendRow, BatchRows, WriterOptions } from './writer.js'
 import type { WriterCall } from './writer-thread.js'
+import { KIND_CAMEL_FIELDS, KIND_NAMES } from '@neva/contracts'
 import { OutboxFullError, PRIORITY, type MessageKey, type Outbox, type OutboxBatch, type OutboxEntry, type OutboxStats } from './types.js'
 
 interface Pending {
@@ -17,7 +18,8 @@ interface Pending {
   reject: (err: Error) => void
 }
 
-const KINDS = ['observation', 'triage', 'rejected', 'lab_result', 'waveform', 'alarm', 'transport'] as const
+/** Rows of one append go in registry order (so do their sequence numbers). */
+const KINDS = KIND_NAMES
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -245,15 +247,17 @@ export class SqliteOutbox implements Outbox {
   async nextBatch(max: number, maxBytes = DEFAULT_BATCH_BYTES, liveSince?: number): Promise<OutboxBatch | null> {
     const found = await this.call<BatchRows | null>('nextBatch', [max, maxBytes, liveSince ?? null])
     if (!found) return null
-    const out: OutboxBatch = { id: `${this.epoch}-${found.id}`, gatewayId: this.gatewayId, observations: [], triage: [], rejected: [], labResults: [], waveforms: [], alarms: [], transports: [], attempts: found.attempts }
+    const out = { id: `${this.epoch}-${found.id}`, gatewayId: this.gatewayId } as Record<string, unknown>
+    const targets = {} as Record<OutboxEntry['kind'], object[]>
+    for (const kind of KINDS) out[KIND_CAMEL_FIELDS[kind]] = targets[kind] = []
+    out.attempts = found.attempts
     const gateway_id = this.gatewayId
-    const targets: Record<OutboxEntry['kind'], object[]> = { observation: out.observations, triage: out.triage, rejected: out.rejected, lab_result: out.labResults, waveform: out.waveforms, alarm: out.alarms, transport: out.transports }
     for (const row of found.rows) {
       const target = targets[row.kind as OutboxEntry['kind']]
       if (!target) throw new Error(`outbox: row of unknown kind ${row.kind}`)
       ;(JSON.parse(row.body) as object[]).forEach((body, i) => target.push({ gateway_id, seq: row.first_seq + i, ...body }))
     }
-    return out
+    return out as unknown as OutboxBatch
   }
 
   private batchNumber(name: string): number {

@@ -19,38 +19,29 @@
 // the same batch, which the core stores once.
 // Refused input (bad JSON, impossible values) is appended as kind 'rejected' and travels the same
 // way to the core's rejected_readings table.
-import type { Alarm, LabResult, Observation, RejectedReading, Transport, TriageResult, WaveformChunk } from '@neva/contracts'
+import { KIND_NAMES, RECORD_KINDS, type KindCamelField, type KindDraft, type KindName, type KindRecord } from '@neva/contracts'
 import type { MessageKey } from '@neva/firmware-adapters'
 
 export type { MessageKey }
 
 /** What the outbox holds; gateway_id and seq are given by the outbox. */
-export type OutboxEntry =
-  | { kind: 'observation'; body: Omit<Observation, 'gateway_id' | 'seq'> }
-  | { kind: 'triage'; body: Omit<TriageResult, 'gateway_id' | 'seq'> }
-  | { kind: 'rejected'; body: Omit<RejectedReading, 'gateway_id' | 'seq'> }
-  | { kind: 'lab_result'; body: Omit<LabResult, 'gateway_id' | 'seq'> }
-  | { kind: 'waveform'; body: Omit<WaveformChunk, 'gateway_id' | 'seq'> }
-  | { kind: 'alarm'; body: Omit<Alarm, 'gateway_id' | 'seq'> }
-  | { kind: 'transport'; body: Omit<Transport, 'gateway_id' | 'seq'> }
+/** One entry per record kind of the registry (contracts/src/kinds.ts); the kind's name is its outbox kind. */
+export type OutboxEntry = { [K in KindName]: { kind: K; body: KindDraft<K> } }[KindName]
 
 /**
- * Higher goes first: alarms and triage results are small and matter most, then refusals, lab
- * results and transports (an ED waits for the ETA); waveforms are bulky and matter least when the uplink has to catch up.
+ * Higher goes first (the registry's priorities): alarms and triage results are small and matter
+ * most, then refusals, lab results and transports (an ED waits for the ETA); waveforms are bulky
+ * and matter least when the uplink has to catch up.
  */
-export const PRIORITY: Record<OutboxEntry['kind'], number> = { alarm: 2, triage: 2, rejected: 1, lab_result: 1, transport: 1, observation: 0, waveform: 0 }
+export const PRIORITY = Object.fromEntries(KIND_NAMES.map((k) => [k, RECORD_KINDS[k].priority])) as Record<KindName, number>
 
-export interface OutboxBatch {
+/** A batch's records of every kind, by the kind's field camelCased (observations, labResults, …). */
+export type OutboxBatchRecords = { [K in KindName as KindCamelField<K>]: KindRecord<K>[] }
+
+export interface OutboxBatch extends OutboxBatchRecords {
   /** Stable across retries and restarts. */
   id: string
   gatewayId: string
-  observations: Observation[]
-  triage: TriageResult[]
-  rejected: RejectedReading[]
-  labResults: LabResult[]
-  waveforms: WaveformChunk[]
-  alarms: Alarm[]
-  transports: Transport[]
   attempts: number
 }
 

@@ -3,6 +3,7 @@
 // fixes) → retry the same batch with exponential backoff and full jitter; permanent (other 4xx:
 // the core will never accept this batch) → dead letter, so the rest keeps flowing.
 import { Agent, request } from 'undici'
+import { KIND_CAMEL_FIELDS, KIND_NAMES, RECORD_KINDS } from '@neva/contracts'
 import type { Outbox, OutboxBatch } from '../outbox/types.js'
 import type { EdgeMetrics } from '../metrics.js'
 import type { Log } from '../log.js'
@@ -141,20 +142,16 @@ export class Uplink {
   }
 
   private async send(batch: OutboxBatch): Promise<'acked' | 'dead' | 'retry'> {
-    const body = JSON.stringify({
-      gateway_id: batch.gatewayId,
-      batch_id: batch.id,
-      sent_time: Date.now(),
-      observations: batch.observations,
-      triage: batch.triage,
-      rejected: batch.rejected,
-      // Only when there are some: a core older than these sources refuses unknown fields.
-      ...(batch.labResults.length > 0 ? { lab_results: batch.labResults } : {}),
-      ...(batch.waveforms.length > 0 ? { waveforms: batch.waveforms } : {}),
-      ...(batch.alarms.length > 0 ? { alarms: batch.alarms } : {}),
-      ...(batch.transports.length > 0 ? { transports: batch.transports } : {}),
-    })
-    const rows = batch.observations.length + batch.triage.length + batch.rejected.length + batch.labResults.length + batch.waveforms.length + batch.alarms.length + batch.transports.length
+    const message: Record<string, unknown> = { gateway_id: batch.gatewayId, batch_id: batch.id, sent_time: Date.now() }
+    let rows = 0
+    for (const kind of KIND_NAMES) {
+      const records = batch[KIND_CAMEL_FIELDS[kind]] as unknown[]
+      rows += records.length
+      // The kinds added since the first gateways only when there are some: a core older than
+      // them refuses unknown fields.
+      if (records.length > 0 || !RECORD_KINDS[kind].optionalInBatch) message[RECORD_KINDS[kind].field] = records
+    }
+    const body = JSON.stringify(message)
     try {
       const res = await request(new URL('/v1/ingest', this.options.url), {
         method: 'POST',

@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process'
 import { globSync } from 'node:fs'
 
 const filters = process.argv.slice(2)
-const files = globSync('{contracts,firmware-adapters,analytics,edge,core,simulators,cli}/{src,test}/**/*.test.ts')
+const files = globSync('{contracts,firmware-adapters,triage,analytics,edge,core,simulators,cli,e2e}/{src,test}/**/*.test.ts')
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort()
 if (files.length === 0) {

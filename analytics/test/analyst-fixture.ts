@@ -1,5 +1,6 @@
 // A small clinical data set for the analyst tests: two patients known by their MRN, vitals,
 // triage (one deteriorating in the last hour), lab results and refused readings.
+// Shared as @neva/analytics/analyst-fixture: the core's and the cli's analyst tests load the same rows.
 import type { ClickHouse } from '@neva/analytics'
 import { labResultRow, observationRow, rejectedRow, triageRow } from '@neva/analytics'
 

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { connectClickHouse, migrate } from '@neva/analytics'
 import { hashToken, startCore } from '@neva/core'
-import { insertFixture, MRN_A, T0 } from '../../analytics/test/analyst-fixture.js'
+import { insertFixture, MRN_A, T0 } from '@neva/analytics/analyst-fixture'
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)))
 const NEVA = join(ROOT, 'bin/neva')

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import Fastify from 'fastify'
 import type { ClickHouse } from '@neva/analytics'
 import { hashToken, startCore } from '@neva/core'
-import { insertFixture, MRN_A, T0 } from '../../analytics/test/analyst-fixture.js'
+import { insertFixture, MRN_A, T0 } from '@neva/analytics/analyst-fixture'
 import { analyticsPlugin, analystCoreDefaults, RateLimiter } from '../src/plugins/analytics.js'
 
 const ANALYST = 'secret-analyst'

@@ -4,7 +4,7 @@
 // canary table `t` never exists. The board findings as attacks: a flood of old-dated alarms does
 // not hide a real one; a transport from gateway A cannot put a patient of site B on an ED board,
 // nor pull in the history of a patient it never sent readings for. The full path over a real
-// gateway (HL7 over MLLP, MQTT) is cli/test/security-injection.test.ts.
+// gateway (HL7 over MLLP, MQTT) is e2e/test/security-injection.test.ts.
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtempSync, writeFileSync } from 'node:fs'

@@ -2,9 +2,7 @@
 // of raw features (as the gateway would extract them at that moment), its NEWS2 level on the
 // latest values, and the ground-truth acuity from the hidden severity.
 import { TRIAGE_LEVELS, type TriageLevel } from '@neva/contracts'
-// By path: the edge package's index loads the whole gateway (Fastify, SQLite, the worker pool).
-import { news2 } from '../../../edge/src/triage/news2.js'
-import { FEATURES, PatientHistory, extractFeatures } from '../../../edge/src/triage/features.js'
+import { FEATURES, PatientHistory, extractFeatures, news2 } from '@neva/triage'
 import { generateCohort, type CohortOptions, type ScenarioName } from '@neva/simulators'
 
 export interface Dataset {

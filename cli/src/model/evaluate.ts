@@ -1,7 +1,7 @@
 // Triage figures against ground truth: under- and over-triage, red sensitivity, one-vs-rest
 // AUROC per level and the confusion matrix, for the model with its NEWS2 floor and NEWS2 alone.
 import { TRIAGE_LEVELS, type TriageEvaluation } from '@neva/contracts'
-import { finalLevel, modelLevel } from '../../../edge/src/triage/floor.js'
+import { finalLevel, modelLevel } from '@neva/triage'
 
 export interface Thresholds { red: number; yellow: number }
 

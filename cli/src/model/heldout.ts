@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { ModelManifest, TRIAGE_LEVELS, validator, type TriageEvaluation } from '@neva/contracts'
 import ort from 'onnxruntime-node'
-import { FEATURES, FEATURE_SET, normalize } from '../../../edge/src/triage/features.js'
+import { FEATURES, FEATURE_SET, normalize } from '@neva/triage'
 import type { Dataset } from './dataset.js'
 import { evaluate, levelFromProbabilities, news2Scores, withFloor, type Thresholds } from './evaluate.js'
 

@@ -4,7 +4,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { ModelManifest } from '@neva/contracts'
-import { FEATURES, FEATURE_SET } from '../../../edge/src/triage/features.js'
+import { FEATURES, FEATURE_SET } from '@neva/triage'
 import { buildDataset, type Dataset } from './dataset.js'
 import { chooseThresholds } from './evaluate.js'
 import { checkManifest, compare, createSession, normalizeRows, runOnnx, sha256, type Comparison } from './heldout.js'

@@ -2,8 +2,7 @@
 // pool that scores them. Readings the device marked unreliable never reach the features.
 import type { ModelVerdict } from '@neva/contracts'
 import { ACVPU } from '@neva/contracts'
-import { extractFeatures, normalize, PatientHistory } from './features.js'
-import { PARAMETER_OF, UNRELIABLE, onOxygen } from './patient-state.js'
+import { extractFeatures, normalize, PatientHistory, PARAMETER_OF, UNRELIABLE, onOxygen } from '@neva/triage'
 import type { TriagePool } from './pool.js'
 import type { ModelScorer, ScoredObservation } from './triage-stage.js'
 

@@ -11,7 +11,7 @@ import { Piscina } from 'piscina'
 import type { ModelManifest, ModelVerdict } from '@neva/contracts'
 import { verifyModel } from './model-files.js'
 import type { PackedOutput, ScoreTask } from './score-worker.js'
-import { verdictAt } from './verdicts.js'
+import { verdictAt } from '@neva/triage'
 
 export class ModelRefusedError extends Error {
   readonly code = 'NEVA_TRIAGE_MODEL_REFUSED'

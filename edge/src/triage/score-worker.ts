@@ -5,7 +5,7 @@
 import * as ort from 'onnxruntime-node'
 import { move } from 'piscina'
 import type { ModelManifest } from '@neva/contracts'
-import { packVerdicts } from './verdicts.js'
+import { packVerdicts } from '@neva/triage'
 
 export interface ScoreTask {
   sha256: string

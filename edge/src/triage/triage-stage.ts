@@ -2,9 +2,7 @@
 // TriageResult to the outbox whenever a patient's assessment changes.
 import type { ModelVerdict, Observation, TriageResult } from '@neva/contracts'
 import type { Outbox } from '../outbox/types.js'
-import { news2 } from './news2.js'
-import { PatientState } from './patient-state.js'
-import { finalLevel } from './floor.js'
+import { finalLevel, news2, PatientState } from '@neva/triage'
 import type { Log } from '../log.js'
 
 export const NEWS2_MODEL_VERSION = 'news2-rcp-2017'

@@ -5,7 +5,7 @@ import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { Agent, fetch } from 'undici'
-import { parseGatewayConfig, startGateway, type Gateway } from '../src/index.js'
+import { parseGatewayConfig, startGateway, type Gateway } from '@neva/edge'
 import { startTestCore, tempDir } from './helpers.js'
 import { TestCa } from './certs.js'
 
@@ -97,7 +97,7 @@ test('rate limit: above the configured requests per minute, 429 with Retry-After
 })
 
 test('NEVA_EDGE_API_TOKEN gives the token without writing it in the config file', async () => {
-  const { loadGatewayConfig } = await import('../src/index.js')
+  const { loadGatewayConfig } = await import('@neva/edge')
   const { writeFileSync } = await import('node:fs')
   const { join } = await import('node:path')
   const file = join(tempDir('cfg'), 'gateway.json')

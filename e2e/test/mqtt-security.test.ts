@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import mqtt, { type MqttClient } from 'mqtt'
 import { encodeVitalsMessage } from '@neva/firmware-adapters'
 import { runAmbulance } from '@neva/simulators'
-import { hashPassword, parseGatewayConfig, startGateway, type Gateway } from '../src/index.js'
+import { hashPassword, parseGatewayConfig, startGateway, type Gateway } from '@neva/edge'
 import { startTestCore, tempDir } from './helpers.js'
 import { TestCa } from './certs.js'
 

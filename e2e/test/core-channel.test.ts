@@ -7,7 +7,7 @@ import assert from 'node:assert/strict'
 import mqtt from 'mqtt'
 import { encodeVitalsMessage } from '@neva/firmware-adapters'
 import { hashToken, startCore } from '@neva/core'
-import { parseGatewayConfig, startGateway } from '../src/index.js'
+import { parseGatewayConfig, startGateway } from '@neva/edge'
 import { TestCa } from './certs.js'
 import { tempDir } from './helpers.js'
 

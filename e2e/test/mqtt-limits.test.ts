@@ -9,7 +9,7 @@ import { connect as tcpConnect, type Socket } from 'node:net'
 import mqtt, { MqttClient } from 'mqtt'
 import { ECG_LEADS } from '@neva/contracts'
 import { encodeEcgMessage, MAX_ECG_PAYLOAD_BYTES } from '@neva/firmware-adapters'
-import { hashPassword, parseGatewayConfig, startGateway, type Gateway } from '../src/index.js'
+import { hashPassword, parseGatewayConfig, startGateway, type Gateway } from '@neva/edge'
 import { startTestCore, tempDir } from './helpers.js'
 
 const core = await startTestCore({ 'gw-lim': 'tok-lim' })

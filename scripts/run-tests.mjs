@@ -7,6 +7,8 @@
 //   node scripts/run-tests.mjs edge/test/uplink     files whose path contains the text
 //   node scripts/run-tests.mjs --grep "outbox full" tests whose name matches (node's --test-name-pattern)
 //   node scripts/run-tests.mjs --no-coverage        skip coverage (quicker while iterating)
+//   node scripts/run-tests.mjs --no-child-coverage  coverage of the test processes only, not of
+//                                                   the node processes they spawn (much quicker)
 // Any other --option goes to tap as it is (e.g. --bail).
 import { spawn, spawnSync } from 'node:child_process'
 import { createWriteStream, existsSync, globSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
@@ -34,12 +36,14 @@ const filters = []
 const grep = []
 const tapArgs = []
 let coverage = process.env.COVERAGE !== '0'
+let childCoverage = true
 const argv = process.argv.slice(2)
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i]
   if (a === '--grep' || a === '-g') grep.push(argv[++i] ?? '')
   else if (a.startsWith('--grep=')) grep.push(a.slice('--grep='.length))
   else if (a === '--no-coverage') coverage = false
+  else if (a === '--no-child-coverage') childCoverage = false
   else if (a.startsWith('-')) tapArgs.push(a)
   else filters.push(...a.split(/\s+/).filter(Boolean))
 }
@@ -51,11 +55,13 @@ if (files.length === 0) {
   console.log('0 passed, 1 failed')
   process.exit(1)
 }
-const fullRun = filters.length === 0 && grep.length === 0
+// The floors are figures of a full run that counts the spawned processes too.
+const fullRun = filters.length === 0 && grep.length === 0 && childCoverage
 
 // What each test file runs with (also in .taprc, for `npx tap FILE`): TypeScript through tsx,
 // node:test printing TAP, 180 s per test.
 const nodeArgs = ['--import=tsx', '--test-reporter=tap', '--test-timeout=180000']
+if (coverage && !childCoverage) nodeArgs.push(`--import=${join(root, 'scripts/no-child-coverage.mjs')}`)
 // tap's settings are in .taprc (jobs, timeouts, node args, coverage reporters); these depend on the run.
 const args = [
   join(root, 'node_modules/tap/dist/esm/run.mjs'),
@@ -208,7 +214,7 @@ async function reportCoverage(checkFloors) {
     if (checkFloors && fl) for (const k of ['lines', 'branches', 'functions']) if (v[k] < fl[k]) below.push(`${pkg}: ${k} ${v[k]}% is below its floor of ${fl[k]}%`)
   }
   console.log('coverage HTML: .test-artifacts/coverage/index.html')
-  if (!checkFloors) console.log('coverage floors: not checked (a filtered run covers only part of each package)')
+  if (!checkFloors) console.log('coverage floors: not checked (they are for a full run that counts spawned processes too)')
   for (const b of below) { console.log(`COVERAGE FLOOR: ${b} (scripts/coverage-floors.json)`); ok = false }
   return ok
 }

@@ -5,7 +5,7 @@ SHELL := /bin/bash
 
 help:
 	@echo "make demo   run core + gateway + simulated ambulance on embedded ClickHouse (ARGS='--seconds 20')"
-	@echo "make test   typecheck and run every test"
+	@echo "make test   typecheck and run every test on tap, with coverage (ARGS=edge, ARGS=uplink, ARGS='--grep \"outbox full\"'; docs/testing.md)"
 	@echo "make bench  run the benchmarks (ingest; outbox with a 10-minute outage, ARGS='--outage-s 60' for less; triage; decode)"
 	@echo "            and ./bin/neva bench analytics (builds a 100-million-row city first: about 15 minutes)"
 	@echo "make security  the security suite alone: every red-team finding tried as the attack (docs/security/)"

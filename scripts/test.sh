@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Typechecks, then runs every *.test.ts (unit tests beside the code, component tests in test/)
-# with node's test runner, and ends with the line "N passed, N failed, N skipped".
+# on tap (scripts/run-tests.mjs, docs/testing.md), with coverage per package, and ends with the
+# line "N passed, N failed, N skipped".
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto'
 import { Agent, fetch } from 'undici'
 import { parseGatewayConfig, startGateway, type Gateway } from '@neva/edge'
 import { startTestCore, tempDir } from './helpers.js'
-import { TestCa } from './certs.js'
+import { TestCa } from '@neva/edge/test-certs'
 
 const core = await startTestCore({ 'gw-api': 'tok-api' })
 after(() => core.close())

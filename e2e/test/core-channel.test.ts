@@ -8,7 +8,7 @@ import mqtt from 'mqtt'
 import { encodeVitalsMessage } from '@neva/firmware-adapters'
 import { hashToken, startCore } from '@neva/core'
 import { parseGatewayConfig, startGateway } from '@neva/edge'
-import { TestCa } from './certs.js'
+import { TestCa } from '@neva/edge/test-certs'
 import { tempDir } from './helpers.js'
 
 const base = { gateway_id: 'gw-chan', core: { token: 't' } }

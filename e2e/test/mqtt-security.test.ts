@@ -8,7 +8,7 @@ import { encodeVitalsMessage } from '@neva/firmware-adapters'
 import { runAmbulance } from '@neva/simulators'
 import { hashPassword, parseGatewayConfig, startGateway, type Gateway } from '@neva/edge'
 import { startTestCore, tempDir } from './helpers.js'
-import { TestCa } from './certs.js'
+import { TestCa } from '@neva/edge/test-certs'
 
 const core = await startTestCore({ 'gw-sec': 'tok-sec' })
 after(() => core.close())

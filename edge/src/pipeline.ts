@@ -2,7 +2,7 @@
 import { join } from 'node:path'
 import type { GatewayConfig } from './config.js'
 import { buildEdgeApi } from './api/server.js'
-import { DurableStage } from './ingest.js'
+import { DurableStage } from './outbox/durable-stage.js'
 import { createEdgeMetrics } from './metrics.js'
 import { SqliteOutbox } from './outbox/sqlite-outbox.js'
 import { MqttSource } from './sources/mqtt-source.js'

@@ -2,12 +2,12 @@
 // to triage (a device's acknowledgement never waits for scoring).
 import { screenIds, type Decoded } from '@neva/firmware-adapters'
 import { DECODED_KIND_NAMES, KIND_CAMEL_FIELDS, type DecodedKindName, type KindDraft, type Observation } from '@neva/contracts'
-import type { Outbox, OutboxEntry } from './outbox/types.js'
-import type { EdgeMetrics } from './metrics.js'
-import type { TriageStage } from './triage/triage-stage.js'
-import type { Log } from './log.js'
-import type { DeviceRegistry } from './sources/devices.js'
-import { redactReason } from './security/redact.js'
+import type { Outbox, OutboxEntry } from './types.js'
+import type { EdgeMetrics } from '../metrics.js'
+import type { TriageStage } from '../triage/triage-stage.js'
+import type { Log } from '../log.js'
+import type { DeviceRegistry } from '../sources/devices.js'
+import { redactReason } from '../security/redact.js'
 
 export interface RecentRejection {
   code: string

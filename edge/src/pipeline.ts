@@ -3,6 +3,7 @@ import { join } from 'node:path'
 import type { GatewayConfig } from './config.js'
 import { buildEdgeApi } from './api/server.js'
 import { DurableStage } from './outbox/durable-stage.js'
+import { decodeMqtt } from './decode.js'
 import { createEdgeMetrics } from './metrics.js'
 import { SqliteOutbox } from './outbox/sqlite-outbox.js'
 import { MqttSource } from './sources/mqtt-source.js'
@@ -104,7 +105,7 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
   warnAboutMqttAccess(config, access, log)
   const mqttTls = config.mqtt.tls ? readTls(config.mqtt.tls, '/mqtt/tls') : undefined
   const mqtt = new MqttSource({
-    host: config.mqtt.host, port: config.mqtt.port, next: durable, log, access, tls: mqttTls, onRefused: () => metrics.unacknowledged.inc(),
+    host: config.mqtt.host, port: config.mqtt.port, decode: decodeMqtt, next: durable, log, access, tls: mqttTls, onRefused: () => metrics.unacknowledged.inc(),
     limits: {
       maxPacketBytes: config.mqtt.max_packet_bytes, connectTimeoutMs: config.mqtt.connect_timeout_ms,
       maxConnections: config.mqtt.max_connections, maxConnectionsPerAddress: config.mqtt.max_connections_per_address,

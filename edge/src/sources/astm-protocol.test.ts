@@ -15,7 +15,7 @@ import { SqliteOutbox } from '../outbox/sqlite-outbox.js'
 import { TriageStage } from '../triage/triage-stage.js'
 import { astmProtocol } from './astm-protocol.js'
 import { DeviceRegistry } from './devices.js'
-import type { DecodedSink } from './mqtt-source.js'
+import type { DecodedSink } from './source.js'
 import { SerialSource } from './serial-source.js'
 import { ptyPair, until } from '../../test/pty.js'
 

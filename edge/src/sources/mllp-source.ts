@@ -23,7 +23,7 @@ import {
   type LabCodeTable,
 } from '@neva/firmware-adapters'
 import type { DeviceRegistry } from './devices.js'
-import type { DecodedSink } from './mqtt-source.js'
+import type { DecodedSink, ListenerStatus, Source } from './source.js'
 import type { Log } from '../log.js'
 import { ConnectionLimiter, type ConnectionLimitCode } from '../security/connection-limits.js'
 
@@ -52,7 +52,7 @@ export interface MllpSourceOptions {
   onRefused?: (code: ConnectionLimitCode) => void
 }
 
-export interface MllpStatus {
+export interface MllpStatus extends ListenerStatus {
   port: number
   tls: boolean
   client_certificates: boolean
@@ -68,7 +68,8 @@ const PAUSE_AT = 32
 const RESUME_AT = 8
 const NOT_DURABLE: Hl7AckDecision = { code: 'AE', text: 'not stored, resend', error: 'NEVA_EDGE_NOT_DURABLE' }
 
-export class MllpSource {
+export class MllpSource implements Source {
+  readonly name = 'mllp'
   private server: Server | undefined
   private readonly connections = new Set<MllpConnection>()
   private ackCount = 0

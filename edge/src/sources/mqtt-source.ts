@@ -1,7 +1,6 @@
 // MQTT source: an embedded aedes broker whose devices publish vitals, alarms, and ECG chunks from
-// ambulance tablets (topics ending /ecg go to the ECG decoder, /alarms under neva/ to the alarm
-// decoder, neva/v1/ambulances/{unit}/transport to the transport decoder, every other one to the
-// vitals decoder, which judges whether it is ours). Plain TCP, or TLS when a certificate is
+// ambulance tablets; each publish's topic and payload go to the decode stage (`decode`, which
+// picks the decoder by topic: ../decode.ts). Plain TCP, or TLS when a certificate is
 // configured; who may connect and publish what is MqttAccess's to decide (security/mqtt-access.ts).
 // aedes writes the QoS 1 PUBACK (and QoS 2 PUBREC) right after authorizePublish calls back, before
 // broker.publish runs, so the reading is made durable inside authorizePublish. A bad payload is
@@ -14,17 +13,14 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls'
 import { Aedes, type AuthenticateError } from 'aedes'
-import { decodeAlarmMessage, decodeEcgMessage, decodeTransportMessage, decodeVitalsMessage, type Decoded } from '@neva/firmware-adapters'
-import { TRANSPORT_TOPIC_PREFIX } from '@neva/contracts'
 import type { Log } from '../log.js'
+import type { TopicDecoder } from '../decode.js'
+import type { DecodedSink, ListenerStatus, Source } from './source.js'
 import { MqttAccess, type MqttMode } from '../security/mqtt-access.js'
 import { ConnectionLimiter, type ConnectionLimitCode } from '../security/connection-limits.js'
 import { guardMqttConnection, type MqttGuardCode } from '../security/mqtt-guard.js'
 
-export interface DecodedSink {
-  /** Resolves once everything in `decoded` is durable. */
-  consume(decoded: Decoded, origin: string): Promise<void>
-}
+export type { DecodedSink } from './source.js'
 
 export interface MqttTls {
   cert: Buffer
@@ -36,6 +32,8 @@ export interface MqttTls {
 export interface MqttSourceOptions {
   host: string
   port: number
+  /** The decode stage: a publish's topic and payload → readings and problems. */
+  decode: TopicDecoder
   next: DecodedSink
   log?: Log
   /** Logins and ACLs; default: open (any client, any topic). */
@@ -58,7 +56,7 @@ export interface MqttLimits {
 
 const DEFAULT_LIMITS: MqttLimits = { maxPacketBytes: 512 * 1024, connectTimeoutMs: 10_000, maxConnections: 1000, maxConnectionsPerAddress: 64 }
 
-export interface MqttStatus {
+export interface MqttStatus extends ListenerStatus {
   port: number
   tls: boolean
   client_certificates: boolean
@@ -78,7 +76,8 @@ export interface MqttStatus {
 /** How much of a denied payload is kept aside: enough to see what it was. */
 const DENIED_PAYLOAD_BYTES = 1024
 
-export class MqttSource {
+export class MqttSource implements Source {
+  readonly name = 'mqtt'
   private broker: Aedes | undefined
   private server: Server | undefined
   readonly access: MqttAccess
@@ -117,7 +116,7 @@ export class MqttSource {
   }
 
   async start(): Promise<void> {
-    const { next, log } = this.options
+    const { decode, next, log } = this.options
     const options = this.options
     const access = this.access
     const open = access.mode === 'open'
@@ -157,9 +156,6 @@ export class MqttSource {
         if (!open) packet.retain = false
         const identity = access.identityOf(client)
         const payload = packet.payload as Buffer
-        const { topic } = packet
-        const decode = topic.endsWith('/ecg') ? decodeEcgMessage : topic.startsWith('neva/') && topic.endsWith('/alarms') ? decodeAlarmMessage
-          : topic.startsWith(TRANSPORT_TOPIC_PREFIX) && topic.endsWith('/transport') ? decodeTransportMessage : decodeVitalsMessage
         let decoded = decode(packet.topic, payload, Date.now())
         let origin = `mqtt:${packet.topic.slice(0, 256)}`
         const denial = access.checkPublish(identity, packet.topic, decoded)

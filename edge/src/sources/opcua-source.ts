@@ -44,7 +44,7 @@ import {
 } from 'node-opcua'
 import { decodeOpcuaValue, type Decoded, type OpcuaErrorCode, type OpcuaNodeMapping, type OpcuaSecurity } from '@neva/firmware-adapters'
 import type { DeviceRegistry } from './devices.js'
-import type { DecodedSink } from './mqtt-source.js'
+import type { DecodedSink, LinkStatus, Source } from './source.js'
 import type { Log } from '../log.js'
 
 export interface OpcuaSourceOptions {
@@ -94,7 +94,7 @@ export interface OpcuaSourceStats {
 const KEEP_ALIVE_COUNT = 10
 const MAX_BATCH = 1000
 
-export class OpcuaSource {
+export class OpcuaSource implements Source {
   private stopping = false
   private running: Promise<void> | undefined
   private client: OPCUAClient | undefined
@@ -115,6 +115,10 @@ export class OpcuaSource {
   private readonly security: OpcuaSecurity
   /** This device's certificate store: its own certificate, its trust list, what it rejected. */
   private readonly pkiRoot: string
+
+  get name(): string {
+    return `opcua:${this.options.deviceId}`
+  }
 
   constructor(private readonly options: OpcuaSourceOptions) {
     this.security = options.security ?? { mode: 'None', policy: 'None', acceptUnknownCertificates: false }
@@ -164,6 +168,10 @@ export class OpcuaSource {
     await this.running
     await this.flush(5000)
     this.setConnected(false)
+  }
+
+  status(): LinkStatus {
+    return { connected: this.connected }
   }
 
   stats(): OpcuaSourceStats {

@@ -14,7 +14,7 @@ import { SerialPort } from 'serialport'
 import type { SourceProtocol } from '@neva/contracts'
 import type { Log } from '../log.js'
 import type { DeviceRegistry } from './devices.js'
-import type { DecodedSink } from './mqtt-source.js'
+import type { DecodedSink, LinkStatus, Source } from './source.js'
 import type { SerialLink, SerialProtocol, SerialProtocolFactory } from './serial-protocol.js'
 
 export const SERIAL_SOURCE_ERRORS = {
@@ -43,8 +43,9 @@ export interface SerialSourceOptions {
   tickMs?: number
 }
 
-export class SerialSource {
+export class SerialSource implements Source {
   readonly origin: string
+  readonly name: string
   private readonly protocol: SerialProtocol
   private readonly source: SourceProtocol
   private port: SerialPort | undefined
@@ -58,6 +59,7 @@ export class SerialSource {
 
   constructor(private readonly options: SerialSourceOptions) {
     this.origin = `serial:${options.path}`
+    this.name = this.origin
     this.source = options.source ?? 'serial'
     this.retryMs = options.retryMinMs ?? 250
     const { deviceId, devices, next } = options
@@ -78,6 +80,10 @@ export class SerialSource {
 
   get connected(): boolean {
     return this.port?.isOpen ?? false
+  }
+
+  status(): LinkStatus {
+    return { connected: this.connected }
   }
 
   /** Resolves after the first attempt to open, whether or not the port is there yet. */

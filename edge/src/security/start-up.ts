@@ -17,14 +17,14 @@ export function readTls(tls: { cert_file: string; key_file: string; ca_file?: st
   return { cert: read(tls.cert_file, 'cert_file'), key: read(tls.key_file, 'key_file'), ...(tls.ca_file ? { ca: read(tls.ca_file, 'ca_file') } : {}) }
 }
 
-export function warnAboutMqttAccess(config: GatewayConfig, access: MqttAccess, log: Log): void {
+export function warnAboutMqttAccess(mqtt: GatewayConfig['mqtt'], access: MqttAccess, log: Log): void {
   if (access.mode === 'open') {
-    log('warn', 'MQTT broker accepts any client and any topic: no mqtt.credentials configured and mqtt.require_credentials is false', { host: config.mqtt.host })
+    log('warn', 'MQTT broker accepts any client and any topic: no mqtt.credentials configured and mqtt.require_credentials is false', { host: mqtt.host })
   } else if (access.mode === 'mixed') {
-    log('warn', 'MQTT clients without a login may still publish for devices that have none (mqtt.require_credentials is false)', { credentials: config.mqtt.credentials.length })
+    log('warn', 'MQTT clients without a login may still publish for devices that have none (mqtt.require_credentials is false)', { credentials: mqtt.credentials.length })
   }
-  if (!config.mqtt.tls && !isLoopback(config.mqtt.host) && config.mqtt.credentials.length > 0) {
-    log('warn', 'MQTT passwords travel in clear text: the broker listens beyond loopback without mqtt.tls', { host: config.mqtt.host })
+  if (!mqtt.tls && !isLoopback(mqtt.host) && mqtt.credentials.length > 0) {
+    log('warn', 'MQTT passwords travel in clear text: the broker listens beyond loopback without mqtt.tls', { host: mqtt.host })
   }
 }
 

@@ -30,6 +30,14 @@ export class DurableStage {
   ) {}
 
   async consume(input: Decoded, origin: string): Promise<void> {
+    // Tracked until stored, so that settle() also waits for the scoring an append still starts.
+    const storing = this.store(input, origin)
+    const tracked: Promise<void> = storing.then(() => {}, () => {}).finally(() => this.inFlight.delete(tracked))
+    this.inFlight.add(tracked)
+    return storing
+  }
+
+  private async store(input: Decoded, origin: string): Promise<void> {
     // Id rule (contracts/src/ids.ts): a draft with a bad id is kept aside, the rest goes on.
     const decoded = screenIds(input)
     const now = Date.now()
@@ -88,8 +96,13 @@ export class DurableStage {
     for (const i of decoded.ignored ?? []) this.metrics.ignored.inc({ source: decoded.source, code: i.code })
   }
 
-  /** Waits for scoring already started (used at shutdown). */
+  /**
+   * Waits for appends and scoring already started, then for the scoring those appends started
+   * (drain, and shutdown before the pool and the outbox close). Two snapshots, not a loop until
+   * idle: devices still sending must not hold a drain forever.
+   */
   async settle(): Promise<void> {
+    await Promise.all(this.inFlight)
     await Promise.all(this.inFlight)
   }
 }

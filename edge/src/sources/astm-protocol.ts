@@ -18,6 +18,7 @@ import {
   type LabCodeTable,
 } from '@neva/firmware-adapters'
 import type { SerialLink, SerialProtocol, SerialProtocolFactory } from './serial-protocol.js'
+import { EdgeErrorCode } from '../errors.js'
 
 export interface AstmProtocolOptions {
   deviceId: string
@@ -82,13 +83,13 @@ class AstmProtocol implements SerialProtocol {
       () => this.apply(this.receiver.ack(message.id, true, this.link.now())),
       (err: Error & { code?: string }) => {
         // Not durable (outbox full, write failed): NAK, and the analyzer sends the frame again.
-        this.link.error(err.code ?? 'NEVA_EDGE_NOT_DURABLE', `message of ${decoded.labResults.length} result(s) from ${this.options.deviceId} not durable: ${err.message}`)
+        this.link.error(err.code ?? EdgeErrorCode.NEVA_EDGE_NOT_DURABLE, `message of ${decoded.labResults.length} result(s) from ${this.options.deviceId} not durable: ${err.message}`)
         this.apply(this.receiver.ack(message.id, false, this.link.now()))
       },
     )
   }
 
   private keepAside(decoded: Decoded): void {
-    this.link.consume(decoded).catch((err: Error & { code?: string }) => this.link.error(err.code ?? 'NEVA_EDGE_NOT_DURABLE', `refused input from ${this.options.deviceId} not kept: ${err.message}`))
+    this.link.consume(decoded).catch((err: Error & { code?: string }) => this.link.error(err.code ?? EdgeErrorCode.NEVA_EDGE_NOT_DURABLE, `refused input from ${this.options.deviceId} not kept: ${err.message}`))
   }
 }

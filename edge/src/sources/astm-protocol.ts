@@ -17,6 +17,7 @@ import {
   type Decoded,
   type LabCodeTable,
 } from '@neva/firmware-adapters'
+import { FirmwareErrorCode } from '@neva/firmware-adapters'
 import type { SerialLink, SerialProtocol, SerialProtocolFactory } from './serial-protocol.js'
 import { EdgeErrorCode } from '../errors.js'
 
@@ -37,7 +38,7 @@ export function astmProtocol(options: AstmProtocolOptions): SerialProtocolFactor
   return (link) => new AstmProtocol(options, link)
 }
 
-const KEPT_ASIDE = new Set(['NEVA_ASTM_MESSAGE_TOO_LONG'])
+const KEPT_ASIDE = new Set<string>([FirmwareErrorCode.NEVA_ASTM_MESSAGE_TOO_LONG])
 
 class AstmProtocol implements SerialProtocol {
   private readonly receiver: AstmReceiver

@@ -97,9 +97,7 @@ export type OximeterErrorCode = keyof typeof OXIMETER_ERRORS
 // OPC UA devices: why a configured node or a value it reported was refused,
 // ignored, or why the link to the device failed.
 export const OPCUA_ERRORS = {
-  NEVA_OPCUA_CONFIG: 'the OPC UA device configuration is invalid',
-  NEVA_OPCUA_UNKNOWN_CODE: 'a node is mapped to an MDC code that names no known vital sign',
-  NEVA_OPCUA_UNIT_MISMATCH: "a node's configured unit differs from the code table",
+  NEVA_OPCUA_CONFIG: "the OPC UA device configuration is invalid (among others: a node mapped to an unknown MDC code, or a unit not the code table's)",
   NEVA_OPCUA_NOT_A_NUMBER: 'the value is not a scalar number (a string, boolean, array, object or NaN)',
   NEVA_OPCUA_IMPLAUSIBLE_VALUE: 'value is physiologically impossible',
   NEVA_OPCUA_BAD_STATUS: 'the server reported the value with a Bad status code: it has no valid value (ignored, counted)',

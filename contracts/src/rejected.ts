@@ -11,7 +11,7 @@ export const RejectedReading = Type.Object(
     /** Where it came from: an MQTT topic, a serial port, a peer address. */
     origin: Type.String({ maxLength: 512 }),
     received_time: EpochMs,
-    /** An error code from the catalog, e.g. NEVA_EDGE_IMPLAUSIBLE_VALUE. */
+    /** A code from the decoders' catalog (NEVA_DECODE_IMPLAUSIBLE_VALUE, NEVA_HL7V2_…) or the edge's (NEVA_EDGE_MQTT_TOPIC_DENIED). */
     code: Type.String({ maxLength: 64, pattern: '^[A-Za-z0-9_.:-]*$' }),
     reason: Type.String({ maxLength: 1024 }),
     /** The offending payload (UTF-8, or base64 for binary), truncated to 64 KiB. */

@@ -1,4 +1,5 @@
 export * from './config.js'
+export * from './errors.js'
 export * from './pipeline.js'
 export * from './outbox/types.js'
 export * from './outbox/sqlite-outbox.js'

@@ -4,7 +4,7 @@
 // whole, and never reaches a board, a setting or a log as it was sent.
 import { isAlarmId, isDeviceText, isIdentifier, MAX_ID, type DecodedKindName, type KindCamelField } from '@neva/contracts'
 import type { Decoded } from './decoded.js'
-import type { DecodeProblem } from './errors.js'
+import { FirmwareErrorCode, type DecodeProblem } from './errors.js'
 
 type Rule = (v: unknown) => boolean
 const id: Rule = (v) => typeof v === 'string' && isIdentifier(v)
@@ -42,7 +42,7 @@ export function screenIds<T extends Decoded>(decoded: T): T {
       if (field === undefined) { kept.push(draft); continue }
       const value = (draft as Record<string, unknown>)[field]
       ;(problems ??= [...decoded.problems]).push({
-        code: 'NEVA_DECODE_BAD_ID',
+        code: FirmwareErrorCode.NEVA_DECODE_BAD_ID,
         reason: `${kind} ${field} ${JSON.stringify(clip(String(value), 64))} is not an id Neva accepts (contracts/src/ids.ts)`,
         payload: clip(JSON.stringify(draft), 4096),
       })

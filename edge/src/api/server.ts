@@ -16,12 +16,8 @@ import type { DurableStage } from '../outbox/durable-stage.js'
 import type { DeviceRegistry } from '../sources/devices.js'
 import type { MqttStatus } from '../sources/mqtt-source.js'
 import type { MllpStatus } from '../sources/mllp-source.js'
+import { EDGE_API_ERRORS, EdgeErrorCode } from '../errors.js'
 
-export const EDGE_API_ERRORS = {
-  NEVA_EDGE_API_UNAUTHORIZED: { status: 401, message: 'patient data needs "Authorization: Bearer <token>" with the token whose sha256 is api.token_sha256' },
-  NEVA_EDGE_API_NO_TOKEN: { status: 403, message: 'this gateway serves no patient data: no api.token_sha256 is configured (neva edge-credential api)' },
-  NEVA_EDGE_API_RATE_LIMITED: { status: 429, message: 'too many requests from this address' },
-} as const
 export type EdgeApiErrorCode = keyof typeof EDGE_API_ERRORS
 
 export interface EdgeApiDeps {
@@ -58,8 +54,8 @@ export function buildEdgeApi(deps: EdgeApiDeps, logLevel: string): FastifyInstan
     max: deps.rateLimitPerMinute,
     timeWindow: 60_000,
     errorResponseBuilder: (_request, context) => {
-      deps.metrics.apiDenied.inc({ code: 'NEVA_EDGE_API_RATE_LIMITED' })
-      return { statusCode: 429, error: 'NEVA_EDGE_API_RATE_LIMITED', message: `${EDGE_API_ERRORS.NEVA_EDGE_API_RATE_LIMITED.message}; retry in ${context.after}` }
+      deps.metrics.apiDenied.inc({ code: EdgeErrorCode.NEVA_EDGE_API_RATE_LIMITED })
+      return { statusCode: 429, error: EdgeErrorCode.NEVA_EDGE_API_RATE_LIMITED, message: `${EDGE_API_ERRORS.NEVA_EDGE_API_RATE_LIMITED.message}; retry in ${context.after}` }
     },
   })
   const expected = deps.tokenSha256 === undefined ? undefined : Buffer.from(deps.tokenSha256, 'hex')
@@ -71,8 +67,8 @@ export function buildEdgeApi(deps: EdgeApiDeps, logLevel: string): FastifyInstan
     return given !== undefined && timingSafeEqual(given, expected)
   }
   const patientData = async (request: FastifyRequest, reply: FastifyReply) => {
-    if (!expected) return refuse(reply, 'NEVA_EDGE_API_NO_TOKEN')
-    if (!authorized(request)) return refuse(reply, 'NEVA_EDGE_API_UNAUTHORIZED')
+    if (!expected) return refuse(reply, EdgeErrorCode.NEVA_EDGE_API_NO_TOKEN)
+    if (!authorized(request)) return refuse(reply, EdgeErrorCode.NEVA_EDGE_API_UNAUTHORIZED)
   }
   void app.after(() => {
     app.get('/healthz', async () => ({ status: 'ok', gateway_id: deps.gatewayId }))

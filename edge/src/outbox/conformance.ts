@@ -2,6 +2,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { Outbox, OutboxEntry } from './types.js'
+import { FirmwareErrorCode } from '@neva/firmware-adapters'
 
 export interface OutboxFactory {
   /** Opens (or reopens, after close) the outbox stored under `key`. */
@@ -15,7 +16,7 @@ export const obs = (patient: string, value: number): OutboxEntry => ({
 
 const rejected: OutboxEntry = {
   kind: 'rejected',
-  body: { source: 'mqtt', origin: 'mqtt:t', received_time: 1_764_000_000_000, code: 'NEVA_DECODE_INVALID_JSON', reason: 'bad', payload: '{' },
+  body: { source: 'mqtt', origin: 'mqtt:t', received_time: 1_764_000_000_000, code: FirmwareErrorCode.NEVA_DECODE_INVALID_JSON, reason: 'bad', payload: '{' },
 }
 
 export function outboxConformance(name: string, factory: OutboxFactory): void {

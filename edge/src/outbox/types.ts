@@ -21,6 +21,7 @@
 // way to the core's rejected_readings table.
 import { KIND_NAMES, RECORD_KINDS, type KindCamelField, type KindDraft, type KindName, type KindRecord } from '@neva/contracts'
 import type { MessageKey } from '@neva/firmware-adapters'
+import { EdgeErrorCode } from '../errors.js'
 
 export type { MessageKey }
 
@@ -70,7 +71,7 @@ export interface OutboxStats {
 }
 
 export class OutboxFullError extends Error {
-  readonly code = 'NEVA_EDGE_OUTBOX_FULL'
+  readonly code = EdgeErrorCode.NEVA_EDGE_OUTBOX_FULL
   constructor(maxBytes: number) {
     super(`outbox is at its disk budget (${maxBytes} bytes): not acknowledging until the uplink drains it`)
   }

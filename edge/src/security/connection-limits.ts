@@ -2,12 +2,8 @@
 // (CIDR), a cap per listener and a cap per peer address. A connection over a limit is closed at
 // once, before any TLS handshake or protocol byte is read, and counted by code.
 import { BlockList, isIP, type Socket } from 'node:net'
+import { CONNECTION_LIMIT_ERRORS, EdgeErrorCode } from '../errors.js'
 
-export const CONNECTION_LIMIT_ERRORS = {
-  NEVA_EDGE_CONN_NOT_ALLOWED: 'the peer address is not in the listener\'s allowlist',
-  NEVA_EDGE_CONN_TOO_MANY: 'the listener has its maximum number of connections',
-  NEVA_EDGE_CONN_TOO_MANY_FROM_ADDRESS: 'the peer address has its maximum number of connections',
-} as const
 export type ConnectionLimitCode = keyof typeof CONNECTION_LIMIT_ERRORS
 
 export interface ConnectionLimitOptions {
@@ -79,10 +75,10 @@ export class ConnectionLimiter {
   private check(address: string): ConnectionLimitCode | undefined {
     if (this.allow) {
       const family = isIP(address)
-      if (family === 0 || !this.allow.check(address, family === 6 ? 'ipv6' : 'ipv4')) return 'NEVA_EDGE_CONN_NOT_ALLOWED'
+      if (family === 0 || !this.allow.check(address, family === 6 ? 'ipv6' : 'ipv4')) return EdgeErrorCode.NEVA_EDGE_CONN_NOT_ALLOWED
     }
-    if (this.open >= this.options.maxConnections) return 'NEVA_EDGE_CONN_TOO_MANY'
-    if ((this.perAddress.get(address) ?? 0) >= this.options.maxPerAddress) return 'NEVA_EDGE_CONN_TOO_MANY_FROM_ADDRESS'
+    if (this.open >= this.options.maxConnections) return EdgeErrorCode.NEVA_EDGE_CONN_TOO_MANY
+    if ((this.perAddress.get(address) ?? 0) >= this.options.maxPerAddress) return EdgeErrorCode.NEVA_EDGE_CONN_TOO_MANY_FROM_ADDRESS
     return undefined
   }
 

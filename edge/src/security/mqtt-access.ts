@@ -14,25 +14,9 @@ import type { Client } from 'aedes'
 import type { Decoded } from '@neva/firmware-adapters'
 import type { MqttCredential } from '../config.js'
 import { normalizeAddress } from './connection-limits.js'
+import { EdgeErrorCode, MQTT_ACCESS_ERRORS } from '../errors.js'
 import { DEFAULT_ARGON2, hashPassword, parsePasswordHash, verifyPassword, type ParsedHash } from './password-hash.js'
 
-export const MQTT_ACCESS_ERRORS = {
-  /** CONNACK 4 (bad user name or password). */
-  NEVA_EDGE_MQTT_BAD_CREDENTIALS: 'unknown username or wrong password',
-  /** CONNACK 5 (not authorized). */
-  NEVA_EDGE_MQTT_ANONYMOUS: 'the gateway requires a login (mqtt.require_credentials) and the client sent none',
-  /** CONNACK 5 (not authorized). */
-  NEVA_EDGE_MQTT_CERT_MISMATCH: 'the CONNECT username differs from the client certificate\'s CN',
-  /** CONNACK 3 (server unavailable): too many logins being checked at once. */
-  NEVA_EDGE_MQTT_BUSY: 'too many logins waiting to be checked',
-  /** CONNACK 3 (server unavailable): this address already has mqtt.max_pending_logins_per_address logins waiting. */
-  NEVA_EDGE_MQTT_BUSY_ADDRESS: 'too many logins from this address waiting to be checked',
-  /** CONNACK 3 (server unavailable): this address failed mqtt.failed_logins_per_minute logins in the last minute. */
-  NEVA_EDGE_MQTT_LOGIN_RATE_LIMITED: 'too many failed logins from this address; try again in a minute',
-  NEVA_EDGE_MQTT_TOPIC_DENIED: 'the login may not publish to this topic (another device\'s, or not a device topic)',
-  NEVA_EDGE_MQTT_PATIENT_DENIED: 'the message names a patient this login may not publish for',
-  NEVA_EDGE_MQTT_SUBSCRIBE_DENIED: 'devices may not subscribe',
-} as const
 export type MqttAccessCode = keyof typeof MQTT_ACCESS_ERRORS
 
 export type MqttMode = 'open' | 'mixed' | 'required'
@@ -128,12 +112,12 @@ export class MqttAccess {
     const byCert = cn === undefined ? undefined : this.entries.get(cn)
     if (byCert) {
       // The certificate (verified by the TLS layer against mqtt.tls.ca_file) is the proof.
-      if (username !== undefined && username !== '' && username !== cn) return this.refuse('NEVA_EDGE_MQTT_CERT_MISMATCH', `username ${JSON.stringify(username.slice(0, 128))}, certificate CN ${cn}`, 5)
+      if (username !== undefined && username !== '' && username !== cn) return this.refuse(EdgeErrorCode.NEVA_EDGE_MQTT_CERT_MISMATCH, `username ${JSON.stringify(username.slice(0, 128))}, certificate CN ${cn}`, 5)
       this.identities.set(client, { username: cn!, via: 'certificate' })
       return null
     }
     if (username === undefined && password === undefined) {
-      if (this.mode === 'required') return this.refuse('NEVA_EDGE_MQTT_ANONYMOUS', MQTT_ACCESS_ERRORS.NEVA_EDGE_MQTT_ANONYMOUS, 5)
+      if (this.mode === 'required') return this.refuse(EdgeErrorCode.NEVA_EDGE_MQTT_ANONYMOUS, MQTT_ACCESS_ERRORS.NEVA_EDGE_MQTT_ANONYMOUS.message, 5)
       this.identities.set(client, ANONYMOUS)
       return null
     }
@@ -146,13 +130,13 @@ export class MqttAccess {
     // Checking a password costs ~0.1 s of a libuv thread: an address that keeps failing, or that
     // queues many logins at once, is refused before it can hold a real device's login back.
     const address = normalizeAddress((client.conn as { remoteAddress?: string } | undefined)?.remoteAddress)
-    if (this.failedRecently(address)) return this.refuse('NEVA_EDGE_MQTT_LOGIN_RATE_LIMITED', MQTT_ACCESS_ERRORS.NEVA_EDGE_MQTT_LOGIN_RATE_LIMITED, 3)
+    if (this.failedRecently(address)) return this.refuse(EdgeErrorCode.NEVA_EDGE_MQTT_LOGIN_RATE_LIMITED, MQTT_ACCESS_ERRORS.NEVA_EDGE_MQTT_LOGIN_RATE_LIMITED.message, 3)
     const pending = this.pendingByAddress.get(address) ?? 0
-    if (pending >= (this.options.maxPendingPerAddress ?? 4)) return this.refuse('NEVA_EDGE_MQTT_BUSY_ADDRESS', MQTT_ACCESS_ERRORS.NEVA_EDGE_MQTT_BUSY_ADDRESS, 3)
+    if (pending >= (this.options.maxPendingPerAddress ?? 4)) return this.refuse(EdgeErrorCode.NEVA_EDGE_MQTT_BUSY_ADDRESS, MQTT_ACCESS_ERRORS.NEVA_EDGE_MQTT_BUSY_ADDRESS.message, 3)
     this.pendingByAddress.set(address, pending + 1)
     let ok: boolean
     try {
-      if (!(await this.slot())) return this.refuse('NEVA_EDGE_MQTT_BUSY', MQTT_ACCESS_ERRORS.NEVA_EDGE_MQTT_BUSY, 3)
+      if (!(await this.slot())) return this.refuse(EdgeErrorCode.NEVA_EDGE_MQTT_BUSY, MQTT_ACCESS_ERRORS.NEVA_EDGE_MQTT_BUSY.message, 3)
       try {
         const hash = entry?.hash ?? this.decoy!
         ok = (await verifyPassword(password?.toString('utf8') ?? '', hash)) && entry?.hash !== undefined
@@ -166,7 +150,7 @@ export class MqttAccess {
     }
     if (!ok) {
       this.failed(address)
-      return this.refuse('NEVA_EDGE_MQTT_BAD_CREDENTIALS', `login ${JSON.stringify((username ?? '').slice(0, 128))} refused`, 4)
+      return this.refuse(EdgeErrorCode.NEVA_EDGE_MQTT_BAD_CREDENTIALS, `login ${JSON.stringify((username ?? '').slice(0, 128))} refused`, 4)
     }
     this.identities.set(client, { username: username!, via: 'password' })
     return null
@@ -177,18 +161,18 @@ export class MqttAccess {
     if (this.mode === 'open') return undefined
     const t = JSON.stringify(topic.slice(0, 256))
     const device = decoded.deviceId
-    if (device === undefined) return this.deny(identity, 'NEVA_EDGE_MQTT_TOPIC_DENIED', `${t} is not a device topic (neva/v1/devices/{device_id}/… or neva/v1/ambulances/{unit}/transport)`)
+    if (device === undefined) return this.deny(identity, EdgeErrorCode.NEVA_EDGE_MQTT_TOPIC_DENIED, `${t} is not a device topic (neva/v1/devices/{device_id}/… or neva/v1/ambulances/{unit}/transport)`)
     const entry = identity.username === null ? undefined : this.entries.get(identity.username)
     if (!entry) {
       // Only a will left by a client of an earlier broker has no login in required mode.
-      if (this.mode === 'required') return this.deny(identity, 'NEVA_EDGE_MQTT_TOPIC_DENIED', `${t}: no login`)
+      if (this.mode === 'required') return this.deny(identity, EdgeErrorCode.NEVA_EDGE_MQTT_TOPIC_DENIED, `${t}: no login`)
       // Mixed mode: a client without a login may not speak for a device that has one.
-      if (this.claimed(device)) return this.deny(identity, 'NEVA_EDGE_MQTT_TOPIC_DENIED', `${t}: device ${device} has a login; this client has none`)
+      if (this.claimed(device)) return this.deny(identity, EdgeErrorCode.NEVA_EDGE_MQTT_TOPIC_DENIED, `${t}: device ${device} has a login; this client has none`)
       return undefined
     }
-    if (!entry.devices(device)) return this.deny(identity, 'NEVA_EDGE_MQTT_TOPIC_DENIED', `${t}: login ${identity.username} may not publish for device ${device}`)
+    if (!entry.devices(device)) return this.deny(identity, EdgeErrorCode.NEVA_EDGE_MQTT_TOPIC_DENIED, `${t}: login ${identity.username} may not publish for device ${device}`)
     if (entry.patients && decoded.patientId !== undefined && !entry.patients(decoded.patientId)) {
-      return this.deny(identity, 'NEVA_EDGE_MQTT_PATIENT_DENIED', `${t}: login ${identity.username} may not publish for the patient the message names (not in its patient_ids)`)
+      return this.deny(identity, EdgeErrorCode.NEVA_EDGE_MQTT_PATIENT_DENIED, `${t}: login ${identity.username} may not publish for the patient the message names (not in its patient_ids)`)
     }
     return undefined
   }
@@ -196,7 +180,7 @@ export class MqttAccess {
   /** Whether the login may subscribe to `topic`: no device may, except in open mode. */
   checkSubscribe(identity: MqttIdentity, topic: string): Denial | undefined {
     if (this.mode === 'open') return undefined
-    return this.deny(identity, 'NEVA_EDGE_MQTT_SUBSCRIBE_DENIED', `login ${identity.username ?? '(none)'} may not subscribe to ${JSON.stringify(topic.slice(0, 256))}`)
+    return this.deny(identity, EdgeErrorCode.NEVA_EDGE_MQTT_SUBSCRIBE_DENIED, `login ${identity.username ?? '(none)'} may not subscribe to ${JSON.stringify(topic.slice(0, 256))}`)
   }
 
   private refuse<C extends 3 | 4 | 5>(code: MqttAccessCode, reason: string, returnCode: C): Denial & { returnCode: C } {

@@ -7,14 +7,8 @@
 //   - until the login is accepted, the connection may send at most `maxConnectBytes` in all;
 //   - after it, no packet may exceed `maxPacketBytes`.
 import type { Duplex } from 'node:stream'
+import { EdgeErrorCode, MQTT_GUARD_ERRORS } from '../errors.js'
 
-export const MQTT_GUARD_ERRORS = {
-  NEVA_EDGE_MQTT_PACKET_TOO_LARGE: 'a packet longer than mqtt.max_packet_bytes',
-  NEVA_EDGE_MQTT_NOT_CONNECT: 'the first packet is not a CONNECT',
-  NEVA_EDGE_MQTT_PREAUTH_BYTES: 'too many bytes before the login was accepted',
-  NEVA_EDGE_MQTT_MALFORMED: 'a packet length that is not a valid variable byte integer',
-  NEVA_EDGE_MQTT_CONNECT_TIMEOUT: 'no CONNECT within mqtt.connect_timeout_ms',
-} as const
 export type MqttGuardCode = keyof typeof MQTT_GUARD_ERRORS
 
 /** A CONNECT carries a client id, a login and perhaps a will: this is plenty. */
@@ -52,7 +46,7 @@ export function guardMqttConnection(conn: Duplex, options: MqttGuardOptions): vo
   const inspect = (buf: Buffer) => {
     if (!options.authenticated()) {
       preAuthBytes += buf.length
-      if (preAuthBytes > maxConnect + 16) return violate('NEVA_EDGE_MQTT_PREAUTH_BYTES')
+      if (preAuthBytes > maxConnect + 16) return violate(EdgeErrorCode.NEVA_EDGE_MQTT_PREAUTH_BYTES)
     }
     let i = 0
     while (i < buf.length && !violated) {
@@ -75,14 +69,14 @@ export function guardMqttConnection(conn: Duplex, options: MqttGuardOptions): vo
       multiplier *= 128
       lengthBytes++
       if (b & 0x80) {
-        if (lengthBytes >= 4) return violate('NEVA_EDGE_MQTT_MALFORMED')
+        if (lengthBytes >= 4) return violate(EdgeErrorCode.NEVA_EDGE_MQTT_MALFORMED)
         continue
       }
       inHeader = false
       packets++
-      if (packets === 1 && type !== CONNECT) return violate('NEVA_EDGE_MQTT_NOT_CONNECT')
+      if (packets === 1 && type !== CONNECT) return violate(EdgeErrorCode.NEVA_EDGE_MQTT_NOT_CONNECT)
       const limit = packets === 1 ? maxConnect : options.maxPacketBytes
-      if (length > limit) return violate(packets === 1 ? 'NEVA_EDGE_MQTT_PREAUTH_BYTES' : 'NEVA_EDGE_MQTT_PACKET_TOO_LARGE')
+      if (length > limit) return violate(packets === 1 ? EdgeErrorCode.NEVA_EDGE_MQTT_PREAUTH_BYTES : EdgeErrorCode.NEVA_EDGE_MQTT_PACKET_TOO_LARGE)
       skip = length
     }
   }

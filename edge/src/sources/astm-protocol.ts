@@ -17,7 +17,9 @@ import {
   type Decoded,
   type LabCodeTable,
 } from '@neva/firmware-adapters'
+import { FirmwareErrorCode } from '@neva/firmware-adapters'
 import type { SerialLink, SerialProtocol, SerialProtocolFactory } from './serial-protocol.js'
+import { EdgeErrorCode } from '../errors.js'
 
 export interface AstmProtocolOptions {
   deviceId: string
@@ -36,7 +38,7 @@ export function astmProtocol(options: AstmProtocolOptions): SerialProtocolFactor
   return (link) => new AstmProtocol(options, link)
 }
 
-const KEPT_ASIDE = new Set(['NEVA_ASTM_MESSAGE_TOO_LONG'])
+const KEPT_ASIDE = new Set<string>([FirmwareErrorCode.NEVA_ASTM_MESSAGE_TOO_LONG])
 
 class AstmProtocol implements SerialProtocol {
   private readonly receiver: AstmReceiver
@@ -82,13 +84,13 @@ class AstmProtocol implements SerialProtocol {
       () => this.apply(this.receiver.ack(message.id, true, this.link.now())),
       (err: Error & { code?: string }) => {
         // Not durable (outbox full, write failed): NAK, and the analyzer sends the frame again.
-        this.link.error(err.code ?? 'NEVA_EDGE_NOT_DURABLE', `message of ${decoded.labResults.length} result(s) from ${this.options.deviceId} not durable: ${err.message}`)
+        this.link.error(err.code ?? EdgeErrorCode.NEVA_EDGE_NOT_DURABLE, `message of ${decoded.labResults.length} result(s) from ${this.options.deviceId} not durable: ${err.message}`)
         this.apply(this.receiver.ack(message.id, false, this.link.now()))
       },
     )
   }
 
   private keepAside(decoded: Decoded): void {
-    this.link.consume(decoded).catch((err: Error & { code?: string }) => this.link.error(err.code ?? 'NEVA_EDGE_NOT_DURABLE', `refused input from ${this.options.deviceId} not kept: ${err.message}`))
+    this.link.consume(decoded).catch((err: Error & { code?: string }) => this.link.error(err.code ?? EdgeErrorCode.NEVA_EDGE_NOT_DURABLE, `refused input from ${this.options.deviceId} not kept: ${err.message}`))
   }
 }

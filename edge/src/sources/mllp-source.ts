@@ -26,6 +26,7 @@ import type { DeviceRegistry } from './devices.js'
 import type { DecodedSink, ListenerStatus, Source } from './source.js'
 import type { Log } from '../log.js'
 import { ConnectionLimiter, type ConnectionLimitCode } from '../security/connection-limits.js'
+import { EdgeErrorCode } from '../errors.js'
 
 export interface MllpSourceOptions {
   host: string
@@ -66,7 +67,7 @@ export interface MllpStatus extends ListenerStatus {
 /** Frames waiting on one connection before it stops reading (TCP then holds the sender back). */
 const PAUSE_AT = 32
 const RESUME_AT = 8
-const NOT_DURABLE: Hl7AckDecision = { code: 'AE', text: 'not stored, resend', error: 'NEVA_EDGE_NOT_DURABLE' }
+const NOT_DURABLE: Hl7AckDecision = { code: 'AE', text: 'not stored, resend', error: EdgeErrorCode.NEVA_EDGE_NOT_DURABLE }
 
 export class MllpSource implements Source {
   readonly name = 'mllp'

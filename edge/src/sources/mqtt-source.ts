@@ -19,6 +19,7 @@ import type { DecodedSink, ListenerStatus, Source } from './source.js'
 import { MqttAccess, type MqttMode } from '../security/mqtt-access.js'
 import { ConnectionLimiter, type ConnectionLimitCode } from '../security/connection-limits.js'
 import { guardMqttConnection, type MqttGuardCode } from '../security/mqtt-guard.js'
+import { EdgeErrorCode } from '../errors.js'
 
 export type { DecodedSink } from './source.js'
 
@@ -178,7 +179,7 @@ export class MqttSource implements Source {
       },
     })
     this.broker.on('connectionError', (_client, err) => {
-      if (err.message === 'connect did not arrive in time') this.guardCount('NEVA_EDGE_MQTT_CONNECT_TIMEOUT')
+      if (err.message === 'connect did not arrive in time') this.guardCount(EdgeErrorCode.NEVA_EDGE_MQTT_CONNECT_TIMEOUT)
     })
     // Each connection: its packets' sizes watched before aedes buffers them.
     const broker = this.broker

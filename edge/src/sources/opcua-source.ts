@@ -43,6 +43,7 @@ import {
   type DataValue,
 } from 'node-opcua'
 import { decodeOpcuaValue, type Decoded, type OpcuaErrorCode, type OpcuaNodeMapping, type OpcuaSecurity } from '@neva/firmware-adapters'
+import { FirmwareErrorCode } from '@neva/firmware-adapters'
 import type { DeviceRegistry } from './devices.js'
 import type { DecodedSink, LinkStatus, Source } from './source.js'
 import type { Log } from '../log.js'
@@ -191,10 +192,10 @@ export class OpcuaSource implements Source {
         const why = await this.linkBroken()
         if (!this.stopping) {
           this.counts.rebuilds++
-          this.error('NEVA_OPCUA_CONNECTION_LOST', `${why}; building a new client`)
+          this.error(FirmwareErrorCode.NEVA_OPCUA_CONNECTION_LOST, `${why}; building a new client`)
         }
       } catch (err) {
-        if (!this.stopping) this.error('NEVA_OPCUA_CONNECT_FAILED', (err as Error).message)
+        if (!this.stopping) this.error(FirmwareErrorCode.NEVA_OPCUA_CONNECT_FAILED, (err as Error).message)
       }
       this.setConnected(false)
       await this.close(client)
@@ -220,12 +221,12 @@ export class OpcuaSource implements Source {
       requestedSessionTimeout: 60_000,
     })
     client.on('backoff', (retry: number, delay: number) => {
-      if (!this.stopping) this.error('NEVA_OPCUA_CONNECT_FAILED', `cannot reach ${this.options.endpointUrl} (attempt ${retry + 1}); next in ${delay} ms`)
+      if (!this.stopping) this.error(FirmwareErrorCode.NEVA_OPCUA_CONNECT_FAILED, `cannot reach ${this.options.endpointUrl} (attempt ${retry + 1}); next in ${delay} ms`)
     })
     client.on('connection_lost', () => {
       if (this.stopping) return
       this.setConnected(false)
-      this.error('NEVA_OPCUA_CONNECTION_LOST', `connection to ${this.options.endpointUrl} lost; reconnecting`)
+      this.error(FirmwareErrorCode.NEVA_OPCUA_CONNECTION_LOST, `connection to ${this.options.endpointUrl} lost; reconnecting`)
     })
     client.on('connection_reestablished', () => {
       if (this.stopping) return
@@ -279,7 +280,7 @@ export class OpcuaSource implements Source {
   private reportRefusedItems(group: ClientMonitoredItemGroup, subscription: ClientSubscription): void {
     group.monitoredItems.forEach((item, i) => {
       if (item.statusCode.isNotGood()) {
-        this.error('NEVA_OPCUA_MONITOR_FAILED', `${this.options.nodes[i]!.nodeId}: ${item.statusCode.name} (subscription ${subscription.subscriptionId})`)
+        this.error(FirmwareErrorCode.NEVA_OPCUA_MONITOR_FAILED, `${this.options.nodes[i]!.nodeId}: ${item.statusCode.name} (subscription ${subscription.subscriptionId})`)
       }
     })
   }
@@ -332,7 +333,7 @@ export class OpcuaSource implements Source {
     if (this.pending.length > max) {
       const dropped = this.pending.splice(0, this.pending.length - max).length
       this.counts.dropped += dropped
-      this.error('NEVA_OPCUA_DROPPED', `${dropped} value(s) dropped: ${max} already waited to be made durable`)
+      this.error(FirmwareErrorCode.NEVA_OPCUA_DROPPED, `${dropped} value(s) dropped: ${max} already waited to be made durable`)
     }
     // After the whole publish response: its changes go as one batch.
     if (!this.pumpScheduled && !this.pumping) {
@@ -352,7 +353,7 @@ export class OpcuaSource implements Source {
         await this.options.next.consume(merge(batch, this.options), this.options.endpointUrl)
       } catch (err) {
         failures++
-        this.error('NEVA_OPCUA_NOT_DURABLE', `${this.pending.length} value(s) wait: ${(err as Error).message}`)
+        this.error(FirmwareErrorCode.NEVA_OPCUA_NOT_DURABLE, `${this.pending.length} value(s) wait: ${(err as Error).message}`)
         if (this.stopping && failures >= 3) return
         await this.sleep(backoff(failures, 100, 5000))
         continue
@@ -393,7 +394,7 @@ export class OpcuaSource implements Source {
     this.options.devices.error(deviceId, 'opcua', endpointUrl, code, reason)
     const now = Date.now()
     // Each refused node is worth a line of its own.
-    const key = code === 'NEVA_OPCUA_MONITOR_FAILED' ? reason : code
+    const key = code === FirmwareErrorCode.NEVA_OPCUA_MONITOR_FAILED ? reason : code
     if (now - (this.lastLogged.get(key) ?? -Infinity) < 60_000) return
     this.lastLogged.set(key, now)
     this.options.log?.('warn', reason, { code, device_id: deviceId, endpoint: endpointUrl })

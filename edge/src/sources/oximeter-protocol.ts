@@ -18,6 +18,7 @@ import {
   type OximeterFormat,
 } from '@neva/firmware-adapters'
 import type { SerialLink, SerialProtocol, SerialProtocolFactory } from './serial-protocol.js'
+import { EdgeErrorCode } from '../errors.js'
 
 export interface OximeterProtocolOptions {
   format: OximeterFormat
@@ -140,7 +141,7 @@ class OximeterProtocol implements SerialProtocol {
     if (ignored?.length) decoded.ignored = ignored
     this.link.consume(decoded).catch((err: Error & { code?: string }) => {
       // Nothing to refuse to: the oximeter does not resend. The loss is counted, loudly.
-      this.link.error(err.code ?? 'NEVA_EDGE_NOT_DURABLE', `${observations.length} reading(s) from ${this.options.deviceId} could not be made durable: ${err.message}`)
+      this.link.error(err.code ?? EdgeErrorCode.NEVA_EDGE_NOT_DURABLE, `${observations.length} reading(s) from ${this.options.deviceId} could not be made durable: ${err.message}`)
     })
   }
 }

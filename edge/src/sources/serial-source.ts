@@ -16,11 +16,7 @@ import type { Log } from '../log.js'
 import type { DeviceRegistry } from './devices.js'
 import type { DecodedSink, LinkStatus, Source } from './source.js'
 import type { SerialLink, SerialProtocol, SerialProtocolFactory } from './serial-protocol.js'
-
-export const SERIAL_SOURCE_ERRORS = {
-  NEVA_EDGE_SERIAL_OPEN: 'the serial port could not be opened (absent, busy or not permitted); retrying',
-  NEVA_EDGE_SERIAL_LOST: 'the serial port closed under the gateway (unplugged); reopening',
-} as const
+import { EdgeErrorCode } from '../errors.js'
 
 export interface SerialSourceOptions {
   path: string
@@ -121,7 +117,7 @@ export class SerialSource implements Source {
         if (err) {
           if (!this.outageReported) {
             this.outageReported = true
-            this.options.devices.error(this.options.deviceId, this.source, this.origin, 'NEVA_EDGE_SERIAL_OPEN', `${path}: ${err.message}`)
+            this.options.devices.error(this.options.deviceId, this.source, this.origin, EdgeErrorCode.NEVA_EDGE_SERIAL_OPEN, `${path}: ${err.message}`)
             log?.('warn', 'serial port not available; retrying', { path, device: this.options.deviceId, err: err.message })
           }
           this.retry()
@@ -161,7 +157,7 @@ export class SerialSource implements Source {
     this.options.devices.connection(this.options.deviceId, this.source, this.origin, false)
     if (this.stopped) return
     this.outageReported = true
-    this.options.devices.error(this.options.deviceId, this.source, this.origin, 'NEVA_EDGE_SERIAL_LOST', `${this.options.path}: ${err?.message ?? 'closed'}`)
+    this.options.devices.error(this.options.deviceId, this.source, this.origin, EdgeErrorCode.NEVA_EDGE_SERIAL_LOST, `${this.options.path}: ${err?.message ?? 'closed'}`)
     this.options.log?.('warn', 'serial port lost; reopening', { path: this.options.path, device: this.options.deviceId, err: err?.message })
     this.retry()
   }

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { ModelManifest, validator } from '@neva/contracts'
+import { EdgeErrorCode } from '../errors.js'
 
 /** The model the gateway ships with (trained by `neva model train`, evaluated in its manifest). */
 export const DEFAULT_MODEL_MANIFEST = fileURLToPath(new URL('../../models/triage-lr-1.json', import.meta.url))
@@ -25,7 +26,7 @@ export async function readModelFiles(manifestPath: string): Promise<{ manifest: 
 const manifestValidator = validator(ModelManifest)
 
 export class ModelVerifyError extends Error {
-  readonly code = 'NEVA_EDGE_MODEL_UNVERIFIED'
+  readonly code = EdgeErrorCode.NEVA_EDGE_MODEL_UNVERIFIED
 }
 
 /** The manifest if it matches the schema and the bytes hash to its sha256; throws otherwise. */

@@ -7,6 +7,7 @@
 // What is signed: "neva-model-manifest-v1\n" + the manifest as canonical JSON (keys sorted,
 // no whitespace), so the manifest's key order or formatting in transit does not matter.
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from 'node:crypto'
+import { EdgeError, EdgeErrorCode, type MODEL_SIGNATURE_ERRORS } from '../errors.js'
 
 export interface ModelSignature {
   alg: 'ed25519'
@@ -18,9 +19,9 @@ export interface ModelSignature {
 
 const DOMAIN = 'neva-model-manifest-v1\n'
 
-export class ModelSignatureError extends Error {
-  constructor(readonly code: 'NEVA_EDGE_MODEL_UNSIGNED' | 'NEVA_EDGE_MODEL_BAD_SIGNATURE' | 'NEVA_EDGE_MODEL_UNTRUSTED_KEY' | 'NEVA_EDGE_MODEL_NO_TRUSTED_KEYS', message: string) {
-    super(message)
+export class ModelSignatureError extends EdgeError<keyof typeof MODEL_SIGNATURE_ERRORS> {
+  constructor(code: keyof typeof MODEL_SIGNATURE_ERRORS, message: string) {
+    super(code, message)
   }
 }
 
@@ -72,13 +73,13 @@ function isSignature(value: unknown): value is ModelSignature {
  */
 export function verifyManifestSignature(manifest: unknown, signature: unknown, trusted: readonly KeyObject[]): string {
   const name = `${(manifest as { id?: unknown }).id}@${(manifest as { version?: unknown }).version}`
-  if (trusted.length === 0) throw new ModelSignatureError('NEVA_EDGE_MODEL_NO_TRUSTED_KEYS', `${name}: no models.trusted_keys configured, so no model from the core can be trusted; the current model stays`)
-  if (signature === undefined || signature === null || signature === '') throw new ModelSignatureError('NEVA_EDGE_MODEL_UNSIGNED', `${name}: the model carries no signature (neva model sign); the current model stays`)
-  if (!isSignature(signature)) throw new ModelSignatureError('NEVA_EDGE_MODEL_BAD_SIGNATURE', `${name}: the signature is not an ed25519 model signature; the current model stays`)
+  if (trusted.length === 0) throw new ModelSignatureError(EdgeErrorCode.NEVA_EDGE_MODEL_NO_TRUSTED_KEYS, `${name}: no models.trusted_keys configured, so no model from the core can be trusted; the current model stays`)
+  if (signature === undefined || signature === null || signature === '') throw new ModelSignatureError(EdgeErrorCode.NEVA_EDGE_MODEL_UNSIGNED, `${name}: the model carries no signature (neva model sign); the current model stays`)
+  if (!isSignature(signature)) throw new ModelSignatureError(EdgeErrorCode.NEVA_EDGE_MODEL_BAD_SIGNATURE, `${name}: the signature is not an ed25519 model signature; the current model stays`)
   const key = trusted.find((k) => keyId(k) === signature.key_id)
-  if (!key) throw new ModelSignatureError('NEVA_EDGE_MODEL_UNTRUSTED_KEY', `${name}: signed by key ${signature.key_id.slice(0, 16)}, which is not in models.trusted_keys; the current model stays`)
+  if (!key) throw new ModelSignatureError(EdgeErrorCode.NEVA_EDGE_MODEL_UNTRUSTED_KEY, `${name}: signed by key ${signature.key_id.slice(0, 16)}, which is not in models.trusted_keys; the current model stays`)
   if (!verify(null, message(manifest), key, Buffer.from(signature.signature, 'base64'))) {
-    throw new ModelSignatureError('NEVA_EDGE_MODEL_BAD_SIGNATURE', `${name}: the signature by key ${signature.key_id} does not verify (the manifest was altered, or signed by another key); the current model stays`)
+    throw new ModelSignatureError(EdgeErrorCode.NEVA_EDGE_MODEL_BAD_SIGNATURE, `${name}: the signature by key ${signature.key_id} does not verify (the manifest was altered, or signed by another key); the current model stays`)
   }
   return signature.key_id
 }

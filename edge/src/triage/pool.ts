@@ -12,9 +12,10 @@ import type { ModelManifest, ModelVerdict } from '@neva/contracts'
 import { verifyModel } from './model-files.js'
 import type { PackedOutput, ScoreTask } from './score-worker.js'
 import { verdictAt } from '@neva/triage'
+import { EdgeErrorCode } from '../errors.js'
 
 export class ModelRefusedError extends Error {
-  readonly code = 'NEVA_TRIAGE_MODEL_REFUSED'
+  readonly code = EdgeErrorCode.NEVA_EDGE_MODEL_REFUSED
 }
 
 export interface FeatureSpec {

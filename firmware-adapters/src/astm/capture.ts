@@ -9,7 +9,7 @@
 // A frame that fails its checksum or is malformed is refused; the record it cut is refused
 // with it (never glued to the next frame's text), and the records around it still decode.
 import { screenIds } from '../ids.js'
-import type { DecodeProblem } from '../errors.js'
+import { FirmwareErrorCode, type DecodeProblem } from '../errors.js'
 import { decodeAstmRecords, type AstmDecodeOptions, type DecodedAstm } from './decode.js'
 import { CR, EOT, FrameReader, LF, STX, type FrameEvent } from './frames.js'
 import { endsWithTerminator } from './receiver.js'
@@ -37,7 +37,7 @@ export function decodeAstmCapture(input: Uint8Array, options: AstmCaptureOptions
       decodeFrames(input, options, out)
     }
   } catch (err) {
-    out.problems.push({ code: 'NEVA_ASTM_NOT_ASTM', reason: `decoder failed: ${(err as Error).message}`, payload: latin1(input.subarray(0, 256)), offset: 0 })
+    out.problems.push({ code: FirmwareErrorCode.NEVA_ASTM_NOT_ASTM, reason: `decoder failed: ${(err as Error).message}`, payload: latin1(input.subarray(0, 256)), offset: 0 })
   }
   // A file is not one device message: no identity.
   delete out.key
@@ -45,7 +45,7 @@ export function decodeAstmCapture(input: Uint8Array, options: AstmCaptureOptions
   if (out.problems.length > MAX_PROBLEMS) {
     const dropped = out.problems.length - MAX_PROBLEMS
     out.problems.length = MAX_PROBLEMS
-    out.problems.push({ code: 'NEVA_ASTM_TOO_MANY', reason: `${dropped} more problems not listed`, payload: '' })
+    out.problems.push({ code: FirmwareErrorCode.NEVA_ASTM_TOO_MANY, reason: `${dropped} more problems not listed`, payload: '' })
   }
   return out
 }
@@ -96,7 +96,7 @@ function decodeFrames(input: Uint8Array, options: AstmCaptureOptions, out: Decod
         if (e.byte === EOT) flush()
         return
       case 'noise':
-        problem({ code: 'NEVA_ASTM_NOISE', reason: `${e.length} byte(s) outside any frame at offset ${e.offset}`, payload: latin1(e.head), offset: e.offset })
+        problem({ code: FirmwareErrorCode.NEVA_ASTM_NOISE, reason: `${e.length} byte(s) outside any frame at offset ${e.offset}`, payload: latin1(e.head), offset: e.offset })
         return
       case 'bad-frame':
         problem({ code: e.code, reason: `${e.reason}; the record it carried is refused`, payload: latin1(e.head), offset: e.offset })
@@ -104,13 +104,13 @@ function decodeFrames(input: Uint8Array, options: AstmCaptureOptions, out: Decod
         return
       case 'frame': {
         if (!e.checksumOk) {
-          problem({ code: 'NEVA_ASTM_CHECKSUM', reason: `frame ${e.number} at offset ${e.offset}: checksum sent ${e.sent}, its content gives ${e.computed}; the record it carried is refused`, payload: latin1(e.text.subarray(0, 256)), offset: e.offset })
+          problem({ code: FirmwareErrorCode.NEVA_ASTM_CHECKSUM, reason: `frame ${e.number} at offset ${e.offset}: checksum sent ${e.sent}, its content gives ${e.computed}; the record it carried is refused`, payload: latin1(e.text.subarray(0, 256)), offset: e.offset })
           lose()
           return
         }
         goodFrames++
         if (previous && previous.number === e.number && Buffer.compare(previous.text, e.text) === 0) {
-          out.ignored.push({ code: 'NEVA_ASTM_REPEATED_FRAME', reason: `frame ${e.number} at offset ${e.offset} repeats the frame before it`, payload: '', offset: e.offset })
+          out.ignored.push({ code: FirmwareErrorCode.NEVA_ASTM_REPEATED_FRAME, reason: `frame ${e.number} at offset ${e.offset} repeats the frame before it`, payload: '', offset: e.offset })
           return
         }
         previous = { number: e.number, text: e.text }
@@ -121,7 +121,7 @@ function decodeFrames(input: Uint8Array, options: AstmCaptureOptions, out: Decod
           if (!startsRecord(text)) {
             const end = Math.max(text.indexOf(CR), text.indexOf(LF))
             const skip = end < 0 ? text.length : end + 1
-            problem({ code: 'NEVA_ASTM_FRAME_MALFORMED', reason: `frame ${e.number} at offset ${e.offset}: its first ${skip} byte(s) continue a record whose frame was refused; refused with it`, payload: latin1(text.subarray(0, Math.min(skip, 256))), offset: at })
+            problem({ code: FirmwareErrorCode.NEVA_ASTM_FRAME_MALFORMED, reason: `frame ${e.number} at offset ${e.offset}: its first ${skip} byte(s) continue a record whose frame was refused; refused with it`, payload: latin1(text.subarray(0, Math.min(skip, 256))), offset: at })
             text = text.subarray(skip)
             at += skip
           }
@@ -140,7 +140,7 @@ function decodeFrames(input: Uint8Array, options: AstmCaptureOptions, out: Decod
   flush()
   if (goodFrames === 0 && out.labResults.length === 0) {
     out.problems.unshift({
-      code: 'NEVA_ASTM_NOT_ASTM',
+      code: FirmwareErrorCode.NEVA_ASTM_NOT_ASTM,
       reason: `not ASTM: no frame in the input has a valid E1381 form and checksum (STX, frame number 0-7, text, ETB or ETX, two hex digits), and it is not bare E1394 records (its first bytes are in payload)`,
       payload: latin1(input.subarray(0, 65_536)),
       offset: 0,

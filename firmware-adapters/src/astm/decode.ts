@@ -7,9 +7,8 @@ import { screenIds } from '../ids.js'
 import { createHash } from 'node:crypto'
 import { LAB_STATUS_MAX } from '@neva/contracts'
 import type { Decoded, LabResultDraft, MessageKey } from '../decoded.js'
-import type { DecodeProblem } from '../errors.js'
+import { FirmwareErrorCode, type DecodeProblem, type AstmErrorCode } from '../errors.js'
 import { DEFAULT_LAB_CODES, lookupLabCode, type LabCodeTable } from '../lab-codes.js'
-import type { AstmErrorCode } from './errors.js'
 import { components, field, fieldText, firstComponent, headerDelimiters, parseAstmTime, splitFields, splitRecords, type Delimiters, type RawRecord } from './records.js'
 
 export interface AstmDecodeOptions {
@@ -64,7 +63,7 @@ export function decodeAstmRecords(bytes: Uint8Array, options: AstmDecodeOptions,
     decodeRecords(bytes, options, out, inputOffset)
   } catch (err) {
     // Nothing in decodeRecords should throw; if it does, the message is kept aside, not lost.
-    out.problems.push({ code: 'NEVA_ASTM_NOT_ASTM', reason: `decoder failed: ${(err as Error).message}`, payload: Buffer.from(bytes.subarray(0, PAYLOAD_MAX)).toString('latin1'), offset: inputOffset(0) })
+    out.problems.push({ code: FirmwareErrorCode.NEVA_ASTM_NOT_ASTM, reason: `decoder failed: ${(err as Error).message}`, payload: Buffer.from(bytes.subarray(0, PAYLOAD_MAX)).toString('latin1'), offset: inputOffset(0) })
   }
 }
 
@@ -79,7 +78,7 @@ function decodeRecords(bytes: Uint8Array, options: AstmDecodeOptions, out: Decod
   let records = splitRecords(bytes).map((r) => ({ offset: inputOffset(r.offset), text: r.text }))
   if (records.length > MAX_RECORDS) {
     const first = records[MAX_RECORDS]!
-    problem('NEVA_ASTM_TOO_MANY', `message has ${records.length} records; the first ${MAX_RECORDS} were read, the rest refused from offset ${first.offset}`, first)
+    problem(FirmwareErrorCode.NEVA_ASTM_TOO_MANY, `message has ${records.length} records; the first ${MAX_RECORDS} were read, the rest refused from offset ${first.offset}`, first)
     records = records.slice(0, MAX_RECORDS)
   }
 
@@ -101,13 +100,13 @@ function decodeRecords(bytes: Uint8Array, options: AstmDecodeOptions, out: Decod
   for (const record of records) {
     const type = record.text[0]
     if (type === 'H') {
-      flushOrphans(NO_HEADER, 'NEVA_ASTM_NO_HEADER')
+      flushOrphans(NO_HEADER, FirmwareErrorCode.NEVA_ASTM_NO_HEADER)
       const parsed = headerDelimiters(record.text)
       patient = null
       order = null
       last = undefined
       if (typeof parsed === 'string') {
-        problem('NEVA_ASTM_BAD_DELIMITERS', `H record at offset ${record.offset}: ${parsed}`, record)
+        problem(FirmwareErrorCode.NEVA_ASTM_BAD_DELIMITERS, `H record at offset ${record.offset}: ${parsed}`, record)
         d = undefined
         continue
       }
@@ -124,7 +123,7 @@ function decodeRecords(bytes: Uint8Array, options: AstmDecodeOptions, out: Decod
     }
     // E1394: the record type, then the field delimiter (or nothing: `L` alone).
     if (record.text.length > 1 && record.text[1] !== d.field) {
-      problem('NEVA_ASTM_UNKNOWN_RECORD', `record at offset ${record.offset}: does not start with a record type followed by the field delimiter ${JSON.stringify(d.field)}`, record)
+      problem(FirmwareErrorCode.NEVA_ASTM_UNKNOWN_RECORD, `record at offset ${record.offset}: does not start with a record type followed by the field delimiter ${JSON.stringify(d.field)}`, record)
       last = undefined
       continue
     }
@@ -149,7 +148,7 @@ function decodeRecords(bytes: Uint8Array, options: AstmDecodeOptions, out: Decod
           break
         }
         if ('ignore' in result) {
-          ignore('NEVA_ASTM_NO_VALUE', result.ignore, record)
+          ignore(FirmwareErrorCode.NEVA_ASTM_NO_VALUE, result.ignore, record)
           break
         }
         last = result.draft
@@ -159,20 +158,20 @@ function decodeRecords(bytes: Uint8Array, options: AstmDecodeOptions, out: Decod
       case 'C': {
         const text = fieldText(field(fields, 4), d, ' ', '; ')
         if (!text) break
-        if (!last) ignore('NEVA_ASTM_COMMENT_DROPPED', `C record at offset ${record.offset}: comment not on a result (it follows a header, patient or order record, or a refused result)`, record)
-        else if (last.comments.length >= MAX_COMMENTS) ignore('NEVA_ASTM_COMMENT_DROPPED', `C record at offset ${record.offset}: a result keeps at most ${MAX_COMMENTS} comments`, record)
-        else if (text.length > LIMITS.comment) ignore('NEVA_ASTM_COMMENT_DROPPED', `C record at offset ${record.offset}: comment longer than ${LIMITS.comment} characters`, record)
+        if (!last) ignore(FirmwareErrorCode.NEVA_ASTM_COMMENT_DROPPED, `C record at offset ${record.offset}: comment not on a result (it follows a header, patient or order record, or a refused result)`, record)
+        else if (last.comments.length >= MAX_COMMENTS) ignore(FirmwareErrorCode.NEVA_ASTM_COMMENT_DROPPED, `C record at offset ${record.offset}: a result keeps at most ${MAX_COMMENTS} comments`, record)
+        else if (text.length > LIMITS.comment) ignore(FirmwareErrorCode.NEVA_ASTM_COMMENT_DROPPED, `C record at offset ${record.offset}: comment longer than ${LIMITS.comment} characters`, record)
         else last.comments.push(text)
         break
       }
       case 'M':
-        ignore('NEVA_ASTM_SKIPPED_RECORD', `M record at offset ${record.offset}: manufacturer-specific (${fieldText(field(fields, 3), d).slice(0, 40) || 'no kind given'})`, record)
+        ignore(FirmwareErrorCode.NEVA_ASTM_SKIPPED_RECORD, `M record at offset ${record.offset}: manufacturer-specific (${fieldText(field(fields, 3), d).slice(0, 40) || 'no kind given'})`, record)
         break
       case 'Q':
-        ignore('NEVA_ASTM_SKIPPED_RECORD', `Q record at offset ${record.offset}: a request for orders, which Neva does not answer`, record)
+        ignore(FirmwareErrorCode.NEVA_ASTM_SKIPPED_RECORD, `Q record at offset ${record.offset}: a request for orders, which Neva does not answer`, record)
         break
       case 'S':
-        ignore('NEVA_ASTM_SKIPPED_RECORD', `S record at offset ${record.offset}: scientific record, not a result`, record)
+        ignore(FirmwareErrorCode.NEVA_ASTM_SKIPPED_RECORD, `S record at offset ${record.offset}: scientific record, not a result`, record)
         break
       case 'L':
         // The message ends; a following H starts the next.
@@ -182,26 +181,26 @@ function decodeRecords(bytes: Uint8Array, options: AstmDecodeOptions, out: Decod
         last = undefined
         break
       default:
-        problem('NEVA_ASTM_UNKNOWN_RECORD', `record at offset ${record.offset}: type ${JSON.stringify(record.text.slice(0, 1))} is not an E1394 record (H, P, O, R, C, M, Q, S, L)`, record)
+        problem(FirmwareErrorCode.NEVA_ASTM_UNKNOWN_RECORD, `record at offset ${record.offset}: type ${JSON.stringify(record.text.slice(0, 1))} is not an E1394 record (H, P, O, R, C, M, Q, S, L)`, record)
         last = undefined
     }
   }
-  flushOrphans(NO_HEADER, 'NEVA_ASTM_NO_HEADER')
+  flushOrphans(NO_HEADER, FirmwareErrorCode.NEVA_ASTM_NO_HEADER)
 
   function id(what: 'patient' | 'order', value: string, record: RawRecord): string | null | undefined {
     const limit = LIMITS[what === 'patient' ? 'patient_id' : 'order_id']
     if (value.length <= limit) return value || null
-    problem('NEVA_ASTM_BAD_ID', `${record.text[0]} record at offset ${record.offset}: ${what} id is ${value.length} characters, Neva stores at most ${limit}`, record)
+    problem(FirmwareErrorCode.NEVA_ASTM_BAD_ID, `${record.text[0]} record at offset ${record.offset}: ${what} id is ${value.length} characters, Neva stores at most ${limit}`, record)
     return undefined
   }
 
   function decodeResult(fields: string[], d: Delimiters, record: RawRecord): { draft: LabResultDraft } | { problem: string; code: AstmErrorCode } | { ignore: string } {
     const where = `R record at offset ${record.offset}`
     const test = testCode(field(fields, 3), d, options.testCodeComponents)
-    if (!test) return { code: 'NEVA_ASTM_NO_TEST', problem: `${where}: R-3 ${JSON.stringify(field(fields, 3).slice(0, 64))} names no test` }
+    if (!test) return { code: FirmwareErrorCode.NEVA_ASTM_NO_TEST, problem: `${where}: R-3 ${JSON.stringify(field(fields, 3).slice(0, 64))} names no test` }
     const value = fieldText(field(fields, 4), d)
     if (value === '') return { ignore: `${where} (${test}): no value, no result` }
-    if (patient === undefined || order === undefined) return { code: 'NEVA_ASTM_BAD_ID', problem: `${where} (${test}): its ${patient === undefined ? 'patient' : 'specimen'} id was refused` }
+    if (patient === undefined || order === undefined) return { code: FirmwareErrorCode.NEVA_ASTM_BAD_ID, problem: `${where} (${test}): its ${patient === undefined ? 'patient' : 'specimen'} id was refused` }
     const draft: LabResultDraft = {
       device_id: options.deviceId,
       source: 'astm',
@@ -223,7 +222,7 @@ function decodeRecords(bytes: Uint8Array, options: AstmDecodeOptions, out: Decod
     for (const key of ['test_code', 'value', 'unit', 'reference_range', 'abnormal_flag', 'status'] as const) {
       const v = draft[key]
       if (v !== null && v.length > LIMITS[key]) {
-        return { code: 'NEVA_ASTM_FIELD_TOO_LONG', problem: `${where} (${test}): ${key} is ${v.length} characters, Neva stores at most ${LIMITS[key]}` }
+        return { code: FirmwareErrorCode.NEVA_ASTM_FIELD_TOO_LONG, problem: `${where} (${test}): ${key} is ${v.length} characters, Neva stores at most ${LIMITS[key]}` }
       }
     }
     // R-13 when the test completed; some analyzers (DCA Vantage) fill only R-12, when it started.
@@ -234,7 +233,7 @@ function decodeRecords(bytes: Uint8Array, options: AstmDecodeOptions, out: Decod
         draft.result_time = t
         break
       }
-      if (t === 'invalid') ignore('NEVA_ASTM_BAD_TIME', `${where} (${test}): R-${n} ${JSON.stringify(raw.slice(0, 32))} is not a date and time YYYYMMDD[HHMM[SS]]; not used`, record)
+      if (t === 'invalid') ignore(FirmwareErrorCode.NEVA_ASTM_BAD_TIME, `${where} (${test}): R-${n} ${JSON.stringify(raw.slice(0, 32))} is not a date and time YYYYMMDD[HHMM[SS]]; not used`, record)
     }
     return { draft }
   }

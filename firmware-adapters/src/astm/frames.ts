@@ -6,6 +6,8 @@
 // FN is the frame number '0'-'7'; C1 C2 the checksum in hex. The reader is lenient where real
 // analyzers are (frames longer than 240 characters, CR-only or LF-only trailers, lower-case
 // checksums) and strict where a mistake would corrupt data (checksum, frame number byte).
+import { FirmwareErrorCode } from '../errors.js'
+
 export const STX = 0x02
 export const ETX = 0x03
 export const EOT = 0x04
@@ -86,7 +88,7 @@ export type FrameEvent =
       sent: string
       computed: string
     }
-  | { kind: 'bad-frame'; offset: number; code: 'NEVA_ASTM_FRAME_MALFORMED' | 'NEVA_ASTM_FRAME_TOO_LONG'; reason: string; head: Uint8Array }
+  | { kind: 'bad-frame'; offset: number; code: typeof FirmwareErrorCode.NEVA_ASTM_FRAME_MALFORMED | typeof FirmwareErrorCode.NEVA_ASTM_FRAME_TOO_LONG; reason: string; head: Uint8Array }
   /** A run of bytes outside any frame (line noise, a device's own format); `head` is its start. */
   | { kind: 'noise'; offset: number; length: number; head: Uint8Array }
 
@@ -170,7 +172,7 @@ export class FrameReader {
             this.state = 'text'
             textStart = i + 1
           } else {
-            events.push(this.bad(`frame at offset ${this.frameOffset}: frame number byte ${hex(b)} is not a digit 0-7`, 'NEVA_ASTM_FRAME_MALFORMED'))
+            events.push(this.bad(`frame at offset ${this.frameOffset}: frame number byte ${hex(b)} is not a digit 0-7`, FirmwareErrorCode.NEVA_ASTM_FRAME_MALFORMED))
             this.state = 'out'
             i-- // the byte is read again outside a frame
           }
@@ -184,7 +186,7 @@ export class FrameReader {
             this.state = 'cs1'
           } else if (b === STX || b === EOT || b === ENQ) {
             keepText(i)
-            events.push(this.bad(`frame at offset ${this.frameOffset}: ${b === STX ? 'STX' : b === EOT ? 'EOT' : 'ENQ'} at offset ${at} before its ETB or ETX (frame cut short)`, 'NEVA_ASTM_FRAME_MALFORMED'))
+            events.push(this.bad(`frame at offset ${this.frameOffset}: ${b === STX ? 'STX' : b === EOT ? 'EOT' : 'ENQ'} at offset ${at} before its ETB or ETX (frame cut short)`, FirmwareErrorCode.NEVA_ASTM_FRAME_MALFORMED))
             this.state = 'out'
             i--
           } else {
@@ -192,7 +194,7 @@ export class FrameReader {
             this.size++
             if (this.size > this.maxFrameBytes) {
               keepText(i)
-              events.push(this.bad(`frame at offset ${this.frameOffset}: text longer than ${this.maxFrameBytes} bytes`, 'NEVA_ASTM_FRAME_TOO_LONG'))
+              events.push(this.bad(`frame at offset ${this.frameOffset}: text longer than ${this.maxFrameBytes} bytes`, FirmwareErrorCode.NEVA_ASTM_FRAME_TOO_LONG))
               this.state = 'skip'
             }
           }
@@ -216,7 +218,7 @@ export class FrameReader {
             this.state = 'out'
             i--
           } else {
-            events.push(this.bad(`frame at offset ${this.frameOffset}: ${this.end ? 'ETX' : 'ETB'} is not followed by two hex checksum digits (got ${hex(b)} at offset ${at})`, 'NEVA_ASTM_FRAME_MALFORMED'))
+            events.push(this.bad(`frame at offset ${this.frameOffset}: ${this.end ? 'ETX' : 'ETB'} is not followed by two hex checksum digits (got ${hex(b)} at offset ${at})`, FirmwareErrorCode.NEVA_ASTM_FRAME_MALFORMED))
             this.state = 'out'
             i--
           }
@@ -233,7 +235,7 @@ export class FrameReader {
             events.push({ kind: 'frame', offset: this.frameOffset, number: this.frameNumber, text, end: this.end, checksumOk: sent === computed, sent, computed })
             this.state = 'out'
           } else {
-            events.push(this.bad(`frame at offset ${this.frameOffset}: checksum is one hex digit, then ${hex(b)} at offset ${at}`, 'NEVA_ASTM_FRAME_MALFORMED'))
+            events.push(this.bad(`frame at offset ${this.frameOffset}: checksum is one hex digit, then ${hex(b)} at offset ${at}`, FirmwareErrorCode.NEVA_ASTM_FRAME_MALFORMED))
             this.state = 'out'
             i--
           }
@@ -248,7 +250,7 @@ export class FrameReader {
   /** End of input: a frame still open is cut short; pending noise is reported. */
   finish(): FrameEvent[] {
     const events: FrameEvent[] = []
-    if (this.state !== 'out') events.push(this.bad(`frame at offset ${this.frameOffset}: input ended before the frame did`, 'NEVA_ASTM_FRAME_MALFORMED'))
+    if (this.state !== 'out') events.push(this.bad(`frame at offset ${this.frameOffset}: input ended before the frame did`, FirmwareErrorCode.NEVA_ASTM_FRAME_MALFORMED))
     this.state = 'out'
     this.flushNoise(events)
     return events
@@ -269,7 +271,7 @@ export class FrameReader {
     return text
   }
 
-  private bad(reason: string, code: 'NEVA_ASTM_FRAME_MALFORMED' | 'NEVA_ASTM_FRAME_TOO_LONG'): FrameEvent {
+  private bad(reason: string, code: typeof FirmwareErrorCode.NEVA_ASTM_FRAME_MALFORMED | typeof FirmwareErrorCode.NEVA_ASTM_FRAME_TOO_LONG): FrameEvent {
     const text = this.takeText()
     return { kind: 'bad-frame', offset: this.frameOffset, code, reason, head: text.slice(0, NOISE_HEAD) }
   }

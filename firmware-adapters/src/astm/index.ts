@@ -1,6 +1,5 @@
 // The ASTM adapter's public surface; helpers stay internal so that names do not collide with
 // other protocols' (HL7 has delimiters and escapes too).
-export { ASTM_ERRORS, type AstmErrorCode } from './errors.js'
 export {
   FrameReader as AstmFrameReader,
   type FrameEvent as AstmFrameEvent,

@@ -19,8 +19,7 @@
 // longer than `replyLimitMs` the frame is NAKed (the sender resends it) and the answer waits
 // for the resend: ACK once durable (the resend is then a repeat), else the resend completes
 // the message again.
-import type { DecodeProblem } from '../errors.js'
-import type { AstmErrorCode } from './errors.js'
+import { FirmwareErrorCode, type DecodeProblem, type AstmErrorCode } from '../errors.js'
 import { ACK, CR, ENQ, EOT, FrameReader, LF, NAK, type FrameEvent } from './frames.js'
 
 export type AstmReceiverState = 'idle' | 'receiving' | 'awaiting'
@@ -121,7 +120,7 @@ export class AstmReceiver {
   tick(now: number): AstmReceiverOutput {
     const out: AstmReceiverOutput = { write: [], messages: [], problems: [] }
     if (this.current === 'receiving' && now - this.lastActivity >= this.receiverTimeoutMs) {
-      this.discard(out, 'NEVA_ASTM_RECEIVER_TIMEOUT', `no frame for ${Math.round((now - this.lastActivity) / 1000)} s (E1381 receiver timeout)`)
+      this.discard(out, FirmwareErrorCode.NEVA_ASTM_RECEIVER_TIMEOUT, `no frame for ${Math.round((now - this.lastActivity) / 1000)} s (E1381 receiver timeout)`)
       this.current = 'idle'
     } else if (this.current === 'awaiting' && this.pending?.replyOwed && now - this.pending.owedSince >= this.replyLimitMs) {
       // Answer within E1381's 15 s: the sender resends the frame, and gets ACK once durable.
@@ -158,7 +157,7 @@ export class AstmReceiver {
   /** The link dropped: forget the transfer; a pending `ack` becomes a no-op. */
   reset(): AstmReceiverOutput {
     const out: AstmReceiverOutput = { write: [], messages: [], problems: [] }
-    if (this.current === 'receiving') this.discard(out, 'NEVA_ASTM_INTERRUPTED', 'the link dropped during the transfer')
+    if (this.current === 'receiving') this.discard(out, FirmwareErrorCode.NEVA_ASTM_INTERRUPTED, 'the link dropped during the transfer')
     this.reader.reset()
     this.pending = null
     this.clearMessage()
@@ -174,7 +173,7 @@ export class AstmReceiver {
         // ACK and NAK are a sender's business; a receiver ignores them.
         return
       case 'noise':
-        out.problems.push(problem('NEVA_ASTM_NOISE', `${event.length} byte(s) outside any frame at offset ${event.offset}`, text(event.head), event.offset))
+        out.problems.push(problem(FirmwareErrorCode.NEVA_ASTM_NOISE, `${event.length} byte(s) outside any frame at offset ${event.offset}`, text(event.head), event.offset))
         return
       case 'bad-frame':
         out.problems.push(problem(event.code, event.reason, text(event.head), event.offset))
@@ -191,7 +190,7 @@ export class AstmReceiver {
       out.write.push(NAK_BYTES)
       return
     }
-    if (this.current === 'receiving') this.discard(out, 'NEVA_ASTM_INTERRUPTED', `the sender sent ENQ at offset ${offset} before ending its transfer`)
+    if (this.current === 'receiving') this.discard(out, FirmwareErrorCode.NEVA_ASTM_INTERRUPTED, `the sender sent ENQ at offset ${offset} before ending its transfer`)
     this.open(false, now)
     out.write.push(ACK_BYTES)
   }
@@ -206,7 +205,7 @@ export class AstmReceiver {
     if (this.current !== 'receiving') return
     if (!this.messageEndsAtEot) {
       // Stored now, the part would be stored again when the analyzer resends the whole message.
-      if (hasRecords(this.parts)) this.discard(out, 'NEVA_ASTM_INTERRUPTED', 'EOT before the L record: the sender ended the transfer mid-message and sends the message again')
+      if (hasRecords(this.parts)) this.discard(out, FirmwareErrorCode.NEVA_ASTM_INTERRUPTED, 'EOT before the L record: the sender ended the transfer mid-message and sends the message again')
       this.clearMessage()
       this.current = 'idle'
       return
@@ -236,7 +235,7 @@ export class AstmReceiver {
     if (this.current === 'idle') this.open(true, now)
     this.lastActivity = now
     if (!f.checksumOk) {
-      out.problems.push(problem('NEVA_ASTM_CHECKSUM', `frame ${f.number} at offset ${f.offset}: checksum sent ${f.sent}, its content gives ${f.computed}`, text(f.text.subarray(0, 256)), f.offset))
+      out.problems.push(problem(FirmwareErrorCode.NEVA_ASTM_CHECKSUM, `frame ${f.number} at offset ${f.offset}: checksum sent ${f.sent}, its content gives ${f.computed}`, text(f.text.subarray(0, 256)), f.offset))
       out.write.push(NAK_BYTES)
       return
     }
@@ -247,7 +246,7 @@ export class AstmReceiver {
         out.write.push(ACK_BYTES)
         return
       }
-      out.problems.push(problem('NEVA_ASTM_FRAME_NUMBER', `frame at offset ${f.offset} has number ${f.number}, expected ${expected}`, text(f.text.subarray(0, 256)), f.offset))
+      out.problems.push(problem(FirmwareErrorCode.NEVA_ASTM_FRAME_NUMBER, `frame at offset ${f.offset} has number ${f.number}, expected ${expected}`, text(f.text.subarray(0, 256)), f.offset))
       out.write.push(NAK_BYTES)
       return
     }
@@ -263,7 +262,7 @@ export class AstmReceiver {
     }
     if (this.size + f.text.length > this.maxMessageBytes) {
       const head = Buffer.concat(this.parts.slice(0, 4)).subarray(0, PAYLOAD_MAX)
-      out.problems.push(problem('NEVA_ASTM_MESSAGE_TOO_LONG', `message from offset ${this.messageOffset} is longer than ${this.maxMessageBytes} bytes; acknowledged and dropped`, text(head), this.messageOffset))
+      out.problems.push(problem(FirmwareErrorCode.NEVA_ASTM_MESSAGE_TOO_LONG, `message from offset ${this.messageOffset} is longer than ${this.maxMessageBytes} bytes; acknowledged and dropped`, text(head), this.messageOffset))
       this.clearMessage()
       this.dropping = !endsWithTerminator(f.text, f.end, 0x7c)
       out.write.push(ACK_BYTES)

@@ -5,8 +5,7 @@ import { createHash } from 'node:crypto'
 import { crc32 } from 'node:zlib'
 import { ECG_LEAD_MDC, MAX_WAVEFORM_SAMPLES } from '@neva/contracts'
 import type { Decoded, WaveformDraft } from '../decoded.js'
-import type { DecodeProblem } from '../errors.js'
-import type { EcgErrorCode } from './errors.js'
+import { FirmwareErrorCode, type DecodeProblem, type EcgErrorCode } from '../errors.js'
 import {
   ECG_ENCODINGS,
   ECG_MAGIC,
@@ -49,28 +48,28 @@ export function decodeEcgMessage(topic: string, payload: Uint8Array, receivedTim
     if (offset !== undefined) p.offset = offset
     return deviceId === null ? { source: 'mqtt', observations: [], problems: [p] } : { source: 'mqtt', deviceId, observations: [], problems: [p] }
   }
-  if (deviceId === null) return refuse('NEVA_ECG_UNKNOWN_TOPIC', `topic ${JSON.stringify(topic.slice(0, 256))}: expected neva/v1/devices/{device_id}/ecg`)
-  if (payload.length > MAX_ECG_PAYLOAD_BYTES) return refuse('NEVA_ECG_TOO_LARGE', `payload is ${payload.length} bytes; a chunk is at most ${MAX_ECG_PAYLOAD_BYTES}`)
+  if (deviceId === null) return refuse(FirmwareErrorCode.NEVA_ECG_UNKNOWN_TOPIC, `topic ${JSON.stringify(topic.slice(0, 256))}: expected neva/v1/devices/{device_id}/ecg`)
+  if (payload.length > MAX_ECG_PAYLOAD_BYTES) return refuse(FirmwareErrorCode.NEVA_ECG_TOO_LARGE, `payload is ${payload.length} bytes; a chunk is at most ${MAX_ECG_PAYLOAD_BYTES}`)
   const minimum = FIXED_HEADER_BYTES + FRAMING_BYTES
-  if (payload.length < minimum) return refuse('NEVA_ECG_TRUNCATED', `payload is ${payload.length} bytes; the header alone takes ${minimum}`, payload.length)
+  if (payload.length < minimum) return refuse(FirmwareErrorCode.NEVA_ECG_TRUNCATED, `payload is ${payload.length} bytes; the header alone takes ${minimum}`, payload.length)
   const buf = Buffer.from(payload.buffer, payload.byteOffset, payload.length)
-  if (buf.toString('latin1', 0, 4) !== ECG_MAGIC) return refuse('NEVA_ECG_BAD_MAGIC', `starts with 0x${buf.toString('hex', 0, 4)}, not "${ECG_MAGIC}"`, 0)
+  if (buf.toString('latin1', 0, 4) !== ECG_MAGIC) return refuse(FirmwareErrorCode.NEVA_ECG_BAD_MAGIC, `starts with 0x${buf.toString('hex', 0, 4)}, not "${ECG_MAGIC}"`, 0)
   const version = buf[OFFSET.version]!
-  if (version !== ECG_VERSION) return refuse('NEVA_ECG_UNSUPPORTED_VERSION', `version ${version}; this gateway reads version ${ECG_VERSION}`, OFFSET.version)
+  if (version !== ECG_VERSION) return refuse(FirmwareErrorCode.NEVA_ECG_UNSUPPORTED_VERSION, `version ${version}; this gateway reads version ${ECG_VERSION}`, OFFSET.version)
 
   const idLength = buf[OFFSET.patientIdLength]!
   const bodyLengthAt = OFFSET.patientId + idLength
-  if (bodyLengthAt + 4 > buf.length) return refuse('NEVA_ECG_TRUNCATED', `patient id of ${idLength} bytes runs past the end of a ${buf.length}-byte payload`, OFFSET.patientIdLength)
+  if (bodyLengthAt + 4 > buf.length) return refuse(FirmwareErrorCode.NEVA_ECG_TRUNCATED, `patient id of ${idLength} bytes runs past the end of a ${buf.length}-byte payload`, OFFSET.patientIdLength)
   const bodyLength = buf.readUInt32LE(bodyLengthAt)
   const bodyAt = bodyLengthAt + 4
   const expected = bodyAt + bodyLength + 4
   if (expected !== buf.length) {
-    return refuse(expected > buf.length ? 'NEVA_ECG_TRUNCATED' : 'NEVA_ECG_LENGTH_MISMATCH', `header gives ${expected} bytes (samples section ${bodyLength}), payload has ${buf.length}`, bodyLengthAt)
+    return refuse(expected > buf.length ? FirmwareErrorCode.NEVA_ECG_TRUNCATED : FirmwareErrorCode.NEVA_ECG_LENGTH_MISMATCH, `header gives ${expected} bytes (samples section ${bodyLength}), payload has ${buf.length}`, bodyLengthAt)
   }
   const crcAt = bodyAt + bodyLength
   const sent = buf.readUInt32LE(crcAt)
   const computed = crc32(buf.subarray(0, crcAt))
-  if (sent !== computed) return refuse('NEVA_ECG_CHECKSUM', `CRC-32 is 0x${sent.toString(16).padStart(8, '0')}, payload gives 0x${computed.toString(16).padStart(8, '0')}`, crcAt)
+  if (sent !== computed) return refuse(FirmwareErrorCode.NEVA_ECG_CHECKSUM, `CRC-32 is 0x${sent.toString(16).padStart(8, '0')}, payload gives 0x${computed.toString(16).padStart(8, '0')}`, crcAt)
 
   // Header fields, each against the contract's bounds.
   const encoding = buf[OFFSET.encoding]!
@@ -80,7 +79,7 @@ export function decodeEcgMessage(topic: string, payload: Uint8Array, receivedTim
   const resolutionNv = buf.readUInt32LE(OFFSET.resolutionNv)
   const start = Number(buf.readBigUInt64LE(OFFSET.startTime))
   const patientId = buf.toString('latin1', OFFSET.patientId, bodyLengthAt)
-  const header = (reason: string, offset: number) => refuse('NEVA_ECG_BAD_HEADER', reason, offset)
+  const header = (reason: string, offset: number) => refuse(FirmwareErrorCode.NEVA_ECG_BAD_HEADER, reason, offset)
   if (encoding !== ECG_ENCODINGS.int16 && encoding !== ECG_ENCODINGS.delta) return header(`encoding ${encoding} is neither 0 (int16) nor 1 (delta)`, OFFSET.encoding)
   if (mask === 0 || mask >= 1 << 12) return header(`lead mask 0x${mask.toString(16)} names no lead or bits beyond the 12 leads`, OFFSET.leadMask)
   if (n < 1 || n > MAX_WAVEFORM_SAMPLES) return header(`${n} samples per lead is outside 1–${MAX_WAVEFORM_SAMPLES}`, OFFSET.samples)
@@ -91,7 +90,7 @@ export function decodeEcgMessage(topic: string, payload: Uint8Array, receivedTim
 
   const leads = leadsOf(mask)
   const samples = readSamples(buf, bodyAt, bodyLength, encoding, leads.length, n)
-  if (typeof samples === 'string') return refuse('NEVA_ECG_BAD_SAMPLES', samples, bodyAt)
+  if (typeof samples === 'string') return refuse(FirmwareErrorCode.NEVA_ECG_BAD_SAMPLES, samples, bodyAt)
 
   const out: Decoded = { source: 'mqtt', deviceId, patientId, observations: [], waveforms: [], problems: [] }
   const durationMs = Math.round((n * 1000) / rate)
@@ -100,7 +99,7 @@ export function decodeEcgMessage(topic: string, payload: Uint8Array, receivedTim
     // A wrong tablet clock must not lose the ECG nor file it in 1970; without the device's
     // time the chunk has no identity, so a resend may be stored twice.
     startTime = Math.max(0, receivedTime - durationMs)
-    out.ignored = [{ code: 'NEVA_ECG_CLOCK_SUSPECT', reason: `start time ${start} is implausible; stored as ${startTime}`, payload: preview(payload), offset: OFFSET.startTime }]
+    out.ignored = [{ code: FirmwareErrorCode.NEVA_ECG_CLOCK_SUSPECT, reason: `start time ${start} is implausible; stored as ${startTime}`, payload: preview(payload), offset: OFFSET.startTime }]
   } else {
     out.key = { device: deviceId, time: start, hash: createHash('sha256').update(payload).digest('base64url').slice(0, 22) }
   }

@@ -6,7 +6,8 @@ import { crc32 } from 'node:zlib'
 import fc from 'fast-check'
 import { ECG_LEADS, WaveformChunk, validator } from '@neva/contracts'
 import { fuzzRuns } from '../fuzz-runs.js'
-import { ECG_ERRORS, decodeEcgMessage, encodeEcgChunk, type EcgChunkInput } from './index.js'
+import { ECG_ERRORS } from '../errors.js'
+import { decodeEcgMessage, encodeEcgChunk, type EcgChunkInput } from './index.js'
 
 const NOW = Date.UTC(2026, 10, 25, 12)
 const TOPIC = 'neva/v1/devices/amb-1-tablet/ecg'

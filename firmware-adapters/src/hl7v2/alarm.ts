@@ -4,9 +4,8 @@
 // .5 inactivation state, .6 priority, .7 alert type) when a device codes the attribute oddly.
 import { ALARM_PRIORITY_CODES, ALARM_TYPE_CODES, MAX_ALARM_ID, alarmStateOf, isAlarmId, vitalByMdc, type AlarmPriority, type AlarmType } from '@neva/contracts'
 import { createHash } from 'node:crypto'
-import type { DecodeProblem } from '../errors.js'
+import { FirmwareErrorCode, type DecodeProblem, type Hl7v2ErrorCode } from '../errors.js'
 import type { AlarmDraft } from '../decoded.js'
-import type { Hl7v2ErrorCode } from './errors.js'
 import { hl7Unescape } from './escape.js'
 import type { Hl7Segment } from './message.js'
 import { parseNm } from './obx.js'
@@ -109,7 +108,7 @@ export function alarmFromGroup(obr: Hl7Segment | undefined, obxs: readonly Hl7Se
   const event = byAttr.get('event')
   const problem = (c: Hl7v2ErrorCode, reason: string, seg: Hl7Segment | undefined) =>
     ({ problem: { code: c, reason: `${ctx.where}: ${reason}`, payload: clip([obr, ...obxs].filter((s) => s !== undefined).map((s) => s.toString()).join('\r'), 4096), offset: (seg ?? obr ?? obxs[0])?.offset ?? 0 } })
-  if (!event) return problem('NEVA_HL7V2_NO_ALARM_EVENT', `the alert has no event identification OBX (MDC_EVT_…, or OBX-4 facet .1) among ${obxs.length} OBX`, undefined)
+  if (!event) return problem(FirmwareErrorCode.NEVA_HL7V2_NO_ALARM_EVENT, `the alert has no event identification OBX (MDC_EVT_…, or OBX-4 facet .1) among ${obxs.length} OBX`, undefined)
 
   // The event: OBX-3 itself, or, for the generic MDC_EVT_ALARM, the event its CWE value names.
   let eventCode = mdcNumber(code(event))
@@ -126,11 +125,11 @@ export function alarmFromGroup(obr: Hl7Segment | undefined, obxs: readonly Hl7Se
     eventText = text(event)
   }
   if (eventCode === MDC_EVT_ACTIVE || eventName === 'MDC_EVT_ACTIVE') {
-    return { ignored: { code: 'NEVA_HL7V2_ALARM_HEARTBEAT', reason: `${ctx.where}: MDC_EVT_ACTIVE is the alert reporter's watchdog heartbeat, not an alarm`, payload: clip(event.toString(), 4096), offset: event.offset } }
+    return { ignored: { code: FirmwareErrorCode.NEVA_HL7V2_ALARM_HEARTBEAT, reason: `${ctx.where}: MDC_EVT_ACTIVE is the alert reporter's watchdog heartbeat, not an alarm`, payload: clip(event.toString(), 4096), offset: event.offset } }
   }
   const textObx = byAttr.get('text')
   if (eventText === '' && textObx) eventText = text(textObx)
-  if (eventCode === null && eventName === '' && eventText === '') return problem('NEVA_HL7V2_NO_ALARM_EVENT', 'the event identification OBX names no event (no code, reference id or text)', event)
+  if (eventCode === null && eventName === '' && eventText === '') return problem(FirmwareErrorCode.NEVA_HL7V2_NO_ALARM_EVENT, 'the event identification OBX names no event (no code, reference id or text)', event)
 
   // OBX-8 interpretation codes of the event OBX: priority, alert type (IHE PCD TF-2 B.8.6).
   let priority: AlarmPriority | null = null
@@ -181,7 +180,7 @@ export function alarmFromGroup(obr: Hl7Segment | undefined, obxs: readonly Hl7Se
   const id = alarmId(ctx.deviceId, identifier, event, eventCode, eventName)
   if (!isAlarmId(id)) {
     const field = identifier === '' ? 'OBX-4/OBX-3 (no OBR-29, OBR-3 or OBR-2)' : identifierField(obr)
-    return problem('NEVA_HL7V2_BAD_ALARM_ID', `${field} ${JSON.stringify(clip(identifier === '' ? id : identifier, 64))} is not an alarm id Neva accepts (printable ASCII without quotes, backslash, ";" or control characters)`, obr)
+    return problem(FirmwareErrorCode.NEVA_HL7V2_BAD_ALARM_ID, `${field} ${JSON.stringify(clip(identifier === '' ? id : identifier, 64))} is not an alarm id Neva accepts (printable ASCII without quotes, backslash, ";" or control characters)`, obr)
   }
 
   const sentTime = event.value(14).trim() || ctx.time

@@ -5,10 +5,9 @@
 import { Identifier } from '@neva/contracts'
 import { createHash } from 'node:crypto'
 import { screenIds } from '../ids.js'
-import type { DecodeProblem } from '../errors.js'
+import { FirmwareErrorCode, type DecodeProblem, type Hl7v2ErrorCode } from '../errors.js'
 import type { AlarmDraft, Decoded, LabResultDraft, MessageKey, ObservationDraft } from '../decoded.js'
 import { DEFAULT_LAB_CODES, type LabCodeTable } from '../lab-codes.js'
-import type { Hl7v2ErrorCode } from './errors.js'
 import { alarmFromGroup } from './alarm.js'
 import { obxCoding } from './coding.js'
 import { hl7Unescape } from './escape.js'
@@ -80,7 +79,7 @@ export function decodeHl7(input: Uint8Array | string, receivedTime: number, opti
   out.deviceId = deviceIdOf(msg, options.fallbackDeviceId)
   const offset = options.defaultUtcOffsetMinutes ?? 0
   const refuse = (code: Hl7v2ErrorCode, reason: string) => refuseWhole(out, code, reason, receivedTime, offset)
-  if (type !== 'ORU' || (trigger !== 'R01' && trigger !== 'R40')) return refuse('NEVA_HL7V2_UNSUPPORTED_MESSAGE', unsupported(type, trigger))
+  if (type !== 'ORU' || (trigger !== 'R01' && trigger !== 'R40')) return refuse(FirmwareErrorCode.NEVA_HL7V2_UNSUPPORTED_MESSAGE, unsupported(type, trigger))
   const pid = msg.segment('PID')
   // PID-3 (patient identifier list), first repetition; v2.3/2.4 senders may fill only PID-2.
   const patient = pid ? (pid.value(3, 1, 1).trim() || pid.value(2, 1, 1).trim()) : ''
@@ -140,10 +139,10 @@ export function decodeHl7(input: Uint8Array | string, receivedTime: number, opti
     }
   }
   if (needsPatient && patient === '') {
-    return refuse('NEVA_HL7V2_NO_PATIENT', `${out.messageType} from ${out.deviceId} has ${obxCount} OBX from a device but no patient (${pid ? 'PID-3 is empty' : 'no PID segment'}): readings without a patient cannot be charted`)
+    return refuse(FirmwareErrorCode.NEVA_HL7V2_NO_PATIENT, `${out.messageType} from ${out.deviceId} has ${obxCount} OBX from a device but no patient (${pid ? 'PID-3 is empty' : 'no PID segment'}): readings without a patient cannot be charted`)
   }
   if (needsPatient && (!IDENTIFIER.test(patient) || patient.length > 128)) {
-    return refuse('NEVA_HL7V2_BAD_PATIENT_ID', `PID-3 (${patient.length} characters) is not a patient id Neva accepts (letters, digits and . _ : / - only, at most 128)`)
+    return refuse(FirmwareErrorCode.NEVA_HL7V2_BAD_PATIENT_ID, `PID-3 (${patient.length} characters) is not a patient id Neva accepts (letters, digits and . _ : / - only, at most 128)`)
   }
   const key = keyOf(out, msh, sentTimes, receivedTime, offset)
   if (key) out.key = key
@@ -163,7 +162,7 @@ function decodeAlerts(out: DecodedHl7, msg: Hl7Message, patient: string, receive
       patientId = patient
       out.patientId = patient
     } else {
-      out.problems.push({ code: 'NEVA_HL7V2_BAD_PATIENT_ID', reason: `PID-3 (${patient.length} characters) is not a patient id Neva accepts (letters, digits and . _ : / - only, at most 128): the alarm is kept without it`, payload: clip(msg.segment('PID')?.toString() ?? '', 4096), offset: msg.segment('PID')?.offset ?? 0 })
+      out.problems.push({ code: FirmwareErrorCode.NEVA_HL7V2_BAD_PATIENT_ID, reason: `PID-3 (${patient.length} characters) is not a patient id Neva accepts (letters, digits and . _ : / - only, at most 128): the alarm is kept without it`, payload: clip(msg.segment('PID')?.toString() ?? '', 4096), offset: msg.segment('PID')?.offset ?? 0 })
     }
   }
   const loc = out.location ?? {}
@@ -189,7 +188,7 @@ function decodeAlerts(out: DecodedHl7, msg: Hl7Message, patient: string, receive
     else out.ignored.push(result.ignored)
   })
   if (groups.length === 0) {
-    out.problems.push({ code: 'NEVA_HL7V2_NO_ALARM_EVENT', reason: 'ORU^R40 has no OBR or OBX: it reports no alert', payload: clip(msg.text), offset: 0 })
+    out.problems.push({ code: FirmwareErrorCode.NEVA_HL7V2_NO_ALARM_EVENT, reason: 'ORU^R40 has no OBR or OBX: it reports no alert', payload: clip(msg.text), offset: 0 })
   }
   const key = keyOf(out, msh, sentTimes, receivedTime, offset)
   if (key) out.key = key

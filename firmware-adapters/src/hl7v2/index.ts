@@ -1,6 +1,5 @@
 // HL7 v2 over MLLP: parser, ORU^R01 and ORU^R40 decoder, ACK builder, MLLP framing, ORU^R01 encoder, and the
 // Medplum reference reader. Named exports only: other protocols live in the same package.
-export { HL7V2_ERRORS, type Hl7v2ErrorCode } from './errors.js'
 export { DEFAULT_ENCODING, readEncoding, type Hl7Encoding } from './encoding.js'
 export { hl7Escape, hl7Unescape } from './escape.js'
 export { Hl7Message, Hl7Segment } from './message.js'

@@ -1,8 +1,7 @@
 // MLLP (HL7 v2.6 Appendix C / IHE PCD TF-2 Appendix I): each message travels as
 // 0x0B <message> 0x1C 0x0D. The deframer is a pure state machine fed with whatever chunks the
 // socket delivers; it never holds more than one frame (bounded by maxFrameBytes).
-import type { DecodeProblem } from '../errors.js'
-import type { Hl7v2ErrorCode } from './errors.js'
+import { FirmwareErrorCode, type DecodeProblem, type Hl7v2ErrorCode } from '../errors.js'
 import { HL7_MAX_MESSAGE_BYTES } from './parse.js'
 
 export const MLLP_START = 0x0b
@@ -80,7 +79,7 @@ export class MllpDeframer {
       } else if (this.state === 'inside') {
         if (b === MLLP_START) {
           this.append(bytes, copyFrom, i)
-          out.problems.push(this.problem('NEVA_HL7V2_MLLP_RESTARTED', `frame started at offset ${this.frameStart} was cut short by a new start block at offset ${at} after ${this.frameBytes} bytes; the partial message is not read`))
+          out.problems.push(this.problem(FirmwareErrorCode.NEVA_HL7V2_MLLP_RESTARTED, `frame started at offset ${this.frameStart} was cut short by a new start block at offset ${at} after ${this.frameBytes} bytes; the partial message is not read`))
           this.startFrame(at)
           copyFrom = i + 1
         } else if (b === MLLP_END) {
@@ -89,7 +88,7 @@ export class MllpDeframer {
           out.messages.push(this.takeFrame())
           this.state = 'afterEnd'
         } else if (this.frameBytes + (i + 1 - copyFrom) > this.maxFrameBytes) {
-          out.problems.push(this.problem('NEVA_HL7V2_MLLP_FRAME_TOO_LARGE', `frame started at offset ${this.frameStart} exceeds ${this.maxFrameBytes} bytes; discarded up to its end block`, bytes.subarray(copyFrom, copyFrom + PREVIEW_BYTES)))
+          out.problems.push(this.problem(FirmwareErrorCode.NEVA_HL7V2_MLLP_FRAME_TOO_LARGE, `frame started at offset ${this.frameStart} exceeds ${this.maxFrameBytes} bytes; discarded up to its end block`, bytes.subarray(copyFrom, copyFrom + PREVIEW_BYTES)))
           this.frame = []
           this.frameBytes = 0
           this.state = 'discarding'
@@ -111,7 +110,7 @@ export class MllpDeframer {
   end(): DecodeProblem[] {
     const problems: DecodeProblem[] = []
     if (this.state === 'inside' || this.state === 'discarding') {
-      problems.push(this.problem('NEVA_HL7V2_MLLP_TRUNCATED', `connection ended inside the frame started at offset ${this.frameStart} (${this.frameBytes} bytes received, no end block)`))
+      problems.push(this.problem(FirmwareErrorCode.NEVA_HL7V2_MLLP_TRUNCATED, `connection ended inside the frame started at offset ${this.frameStart} (${this.frameBytes} bytes received, no end block)`))
     }
     this.state = 'outside'
     this.frame = []
@@ -150,7 +149,7 @@ export class MllpDeframer {
     const preview = printable(this.garbagePreview)
     const more = this.garbageBytes > this.garbagePreview.length ? '…' : ''
     out.problems.push({
-      code: 'NEVA_HL7V2_MLLP_GARBAGE',
+      code: FirmwareErrorCode.NEVA_HL7V2_MLLP_GARBAGE,
       // The bytes themselves stay in payload: a reason names the rule, never the content.
       reason: `${this.garbageBytes} bytes outside an MLLP frame at offset ${this.garbageStart} (expected 0x0B)`,
       payload: preview + more,

@@ -1,8 +1,7 @@
 // One OBX → a reading, a refusal (problem, kept aside) or a deliberate skip (ignored, counted).
 import { ACVPU, type QualityFlag, type VitalDefinition } from '@neva/contracts'
-import type { DecodeProblem } from '../errors.js'
+import { FirmwareErrorCode, type DecodeProblem, type Hl7v2ErrorCode } from '../errors.js'
 import type { ObservationDraft, LabResultDraft } from '../decoded.js'
-import type { Hl7v2ErrorCode } from './errors.js'
 import type { ObxCoding } from './coding.js'
 import { hl7Unescape } from './escape.js'
 import type { Hl7Segment } from './message.js'
@@ -53,32 +52,32 @@ export function vitalFromObx(obx: Hl7Segment, coding: Extract<ObxCoding, { kind:
   const refused = (code: Hl7v2ErrorCode, reason: string) => ({ problem: outcome(code, `${where}: ${reason}`, obx) })
   const label = coding.kind === 'mdc' ? `MDC ${coding.sent} ${coding.name}`.trim() : `LOINC ${coding.code} ${coding.name}`.trim()
   const status = obx.value(11).trim().toUpperCase()
-  if (WITHDRAWN[status]) return ignored('NEVA_HL7V2_NOT_OBTAINED', `${label}: OBX-11 ${status} ${WITHDRAWN[status]}`)
+  if (WITHDRAWN[status]) return ignored(FirmwareErrorCode.NEVA_HL7V2_NOT_OBTAINED, `${label}: OBX-11 ${status} ${WITHDRAWN[status]}`)
   if (!hasValue(obx)) {
     const subId = obx.value(4)
     // IHE PCD TF-2 B.8.3: trailing zeros in OBX-4 mark an MDS, VMD or channel entry.
-    if (/\.0$/.test(subId) || /^MDC_DEV_/.test(coding.name)) return ignored('NEVA_HL7V2_DEVICE_ENTRY', `${label} is a device entry (${subId || 'no OBX-4'}), not a reading`)
-    return ignored('NEVA_HL7V2_NO_VALUE', `${label} has no value${status === 'X' ? ' (OBX-11 X: cannot be obtained)' : ''}`)
+    if (/\.0$/.test(subId) || /^MDC_DEV_/.test(coding.name)) return ignored(FirmwareErrorCode.NEVA_HL7V2_DEVICE_ENTRY, `${label} is a device entry (${subId || 'no OBX-4'}), not a reading`)
+    return ignored(FirmwareErrorCode.NEVA_HL7V2_NO_VALUE, `${label} has no value${status === 'X' ? ' (OBX-11 X: cannot be obtained)' : ''}`)
   }
   const def = coding.def
-  if (!def) return ignored('NEVA_HL7V2_NOT_A_VITAL', `${label} is not a vital sign Neva stores`)
+  if (!def) return ignored(FirmwareErrorCode.NEVA_HL7V2_NOT_A_VITAL, `${label} is not a vital sign Neva stores`)
   const flags: QualityFlag[] = []
   for (const rep of obx.repetitions(8)) {
     const mark = hl7Unescape(rep.split(obx.encoding.component)[0] ?? '', obx.encoding).trim().toUpperCase()
-    if (NOT_VALID[mark]) return ignored('NEVA_HL7V2_NOT_OBTAINED', `${label}: OBX-8 ${mark} (${NOT_VALID[mark]}): the device says the value is not valid`)
-    if (NOT_REAL[mark]) return refused('NEVA_HL7V2_TEST_DATA', `${label}: OBX-8 ${mark}: the device says this is ${NOT_REAL[mark]}, not a patient's reading`)
+    if (NOT_VALID[mark]) return ignored(FirmwareErrorCode.NEVA_HL7V2_NOT_OBTAINED, `${label}: OBX-8 ${mark} (${NOT_VALID[mark]}): the device says the value is not valid`)
+    if (NOT_REAL[mark]) return refused(FirmwareErrorCode.NEVA_HL7V2_TEST_DATA, `${label}: OBX-8 ${mark}: the device says this is ${NOT_REAL[mark]}, not a patient's reading`)
     if (QUESTIONABLE[mark] && !flags.includes('questionable')) flags.push('questionable')
   }
   // X ("cannot be obtained") is for device entries (IHE PCD TF-2 B.8.5 OBX-11); some monitors send
   // it on every OBX. A value next to it contradicts it: kept, but not trusted for scoring.
   if (status === 'X' && !flags.includes('questionable')) flags.push('questionable')
   const value = readValue(obx, def)
-  if (typeof value === 'string') return refused(value.startsWith('OBX-2') ? 'NEVA_HL7V2_NOT_NUMERIC' : 'NEVA_HL7V2_BAD_NUMBER', `${def.name} (${label}): ${value}`)
+  if (typeof value === 'string') return refused(value.startsWith('OBX-2') ? FirmwareErrorCode.NEVA_HL7V2_NOT_NUMERIC : FirmwareErrorCode.NEVA_HL7V2_BAD_NUMBER, `${def.name} (${label}): ${value}`)
   const unit: SentUnit = { code: obx.value(6, 1).trim(), text: obx.value(6, 2).trim(), system: obx.value(6, 3).trim() }
   if (!def.ordinal && !unitMatches(unit, def)) {
-    return refused('NEVA_HL7V2_UNIT_MISMATCH', `${def.name} (${label}) is in ${def.unit}, got OBX-6 ${JSON.stringify(describeUnit(unit))}`)
+    return refused(FirmwareErrorCode.NEVA_HL7V2_UNIT_MISMATCH, `${def.name} (${label}) is in ${def.unit}, got OBX-6 ${JSON.stringify(describeUnit(unit))}`)
   }
-  if (value < def.min || value > def.max) return refused('NEVA_HL7V2_IMPLAUSIBLE_VALUE', `${def.name} (${label}): ${value} ${def.unit} is outside ${def.min}–${def.max}`)
+  if (value < def.min || value > def.max) return refused(FirmwareErrorCode.NEVA_HL7V2_IMPLAUSIBLE_VALUE, `${def.name} (${label}): ${value} ${def.unit} is outside ${def.min}–${def.max}`)
   let time = deviceTime(ctx.time, ctx.receivedTime, ctx.defaultUtcOffsetMinutes)
   if (time === 'suspect') flags.push('clock_suspect')
   if (typeof time !== 'number') time = ctx.receivedTime
@@ -131,17 +130,17 @@ export function labFromObx(obx: Hl7Segment, coding: Extract<ObxCoding, { kind: '
   const { where } = ctx
   const status = obx.value(11).trim().toUpperCase()
   const ignored = (code: Hl7v2ErrorCode, reason: string) => ({ ignored: outcome(code, `${where}: ${reason}`, obx) })
-  if (WITHDRAWN[status]) return ignored('NEVA_HL7V2_NOT_OBTAINED', `test ${coding.code}: OBX-11 ${status} ${WITHDRAWN[status]}`)
-  if (status === 'X') return ignored('NEVA_HL7V2_NOT_OBTAINED', `test ${coding.code}: OBX-11 X, the result could not be obtained`)
+  if (WITHDRAWN[status]) return ignored(FirmwareErrorCode.NEVA_HL7V2_NOT_OBTAINED, `test ${coding.code}: OBX-11 ${status} ${WITHDRAWN[status]}`)
+  if (status === 'X') return ignored(FirmwareErrorCode.NEVA_HL7V2_NOT_OBTAINED, `test ${coding.code}: OBX-11 X, the result could not be obtained`)
   if (coding.code === '' || coding.code.length > 64) {
-    return { problem: outcome('NEVA_HL7V2_NO_TEST_CODE', `${where}: OBX-3.1 ${coding.code === '' ? 'is empty' : 'is longer than 64 characters'}: the result names no test`, obx) }
+    return { problem: outcome(FirmwareErrorCode.NEVA_HL7V2_NO_TEST_CODE, `${where}: OBX-3.1 ${coding.code === '' ? 'is empty' : 'is longer than 64 characters'}: the result names no test`, obx) }
   }
   const type = obx.value(2).trim().toUpperCase()
   const value = labValue(obx, type)
-  if (value === '') return ignored('NEVA_HL7V2_NO_VALUE', `test ${coding.code} has no value`)
+  if (value === '') return ignored(FirmwareErrorCode.NEVA_HL7V2_NO_VALUE, `test ${coding.code} has no value`)
   const numeric = parseNm(value)
   if (type === 'NM' && numeric === undefined) {
-    return { problem: outcome('NEVA_HL7V2_BAD_NUMBER', `${where}: test ${coding.code}: OBX-2 is NM but OBX-5 ${JSON.stringify(value.slice(0, 64))} is not a number`, obx) }
+    return { problem: outcome(FirmwareErrorCode.NEVA_HL7V2_BAD_NUMBER, `${where}: test ${coding.code}: OBX-2 is NM but OBX-5 ${JSON.stringify(value.slice(0, 64))} is not a number`, obx) }
   }
   const t = deviceTime(ctx.resultTime, ctx.receivedTime, ctx.defaultUtcOffsetMinutes)
   const flag = obx.value(8).trim()

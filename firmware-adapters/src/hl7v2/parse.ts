@@ -1,8 +1,7 @@
 // HL7 v2 parser: bytes → segments → fields, bounded. Segments end with CR (HL7 v2.6 §2.5.1);
 // LF and CR LF are tolerated because file exports and some gateways use them. The character set
 // comes from MSH-18 (UTF-8 when absent).
-import type { DecodeProblem } from '../errors.js'
-import type { Hl7v2ErrorCode } from './errors.js'
+import { FirmwareErrorCode, type DecodeProblem, type Hl7v2ErrorCode } from '../errors.js'
 import { readEncoding } from './encoding.js'
 import { Hl7Message, Hl7Segment } from './message.js'
 
@@ -37,7 +36,7 @@ export function parseHl7(input: Uint8Array | string, limits: Hl7ParseLimits = {}
   const maxSegments = limits.maxSegments ?? HL7_MAX_SEGMENTS
   const bytes = typeof input === 'string' ? Buffer.from(input, 'utf8') : Buffer.from(input.buffer, input.byteOffset, input.byteLength)
   if (bytes.length > maxBytes) {
-    return { problems: [problem('NEVA_HL7V2_TOO_LARGE', `message is ${bytes.length} bytes; the limit is ${maxBytes}`, LATIN1.decode(bytes.subarray(0, 4096)))] }
+    return { problems: [problem(FirmwareErrorCode.NEVA_HL7V2_TOO_LARGE, `message is ${bytes.length} bytes; the limit is ${maxBytes}`, LATIN1.decode(bytes.subarray(0, 4096)))] }
   }
   // Segment boundaries on the bytes: CR and LF never occur inside a UTF-8 or ISO 8859 character.
   const spans: Array<[number, number]> = []
@@ -46,7 +45,7 @@ export function parseHl7(input: Uint8Array | string, limits: Hl7ParseLimits = {}
     if (i < bytes.length && bytes[i] !== 0x0d && bytes[i] !== 0x0a) continue
     if (i > start && !isBlank(bytes, start, i)) {
       if (spans.length === maxSegments) {
-        return { problems: [problem('NEVA_HL7V2_TOO_MANY_SEGMENTS', `message has more than ${maxSegments} segments`, LATIN1.decode(bytes.subarray(0, 4096)))] }
+        return { problems: [problem(FirmwareErrorCode.NEVA_HL7V2_TOO_MANY_SEGMENTS, `message has more than ${maxSegments} segments`, LATIN1.decode(bytes.subarray(0, 4096)))] }
       }
       spans.push([start, i])
     }
@@ -56,11 +55,11 @@ export function parseHl7(input: Uint8Array | string, limits: Hl7ParseLimits = {}
   const head = first ? LATIN1.decode(bytes.subarray(first[0], first[1])) : ''
   if (!head.startsWith('MSH')) {
     const what = head === '' ? 'the message is empty' : /^(FHS|BHS)/.test(head) ? `batches (${head.slice(0, 3)}) are not read; send one message per frame` : 'it does not start with MSH (its first bytes are in payload)'
-    return { problems: [problem('NEVA_HL7V2_NO_MSH', `not an HL7 message: ${what}`, LATIN1.decode(bytes.subarray(0, 4096)))] }
+    return { problems: [problem(FirmwareErrorCode.NEVA_HL7V2_NO_MSH, `not an HL7 message: ${what}`, LATIN1.decode(bytes.subarray(0, 4096)))] }
   }
   const encoding = readEncoding(head)
   if (typeof encoding === 'string') {
-    return { problems: [problem('NEVA_HL7V2_BAD_ENCODING', encoding, head)] }
+    return { problems: [problem(FirmwareErrorCode.NEVA_HL7V2_BAD_ENCODING, encoding, head)] }
   }
   const decode = textDecoder(head.split(encoding.field)[17] ?? '')
   const problems: DecodeProblem[] = []
@@ -71,11 +70,11 @@ export function parseHl7(input: Uint8Array | string, limits: Hl7ParseLimits = {}
     const parts = text.split(encoding.field)
     const name = parts[0]!
     if (segments.length > 0 && name === 'MSH') {
-      problems.push(problem('NEVA_HL7V2_SECOND_MESSAGE', `a second MSH at byte ${s}: one message per frame; the rest of the frame is not read`, decode(bytes.subarray(s)), s))
+      problems.push(problem(FirmwareErrorCode.NEVA_HL7V2_SECOND_MESSAGE, `a second MSH at byte ${s}: one message per frame; the rest of the frame is not read`, decode(bytes.subarray(s)), s))
       break
     }
     if (!SEGMENT_NAME.test(name)) {
-      problems.push(problem('NEVA_HL7V2_BAD_SEGMENT', `segment at byte ${s}: ${JSON.stringify(name.slice(0, 16))} is not a segment name; the segment is not read`, text, s))
+      problems.push(problem(FirmwareErrorCode.NEVA_HL7V2_BAD_SEGMENT, `segment at byte ${s}: ${JSON.stringify(name.slice(0, 16))} is not a segment name; the segment is not read`, text, s))
       continue
     }
     // MSH-1 is the separator itself, so MSH's fields shift by one (fields[n] is MSH-n).

@@ -4,6 +4,7 @@
 import { ALARMS_TOPIC_SUFFIX, AlarmMessage, VITALS, VITALS_TOPIC_PREFIX, validator, type AlarmMessage as AlarmMessageType } from '@neva/contracts'
 import { createHash } from 'node:crypto'
 import type { Decoded } from '../decoded.js'
+import { FirmwareErrorCode } from '../errors.js'
 
 export interface DecodedAlarmMessage extends Decoded {
   source: 'mqtt'
@@ -28,20 +29,20 @@ export function decodeAlarmMessage(topic: string, payload: Uint8Array, receivedT
   const raw = () => truncate(Buffer.from(payload).toString('utf8'))
   const refused = (code: string, reason: string): DecodedAlarmMessage =>
     ({ source: 'mqtt', ...(deviceId ? { deviceId } : {}), observations: [], alarms: [], problems: [{ code, reason, payload: raw() }] })
-  if (deviceId === null) return refused('NEVA_DECODE_UNKNOWN_TOPIC', `topic ${JSON.stringify(topic.slice(0, 256))}: expected neva/v1/devices/{device_id}/alarms`)
+  if (deviceId === null) return refused(FirmwareErrorCode.NEVA_DECODE_UNKNOWN_TOPIC, `topic ${JSON.stringify(topic.slice(0, 256))}: expected neva/v1/devices/{device_id}/alarms`)
   let message: unknown
   try {
     message = JSON.parse(UTF8.decode(payload))
   } catch (err) {
-    return refused('NEVA_DECODE_INVALID_JSON', (err as Error).message)
+    return refused(FirmwareErrorCode.NEVA_DECODE_INVALID_JSON, (err as Error).message)
   }
-  if (!messageValidator.check(message)) return refused('NEVA_DECODE_SCHEMA', messageValidator.explain(message)!)
+  if (!messageValidator.check(message)) return refused(FirmwareErrorCode.NEVA_DECODE_SCHEMA, messageValidator.explain(message)!)
   const m: AlarmMessageType = message
-  if (m.event === undefined && m.event_code === undefined) return refused('NEVA_DECODE_SCHEMA', '/event: name the event with "event" (e.g. MDC_EVT_LO) or "event_code"')
+  if (m.event === undefined && m.event_code === undefined) return refused(FirmwareErrorCode.NEVA_DECODE_SCHEMA, '/event: name the event with "event" (e.g. MDC_EVT_LO) or "event_code"')
   const def = m.vital ? VITALS[m.vital] : undefined
-  if (m.value !== undefined && !def) return refused('NEVA_DECODE_SCHEMA', '/value: a value needs "vital" to say what it measures')
+  if (m.value !== undefined && !def) return refused(FirmwareErrorCode.NEVA_DECODE_SCHEMA, '/value: a value needs "vital" to say what it measures')
   if (def && m.value !== undefined && (!Number.isFinite(m.value) || m.value < def.min || m.value > def.max)) {
-    return refused('NEVA_DECODE_IMPLAUSIBLE_VALUE', `/value: ${m.value} ${def.unit} is outside ${def.min}–${def.max} for ${def.name}`)
+    return refused(FirmwareErrorCode.NEVA_DECODE_IMPLAUSIBLE_VALUE, `/value: ${m.value} ${def.unit} is outside ${def.min}–${def.max} for ${def.name}`)
   }
   // A device clock Neva cannot believe is left out (missing, not replaced).
   const stamped = m.time !== undefined && m.time >= MIN_PLAUSIBLE_MS && m.time <= receivedTime + MAX_FUTURE_MS ? m.time : null

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto'
 import { TRANSPORT_TOPIC_PREFIX, TransportMessage, validator, type TransportMessage as TransportMessageType } from '@neva/contracts'
 import type { Decoded, TransportDraft } from '../decoded.js'
+import { FirmwareErrorCode } from '../errors.js'
 
 export interface DecodedTransport extends Decoded {
   source: 'mqtt'
@@ -31,24 +32,24 @@ export function decodeTransportMessage(topic: string, payload: Uint8Array, recei
   const raw = () => truncate(Buffer.from(payload).toString('utf8'))
   const refused = (code: string, reason: string): DecodedTransport =>
     ({ source: 'mqtt', ...(unit ? { deviceId: unit } : {}), observations: [], transports: [], problems: [{ code, reason, payload: raw() }] })
-  if (unit === null) return refused('NEVA_DECODE_UNKNOWN_TOPIC', `topic ${JSON.stringify(topic.slice(0, 256))}: expected neva/v1/ambulances/{unit}/transport`)
+  if (unit === null) return refused(FirmwareErrorCode.NEVA_DECODE_UNKNOWN_TOPIC, `topic ${JSON.stringify(topic.slice(0, 256))}: expected neva/v1/ambulances/{unit}/transport`)
   let message: unknown
   try {
     message = JSON.parse(UTF8.decode(payload))
   } catch (err) {
-    return refused('NEVA_DECODE_INVALID_JSON', (err as Error).message)
+    return refused(FirmwareErrorCode.NEVA_DECODE_INVALID_JSON, (err as Error).message)
   }
-  if (!messageValidator.check(message)) return refused('NEVA_DECODE_SCHEMA', messageValidator.explain(message)!)
+  if (!messageValidator.check(message)) return refused(FirmwareErrorCode.NEVA_DECODE_SCHEMA, messageValidator.explain(message)!)
   const m: TransportMessageType = message
   // `time` orders a patient's transport states: a clock that cannot be believed would pin a stale state.
   if (m.time < MIN_PLAUSIBLE_MS || m.time > receivedTime + MAX_FUTURE_MS) {
-    return refused('NEVA_DECODE_IMPLAUSIBLE_TIME', `/time: ${m.time} is before 2000 or more than a day after it was received`)
+    return refused(FirmwareErrorCode.NEVA_DECODE_IMPLAUSIBLE_TIME, `/time: ${m.time} is before 2000 or more than a day after it was received`)
   }
   const eta = m.eta ?? null
   if (eta !== null && (eta < m.time - MAX_FUTURE_MS || eta > m.time + MAX_ETA_AHEAD_MS)) {
-    return refused('NEVA_DECODE_IMPLAUSIBLE_TIME', `/eta: ${eta} is more than 12 h after, or a day before, the message's time ${m.time}`)
+    return refused(FirmwareErrorCode.NEVA_DECODE_IMPLAUSIBLE_TIME, `/eta: ${eta} is more than 12 h after, or a day before, the message's time ${m.time}`)
   }
-  if (m.state !== 'en_route' && eta !== null) return refused('NEVA_DECODE_SCHEMA', `/eta: only a transport en_route has an ETA, this one is ${m.state}`)
+  if (m.state !== 'en_route' && eta !== null) return refused(FirmwareErrorCode.NEVA_DECODE_SCHEMA, `/eta: only a transport en_route has an ETA, this one is ${m.state}`)
   const transport: TransportDraft = { unit, patient_id: m.patient_id, destination_site: m.destination_site, state: m.state, eta, updated_time: m.time, received_time: receivedTime }
   return {
     source: 'mqtt', deviceId: unit, patientId: m.patient_id, observations: [], problems: [], transports: [transport],

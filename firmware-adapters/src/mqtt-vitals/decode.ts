@@ -15,7 +15,7 @@ import {
   type VitalDefinition,
 } from '@neva/contracts'
 import { createHash } from 'node:crypto'
-import type { DecodeProblem } from '../errors.js'
+import { FirmwareErrorCode, type DecodeProblem } from '../errors.js'
 import type { Decoded, MessageKey, ObservationDraft } from '../decoded.js'
 
 export type { MessageKey, ObservationDraft } from '../decoded.js'
@@ -51,20 +51,20 @@ export function decodeVitalsMessage(topic: string, payload: Uint8Array, received
   if (deviceId === undefined) return { source: 'mqtt', observations: [], problems: [] }
   const raw = () => truncate(Buffer.from(payload).toString('utf8'))
   if (deviceId === null) {
-    return { source: 'mqtt', observations: [], problems: [{ code: 'NEVA_DECODE_UNKNOWN_TOPIC', reason: `topic ${JSON.stringify(topic.slice(0, 256))}: expected neva/v1/devices/{device_id}/vitals`, payload: raw() }] }
+    return { source: 'mqtt', observations: [], problems: [{ code: FirmwareErrorCode.NEVA_DECODE_UNKNOWN_TOPIC, reason: `topic ${JSON.stringify(topic.slice(0, 256))}: expected neva/v1/devices/{device_id}/vitals`, payload: raw() }] }
   }
   let message: unknown
   try {
     message = JSON.parse(UTF8.decode(payload))
   } catch (err) {
-    return { source: 'mqtt', deviceId, observations: [], problems: [{ code: 'NEVA_DECODE_INVALID_JSON', reason: (err as Error).message, payload: raw() }] }
+    return { source: 'mqtt', deviceId, observations: [], problems: [{ code: FirmwareErrorCode.NEVA_DECODE_INVALID_JSON, reason: (err as Error).message, payload: raw() }] }
   }
   if (!messageValidator.check(message)) {
-    return { source: 'mqtt', deviceId, observations: [], problems: [{ code: 'NEVA_DECODE_SCHEMA', reason: messageValidator.explain(message)!, payload: raw() }] }
+    return { source: 'mqtt', deviceId, observations: [], problems: [{ code: FirmwareErrorCode.NEVA_DECODE_SCHEMA, reason: messageValidator.explain(message)!, payload: raw() }] }
   }
   if (message.device_id !== undefined && message.device_id !== deviceId) {
     // A tablet must not speak for another ambulance by naming it inside a message on its own topic.
-    return { source: 'mqtt', deviceId, patientId: message.patient_id, observations: [], problems: [{ code: 'NEVA_DECODE_DEVICE_MISMATCH', reason: `device_id differs from the topic's device id`, payload: raw() }] }
+    return { source: 'mqtt', deviceId, patientId: message.patient_id, observations: [], problems: [{ code: FirmwareErrorCode.NEVA_DECODE_DEVICE_MISMATCH, reason: `device_id differs from the topic's device id`, payload: raw() }] }
   }
   const out: DecodedVitals = { source: 'mqtt', deviceId, patientId: message.patient_id, observations: [], problems: [] }
   if (message.spo2_scale) out.spo2Scale = message.spo2_scale
@@ -113,32 +113,32 @@ type ReadingResult = { def: VitalDefinition; value: number; flags: QualityFlag[]
 function decodeReading(reading: unknown, where: string): ReadingResult {
   const payload = truncate(JSON.stringify(reading) ?? 'undefined', 4096)
   const problem = (code: DecodeProblem['code'], reason: string): DecodeProblem => ({ code, reason: `${where}${reason}`, payload })
-  if (!readingValidator.check(reading)) return problem('NEVA_DECODE_SCHEMA', readingValidator.explain(reading)!)
+  if (!readingValidator.check(reading)) return problem(FirmwareErrorCode.NEVA_DECODE_SCHEMA, readingValidator.explain(reading)!)
   if ((reading.vital === undefined) === (reading.mdc === undefined)) {
-    return problem('NEVA_DECODE_SCHEMA', ': name the parameter with exactly one of "vital" or "mdc"')
+    return problem(FirmwareErrorCode.NEVA_DECODE_SCHEMA, ': name the parameter with exactly one of "vital" or "mdc"')
   }
   let def: VitalDefinition | undefined
   if (reading.vital !== undefined) def = isVitalName(reading.vital) ? VITALS[reading.vital] : undefined
   else def = vitalByMdc(reading.mdc!)
   if (!def) {
     const what = reading.vital !== undefined ? `vital ${JSON.stringify(reading.vital)}` : `MDC code ${normalizeMdc(reading.mdc!)}`
-    return problem('NEVA_DECODE_UNKNOWN_CODE', `: ${what} is not in the code table`)
+    return problem(FirmwareErrorCode.NEVA_DECODE_UNKNOWN_CODE, `: ${what} is not in the code table`)
   }
   if (reading.unit !== undefined && reading.unit !== def.unit) {
-    return problem('NEVA_DECODE_UNIT_MISMATCH', `.unit: ${def.name} is in ${JSON.stringify(def.unit)}, got ${JSON.stringify(reading.unit)}`)
+    return problem(FirmwareErrorCode.NEVA_DECODE_UNIT_MISMATCH, `.unit: ${def.name} is in ${JSON.stringify(def.unit)}, got ${JSON.stringify(reading.unit)}`)
   }
   let value: number
   if (typeof reading.value === 'string') {
     const index = def.name === 'consciousness' ? ACVPU.indexOf(reading.value as (typeof ACVPU)[number]) : -1
     if (index < 0) {
-      return problem('NEVA_DECODE_SCHEMA', `.value: ${def.name} needs a number${def.name === 'consciousness' ? ' or one of A, C, V, P, U' : ''}, got ${JSON.stringify(reading.value)}`)
+      return problem(FirmwareErrorCode.NEVA_DECODE_SCHEMA, `.value: ${def.name} needs a number${def.name === 'consciousness' ? ' or one of A, C, V, P, U' : ''}, got ${JSON.stringify(reading.value)}`)
     }
     value = index
   } else {
     value = reading.value
   }
   if (!Number.isFinite(value) || value < def.min || value > def.max || (def.ordinal && !Number.isInteger(value))) {
-    return problem('NEVA_DECODE_IMPLAUSIBLE_VALUE', `.value: ${value} ${def.unit} is outside ${def.min}–${def.max} for ${def.name}`)
+    return problem(FirmwareErrorCode.NEVA_DECODE_IMPLAUSIBLE_VALUE, `.value: ${value} ${def.unit} is outside ${def.min}–${def.max} for ${def.name}`)
   }
   return { def, value, flags: reading.flags ?? [], time: reading.time }
 }

@@ -3,8 +3,7 @@
 // object, the receive time is an argument, and no input makes it throw.
 import type { QualityFlag } from '@neva/contracts'
 import type { Decoded, ObservationDraft } from '../decoded.js'
-import type { DecodeProblem } from '../errors.js'
-import type { OpcuaErrorCode } from './errors.js'
+import { FirmwareErrorCode, type DecodeProblem, type OpcuaErrorCode } from '../errors.js'
 import type { OpcuaNodeMapping } from './mapping.js'
 
 /** A DataValue as plain data (OPC UA Part 4 §7.11). */
@@ -47,22 +46,22 @@ export function decodeOpcuaValue(mapping: OpcuaNodeMapping, dataValue: OpcuaData
     return out
   }
   if (typeof status !== 'number' || !Number.isInteger(status) || status < 0 || status > 0xffffffff) {
-    return report(out.problems, 'NEVA_OPCUA_NOT_A_NUMBER', `status code ${typeof status === 'number' ? status : kind(status)} is not a 32-bit StatusCode`)
+    return report(out.problems, FirmwareErrorCode.NEVA_OPCUA_NOT_A_NUMBER, `status code ${typeof status === 'number' ? status : kind(status)} is not a 32-bit StatusCode`)
   }
   const severity = opcuaSeverity(status)
-  if (severity === 'bad') return report(out.ignored!, 'NEVA_OPCUA_BAD_STATUS', `status ${hex(status)} (Bad): no valid value`)
+  if (severity === 'bad') return report(out.ignored!, FirmwareErrorCode.NEVA_OPCUA_BAD_STATUS, `status ${hex(status)} (Bad): no valid value`)
   const raw = dataValue.value
-  if (raw === null || raw === undefined) return report(out.ignored!, 'NEVA_OPCUA_NO_VALUE', 'null value: nothing measured')
+  if (raw === null || raw === undefined) return report(out.ignored!, FirmwareErrorCode.NEVA_OPCUA_NO_VALUE, 'null value: nothing measured')
   let value: number
   if (typeof raw === 'number') value = raw
   else if (typeof raw === 'bigint') value = Number(raw)
-  else return report(out.problems, 'NEVA_OPCUA_NOT_A_NUMBER', `expected a number, got ${kind(raw)}`)
-  if (!Number.isFinite(value)) return report(out.problems, 'NEVA_OPCUA_NOT_A_NUMBER', `expected a number, got ${value}`)
+  else return report(out.problems, FirmwareErrorCode.NEVA_OPCUA_NOT_A_NUMBER, `expected a number, got ${kind(raw)}`)
+  if (!Number.isFinite(value)) return report(out.problems, FirmwareErrorCode.NEVA_OPCUA_NOT_A_NUMBER, `expected a number, got ${value}`)
   // toPrecision drops the binary noise of scaling (0.42 × 100 = 42.00000000000001).
   if (mapping.scale !== 1) value = Number((value * mapping.scale).toPrecision(12))
   if (value < vital.min || value > vital.max) {
     const scaled = mapping.scale !== 1 ? ` (raw ${String(raw).slice(0, 32)} × ${mapping.scale})` : ''
-    return report(out.problems, 'NEVA_OPCUA_IMPLAUSIBLE_VALUE', `${value} ${vital.unit}${scaled} is outside ${vital.min}–${vital.max}`)
+    return report(out.problems, FirmwareErrorCode.NEVA_OPCUA_IMPLAUSIBLE_VALUE, `${value} ${vital.unit}${scaled} is outside ${vital.min}–${vital.max}`)
   }
 
   const flags: QualityFlag[] = severity === 'uncertain' ? ['questionable'] : []

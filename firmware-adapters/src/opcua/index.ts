@@ -1,3 +1,2 @@
-export * from './errors.js'
 export * from './mapping.js'
 export * from './decode.js'

@@ -4,6 +4,7 @@
 import { Type, type Static } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
 import { Identifier, normalizeMdc, vitalByMdc, type VitalDefinition } from '@neva/contracts'
+import { FirmwareErrorCode } from '../errors.js'
 
 export const OpcuaNodeConfigSchema = Type.Object(
   {
@@ -84,7 +85,7 @@ export interface OpcuaDeviceMapping {
 }
 
 export class OpcuaMappingError extends Error {
-  readonly code = 'NEVA_OPCUA_CONFIG'
+  readonly code = FirmwareErrorCode.NEVA_OPCUA_CONFIG
   constructor(readonly problems: string[]) {
     super(problems.length === 1 ? problems[0] : `${problems.length} problems in the OPC UA configuration:\n${problems.join('\n')}`)
   }

@@ -8,6 +8,7 @@
 import type { QualityFlag } from '@neva/contracts'
 import type { Decoded } from '../decoded.js'
 import { isProblem, makeReading, problem, type OximeterOptions, type OximeterVital } from './common.js'
+import { FirmwareErrorCode } from '../errors.js'
 
 /** Masimo exception bits (Rad-8 / Radical operator's manuals, "exception messages"). */
 export const MASIMO_EXCEPTION = {
@@ -83,7 +84,7 @@ export function recordTime(date: string, time: string, offsetMinutes: number): n
  */
 export function decodeAsciiRecord(line: string, offset: number, receivedTime: number, options: OximeterOptions, out: Decoded): void {
   const payload = line
-  const refuse = (reason: string) => out.problems.push(problem('NEVA_OXIMETER_NOT_A_RECORD', `line at byte ${offset}: ${reason}`, payload, offset))
+  const refuse = (reason: string) => out.problems.push(problem(FirmwareErrorCode.NEVA_OXIMETER_NOT_A_RECORD, `line at byte ${offset}: ${reason}`, payload, offset))
   const bad = UNPRINTABLE.exec(line)
   if (bad) return void refuse(`unprintable byte 0x${bad[0].charCodeAt(0).toString(16).padStart(2, '0')} at column ${bad.index + 1}`)
   const tokens = line.trim().split(/[ \t]+/)
@@ -111,7 +112,7 @@ export function decodeAsciiRecord(line: string, offset: number, receivedTime: nu
     } else {
       // The readings stay, marked: without the exception bits their quality is unknown.
       flags.push('questionable')
-      out.problems.push(problem('NEVA_OXIMETER_BAD_FIELD', `line at byte ${offset}: exception field ${JSON.stringify(exception.slice(0, 32))} is not hexadecimal`, payload, offset))
+      out.problems.push(problem(FirmwareErrorCode.NEVA_OXIMETER_BAD_FIELD, `line at byte ${offset}: exception field ${JSON.stringify(exception.slice(0, 32))} is not hexadecimal`, payload, offset))
     }
   }
 
@@ -128,14 +129,14 @@ export function decodeAsciiRecord(line: string, offset: number, receivedTime: nu
     if (vital === undefined) {
       const what = NOT_STORED[key]
       if (what !== undefined && !NO_VALUE.test(value)) {
-        ;(out.ignored ??= []).push(problem('NEVA_OXIMETER_NOT_STORED', `${key}=${value}: ${what} is not a vital sign Neva stores`, payload, offset))
+        ;(out.ignored ??= []).push(problem(FirmwareErrorCode.NEVA_OXIMETER_NOT_STORED, `${key}=${value}: ${what} is not a vital sign Neva stores`, payload, offset))
       }
       continue
     }
     if (NO_VALUE.test(value)) continue
     const number = NUMBER.exec(value)
     if (!number) {
-      out.problems.push(problem('NEVA_OXIMETER_BAD_FIELD', `line at byte ${offset}: ${key}=${JSON.stringify(value.slice(0, 32))} is neither a number nor dashes`, payload, offset))
+      out.problems.push(problem(FirmwareErrorCode.NEVA_OXIMETER_BAD_FIELD, `line at byte ${offset}: ${key}=${JSON.stringify(value.slice(0, 32))} is neither a number nor dashes`, payload, offset))
       continue
     }
     const n = Number(number[1])

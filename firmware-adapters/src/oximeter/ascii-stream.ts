@@ -4,6 +4,7 @@
 import type { Decoded } from '../decoded.js'
 import { decodeAsciiRecord } from './ascii-record.js'
 import { emptyDecoded, problem, type OximeterOptions } from './common.js'
+import { FirmwareErrorCode } from '../errors.js'
 
 export const DEFAULT_MAX_LINE_BYTES = 512
 const CR = 0x0d
@@ -78,7 +79,7 @@ export class OximeterAsciiDecoder {
       (line, offset) => decodeAsciiRecord(Buffer.from(line).toString('latin1'), offset, this.receivedTime, this.options, this.out),
       (head, offset) => {
         const shown = Buffer.from(head.subarray(0, 256)).toString('latin1')
-        this.out.problems.push(problem('NEVA_OXIMETER_LINE_TOO_LONG', `line at byte ${offset} is longer than ${max} bytes; dropped up to the next line end`, shown, offset))
+        this.out.problems.push(problem(FirmwareErrorCode.NEVA_OXIMETER_LINE_TOO_LONG, `line at byte ${offset} is longer than ${max} bytes; dropped up to the next line end`, shown, offset))
       },
     )
   }

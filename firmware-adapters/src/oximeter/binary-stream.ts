@@ -19,6 +19,7 @@ import {
   noninChecksum,
   noninStatusFlags,
 } from './nonin-format2.js'
+import { FirmwareErrorCode } from '../errors.js'
 
 /** A skipped run longer than this is reported and a new one starts: reports stay bounded. */
 const MAX_SKIPPED_RUN = 4096
@@ -126,7 +127,7 @@ export class OximeterBinaryDecoder {
   }
 
   private incomplete(p: Packet): void {
-    this.out.problems.push(problem('NEVA_OXIMETER_PACKET_INCOMPLETE', `packet at byte ${p.offset} has ${p.frames} of ${NONIN_FRAMES_PER_PACKET} frames; its values were dropped`, hexPreview(p.data.subarray(0, p.frames)), p.offset))
+    this.out.problems.push(problem(FirmwareErrorCode.NEVA_OXIMETER_PACKET_INCOMPLETE, `packet at byte ${p.offset} has ${p.frames} of ${NONIN_FRAMES_PER_PACKET} frames; its values were dropped`, hexPreview(p.data.subarray(0, p.frames)), p.offset))
   }
 
   private skip(byte: number, offset: number): void {
@@ -146,7 +147,7 @@ export class OximeterBinaryDecoder {
     }
     const head = Uint8Array.from(this.skippedHead)
     const shown = this.skippedCount > head.length ? `${hexPreview(head)} … (${this.skippedCount} bytes)` : hexPreview(head)
-    this.out.problems.push(problem('NEVA_OXIMETER_SKIPPED_BYTES', `skipped ${this.skippedCount} bytes at byte ${this.skippedStart} that are not valid frames${where}${dropped}`, shown, this.skippedStart))
+    this.out.problems.push(problem(FirmwareErrorCode.NEVA_OXIMETER_SKIPPED_BYTES, `skipped ${this.skippedCount} bytes at byte ${this.skippedStart} that are not valid frames${where}${dropped}`, shown, this.skippedStart))
     this.skippedCount = 0
     this.skippedHead = []
   }

@@ -5,6 +5,7 @@ import { OximeterAsciiDecoder } from './ascii-stream.js'
 import { OximeterBinaryDecoder } from './binary-stream.js'
 import { emptyDecoded, mergeDecoded, problem, type OximeterFormat, type OximeterOptions } from './common.js'
 import { NONIN_FRAMES_PER_SECOND, NONIN_FRAME_BYTES, NONIN_PACKET_BYTES } from './nonin-format2.js'
+import { FirmwareErrorCode } from '../errors.js'
 
 /** 64 MiB: days of either format; a larger file is cut there, and says so. */
 export const MAX_OXIMETER_CAPTURE_BYTES = 64 * 1024 * 1024
@@ -24,7 +25,7 @@ export function decodeOximeterCapture(bytes: Uint8Array, format: OximeterFormat,
   let input = bytes
   if (bytes.length > MAX_OXIMETER_CAPTURE_BYTES) {
     input = bytes.subarray(0, MAX_OXIMETER_CAPTURE_BYTES)
-    out.problems.push(problem('NEVA_OXIMETER_SKIPPED_BYTES', `capture is ${bytes.length} bytes; only the first ${MAX_OXIMETER_CAPTURE_BYTES} were decoded`, '', MAX_OXIMETER_CAPTURE_BYTES))
+    out.problems.push(problem(FirmwareErrorCode.NEVA_OXIMETER_SKIPPED_BYTES, `capture is ${bytes.length} bytes; only the first ${MAX_OXIMETER_CAPTURE_BYTES} were decoded`, '', MAX_OXIMETER_CAPTURE_BYTES))
   }
   const t0 = options.receivedTime
   if (format === 'ascii') {

@@ -2,8 +2,7 @@
 // chunk of a stream is put together.
 import { VITALS, type QualityFlag } from '@neva/contracts'
 import type { Decoded, ObservationDraft } from '../decoded.js'
-import type { DecodeProblem } from '../errors.js'
-import type { OximeterErrorCode } from './errors.js'
+import { FirmwareErrorCode, type DecodeProblem, type OximeterErrorCode } from '../errors.js'
 
 export type OximeterFormat = 'ascii' | 'binary'
 export const OXIMETER_FORMATS: readonly OximeterFormat[] = ['ascii', 'binary']
@@ -62,7 +61,7 @@ export function makeReading(
 ): ObservationDraft | DecodeProblem {
   const def = VITALS[name]
   if (!Number.isFinite(value) || value < def.min || value > def.max) {
-    return problem('NEVA_OXIMETER_IMPLAUSIBLE_VALUE', `${where.what}: ${value} ${def.unit} is outside ${def.min}–${def.max} for ${name}`, where.payload, where.offset)
+    return problem(FirmwareErrorCode.NEVA_OXIMETER_IMPLAUSIBLE_VALUE, `${where.what}: ${value} ${def.unit} is outside ${def.min}–${def.max} for ${name}`, where.payload, where.offset)
   }
   return {
     device_id: options.deviceId,

@@ -6,10 +6,10 @@ import fc from 'fast-check'
 import { Observation, validator } from '@neva/contracts'
 import { fuzzRuns } from '../fuzz-runs.js'
 import type { Decoded } from '../decoded.js'
+import { OXIMETER_ERRORS } from '../errors.js'
 import {
   MASIMO_EXCEPTION,
   NONIN_PACKET_BYTES,
-  OXIMETER_ERRORS,
   OximeterAsciiDecoder,
   OximeterBinaryDecoder,
   encodeNoninPacket,

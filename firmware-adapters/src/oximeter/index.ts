@@ -1,6 +1,5 @@
 // Pulse oximeters on a serial port: Masimo-Radical-like ASCII records and Nonin Data Format #2
 // binary frames. The names exported here are the package's API; the rest stays in the folder.
-export { OXIMETER_ERRORS, type OximeterErrorCode } from './errors.js'
 export { OXIMETER_FORMATS, type OximeterFormat, type OximeterOptions } from './common.js'
 export { MASIMO_EXCEPTION, masimoExceptionFlags, encodeOximeterAsciiRecord, type OximeterAsciiRecord, type OximeterAsciiEncodeOptions } from './ascii-record.js'
 export { OximeterAsciiDecoder } from './ascii-stream.js'

@@ -5,7 +5,7 @@ import { AlarmStore, BoardStore, connectClickHouse, EmrStore, migrate, OrderStor
 import { timingSafeEqual } from 'node:crypto'
 import { BackgroundTasks } from './background.js'
 import { hashToken, PEOPLE_DEFAULTS, type CoreConfig } from './config.js'
-import { CoreError } from './errors.js'
+import { CORE_ERRORS, CoreError, type CoreErrorCode } from './errors.js'
 import { bearerToken } from './plugins/auth.js'
 import { GatewayKeys } from './gateway-keys.js'
 import { People } from './people.js'
@@ -106,8 +106,8 @@ export async function startCore(config: CoreConfig, hooks: CoreHooks = {}): Prom
     const status = (error as { statusCode?: number }).statusCode ?? 500
     if (status >= 500) request.log.error({ err: error }, 'request failed')
     void reply.status(status).send({
-      error: (error as { code?: string }).code ?? 'NEVA_CORE_INTERNAL',
-      message: status >= 500 && status !== 503 ? 'internal error' : (error as Error).message,
+      error: (error as { code?: string }).code ?? ('NEVA_CORE_INTERNAL' satisfies CoreErrorCode),
+      message: status >= 500 && status !== 503 ? CORE_ERRORS.NEVA_CORE_INTERNAL.message : (error as Error).message,
     })
   })
 

@@ -11,6 +11,7 @@ import {
   type Analyst, type AnalystLimits, type AnalystOptions, type AnalystResult, type ClickHouse, type ClickHouseConfig,
 } from '@neva/analytics'
 import { parseGatewayTokens, type CoreConfig } from '../config.js'
+import { CoreError } from '../errors.js'
 import { gatewayAuthenticator } from './auth.js'
 
 export interface AnalyticsOptions {
@@ -71,20 +72,13 @@ export function analystTokens(config: CoreConfig & { analysts?: Record<string, s
   return config.analysts ?? (env.NEVA_ANALYST_TOKENS ? parseGatewayTokens(env.NEVA_ANALYST_TOKENS, 'NEVA_ANALYST_TOKENS') : {})
 }
 
-/** An analyst refusal as the core's error handler expects it: code, message, status. */
-class AnalyticsHttpError extends Error {
-  constructor(readonly code: string, message: string, readonly statusCode: number, options?: ErrorOptions) {
-    super(message, options)
-  }
-}
-
 async function answered(fn: () => Promise<AnalystResult>) {
   try {
     const { columns, rows, count, tables, duration_ms } = await fn()
     return { count, columns, rows, tables, duration_ms }
   } catch (err) {
     if (err instanceof AnalystError) {
-      throw new AnalyticsHttpError(err.code, err.message, err.code === 'NEVA_ANALYST_AUDIT_UNAVAILABLE' ? 503 : 400, { cause: err })
+      throw CoreError.analyst(err)
     }
     throw err
   }
@@ -110,7 +104,7 @@ export const analyticsPlugin: FastifyPluginAsyncTypebox<AnalyticsOptions> = asyn
   app.addHook('onClose', async () => analyst?.close())
   const ready = (): Analyst => {
     if (analyst) return analyst
-    throw new AnalyticsHttpError(unavailable!.code, unavailable!.message, 503)
+    throw CoreError.analyst(unavailable!)
   }
   const queries = loadQueries()
   const authenticate = gatewayAuthenticator(options.analysts)
@@ -133,7 +127,7 @@ export const analyticsPlugin: FastifyPluginAsyncTypebox<AnalyticsOptions> = asyn
     const wait = limiter.take(userOf(request))
     if (wait > 0) {
       reply.header('retry-after', String(wait))
-      throw new AnalyticsHttpError('NEVA_ANALYST_RATE_LIMITED', `too many analyst queries; retry in ${wait} s`, 429)
+      throw new CoreError('NEVA_ANALYST_RATE_LIMITED', String(wait))
     }
   }
 
@@ -150,7 +144,7 @@ export const analyticsPlugin: FastifyPluginAsyncTypebox<AnalyticsOptions> = asyn
     { onRequest: [onRequest, rateLimit], schema: { params: Type.Object({ name: Type.String({ maxLength: 100 }) }), querystring: Type.Record(Type.String(), Type.String()) } },
     async (request) => {
       const query = queries.get(request.params.name)
-      if (!query) throw new AnalyticsHttpError('NEVA_ANALYST_UNKNOWN_QUERY', `no named query ${JSON.stringify(request.params.name)}; GET /v1/analytics/queries lists them`, 404)
+      if (!query) throw new CoreError('NEVA_ANALYST_UNKNOWN_QUERY', JSON.stringify(request.params.name))
       return answered(() => runNamedQuery(ready(), query, request.query, { user: userOf(request), via: 'http', limits }))
     },
   )

@@ -1,99 +1,168 @@
-// Core configuration: every default in one place, validated at start-up.
+// Core configuration: one schema with every default (CoreConfigSchema), and the one place the
+// core reads the environment (CORE_ENVIRONMENT, coreConfigFromEnv). Validated at start-up; an
+// error names the variable (or, for a config given in code, the field) and what was wrong.
+// docs/operations.md has the table of variables; a test keeps the two in step.
 import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
-import { clickhouseConfigFromEnv, type ClickHouseConfig } from '@neva/analytics'
+import { Type, type Static, type TProperties, type TSchema } from '@sinclair/typebox'
+import { Value } from '@sinclair/typebox/value'
 import { SITE_PATTERN } from '@neva/contracts'
 
-export interface CoreConfig {
-  host: string
-  port: number
-  clickhouse: ClickHouseConfig
-  /** gateway id → sha256 (hex) of its bearer token. */
-  gateways: Record<string, string>
-  /**
-   * gateway id → the sites it serves: a transport from a gateway may only name one of these as its
-   * destination (the ED board of that site); any other is kept aside. A gateway not listed here
-   * puts no one on an ED board. NEVA_GATEWAY_SITES, or "sites" in NEVA_GATEWAY_TOKENS_FILE.
-   */
-  gatewaySites?: Record<string, string[]>
-  /** admin name → sha256 (hex) of its bearer token; may manage triage models. */
-  admins?: Record<string, string>
-  /** hospital system name → sha256 (hex) of its bearer token; may send record events. */
-  emrSystems?: Record<string, string>
-  /** analyst name → sha256 (hex) of its bearer token; may run analyst SQL and named queries. */
-  analysts?: Record<string, string>
-  /** scraper name → sha256 (hex) of its bearer token; may read /metrics (so may an admin's session). */
-  metricsTokens?: Record<string, string>
-  logLevel: string
-  /** Largest ingest body accepted, in bytes. */
-  bodyLimit: number
-  /** People: sessions, login limits, OIDC. Defaults in PEOPLE_DEFAULTS. */
-  people?: Partial<PeopleConfig>
-  /** HTTPS: PEM certificate chain and private key (file contents). */
-  tls?: { cert: string; key: string }
-}
+/** A name (gateway, admin, system, analyst, scraper) → sha256 (hex) of its bearer token. */
+const TokenHashes = Type.Record(Type.String({ minLength: 1 }), Type.String({ pattern: '^[0-9a-f]{64}$' }), { default: {} })
+const Whole = (fallback: number) => Type.Integer({ minimum: 1, default: fallback })
+const Positive = (fallback: number) => Type.Number({ exclusiveMinimum: 0, default: fallback })
+const Claim = (fallback: string) => Type.String({ minLength: 1, default: fallback })
+const Section = <T extends TProperties>(properties: T) => Type.Object(properties, { default: {}, additionalProperties: false })
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 
-export interface OidcConfig {
-  issuer: string
-  audience: string
-  jwksUrl: string
-  /** Claim names holding the roles, "site/ward" grants, site grants and the display name. */
-  rolesClaim: string
-  wardsClaim: string
-  sitesClaim: string
-  nameClaim: string
-}
+export const OidcConfigSchema = Type.Object(
+  {
+    issuer: Type.String({ minLength: 1 }),
+    audience: Type.String({ minLength: 1 }),
+    /** https, or plain http on this machine only (tests). */
+    jwksUrl: Type.String({ minLength: 1 }),
+    /** Claim names holding the roles, "site/ward" grants, site grants and the display name. */
+    rolesClaim: Claim('roles'),
+    wardsClaim: Claim('wards'),
+    sitesClaim: Claim('sites'),
+    nameClaim: Claim('name'),
+  },
+  { additionalProperties: false },
+)
+export type OidcConfig = Static<typeof OidcConfigSchema>
 
-export interface PeopleConfig {
+export const PeopleConfigSchema = Section({
   /** A session ends this long after login (seconds): one shift plus handover. */
-  sessionTtlS: number
+  sessionTtlS: Whole(12 * 3600),
   /**
    * Failed logins tolerated within loginWindowS, then 429 (docs/security/sessions.md): per account
    * from one address (that address is locked out of that account, not the owner's), per address
    * (whatever the accounts), and per account from all addresses together (a higher threshold;
    * addresses the account logged in from in the last 30 days are exempt).
    */
-  loginFailuresPerAccount: number
-  loginFailuresPerAddress: number
-  loginFailuresPerAccountTotal: number
-  loginWindowS: number
+  loginFailuresPerAccount: Whole(5),
+  loginFailuresPerAddress: Whole(20),
+  loginFailuresPerAccountTotal: Whole(50),
+  loginWindowS: Whole(15 * 60),
   /** Requests to POST /login per address per minute, failed or not. */
-  loginRequestsPerMinute: number
+  loginRequestsPerMinute: Whole(30),
   /** How often accounts and cached sessions are re-read in full from ClickHouse (a safety net under changesPollMs). */
-  usersRefreshS: number
+  usersRefreshS: Whole(15),
   /** How often people_changes is polled (ms): a logout or a disabled account made on another core reaches this one within about this long plus one query. */
-  changesPollMs: number
+  changesPollMs: Whole(500),
   /** The origin browsers use to reach the core (behind a proxy); else derived from each request. */
-  publicOrigin?: string
-  oidc?: OidcConfig
+  publicOrigin: Type.Optional(Type.String({ pattern: '^https?://[^/]+$', expected: 'scheme://host[:port] with no path' })),
+  oidc: Type.Optional(OidcConfigSchema),
+})
+export type PeopleConfig = Static<typeof PeopleConfigSchema>
+
+export const CoreConfigSchema = Type.Object(
+  {
+    host: Type.String({ minLength: 1, default: '127.0.0.1' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+    /** @neva/analytics ClickHouseConfig: a server (url) or, without one, embedded chdb under path. */
+    clickhouse: Section({
+      url: Type.Optional(Type.String()),
+      username: Type.Optional(Type.String()),
+      password: Type.Optional(Type.String()),
+      database: Type.Optional(Type.String()),
+      path: Type.Optional(Type.String()),
+    }),
+    gateways: TokenHashes,
+    /**
+     * gateway id → the sites it serves: a transport from a gateway may only name one of these as its
+     * destination (the ED board of that site); any other is kept aside. A gateway not listed here
+     * puts no one on an ED board.
+     */
+    gatewaySites: Type.Record(Type.String({ minLength: 1 }), Type.Array(Type.String({ pattern: SITE_PATTERN })), { default: {} }),
+    /** May manage triage models. */
+    admins: TokenHashes,
+    /** Hospital systems: may send record events and ask for decision support. */
+    emrSystems: TokenHashes,
+    /** May run analyst SQL and named queries. */
+    analysts: TokenHashes,
+    /** May read /metrics (so may an admin's session). */
+    metricsTokens: TokenHashes,
+    logLevel: Type.Union(LOG_LEVELS.map((level) => Type.Literal(level)), { default: 'info', expected: `one of ${LOG_LEVELS.join(', ')}` }),
+    /** Largest request body accepted, in bytes. */
+    bodyLimit: Whole(32 * 1024 * 1024),
+    people: PeopleConfigSchema,
+    /** /v1/analytics: what one analyst query may use, queries per analyst, the analyst path's secrets. */
+    analytics: Section({
+      limits: Section({ maxMemoryBytes: Positive(1_000_000_000) }),
+      /** A token bucket per analyst: `burst` queries, refilled at `perMinute`. */
+      rate: Section({ perMinute: Positive(120), burst: Positive(60) }),
+      /** @neva/analytics AnalystOptions: the pseudonym secret; the ClickHouse user analyst queries run as on a server. */
+      analyst: Section({
+        secret: Type.Optional(Type.String()),
+        username: Type.Optional(Type.String()),
+        password: Type.Optional(Type.String()),
+      }),
+    }),
+    /** HTTPS: PEM certificate chain and private key (file contents). */
+    tls: Type.Optional(Type.Object({ cert: Type.String({ minLength: 1 }), key: Type.String({ minLength: 1 }) }, { additionalProperties: false })),
+  },
+  { additionalProperties: false },
+)
+export type CoreConfig = Static<typeof CoreConfigSchema>
+
+type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { [K in keyof T]?: DeepPartial<T[K]> | undefined } : T
+/** A config as code gives it: anything left out takes the schema's default. */
+export type CoreConfigInput = DeepPartial<CoreConfig>
+
+export const PEOPLE_DEFAULTS: PeopleConfig = Value.Default(PeopleConfigSchema, {}) as PeopleConfig
+
+interface Problem {
+  path: string
+  schema: TSchema
+  message: string
 }
 
-export const PEOPLE_DEFAULTS: PeopleConfig = {
-  sessionTtlS: 12 * 3600,
-  loginFailuresPerAccount: 5,
-  loginFailuresPerAddress: 20,
-  loginFailuresPerAccountTotal: 50,
-  loginWindowS: 15 * 60,
-  loginRequestsPerMinute: 30,
-  usersRefreshS: 15,
-  changesPollMs: 500,
+/** Defaults filled in, then checked: the first problem, or the config. */
+function check(input: unknown): { config: CoreConfig; problem?: never } | { problem: Problem; config?: never } {
+  const config = Value.Default(CoreConfigSchema, structuredClone(input ?? {})) as CoreConfig
+  const first = Value.Errors(CoreConfigSchema, config).First()
+  if (first) return { problem: { path: first.path, schema: first.schema, message: first.message } }
+  const url = config.people.oidc?.jwksUrl
+  if (url !== undefined) {
+    let parsed: URL
+    try {
+      parsed = new URL(url)
+    } catch {
+      return { problem: { path: '/people/oidc/jwksUrl', schema: Type.String(), message: `not a URL: ${url}` } }
+    }
+    if (parsed.protocol !== 'https:' && !['127.0.0.1', 'localhost', '[::1]'].includes(parsed.hostname)) {
+      return { problem: { path: '/people/oidc/jwksUrl', schema: Type.String(), message: 'must be https (plain http only on this machine, for tests)' } }
+    }
+  }
+  return { config }
 }
 
-export const CORE_DEFAULTS = {
-  host: '127.0.0.1',
-  port: 8080,
-  logLevel: 'info',
-  bodyLimit: 32 * 1024 * 1024,
-} as const
+/** What a value should have been, in words, from its schema. */
+function expectation(schema: TSchema): string | undefined {
+  if (typeof schema.expected === 'string') return `expected ${schema.expected}`
+  if (schema.type === 'integer') {
+    return schema.maximum === undefined ? `expected a whole number > ${Number(schema.minimum) - 1}` : `expected a whole number from ${schema.minimum} to ${schema.maximum}`
+  }
+  if (schema.type === 'number' && schema.exclusiveMinimum !== undefined) return `expected a number > ${schema.exclusiveMinimum}`
+  return undefined
+}
+
+/** A config given in code (tests, benchmarks, the demo): defaults filled in, validated. */
+export function parseCoreConfig(input: CoreConfigInput = {}, origin = 'core config'): CoreConfig {
+  const { config, problem } = check(input)
+  if (problem) throw new Error(`${origin}: ${problem.path || '/'}: ${expectation(problem.schema) ?? problem.message}`)
+  return config
+}
 
 export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex')
 }
 
-/**
- * Parses gateway credentials: "gw-1=token1,gw-2=token2" (plain tokens, hashed here) or,
- * with NEVA_GATEWAY_TOKENS_FILE, a JSON object { "gw-1": { "token_sha256": "…" } }.
- */
+const SITE_RE = new RegExp(SITE_PATTERN)
+
+/** "gw-1=token1,gw-2=token2": plain tokens, hashed here. */
 export function parseGatewayTokens(spec: string, variable = 'NEVA_GATEWAY_TOKENS'): Record<string, string> {
   const out: Record<string, string> = {}
   for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
@@ -103,27 +172,6 @@ export function parseGatewayTokens(spec: string, variable = 'NEVA_GATEWAY_TOKENS
   }
   return out
 }
-
-function gatewaysFromFile(path: string): { tokens: Record<string, string>; sites: Record<string, string[]> } {
-  const parsed = JSON.parse(readFileSync(path, 'utf8')) as Record<string, { token_sha256?: unknown; sites?: unknown }>
-  const tokens: Record<string, string> = {}
-  const sites: Record<string, string[]> = {}
-  for (const [id, entry] of Object.entries(parsed)) {
-    if (typeof entry?.token_sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(entry.token_sha256)) {
-      throw new Error(`${path}: gateway ${id}: token_sha256 must be 64 hex digits`)
-    }
-    tokens[id] = entry.token_sha256
-    if (entry.sites !== undefined) {
-      if (!Array.isArray(entry.sites) || !entry.sites.every((s) => typeof s === 'string' && SITE_RE.test(s))) {
-        throw new Error(`${path}: gateway ${id}: sites must be a list of site names (${SITE_PATTERN})`)
-      }
-      sites[id] = entry.sites as string[]
-    }
-  }
-  return { tokens, sites }
-}
-
-const SITE_RE = new RegExp(SITE_PATTERN)
 
 /** "gw-1=City Hospital 1|City Hospital 2,gw-2=Polyclinic 3": the sites each gateway serves. */
 export function parseGatewaySites(spec: string, variable = 'NEVA_GATEWAY_SITES'): Record<string, string[]> {
@@ -139,96 +187,157 @@ export function parseGatewaySites(spec: string, variable = 'NEVA_GATEWAY_SITES')
   return out
 }
 
-function positive(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name]
-  if (raw === undefined || raw === '') return fallback
-  const n = Number(raw)
-  if (!Number.isInteger(n) || n <= 0) throw new Error(`${name}: expected a whole number > 0, got ${JSON.stringify(raw)}`)
-  return n
-}
-
-function oidcFromEnv(env: NodeJS.ProcessEnv): OidcConfig | undefined {
-  const { NEVA_OIDC_ISSUER: issuer, NEVA_OIDC_AUDIENCE: audience, NEVA_OIDC_JWKS_URL: jwksUrl } = env
-  if (!issuer && !audience && !jwksUrl) return undefined
-  if (!issuer || !audience || !jwksUrl) throw new Error('NEVA_OIDC_ISSUER, NEVA_OIDC_AUDIENCE and NEVA_OIDC_JWKS_URL go together: set all three or none')
-  let url: URL
+function readText(path: string, variable: string): string {
   try {
-    url = new URL(jwksUrl)
-  } catch {
-    throw new Error(`NEVA_OIDC_JWKS_URL: not a URL: ${jwksUrl}`)
-  }
-  if (url.protocol !== 'https:' && !['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) {
-    throw new Error('NEVA_OIDC_JWKS_URL: must be https (plain http only on this machine, for tests)')
-  }
-  return {
-    issuer,
-    audience,
-    jwksUrl,
-    rolesClaim: env.NEVA_OIDC_ROLES_CLAIM || 'roles',
-    wardsClaim: env.NEVA_OIDC_WARDS_CLAIM || 'wards',
-    sitesClaim: env.NEVA_OIDC_SITES_CLAIM || 'sites',
-    nameClaim: env.NEVA_OIDC_NAME_CLAIM || 'name',
+    return readFileSync(path, 'utf8')
+  } catch (err) {
+    throw new Error(`${variable}: cannot read ${path}: ${(err as Error).message}`, { cause: err })
   }
 }
 
-export function peopleConfigFromEnv(env: NodeJS.ProcessEnv = process.env): PeopleConfig {
-  const origin = env.NEVA_CORE_PUBLIC_ORIGIN
-  if (origin !== undefined && origin !== '' && !/^https?:\/\/[^/]+$/.test(origin)) {
-    throw new Error(`NEVA_CORE_PUBLIC_ORIGIN: expected scheme://host[:port] with no path, got ${JSON.stringify(origin)}`)
+/** JSON { "gw-1": { "token_sha256": "…", "sites": ["City Hospital 1"] } }. */
+function gatewaysFromFile(path: string, variable: string): { tokens: Record<string, string>; sites: Record<string, string[]> } {
+  let parsed: Record<string, { token_sha256?: unknown; sites?: unknown }>
+  try {
+    parsed = JSON.parse(readText(path, variable)) as typeof parsed
+  } catch (err) {
+    if ((err as Error).message.startsWith(variable)) throw err
+    throw new Error(`${variable}: ${path}: not JSON: ${(err as Error).message}`, { cause: err })
   }
-  const oidc = oidcFromEnv(env)
-  return {
-    sessionTtlS: positive(env, 'NEVA_SESSION_TTL_S', PEOPLE_DEFAULTS.sessionTtlS),
-    loginFailuresPerAccount: positive(env, 'NEVA_LOGIN_FAILURES_PER_ACCOUNT', PEOPLE_DEFAULTS.loginFailuresPerAccount),
-    loginFailuresPerAddress: positive(env, 'NEVA_LOGIN_FAILURES_PER_ADDRESS', PEOPLE_DEFAULTS.loginFailuresPerAddress),
-    loginFailuresPerAccountTotal: positive(env, 'NEVA_LOGIN_FAILURES_PER_ACCOUNT_TOTAL', PEOPLE_DEFAULTS.loginFailuresPerAccountTotal),
-    loginWindowS: positive(env, 'NEVA_LOGIN_WINDOW_S', PEOPLE_DEFAULTS.loginWindowS),
-    loginRequestsPerMinute: positive(env, 'NEVA_LOGIN_REQUESTS_PER_MINUTE', PEOPLE_DEFAULTS.loginRequestsPerMinute),
-    usersRefreshS: positive(env, 'NEVA_USERS_REFRESH_S', PEOPLE_DEFAULTS.usersRefreshS),
-    changesPollMs: positive(env, 'NEVA_PEOPLE_POLL_MS', PEOPLE_DEFAULTS.changesPollMs),
-    ...(origin ? { publicOrigin: origin } : {}),
-    ...(oidc ? { oidc } : {}),
-  }
-}
-
-function tlsFromEnv(env: NodeJS.ProcessEnv): CoreConfig['tls'] {
-  const { NEVA_CORE_TLS_CERT: cert, NEVA_CORE_TLS_KEY: key } = env
-  if (!cert && !key) return undefined
-  if (!cert || !key) throw new Error('NEVA_CORE_TLS_CERT and NEVA_CORE_TLS_KEY go together: both PEM file paths, or neither')
-  const read = (path: string, name: string) => {
-    try {
-      return readFileSync(path, 'utf8')
-    } catch (err) {
-      throw new Error(`${name}: cannot read ${path}: ${(err as Error).message}`)
+  const tokens: Record<string, string> = {}
+  const sites: Record<string, string[]> = {}
+  for (const [id, entry] of Object.entries(parsed)) {
+    if (typeof entry?.token_sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(entry.token_sha256)) {
+      throw new Error(`${variable}: ${path}: gateway ${id}: token_sha256 must be 64 hex digits`)
+    }
+    tokens[id] = entry.token_sha256
+    if (entry.sites !== undefined) {
+      if (!Array.isArray(entry.sites) || !entry.sites.every((s) => typeof s === 'string' && SITE_RE.test(s))) {
+        throw new Error(`${variable}: ${path}: gateway ${id}: sites must be a list of site names (${SITE_PATTERN})`)
+      }
+      sites[id] = entry.sites as string[]
     }
   }
-  return { cert: read(cert, 'NEVA_CORE_TLS_CERT'), key: read(key, 'NEVA_CORE_TLS_KEY') }
+  return { tokens, sites }
 }
 
-export function coreConfigFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: Partial<CoreConfig> = {}): CoreConfig {
-  const port = env.NEVA_CORE_PORT ? Number(env.NEVA_CORE_PORT) : CORE_DEFAULTS.port
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`NEVA_CORE_PORT: not a port: ${env.NEVA_CORE_PORT}`)
-  const fromFile = env.NEVA_GATEWAY_TOKENS_FILE ? gatewaysFromFile(env.NEVA_GATEWAY_TOKENS_FILE) : { tokens: {}, sites: {} }
-  const gateways = {
-    ...fromFile.tokens,
-    ...(env.NEVA_GATEWAY_TOKENS ? parseGatewayTokens(env.NEVA_GATEWAY_TOKENS) : {}),
+/**
+ * How a variable's text is read: as it is (`secret`: never repeated in an error), as a number,
+ * as "name=token,…" (hashed), as "gateway=site|site,…", or as the contents of the file it names.
+ */
+type Reading = 'text' | 'secret' | 'number' | 'tokens' | 'sites' | 'file'
+
+/**
+ * Every environment variable the core reads, and where it goes in CoreConfig (a JSON pointer).
+ * Unset or empty: the schema's default. NEVA_GATEWAY_TOKENS_FILE fills /gateways and
+ * /gatewaySites; NEVA_GATEWAY_TOKENS and NEVA_GATEWAY_SITES add to (and win over) it.
+ */
+export const CORE_ENVIRONMENT = {
+  NEVA_CORE_HOST: { path: '/host', read: 'text' },
+  NEVA_CORE_PORT: { path: '/port', read: 'number' },
+  NEVA_LOG_LEVEL: { path: '/logLevel', read: 'text' },
+  NEVA_CORE_TLS_CERT: { path: '/tls/cert', read: 'file' },
+  NEVA_CORE_TLS_KEY: { path: '/tls/key', read: 'file' },
+  NEVA_CORE_PUBLIC_ORIGIN: { path: '/people/publicOrigin', read: 'text' },
+  CLICKHOUSE_URL: { path: '/clickhouse/url', read: 'text' },
+  CLICKHOUSE_USER: { path: '/clickhouse/username', read: 'text' },
+  CLICKHOUSE_PASSWORD: { path: '/clickhouse/password', read: 'secret' },
+  CLICKHOUSE_DATABASE: { path: '/clickhouse/database', read: 'text' },
+  NEVA_CLICKHOUSE_PATH: { path: '/clickhouse/path', read: 'text' },
+  NEVA_GATEWAY_TOKENS_FILE: { path: '/gateways', read: 'file' },
+  NEVA_GATEWAY_TOKENS: { path: '/gateways', read: 'tokens' },
+  NEVA_GATEWAY_SITES: { path: '/gatewaySites', read: 'sites' },
+  NEVA_ADMIN_TOKENS: { path: '/admins', read: 'tokens' },
+  NEVA_EMR_TOKENS: { path: '/emrSystems', read: 'tokens' },
+  NEVA_ANALYST_TOKENS: { path: '/analysts', read: 'tokens' },
+  NEVA_METRICS_TOKENS: { path: '/metricsTokens', read: 'tokens' },
+  NEVA_ANALYST_MAX_MEMORY_BYTES: { path: '/analytics/limits/maxMemoryBytes', read: 'number' },
+  NEVA_ANALYST_RATE_PER_MINUTE: { path: '/analytics/rate/perMinute', read: 'number' },
+  NEVA_ANALYST_RATE_BURST: { path: '/analytics/rate/burst', read: 'number' },
+  NEVA_PSEUDONYM_KEY: { path: '/analytics/analyst/secret', read: 'secret' },
+  CLICKHOUSE_ANALYST_USER: { path: '/analytics/analyst/username', read: 'text' },
+  CLICKHOUSE_ANALYST_PASSWORD: { path: '/analytics/analyst/password', read: 'secret' },
+  NEVA_SESSION_TTL_S: { path: '/people/sessionTtlS', read: 'number' },
+  NEVA_LOGIN_FAILURES_PER_ACCOUNT: { path: '/people/loginFailuresPerAccount', read: 'number' },
+  NEVA_LOGIN_FAILURES_PER_ADDRESS: { path: '/people/loginFailuresPerAddress', read: 'number' },
+  NEVA_LOGIN_FAILURES_PER_ACCOUNT_TOTAL: { path: '/people/loginFailuresPerAccountTotal', read: 'number' },
+  NEVA_LOGIN_WINDOW_S: { path: '/people/loginWindowS', read: 'number' },
+  NEVA_LOGIN_REQUESTS_PER_MINUTE: { path: '/people/loginRequestsPerMinute', read: 'number' },
+  NEVA_USERS_REFRESH_S: { path: '/people/usersRefreshS', read: 'number' },
+  NEVA_PEOPLE_POLL_MS: { path: '/people/changesPollMs', read: 'number' },
+  NEVA_OIDC_ISSUER: { path: '/people/oidc/issuer', read: 'text' },
+  NEVA_OIDC_AUDIENCE: { path: '/people/oidc/audience', read: 'text' },
+  NEVA_OIDC_JWKS_URL: { path: '/people/oidc/jwksUrl', read: 'text' },
+  NEVA_OIDC_ROLES_CLAIM: { path: '/people/oidc/rolesClaim', read: 'text' },
+  NEVA_OIDC_WARDS_CLAIM: { path: '/people/oidc/wardsClaim', read: 'text' },
+  NEVA_OIDC_SITES_CLAIM: { path: '/people/oidc/sitesClaim', read: 'text' },
+  NEVA_OIDC_NAME_CLAIM: { path: '/people/oidc/nameClaim', read: 'text' },
+} as const satisfies Record<string, { path: string; read: Reading }>
+
+export type CoreVariable = keyof typeof CORE_ENVIRONMENT
+
+function place(target: Record<string, unknown>, pointer: string, value: unknown): void {
+  const keys = pointer.split('/').slice(1)
+  let at = target
+  for (const key of keys.slice(0, -1)) at = (at[key] ??= {}) as Record<string, unknown>
+  const last = keys[keys.length - 1]!
+  const before = at[last]
+  // Two variables filling one record (a file, then the list): the list's entries win.
+  at[last] = typeof before === 'object' && before !== null ? { ...before, ...(value as object) } : value
+}
+
+/** Variables that only make sense together: all or none. */
+const TOGETHER: { names: CoreVariable[]; message: string }[] = [
+  { names: ['NEVA_CORE_TLS_CERT', 'NEVA_CORE_TLS_KEY'], message: 'NEVA_CORE_TLS_CERT and NEVA_CORE_TLS_KEY go together: both PEM file paths, or neither' },
+  { names: ['NEVA_OIDC_ISSUER', 'NEVA_OIDC_AUDIENCE', 'NEVA_OIDC_JWKS_URL'], message: 'NEVA_OIDC_ISSUER, NEVA_OIDC_AUDIENCE and NEVA_OIDC_JWKS_URL go together: set all three or none' },
+]
+
+/**
+ * The core's configuration from the environment (the only place the core reads it), over the
+ * schema's defaults; `overrides` replace whole top-level sections (the demo, `neva core` flags).
+ * Throws an Error naming the variable and what was wrong with it.
+ */
+export function coreConfigFromEnv(env: NodeJS.ProcessEnv = process.env, overrides: CoreConfigInput = {}): CoreConfig {
+  const set = (name: CoreVariable): string | undefined => (env[name] === '' ? undefined : env[name])
+  for (const group of TOGETHER) {
+    const given = group.names.filter((name) => set(name) !== undefined).length
+    if (given > 0 && given < group.names.length) throw new Error(group.message)
   }
-  const gatewaySites = { ...fromFile.sites, ...(env.NEVA_GATEWAY_SITES ? parseGatewaySites(env.NEVA_GATEWAY_SITES) : {}) }
-  const tls = tlsFromEnv(env)
-  return {
-    host: env.NEVA_CORE_HOST || CORE_DEFAULTS.host,
-    port,
-    clickhouse: clickhouseConfigFromEnv(env),
-    gateways,
-    gatewaySites,
-    admins: env.NEVA_ADMIN_TOKENS ? parseGatewayTokens(env.NEVA_ADMIN_TOKENS, 'NEVA_ADMIN_TOKENS') : {},
-    emrSystems: env.NEVA_EMR_TOKENS ? parseGatewayTokens(env.NEVA_EMR_TOKENS, 'NEVA_EMR_TOKENS') : {},
-    analysts: env.NEVA_ANALYST_TOKENS ? parseGatewayTokens(env.NEVA_ANALYST_TOKENS, 'NEVA_ANALYST_TOKENS') : {},
-    metricsTokens: env.NEVA_METRICS_TOKENS ? parseGatewayTokens(env.NEVA_METRICS_TOKENS, 'NEVA_METRICS_TOKENS') : {},
-    logLevel: env.NEVA_LOG_LEVEL || CORE_DEFAULTS.logLevel,
-    bodyLimit: CORE_DEFAULTS.bodyLimit,
-    people: peopleConfigFromEnv(env),
-    ...(tls ? { tls } : {}),
-    ...overrides,
+  const input: Record<string, unknown> = {}
+  // The OIDC claims only matter, and are only read, with a provider configured.
+  const oidc = set('NEVA_OIDC_ISSUER') !== undefined
+  for (const [name, { path, read }] of Object.entries(CORE_ENVIRONMENT) as [CoreVariable, (typeof CORE_ENVIRONMENT)[CoreVariable]][]) {
+    const raw = set(name)
+    if (raw === undefined || (!oidc && path.startsWith('/people/oidc/'))) continue
+    switch (read) {
+      case 'text':
+      case 'secret':
+        place(input, path, raw)
+        break
+      case 'number':
+        place(input, path, Number(raw))
+        break
+      case 'tokens':
+        place(input, path, parseGatewayTokens(raw, name))
+        break
+      case 'sites':
+        place(input, path, parseGatewaySites(raw, name))
+        break
+      case 'file':
+        if (name === 'NEVA_GATEWAY_TOKENS_FILE') {
+          const { tokens, sites } = gatewaysFromFile(raw, name)
+          place(input, '/gateways', tokens)
+          place(input, '/gatewaySites', sites)
+        } else place(input, path, readText(raw, name))
+        break
+      default:
+        throw new Error(`unhandled reading ${read satisfies never}`)
+    }
   }
+  const { config, problem } = check({ ...input, ...overrides })
+  if (!problem) return config
+  const variable = (Object.keys(CORE_ENVIRONMENT) as CoreVariable[]).find((name) => CORE_ENVIRONMENT[name].path === problem.path && set(name) !== undefined && !(problem.path.split('/')[1]! in overrides))
+  if (!variable) throw new Error(`core config: ${problem.path || '/'}: ${expectation(problem.schema) ?? problem.message}`)
+  const shown = CORE_ENVIRONMENT[variable].read === 'secret' ? '' : `, got ${JSON.stringify(set(variable))}`
+  throw new Error(`${variable}: ${expectation(problem.schema) ?? problem.message}${shown}`)
 }

@@ -1,6 +1,9 @@
-// Error catalog of the core: every refusal has a code, a message and an HTTP status.
+// Error catalog of the core: every refusal has a code, a message and an HTTP status. A message
+// with `%s` takes the detail in its place; any other gets it appended after a colon.
+import { ANALYST_ERRORS, type AnalystError, type AnalystErrorCode } from '@neva/analytics'
 
 export const CORE_ERRORS = {
+  NEVA_CORE_INTERNAL: { status: 500, message: 'internal error' },
   NEVA_CORE_UNAUTHORIZED: { status: 401, message: 'missing or unknown bearer token' },
   NEVA_CORE_BAD_ATTEMPT: { status: 400, message: 'neva-batch-attempt must be a positive integer' },
   NEVA_CORE_GATEWAY_MISMATCH: { status: 403, message: 'the batch names a gateway other than the one the token belongs to' },
@@ -30,20 +33,70 @@ export const CORE_ERRORS = {
   NEVA_CORE_NOT_GRANTED: { status: 403, message: 'this patient is on a ward or site not granted to you' },
   NEVA_CORE_ALARM_NOT_FOUND: { status: 404, message: 'no such alarm' },
   NEVA_CORE_BAD_ACK: { status: 400, message: 'the acknowledgement is not valid' },
+  NEVA_CORE_BAD_LOGIN: { status: 400, message: '%s: expected {username, password}' },
+  // Decision support (/v1/decision-support, for the hospital systems of NEVA_EMR_TOKENS).
+  NEVA_CORE_DX_NO_MODEL: { status: 503, message: 'no diagnosis model is trained yet (neva model train-dx)' },
+  NEVA_CORE_DX_UNKNOWN_PATIENT: { status: 404, message: 'patient %s is not in the record' },
+  NEVA_CORE_DX_NO_COMPLAINT: { status: 400, message: 'no complaints are stored for encounter %s; send them in "complaints"' },
+  // /v1/analytics refusals of the core's own; those of the analyst path itself are below.
+  NEVA_ANALYST_RATE_LIMITED: { status: 429, message: 'too many analyst queries; retry in %s s' },
+  NEVA_ANALYST_UNKNOWN_QUERY: { status: 404, message: 'no named query %s; GET /v1/analytics/queries lists them' },
   // Sent as `failure` events on a live stream, which then closes.
   NEVA_CORE_SESSION_ENDED: { status: 401, message: 'the session ended, expired or the account was disabled; log in again' },
   NEVA_CORE_GRANTS_CHANGED: { status: 409, message: 'your roles or grants changed; the board reloads with what you may see now' },
 } as const
 
-export type CoreErrorCode = keyof typeof CORE_ERRORS
+/**
+ * The analyst path's refusals (@neva/analytics ANALYST_ERRORS: codes and messages) as the core
+ * answers them over HTTP: 503 when the analyst path cannot run at all, else 400.
+ */
+export const ANALYST_HTTP_STATUS: { readonly [code in AnalystErrorCode]: number } = {
+  NEVA_ANALYST_SYNTAX: 400,
+  NEVA_ANALYST_NOT_A_READ: 400,
+  NEVA_ANALYST_SETTINGS: 400,
+  NEVA_ANALYST_TABLE: 400,
+  NEVA_ANALYST_TABLE_FUNCTION: 400,
+  NEVA_ANALYST_FUNCTION: 400,
+  NEVA_ANALYST_TYPE: 400,
+  NEVA_ANALYST_PARAM: 400,
+  NEVA_ANALYST_LIMIT: 400,
+  NEVA_ANALYST_FAILED: 400,
+  NEVA_ANALYST_NO_USER: 503,
+  NEVA_ANALYST_AUDIT_UNAVAILABLE: 503,
+}
+
+/** Codes of readings the core keeps aside (rejected_readings.code), never an HTTP answer. */
+export const CORE_REJECTIONS = {
+  NEVA_CORE_TRANSPORT_SITE_NOT_BOUND: 'a transport names an ED board of a site its gateway is not bound to (NEVA_GATEWAY_SITES)',
+} as const
+
+export type CoreErrorCode = keyof typeof CORE_ERRORS | AnalystErrorCode
+
+function catalogEntry(code: CoreErrorCode): { status: number; message: string } {
+  if (code in CORE_ERRORS) return CORE_ERRORS[code as keyof typeof CORE_ERRORS]
+  return { status: ANALYST_HTTP_STATUS[code as AnalystErrorCode], message: ANALYST_ERRORS[code as AnalystErrorCode].message }
+}
+
+function format(template: string, detail: string | undefined): string {
+  if (template.includes('%s')) return template.replace('%s', detail ?? '')
+  return detail ? `${template}: ${detail}` : template
+}
 
 export class CoreError extends Error {
   readonly code: CoreErrorCode
   readonly statusCode: number
   constructor(code: CoreErrorCode, detail?: string, options?: ErrorOptions) {
-    super(detail ? `${CORE_ERRORS[code].message}: ${detail}` : CORE_ERRORS[code].message, options)
+    const entry = catalogEntry(code)
+    super(format(entry.message, detail), options)
     this.code = code
-    this.statusCode = CORE_ERRORS[code].status
+    this.statusCode = entry.status
+  }
+
+  /** A refusal of the analyst path, answered with its own code and message (already detailed). */
+  static analyst(err: AnalystError): CoreError {
+    const refusal = new CoreError(err.code, undefined, { cause: err })
+    refusal.message = err.message
+    return refusal
   }
 }
 

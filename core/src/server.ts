@@ -4,14 +4,14 @@ import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { AlarmStore, BoardStore, connectClickHouse, EmrStore, migrate, OrderStore, PeopleStore, TelemetryStore, type ClickHouse } from '@neva/analytics'
 import { timingSafeEqual } from 'node:crypto'
 import { BackgroundTasks } from './background.js'
-import { hashToken, PEOPLE_DEFAULTS, type CoreConfig } from './config.js'
-import { CoreError } from './errors.js'
+import { hashToken, parseCoreConfig, type CoreConfigInput } from './config.js'
+import { CORE_ERRORS, CoreError, type CoreErrorCode } from './errors.js'
 import { bearerToken } from './plugins/auth.js'
 import { GatewayKeys } from './gateway-keys.js'
 import { People } from './people.js'
 import { createCoreMetrics } from './metrics.js'
 import { ModelRegistry } from './model-registry.js'
-import { analyticsPlugin, analystTokens } from './plugins/analytics.js'
+import { analyticsPlugin } from './plugins/analytics.js'
 import { ingestPlugin } from './plugins/ingest.js'
 import { modelsPlugin } from './plugins/models.js'
 import { patientsPlugin } from './plugins/patients.js'
@@ -57,7 +57,9 @@ export interface CoreHooks {
   clickhouse?: ClickHouse
 }
 
-export async function startCore(config: CoreConfig, hooks: CoreHooks = {}): Promise<Core> {
+/** Starts a core; what `input` leaves out takes CoreConfigSchema's default (coreConfigFromEnv reads the environment). */
+export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): Promise<Core> {
+  const config = parseCoreConfig(input)
   const shared = hooks.clickhouse !== undefined
   const opened = hooks.clickhouse ?? (await connectClickHouse(config.clickhouse))
   const clickhouse: ClickHouse = shared ? { ...opened, client: opened.client, close: async () => {} } : opened
@@ -79,7 +81,7 @@ export async function startCore(config: CoreConfig, hooks: CoreHooks = {}): Prom
   const metrics = createCoreMetrics()
   // Logged through the app's logger once it exists (the tasks first run a second after start).
   const background = new BackgroundTasks(metrics.registry, (task, err, consecutive) => app.log.error({ err, task, consecutive }, `background task ${task} failed`))
-  const peopleConfig = { ...PEOPLE_DEFAULTS, ...config.people }
+  const peopleConfig = config.people
   const peopleStore = new PeopleStore(clickhouse)
   const people = new People(peopleStore, peopleConfig, background)
   const gatewayKeys = new GatewayKeys(config.gateways, peopleStore)
@@ -106,8 +108,8 @@ export async function startCore(config: CoreConfig, hooks: CoreHooks = {}): Prom
     const status = (error as { statusCode?: number }).statusCode ?? 500
     if (status >= 500) request.log.error({ err: error }, 'request failed')
     void reply.status(status).send({
-      error: (error as { code?: string }).code ?? 'NEVA_CORE_INTERNAL',
-      message: status >= 500 && status !== 503 ? 'internal error' : (error as Error).message,
+      error: (error as { code?: string }).code ?? ('NEVA_CORE_INTERNAL' satisfies CoreErrorCode),
+      message: status >= 500 && status !== 503 ? CORE_ERRORS.NEVA_CORE_INTERNAL.message : (error as Error).message,
     })
   })
 
@@ -128,7 +130,7 @@ export async function startCore(config: CoreConfig, hooks: CoreHooks = {}): Prom
     return { status: 'ok' }
   })
   // Metrics say who logs in and how much is stored: a metrics token or an admin session.
-  const metricsTokens = Object.values(config.metricsTokens ?? {}).map((h) => Buffer.from(h, 'hex'))
+  const metricsTokens = Object.values(config.metricsTokens).map((h) => Buffer.from(h, 'hex'))
   const metricsToken = (token: string | undefined): boolean => {
     if (token === undefined) return false
     const presented = Buffer.from(hashToken(token), 'hex')
@@ -152,13 +154,13 @@ export async function startCore(config: CoreConfig, hooks: CoreHooks = {}): Prom
   })
   /** Background tasks failing in a row, for an admin (not in /healthz, which is open). */
   app.get('/v1/admin/health', { onRequest: app.requireUser('admin') }, async () => ({ failing: background.unhealthy(1) }))
-  await app.register(ingestPlugin, { store, gateways: gatewayKeys, metrics, live, gatewaySites: config.gatewaySites ?? {} })
+  await app.register(ingestPlugin, { store, gateways: gatewayKeys, metrics, live, gatewaySites: config.gatewaySites })
   await app.register(patientsPlugin, { store })
   await app.register(adminPlugin, { people, gatewayKeys })
-  await app.register(emrPlugin, { store: new EmrStore(clickhouse), systems: config.emrSystems ?? {}, live })
-  await app.register(decisionSupportPlugin, { clickhouse, systems: config.emrSystems ?? {} })
-  await app.register(modelsPlugin, { registry: new ModelRegistry(clickhouse), gateways: gatewayKeys, admins: config.admins ?? {} })
-  await app.register(analyticsPlugin, { clickhouse, config: config.clickhouse, analysts: analystTokens(config) })
+  await app.register(emrPlugin, { store: new EmrStore(clickhouse), systems: config.emrSystems, live })
+  await app.register(decisionSupportPlugin, { clickhouse, systems: config.emrSystems })
+  await app.register(modelsPlugin, { registry: new ModelRegistry(clickhouse), gateways: gatewayKeys, admins: config.admins })
+  await app.register(analyticsPlugin, { clickhouse, config: config.clickhouse, analysts: config.analysts, ...config.analytics })
   const access = hooks.boardAccess ?? peopleAccess(app)
   const liveStats: LiveStats = { open: 0, dropped: 0, refused: 0, ended: 0, withheld: 0 }
   await app.register(livePlugin, { bus: live, access, stores: boardStores, stats: liveStats, ...hooks.live })

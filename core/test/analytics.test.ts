@@ -7,26 +7,28 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Fastify from 'fastify'
 import type { ClickHouse } from '@neva/analytics'
-import { hashToken, startCore } from '@neva/core'
+import { coreConfigFromEnv, hashToken, parseCoreConfig, startCore } from '@neva/core'
 import { insertFixture, MRN_A, T0 } from '@neva/analytics/analyst-fixture'
-import { analyticsPlugin, analystCoreDefaults, RateLimiter } from '../src/plugins/analytics.js'
+import { analyticsPlugin, RateLimiter } from '../src/plugins/analytics.js'
 
 const ANALYST = 'secret-analyst'
 const GATEWAY = 'secret-gw-1'
 const BUSY = 'secret-busy-analyst'
-process.env.NEVA_ANALYST_TOKENS = `ana=${ANALYST},busy=${BUSY}`
-// A bucket the other tests never empty, refilled slowly enough to empty it on purpose below.
-process.env.NEVA_ANALYST_RATE_BURST = '40'
-process.env.NEVA_ANALYST_RATE_PER_MINUTE = '1'
-process.env.NEVA_PSEUDONYM_KEY = 'core-test-key'
-const core = await startCore({
+// As NEVA_ANALYST_TOKENS, NEVA_ANALYST_RATE_* and NEVA_PSEUDONYM_KEY would set them.
+const core = await startCore(coreConfigFromEnv({
+  NEVA_ANALYST_TOKENS: `ana=${ANALYST},busy=${BUSY}`,
+  // A bucket the other tests never empty, refilled slowly enough to empty it on purpose below.
+  NEVA_ANALYST_RATE_BURST: '40',
+  NEVA_ANALYST_RATE_PER_MINUTE: '1',
+  NEVA_PSEUDONYM_KEY: 'core-test-key',
+}, {
   host: '127.0.0.1',
   port: 0,
   clickhouse: { path: mkdtempSync(join(tmpdir(), 'neva-core-analytics-')) },
   gateways: { 'gw-1': hashToken(GATEWAY) },
   logLevel: 'silent',
   bodyLimit: 1024 * 1024,
-})
+}))
 after(() => core.close())
 await insertFixture(core.clickhouse)
 
@@ -131,16 +133,16 @@ test('the rate limiter refills over time and never above its burst', () => {
 })
 
 test('core defaults: the memory of a query is capped at 1 GB unless configured; bad values are refused', () => {
-  assert.equal(analystCoreDefaults({}).limits.maxMemoryBytes, 1_000_000_000)
-  assert.equal(analystCoreDefaults({ NEVA_ANALYST_MAX_MEMORY_BYTES: '500000000' }).limits.maxMemoryBytes, 500_000_000)
-  assert.throws(() => analystCoreDefaults({ NEVA_ANALYST_MAX_MEMORY_BYTES: 'lots' }), /NEVA_ANALYST_MAX_MEMORY_BYTES/)
+  assert.equal(coreConfigFromEnv({}).analytics.limits.maxMemoryBytes, 1_000_000_000)
+  assert.equal(coreConfigFromEnv({ NEVA_ANALYST_MAX_MEMORY_BYTES: '500000000' }).analytics.limits.maxMemoryBytes, 500_000_000)
+  assert.throws(() => coreConfigFromEnv({ NEVA_ANALYST_MAX_MEMORY_BYTES: 'lots' }), /NEVA_ANALYST_MAX_MEMORY_BYTES/)
 })
 
 test('on a ClickHouse server without an analyst user the endpoints answer 503 NEVA_ANALYST_NO_USER and the main connection is never used', async () => {
   const main = { kind: 'server', location: 'http://ch:8123', client: new Proxy({}, { get: () => assert.fail('the main connection was used') }), close: async () => undefined } as unknown as ClickHouse
   const app = Fastify()
   app.decorate('requireUser', () => async () => undefined)
-  await app.register(analyticsPlugin, { clickhouse: main, config: { url: 'http://ch:8123', username: 'neva', password: 'main' }, analysts: { ana: hashToken(ANALYST) }, analyst: {} })
+  await app.register(analyticsPlugin, { clickhouse: main, config: { url: 'http://ch:8123', username: 'neva', password: 'main' }, analysts: { ana: hashToken(ANALYST) }, ...parseCoreConfig({}).analytics })
   const res = await app.inject({ method: 'POST', url: '/v1/analytics/sql', headers: { authorization: `Bearer ${ANALYST}` }, payload: { sql: 'SELECT 1' } })
   assert.equal(res.statusCode, 503)
   assert.equal(res.json().code, 'NEVA_ANALYST_NO_USER')

@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { connectClickHouse, EmrStore, migrate } from '@neva/analytics'
 import type { EmrEvent, Observation } from '@neva/contracts'
-import { hashToken, startCore, type Core, type CoreConfig } from '@neva/core'
+import { hashToken, startCore, type Core, type CoreConfigInput } from '@neva/core'
 import { sse } from './board-fixtures.js'
 import { login, TEST_SITE } from './people-helpers.js'
 
@@ -27,7 +27,7 @@ const icu = (patient: string, site: string, ward = 'ICU'): EmrEvent => ({
 })
 await new EmrStore(ch).store([icu('p-here', TEST_SITE), icu('p-there', OTHER_SITE)], 'test')
 
-const config: CoreConfig = {
+const config: CoreConfigInput = {
   host: '127.0.0.1', port: 0, clickhouse: { path }, gateways: {}, logLevel: 'silent', bodyLimit: 1024 * 1024,
   metricsTokens: { prometheus: hashToken('metrics-token') },
   people: { usersRefreshS: 3600, loginFailuresPerAccount: 3, loginFailuresPerAddress: 8, loginFailuresPerAccountTotal: 6, loginRequestsPerMinute: 200 },

@@ -79,15 +79,17 @@ export async function run(argv: string[]): Promise<number> {
   const apiToken = randomBytes(24).toString('base64url')
 
   freshDemoDirectory(values.data)
-  const core = await startCore(coreConfigFromEnv(process.env, {
+  const fromEnv = coreConfigFromEnv()
+  const core = await startCore({
+    ...fromEnv,
     host,
     port: await port(8080),
-    clickhouse: { ...coreConfigFromEnv().clickhouse, path: `${values.data}/clickhouse` },
+    clickhouse: { ...fromEnv.clickhouse, path: `${values.data}/clickhouse` },
     gateways: { [GATEWAY_ID]: hashToken(token) },
     // The demo gateway serves the demo hospital: its ambulance's transports reach that ED board.
     gatewaySites: { [GATEWAY_ID]: [DEMO_SITE] },
     logLevel,
-  }))
+  })
   // The ICU: three beds on HL7 monitors, the second also on a ventilator; a ward bed with a
   // serial oximeter; the lab's analyzer runs chemistry for the ICU patients.
   const icu: PatientSpec[] = [

@@ -7,10 +7,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import {
-  AnalystError, analystOptionsFromEnv, loadQueries, openAnalyst, runAnalystQuery, runNamedQuery,
+  AnalystError, loadQueries, openAnalyst, runAnalystQuery, runNamedQuery,
   type Analyst, type AnalystLimits, type AnalystOptions, type AnalystResult, type ClickHouse, type ClickHouseConfig,
 } from '@neva/analytics'
-import { parseGatewayTokens, type CoreConfig } from '../config.js'
+import { CoreError } from '../errors.js'
 import { gatewayAuthenticator } from './auth.js'
 
 export interface AnalyticsOptions {
@@ -18,30 +18,16 @@ export interface AnalyticsOptions {
   config: ClickHouseConfig
   /** analyst name → sha256 (hex) of its bearer token. */
   analysts: Record<string, string>
-  analyst?: AnalystOptions | undefined
-  limits?: Partial<AnalystLimits> | undefined
+  /** The pseudonym secret and, on a server, the ClickHouse user analyst queries run as (CoreConfig.analytics). */
+  analyst: AnalystOptions
+  limits: Partial<AnalystLimits>
   /** Queries per analyst: a bucket of `burst` refilled at `perMinute`. */
-  rate?: Partial<AnalystRate> | undefined
+  rate: AnalystRate
 }
 
 export interface AnalystRate {
   perMinute: number
   burst: number
-}
-
-/** Defaults inside the core; NEVA_ANALYST_MAX_MEMORY_BYTES, NEVA_ANALYST_RATE_PER_MINUTE and NEVA_ANALYST_RATE_BURST change them. */
-export function analystCoreDefaults(env: NodeJS.ProcessEnv = process.env): { limits: Partial<AnalystLimits>; rate: AnalystRate } {
-  const positive = (name: string, fallback: number) => {
-    const raw = env[name]
-    if (raw === undefined || raw === '') return fallback
-    const n = Number(raw)
-    if (!Number.isFinite(n) || n <= 0) throw new Error(`${name} must be a positive number, got ${JSON.stringify(raw)}`)
-    return n
-  }
-  return {
-    limits: { maxMemoryBytes: positive('NEVA_ANALYST_MAX_MEMORY_BYTES', 1_000_000_000) },
-    rate: { perMinute: positive('NEVA_ANALYST_RATE_PER_MINUTE', 120), burst: positive('NEVA_ANALYST_RATE_BURST', 60) },
-  }
 }
 
 /** A token bucket per analyst: `take` says how many seconds to wait, 0 when a query may run. */
@@ -63,28 +49,13 @@ export class RateLimiter {
   }
 }
 
-/**
- * Analyst credentials: CoreConfig.analysts when the config has them, else NEVA_ANALYST_TOKENS
- * ("name=token,…", like NEVA_ADMIN_TOKENS). Belongs in config.ts; kept here until it moves.
- */
-export function analystTokens(config: CoreConfig & { analysts?: Record<string, string> }, env: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  return config.analysts ?? (env.NEVA_ANALYST_TOKENS ? parseGatewayTokens(env.NEVA_ANALYST_TOKENS, 'NEVA_ANALYST_TOKENS') : {})
-}
-
-/** An analyst refusal as the core's error handler expects it: code, message, status. */
-class AnalyticsHttpError extends Error {
-  constructor(readonly code: string, message: string, readonly statusCode: number, options?: ErrorOptions) {
-    super(message, options)
-  }
-}
-
 async function answered(fn: () => Promise<AnalystResult>) {
   try {
     const { columns, rows, count, tables, duration_ms } = await fn()
     return { count, columns, rows, tables, duration_ms }
   } catch (err) {
     if (err instanceof AnalystError) {
-      throw new AnalyticsHttpError(err.code, err.message, err.code === 'NEVA_ANALYST_AUDIT_UNAVAILABLE' ? 503 : 400, { cause: err })
+      throw CoreError.analyst(err)
     }
     throw err
   }
@@ -94,13 +65,12 @@ const Params = Type.Record(Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' }),
 const SqlBody = Type.Object({ sql: Type.String({ minLength: 1, maxLength: 100_000 }), params: Type.Optional(Params) }, { additionalProperties: false })
 
 export const analyticsPlugin: FastifyPluginAsyncTypebox<AnalyticsOptions> = async (app, options) => {
-  const defaults = analystCoreDefaults()
-  const limits = { ...defaults.limits, ...options.limits }
-  const limiter = new RateLimiter({ ...defaults.rate, ...options.rate })
+  const limits = options.limits
+  const limiter = new RateLimiter(options.rate)
   let analyst: Analyst | undefined
   let unavailable: AnalystError | undefined
   try {
-    analyst = await openAnalyst(options.clickhouse, options.config, options.analyst ?? analystOptionsFromEnv())
+    analyst = await openAnalyst(options.clickhouse, options.config, options.analyst)
   } catch (err) {
     // Never the main credentials: without an analyst user the endpoints say why, the core runs.
     if (!(err instanceof AnalystError) || err.code !== 'NEVA_ANALYST_NO_USER') throw err
@@ -110,7 +80,7 @@ export const analyticsPlugin: FastifyPluginAsyncTypebox<AnalyticsOptions> = asyn
   app.addHook('onClose', async () => analyst?.close())
   const ready = (): Analyst => {
     if (analyst) return analyst
-    throw new AnalyticsHttpError(unavailable!.code, unavailable!.message, 503)
+    throw CoreError.analyst(unavailable!)
   }
   const queries = loadQueries()
   const authenticate = gatewayAuthenticator(options.analysts)
@@ -133,7 +103,7 @@ export const analyticsPlugin: FastifyPluginAsyncTypebox<AnalyticsOptions> = asyn
     const wait = limiter.take(userOf(request))
     if (wait > 0) {
       reply.header('retry-after', String(wait))
-      throw new AnalyticsHttpError('NEVA_ANALYST_RATE_LIMITED', `too many analyst queries; retry in ${wait} s`, 429)
+      throw new CoreError('NEVA_ANALYST_RATE_LIMITED', String(wait))
     }
   }
 
@@ -150,7 +120,7 @@ export const analyticsPlugin: FastifyPluginAsyncTypebox<AnalyticsOptions> = asyn
     { onRequest: [onRequest, rateLimit], schema: { params: Type.Object({ name: Type.String({ maxLength: 100 }) }), querystring: Type.Record(Type.String(), Type.String()) } },
     async (request) => {
       const query = queries.get(request.params.name)
-      if (!query) throw new AnalyticsHttpError('NEVA_ANALYST_UNKNOWN_QUERY', `no named query ${JSON.stringify(request.params.name)}; GET /v1/analytics/queries lists them`, 404)
+      if (!query) throw new CoreError('NEVA_ANALYST_UNKNOWN_QUERY', JSON.stringify(request.params.name))
       return answered(() => runNamedQuery(ready(), query, request.query, { user: userOf(request), via: 'http', limits }))
     },
   )

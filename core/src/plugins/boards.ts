@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url'
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { BoardName } from '@neva/analytics'
-import { CoreError } from '../errors.js'
+import { CoreError, type CoreErrorCode } from '../errors.js'
 import { BOARD_ROLES, type BoardAccess } from '../live/access.js'
 import { buildSnapshot, patientsOf, type BoardStores } from '../live/snapshot.js'
 import { BOARDS } from './live.js'
@@ -64,7 +64,7 @@ export const boardsPlugin: FastifyPluginAsyncTypebox<BoardsOptions> = async (app
   const cache = new Map<string, Buffer>()
   app.get('/boards/assets/:file', { schema: { params: Type.Object({ file: Type.String() }) } }, async (request, reply) => {
     const asset = ASSETS[request.params.file]
-    if (!asset) return reply.status(404).send({ error: 'NEVA_CORE_NOT_FOUND', message: 'no such asset' })
+    if (!asset) return reply.status(404).send({ error: 'NEVA_CORE_NOT_FOUND' satisfies CoreErrorCode, message: 'no such asset' })
     let body = cache.get(asset.path)
     if (!body) cache.set(asset.path, (body = await readFile(asset.path)))
     return reply.header('content-type', asset.type).header('cache-control', 'no-cache').send(body)

@@ -16,13 +16,6 @@ export interface DecisionSupportOptions {
   refreshMs?: number
 }
 
-/** Refusals of this plugin, in the shape of the core's catalog (core/src/errors.ts). */
-class DxError extends Error {
-  constructor(readonly code: 'NEVA_CORE_DX_NO_MODEL' | 'NEVA_CORE_DX_UNKNOWN_PATIENT' | 'NEVA_CORE_DX_NO_COMPLAINT', readonly statusCode: number, message: string) {
-    super(message)
-  }
-}
-
 /** The newest stored model, looked up again at most every `refreshMs`. */
 function currentModel(store: DxModelStore, refreshMs: number) {
   let model: DxModel | null = null
@@ -32,7 +25,7 @@ function currentModel(store: DxModelStore, refreshMs: number) {
       model = (await store.latest()) ?? model
       checked = performance.now()
     }
-    if (!model) throw new DxError('NEVA_CORE_DX_NO_MODEL', 503, 'no diagnosis model is trained yet (neva model train-dx)')
+    if (!model) throw new CoreError('NEVA_CORE_DX_NO_MODEL')
     return model
   }
 }
@@ -45,7 +38,7 @@ export const decisionSupportPlugin: FastifyPluginAsyncTypebox<DecisionSupportOpt
     request.dxSystem = authenticate(request)
   }
   const storage = (cause: unknown): never => {
-    if (cause instanceof DxError) throw cause
+    if (cause instanceof CoreError) throw cause
     throw new CoreError('NEVA_CORE_STORAGE_UNAVAILABLE', undefined, { cause })
   }
 
@@ -63,8 +56,8 @@ export const decisionSupportPlugin: FastifyPluginAsyncTypebox<DecisionSupportOpt
     const q = request.body
     const m = await model().catch(storage)
     const check = await checkFinalDiagnosis(clickhouse, m, q).catch(storage)
-    if (!check) throw new DxError('NEVA_CORE_DX_UNKNOWN_PATIENT', 404, `patient ${q.patient_id} is not in the record`)
-    if (check.input.texts.length === 0) throw new DxError('NEVA_CORE_DX_NO_COMPLAINT', 400, `no complaints are stored for encounter ${q.encounter_id}; send them in "complaints"`)
+    if (!check) throw new CoreError('NEVA_CORE_DX_UNKNOWN_PATIENT', q.patient_id)
+    if (check.input.texts.length === 0) throw new CoreError('NEVA_CORE_DX_NO_COMPLAINT', q.encounter_id)
     const id = await suggestions.record({
       kind: 'final_check', encounter_id: q.encounter_id, patient_id: q.patient_id, model: m, suggestions: check.top3,
       physician_icd10: q.icd10, verdict: check.verdict.verdict, source: request.dxSystem!, time: Date.now(),

@@ -2,7 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { IngestAck, IngestBatch, KIND_NAMES, RECORD_KINDS, type RejectedReading } from '@neva/contracts'
 import { recordsOf, type TelemetryStore } from '@neva/analytics'
-import { CoreError } from '../errors.js'
+import { CoreError, type CORE_REJECTIONS } from '../errors.js'
 import type { CoreMetrics } from '../metrics.js'
 import { gatewayAuthenticator, type GatewayCredentials } from './auth.js'
 import type { LiveBus } from '../live/bus.js'
@@ -17,8 +17,6 @@ export interface IngestOptions {
   gatewaySites?: Readonly<Record<string, readonly string[]>>
 }
 
-export const TRANSPORT_NOT_BOUND = 'NEVA_CORE_TRANSPORT_SITE_NOT_BOUND'
-
 /**
  * The batch with every transport whose destination its gateway is not bound to taken out and kept
  * aside as a rejected reading (the same seq: one identity, one row). A gateway without sites (an
@@ -31,7 +29,7 @@ export function bindTransports(batch: IngestBatch, sites: readonly string[] | un
   const kept = transports.filter((t) => allowed.has(t.destination_site))
   if (kept.length === transports.length) return { batch, refused: 0 }
   const refused: RejectedReading[] = transports.filter((t) => !allowed.has(t.destination_site)).map((t) => ({
-    gateway_id: t.gateway_id, seq: t.seq, source: 'mqtt', origin: `transport ${t.unit}`, received_time: t.received_time, code: TRANSPORT_NOT_BOUND,
+    gateway_id: t.gateway_id, seq: t.seq, source: 'mqtt', origin: `transport ${t.unit}`, received_time: t.received_time, code: 'NEVA_CORE_TRANSPORT_SITE_NOT_BOUND' satisfies keyof typeof CORE_REJECTIONS,
     reason: `gateway ${t.gateway_id} is not bound to site ${JSON.stringify(t.destination_site)} (bound: ${[...allowed].map((s) => JSON.stringify(s)).join(', ') || 'none'}): patient ${t.patient_id} is not put on its ED board`,
     payload: JSON.stringify(t),
   }))

@@ -21,7 +21,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { BoardName } from '@neva/analytics'
-import { CORE_ERRORS, CoreError } from '../errors.js'
+import { CORE_ERRORS, CoreError, type CoreErrorCode } from '../errors.js'
 import { BOARD_ROLES, type BoardAccess, type BoardUser } from '../live/access.js'
 import type { Delivery, LiveBus } from '../live/bus.js'
 import { buildSnapshot, patientsOf, type BoardStores } from '../live/snapshot.js'
@@ -132,7 +132,7 @@ export const livePlugin: FastifyPluginAsyncTypebox<LiveOptions> = async (app, op
       const withhold = (patientId: string | null, err: unknown): void => {
         stats.withheld++
         request.log.error({ err, user: user.id, board, patient: patientId }, 'record view not audited: data withheld')
-        write('failure', { error: 'NEVA_CORE_STORAGE_UNAVAILABLE', ...(patientId ? { patient_id: patientId } : {}), message: 'a view could not be audited, so its data is withheld; retrying with the next update' })
+        write('failure', { error: 'NEVA_CORE_STORAGE_UNAVAILABLE' satisfies CoreErrorCode, ...(patientId ? { patient_id: patientId } : {}), message: 'a view could not be audited, so its data is withheld; retrying with the next update' })
       }
       const unsubscribe = bus.subscribe((d) => {
         if (!check() || !visible(d)) return
@@ -191,7 +191,7 @@ export const livePlugin: FastifyPluginAsyncTypebox<LiveOptions> = async (app, op
         snapshot = await buildSnapshot(board, user, access, stores)
       } catch (err) {
         request.log.error({ err }, 'live snapshot failed')
-        write('failure', { error: 'NEVA_CORE_STORAGE_UNAVAILABLE', message: 'the board could not be read; reconnecting' })
+        write('failure', { error: 'NEVA_CORE_STORAGE_UNAVAILABLE' satisfies CoreErrorCode, message: 'the board could not be read; reconnecting' })
         close(true)
         return
       }

@@ -137,7 +137,7 @@ export async function installPeople(app: FastifyInstance, { people, metrics, sec
     if (request.headers.origin !== undefined && !sameOrigin(request)) throw refuse('csrf', new CoreError('NEVA_CORE_CSRF', 'POST /login'))
     if (!Value.Check(LoginBody, request.body)) {
       const first = [...Value.Errors(LoginBody, request.body)][0]
-      throw Object.assign(new Error(`body${first?.path ?? ''} ${first?.message ?? 'is not a login'}: expected {username, password}`), { statusCode: 400, code: 'NEVA_CORE_BAD_LOGIN' })
+      throw new CoreError('NEVA_CORE_BAD_LOGIN', `body${first?.path ?? ''} ${first?.message ?? 'is not a login'}`)
     }
     const { username, password, next } = request.body
     const address = request.ip

@@ -1,6 +1,7 @@
 // A model published to the core's registry reaches a running gateway, which scores with it
 // without a restart; a model that does not fit the gateway is refused there and the running one
-// stays. Real core on embedded ClickHouse, real gateway, real MQTT.
+// stays; `neva triage --core` scores with the published model too. Real core on embedded
+// ClickHouse, real gateway, real MQTT, the repository's bin/neva.
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtempSync } from 'node:fs'
@@ -12,7 +13,7 @@ import mqtt from 'mqtt'
 import { vitalsTopic } from '@neva/contracts'
 import { hashToken, startCore } from '@neva/core'
 import { generateModelKeyPair, parseGatewayConfig, signManifest, startGateway } from '@neva/edge'
-import { packaged, randomModel } from './model-fixtures.js'
+import { packaged, randomModel } from '@neva/cli/model-fixtures'
 
 const dir = (p: string) => mkdtempSync(join(tmpdir(), `neva-${p}-`))
 const core = await startCore({

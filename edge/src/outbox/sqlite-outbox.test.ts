@@ -51,16 +51,21 @@ test('SqliteOutbox: refuses a batch id from another outbox', async () => {
 })
 
 test('SqliteOutbox: live readings go in the next batch ahead of an old backlog', async () => {
-  const o = new SqliteOutbox({ path: join(dir, 'live.db'), gatewayId: 'gw-test', liveWindowMs: 40 })
-  for (let i = 0; i < 50; i++) await o.append([obs('backlog', i)])
-  await new Promise((r) => setTimeout(r, 80))
-  await o.append([obs('live', 99)])
-  const batch = (await o.nextBatch(10))!
-  assert.equal(batch.observations.length, 10)
-  assert.deepEqual(batch.observations.filter((x) => x.patient_id === 'live').map((x) => x.value), [99])
-  // The rest of the batch is the oldest backlog, in order.
-  assert.deepEqual(batch.observations.filter((x) => x.patient_id === 'backlog').map((x) => x.value), [0, 1, 2, 3, 4, 5, 6, 7, 8])
-  await o.close()
+  // The window is wide enough that a loaded machine cannot age the live reading out of it
+  // between its append and the batch (40 ms failed at a load average of 25).
+  const o = new SqliteOutbox({ path: join(dir, 'live.db'), gatewayId: 'gw-test', liveWindowMs: 1500 })
+  try {
+    for (let i = 0; i < 50; i++) await o.append([obs('backlog', i)])
+    await new Promise((r) => setTimeout(r, 1600))
+    await o.append([obs('live', 99)])
+    const batch = (await o.nextBatch(10))!
+    assert.equal(batch.observations.length, 10)
+    assert.deepEqual(batch.observations.filter((x) => x.patient_id === 'live').map((x) => x.value), [99])
+    // The rest of the batch is the oldest backlog, in order.
+    assert.deepEqual(batch.observations.filter((x) => x.patient_id === 'backlog').map((x) => x.value), [0, 1, 2, 3, 4, 5, 6, 7, 8])
+  } finally {
+    await o.close()
+  }
 })
 
 test('SqliteOutbox: after an outage, what arrives since the recovery goes first, then old refusals, then old readings', async () => {

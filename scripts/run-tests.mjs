@@ -15,6 +15,7 @@ import { createWriteStream, existsSync, globSync, mkdirSync, readdirSync, readFi
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Report } from 'c8'
+import { fixSourceMaps, oneTranspilation } from './coverage-variants.mjs'
 import { Parser } from 'tap-parser'
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..')
@@ -158,25 +159,19 @@ const failed = counts.fail + (coverageFailed && counts.fail === 0 ? 1 : 0)
 console.log(`${counts.pass} passed, ${failed} failed, ${counts.skip} skipped`)
 process.exit(code !== 0 || failed > 0 ? 1 : 0)
 
-// Coverage: tap's processinfo plugin records V8 coverage of every test process and of the node
-// processes they spawn (into .tap/coverage/). tsx's inline source maps say `sourcesContent:
-// [null]`, which c8 takes as an empty original file, so those entries are dropped first (c8 then
-// reads the .ts from disk); then c8 (what tap's own report uses) writes the JSON summary and the
-// HTML report into .test-artifacts/coverage/, the table sums it per package, and a full run
-// checks the floors in scripts/coverage-floors.json.
+// Coverage: tap's processinfo plugin records V8 coverage of every test process, of the worker
+// threads they start (they inherit its --import), and with --child-coverage of the node processes
+// they spawn (into .tap/coverage/, one file each). scripts/coverage-variants.mjs fixes those files
+// up for c8 (tsx's empty sourcesContent; one transpilation per source file); then c8 (what tap's
+// own report uses) writes the JSON summary and the HTML report into .test-artifacts/coverage/,
+// the table sums it per package, and a full run checks the floors in scripts/coverage-floors.json.
 async function reportCoverage(checkFloors) {
   const dir = join(root, '.tap/coverage')
   const entries = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')) : []
   if (entries.length === 0) { console.log('coverage: none was recorded'); return !checkFloors }
-  for (const f of entries) {
-    const file = join(dir, f)
-    const cov = JSON.parse(readFileSync(file, 'utf8'))
-    let changed = false
-    for (const sm of Object.values(cov['source-map-cache'] ?? {})) {
-      if (sm?.data?.sourcesContent && sm.data.sourcesContent.every((c) => c == null)) { delete sm.data.sourcesContent; changed = true }
-    }
-    if (changed) writeFileSync(file, JSON.stringify(cov))
-  }
+  fixSourceMaps(dir, entries)
+  const { files: twice, dropped } = oneTranspilation(dir, entries)
+  if (twice > 0) console.log(`coverage: ${twice} source files ran as two transpilations (ESM, and CommonJS in piscina's worker threads); ${dropped} records of the less-run one left out (scripts/coverage-variants.mjs)`)
   const out = join(artifacts, 'coverage')
   rmSync(out, { recursive: true, force: true })
   const report = new Report({

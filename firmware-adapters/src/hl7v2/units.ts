@@ -66,6 +66,8 @@ export function unitMeaning(unit: SentUnit): string | undefined {
     if (byName) return UCUM_BY_MDC.get(Number(byName[0]))
     const byRef = table.unitByRef.get(s.trim())
     if (byRef) return byRef.ucum
+    // A UCUM code of the table's units, exactly as UCUM spells it ("ms", "mL/h").
+    if ([...table.unitByCode.values()].some((u) => u.ucum === s.trim())) return s.trim()
   }
   // A sender that says its unit is UCUM (OBX-6.3 "UCUM") is taken at its word.
   if (system === 'UCUM' && /^[!-~]{1,32}$/.test(unit.code)) return unit.code

@@ -185,6 +185,7 @@ export class BoardStore {
         `SELECT patient_id, name, argMax(value, (device_time, seq)) AS value, argMax(unit, (device_time, seq)) AS unit,
             toUnixTimestamp64Milli(max(device_time)) AS time, argMax(flags, (device_time, seq)) AS flags
           FROM observations WHERE patient_id IN {p:Array(String)} ${from} AND device_time > now64(3) - INTERVAL 1 DAY
+            AND name != 'other'
           GROUP BY patient_id, name`,
         { p: ids, ...fromParams },
       ),

@@ -22,7 +22,7 @@ const range = { from: new Date(T0 - 3600_000).toISOString(), to: new Date(T0 + 3
 const run = (name: string, params: Record<string, string> = {}) => runNamedQuery(analyst, queries.get(name)!, params, { user: 'analyst:q', via: 'test' })
 
 test('the library loads: each query has a description and declares exactly the parameters it uses', () => {
-  assert.deepEqual([...queries.keys()], ['alarms-by-ward', 'current-triage', 'deterioration-last-hour', 'dx-agreement', 'ed-load-by-hour', 'lab-turnaround', 'patient-timeline', 'readings-by-source', 'refused-readings', 'ward-census'])
+  assert.deepEqual([...queries.keys()], ['alarms-by-ward', 'current-triage', 'deterioration-last-hour', 'dx-agreement', 'ed-load-by-hour', 'lab-turnaround', 'observations-by-code', 'patient-timeline', 'readings-by-source', 'refused-readings', 'ward-census'])
   for (const q of queries.values()) assert.ok(q.description.length > 20, q.name)
   assert.deepEqual(queries.get('patient-timeline')!.params.map((p) => `${p.name}:${p.type}`), ['patient:String', "from:DateTime64(3, 'UTC')", "to:DateTime64(3, 'UTC')"])
   assert.throws(() => parseNamedQuery('x', 'SELECT 1'), /first line must be a "-- description"/)
@@ -124,4 +124,30 @@ test('dx-agreement: suggestions per top-1 code and how often the clinician agree
     ['preliminary', 'I10', 1, 1, 1, 1, 1],
   ])
   assert.equal((await run('dx-agreement', { ...range, kind: 'preliminary' })).count, 0)
+})
+
+test('observations-by-code: coded metrics beyond the named vitals, by MDC or LOINC code; older rows without the new columns still read', async () => {
+  const o = {
+    gateway_id: 'gw-c', device_id: 'mon-c', patient_id: 'p-codes', source: 'hl7v2' as const, loinc: '8636-3', name: 'other' as const,
+    unit: 'ms', device_time: T0, received_time: T0, flags: [] as const,
+  }
+  const observations = [
+    { ...o, seq: 1, mdc_code: 147236, value: 416, device_label: 'MDC_ECG_TIME_PD_QTc', unit_as_sent: '264338^MDC_DIM_MILLI_SEC^MDC', flags: [] },
+    { ...o, seq: 2, mdc_code: 147236, value: 440, device_label: 'MDC_ECG_TIME_PD_QTc', unit_as_sent: '264338^MDC_DIM_MILLI_SEC^MDC', flags: [] },
+    // A unit Neva could not map: kept as sent, flagged, counted apart.
+    { ...o, seq: 3, mdc_code: 147236, value: 0.45, unit: 'sec^^LOCAL', unit_as_sent: 'sec^^LOCAL', flags: ['unit_unmapped' as const] },
+    // An older gateway's reading: no device_label, no unit_as_sent.
+    { ...o, seq: 4, mdc_code: 147842, loinc: '8867-4', name: 'heart_rate' as const, unit: '/min', value: 80, flags: [] },
+  ]
+  await new TelemetryStore(ch).storeBatch({ gateway_id: 'gw-c', batch_id: 'c-1', sent_time: T0, observations, triage: [], rejected: [] })
+  const byMdc = await run('observations-by-code', { mdc: '147236', loinc: '', ...range })
+  assert.deepEqual(byMdc.rows.map((r) => [r.name, r.device_label, r.unit, Number(r.readings), Number(r.unmapped_units), Number(r.max_value)]), [
+    ['other', 'MDC_ECG_TIME_PD_QTc', 'ms', 2, 0, 440], ['other', '', 'sec^^LOCAL', 1, 1, 0.45],
+  ])
+  for (const r of byMdc.rows) assert.match(String(r.patient_id), /^[0-9a-f]{32}$/)
+  const byLoinc = await run('observations-by-code', { mdc: '0', loinc: '8867-4', ...range })
+  assert.deepEqual(byLoinc.rows.map((r) => [r.name, Number(r.mdc_code), r.device_label, Number(r.readings)]), [['heart_rate', 147842, '', 1]])
+  // The analyst view exposes the new columns.
+  const rs = await analyst.withReader((reader) => reader.client.query({ query: "SELECT device_label, unit_as_sent FROM observations WHERE mdc_code = 147236 AND value = 416", format: 'JSONEachRow' }))
+  assert.deepEqual(await rs.json(), [{ device_label: 'MDC_ECG_TIME_PD_QTc', unit_as_sent: '264338^MDC_DIM_MILLI_SEC^MDC' }])
 })

@@ -49,9 +49,10 @@ test('neva decode --protocol hl7v2: monitors give observations, the analyzer lab
       continue
     }
     assert.equal(code, 0, `${f}: ${stderr}`)
-    // The watchdog heartbeat is counted on stderr, not printed.
-    assert.ok(out.length > 0 || /watchdog/.test(f), f)
-    if (/r40/i.test(f) && !/watchdog/.test(f)) assert.ok(out.length === 1 && 'alarm_id' in out[0]!, f)
+    assert.ok(out.length > 0, f)
+    // One alarm per alert (the watchdog heartbeat is none: counted on stderr); numbers an alert
+    // carries beside its source measurement come out as coded readings.
+    if (/r40/i.test(f)) assert.equal(out.filter((r) => 'alarm_id' in r).length, /watchdog/.test(f) ? 0 : 1, f)
     for (const r of out) {
       const ok = 'alarm_id' in r ? alarm.check({ gateway_id: 'g', seq: 1, ...r }) : 'test_code' in r ? labResult.check({ gateway_id: 'g', seq: 1, ...r }) : observation.check({ gateway_id: 'g', seq: 1, ...r })
       assert.ok(ok, `${f}: ${JSON.stringify(r)}`)

@@ -10,6 +10,8 @@ export const QUALITY_FLAGS = [
   'questionable',
   // device clock was implausible; device_time was replaced by the gateway's receive time
   'clock_suspect',
+  // the device's unit is not one Neva can map to UCUM: `unit` holds it as sent, never converted
+  'unit_unmapped',
 ] as const
 
 /** A union of string literals whose static type is the union of the values. */
@@ -20,6 +22,13 @@ export { Identifier }
 export const SourceProtocol = literals(SOURCE_PROTOCOLS)
 export const QualityFlag = literals(QUALITY_FLAGS)
 export const VitalNameSchema = literals(VITAL_NAMES)
+/**
+ * A coded metric that is not a named vital (QT interval, NIBP pulse rate…): known by its code
+ * (mdc_code, else loinc), never scored. Named vitals keep their own name.
+ */
+export const OTHER_METRIC = 'other'
+export const ObservationName = Type.Union([VitalNameSchema, Type.Literal(OTHER_METRIC)])
+export type ObservationName = Static<typeof ObservationName>
 /** Milliseconds since the Unix epoch, UTC. */
 export const EpochMs = Type.Integer({ minimum: 0, maximum: 8_640_000_000_000 })
 
@@ -33,12 +42,18 @@ export const Observation = Type.Object(
     source: SourceProtocol,
     mdc_code: Type.Integer({ minimum: 0, maximum: 0xffffffff }),
     loinc: Type.String({ maxLength: 16 }),
-    name: VitalNameSchema,
+    /** A named vital, or 'other' for any other coded metric (then mdc_code or loinc says what). */
+    name: ObservationName,
     value: Type.Number(),
     unit: Type.String({ maxLength: 32 }),
     device_time: EpochMs,
     received_time: EpochMs,
     flags: Type.Array(QualityFlag, { maxItems: 8, uniqueItems: true }),
+    // Optional (older gateways leave them out): what the device itself called the metric
+    // (HL7 OBX-3.2, e.g. MDC_ECG_TIME_PD_QT_GL) and its unit as sent (OBX-6), for codes beyond the
+    // named vitals.
+    device_label: Type.Optional(Type.String({ maxLength: 64 })),
+    unit_as_sent: Type.Optional(Type.String({ maxLength: 64 })),
   },
   { additionalProperties: false },
 )

@@ -2,6 +2,7 @@
 // Text goes in with textContent only (patient data never becomes markup).
 import uPlot from './uPlot.esm.js'
 import { drawEcg } from './ecg.js'
+import { displayUnit } from './units.js'
 
 const board = document.body.dataset.board
 const main = document.getElementById('board')
@@ -80,7 +81,8 @@ function renderVital(pid, name) {
   const parts = []
   if (!v) parts.push(el('span', { class: 'missing', text: '—' }), el('span', { class: 'u', text: ' no reading' }))
   else {
-    parts.push(el('span', { class: 'v', text: fmt(name, v.value) }), el('span', { class: 'u', text: ` ${v.unit}` }))
+    // The unit as clinicians read it; the UCUM code the data carries in its title.
+    parts.push(el('span', { class: 'v', text: fmt(name, v.value) }), el('span', { class: 'u', text: ` ${displayUnit(v.unit, name)}`, title: v.unit }))
     if (v.flags?.length) parts.push(el('span', { class: 'u', text: ` (${v.flags.join(', ')})` }))
     const was = seen?.[pid]?.vitals?.[name]
     if (seen && was !== undefined && Math.abs(v.value - was) >= (MOVED[name] ?? 0.001)) {
@@ -211,6 +213,18 @@ function renderOrders(pid) {
 
 const PRIORITY_ORDER = { high: 0, medium: 1, low: 2, none: 4 }
 
+/** "88 % (limits 90–96 %)": the value that raised the alarm and the limits it crossed, as the device sent them. */
+function alarmNumbers(a) {
+  const unit = a.unit ? displayUnit(a.unit) : ''
+  const withUnit = (n) => `${n}${unit ? ` ${unit}` : ''}`
+  const value = a.value === null || a.value === undefined ? null : withUnit(a.value)
+  const low = a.limit_low ?? null
+  const high = a.limit_high ?? null
+  const limits = low !== null && high !== null ? `limits ${low}–${withUnit(high)}` : low !== null ? `low limit ${withUnit(low)}` : high !== null ? `high limit ${withUnit(high)}` : null
+  if (value === null) return limits
+  return limits === null ? value : `${value} (${limits})`
+}
+
 function renderAlarms(pid) {
   const r = rows.get(pid)
   if (!r?.alarms) return
@@ -220,7 +234,7 @@ function renderAlarms(pid) {
   r.alarms.replaceChildren(...active.map((a) => {
     // Priority as colour and as text; a priority the device did not give is said, not guessed.
     const priority = a.priority ?? 'unknown'
-    const what = [a.event_text ?? a.event_name ?? 'alarm', a.value === null ? null : `${a.value}${a.unit ? ` ${a.unit}` : ''}`].filter(Boolean).join(' · ')
+    const what = [a.event_text ?? a.event_name ?? 'alarm', alarmNumbers(a)].filter(Boolean).join(' · ')
     const div = el('div', { class: `alarm alarm-${priority}`, 'data-alarm': a.alarm_id },
       el('span', { class: 'alarm-priority', text: priority === 'unknown' ? 'PRIORITY ?' : priority.toUpperCase() }), ' ', el('span', { text: `${what} (since ${time(a.first_time)})` }))
     if (a.ack) div.append(el('span', { class: 'alarm-ack', text: `acknowledged by ${a.ack.user} at ${time(a.ack.acked_at)}` }))

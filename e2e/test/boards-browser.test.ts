@@ -167,7 +167,14 @@ test('boards in Chromium: ED transport live with its ETA, triage queue order, an
   const alarmOn = (p: Page) => p.locator('tr[data-patient="icu.p1"] .alarm[data-alarm="mon-icu.p1/spo2-lo-1"]')
   await alarmOn(a).waitFor({ timeout: 10_000 })
   assert.match(await alarmOn(a).locator('.alarm-priority').innerText(), /HIGH/)
-  assert.match(await alarmOn(a).innerText(), /SpO2 low · 84 %/)
+  // The alarm keeps its numbers: the value that raised it and the limit it crossed.
+  assert.match(await alarmOn(a).innerText(), /SpO2 low · 84 % \(low limit 90 %\)/)
+  // Units as clinicians read them; the UCUM code stays in the data (the unit's title).
+  await device.publishAsync(vitalsTopic('mon-icu.p1'), JSON.stringify({ patient_id: 'icu.p1', time: Date.now(), readings: [{ vital: 'temperature', value: 38.2 }, { vital: 'respiratory_rate', value: 22 }, { vital: 'heart_rate', value: 96 }] }), { qos: 1 })
+  const icuRow = a.locator('tr[data-patient="icu.p1"]')
+  await icuRow.getByText('°C').first().waitFor({ timeout: 10_000 })
+  const units = await icuRow.locator('.reading .u[title]').evaluateAll((us) => us.map((u) => `${u.textContent!.trim()}=${u.getAttribute('title')}`))
+  for (const u of ['°C=Cel', 'breaths/min=/min', 'beats/min=/min']) assert.ok(units.includes(u), `${u} in ${units.join(', ')}`)
   await alarmOn(a2).locator('button.ack').waitFor({ timeout: 10_000 })
   await alarmOn(a).locator('button.ack').click()
   await alarmOn(a2).locator('.alarm-ack').filter({ hasText: 'acknowledged by nurse-a' }).waitFor({ timeout: 10_000 })

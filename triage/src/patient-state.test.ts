@@ -18,3 +18,9 @@ test('on oxygen: an O2 flow above 0, or an FiO2 above room air (21 %); a later r
   s.update(reading('fio2', 21, 0))
   assert.equal(s.vitalSet().on_oxygen, true)
 })
+
+test('a coded metric beyond the named vitals (name "other": QTc, NIBP pulse rate) never feeds NEWS2', () => {
+  const s = new PatientState()
+  assert.equal(s.update({ name: 'other', value: 140, device_time: 1, flags: [] }), false)
+  assert.deepEqual(Object.values(s.inputs()).filter((i) => i !== null), [])
+})

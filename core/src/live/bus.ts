@@ -2,7 +2,7 @@
 // batch, record events, an order change, an alarm acknowledgement). Publishing costs no
 // ClickHouse query: where each patient is (which board, which site and ward, for the grants) is
 // kept here, loaded once at start-up and then followed from the events themselves.
-import { ED_WARD, type Alarm, type Encounter, type IngestBatch, type Order, type Transport } from '@neva/contracts'
+import { ED_WARD, OTHER_METRIC, type Alarm, type Encounter, type IngestBatch, type Order, type Transport } from '@neva/contracts'
 import type { AlarmAck, AlarmView, BoardName, BoardPlace, BoardTriage, EcgTrace } from '@neva/analytics'
 
 export type LiveEvent =
@@ -70,6 +70,8 @@ export class LiveBus {
     const from = (patientId: string) => this.placesOf(patientId).filter((p) => p.board !== 'ed' || p.gateway_id === batch.gateway_id)
     const vitals = new Map<string, Extract<LiveEvent, { type: 'vitals' }>['readings']>()
     for (const o of batch.observations) {
+      // Coded metrics beyond the named vitals ('other') are stored and queried by code, not drawn as vitals.
+      if (o.name === OTHER_METRIC) continue
       let list = vitals.get(o.patient_id)
       if (!list) vitals.set(o.patient_id, (list = []))
       list.push({ name: o.name, value: o.value, unit: o.unit, time: o.device_time, flags: o.flags })

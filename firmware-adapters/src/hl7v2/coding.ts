@@ -2,11 +2,12 @@
 // code. IHE PCD-01 codes metrics in MDC (coding system "MDC"); some devices leave the coding
 // system out and send the bare number.
 import { VITALS, normalizeMdc, vitalByMdc, type VitalDefinition } from '@neva/contracts'
+import { defaultCodeTable, type MetricCode } from '../codes/code-table.js'
 import { lookupLabCode, type LabCodeTable } from '../lab-codes.js'
 import type { Hl7Segment } from './message.js'
 
 export type ObxCoding =
-  | { kind: 'mdc'; code: number; sent: string; name: string; def: VitalDefinition | undefined }
+  | { kind: 'mdc'; code: number; sent: string; name: string; def: VitalDefinition | undefined; metric?: MetricCode | undefined }
   | { kind: 'loinc-vital'; code: string; name: string; def: VitalDefinition }
   | { kind: 'lab'; code: string; name: string; loinc: string | null }
 
@@ -43,9 +44,10 @@ export function obxCoding(obx: Hl7Segment, labCodes: LabCodeTable): ObxCoding {
 function mdc(sent: string, name: string): ObxCoding {
   if (/^\d{1,10}$/.test(sent) && Number(sent) <= MAX_MDC) {
     const code = normalizeMdc(Number(sent))
-    return { kind: 'mdc', code, sent, name, def: vitalByMdc(code) }
+    return { kind: 'mdc', code, sent, name, def: vitalByMdc(code), metric: defaultCodeTable().metricByCode.get(code) }
   }
   // A reference id (MDC_PULS_OXIM_SAT_O2) where the number belongs.
   const def = Object.values(VITALS).find((v) => v.mdcName !== '' && v.mdcName === sent)
-  return { kind: 'mdc', code: def?.mdc ?? 0, sent, name: name || sent, def }
+  const metric = def ? undefined : defaultCodeTable().metricByRef.get(sent)
+  return { kind: 'mdc', code: def?.mdc ?? metric?.code ?? 0, sent, name: name || sent, def, metric }
 }

@@ -186,6 +186,9 @@ function decodeAlerts(out: DecodedHl7, msg: Hl7Message, patient: string, receive
       if (result.sentTime !== null) sentTimes.push(result.sentTime)
     } else if ('problem' in result) out.problems.push(result.problem)
     else out.ignored.push(result.ignored)
+    // A watchdog heartbeat is no alarm, but its numbers (the period) are still readings.
+    const heartbeat = 'ignored' in result && result.ignored.code === FirmwareErrorCode.NEVA_HL7V2_ALARM_HEARTBEAT
+    if ('ok' in result || heartbeat) alertReadings(out, obxs, 'ok' in result ? result.ok : null, { receivedTime, offset, patientId, time: obr?.value(7).trim() || msh.value(7).trim() })
   })
   if (groups.length === 0) {
     out.problems.push({ code: FirmwareErrorCode.NEVA_HL7V2_NO_ALARM_EVENT, reason: 'ORU^R40 has no OBR or OBX: it reports no alert', payload: clip(msg.text), offset: 0 })
@@ -193,6 +196,30 @@ function decodeAlerts(out: DecodedHl7, msg: Hl7Message, patient: string, receive
   const key = keyOf(out, msh, sentTimes, receivedTime, offset)
   if (key) out.key = key
   return decided(out)
+}
+
+/**
+ * The numbers an alert carries besides the measurement that raised it (stored with the alarm):
+ * a Dräger alert source, a watchdog period… kept as coded observations when the alert names a
+ * patient, so that no number a device sends is lost.
+ */
+function alertReadings(out: DecodedHl7, obxs: readonly Hl7Segment[], alarm: AlarmDraft | null, at: { receivedTime: number; offset: number; patientId: string | null; time: string }): void {
+  for (const obx of obxs) {
+    const type = obx.value(2).trim().toUpperCase()
+    if (type !== 'NM' && type !== 'SN') continue
+    const coding = obxCoding(obx, DEFAULT_LAB_CODES)
+    if (coding.kind === 'lab') continue
+    if (alarm && coding.kind === 'mdc' && coding.code === alarm.source_code) continue
+    const where = `OBX ${obx.value(1).trim() || '?'}`
+    if (at.patientId === null) {
+      out.ignored.push({ code: FirmwareErrorCode.NEVA_HL7V2_NO_PATIENT, reason: `${where}: a number in an alert without a patient is not kept as a reading`, payload: clip(obx.toString(), 4096), offset: obx.offset })
+      continue
+    }
+    const result = vitalFromObx(obx, coding, { where, time: obx.value(14).trim() || at.time, receivedTime: at.receivedTime, defaultUtcOffsetMinutes: at.offset, deviceId: out.deviceId!, patientId: at.patientId })
+    if ('ok' in result) out.observations.push(result.ok)
+    else if ('problem' in result) out.problems.push(result.problem)
+    else out.ignored.push(result.ignored)
+  }
 }
 
 const clipOrNull = (s: string | undefined, n: number) => (s === undefined || s === '' ? null : clip(s, n))

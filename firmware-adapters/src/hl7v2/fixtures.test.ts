@@ -30,7 +30,7 @@ test('every real HL7 file decodes or is refused with a stated reason', { skip },
   }
 })
 
-test('Philips monitor (IHE PCD TF E.1.1): NIBP at its own OBX-14, HR and RR at OBR-7; hierarchy and QT skipped', { skip }, () => {
+test('Philips monitor (IHE PCD TF E.1.1): NIBP at its own OBX-14, HR and RR at OBR-7; QT and QTc kept by code; hierarchy skipped', { skip }, () => {
   const d = decode('ihe_pcd_tf_E1.1_philips_pcd01_physio_monitor.hl7')
   assert.equal(d.ack.code, 'AA')
   assert.equal(d.patientId, 'HO2009001')
@@ -44,20 +44,24 @@ test('Philips monitor (IHE PCD TF E.1.1): NIBP at its own OBX-14, HR and RR at O
     ['nibp_diastolic', 150022, 82, 'mm[Hg]', '2015-01-22T11:50:00.000Z', 'HO2009001', q],
     ['nibp_mean', 150023, 90, 'mm[Hg]', '2015-01-22T11:50:00.000Z', 'HO2009001', q],
     ['heart_rate', 147842, 80, '/min', '2015-01-22T18:26:56.000Z', 'HO2009001', q],
+    ['other', 147232, 360, 'ms', '2015-01-22T18:26:56.000Z', 'HO2009001', q],
+    ['other', 147236, 416, 'ms', '2015-01-22T18:26:56.000Z', 'HO2009001', q],
     ['respiratory_rate', 151562, 30, '/min', '2015-01-22T18:26:56.000Z', 'HO2009001', q],
   ])
-  assert.deepEqual(d.observations.map((o) => o.loinc), ['8480-6', '8462-4', '8478-0', '8867-4', '9279-1'])
+  assert.deepEqual(d.observations.map((o) => o.loinc), ['8480-6', '8462-4', '8478-0', '8867-4', '8634-8', '8636-3', '9279-1'])
+  assert.deepEqual(d.observations.filter((o) => o.name === 'other').map((o) => [o.device_label, o.unit_as_sent]), [
+    ['MDC_ECG_TIME_PD_QT_GL', '264338^MDC_DIM_MILLI_SEC^MDC'], ['MDC_ECG_TIME_PD_QTc', '264338^MDC_DIM_MILLI_SEC^MDC'],
+  ])
   assert.deepEqual(d.ignored.map((i) => i.reason.split(':')[0] + ' ' + i.code), [
     'OBX 1 NEVA_HL7V2_DEVICE_ENTRY', 'OBX 2 NEVA_HL7V2_DEVICE_ENTRY', 'OBX 3 NEVA_HL7V2_DEVICE_ENTRY', 'OBX 7 NEVA_HL7V2_DEVICE_ENTRY',
-    'OBX 8 NEVA_HL7V2_DEVICE_ENTRY', 'OBX 10 NEVA_HL7V2_NOT_A_VITAL', 'OBX 11 NEVA_HL7V2_NOT_A_VITAL', 'OBX 13 NEVA_HL7V2_NOT_A_VITAL',
-    'OBX 14 NEVA_HL7V2_DEVICE_ENTRY',
+    'OBX 8 NEVA_HL7V2_DEVICE_ENTRY', 'OBX 13 NEVA_HL7V2_NOT_A_VITAL', 'OBX 14 NEVA_HL7V2_DEVICE_ENTRY',
   ])
-  assert.equal(d.ignored[5]!.reason, 'OBX 10: MDC 147232 MDC_ECG_TIME_PD_QT_GL is not a vital sign Neva stores')
+  assert.match(d.ignored[5]!.reason, /MDC_ECG_STAT_RHY: a ST state, not a number/)
   assert.deepEqual(d.problems, [])
   assert.deepEqual({ device: d.key?.device, time: iso(d.key?.time ?? null) }, { device: d.deviceId, time: '2015-01-22T11:50:00.000Z' })
 })
 
-test('ACME gateway (IHE PCD TF E.1.2): UCUM units, episodic NIBP; a pulse rate from the cuff is not a vital Neva stores', { skip }, () => {
+test('ACME gateway (IHE PCD TF E.1.2): UCUM units, episodic NIBP; the pulse rate from the cuff is kept by its code', { skip }, () => {
   const d = decode('ihe_pcd_tf_E1.2_acme_gateway_pcd01_episodic_nibp.hl7')
   assert.equal(d.ack.code, 'AA')
   assert.deepEqual([d.patientId, d.deviceId], ['12345', '080019FFFE3ED02D172.16.172.135'])
@@ -67,8 +71,9 @@ test('ACME gateway (IHE PCD TF E.1.2): UCUM units, episodic NIBP; a pulse rate f
     ['nibp_systolic', 150021, 111, 'mm[Hg]', t, '12345', []],
     ['nibp_diastolic', 150022, 60, 'mm[Hg]', t, '12345', []],
     ['nibp_mean', 150023, 80, 'mm[Hg]', t, '12345', []],
+    // {beat}/min^{beat}/min^UCUM: UCUM for /min.
+    ['other', 149546, 63, '/min', t, '12345', []],
   ])
-  assert.equal(d.ignored.at(-1)!.reason, 'OBX 7: MDC 149546 MDC_PULS_RATE_NON_INV is not a vital sign Neva stores')
 })
 
 test('ACME WAN blood pressure (IHE PCD TF App. J): no PV1; time inherited from the NIBP entry, +05:00', { skip }, () => {
@@ -120,13 +125,16 @@ test('PixCell with flags: "LL" and "---" stay text (ST), NTE comments attach to 
 
 const alarmOf = (name: string) => {
   const d = decode(name)
-  assert.deepEqual([d.ack.code, d.problems, d.observations.length, d.alarms.length], ['AA', [], 0, 1], name)
+  // Numbers an alert carries besides its source measurement are readings (checked per file).
+  assert.deepEqual([d.ack.code, d.problems, d.alarms.length], ['AA', [], 1], name)
   return { d, a: d.alarms[0]! }
 }
 
 test('Mindray eGateway low SpO2 (IHE PCD TF E.3.1): event, source with value and limits, OBX-8 priority and type', { skip }, () => {
   const { d, a } = alarmOf('ihe_pcd_tf_E3.1_mindray_egateway_pcd04_oru_r40_low_spo2_alarm.hl7')
   assert.deepEqual(d.location, { pointOfCare: 'HO Surgery', room: 'OR', bed: '1' })
+  // The SpO2 that raised it is stored with the alarm (value, limits), not again as a reading.
+  assert.deepEqual(d.observations, [])
   assert.deepEqual(a, {
     // OBR-29's parent alert (^1&MINDRAY_EGATEWAY&00A037EB2175780F&EUI-64), behind the device (OBX-18 of the event).
     alarm_id: 'F1519EFX/1^MINDRAY_EGATEWAY^00A037EB2175780F^EUI-64', device_id: 'F1519EFX', source: 'hl7v2', patient_id: 'HO2009001',
@@ -167,12 +175,16 @@ test('Dräger ACM mock, CO2 sensor unplugged: priority and type from their own O
     device_time: Date.parse('2019-11-27T15:05:43Z'), received_time: RECEIVED,
   })
   assert.deepEqual(d.ignored, [])
+  // The number the alert carries is kept too, by its code.
+  assert.deepEqual(d.observations.map((o) => [o.name, o.mdc_code, o.value, o.device_label, o.patient_id]), [['other', 68480, 42, 'MDC_ATTR_ALERT_SOURCE', '8888']])
 })
 
 test('Dräger ACM mock watchdog: the MDC_EVT_ACTIVE heartbeat is acknowledged and counted, not stored as an alarm', { skip }, () => {
   const d = decode('draeger_ihe_acm_mock_pcd04_oru_r40_watchdog.hl7')
   assert.deepEqual([d.ack.code, d.alarms, d.problems], ['AA', [], []])
   assert.deepEqual(d.ignored.map((i) => i.code), ['NEVA_HL7V2_ALARM_HEARTBEAT'])
+  // Its period (MDC_ATTR_CONFIRM_TIMEOUT 5 s) is a number the device sent: kept by its code.
+  assert.deepEqual(d.observations.map((o) => [o.mdc_code, o.value, o.unit]), [[67860, 5, 's']])
   assert.equal(d.controlId, '2df8823a-f8fb-44e0-a4ba-1d826e0809f1')
 })
 

@@ -1,5 +1,5 @@
 // One OBX → a reading, a refusal (problem, kept aside) or a deliberate skip (ignored, counted).
-import { ACVPU, type QualityFlag, type VitalDefinition } from '@neva/contracts'
+import { ACVPU, OTHER_METRIC, type QualityFlag, type VitalDefinition } from '@neva/contracts'
 import { FirmwareErrorCode, type DecodeProblem, type Hl7v2ErrorCode } from '../errors.js'
 import type { ObservationDraft, LabResultDraft } from '../decoded.js'
 import type { ObxCoding } from './coding.js'
@@ -7,7 +7,7 @@ import { hl7Unescape } from './escape.js'
 import type { Hl7Segment } from './message.js'
 import { clip } from './parse.js'
 import { deviceTime } from './time.js'
-import { describeUnit, unitMatches, type SentUnit } from './units.js'
+import { describeUnit, unitMatches, unitMeaning, type SentUnit } from './units.js'
 
 export interface ObxContext {
   /** "OBX 7": how problems name the segment (its set ID, else its position). */
@@ -60,7 +60,6 @@ export function vitalFromObx(obx: Hl7Segment, coding: Extract<ObxCoding, { kind:
     return ignored(FirmwareErrorCode.NEVA_HL7V2_NO_VALUE, `${label} has no value${status === 'X' ? ' (OBX-11 X: cannot be obtained)' : ''}`)
   }
   const def = coding.def
-  if (!def) return ignored(FirmwareErrorCode.NEVA_HL7V2_NOT_A_VITAL, `${label} is not a vital sign Neva stores`)
   const flags: QualityFlag[] = []
   for (const rep of obx.repetitions(8)) {
     const mark = hl7Unescape(rep.split(obx.encoding.component)[0] ?? '', obx.encoding).trim().toUpperCase()
@@ -71,6 +70,7 @@ export function vitalFromObx(obx: Hl7Segment, coding: Extract<ObxCoding, { kind:
   // X ("cannot be obtained") is for device entries (IHE PCD TF-2 B.8.5 OBX-11); some monitors send
   // it on every OBX. A value next to it contradicts it: kept, but not trusted for scoring.
   if (status === 'X' && !flags.includes('questionable')) flags.push('questionable')
+  if (!def) return coding.kind === 'mdc' ? otherMetric(obx, coding, ctx, label, flags) : ignored(FirmwareErrorCode.NEVA_HL7V2_NOT_A_VITAL, `${label} is not a vital sign Neva stores`)
   const value = readValue(obx, def)
   if (typeof value === 'string') return refused(value.startsWith('OBX-2') ? FirmwareErrorCode.NEVA_HL7V2_NOT_NUMERIC : FirmwareErrorCode.NEVA_HL7V2_BAD_NUMBER, `${def.name} (${label}): ${value}`)
   const unit: SentUnit = { code: obx.value(6, 1).trim(), text: obx.value(6, 2).trim(), system: obx.value(6, 3).trim() }
@@ -103,6 +103,14 @@ function readValue(obx: Hl7Segment, def: VitalDefinition): number | string {
     if (n !== undefined && Number.isInteger(n)) return n
     return `OBX-5 ${JSON.stringify(sent.slice(0, 64))} is not one of A, C, V, P, U`
   }
+  return readNumber(obx)
+}
+
+/** The one number an OBX carries (NM, a plain SN, or a number sent as ST), or what is wrong with it. */
+function readNumber(obx: Hl7Segment): number | string {
+  const type = obx.value(2).trim().toUpperCase()
+  const reps = obx.repetitions(5)
+  if (reps.length > 1) return `OBX-5 has ${reps.length} repetitions; a reading has one value`
   let text: string
   if (type === 'SN') {
     // SN: comparator ^ number ^ separator ^ number; only a plain "^98" (or "=^98") is one value.
@@ -165,5 +173,51 @@ function labValue(obx: Hl7Segment, type: string): string {
       return obx.repetitions(5).map((r) => hl7Unescape(r, obx.encoding)).join('\n').trim()
     default:
       return hl7Unescape(obx.repetitions(5)[0] ?? '', obx.encoding).trim()
+  }
+}
+
+/**
+ * A coded MDC metric that is not a named vital (QT interval, NIBP pulse rate, an alert's value):
+ * stored as name 'other' with its code, the device's label, the value and the unit. The unit is
+ * UCUM when Neva can map OBX-6; otherwise it is kept as sent and flagged unit_unmapped, never
+ * converted. No plausibility range: Neva knows nothing of the metric but its code.
+ */
+function otherMetric(obx: Hl7Segment, coding: Extract<ObxCoding, { kind: 'mdc' }>, ctx: ObxContext, label: string, flags: QualityFlag[]): ObxOutcome<ObservationDraft> {
+  const where = `${ctx.where}: ${label}`
+  if (coding.code === 0) {
+    return { ignored: outcome(FirmwareErrorCode.NEVA_HL7V2_NOT_A_VITAL, `${where}: the reference id has no numeric code Neva knows (add it to firmware-adapters/src/codes/mdc-codes.json)`, obx) }
+  }
+  const type = obx.value(2).trim().toUpperCase()
+  const value = readNumber(obx)
+  if (typeof value === 'string') {
+    // Text and coded states (ECG rhythm "MDC_ECG_SINUS_RHY") are not numbers: skipped, counted.
+    if (type === 'ST' || type === 'CWE' || type === 'CE' || type === 'CNE' || type === 'TX' || type === 'FT') {
+      return { ignored: outcome(FirmwareErrorCode.NEVA_HL7V2_NOT_A_VITAL, `${where}: a ${type} state, not a number; text observations are not stored yet`, obx) }
+    }
+    return { problem: outcome(value.startsWith('OBX-2') ? FirmwareErrorCode.NEVA_HL7V2_NOT_NUMERIC : FirmwareErrorCode.NEVA_HL7V2_BAD_NUMBER, `${where}: ${value}`, obx) }
+  }
+  if (!Number.isFinite(value)) return { problem: outcome(FirmwareErrorCode.NEVA_HL7V2_BAD_NUMBER, `${where}: ${value} is not a finite number`, obx) }
+  const sent: SentUnit = { code: obx.value(6, 1).trim(), text: obx.value(6, 2).trim(), system: obx.value(6, 3).trim() }
+  const asSent = describeUnit(sent)
+  let unit = coding.metric?.ucum ?? ''
+  if (asSent !== '') {
+    const ucum = unitMeaning(sent)
+    if (ucum !== undefined) unit = ucum
+    else {
+      unit = clip(asSent, 32)
+      flags.push('unit_unmapped')
+    }
+  }
+  let time = deviceTime(ctx.time, ctx.receivedTime, ctx.defaultUtcOffsetMinutes)
+  if (time === 'suspect') flags.push('clock_suspect')
+  if (typeof time !== 'number') time = ctx.receivedTime
+  const deviceLabel = coding.name.trim() || coding.metric?.ref || ''
+  return {
+    ok: {
+      device_id: ctx.deviceId, patient_id: ctx.patientId, source: 'hl7v2', mdc_code: coding.code, loinc: coding.metric?.loinc ?? '', name: OTHER_METRIC,
+      value, unit, device_time: time, received_time: ctx.receivedTime, flags: [...new Set(flags)].slice(0, 8),
+      ...(deviceLabel !== '' ? { device_label: clip(deviceLabel, 64) } : {}),
+      ...(asSent !== '' ? { unit_as_sent: clip(asSent, 64) } : {}),
+    },
   }
 }

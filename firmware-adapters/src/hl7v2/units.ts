@@ -2,6 +2,7 @@
 // preference) or UCUM, and the spellings monitors use instead of UCUM. A unit is accepted when it
 // means the code table's unit; no conversion is ever made.
 import { VITALS, type VitalDefinition } from '@neva/contracts'
+import { defaultCodeTable } from '../codes/code-table.js'
 
 const MDC_PARTITION_DIM = 4
 
@@ -53,13 +54,23 @@ export interface SentUnit {
  */
 export function unitMeaning(unit: SentUnit): string | undefined {
   const system = unit.system.toUpperCase()
-  if (/^\d+$/.test(unit.code) && (system === 'MDC' || system === '')) return UCUM_BY_MDC.get(normalizeMdcUnit(Number(unit.code)))
+  const table = defaultCodeTable()
+  if (/^\d{1,10}$/.test(unit.code) && (system === 'MDC' || system === '')) {
+    const code = normalizeMdcUnit(Number(unit.code))
+    return UCUM_BY_MDC.get(code) ?? table.unitByCode.get(code)?.ucum
+  }
   for (const s of [unit.code, unit.text]) {
     const ucum = UCUM_BY_SPELLING.get(s.trim().toLowerCase())
     if (ucum) return ucum
     const byName = Object.entries(MDC_UNIT_NAMES).find(([, name]) => name === s)
     if (byName) return UCUM_BY_MDC.get(Number(byName[0]))
+    const byRef = table.unitByRef.get(s.trim())
+    if (byRef) return byRef.ucum
+    // A UCUM code of the table's units, exactly as UCUM spells it ("ms", "mL/h").
+    if ([...table.unitByCode.values()].some((u) => u.ucum === s.trim())) return s.trim()
   }
+  // A sender that says its unit is UCUM (OBX-6.3 "UCUM") is taken at its word.
+  if (system === 'UCUM' && /^[!-~]{1,32}$/.test(unit.code)) return unit.code
   return undefined
 }
 

@@ -61,10 +61,28 @@ test('MDC codes: 32-bit and 16-bit terms are normalized; units must match the ta
     { mdc: 150456 - 2 * 65536, value: 96 },
     { mdc: 150021, value: 120, unit: 'kPa' },
     { mdc: 999999, value: 1 },
+    { vital: 'qtc', value: 400 },
   ] }), NOW)
-  assert.deepEqual(d.observations.map((o) => [o.name, o.mdc_code, o.value]), [['spo2', 150456, 95], ['spo2', 150456, 96]])
+  // Any other MDC code is kept as 'other', by its code (the convention accepts every code).
+  assert.deepEqual(d.observations.map((o) => [o.name, o.mdc_code, o.value]), [['spo2', 150456, 95], ['spo2', 150456, 96], ['other', 999999, 1]])
   assert.deepEqual(d.problems.map((p) => p.code), ['NEVA_DECODE_UNIT_MISMATCH', 'NEVA_DECODE_UNKNOWN_CODE'])
   assert.match(d.problems[0]!.reason, /readings\[2\]\.unit: nibp_systolic is in "mm\[Hg\]", got "kPa"/)
+})
+
+test('any MDC code: the table gives LOINC, label and UCUM; a unit Neva cannot map is kept as sent and flagged; a text value is refused', () => {
+  const d = decodeVitalsMessage(TOPIC, json({ patient_id: 'p', readings: [
+    { mdc: 147236, value: 420 },
+    { mdc: 147236, value: 421, unit: 'ms' },
+    { mdc: 147236, value: 0.42, unit: 'sekunden' },
+    { mdc: 147236, value: 'long' },
+  ] }), NOW)
+  assert.deepEqual(d.observations.map((o) => [o.name, o.mdc_code, o.loinc, o.device_label, o.value, o.unit, o.unit_as_sent, o.flags]), [
+    ['other', 147236, '8636-3', 'MDC_ECG_TIME_PD_QTc', 420, 'ms', undefined, []],
+    ['other', 147236, '8636-3', 'MDC_ECG_TIME_PD_QTc', 421, 'ms', 'ms', []],
+    ['other', 147236, '8636-3', 'MDC_ECG_TIME_PD_QTc', 0.42, 'sekunden', 'sekunden', ['unit_unmapped']],
+  ])
+  assert.deepEqual(d.problems.map((p) => p.code), ['NEVA_DECODE_SCHEMA'])
+  assert.match(d.problems[0]!.reason, /readings\[3\]\.value: MDC code 147236 needs a number/)
 })
 
 test('bad input: each refusal names what was wrong; good readings around it are kept', () => {

@@ -8,6 +8,7 @@ import {
   VitalsReading,
   isVitalName,
   normalizeMdc,
+  OTHER_METRIC,
   validator,
   vitalByMdc,
   type Observation,
@@ -15,7 +16,9 @@ import {
   type VitalDefinition,
 } from '@neva/contracts'
 import { createHash } from 'node:crypto'
+import { defaultCodeTable } from '../codes/code-table.js'
 import { FirmwareErrorCode, type DecodeProblem } from '../errors.js'
+import { unitMeaning } from '../hl7v2/units.js'
 import type { Decoded, MessageKey, ObservationDraft } from '../decoded.js'
 
 export type { MessageKey, ObservationDraft } from '../decoded.js'
@@ -75,7 +78,7 @@ export function decodeVitalsMessage(topic: string, payload: Uint8Array, received
       out.problems.push(result)
       return
     }
-    const { def, value } = result
+    const { value } = result
     const flags = [...new Set(result.flags)]
     const stamped = result.time ?? message.time
     let deviceTime = stamped ?? receivedTime
@@ -90,14 +93,11 @@ export function decodeVitalsMessage(topic: string, payload: Uint8Array, received
       device_id: deviceId,
       patient_id: message.patient_id,
       source: 'mqtt',
-      mdc_code: def.mdc,
-      loinc: def.loinc,
-      name: def.name,
+      ...result.coded,
       value,
-      unit: def.unit,
       device_time: deviceTime,
       received_time: receivedTime,
-      flags,
+      flags: [...new Set(flags)],
     })
   })
   if (allStamped && out.observations.length > 0) {
@@ -108,7 +108,31 @@ export function decodeVitalsMessage(topic: string, payload: Uint8Array, received
   return out
 }
 
-type ReadingResult = { def: VitalDefinition; value: number; flags: QualityFlag[]; time: number | undefined } | DecodeProblem
+type Coded = Pick<ObservationDraft, 'mdc_code' | 'loinc' | 'name' | 'unit'> & Partial<Pick<ObservationDraft, 'device_label' | 'unit_as_sent'>>
+type ReadingResult = { coded: Coded; value: number; flags: QualityFlag[]; time: number | undefined } | DecodeProblem
+
+/**
+ * Any other MDC code (the convention accepts every code): stored as name 'other' by its code,
+ * with the code table's LOINC and label; the unit is UCUM when Neva can map it, else kept as sent
+ * and flagged unit_unmapped. No plausibility range: Neva knows only the code.
+ */
+function otherMetric(reading: VitalsReading, problem: (code: DecodeProblem['code'], reason: string) => DecodeProblem): ReadingResult {
+  const code = normalizeMdc(reading.mdc!)
+  const metric = defaultCodeTable().metricByCode.get(code)
+  if (typeof reading.value !== 'number' || !Number.isFinite(reading.value)) return problem(FirmwareErrorCode.NEVA_DECODE_SCHEMA, `.value: MDC code ${code} needs a number, got ${JSON.stringify(reading.value)}`)
+  const flags = [...(reading.flags ?? [])]
+  let unit = metric?.ucum ?? ''
+  if (reading.unit !== undefined && reading.unit !== '') {
+    const ucum = unitMeaning({ code: reading.unit, text: '', system: '' })
+    if (ucum !== undefined) unit = ucum
+    else {
+      unit = reading.unit
+      flags.push('unit_unmapped')
+    }
+  }
+  const coded: Coded = { mdc_code: code, loinc: metric?.loinc ?? '', name: OTHER_METRIC, unit, ...(metric ? { device_label: metric.ref } : {}), ...(reading.unit ? { unit_as_sent: reading.unit } : {}) }
+  return { coded, value: reading.value, flags: flags.slice(0, 8), time: reading.time }
+}
 
 function decodeReading(reading: unknown, where: string): ReadingResult {
   const payload = truncate(JSON.stringify(reading) ?? 'undefined', 4096)
@@ -120,10 +144,8 @@ function decodeReading(reading: unknown, where: string): ReadingResult {
   let def: VitalDefinition | undefined
   if (reading.vital !== undefined) def = isVitalName(reading.vital) ? VITALS[reading.vital] : undefined
   else def = vitalByMdc(reading.mdc!)
-  if (!def) {
-    const what = reading.vital !== undefined ? `vital ${JSON.stringify(reading.vital)}` : `MDC code ${normalizeMdc(reading.mdc!)}`
-    return problem(FirmwareErrorCode.NEVA_DECODE_UNKNOWN_CODE, `: ${what} is not in the code table`)
-  }
+  if (!def && reading.mdc !== undefined) return otherMetric(reading, problem)
+  if (!def) return problem(FirmwareErrorCode.NEVA_DECODE_UNKNOWN_CODE, `: vital ${JSON.stringify(reading.vital)} is not in the code table`)
   if (reading.unit !== undefined && reading.unit !== def.unit) {
     return problem(FirmwareErrorCode.NEVA_DECODE_UNIT_MISMATCH, `.unit: ${def.name} is in ${JSON.stringify(def.unit)}, got ${JSON.stringify(reading.unit)}`)
   }
@@ -140,5 +162,5 @@ function decodeReading(reading: unknown, where: string): ReadingResult {
   if (!Number.isFinite(value) || value < def.min || value > def.max || (def.ordinal && !Number.isInteger(value))) {
     return problem(FirmwareErrorCode.NEVA_DECODE_IMPLAUSIBLE_VALUE, `.value: ${value} ${def.unit} is outside ${def.min}–${def.max} for ${def.name}`)
   }
-  return { def, value, flags: reading.flags ?? [], time: reading.time }
+  return { coded: { mdc_code: def.mdc, loinc: def.loinc, name: def.name, unit: def.unit }, value, flags: reading.flags ?? [], time: reading.time }
 }

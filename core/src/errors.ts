@@ -44,6 +44,13 @@ export const CORE_ERRORS = {
   // Sent as `failure` events on a live stream, which then closes.
   NEVA_CORE_SESSION_ENDED: { status: 401, message: 'the session ended, expired or the account was disabled; log in again' },
   NEVA_CORE_GRANTS_CHANGED: { status: 409, message: 'your roles or grants changed; the board reloads with what you may see now' },
+  // The FHIR R4 API (/fhir/R4), answered as OperationOutcome.
+  NEVA_CORE_FHIR_BAD_SEARCH: { status: 400, message: 'the search is not valid' },
+  NEVA_CORE_FHIR_BAD_CURSOR: { status: 400, message: 'the paging cursor is not one this server gave for this search' },
+  NEVA_CORE_FHIR_UNKNOWN_TYPE: { status: 404, message: 'this server has no such resource type' },
+  NEVA_CORE_FHIR_NOT_FOUND: { status: 404, message: 'no such resource' },
+  NEVA_CORE_FHIR_SCOPE: { status: 403, message: 'the token has no scope to read this' },
+  NEVA_CORE_FHIR_FORMAT: { status: 406, message: 'only application/fhir+json is served' },
 } as const
 
 /**

@@ -121,6 +121,7 @@ export class People {
   private readonly goodAddresses = new Map<string, Map<string, number>>()
   private readonly oidc: OidcVerifier | undefined
   private readonly oidcExpiry = new WeakMap<User, number>()
+  private readonly oidcScopes = new WeakMap<User, { scopes: string[]; patient: string | undefined }>()
   private readonly oidcAudited = new Map<string, number>()
   private readonly views = new WeakMap<StoredUser, User>()
   private readonly listeners = new Set<(changed: PeopleChanged) => void>()
@@ -378,9 +379,15 @@ export class People {
 
   async oidcUser(token: string): Promise<User> {
     if (!this.oidc) throw new CoreError('NEVA_CORE_UNAUTHENTICATED', 'OpenID Connect is not configured')
-    const { user, expiresAt } = await this.oidc.verify(token)
+    const { user, expiresAt, scopes, patient } = await this.oidc.verify(token)
     this.oidcExpiry.set(user, expiresAt)
+    this.oidcScopes.set(user, { scopes, patient })
     return user
+  }
+
+  /** An OIDC user's token scopes ("scope" or "scp" claim) and its SMART patient claim; undefined for a session. */
+  oidcScopesOf(user: User): { scopes: string[]; patient: string | undefined } | undefined {
+    return this.oidcScopes.get(user)
   }
 
   /** When an OIDC user's token expires (ms), for streams opened with it. */
@@ -482,7 +489,7 @@ export class OidcVerifier {
     this.jwks = createRemoteJWKSet(new URL(config.jwksUrl), { timeoutDuration: 5000, cooldownDuration: 30_000 })
   }
 
-  async verify(token: string): Promise<{ user: User; expiresAt: number }> {
+  async verify(token: string): Promise<{ user: User; expiresAt: number; scopes: string[]; patient: string | undefined }> {
     let payload: JWTPayload
     try {
       ({ payload } = await jwtVerify(token, this.jwks, {
@@ -506,6 +513,7 @@ export class OidcVerifier {
       sites: stringList(payload[this.config.sitesClaim]),
       via: 'oidc',
     }
-    return { user, expiresAt: (payload.exp ?? 0) * 1000 }
+    const patient = typeof payload.patient === 'string' ? payload.patient : undefined
+    return { user, expiresAt: (payload.exp ?? 0) * 1000, scopes: stringList(payload.scope ?? payload.scp), patient }
   }
 }

@@ -26,6 +26,7 @@ import { livePlugin, type LiveOptions, type LiveStats } from './plugins/live.js'
 import { boardsPlugin } from './plugins/boards.js'
 import { ordersPlugin } from './plugins/orders.js'
 import { alarmsPlugin } from './plugins/alarms.js'
+import { FHIR_PREFIX, fhirPlugin } from './plugins/fhir.js'
 
 export interface Core {
   app: FastifyInstance
@@ -167,6 +168,7 @@ export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): 
   await app.register(boardsPlugin, { access, stores: boardStores })
   await app.register(ordersPlugin, { access, bus: live, stores: boardStores })
   await app.register(alarmsPlugin, { access, bus: live, alarms: boardStores.alarms })
+  await app.register(fhirPlugin, { prefix: FHIR_PREFIX, clickhouse, publicOrigin: peopleConfig.publicOrigin })
 
   try {
     await app.listen({ host: config.host, port: config.port })

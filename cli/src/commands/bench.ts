@@ -198,6 +198,23 @@ async function boardsBench(argv: string[]): Promise<number> {
   return 0
 }
 
+async function fhirBench(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { json: { type: 'boolean', default: false }, hours: { type: 'string' }, count: { type: 'string' }, repeats: { type: 'string' } })
+  const { runFhirBench } = await import('../bench/fhir.js')
+  const say = (s: string) => { if (!values.json) process.stdout.write(`${s}\n`) }
+  say('fhir: Observation search over HTTP (grants, audit, mapping) and the export, against a raw ClickHouse select of the same rows')
+  const r = await runFhirBench({
+    hours: numberOption(values.hours, 'hours', 24, { min: 1, integer: true }),
+    count: numberOption(values.count, 'count', 1000, { min: 1, integer: true }),
+    repeats: numberOption(values.repeats, 'repeats', 20, { min: 1, integer: true }),
+    log: (line) => process.stderr.write(`${line}\n`),
+  })
+  say(`  search  p50 ${r.search_p50_ms} ms   raw select p50 ${r.raw_select_p50_ms} ms   ${r.search_ratio}× (${r.count} of ${r.readings} readings)`)
+  say(`  export  ${r.export_per_s} resources/s   raw select ${r.raw_per_s} rows/s   raw / export ${r.export_ratio}×`)
+  process.stdout.write(`${JSON.stringify(r)}\n`)
+  return 0
+}
+
 export async function run(argv: string[]): Promise<number> {
   const [suite, ...rest] = argv
   if (suite === 'ingest') return ingestBench(rest)
@@ -206,5 +223,6 @@ export async function run(argv: string[]): Promise<number> {
   if (suite === 'decode') return decodeBench(rest)
   if (suite === 'analytics') return analyticsBench(rest)
   if (suite === 'boards') return boardsBench(rest)
-  throw new UsageError(`unknown suite ${JSON.stringify(suite ?? '')}; available: ingest, outbox, triage, decode, analytics, boards`)
+  if (suite === 'fhir') return fhirBench(rest)
+  throw new UsageError(`unknown suite ${JSON.stringify(suite ?? '')}; available: ingest, outbox, triage, decode, analytics, boards, fhir`)
 }

@@ -1,0 +1,87 @@
+// neva bench fhir: the FHIR R4 API and export against a raw ClickHouse select of the same rows,
+// in the same run, on one patient's 24 h of 1 Hz vitals (heart rate and SpO2) among others'.
+//   search   GET /fhir/R4/Observation?patient=…&date=ge…&_count=N (login, grants, audit, mapping,
+//            JSON) against SELECT of the same N rows over the same client (p50 of the repeats)
+//   export   fhirResources over the whole window (pages of 5,000, mapped) against one raw SELECT
+//            of every row (resources/s against rows/s)
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { EmrStore, observationRow } from '@neva/analytics'
+import { fhirResources, hashToken, startCore } from '@neva/core'
+import type { Observation } from '@neva/contracts'
+
+export interface FhirBenchOptions {
+  hours: number
+  count: number
+  repeats: number
+  log: (line: string) => void
+}
+
+const SITE = 'Bench Hospital'
+const PATIENT = 'bench.fhir1'
+const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+
+export async function runFhirBench(o: FhirBenchOptions) {
+  const dir = mkdtempSync(join(tmpdir(), 'neva-bench-fhir-'))
+  const core = await startCore({ host: '127.0.0.1', port: 0, clickhouse: { path: join(dir, 'clickhouse') }, logLevel: 'silent', bodyLimit: 1024 * 1024, gateways: { 'gw-b': hashToken('t') } })
+  try {
+    const end = Date.UTC(2026, 10, 21)
+    const start = end - o.hours * 3600_000
+    let seq = 1
+    for (const patient of [PATIENT, 'bench.fhir2']) {
+      for (let t = start; t < end; t += 3600_000) {
+        const rows: object[] = []
+        for (let s = t; s < t + 3600_000; s += 1000) {
+          const hr: Observation = { gateway_id: 'gw-b', seq: seq++, device_id: 'mon-1', patient_id: patient, source: 'mqtt', mdc_code: 147842, loinc: '8867-4', name: 'heart_rate', value: 60 + (s / 1000) % 40, unit: '/min', device_time: s, received_time: s + 20, flags: [] }
+          rows.push(observationRow(hr), observationRow({ ...hr, seq: seq++, mdc_code: 150456, loinc: '59408-5', name: 'spo2', value: 90 + (s / 1000) % 10, unit: '%' }))
+        }
+        await core.clickhouse.client.insert({ table: 'observations', values: rows, format: 'JSONEachRow' })
+      }
+    }
+    const rows = 2 * o.hours * 3600
+    o.log(`seeded ${rows} readings for ${PATIENT} (and as many for another patient)`)
+    await new EmrStore(core.clickhouse).store([{ type: 'encounter', encounter_id: 'enc-bench', patient_id: PATIENT, kind: 'icu_stay', site: SITE, ward: 'ICU', start_time: start, end_time: null, updated_time: start }], 'bench')
+    const password = 'bench-fhir-password'
+    await core.people.add({ id: 'bench-nurse', name: 'Bench', roles: ['nurse'], wards: [`${SITE}/ICU`], password }, 'bench')
+    const login = await fetch(`${core.url}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'bench-nurse', password }) })
+    const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!
+    const from = new Date(end - 3600_000).toISOString()
+
+    const api: number[] = []
+    const raw: number[] = []
+    for (let i = 0; i < o.repeats; i++) {
+      let t0 = performance.now()
+      const res = await fetch(`${core.url}/fhir/R4/Observation?patient=${PATIENT.replace('.', '.2e')}&date=ge${from}&_count=${o.count}`, { headers: { cookie } })
+      const bundle = (await res.json()) as { entry?: unknown[] }
+      if (res.status !== 200 || (bundle.entry?.length ?? 0) !== Math.min(o.count, 7200)) throw new Error(`search answered ${res.status} with ${bundle.entry?.length} entries`)
+      api.push(performance.now() - t0)
+      t0 = performance.now()
+      const rs = await core.clickhouse.client.query({
+        query: `SELECT * FROM observations WHERE patient_id = {p:String} AND device_time >= {f:DateTime64(3, 'UTC')} ORDER BY device_time, gateway_id, seq LIMIT {n:UInt32}`,
+        query_params: { p: PATIENT, f: ((end - 3600_000) / 1000).toFixed(3), n: o.count }, format: 'JSONEachRow',
+      })
+      await rs.json()
+      raw.push(performance.now() - t0)
+    }
+    let t0 = performance.now()
+    let exported = 0
+    for await (const page of fhirResources(core.clickhouse, 'Observation', { patient: PATIENT })) exported += page.map((r) => JSON.stringify(r)).length
+    const exportS = (performance.now() - t0) / 1000
+    t0 = performance.now()
+    const rs = await core.clickhouse.client.query({ query: 'SELECT * FROM observations WHERE patient_id = {p:String} ORDER BY device_time, gateway_id, seq', query_params: { p: PATIENT }, format: 'JSONEachRow' })
+    const all = (await rs.json()).map((r) => JSON.stringify(r)).length
+    const rawS = (performance.now() - t0) / 1000
+    const result = {
+      readings: rows, count: o.count, repeats: o.repeats,
+      search_p50_ms: Math.round(p50(api) * 10) / 10, raw_select_p50_ms: Math.round(p50(raw) * 10) / 10,
+      search_ratio: Math.round((p50(api) / p50(raw)) * 100) / 100,
+      export_resources: exported, export_per_s: Math.round(exported / exportS), raw_rows: all, raw_per_s: Math.round(all / rawS),
+      export_ratio: Math.round(((all / rawS) / (exported / exportS)) * 100) / 100,
+    }
+    return result
+  } finally {
+    await core.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+}

@@ -1,0 +1,63 @@
+// Observation: a vital sign or device metric (the observations table: LOINC first, the ISO/IEEE
+// 11073 MDC code second, UCUM units) or a lab result (lab_results: LOINC when the analyzer gave
+// one, its own test code otherwise). NEWS2 vital signs claim the FHIR vital-signs profile.
+import { LOINC, MDC, NEVA_LAB_CODE } from '@neva/analytics'
+import { compact, iso, patientRef, ref, text, UCUM, type Resource, type Row } from './common.js'
+import { fhirId } from './ids.js'
+
+const CATEGORY = 'http://terminology.hl7.org/CodeSystem/observation-category'
+const INTERPRETATION = 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation'
+const VITALSIGNS = 'http://hl7.org/fhir/StructureDefinition/vitalsigns'
+/** LOINC codes of the vital signs profile Neva measures as single values (blood pressure is a panel there). */
+const VITAL_SIGNS = new Set(['8867-4', '59408-5', '9279-1', '8310-5'])
+const NEWS2_INPUTS = new Set(['8867-4', '59408-5', '9279-1', '8310-5', '8480-6', '67775-7', '3151-8'])
+
+const category = (code: string, display: string) => [{ coding: [{ system: CATEGORY, code, display }] }]
+
+export function vitalResource(row: Row): Resource {
+  const loinc = text(row.loinc)
+  const coding = [
+    ...(loinc ? [{ system: LOINC, code: loinc }] : []),
+    ...(Number(row.mdc_code) > 0 ? [{ system: MDC, code: String(row.mdc_code) }] : []),
+  ]
+  const vital = loinc !== undefined && NEWS2_INPUTS.has(loinc)
+  return compact({
+    resourceType: 'Observation',
+    id: fhirId(row.k),
+    meta: loinc && VITAL_SIGNS.has(loinc) ? { profile: [VITALSIGNS] } : undefined,
+    status: 'final',
+    category: vital ? category('vital-signs', 'Vital Signs') : undefined,
+    code: compact({ coding: coding.length > 0 ? coding : undefined, text: String(row.name) }),
+    subject: patientRef(row),
+    effectiveDateTime: iso(row.t_ms),
+    valueQuantity: compact({ value: Number(row.value), unit: text(row.unit), system: text(row.unit) ? UCUM : undefined, code: text(row.unit) }),
+    device: ref('Device', String(row.device_id)),
+  })
+}
+
+const LAB_STATUS: Record<string, string> = { F: 'final', P: 'preliminary', C: 'corrected', X: 'cancelled', R: 'registered', I: 'registered', W: 'entered-in-error', A: 'amended' }
+const FLAGS = new Set(['H', 'L', 'HH', 'LL', 'A', 'AA', 'N', '<', '>', 'S', 'R', 'I'])
+
+export const labStatus = (status: unknown) => LAB_STATUS[String(status).toUpperCase().slice(0, 1)] ?? 'unknown'
+
+export function labResource(row: Row): Resource {
+  const loinc = text(row.loinc)
+  const numeric = row.numeric_value === null || row.numeric_value === undefined ? undefined : Number(row.numeric_value)
+  const flag = text(row.abnormal_flag)
+  const comments = (row.comments as string[] | undefined ?? []).filter((c) => text(c))
+  return compact({
+    resourceType: 'Observation',
+    id: fhirId(row.k),
+    status: labStatus(row.status),
+    category: category('laboratory', 'Laboratory'),
+    code: { coding: [...(loinc ? [{ system: LOINC, code: loinc }] : []), { system: NEVA_LAB_CODE, code: String(row.test_code) }], text: String(row.test_code) },
+    subject: patientRef(row),
+    effectiveDateTime: iso(row.t_ms),
+    valueQuantity: numeric !== undefined && Number.isFinite(numeric) ? compact({ value: numeric, unit: text(row.unit) }) : undefined,
+    valueString: numeric === undefined && text(row.value) ? String(row.value) : undefined,
+    interpretation: flag && FLAGS.has(flag) ? [{ coding: [{ system: INTERPRETATION, code: flag }] }] : undefined,
+    referenceRange: text(row.reference_range) ? [{ text: row.reference_range }] : undefined,
+    note: comments.length > 0 ? comments.map((c) => ({ text: c })) : undefined,
+    device: text(row.device_id) ? ref('Device', String(row.device_id)) : undefined,
+  })
+}

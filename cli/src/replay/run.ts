@@ -84,7 +84,8 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
       mqtt: { host, port: 0 },
       api: { host, port: 0 },
       core: { url: core.url, token },
-      mllp: { host, port: 0 },
+      // Every bed's monitor connects from loopback: the per-address limit (16) would refuse beds.
+      mllp: { host, port: 0, max_connections_per_address: plan.patientIds.length + 4, max_connections: Math.max(256, plan.patientIds.length + 4) },
       serial: [{ device_id: 'replay-analyzer', path: pty.b, protocol: 'astm' }],
       opcua: plan.patientIds.map((patientId) => ({
         device_id: `${patientId}-ventilator`, endpoint_url: ventilators.endpointUrl, security_mode: 'None', patient_id: patientId, sampling_interval_ms: 100,
@@ -102,6 +103,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
     const stop = new AbortController()
     const onSignal = () => stop.abort()
     process.once('SIGINT', onSignal)
+    process.once('SIGTERM', onSignal)
     try {
       report = await runPhysionet2012Replay(plan, {
         mllp: { host, port: gateway.mllpPort! }, analyzer, ventilators, timeScale: options.timeScale, signal: stop.signal,
@@ -109,6 +111,7 @@ export async function replay(options: ReplayOptions): Promise<ReplaySummary> {
       })
     } finally {
       process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
     }
     await gateway.drain(60_000)
   } finally {

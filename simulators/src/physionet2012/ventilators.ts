@@ -29,6 +29,9 @@ export class ReplayVentilators {
       serverCertificateManager: pki('server'), userCertificateManager: pki('user'),
       nodeset_filename: [nodesets.standard],
       securityModes: [MessageSecurityMode.None], securityPolicies: [SecurityPolicy.None],
+      // One session per bed from the gateway (node-opcua's default allows 10 connections).
+      maxConnectionsPerEndpoint: this.options.patientIds.length + 10,
+      serverCapabilities: { maxSessions: this.options.patientIds.length + 10 },
       allowAnonymous: true, registerServerMethod: RegisterServerMethod.HIDDEN, isAuditing: false,
       buildInfo: { productName: 'Neva replay ventilators', manufacturerName: 'Neva', softwareVersion: '0.1.0' },
     })

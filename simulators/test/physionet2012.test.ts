@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import fc from 'fast-check'
-import { decodeHl7, fuzzRuns, labCodeTable } from '@neva/firmware-adapters'
+import { FirmwareErrorCode, decodeHl7, fuzzRuns, labCodeTable } from '@neva/firmware-adapters'
 import { parsePhysionet2012Stay, physionet2012LabCodes, planPhysionet2012Replay, readPhysionet2012 } from '../src/index.js'
 
 const SET_A = resolve(fileURLToPath(new URL('../..', import.meta.url)), '../shared/data/physionet-2012/set-a.tar.gz')
@@ -39,7 +39,7 @@ test('the plan: vitals in one ORU^R01 per minute the gateway decodes back to the
   const decoded = decodeHl7(first.hl7!.message, admission + 3_600_000, { labCodes: labCodeTable(physionet2012LabCodes()) })
   assert.deepEqual(decoded.observations.map((o) => [o.name, o.value, o.device_time]), [['heart_rate', 88, admission + 7 * 60_000], ['temperature', 36.9, admission + 7 * 60_000]])
   assert.deepEqual(decoded.labResults.map((l) => [l.test_code, l.numeric_value, l.result_time]), [['9269-2', 15, admission + 7 * 60_000]])
-  assert.deepEqual(decoded.ignored.map((p) => p.code), ['NEVA_HL7V2_DEVICE_ENTRY', 'NEVA_HL7V2_NOT_A_VITAL'])
+  assert.deepEqual(decoded.ignored.map((p) => p.code), [FirmwareErrorCode.NEVA_HL7V2_DEVICE_ENTRY, FirmwareErrorCode.NEVA_HL7V2_NOT_A_VITAL])
   const labs = plan.steps.find((s) => s.astm)!.astm!
   assert.deepEqual(labs.results.map((r) => [r.test_code, r.value]), [['LACT', '2.1'], ['SAO2', '97']])
   // 0.5 twice: the second is no change; MechVent sent but not stored.

@@ -2,6 +2,7 @@
 // Units are the Challenge's (physionet.org/content/challenge-2012, "General descriptors and time
 // series"); a value is converted only where the wire's unit differs, and the conversion is named.
 import type { VitalName } from '@neva/contracts'
+import { FirmwareErrorCode } from '@neva/firmware-adapters'
 
 export type Physionet2012Route =
   /** A vital the gateway's HL7 decoder knows by its MDC code (ORU^R01 from the bedside monitor). */
@@ -41,7 +42,7 @@ export const PHYSIONET2012_PARAMETERS: Readonly<Record<string, Physionet2012Para
   Weight: {
     route: { path: 'hl7-coded', system: 'MDC', code: '188736', name: 'MDC_MASS_BODY_ACTUAL', unit: 'kg', mdcUnit: '263875^MDC_DIM_KILO_G^MDC' },
     unit: 'kg',
-    dropped: 'MDC_MASS_BODY_ACTUAL is not a vital the gateway stores (the HL7 decoder ignores it as NEVA_HL7V2_NOT_A_VITAL)',
+    dropped: `MDC_MASS_BODY_ACTUAL is not a vital the gateway stores (the HL7 decoder ignores it as ${FirmwareErrorCode.NEVA_HL7V2_NOT_A_VITAL})`,
   },
   // SaO2 is arterial oxygen saturation from a blood gas, not SpO2 (pulse oximetry): a lab result.
   SaO2: lab('SAO2', '2708-6', 'Oxygen saturation in Arterial blood', '%'),

@@ -39,6 +39,8 @@ export interface AstmAnalyzerOptions {
   maxMessages?: number
   sender?: AstmSenderOptions
   onDelivered?: (specimenId: string) => void
+  /** Run the panel every `intervalMs` (default true); false: only what submit() is given is sent. */
+  automatic?: boolean
 }
 
 export interface AstmAnalyzerStats {
@@ -118,8 +120,10 @@ export class AstmAnalyzer {
     if (!this.stopped) return
     this.stopped = false
     this.tickTimer = setInterval(() => this.tick(), 100)
-    this.run()
-    this.runTimer = setInterval(() => this.run(), this.options.intervalMs ?? 60_000)
+    if (this.options.automatic !== false) {
+      this.run()
+      this.runTimer = setInterval(() => this.run(), this.options.intervalMs ?? 60_000)
+    }
     await this.open()
   }
 
@@ -162,6 +166,18 @@ export class AstmAnalyzer {
       }
     }
     return ids
+  }
+
+  /** Sends results given by the caller (a replay of recorded ones) as one specimen's message. */
+  submit(patientId: string, specimenId: string, results: AstmResultInput[], time = Date.now()): void {
+    const text = encodeAstmMessage({
+      time,
+      sender: this.options.name ?? 'Neva simulated chemistry analyzer',
+      utcOffsetMinutes: this.options.utcOffsetMinutes ?? 0,
+      patients: [{ patient_id: patientId, orders: [{ order_id: specimenId, results }] }],
+    })
+    this.counts.produced++
+    this.apply(this.sender.enqueue({ id: specimenId, frames: frameAstmMessage(text) }, Date.now()))
   }
 
   private panel(patient: LabPatient, state: { scenario: ScenarioName; severity: number }, now: number): AstmResultInput[] {

@@ -63,7 +63,13 @@ export async function run(argv: string[]): Promise<number> {
     verbose: { type: 'boolean', default: false },
     // Any free ports instead of 8080, 1883 and 8081 (tests, or a machine where those are taken).
     'ephemeral-ports': { type: 'boolean', default: false },
+    // Real recorded ICU stays instead of simulated patients: neva sim replay, data in DATA/replay.
+    replay: { type: 'string' },
   })
+  if (values.replay) {
+    const args = ['--physionet2012', values.replay, '--data', join(values.data, 'replay'), ...(values.patients ? ['--patients', values.patients] : []), ...(values['time-scale'] ? ['--time-scale', values['time-scale']] : []), ...(values.json ? ['--json'] : [])]
+    return (await import('./replay.js')).run(args)
+  }
   const seconds = values.seconds === undefined ? undefined : numberOption(values.seconds, 'seconds', 0, { min: 1 })
   const patientCount = numberOption(values.patients, 'patients', 3, { min: 1, integer: true })
   const timeScale = numberOption(values['time-scale'], 'time-scale', 20, { min: 0.01 })

@@ -8,18 +8,9 @@
 import type { Alarm, AlarmPriority } from '@neva/contracts'
 import { dedupToken, type ClickHouse } from './connection.js'
 import { toDateTime64 } from './telemetry-store.js'
+import { AlarmStoreError } from './errors.js'
 
-export const ALARM_STORE_ERRORS = {
-  NEVA_ALARM_UNKNOWN: 'no alarm with this id has been stored',
-  NEVA_ALARM_BAD_INPUT: 'the alarm id, user or note is empty or too long',
-} as const
-export type AlarmStoreErrorCode = keyof typeof ALARM_STORE_ERRORS
 
-export class AlarmStoreError extends Error {
-  constructor(readonly code: AlarmStoreErrorCode, detail: string) {
-    super(`${ALARM_STORE_ERRORS[code]}: ${detail}`)
-  }
-}
 
 export interface AlarmAck {
   alarm_id: string

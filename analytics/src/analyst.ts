@@ -19,12 +19,11 @@ import { connectClickHouse, quoteIdentifier, type ClickHouse, type ClickHouseCon
 import { toDateTime64 } from './telemetry-store.js'
 import { compileAnalystSql } from './analyst-sql/index.js'
 import { quoteString } from './analyst-sql/printer.js'
-import { AnalystError } from './analyst-sql/errors.js'
+import { AnalystError } from './errors.js'
 import { ANALYST_DATABASE, ANALYST_VIEWS } from './analyst-sql/views.js'
 
 export { ANALYST_DATABASE, ANALYST_VIEWS, ANALYST_EXCLUDED } from './analyst-sql/views.js'
 export { compileAnalystSql, type Compiled } from './analyst-sql/index.js'
-export { ANALYST_ERRORS, AnalystError, type AnalystErrorCode, type AnalystOutcome } from './analyst-sql/errors.js'
 
 export interface AnalystLimits {
   maxRows: number

@@ -3,6 +3,7 @@ import { createClient, type ClickHouseClient } from '@clickhouse/client'
 import { createHash } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { UnsafeSettingError } from './errors.js'
 
 export interface ClickHouseConfig {
   /** A server, e.g. http://127.0.0.1:8123. Absent: embedded chdb under `path`. */
@@ -85,12 +86,6 @@ export async function connectClickHouse(config: ClickHouseConfig = {}): Promise<
 export const SAFE_SETTING_VALUE = /^[A-Za-z0-9_.:+-]{0,256}$/
 export const SAFE_SETTING_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,127}$/
 
-export class UnsafeSettingError extends Error {
-  readonly code = 'NEVA_CLICKHOUSE_UNSAFE_SETTING'
-  constructor(readonly setting: string, detail: string) {
-    super(`refused ClickHouse setting ${JSON.stringify(setting.slice(0, 64))}: ${detail} (settings are sent to the embedded engine as SQL text)`)
-  }
-}
 
 /** Throws UnsafeSettingError unless every setting is safe to render as `SET name = value`. */
 export function checkClickHouseSettings(settings: unknown): void {

@@ -1,3 +1,4 @@
+export * from './errors.js'
 export * from './connection.js'
 export * from './migrate.js'
 export * from './telemetry-store.js'

@@ -4,7 +4,8 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { AnalystError, runAnalystQuery, type Analyst, type AnalystLimits, type AnalystParamValue, type AnalystResult } from './analyst.js'
+import { AnalystError } from './errors.js'
+import { runAnalystQuery, type Analyst, type AnalystLimits, type AnalystParamValue, type AnalystResult } from './analyst.js'
 
 export const QUERIES_DIR = fileURLToPath(new URL('../queries/', import.meta.url))
 

@@ -3,7 +3,7 @@
 // looks in a bare name. Returns the views read, for the audit. The printer resolves tables with
 // the same resolveTable, so a table the walk here missed still cannot be printed.
 import type { Expr, Query, Select, TableExpr } from './ast.js'
-import { AnalystError } from './errors.js'
+import { AnalystError } from '../errors.js'
 import { ANALYST_DATABASE, ANALYST_VIEWS } from './views.js'
 
 export type TableRef = { k: 'view'; name: string } | { k: 'cte'; name: string }

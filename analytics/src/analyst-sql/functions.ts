@@ -3,7 +3,7 @@
 // table by name, a setting, or that sleeps or throws on purpose is here. Names are matched
 // without regard to case and printed as written here, so ClickHouse resolves exactly the
 // function that was checked.
-import { AnalystError } from './errors.js'
+import { AnalystError } from '../errors.js'
 
 const SCALAR = `
   plus minus multiply divide intDiv intDivOrZero modulo moduloOrZero negate abs gcd lcm

@@ -2,7 +2,7 @@
 // runs from the tree. Nothing here talks to ClickHouse: every decision is made before a query is
 // sent. See docs/security/analyst-sql.md.
 import { checkQuery } from './check.js'
-import { AnalystError } from './errors.js'
+import { AnalystError } from '../errors.js'
 import { parseStatement } from './parser.js'
 import { printQuery } from './printer.js'
 import { ANALYST_VIEWS } from './views.js'

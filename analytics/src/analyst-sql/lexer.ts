@@ -2,7 +2,7 @@
 // `#`, a non-ASCII letter outside a string, an unterminated string or comment) is refused with
 // the token and its offset, never guessed at. Comments are dropped here, so they cannot split or
 // hide a token from the parser: what the parser sees is what gets printed.
-import { AnalystError } from './errors.js'
+import { AnalystError } from '../errors.js'
 
 export type TokenKind = 'word' | 'quoted' | 'string' | 'number' | 'punct' | 'eof'
 

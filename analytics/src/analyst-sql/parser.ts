@@ -4,7 +4,7 @@
 // OR < AND < NOT < IS NULL < BETWEEN < comparison, LIKE, IN < || < + - < * / % < unary - < . [] ::
 // The printer parenthesizes every operator, so the text that runs cannot be read another way.
 import type { BinaryOp, Expr, FrameBound, InSet, Join, OrderItem, Query, Select, SelectItem, SetOp, Statement, TableExpr, TypeNode, Window, WithItem } from './ast.js'
-import { AnalystError } from './errors.js'
+import { AnalystError } from '../errors.js'
 import { resolveFunction, resolveTableFunction } from './functions.js'
 import { show, syntaxError, tokenize, type Token } from './lexer.js'
 import { resolveType } from './types.js'

@@ -5,7 +5,7 @@
 // ClickHouse names no raw table, no file and no setting.
 import type { Expr, InSet, OrderItem, Query, Select, TableExpr, TypeNode, Window } from './ast.js'
 import { resolveTable } from './check.js'
-import { AnalystError } from './errors.js'
+import { AnalystError } from '../errors.js'
 import { resolveFunction, resolveTableFunction } from './functions.js'
 import { IDENTIFIER } from './lexer.js'
 import { printType as typeText, resolveType } from './types.js'

@@ -1,7 +1,7 @@
 // The types analyst SQL may name (CAST, `::`, query parameters): an allowlist of data types.
 // `Identifier` is not one of them: `{p:Identifier}` would let a parameter name a table.
 import type { TypeNode } from './ast.js'
-import { AnalystError } from './errors.js'
+import { AnalystError } from '../errors.js'
 
 const NAMES = `
   String FixedString UInt8 UInt16 UInt32 UInt64 UInt128 UInt256 Int8 Int16 Int32 Int64 Int128 Int256

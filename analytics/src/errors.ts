@@ -1,5 +1,6 @@
-// The analyst path's error codes: every refusal names one, and the audit records it.
-import { ANALYST_DATABASE } from './views.js'
+// Error catalog of @neva/analytics: every code the package throws, declared once with its meaning.
+// The analyst path's codes also carry an outcome, which the audit records.
+import { ANALYST_DATABASE } from './analyst-sql/views.js'
 
 export const ANALYST_ERRORS = {
   NEVA_ANALYST_SYNTAX: { outcome: 'refused', message: 'not analyst SQL (see docs/security/analyst-sql.md for the grammar)' },
@@ -30,3 +31,29 @@ export class AnalystError extends Error {
   }
 }
 
+
+/** The alarm store (alarm-store.ts): acknowledgements refused. */
+export const ALARM_STORE_ERRORS = {
+  NEVA_ALARM_UNKNOWN: 'no alarm with this id has been stored',
+  NEVA_ALARM_BAD_INPUT: 'the alarm id, user or note is empty or too long',
+} as const
+export type AlarmStoreErrorCode = keyof typeof ALARM_STORE_ERRORS
+
+export class AlarmStoreError extends Error {
+  constructor(readonly code: AlarmStoreErrorCode, detail: string) {
+    super(`${ALARM_STORE_ERRORS[code]}: ${detail}`)
+  }
+}
+
+/** The connection (connection.ts): a ClickHouse setting refused before any SQL is sent. */
+export const CLICKHOUSE_ERRORS = {
+  NEVA_CLICKHOUSE_UNSAFE_SETTING: 'a setting name or value outside the strict pattern (settings reach the embedded engine as SQL text)',
+} as const
+export type ClickHouseErrorCode = keyof typeof CLICKHOUSE_ERRORS
+
+export class UnsafeSettingError extends Error {
+  readonly code: ClickHouseErrorCode = 'NEVA_CLICKHOUSE_UNSAFE_SETTING'
+  constructor(readonly setting: string, detail: string) {
+    super(`refused ClickHouse setting ${JSON.stringify(setting.slice(0, 64))}: ${detail} (settings are sent to the embedded engine as SQL text)`)
+  }
+}

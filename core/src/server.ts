@@ -1,7 +1,7 @@
 // The core: Fastify with one plugin per concern, over one ClickHouse connection.
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { AlarmStore, BoardStore, connectClickHouse, EmrStore, migrate, OrderStore, PeopleStore, TelemetryStore, type ClickHouse } from '@neva/analytics'
+import { AlarmStore, BoardStore, connectClickHouse, EmrStore, LabOrderStore, migrate, OrderStore, PeopleStore, TelemetryStore, type ClickHouse } from '@neva/analytics'
 import { timingSafeEqual } from 'node:crypto'
 import { BackgroundTasks } from './background.js'
 import { hashToken, parseCoreConfig, type CoreConfigInput } from './config.js'
@@ -26,6 +26,7 @@ import { livePlugin, type LiveOptions, type LiveStats } from './plugins/live.js'
 import { boardsPlugin } from './plugins/boards.js'
 import { ordersPlugin } from './plugins/orders.js'
 import { alarmsPlugin } from './plugins/alarms.js'
+import { labOrdersPlugin } from './plugins/lab-orders.js'
 
 export interface Core {
   app: FastifyInstance
@@ -167,6 +168,7 @@ export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): 
   await app.register(boardsPlugin, { access, stores: boardStores })
   await app.register(ordersPlugin, { access, bus: live, stores: boardStores })
   await app.register(alarmsPlugin, { access, bus: live, alarms: boardStores.alarms })
+  await app.register(labOrdersPlugin, { access, boards: boardStores.boards, orders: new LabOrderStore(clickhouse), systems: config.emrSystems, gateways: gatewayKeys, gatewaySites: config.gatewaySites })
 
   try {
     await app.listen({ host: config.host, port: config.port })

@@ -20,7 +20,7 @@ const core = await startCore({
   emrSystems: { his: hashToken('his-token') },
   logLevel: 'silent',
   bodyLimit: 1024 * 1024,
-})
+}, { labMatchEveryMs: 0 })
 after(() => core.close())
 
 const START = Date.now() - 3600_000
@@ -163,4 +163,70 @@ test('the worklist: the pending orders of the gateway\'s own sites, none of anot
   assert.equal(unbound.status, 403)
   assert.equal(unbound.body.error, 'NEVA_CORE_LAB_NO_SITE')
   assert.equal((await his('/v1/lab/worklist')).status, 401, 'a hospital system token is not a gateway')
+})
+
+let seq = 100
+const labResult = (specimen: string | null, test_code: string, loinc: string | null, value: number, unit = 'mmol/L') => ({
+  gateway_id: 'gw-lab', seq: ++seq, device_id: 'analyzer-1', source: 'astm' as const, order_id: specimen, patient_id: null, test_code, loinc,
+  value: String(value), numeric_value: value, unit, reference_range: '', abnormal_flag: null, status: 'F', result_time: Date.now() - 1000, received_time: Date.now(), comments: [],
+})
+const ingestResults = async (results: ReturnType<typeof labResult>[]) => {
+  const res = await gwLab('/v1/ingest', { gateway_id: 'gw-lab', batch_id: `lab-${seq}`, sent_time: Date.now(), observations: [], triage: [], rejected: [], lab_results: results })
+  assert.equal(res.status, 200, JSON.stringify(res.body))
+}
+const count = async (query: string) => Number((await (await core.clickhouse.client.query({ query, format: 'JSONEachRow' })).json<{ n: string }>())[0]!.n)
+
+test('results find their orders by specimen and test; the order advances; unmatched and cancelled kept and listed; a critical value alarms the ward', async () => {
+  const full = await his('/v1/lab/orders', order('SP-R1'))
+  const gone = await his('/v1/lab/orders', order('SP-R2', { tests: [GLU] }))
+  await his(`/v1/lab/orders/${gone.body.order_id}/state`, { state: 'cancelled' })
+  await ingestResults([
+    labResult('SP-R1', 'GLU', '2345-7', 5.1),
+    labResult('SP-R1', 'K', '2823-3', 7.2),
+    labResult('SP-R2', 'GLU', '2345-7', 4.4),
+    labResult('SP-NONE', 'GLU', '2345-7', 6.0),
+    labResult(null, 'QC', null, 1),
+    labResult('SP-R1', 'NA', '2951-2', 140),
+  ])
+  const pass = await core.labMatcher.run()
+  assert.deepEqual(pass, { examined: 6, matched: 2, unmatched: 3, cancelled: 1, critical: 1 })
+  const after = await his(`/v1/lab/orders/${full.body.order_id}`)
+  assert.equal(after.body.state, 'resulted')
+  assert.deepEqual((after.body.history as Array<{ state: string }>).map((h) => h.state), ['ordered', 'in_analysis', 'resulted'])
+  assert.equal(after.body.history.at(-1).by, 'gateway:gw-lab')
+
+  const listed = await his('/v1/lab/results/unmatched')
+  const outcome = new Map((listed.body.results as Array<{ specimen_id: string; test_code: string; outcome: string; order_id: string }>).map((r) => [`${r.specimen_id}/${r.test_code}`, r]))
+  assert.equal(outcome.get('SP-R2/GLU')?.outcome, 'cancelled_order')
+  assert.equal(outcome.get('SP-R2/GLU')?.order_id, gone.body.order_id)
+  assert.equal(outcome.get('SP-NONE/GLU')?.outcome, 'unmatched')
+  assert.equal(outcome.get('/QC')?.outcome, 'unmatched')
+  assert.equal(outcome.get('SP-R1/NA')?.outcome, 'unmatched', 'a test the order does not list is not attached to it')
+  assert.ok(!outcome.has('SP-R1/GLU'))
+
+  const alarms = await (await core.clickhouse.client.query({ query: "SELECT patient_id, ward, facility, priority, value, limit_high FROM alarms WHERE event_name = 'lab_critical_value'", format: 'JSONEachRow' })).json()
+  assert.deepEqual(alarms, [{ patient_id: 'lab-p1', ward: 'ICU', facility: TEST_SITE, priority: 'high', value: 7.2, limit_high: 6.5 }])
+  assert.equal(await count("SELECT count() AS n FROM lab_results WHERE gateway_id = 'gw-lab'"), 6, 'every result kept as sent')
+  // A second pass finds nothing new: the unmatched are tried again but not written again.
+  const again = await core.labMatcher.run()
+  assert.equal(again.matched + again.cancelled + again.critical, 0)
+  assert.equal(await count('SELECT count() AS n FROM lab_result_matches'), 6)
+})
+
+test('a result that arrives before its order is claimed by the order once placed', async () => {
+  await ingestResults([labResult('SP-LATE', 'K', '2823-3', 4.0)])
+  assert.equal((await core.labMatcher.run()).unmatched >= 1, true)
+  const late = await his('/v1/lab/orders', order('SP-LATE'))
+  const pass = await core.labMatcher.run()
+  assert.equal(pass.matched, 1)
+  const now = await his(`/v1/lab/orders/${late.body.order_id}`)
+  assert.equal(now.body.state, 'in_analysis', 'one of its two tests has a result')
+  const listed = await his('/v1/lab/results/unmatched')
+  assert.ok(!(listed.body.results as Array<{ specimen_id: string }>).some((r) => r.specimen_id === 'SP-LATE'))
+})
+
+test('attacks on results: a nurse cannot list unmatched results; a gateway cannot send results for another gateway', async () => {
+  assert.equal((await nurse.json('/v1/lab/results/unmatched')).status, 403)
+  const forged = await gwLab('/v1/ingest', { gateway_id: 'gw-lab', batch_id: 'forged-1', sent_time: Date.now(), observations: [], triage: [], rejected: [], lab_results: [{ ...labResult('SP-R1', 'GLU', '2345-7', 1), gateway_id: 'gw-other' }] })
+  assert.equal(forged.status, 403)
 })

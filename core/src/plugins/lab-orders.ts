@@ -10,7 +10,7 @@ import {
   canSee, Identifier, LAB_PENDING_STATES, LabOrder, labTransitionAllowed, LabStateChange, loincCheckDigitOk, NewLabOrder,
   type LabOrderState, type Role,
 } from '@neva/contracts'
-import type { BoardStore, LabOrderStore } from '@neva/analytics'
+import type { BoardStore, LabMatchStore, LabOrderStore } from '@neva/analytics'
 import { CoreError, stored } from '../errors.js'
 import type { BoardAccess } from '../live/access.js'
 import { bearerToken, gatewayAuthenticator, type GatewayCredentials } from './auth.js'
@@ -19,6 +19,7 @@ export interface LabOrdersOptions {
   access: BoardAccess
   boards: Pick<BoardStore, 'encounter'>
   orders: LabOrderStore
+  matches: LabMatchStore
   /** Hospital systems: name → sha256 (hex) of the token (CoreConfig.emrSystems). */
   systems: Record<string, string>
   gateways: GatewayCredentials
@@ -28,7 +29,7 @@ export interface LabOrdersOptions {
 
 const FINAL: readonly LabOrderState[] = ['verified', 'cancelled']
 
-export const labOrdersPlugin: FastifyPluginAsyncTypebox<LabOrdersOptions> = async (app, { access, boards, orders, systems, gateways, gatewaySites }) => {
+export const labOrdersPlugin: FastifyPluginAsyncTypebox<LabOrdersOptions> = async (app, { access, boards, orders, matches, systems, gateways, gatewaySites }) => {
   const systemAuth = gatewayAuthenticator(systems)
   const gatewayAuth = gatewayAuthenticator(gateways)
 
@@ -146,6 +147,14 @@ export const labOrdersPlugin: FastifyPluginAsyncTypebox<LabOrdersOptions> = asyn
         orders: pending.map(({ order_id, patient_id, specimen_id, tests, priority, state, placed_time }) => ({ order_id, patient_id, specimen_id, tests, priority, state, placed_time })),
       }
     },
+  )
+
+  // Results no order claimed, and those for cancelled orders: for the lab's desk and the
+  // hospital system. No patient is named beyond the analyzer's specimen id, so it is not audited.
+  app.get(
+    '/v1/lab/results/unmatched',
+    { schema: { querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 5000 })) }, { additionalProperties: false }) }, preHandler: systemOr('clinician') },
+    async (request) => ({ results: await stored(() => matches.unmatched(request.query.limit ?? 500)) }),
   )
 }
 

@@ -5,6 +5,7 @@
 // good list, so an order placed meanwhile is unknown to the analyzer until the core is back (the
 // analyzer's result still reaches the core and finds its order there: nothing is lost).
 import { Type } from '@sinclair/typebox'
+import { Agent, request } from 'undici'
 import { LAB_PRIORITIES, LabTest, literals, SpecimenId, validator, Identifier } from '@neva/contracts'
 import type { AstmOrderAnswer } from '@neva/firmware-adapters'
 import { EdgeErrorCode } from '../errors.js'
@@ -19,9 +20,14 @@ export interface LabWorklistOptions {
   /** The core's base URL, e.g. https://core.example:8443 */
   coreUrl: string
   token: string
+  /** CA (PEM) the core's https certificate must chain to (core.ca_file). */
+  ca?: Buffer | undefined
   log: Log
   timeoutMs?: number
 }
+
+/** How often the gateway polls its worklist: an order placed now is known to the analyzers within this. */
+export const LAB_WORKLIST_POLL_MS = 15_000
 
 export class LabWorklist {
   private bySpecimen = new Map<string, AstmOrderAnswer>()
@@ -30,7 +36,11 @@ export class LabWorklist {
   fetchedAt: number | null = null
   failures = 0
 
-  constructor(private readonly options: LabWorklistOptions) {}
+  private readonly agent: Agent
+
+  constructor(private readonly options: LabWorklistOptions) {
+    this.agent = new Agent({ connections: 1, ...(options.ca ? { connect: { ca: options.ca } } : {}) })
+  }
 
   get size(): number {
     return this.bySpecimen.size
@@ -43,12 +53,14 @@ export class LabWorklist {
   /** One poll; true when the list was replaced. A failure keeps the last good list. */
   async refresh(): Promise<boolean> {
     try {
-      const res = await fetch(new URL('/v1/lab/worklist', this.options.coreUrl), {
+      const res = await request(new URL('/v1/lab/worklist', this.options.coreUrl), {
+        dispatcher: this.agent,
         headers: { authorization: `Bearer ${this.options.token}` },
         signal: AbortSignal.timeout(this.options.timeoutMs ?? 10_000),
       })
-      if (res.status !== 200) throw new Error(`the core answered ${res.status}`)
-      const body: unknown = await res.json()
+      const text = await res.body.text()
+      if (res.statusCode !== 200) throw new Error(`the core answered ${res.statusCode}`)
+      const body: unknown = JSON.parse(text)
       const problem = checkWorklist.explain(body)
       if (problem !== undefined || !checkWorklist.check(body)) throw new Error(`malformed worklist: ${problem}`)
       const next = new Map<string, AstmOrderAnswer>()
@@ -72,5 +84,6 @@ export class LabWorklist {
 
   stop(): void {
     clearInterval(this.timer)
+    void this.agent.close()
   }
 }

@@ -71,3 +71,14 @@ test('analysts see pseudonyms for specimen and order ids, and no diagnosis text'
   assert.ok(row && !row.specimen_id.startsWith('SP-') && !row.order_id.startsWith('o'))
   await assert.rejects(ch.client.query({ query: 'SELECT diagnosis_text FROM analyst.lab_order_events', format: 'JSONEachRow' }))
 })
+
+test('lab-orders-overdue: pending orders past their due time by priority, judged at a given moment', async () => {
+  const at = (min: number) => runNamedQuery(analyst, queries.get('lab-orders-overdue')!, { at: new Date(T0 + min * MIN).toISOString() }, { user: 'analyst:lab', via: 'test' })
+  // o3 (routine) is still ordered: not due after 2 h, overdue after 25 h; o1 and o2 were resulted.
+  assert.deepEqual((await at(120)).rows, [])
+  const late = (await at(25 * 60)).rows as Array<Record<string, unknown>>
+  assert.deepEqual(late.map((r) => [r.site, r.priority, r.state, Number(r.overdue)]), [['City 1', 'routine', 'ordered', 1]])
+  // o2 (stat) was resulted at 60 min: pending but not yet due at 59 min, not pending at 61.
+  assert.deepEqual((await at(59)).rows, [])
+  assert.deepEqual((await at(61)).rows, [])
+})

@@ -21,7 +21,8 @@ ORDER BY (gateway_id, seq);
 
 -- Critical (panic) values per LOINC code, in the unit of the analyzers' results: a result at or
 -- beyond a limit raises a high-priority alarm to the ordering ward. Sites edit this table
--- (INSERT a newer row); the seed rows below are common adult limits, to be reviewed by each lab.
+-- (INSERT a newer row); a LOINC without a row here takes the core's defaults
+-- (core/src/lab-critical-defaults.ts). No seed INSERT: cluster migrations are DDL only.
 CREATE TABLE IF NOT EXISTS lab_critical_limits
 (
     loinc        String,
@@ -33,10 +34,3 @@ CREATE TABLE IF NOT EXISTS lab_critical_limits
 )
 ENGINE = ReplacingMergeTree(updated_time)
 ORDER BY loinc;
-
-INSERT INTO lab_critical_limits (loinc, unit, low, high, source, updated_time) VALUES
-    ('2823-3', 'mmol/L', 2.5, 6.5, 'seed: illustrative adult limits, not a clinical reference; each lab sets its own', '2026-01-01 00:00:00.000'),
-    ('2951-2', 'mmol/L', 120, 160, 'seed: illustrative adult limits, not a clinical reference; each lab sets its own', '2026-01-01 00:00:00.000'),
-    ('2345-7', 'mmol/L', 2.2, 25, 'seed: illustrative adult limits, not a clinical reference; each lab sets its own', '2026-01-01 00:00:00.000'),
-    ('718-7', 'g/dL', 6, 20, 'seed: illustrative adult limits, not a clinical reference; each lab sets its own', '2026-01-01 00:00:00.000'),
-    ('777-3', '10*3/uL', 20, 1000, 'seed: illustrative adult limits, not a clinical reference; each lab sets its own', '2026-01-01 00:00:00.000');

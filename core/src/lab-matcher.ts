@@ -5,6 +5,7 @@
 import type { Alarm, LabOrder } from '@neva/contracts'
 import type { LabMatchStore, LabOrderStore, CriticalLimit, LabResultRef } from '@neva/analytics'
 import { criticalLimit, matchResult, stateAfterResults } from './lab-matching.js'
+import { DEFAULT_CRITICAL_LIMITS } from './lab-critical-defaults.js'
 import type { LiveBus } from './live/bus.js'
 
 /** How often the core runs a pass on its own. */
@@ -49,7 +50,8 @@ export class LabMatcher {
     const counts: LabPass = { examined: 0, matched: 0, unmatched: 0, cancelled: 0, critical: 0 }
     const pending = await this.matches.pending(now, LAB_RETRY_MS)
     if (pending.length === 0) return counts
-    const limits = new Map((await this.matches.criticalLimits()).map((l) => [l.loinc, l]))
+    // The table's rows win over the defaults.
+    const limits = new Map([...DEFAULT_CRITICAL_LIMITS, ...(await this.matches.criticalLimits())].map((l) => [l.loinc, l]))
     for (const result of pending) {
       counts.examined++
       const orders = result.specimen_id === null ? [] : await this.orders.bySpecimen(result.specimen_id)

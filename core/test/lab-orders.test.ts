@@ -230,3 +230,11 @@ test('attacks on results: a nurse cannot list unmatched results; a gateway canno
   const forged = await gwLab('/v1/ingest', { gateway_id: 'gw-lab', batch_id: 'forged-1', sent_time: Date.now(), observations: [], triage: [], rejected: [], lab_results: [{ ...labResult('SP-R1', 'GLU', '2345-7', 1), gateway_id: 'gw-other' }] })
   assert.equal(forged.status, 403)
 })
+
+test('a lab\'s own critical limit (a row of lab_critical_limits) wins over the default', async () => {
+  await core.clickhouse.client.insert({ table: 'lab_critical_limits', values: [{ loinc: '2951-2', unit: 'mmol/L', low: 125, high: 145, source: 'test lab', updated_time: (Date.now() / 1000).toFixed(3) }], format: 'JSONEachRow' })
+  await his('/v1/lab/orders', order('SP-NA', { tests: [{ loinc: '2951-2', lab_code: 'NA' }] }))
+  await ingestResults([labResult('SP-NA', 'NA', '2951-2', 150)])
+  const pass = await core.labMatcher.run()
+  assert.equal(pass.critical, 1, '150 mmol/L: critical by the lab\'s 145, not by the default 160')
+})

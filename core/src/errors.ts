@@ -41,6 +41,14 @@ export const CORE_ERRORS = {
   // /v1/analytics refusals of the core's own; those of the analyst path itself are below.
   NEVA_ANALYST_RATE_LIMITED: { status: 429, message: 'too many analyst queries; retry in %s s' },
   NEVA_ANALYST_UNKNOWN_QUERY: { status: 404, message: 'no named query %s; GET /v1/analytics/queries lists them' },
+  // Laboratory orders (/v1/lab, docs/lab.md).
+  NEVA_CORE_LAB_ORDER_NOT_FOUND: { status: 404, message: 'no such lab order' },
+  NEVA_CORE_LAB_TRANSITION: { status: 409, message: 'a lab order cannot move to this state from its current one' },
+  NEVA_CORE_LAB_BAD_LOINC: { status: 400, message: 'LOINC code %s has a wrong check digit' },
+  NEVA_CORE_LAB_DUPLICATE_TEST: { status: 400, message: 'a test is listed twice in one order' },
+  NEVA_CORE_LAB_SPECIMEN_IN_USE: { status: 409, message: 'this specimen id belongs to another open lab order' },
+  NEVA_CORE_LAB_ORDERED_BY: { status: 400, message: 'ordered_by is for hospital systems; a clinician orders as themselves' },
+  NEVA_CORE_LAB_NO_SITE: { status: 403, message: 'this gateway is bound to no site (NEVA_GATEWAY_SITES), so it has no lab worklist' },
   // Sent as `failure` events on a live stream, which then closes.
   NEVA_CORE_SESSION_ENDED: { status: 401, message: 'the session ended, expired or the account was disabled; log in again' },
   NEVA_CORE_GRANTS_CHANGED: { status: 409, message: 'your roles or grants changed; the board reloads with what you may see now' },

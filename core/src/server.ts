@@ -1,7 +1,7 @@
 // The core: Fastify with one plugin per concern, over one ClickHouse connection.
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { AlarmStore, BoardStore, connectClickHouse, EmrStore, migrate, OrderStore, PeopleStore, TelemetryStore, type ClickHouse } from '@neva/analytics'
+import { AlarmStore, BoardStore, connectClickHouse, EmrStore, LabMatchStore, LabOrderStore, migrate, OrderStore, PeopleStore, TelemetryStore, type ClickHouse } from '@neva/analytics'
 import { timingSafeEqual } from 'node:crypto'
 import { BackgroundTasks } from './background.js'
 import { hashToken, parseCoreConfig, type CoreConfigInput } from './config.js'
@@ -27,6 +27,8 @@ import { boardsPlugin } from './plugins/boards.js'
 import { ordersPlugin } from './plugins/orders.js'
 import { alarmsPlugin } from './plugins/alarms.js'
 import { FHIR_PREFIX, fhirPlugin } from './plugins/fhir.js'
+import { labOrdersPlugin } from './plugins/lab-orders.js'
+import { LAB_MATCH_EVERY_MS, LabMatcher } from './lab-matcher.js'
 
 export interface Core {
   app: FastifyInstance
@@ -40,6 +42,8 @@ export interface Core {
   live: LiveBus
   /** Live streams open, dropped for being slow, refused over the per-user limit. */
   liveStats: LiveStats
+  /** Lab results back to their orders; runs on its own every few seconds, or now with run(). */
+  labMatcher: LabMatcher
   /** Base URL, e.g. http://127.0.0.1:8080 */
   url: string
   close(): Promise<void>
@@ -56,6 +60,8 @@ export interface CoreHooks {
    * changes only through the store, as cores on one ClickHouse server do.
    */
   clickhouse?: ClickHouse
+  /** How often lab results are matched on their own (LAB_MATCH_EVERY_MS); 0: only by core.labMatcher.run(), as tests do. */
+  labMatchEveryMs?: number
 }
 
 /** Starts a core; what `input` leaves out takes CoreConfigSchema's default (coreConfigFromEnv reads the environment). */
@@ -169,6 +175,17 @@ export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): 
   await app.register(ordersPlugin, { access, bus: live, stores: boardStores })
   await app.register(alarmsPlugin, { access, bus: live, alarms: boardStores.alarms })
   await app.register(fhirPlugin, { prefix: FHIR_PREFIX, clickhouse, publicOrigin: peopleConfig.publicOrigin })
+  const labOrders = new LabOrderStore(clickhouse)
+  const labMatches = new LabMatchStore(clickhouse)
+  const labMatcher = new LabMatcher(labMatches, labOrders, live)
+  // Results find their orders within a few seconds of arriving (docs/lab.md).
+  const labEvery = hooks.labMatchEveryMs ?? LAB_MATCH_EVERY_MS
+  if (labEvery > 0) {
+    const labTimer = setInterval(() => void background.run('lab_matching', () => labMatcher.tick()), labEvery)
+    labTimer.unref()
+    app.addHook('onClose', async () => clearInterval(labTimer))
+  }
+  await app.register(labOrdersPlugin, { access, boards: boardStores.boards, orders: labOrders, matches: labMatches, systems: config.emrSystems, gateways: gatewayKeys, gatewaySites: config.gatewaySites })
 
   try {
     await app.listen({ host: config.host, port: config.port })
@@ -188,6 +205,7 @@ export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): 
     gatewayKeys,
     live,
     liveStats,
+    labMatcher,
     url: `${https ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     async close() {
       await app.close()

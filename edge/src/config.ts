@@ -205,6 +205,8 @@ export const GatewayConfigSchema = Type.Object(
           test_code_components: Type.Optional(Type.Array(Type.Integer({ minimum: 1, maximum: 32 }), { minItems: 1, maxItems: 8 })),
           /** ASTM: the analyzer sends no L record, a message ends with EOT. */
           message_ends_at_eot: Type.Optional(Type.Boolean()),
+          /** ASTM: answer the analyzer's host queries from the lab worklist polled from the core (docs/lab.md). */
+          host_query: Type.Optional(Type.Boolean()),
         },
         { additionalProperties: false },
       ),

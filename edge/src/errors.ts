@@ -82,6 +82,12 @@ export const MODEL_ERRORS = {
   NEVA_EDGE_MODEL_REFUSED: { message: 'the model does not fit this gateway (feature set, features, probe row); the current model stays' },
 } as const satisfies Catalog
 
+/** The lab host query (astm-protocol.ts hostQuery, lab-worklist.ts). */
+export const LAB_ERRORS = {
+  NEVA_EDGE_ASTM_ANSWER_ABORTED: { message: 'the analyzer did not take the answer to its host query (no reply, or NAKed frames); it is not resent, the analyzer asks again' },
+  NEVA_EDGE_LAB_WORKLIST: { message: 'the lab worklist could not be fetched from the core or was malformed; host queries are answered from the last good list' },
+} as const satisfies Catalog
+
 /** Every code of the edge, with its meaning. */
 export const EDGE_ERRORS = {
   ...DURABLE_ERRORS,
@@ -92,6 +98,7 @@ export const EDGE_ERRORS = {
   ...EDGE_API_ERRORS,
   ...MODEL_SIGNATURE_ERRORS,
   ...MODEL_ERRORS,
+  ...LAB_ERRORS,
 } as const satisfies Catalog
 
 export type EdgeErrorCode = keyof typeof EDGE_ERRORS

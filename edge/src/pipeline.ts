@@ -22,6 +22,7 @@ import { DeviceRegistry } from './sources/devices.js'
 import { deviceSettings, mllpSource, mqttSource, opcuaSources, serialSources } from './sources/from-config.js'
 import { modelSync, triagePool, triageStage } from './triage/from-config.js'
 import { coreLink, uplinkStage } from './uplink/from-config.js'
+import { LAB_WORKLIST_POLL_MS, LabWorklist } from './uplink/lab-worklist.js'
 
 export { consoleLog, type Log }
 export type { Gateway, GatewayHooks }
@@ -36,7 +37,9 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
   const triage = triageStage({ outbox, pool, metrics, log })
   const devices = new DeviceRegistry()
   const durable = new DurableStage(outbox, triage, metrics, log, devices)
-  const deps = { next: durable, decode: decodeMqtt, devices, metrics, outbox, log, ...deviceSettings(config) }
+  // Only when an analyzer answers host queries: the gateway then polls its sites' lab orders.
+  const labWorklist = config.serial.some((p) => p.host_query) ? new LabWorklist({ coreUrl: core.url, token: core.token, ca: core.ca, timeoutMs: core.timeoutMs, log }) : undefined
+  const deps = { next: durable, decode: decodeMqtt, devices, metrics, outbox, log, labWorklist, ...deviceSettings(config) }
   const mqtt = mqttSource(config.mqtt, deps)
   const opcua = opcuaSources(config.opcua, deps)
   const mllp = config.mllp ? mllpSource(config.mllp, deps) : undefined
@@ -56,6 +59,7 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
   }
   uplink.start()
   sync?.start()
+  labWorklist?.start(LAB_WORKLIST_POLL_MS)
   // An analyzer unplugged or a ventilator switched off must not stop the gateway.
   for (const source of [...serial, ...opcua]) await source.start()
   return {
@@ -70,6 +74,7 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
       for (const source of listeners) await source.stop()
       await Promise.all([...serial, ...opcua].map((source) => source.stop()))
       await sync?.stop()
+      labWorklist?.stop()
       await durable.settle()
       await pool?.close()
       await uplink.stop()

@@ -34,6 +34,11 @@ export const ANALYST_VIEWS = {
   // Decision support (0007): ids with the same key as the record's, so they join with it.
   dx_suggestions: { pseudonymize: ['suggestion_id', 'encounter_id', 'patient_id'], omit: [] },
   dx_agreement: { pseudonymize: ['suggestion_id', 'encounter_id', 'patient_id'], omit: [] },
+  // Lab orders (0023, 0024): ids and people pseudonymized with the record's key (the specimen id
+  // as lab_results.order_id is, so they join); the diagnosis kept as its code, not its text.
+  lab_order_events: { pseudonymize: ['order_id', 'patient_id', 'encounter_id', 'specimen_id', 'ordered_by', 'changed_by'], omit: ['diagnosis_text'] },
+  lab_result_matches: { pseudonymize: ['specimen_id', 'order_id'], omit: [] },
+  lab_critical_limits: { pseudonymize: [], omit: [] },
 } as const satisfies Record<string, { pseudonymize: readonly string[]; omit: readonly string[] }>
 
 /** Tables deliberately not offered to analysts, with why. */

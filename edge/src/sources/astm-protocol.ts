@@ -10,6 +10,12 @@
 // with link.error.
 import {
   AstmReceiver,
+  AstmSender,
+  astmQueries,
+  encodeAstmOrderAnswerFrames,
+  type AstmOrderAnswer,
+  type AstmSenderOptions,
+  type AstmSenderOutput,
   decodeAstmMessage,
   type AstmReceivedMessage,
   type AstmReceiverOptions,
@@ -32,7 +38,16 @@ export interface AstmProtocolOptions {
   messageEndsAtEot?: boolean
   /** E1381 timings and caps (the defaults follow the standard), and isBusy (e.g. the outbox is full). */
   receiver?: Omit<AstmReceiverOptions, 'messageEndsAtEot'>
+  /**
+   * Answers the analyzer's host queries (Q records) with the pending order of each tube, looked
+   * up in the gateway's worklist (lab-worklist.ts), over the same line: the gateway turns sender
+   * once the analyzer's message ended, yielding to the analyzer on contention (E1381).
+   */
+  hostQuery?: { lookup(specimenId: string): AstmOrderAnswer | undefined; sender?: AstmSenderOptions }
 }
+
+/** E1381 contention: the computer system yields and waits at least 20 s before its next ENQ. */
+export const HOST_CONTENTION_RETRY_MS = 20_000
 
 export function astmProtocol(options: AstmProtocolOptions): SerialProtocolFactory {
   return (link) => new AstmProtocol(options, link)
@@ -40,26 +55,82 @@ export function astmProtocol(options: AstmProtocolOptions): SerialProtocolFactor
 
 const KEPT_ASIDE = new Set<string>([FirmwareErrorCode.NEVA_ASTM_MESSAGE_TOO_LONG])
 
+const ENQ = 0x05
+const sending = (s: AstmSender) => s.state === 'establishing' || s.state === 'transferring'
+
 class AstmProtocol implements SerialProtocol {
   private readonly receiver: AstmReceiver
+  /** The host's side of the line, when it answers queries. */
+  private readonly sender: AstmSender | undefined
+  /** Answers made, waiting for the line to be neutral (the analyzer's EOT). */
+  private readonly answers: Array<{ id: string; frames: Uint8Array[] }> = []
+  private answered = 0
 
   constructor(
     private readonly options: AstmProtocolOptions,
     private readonly link: SerialLink,
   ) {
     this.receiver = new AstmReceiver({ ...options.receiver, messageEndsAtEot: options.messageEndsAtEot ?? false })
+    if (options.hostQuery) this.sender = new AstmSender({ contentionRetryMs: HOST_CONTENTION_RETRY_MS, ...options.hostQuery.sender })
   }
 
   receive(bytes: Uint8Array): void {
-    this.apply(this.receiver.receive(bytes, this.link.now()))
+    const sender = this.sender
+    if (!sender || !sending(sender)) {
+      this.apply(this.receiver.receive(bytes, this.link.now()))
+    } else {
+      // While the gateway sends, the analyzer's bytes answer it (ACK, NAK, EOT), byte by byte,
+      // since the transfer may end inside this chunk and the rest belongs to the receiver.
+      for (let i = 0; i < bytes.length; i++) {
+        const b = bytes.subarray(i, i + 1)
+        if (!sending(sender)) {
+          this.apply(this.receiver.receive(bytes.subarray(i), this.link.now()))
+          break
+        }
+        const wasEstablishing = sender.state === 'establishing'
+        this.send(sender.receive(b, this.link.now()))
+        // Contention: both sent ENQ. The analyzer has priority: the gateway's sender waits and
+        // the receiver answers the analyzer's ENQ.
+        if (wasEstablishing && b[0] === ENQ) this.apply(this.receiver.receive(b, this.link.now()))
+      }
+    }
+    this.offerAnswers()
   }
 
   tick(): void {
     this.apply(this.receiver.tick(this.link.now()))
+    this.offerAnswers()
+    if (this.sender && this.receiver.state === 'idle') this.send(this.sender.tick(this.link.now()))
   }
 
   reset(): void {
     this.apply(this.receiver.reset())
+    this.sender?.reset(this.link.now())
+  }
+
+  /** Hands waiting answers to the sender once the line is neutral (never while the analyzer sends). */
+  private offerAnswers(): void {
+    if (!this.sender || this.answers.length === 0 || this.receiver.state !== 'idle' || sending(this.sender)) return
+    for (const answer of this.answers.splice(0)) this.send(this.sender.enqueue(answer, this.link.now()))
+  }
+
+  private send(out: AstmSenderOutput): void {
+    for (const bytes of out.write) this.link.write(bytes)
+    // An answer the analyzer did not take is not sent again: it has timed out and asks again.
+    for (const a of out.aborted) {
+      this.sender?.dropOldest()
+      this.link.error(EdgeErrorCode.NEVA_EDGE_ASTM_ANSWER_ABORTED, `answer ${a.id} to ${this.options.deviceId}: ${a.reason}`)
+    }
+  }
+
+  /** The answer to a message's queries: each tube's pending order, or "no information". */
+  private answer(message: Uint8Array): void {
+    const lookup = this.options.hostQuery?.lookup
+    if (!lookup) return
+    const queries = astmQueries(message)
+    if (queries.length === 0) return
+    const found = queries.map((q) => lookup(q.specimenId)).filter((o): o is AstmOrderAnswer => o !== undefined)
+    this.answers.push({ id: `answer-${++this.answered}`, frames: encodeAstmOrderAnswerFrames(found, this.link.now()) })
   }
 
   private apply(out: AstmReceiverOutput): void {
@@ -81,7 +152,10 @@ class AstmProtocol implements SerialProtocol {
     })
     // Refused records travel with the message; the durable stage keeps them aside and counts them.
     this.link.consume(decoded).then(
-      () => this.apply(this.receiver.ack(message.id, true, this.link.now())),
+      () => {
+        this.answer(message.bytes)
+        this.apply(this.receiver.ack(message.id, true, this.link.now()))
+      },
       (err: Error & { code?: string }) => {
         // Not durable (outbox full, write failed): NAK, and the analyzer sends the frame again.
         this.link.error(err.code ?? EdgeErrorCode.NEVA_EDGE_NOT_DURABLE, `message of ${decoded.labResults.length} result(s) from ${this.options.deviceId} not durable: ${err.message}`)

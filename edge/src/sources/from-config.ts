@@ -11,6 +11,7 @@ import type { Outbox } from '../outbox/types.js'
 import { MqttAccess } from '../security/mqtt-access.js'
 import { isLoopback, readTls, warnAboutMqttAccess } from '../security/start-up.js'
 import { astmProtocol } from './astm-protocol.js'
+import type { LabWorklist } from '../uplink/lab-worklist.js'
 import type { DeviceRegistry } from './devices.js'
 import { MllpSource } from './mllp-source.js'
 import { MqttSource } from './mqtt-source.js'
@@ -34,6 +35,8 @@ export interface SourceDeps {
   defaultUtcOffsetMinutes: number
   /** The gateway's data folder (OPC UA keeps its certificates there). */
   dataDir: string
+  /** The lab orders pending at this gateway's sites, for analyzers with host_query. */
+  labWorklist?: LabWorklist | undefined
 }
 
 /** What the sources share from the top of the config: lab codes, device clocks, the data folder. */
@@ -83,7 +86,7 @@ export function mllpSource(config: NonNullable<GatewayConfig['mllp']>, { next, d
   return mllp
 }
 
-export function serialSources(config: GatewayConfig['serial'], { next, devices, outbox, log, labCodes, defaultUtcOffsetMinutes: utcOffset }: SourceDeps): SerialSource[] {
+export function serialSources(config: GatewayConfig['serial'], { next, devices, outbox, log, labCodes, defaultUtcOffsetMinutes: utcOffset, labWorklist }: SourceDeps): SerialSource[] {
   return config.map((port) => {
     const protocol: SerialProtocolFactory = port.protocol === 'astm'
       ? astmProtocol({
@@ -91,6 +94,7 @@ export function serialSources(config: GatewayConfig['serial'], { next, devices, 
         testCodeComponents: port.test_code_components, messageEndsAtEot: port.message_ends_at_eot,
         // A full outbox answers the analyzer's ENQ with NAK (busy): it keeps its results.
         receiver: { isBusy: () => outbox.stats().full },
+        ...(port.host_query && labWorklist ? { hostQuery: { lookup: (specimenId: string) => labWorklist.lookup(specimenId) } } : {}),
       })
       : oximeterProtocol({ format: port.protocol === 'oximeter-ascii' ? 'ascii' : 'binary', deviceId: port.device_id, patientId: port.patient_id!, defaultUtcOffsetMinutes: utcOffset })
     return new SerialSource({

@@ -168,7 +168,7 @@ function decodeRecords(bytes: Uint8Array, options: AstmDecodeOptions, out: Decod
         ignore(FirmwareErrorCode.NEVA_ASTM_SKIPPED_RECORD, `M record at offset ${record.offset}: manufacturer-specific (${fieldText(field(fields, 3), d).slice(0, 40) || 'no kind given'})`, record)
         break
       case 'Q':
-        ignore(FirmwareErrorCode.NEVA_ASTM_SKIPPED_RECORD, `Q record at offset ${record.offset}: a request for orders, which Neva does not answer`, record)
+        ignore(FirmwareErrorCode.NEVA_ASTM_SKIPPED_RECORD, `Q record at offset ${record.offset}: a request for orders, not a result (the gateway answers it when the analyzer has hostQuery)`, record)
         break
       case 'S':
         ignore(FirmwareErrorCode.NEVA_ASTM_SKIPPED_RECORD, `S record at offset ${record.offset}: scientific record, not a result`, record)

@@ -1,0 +1,83 @@
+// Laboratory orders: each change is a row of lab_order_events (0023), read back as the latest row
+// per order with its history. The core decides who may change what; this file only stores.
+import type { LabOrder, LabOrderChange, LabOrderState, LabTest } from '@neva/contracts'
+import type { ClickHouse } from './connection.js'
+import { toDateTime64 } from './telemetry-store.js'
+
+const LATEST = `SELECT order_id,
+    argMax(patient_id, event_time) AS patient, argMax(encounter_id, event_time) AS encounter,
+    argMax(site, event_time) AS at_site, argMax(tuple(ward), event_time).1 AS at_ward,
+    argMax(specimen_id, event_time) AS specimen, argMax(test_loinc, event_time) AS loincs, argMax(test_codes, event_time) AS codes,
+    argMax(priority, event_time) AS prio, argMax(diagnosis_code, event_time) AS dx_code, argMax(diagnosis_text, event_time) AS dx_text,
+    argMax(ordered_by, event_time) AS by_whom, argMax(state, event_time) AS latest_state,
+    toUnixTimestamp64Milli(min(placed_time)) AS placed, toUnixTimestamp64Milli(max(event_time)) AS updated,
+    arraySort(x -> x.2, groupArray((state, toUnixTimestamp64Milli(event_time), changed_by))) AS changes
+  FROM lab_order_events`
+
+function fromRow(r: Record<string, unknown>): LabOrder {
+  const loincs = r.loincs as string[]
+  const codes = r.codes as string[]
+  const tests: LabTest[] = loincs.map((loinc, i) => ({ loinc, lab_code: codes[i]! }))
+  const history: LabOrderChange[] = (r.changes as Array<[string, number | string, string]>).map(([state, time, by]) => ({ state: state as LabOrderState, time: Number(time), by }))
+  return {
+    order_id: String(r.order_id), patient_id: String(r.patient), encounter_id: String(r.encounter),
+    site: String(r.at_site), ward: r.at_ward === null || r.at_ward === undefined ? null : String(r.at_ward),
+    specimen_id: String(r.specimen), tests, priority: r.prio as LabOrder['priority'],
+    diagnosis_code: String(r.dx_code), diagnosis_text: String(r.dx_text), ordered_by: String(r.by_whom),
+    state: r.latest_state as LabOrderState, placed_time: Number(r.placed), updated_time: Number(r.updated), history,
+  }
+}
+
+export class LabOrderStore {
+  constructor(private readonly ch: ClickHouse) {}
+
+  /** Stores `order` as of its latest change (order.history's last entry); resolves after the commit. */
+  async record(order: LabOrder): Promise<void> {
+    const change = order.history[order.history.length - 1]
+    if (!change || change.state !== order.state) throw new Error('lab order: the last history entry must be the new state')
+    await this.ch.client.insert({
+      table: 'lab_order_events',
+      values: [{
+        order_id: order.order_id, patient_id: order.patient_id, encounter_id: order.encounter_id, site: order.site, ward: order.ward,
+        specimen_id: order.specimen_id, test_loinc: order.tests.map((t) => t.loinc), test_codes: order.tests.map((t) => t.lab_code),
+        priority: order.priority, diagnosis_code: order.diagnosis_code, diagnosis_text: order.diagnosis_text, ordered_by: order.ordered_by,
+        state: order.state, changed_by: change.by, placed_time: toDateTime64(order.placed_time), event_time: toDateTime64(change.time),
+      }],
+      format: 'JSONEachRow',
+      // Every insert names its token (see TelemetryStore.insert): '' is none.
+      clickhouse_settings: { insert_deduplication_token: '', async_insert: 0 },
+    })
+  }
+
+  private async select(where: string, params: Record<string, unknown>, tail = ''): Promise<LabOrder[]> {
+    const rs = await this.ch.client.query({
+      query: `${LATEST} WHERE ${where} GROUP BY order_id ${tail}`,
+      query_params: params,
+      format: 'JSONEachRow',
+      // WHERE reads the columns, not the SELECT's aliases.
+      clickhouse_settings: { prefer_column_name_to_alias: 1 },
+    })
+    return (await rs.json<Record<string, unknown>>()).map(fromRow)
+  }
+
+  async get(orderId: string): Promise<LabOrder | null> {
+    const [order] = await this.select('order_id = {id:String}', { id: orderId })
+    return order ?? null
+  }
+
+  /** A patient's orders, newest first. */
+  async forPatient(patientId: string, limit = 500): Promise<LabOrder[]> {
+    return this.select('order_id IN (SELECT order_id FROM lab_order_events WHERE patient_id = {p:String})', { p: patientId }, `ORDER BY placed DESC LIMIT ${Math.trunc(limit)}`)
+  }
+
+  /** Every order that ever carried this specimen id, newest first. */
+  async bySpecimen(specimenId: string): Promise<LabOrder[]> {
+    return this.select('order_id IN (SELECT order_id FROM lab_order_events WHERE specimen_id = {s:String})', { s: specimenId }, 'ORDER BY placed DESC LIMIT 50')
+  }
+
+  /** Orders of these sites whose latest state is one of `states`, oldest first (the worklist). */
+  async inStates(sites: readonly string[], states: readonly LabOrderState[], limit = 5000): Promise<LabOrder[]> {
+    if (sites.length === 0) return []
+    return this.select('site IN {sites:Array(String)}', { sites, states }, `HAVING latest_state IN {states:Array(String)} ORDER BY placed LIMIT ${Math.trunc(limit)}`)
+  }
+}

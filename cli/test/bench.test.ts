@@ -16,7 +16,9 @@ test('neva bench outbox --json: a short run reports every figure', async () => {
   assert.equal(code, 0, stderr)
   const r = lastLine(stdout)
   assert.deepEqual(Object.keys(r), ['durable_per_s', 'bypass_per_s', 'ratio', 'ack_p99_ms', 'drain_per_s', 'live_per_s', 'live_p99_ms_during_drain'])
-  for (const [k, v] of Object.entries(r)) assert.ok(Number.isFinite(v) && v > 0, `${k} = ${v}`)
+  // A 2 s outage drains in well under a second on a quiet machine: no live reading may fall
+  // inside the drain, so its p99 may be 0; every other figure must be measured.
+  for (const [k, v] of Object.entries(r)) assert.ok(Number.isFinite(v) && (v > 0 || (k === 'live_p99_ms_during_drain' && v === 0)), `${k} = ${v}`)
   assert.ok(Math.abs(r.ratio! - r.durable_per_s! / r.bypass_per_s!) < 0.01, 'ratio is durable over bypass')
 })
 

@@ -14,4 +14,5 @@ export const COMMANDS: Record<string, { summary: string; load: () => Promise<{ r
   bench: { summary: 'benchmarks against a baseline in the same run: neva bench ingest', load: () => import('./commands/bench.js') },
   user: { summary: 'accounts: neva user add|grant|revoke|disable|enable|passwd|list (data dir, or --core URL)', load: () => import('./commands/user.js') },
   model: { summary: 'triage model pipeline: neva model train|eval', load: () => import('./commands/model.js') },
+  ctg: { summary: 'FIGO 2015 CTG classification: neva ctg classify FILE.hea… | --pattern P', load: () => import('./commands/ctg.js') },
 }

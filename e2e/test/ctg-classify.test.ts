@@ -37,6 +37,7 @@ test('each pattern is recognised for its own reason', () => {
   assert.match(reasons('sinusoidal'), /sinusoidal pattern/)
   const normal = classifyCtg(trace('normal'))
   assert.equal(normal.baseline_bpm, 140)
+  assert.match(normal.reasons.join('; '), /^baseline 140 bpm \(110–160\); variability \d+(\.\d)? bpm /)
   assert.ok(normal.accelerations > 0)
 })
 

@@ -1,8 +1,8 @@
-// neva ctg classify FILE.hea… | --pattern P [--minutes M] [--json]: FIGO 2015 classification of
+// neva ctg classify FILE.hea… [--last M] | --pattern P [--minutes M] [--json]: FIGO 2015 classification of
 // CTG recordings (WFDB, e.g. CTU-UHB, with their pH/Apgar outcome when the header has it) or of a
 // simulated pattern. Exit 0 when every input was classified.
 import { readWfdbRecord } from '@neva/firmware-adapters'
-import { classifyCtg, ctgOutcome, ctgTraceFromWfdb, fhrFromBpm, type CtgClassification, type CtgOutcome } from '@neva/edge'
+import { classifyCtg, ctgOutcome, ctgTail, ctgTraceFromWfdb, fhrFromBpm, type CtgClassification, type CtgOutcome } from '@neva/edge'
 import { CTG_PATTERNS, simulateCtg, type CtgPattern } from '@neva/simulators'
 import { numberOption, parse, UsageError } from '../args.js'
 
@@ -21,8 +21,9 @@ function line(r: Row): string {
 
 export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv
-  if (sub !== 'classify') throw new UsageError('usage: neva ctg classify FILE.hea… | --pattern ' + CTG_PATTERNS.join('|') + ' [--minutes M] [--json]')
-  const { values, positionals } = parse(rest, { pattern: { type: 'string' }, minutes: { type: 'string' }, json: { type: 'boolean', default: false } }, true)
+  if (sub !== 'classify') throw new UsageError('usage: neva ctg classify FILE.hea… [--last MINUTES] | --pattern ' + CTG_PATTERNS.join('|') + ' [--minutes M] [--json]')
+  const { values, positionals } = parse(rest, { pattern: { type: 'string' }, minutes: { type: 'string' }, json: { type: 'boolean', default: false }, last: { type: 'string' } }, true)
+  const last = values.last === undefined ? undefined : numberOption(values.last, 'last', 30, { min: 10 })
   const rows: Row[] = []
   let failed = 0
   if (values.pattern !== undefined) {
@@ -45,7 +46,7 @@ export async function run(argv: string[]): Promise<number> {
       failed++
       continue
     }
-    rows.push({ input: r.record.header.record, outcome: ctgOutcome(r.record.header.comments), classification: classifyCtg(trace) })
+    rows.push({ input: r.record.header.record, outcome: ctgOutcome(r.record.header.comments), classification: classifyCtg(last === undefined ? trace : ctgTail(trace, last)) })
   }
   for (const r of rows) process.stdout.write(values.json ? `${JSON.stringify(r)}\n` : line(r))
   return failed === 0 ? 0 : 1

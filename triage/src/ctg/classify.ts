@@ -161,7 +161,7 @@ export function classifyCtg(trace: CtgTrace): CtgClassification {
   const classification: CtgClass = pathological.length > 0 ? 'pathological' : suspicious.length > 0 ? 'suspicious' : 'normal'
   const reasons = classification === 'pathological' ? [...pathological, ...suspicious] : classification === 'suspicious' ? suspicious : [
     `baseline ${baseline} bpm (110–160)`,
-    `variability ${Math.round(variability! * 10) / 10} bpm (5–25)`,
+    `variability ${Math.round(variability! * 10) / 10} bpm (median bandwidth of ${bands.length} assessable min; increased only when > 25 for > 30 min)`,
     'no repetitive decelerations',
     ...(accels.length > 0 ? [`${accels.length} acceleration(s)`] : []),
   ]

@@ -64,3 +64,9 @@ export function withoutArtefacts(x: Float64Array): Float64Array {
   }
   return out
 }
+
+/** The trace's last `minutes` (the whole trace when shorter): what a live edge classifies. */
+export function ctgTail(trace: CtgTrace, minutes: number): CtgTrace {
+  const from = Math.max(0, trace.fhr.length - Math.round(minutes * 60 * trace.hz))
+  return { hz: trace.hz, fhr: trace.fhr.subarray(from), uc: trace.uc.subarray(from) }
+}

@@ -1,6 +1,7 @@
-// Waveforms: ECG from ambulance tablets, stored as one chunk per lead.
+// Waveforms: ECG from ambulance tablets (and recordings replayed through them), stored as one chunk
+// per lead: the standard twelve or any lead set a recording has.
 import { Type, type Static } from '@sinclair/typebox'
-import { EpochMs, Identifier, literals } from './observation.js'
+import { EpochMs, Identifier } from './observation.js'
 
 /** The 12 standard leads, in the conventional order. */
 export const ECG_LEADS = ['I', 'II', 'III', 'aVR', 'aVL', 'aVF', 'V1', 'V2', 'V3', 'V4', 'V5', 'V6'] as const
@@ -12,6 +13,23 @@ export const ECG_LEAD_MDC: Record<EcgLead, number> = {
   V1: 131331, V2: 131332, V3: 131333, V4: 131334, V5: 131335, V6: 131336,
 }
 
+/** MDC_ECG_ELEC_POTL: an ECG lead the standard twelve do not name (MIT-BIH's MLII, Frank's vx…). */
+export const ECG_LEAD_UNSPECIFIED_MDC = 131328
+
+/** A lead's name: one of the twelve, or any short name a recording gives (MLII, vx, PLETH). */
+export const LEAD_NAME = /^[A-Za-z0-9_+-]{1,16}$/
+
+/** The standard spelling of a lead name that is one of the twelve in another case ("avr" → "aVR"). */
+export function standardLead(name: string): EcgLead | undefined {
+  return ECG_LEADS.find((l) => l.toLowerCase() === name.toLowerCase())
+}
+
+/** The MDC code of a lead name: its own for the twelve, MDC_ECG_ELEC_POTL for any other. */
+export function leadMdc(name: string): number {
+  const std = standardLead(name)
+  return std === undefined ? ECG_LEAD_UNSPECIFIED_MDC : ECG_LEAD_MDC[std]
+}
+
 /** Samples per chunk at most: 10 s at 1 kHz. */
 export const MAX_WAVEFORM_SAMPLES = 10_000
 
@@ -21,7 +39,8 @@ export const WaveformChunk = Type.Object(
     seq: Type.Integer({ minimum: 1 }),
     device_id: Identifier,
     patient_id: Identifier,
-    lead: literals(ECG_LEADS),
+    /** One of ECG_LEADS, or another lead name a recording gives (LEAD_NAME). */
+    lead: Type.String({ pattern: LEAD_NAME.source }),
     mdc_code: Type.Integer({ minimum: 0, maximum: 0xffffffff }),
     /** Device time of the first sample. */
     start_time: EpochMs,

@@ -1,16 +1,30 @@
 // ECG on a canvas, calibrated like paper: 25 mm/s and 10 mm/mV, so shapes read as clinicians
 // expect. The standard 12-lead layout (3 rows × 4 columns of 2.5 s, each column the next 2.5 s)
-// above a 10 s lead II rhythm strip.
+// above a 10 s lead II rhythm strip; any other lead set (a Holter's MLII and V5, PTB's 15 leads
+// with Frank's vx vy vz) as one 10 s strip per lead.
 const LAYOUT = [['I', 'aVR', 'V1', 'V4'], ['II', 'aVL', 'V2', 'V5'], ['III', 'aVF', 'V3', 'V6']]
 const SECONDS = 10
 
+const STANDARD = ['I', 'II', 'III', 'aVR', 'aVL', 'aVF', 'V1', 'V2', 'V3', 'V4', 'V5', 'V6']
+
+/** How a lead set is drawn: the 12-lead grid when every lead is a standard one, else a strip per lead (standard ones first, in their order). */
+export function ecgLayout(leads) {
+  const set = [...new Set(leads)]
+  if (set.every((l) => STANDARD.includes(l))) return { grid: LAYOUT, strips: ['II'] }
+  return { grid: null, strips: [...STANDARD.filter((l) => set.includes(l)), ...set.filter((l) => !STANDARD.includes(l))] }
+}
+
 /** traces: [{ lead, start_time, sample_rate_hz, resolution_uv, samples }], any order. */
 export function drawEcg(canvas, traces) {
+  const layout = ecgLayout(traces.map((t) => t.lead))
+  // Say what is drawn: the page labels the canvas "ECG of {patient}, …".
+  const who = (canvas.getAttribute('aria-label') ?? 'ECG').split(', last')[0]
+  canvas.setAttribute('aria-label', `${who}, last 10 seconds, ${layout.grid ? '12 leads and lead II rhythm strip' : `a strip per lead: ${layout.strips.join(', ')}`}`)
   const width = canvas.clientWidth || 600
   const pxPerSecond = width / SECONDS
   const pxPerMv = (pxPerSecond * 10) / 25
   const rowHeight = Math.round(pxPerMv * 2.2)
-  const height = rowHeight * 4
+  const height = rowHeight * ((layout.grid ? layout.grid.length : 0) + Math.max(1, layout.strips.length))
   const dpr = window.devicePixelRatio || 1
   canvas.width = Math.round(width * dpr)
   canvas.height = Math.round(height * dpr)
@@ -34,11 +48,12 @@ export function drawEcg(canvas, traces) {
     return
   }
   const start = end - SECONDS * 1000
-  LAYOUT.forEach((row, r) => row.forEach((lead, c) => {
+  const rows = layout.grid ? layout.grid.length : 0
+  layout.grid?.forEach((row, r) => row.forEach((lead, c) => {
     const from = start + c * 2500
     trace(g, byLead.get(lead) ?? [], from, from + 2500, c * (width / 4), (r + 0.5) * rowHeight, pxPerSecond, pxPerMv, lead)
   }))
-  trace(g, byLead.get('II') ?? [], start, end, 0, 3.5 * rowHeight, pxPerSecond, pxPerMv, 'II')
+  layout.strips.forEach((lead, k) => trace(g, byLead.get(lead) ?? [], start, end, 0, (rows + k + 0.5) * rowHeight, pxPerSecond, pxPerMv, lead))
 }
 
 function grid(g, width, height, pxPerSecond, pxPerMv) {

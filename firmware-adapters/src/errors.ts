@@ -126,8 +126,21 @@ export const ECG_ERRORS = {
 } as const
 export type EcgErrorCode = keyof typeof ECG_ERRORS
 
+// WFDB recordings (PhysioNet header + signal files; firmware-adapters/src/wfdb/README.md).
+export const WFDB_ERRORS = {
+  NEVA_WFDB_BAD_HEADER: 'the .hea text is not a WFDB header (record line or a signal line malformed)',
+  NEVA_WFDB_TOO_LARGE: 'the header or the samples it announces exceed what the reader accepts',
+  NEVA_WFDB_UNSUPPORTED: 'the header asks for something the reader does not read (multi-segment record, a storage format other than 16, 212 or 80)',
+  NEVA_WFDB_BAD_FILE_NAME: 'a signal file name is not a plain file name beside the header',
+  NEVA_WFDB_FILE_MISSING: 'a signal file the header names cannot be read',
+  NEVA_WFDB_TRUNCATED: 'a signal file is shorter than the samples the header announces',
+  NEVA_WFDB_CHECKSUM: "a signal's samples do not sum to the header's checksum",
+  NEVA_WFDB_INITIAL_VALUE: "a signal's first sample differs from the header's initial value",
+} as const
+export type WfdbErrorCode = keyof typeof WFDB_ERRORS
+
 /** Every code of the package, with its meaning. */
-export const FIRMWARE_ERRORS = { ...DECODE_ERRORS, ...HL7V2_ERRORS, ...ASTM_ERRORS, ...OXIMETER_ERRORS, ...OPCUA_ERRORS, ...ECG_ERRORS } as const
+export const FIRMWARE_ERRORS = { ...DECODE_ERRORS, ...HL7V2_ERRORS, ...ASTM_ERRORS, ...OXIMETER_ERRORS, ...OPCUA_ERRORS, ...ECG_ERRORS, ...WFDB_ERRORS } as const
 export type FirmwareErrorCode = keyof typeof FIRMWARE_ERRORS
 
 /** Each code as a constant, `FirmwareErrorCode.NEVA_DECODE_SCHEMA === 'NEVA_DECODE_SCHEMA'`. */

@@ -6,7 +6,7 @@
 // stderr and listed with --verbose; they are not failures.
 import { readFileSync } from 'node:fs'
 import {
-  MLLP_START, MllpDeframer, decodeAstmCapture, decodeHl7, decodeOximeterCapture, labCodeTable,
+  MLLP_START, MllpDeframer, decodeAstmCapture, decodeHl7, decodeOximeterCapture, labCodeTable, readWfdbRecord, wfdbSummary,
   type Decoded, type DecodeProblem, type LabCode, type LabCodeTable,
 } from '@neva/firmware-adapters'
 import { numberOption, parse, UsageError } from '../args.js'
@@ -100,9 +100,11 @@ export async function run(argv: string[]): Promise<number> {
     'lab-codes': { type: 'string' },
     'received-time': { type: 'string' },
     verbose: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
   }, true)
+  if (values.protocol === 'wfdb') return decodeWfdbCommand(positionals, values.json)
   const protocol = values.protocol as Protocol | undefined
-  if (!protocol || !PROTOCOLS.includes(protocol)) throw new UsageError(`--protocol: one of ${PROTOCOLS.join(', ')}`)
+  if (!protocol || !PROTOCOLS.includes(protocol)) throw new UsageError(`--protocol: one of ${PROTOCOLS.join(', ')}, wfdb`)
   if (positionals.length !== 1) throw new UsageError('name one capture file: neva decode --protocol P FILE')
   const file = positionals[0]!
   let bytes: Uint8Array
@@ -125,4 +127,26 @@ export async function run(argv: string[]): Promise<number> {
   else if (result.ignored.length > 0) process.stderr.write(`${file}: ${result.ignored.length} part(s) deliberately not decoded (device entries, text states, values the device marks invalid); --verbose lists them\n`)
   process.stderr.write(`${file}: ${result.records.length} record(s), ${result.problems.length} problem(s)\n`)
   return result.problems.length === 0 ? 0 : 1
+}
+
+/** neva decode --protocol wfdb FILE.hea [--json]: the record's summary, each signal's checks. */
+function decodeWfdbCommand(positionals: string[], json: boolean): number {
+  if (positionals.length !== 1) throw new UsageError('name one header file: neva decode --protocol wfdb FILE.hea')
+  const file = positionals[0]!
+  const r = readWfdbRecord(file)
+  if (!r.ok) {
+    process.stderr.write(`${file}: ${r.problem.code}: ${r.problem.reason}\n`)
+    return 1
+  }
+  const s = wfdbSummary(r.record)
+  if (json) process.stdout.write(`${JSON.stringify(s)}\n`)
+  else {
+    process.stdout.write(`record ${s.record}: ${s.signals.length} signal(s) at ${s.samplingHz} Hz, ${s.samplesPerSignal} samples each (${s.seconds.toFixed(1)} s)\n`)
+    for (const g of s.signals) {
+      process.stdout.write(`  ${(g.description || '-').padEnd(8)} ${g.file} format ${g.format}, ${g.gain} adu/${g.units}, baseline ${g.baseline}: checksum ${g.checksum}, initial value ${g.initialValue}${g.adcMin === undefined ? '' : `, ADC ${g.adcMin}..${g.adcMax}`}\n`)
+    }
+    for (const c of s.comments.filter((c) => c !== '')) process.stdout.write(`  # ${c}\n`)
+  }
+  for (const p of s.problems) process.stderr.write(`${file}: ${p.code}: ${p.reason}\n`)
+  return s.problems.length === 0 ? 0 : 1
 }

@@ -87,7 +87,7 @@ export async function run(argv: string[]): Promise<number> {
   if (kind === 'faults') return faults(rest)
   if (kind === 'emr') return emr(rest)
   if (kind === 'replay') return (await import('./replay.js')).run(rest)
-  if (kind !== 'ambulance') throw new UsageError(`usage: neva sim faults [--json] [--seconds 60] [--kills 4] [--outage-s 10] [--core-restarts 1] [--devices 5] [--rate 10]\n       neva sim ambulance --broker mqtt://127.0.0.1:1883 [--id amb-1] [--patients 3] [--seconds N] [--seed S] [--time-scale X]\n                  [--username U (password in --password-file F or NEVA_MQTT_PASSWORD)] [--ca FILE] [--cert FILE --key FILE]\n       neva sim emr [--patients 10000] [--seed S] [--telemetry-rows N] [--data DIR] [--json]\n       neva sim replay --physionet2012 DIR [--patients 3] [--time-scale 3600] [--data DIR] [--json]\n  scenarios: ${SCENARIOS.join(', ')}`)
+  if (kind !== 'ambulance') throw new UsageError(`usage: neva sim faults [--json] [--seconds 60] [--kills 4] [--outage-s 10] [--core-restarts 1] [--devices 5] [--rate 10]\n       neva sim ambulance --broker mqtt://127.0.0.1:1883 [--id amb-1] [--patients 3] [--seconds N] [--seed S] [--time-scale X]\n       neva sim ambulance --ecg-record FILE.hea [--patient-id P] [--seconds N (of the record)] [--time-scale X|max]\n                  [--username U (password in --password-file F or NEVA_MQTT_PASSWORD)] [--ca FILE] [--cert FILE --key FILE]\n       neva sim emr [--patients 10000] [--seed S] [--telemetry-rows N] [--data DIR] [--json]\n       neva sim replay --physionet2012 DIR [--patients 3] [--time-scale 3600] [--data DIR] [--json]\n  scenarios: ${SCENARIOS.join(', ')}`)
   const { values } = parse(rest, {
     broker: { type: 'string', default: 'mqtt://127.0.0.1:1883' },
     id: { type: 'string', default: 'amb-1' },
@@ -100,6 +100,8 @@ export async function run(argv: string[]): Promise<number> {
     ca: { type: 'string' },
     cert: { type: 'string' },
     key: { type: 'string' },
+    'ecg-record': { type: 'string' },
+    'patient-id': { type: 'string' },
   })
   const seconds = values.seconds === undefined ? undefined : numberOption(values.seconds, 'seconds', 0, { min: 1 })
   // The password from a file or NEVA_MQTT_PASSWORD, never from the command line (ps shows it).
@@ -113,6 +115,15 @@ export async function run(argv: string[]): Promise<number> {
   const controller = new AbortController()
   process.once('SIGINT', () => controller.abort())
   process.once('SIGTERM', () => controller.abort())
+  if (values['ecg-record'] !== undefined) {
+    // A real recording through the ECG path: --seconds is how much of it, not how long to run.
+    const { ecgRecordCommand } = await import('./sim-ecg-record.js')
+    return ecgRecordCommand({
+      file: values['ecg-record'], broker: values.broker, ambulanceId: values.id, patientId: values['patient-id'], seconds,
+      timeScale: values['time-scale'] === undefined ? 1 : values['time-scale'] === 'max' ? Infinity : numberOption(values['time-scale'], 'time-scale', 1, { min: 0.01 }),
+      signal: controller.signal, ...(values.username ? { username: values.username, password } : {}), tls,
+    })
+  }
   if (seconds) setTimeout(() => controller.abort(), seconds * 1000).unref()
   const report = await runAmbulance({
     brokerUrl: values.broker,

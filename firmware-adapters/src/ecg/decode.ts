@@ -3,7 +3,7 @@
 // before anything is allocated, and every refusal is one problem naming what was wrong.
 import { createHash } from 'node:crypto'
 import { crc32 } from 'node:zlib'
-import { ECG_LEAD_MDC, MAX_WAVEFORM_SAMPLES } from '@neva/contracts'
+import { LEAD_NAME, MAX_WAVEFORM_SAMPLES, leadMdc, standardLead } from '@neva/contracts'
 import type { Decoded, WaveformDraft } from '../decoded.js'
 import { FirmwareErrorCode, type DecodeProblem, type EcgErrorCode } from '../errors.js'
 import {
@@ -11,6 +11,9 @@ import {
   ECG_MAGIC,
   ECG_TOPIC_PREFIX,
   ECG_VERSION,
+  ECG_VERSION_NAMED,
+  MAX_CHUNK_SAMPLES,
+  MAX_NAMED_LEADS,
   FIXED_HEADER_BYTES,
   FRAMING_BYTES,
   MAX_ECG_PAYLOAD_BYTES,
@@ -55,10 +58,24 @@ export function decodeEcgMessage(topic: string, payload: Uint8Array, receivedTim
   const buf = Buffer.from(payload.buffer, payload.byteOffset, payload.length)
   if (buf.toString('latin1', 0, 4) !== ECG_MAGIC) return refuse(FirmwareErrorCode.NEVA_ECG_BAD_MAGIC, `starts with 0x${buf.toString('hex', 0, 4)}, not "${ECG_MAGIC}"`, 0)
   const version = buf[OFFSET.version]!
-  if (version !== ECG_VERSION) return refuse(FirmwareErrorCode.NEVA_ECG_UNSUPPORTED_VERSION, `version ${version}; this gateway reads version ${ECG_VERSION}`, OFFSET.version)
+  if (version !== ECG_VERSION && version !== ECG_VERSION_NAMED) return refuse(FirmwareErrorCode.NEVA_ECG_UNSUPPORTED_VERSION, `version ${version}; this gateway reads versions ${ECG_VERSION} and ${ECG_VERSION_NAMED}`, OFFSET.version)
 
   const idLength = buf[OFFSET.patientIdLength]!
-  const bodyLengthAt = OFFSET.patientId + idLength
+  const tableAt = OFFSET.patientId + idLength
+  // Version 2: the lead table (a count, then each name's length and bytes) follows the patient id.
+  const names: string[] = []
+  let bodyLengthAt = tableAt
+  if (version === ECG_VERSION_NAMED) {
+    if (tableAt + 1 > buf.length) return refuse(FirmwareErrorCode.NEVA_ECG_TRUNCATED, `lead table at byte ${tableAt} runs past the end of a ${buf.length}-byte payload`, tableAt)
+    const count = buf[tableAt]!
+    let p = tableAt + 1
+    for (let k = 0; k < count; k++) {
+      if (p + 1 > buf.length || p + 1 + buf[p]! > buf.length) return refuse(FirmwareErrorCode.NEVA_ECG_TRUNCATED, `lead name ${k + 1} of ${count} runs past the end of a ${buf.length}-byte payload`, p)
+      names.push(buf.toString('latin1', p + 1, p + 1 + buf[p]!))
+      p += 1 + buf[p]!
+    }
+    bodyLengthAt = p
+  }
   if (bodyLengthAt + 4 > buf.length) return refuse(FirmwareErrorCode.NEVA_ECG_TRUNCATED, `patient id of ${idLength} bytes runs past the end of a ${buf.length}-byte payload`, OFFSET.patientIdLength)
   const bodyLength = buf.readUInt32LE(bodyLengthAt)
   const bodyAt = bodyLengthAt + 4
@@ -78,17 +95,26 @@ export function decodeEcgMessage(topic: string, payload: Uint8Array, receivedTim
   const rate = buf.readUInt16LE(OFFSET.rate)
   const resolutionNv = buf.readUInt32LE(OFFSET.resolutionNv)
   const start = Number(buf.readBigUInt64LE(OFFSET.startTime))
-  const patientId = buf.toString('latin1', OFFSET.patientId, bodyLengthAt)
+  const patientId = buf.toString('latin1', OFFSET.patientId, tableAt)
   const header = (reason: string, offset: number) => refuse(FirmwareErrorCode.NEVA_ECG_BAD_HEADER, reason, offset)
   if (encoding !== ECG_ENCODINGS.int16 && encoding !== ECG_ENCODINGS.delta) return header(`encoding ${encoding} is neither 0 (int16) nor 1 (delta)`, OFFSET.encoding)
-  if (mask === 0 || mask >= 1 << 12) return header(`lead mask 0x${mask.toString(16)} names no lead or bits beyond the 12 leads`, OFFSET.leadMask)
+  if (version === ECG_VERSION && (mask === 0 || mask >= 1 << 12)) return header(`lead mask 0x${mask.toString(16)} names no lead or bits beyond the 12 leads`, OFFSET.leadMask)
+  if (version === ECG_VERSION_NAMED) {
+    if (mask !== 0) return header(`lead mask 0x${mask.toString(16)} in a version 2 chunk, which names its leads`, OFFSET.leadMask)
+    if (names.length < 1 || names.length > MAX_NAMED_LEADS) return header(`${names.length} leads named; 1–${MAX_NAMED_LEADS}`, tableAt)
+    const bad = names.find((l) => !LEAD_NAME.test(l))
+    if (bad !== undefined) return header(`lead name ${JSON.stringify(bad)} breaks ${LEAD_NAME}`, tableAt)
+    const canonical = names.map((l) => standardLead(l) ?? l)
+    if (new Set(canonical).size !== canonical.length) return header(`lead names ${JSON.stringify(names)} repeat a lead`, tableAt)
+  }
   if (n < 1 || n > MAX_WAVEFORM_SAMPLES) return header(`${n} samples per lead is outside 1–${MAX_WAVEFORM_SAMPLES}`, OFFSET.samples)
   if (rate < 1 || rate > 10_000) return header(`sample rate ${rate} Hz is outside 1–10000`, OFFSET.rate)
   if (resolutionNv < 1 || resolutionNv > 1_000_000) return header(`resolution ${resolutionNv} nV is outside 1–1000000`, OFFSET.resolutionNv)
   if (start > MAX_EPOCH_MS) return header(`start time ${start} is beyond any date`, OFFSET.startTime)
   if (!PATIENT_ID.test(patientId)) return header(`patient id ${JSON.stringify(patientId.slice(0, 128))} is not an identifier`, OFFSET.patientId)
 
-  const leads = leadsOf(mask)
+  const leads: string[] = version === ECG_VERSION ? leadsOf(mask) : names.map((l) => standardLead(l) ?? l)
+  if (leads.length * n > MAX_CHUNK_SAMPLES) return header(`${leads.length} leads × ${n} samples exceed ${MAX_CHUNK_SAMPLES} in one chunk`, OFFSET.samples)
   const samples = readSamples(buf, bodyAt, bodyLength, encoding, leads.length, n)
   if (typeof samples === 'string') return refuse(FirmwareErrorCode.NEVA_ECG_BAD_SAMPLES, samples, bodyAt)
 
@@ -109,7 +135,7 @@ export function decodeEcgMessage(topic: string, payload: Uint8Array, receivedTim
       device_id: deviceId,
       patient_id: patientId,
       lead,
-      mdc_code: ECG_LEAD_MDC[lead],
+      mdc_code: leadMdc(lead),
       start_time: startTime,
       sample_rate_hz: rate,
       resolution_uv,

@@ -110,7 +110,7 @@ test('bad input: each refusal is one problem naming what was wrong, with its off
     b[at] = value
     return resealed ? reseal(b) : b
   }
-  assert.deepEqual(refused(edit(4, 2)).slice(0, 2), ['NEVA_ECG_UNSUPPORTED_VERSION', 'version 2; this gateway reads version 1'])
+  assert.deepEqual(refused(edit(4, 3)).slice(0, 2), ['NEVA_ECG_UNSUPPORTED_VERSION', 'version 3; this gateway reads versions 1 and 2'])
   const crc = refused(edit(60, good[60]! ^ 1, false))
   assert.equal(crc[0], 'NEVA_ECG_CHECKSUM')
   assert.match(String(crc[1]), /^CRC-32 is 0x[0-9a-f]{8}, payload gives 0x[0-9a-f]{8}$/)

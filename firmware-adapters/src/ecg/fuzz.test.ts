@@ -43,7 +43,7 @@ function checkDecoded(payload: Uint8Array): void {
     assert.ok(d.problems[0]!.reason.length > 0 && d.problems[0]!.payload.length <= 200)
     return
   }
-  assert.ok(d.waveforms!.length >= 1 && d.waveforms!.length <= 12)
+  assert.ok(d.waveforms!.length >= 1 && d.waveforms!.length <= 16)
   for (const w of d.waveforms!) {
     const full = { ...w, gateway_id: 'gw', seq: 1 }
     assert.ok(waveform.check(full), waveform.explain(full))

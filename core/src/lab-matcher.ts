@@ -41,6 +41,11 @@ export class LabMatcher {
     return next
   }
 
+  /** Resolves when no pass is running or queued: the core waits for it before ClickHouse closes. */
+  async idle(): Promise<void> {
+    await this.queue.catch(() => {})
+  }
+
   /** The core's timer: a pass unless one is running. */
   async tick(): Promise<void> {
     if (!this.busy) await this.run()

@@ -183,7 +183,11 @@ export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): 
   if (labEvery > 0) {
     const labTimer = setInterval(() => void background.run('lab_matching', () => labMatcher.tick()), labEvery)
     labTimer.unref()
-    app.addHook('onClose', async () => clearInterval(labTimer))
+    app.addHook('onClose', async () => {
+      clearInterval(labTimer)
+      // A pass under way would otherwise meet a closed ClickHouse (and log it) at shutdown.
+      await labMatcher.idle()
+    })
   }
   await app.register(labOrdersPlugin, { access, boards: boardStores.boards, orders: labOrders, matches: labMatches, systems: config.emrSystems, gateways: gatewayKeys, gatewaySites: config.gatewaySites })
 

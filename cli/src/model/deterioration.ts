@@ -12,7 +12,7 @@ import { basename, dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import ort from 'onnxruntime-node'
-import { calibrate, HOURLY_FEATURE_SET, HOURLY_FEATURES, type Calibration } from '@neva/triage'
+import { calibrate, checkRiskManifest, HOURLY_FEATURE_SET, HOURLY_FEATURES, type Calibration, type RiskManifest } from '@neva/triage'
 import { auprc, auroc } from './binary-metrics.js'
 import { parseOutcomes, readStays, stayRows, type Outcome, type Stay } from './physionet2012.js'
 
@@ -27,21 +27,7 @@ export const PHYSIONET_CITATION = 'Silva I, Moody G, Scott DJ, Celi LA, Mark RG.
   'The PhysioNet/Computing in Cardiology Challenge 2012. Computing in Cardiology 2012;39:245-248. Goldberger AL et al. ' +
   'PhysioBank, PhysioToolkit, and PhysioNet. Circulation 2000;101(23):e215-e220.'
 
-export interface DeteriorationManifest {
-  id: string
-  version: string
-  kind: 'gradient_boosted_trees'
-  outcome: string
-  file: string
-  sha256: string
-  feature_set: string
-  features: Array<{ name: string; unit: string }>
-  /** Vital parameters (of pulse, RR, SBP, temperature, SpO2, GCS) below which the risk is flagged sparse. */
-  min_vitals: number
-  calibration: Calibration
-  training: Record<string, unknown>
-  data: { source: string; licence: string; citation: string }
-}
+export type DeteriorationManifest = RiskManifest
 
 export async function loadOutcomes(path: string): Promise<Map<string, Outcome>> {
   return parseOutcomes(await readFile(path, 'utf8'), path)
@@ -131,11 +117,7 @@ export async function scoreOnnx(bytes: Uint8Array, x: Float32Array, width: numbe
 }
 
 export async function loadDeterioration(manifestPath: string): Promise<{ manifest: DeteriorationManifest; bytes: Uint8Array }> {
-  const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as DeteriorationManifest
-  if (manifest.feature_set !== HOURLY_FEATURE_SET || manifest.features?.length !== HOURLY_FEATURES.length) {
-    throw new Error(`${manifestPath}: feature set ${manifest.feature_set} with ${manifest.features?.length} features; this extractor is ${HOURLY_FEATURE_SET} with ${HOURLY_FEATURES.length}`)
-  }
-  if (typeof manifest.file !== 'string' || manifest.file.includes('/') || manifest.file.includes('\\')) throw new Error(`${manifestPath}: "file" must name the ONNX file beside it`)
+  const manifest = checkRiskManifest(JSON.parse(await readFile(manifestPath, 'utf8')))
   const bytes = new Uint8Array(await readFile(join(dirname(manifestPath), manifest.file)))
   const actual = createHash('sha256').update(bytes).digest('hex')
   if (actual !== manifest.sha256) throw new Error(`${manifest.file}: hashes to ${actual}, the manifest says ${manifest.sha256}`)

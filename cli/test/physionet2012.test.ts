@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { extractHourlyFeatures, HOURLY_FEATURES } from '@neva/triage'
-import { hourlyObservations, parseOutcomes, parseStay, readStays, stayRows } from '../src/model/physionet2012.js'
+import { hourlyObservations, parseOutcomes, parseStay, readStays, snapshotObservations, stayRows } from '../src/model/physionet2012.js'
 
 const DATA = fileURLToPath(new URL('../../../shared/data/physionet-2012/', import.meta.url))
 const skip = existsSync(join(DATA, 'set-a.tar.gz')) ? false : 'no ../shared/data/physionet-2012'
@@ -55,6 +55,13 @@ test('features on real stays: recorded values as recorded, missing stays missing
   assert.equal(rows.x[col('lactate_missing')], 1)
   assert.equal(rows.x[col('spo2_missing')], 1)
   assert.ok(rows.news2[0]! >= 0)
+  // The triage snapshot: the first bedside values only, at minute 0, no labs.
+  const snap = snapshotObservations(stays[0]!)
+  assert.deepEqual(snap.find((o) => o.parameter === 'pulse'), { minute: 0, parameter: 'pulse', value: 73 })
+  assert.ok(snap.every((o) => o.minute === 0 && !['lactate', 'bun', 'creatinine'].includes(o.parameter)))
+  const x0 = stayRows(stays.slice(0, 1), 0).x
+  assert.equal(x0[col('hours')], 0)
+  assert.equal(x0[col('bun_missing')], 1)
 })
 
 test('Outcomes-a.txt parses; malformed lines are named', { skip }, () => {

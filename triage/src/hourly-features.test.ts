@@ -1,7 +1,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { calibrate } from './calibration.js'
-import { extractHourlyFeatures, gcsToAcvpu, HOURLY_FEATURES, worstNews2, type HourlyObservation } from './hourly-features.js'
+import { acvpuToGcs, extractHourlyFeatures, gcsToAcvpu, HOURLY_FEATURES, worstNews2, type HourlyObservation } from './hourly-features.js'
 
 const col = (name: string) => {
   const i = HOURLY_FEATURES.findIndex((f) => f.name === name)
@@ -48,6 +48,7 @@ test('only what was recorded up to `now` counts', () => {
 
 test('GCS maps to ACVPU; worst NEWS2 counts carried values', () => {
   assert.deepEqual([15, 14, 13, 12, 9, 8, 4, 3].map(gcsToAcvpu), ['A', 'C', 'C', 'V', 'V', 'P', 'P', 'U'])
+  for (const a of ['A', 'C', 'V', 'P', 'U'] as const) assert.equal(gcsToAcvpu(acvpuToGcs(a)), a)
   // pulse 120 → 2, GCS 14 (C) → 3
   assert.equal(worstNews2(obs, 180), 5)
   assert.ok(Number.isNaN(worstNews2([], 100)))

@@ -77,6 +77,11 @@ export function gcsToAcvpu(gcs: number): 'A' | 'C' | 'V' | 'P' | 'U' {
   return 'U'
 }
 
+/** ACVPU back to a GCS (the middle of each band): how a bedside ACVPU reaches a model trained on GCS. */
+export function acvpuToGcs(a: 'A' | 'C' | 'V' | 'P' | 'U'): number {
+  return { A: 15, C: 14, V: 11, P: 6, U: 3 }[a]
+}
+
 type Series = { t: number[]; v: number[] }
 
 function group(obs: readonly HourlyObservation[], now: number): Map<HourlyParameter, Series> {

@@ -2,10 +2,8 @@
 // its patient (minutes since the patient's first line), scored by the pool's risk model. Too
 // few of the six bedside vitals and the result says so; the level is then NEWS2's alone.
 import type { VitalSet } from '@neva/triage'
-import { extractHourlyFeatures, HOURLY_FEATURES, type HourlyObservation, type TriagePool } from '@neva/edge'
+import { acvpuToGcs, extractHourlyFeatures, HOURLY_FEATURES, type HourlyObservation, type TriagePool } from '@neva/edge'
 
-/** ACVPU back to a GCS the model was trained on (GCS → ACVPU is many-to-one: the middle of each band). */
-const GCS_OF: Record<string, number> = { A: 15, C: 14, V: 11, P: 6, U: 3 }
 const VITALS = ['pulse', 'respiratory_rate', 'systolic_bp', 'temperature', 'spo2', 'gcs'] as const
 const PRESENT = HOURLY_FEATURES.findIndex((f) => f.name === 'vital_parameters_present')
 
@@ -38,7 +36,7 @@ export class RiskHistories {
     push('systolic_bp', v.systolic_bp)
     push('temperature', v.temperature)
     push('spo2', v.spo2)
-    if (v.consciousness) push('gcs', GCS_OF[v.consciousness])
+    if (v.consciousness) push('gcs', acvpuToGcs(v.consciousness))
     // Trained on ventilation as the oxygen signal (set A has no oxygen flag): on oxygen counts as it.
     if (v.on_oxygen !== null && v.on_oxygen !== undefined) push('ventilated', v.on_oxygen ? 1 : 0)
     return { obs: p.obs, now: minute, age: p.age }

@@ -19,7 +19,8 @@ import { parseOutcomes, readStays, stayRows, type Outcome, type Stay } from './p
 const run = promisify(execFile)
 export const TRAIN_SCRIPT = fileURLToPath(new URL('../../train/deterioration_xgb.py', import.meta.url))
 export const DETERIORATION_MODEL = fileURLToPath(new URL('../../../edge/models/deterioration-xgb-1.json', import.meta.url))
-export const TRAIN_HOURS = [24, 48] as const
+/** Rows per stay: its features at 24 h and 48 h, and as a triage snapshot (0: first vitals only). */
+export const TRAIN_HOURS = [0, 24, 48] as const
 /** Debian's interpreter, where apt's python3-xgboost/-sklearn/-onnx live (a pyenv shim on PATH may not see them). */
 export const DEFAULT_PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3'
 

@@ -5,7 +5,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
-import { extractHourlyFeatures, HOURLY_FEATURES, worstNews2, type HourlyObservation, type HourlyParameter } from '@neva/triage'
+import { acvpuToGcs, extractHourlyFeatures, gcsToAcvpu, HOURLY_FEATURES, worstNews2, type HourlyObservation, type HourlyParameter } from '@neva/triage'
 
 /** One recorded value: minutes since ICU admission, the challenge's parameter name, the value. */
 export interface Observation {
@@ -166,6 +166,22 @@ export function hourlyObservations(stay: Stay): HourlyObservation[] {
   return out
 }
 
+const BEDSIDE = new Set<HourlyParameter>(['pulse', 'respiratory_rate', 'systolic_bp', 'temperature', 'spo2', 'gcs', 'ventilated'])
+
+/**
+ * A stay as a triage snapshot: the first recorded value of each bedside vital, all at minute 0,
+ * GCS rounded to its ACVPU band as a bedside assessment gives it; no labs. What `neva triage`
+ * sees from one line, so the model learns that case too.
+ */
+export function snapshotObservations(stay: Stay): HourlyObservation[] {
+  const first = new Map<HourlyParameter, HourlyObservation>()
+  for (const o of hourlyObservations(stay)) {
+    if (!BEDSIDE.has(o.parameter) || first.has(o.parameter)) continue
+    first.set(o.parameter, { minute: 0, parameter: o.parameter, value: o.parameter === 'gcs' ? acvpuToGcs(gcsToAcvpu(o.value)) : o.value })
+  }
+  return [...first.values()]
+}
+
 export interface StayRows {
   recordIds: string[]
   /** Raw features, row-major [n, HOURLY_FEATURES.length], NaN when missing. */
@@ -174,13 +190,16 @@ export interface StayRows {
   news2: Float64Array
 }
 
-/** Each stay's features at `hours` after admission, from what was recorded up to then. */
+/**
+ * Each stay's features at `hours` after admission, from what was recorded up to then; `hours` 0
+ * is the triage snapshot (snapshotObservations).
+ */
 export function stayRows(stays: readonly Stay[], hours: number): StayRows {
   const F = HOURLY_FEATURES.length
   const x = new Float64Array(stays.length * F)
   const news2 = new Float64Array(stays.length)
   stays.forEach((s, i) => {
-    const obs = hourlyObservations(s)
+    const obs = hours === 0 ? snapshotObservations(s) : hourlyObservations(s)
     x.set(extractHourlyFeatures(obs, hours * 60, s.descriptors.Age ?? null), i * F)
     news2[i] = worstNews2(obs, hours * 60)
   })

@@ -73,3 +73,33 @@ test('Outcomes-a.txt parses; malformed lines are named', { skip }, () => {
   assert.throws(() => parseStay('Time,Parameter,Value\n00:07,HR,\n'), /line 2/)
   assert.throws(() => parseStay('nope\n'), /header/)
 })
+
+test('fuzz: the readers take any bytes, returning stays or throwing an Error that names the problem', async () => {
+  const fc = (await import('fast-check')).default
+  const { untar } = await import('../src/model/physionet2012.js')
+  const line = fc.tuple(fc.oneof(fc.constantFrom('00:00', '12:34', '47:59', '1:2', ''), fc.string()), fc.constantFrom('HR', 'Age', 'GCS', 'RecordID', '', 'x,y'), fc.oneof(fc.double().map(String), fc.constantFrom('-1', '', 'NaN', '1e999'), fc.string()))
+    .map(([t, p, v]) => `${t},${p},${v}`)
+  fc.assert(fc.property(fc.array(line, { maxLength: 30 }), fc.boolean(), (lines, header) => {
+    const text = `${header ? 'Time,Parameter,Value\n' : ''}${lines.join('\n')}`
+    try {
+      const stay = parseStay(text, 'fuzz')
+      for (const o of stay.observations) assert.ok(Number.isFinite(o.value) && o.value !== -1 && Number.isInteger(o.minute))
+    } catch (err) {
+      assert.ok(err instanceof Error && /fuzz/.test(err.message), String(err))
+    }
+  }), { numRuns: 300, seed: 2012 })
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 2048 }), (bytes) => {
+    try {
+      for (const f of untar(bytes)) assert.ok(f.data.length <= bytes.length)
+    } catch (err) {
+      assert.ok(err instanceof Error, String(err))
+    }
+  }), { numRuns: 200, seed: 2012 })
+  fc.assert(fc.property(fc.string(), (text) => {
+    try {
+      parseOutcomes(`RecordID,SAPS-I,SOFA,Length_of_stay,Survival,In-hospital_death\n${text}`, 'fuzz')
+    } catch (err) {
+      assert.ok(err instanceof Error && /fuzz/.test(err.message), String(err))
+    }
+  }), { numRuns: 300, seed: 2012 })
+})

@@ -86,7 +86,8 @@ export function* untar(buf: Uint8Array): Generator<{ name: string; data: Uint8Ar
 const isStayFile = (name: string) => /(^|\/)\d+\.txt$/.test(name)
 
 /**
- * Stays from `path`: set-a.tar.gz, a directory holding it, or a directory of extracted
+ * Stays from `path`: set-a.tar.gz (or any .tar.gz of stay files), a directory holding one
+ * set-?.tar.gz, or a directory of extracted
  * `<RecordID>.txt` files (searched one level down, e.g. set-a/). Ordered by RecordID.
  */
 export async function readStays(path: string, limit = Infinity): Promise<Stay[]> {
@@ -100,14 +101,15 @@ export async function readStays(path: string, limit = Infinity): Promise<Stay[]>
     const entries = await readdir(path, { withFileTypes: true })
     const files = entries.filter((e) => e.isFile() && isStayFile(e.name)).map((e) => join(path, e.name))
     if (files.length === 0) {
-      const tar = entries.find((e) => e.isFile() && e.name === 'set-a.tar.gz')
+      // set-a.tar.gz here; held-out sets in the same format come as set-b.tar.gz, set-c.tar.gz…
+      const tar = entries.find((e) => e.isFile() && /^set-[a-z]\.tar\.gz$/.test(e.name))
       if (tar) return readStays(join(path, tar.name), limit)
       for (const e of entries.filter((x) => x.isDirectory())) {
         const inner = await readdir(join(path, e.name))
         files.push(...inner.filter(isStayFile).map((n) => join(path, e.name, n)))
       }
     }
-    if (files.length === 0) throw new Error(`${path}: no <RecordID>.txt stay files and no set-a.tar.gz`)
+    if (files.length === 0) throw new Error(`${path}: no <RecordID>.txt stay files and no set-?.tar.gz`)
     for (const file of files) stays.push(parseStay(await readFile(file, 'utf8'), file))
   }
   stays.sort((a, b) => Number(a.recordId) - Number(b.recordId))

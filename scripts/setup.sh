@@ -37,6 +37,12 @@ if [ ! -x /usr/bin/chromium ]; then
   echo "setup: installing chromium (the boards' browser tests)"
   apt_install chromium || echo "setup: could not install chromium: the browser tests are skipped (apt-get install chromium)" >&2
 fi
+# The deterioration model is trained with Debian's XGBoost and exported with Debian's onnx
+# (neva model train --physionet2012; cli/train/deterioration_xgb.py runs under /usr/bin/python3).
+if ! /usr/bin/python3 -c 'import xgboost, sklearn, onnx' 2>/dev/null; then
+  echo "setup: installing python3-xgboost python3-sklearn python3-onnx (neva model train --physionet2012)"
+  apt_install python3-xgboost python3-sklearn python3-onnx || echo "setup: could not install them: neva model train --physionet2012 will not run (apt-get install python3-xgboost python3-sklearn python3-onnx)" >&2
+fi
 source scripts/node-env.sh
 echo "setup: node $(node --version) at $(command -v node)"
 

@@ -119,7 +119,16 @@ async function outboxBench(argv: string[]): Promise<number> {
 }
 
 async function triageBench(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { json: { type: 'boolean', default: false }, model: { type: 'string' }, rows: { type: 'string' }, threads: { type: 'string' }, seconds: { type: 'string' }, patients: { type: 'string' } })
+  const { values } = parse(argv, { json: { type: 'boolean', default: false }, model: { type: 'string' }, rows: { type: 'string' }, threads: { type: 'string' }, seconds: { type: 'string' }, patients: { type: 'string' }, risk: { type: 'boolean', default: false } })
+  if (values.risk) {
+    // The deterioration model (docs/model-card.md) through the pool against the main thread.
+    const { runRiskBench } = await import('../bench/risk.js')
+    const say = (s: string) => { if (!values.json) process.stdout.write(`${s}\n`) }
+    say('triage --risk: the deterioration model through the worker pool against the same model on the main thread')
+    const result = await runRiskBench({ rows: numberOption(values.rows, 'rows', 5_000, { min: 100, integer: true }), threads: numberOption(values.threads, 'threads', 1, { min: 1, integer: true }), ...(values.model ? { manifestPath: values.model } : {}), log: say })
+    process.stdout.write(`${JSON.stringify(result)}\n`)
+    return 0
+  }
   const { runTriageBench } = await import('../bench/triage.js')
   const { DEFAULT_MODEL_MANIFEST } = await import('@neva/edge')
   const say = (s: string) => { if (!values.json) process.stdout.write(`${s}\n`) }

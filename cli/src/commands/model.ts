@@ -7,11 +7,13 @@ import type { TriageEvaluation } from '@neva/contracts'
 import { numberOption, parse, UsageError } from '../args.js'
 import { DX_USAGE, evalDxCommand, trainDxCommand } from '../model/dx.js'
 import { SIGN_USAGE, keygenCommand, signCommand } from '../model/sign.js'
+import { DETERIORATION_USAGE, evalPhysionetCommand, trainPhysionetCommand } from '../model/deterioration-command.js'
 
 const USAGE = `usage: neva model train [--seed S] [--patients N] [--out DIR] [--id ID] [--version V] [--iterations N]
        neva model eval [--model PATH.json] [--seed S] [--patients N] [--json] [--report FILE.html]
 ${DX_USAGE}
-${SIGN_USAGE}`
+${SIGN_USAGE}
+${DETERIORATION_USAGE}`
 
 const MODELS_DIR = fileURLToPath(new URL('../../../edge/models/', import.meta.url))
 const DEFAULT_SEED = 'neva-1'
@@ -92,8 +94,9 @@ function table(model: TriageEvaluation, news2: TriageEvaluation): string {
 
 export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv
-  if (sub === 'train') return trainCommand(rest)
-  if (sub === 'eval') return evalCommand(rest)
+  const physionet = rest.some((a) => a === '--physionet2012' || a.startsWith('--physionet2012='))
+  if (sub === 'train') return physionet ? trainPhysionetCommand(rest) : trainCommand(rest)
+  if (sub === 'eval') return physionet ? evalPhysionetCommand(rest) : evalCommand(rest)
   if (sub === 'train-dx') return trainDxCommand(rest)
   if (sub === 'eval-dx') return evalDxCommand(rest)
   if (sub === 'keygen') return keygenCommand(rest)

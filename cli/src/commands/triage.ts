@@ -9,10 +9,11 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { NEWS2_PARAMETERS, type ModelVerdict } from '@neva/contracts'
 import {
-  DEFAULT_MODEL_MANIFEST, FEATURES, FEATURE_SET, ModelSync, NEWS2_MODEL_VERSION, PatientHistory, TriagePool, extractFeatures, finalLevel,
+  DEFAULT_MODEL_MANIFEST, DEFAULT_RISK_MANIFEST, FEATURES, FEATURE_SET, ModelSync, NEWS2_MODEL_VERSION, PatientHistory, TriagePool, extractFeatures, finalLevel,
   news2, normalize, parsePublicKey, parseVitalSet, readModelFiles, type VitalSet,
 } from '@neva/edge'
 import { parse, UsageError } from '../args.js'
+import { RiskHistories, scoreRisk } from './triage-risk.js'
 
 interface Line {
   vitals: VitalSet
@@ -41,6 +42,7 @@ export function parseLine(line: string): Line | { error: string } {
 
 export class Triage {
   private readonly histories = new Map<string, PatientHistory>()
+  private readonly riskHistories = new RiskHistories()
 
   constructor(private readonly pool: TriagePool | undefined) {}
 
@@ -67,10 +69,14 @@ export class Triage {
       const raw = extractFeatures(history, line.time)
       model = await this.pool.score(normalize(raw, manifest.features), raw)
     }
+    const { obs, now, age } = this.riskHistories.add(line.patientId, line.time, line.vitals, line.age)
+    const risk = this.pool ? await scoreRisk(this.pool, obs, now, age) : null
+    // The model may only raise NEWS2's level, and not at all from too sparse inputs.
+    const level = risk?.sparse ? score.level : finalLevel(score.level, model?.level)
     return {
       news2: score,
-      model,
-      level: finalLevel(score.level, model?.level),
+      model: model || risk ? { ...model, ...risk } : null,
+      level,
       model_version: model ? `${model.id}@${model.version}` : NEWS2_MODEL_VERSION,
     }
   }
@@ -102,7 +108,7 @@ async function installCurrent(pool: TriagePool, url: string, keys: string[]): Pr
 }
 
 export async function run(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { model: { type: 'string' }, core: { type: 'string' }, 'trusted-key': { type: 'string', multiple: true }, 'no-model': { type: 'boolean', default: false } })
+  const { values } = parse(argv, { model: { type: 'string' }, core: { type: 'string' }, 'trusted-key': { type: 'string', multiple: true }, 'no-model': { type: 'boolean', default: false }, 'risk-model': { type: 'string' } })
   if ([values.model, values.core, values['no-model'] || undefined].filter(Boolean).length > 1) throw new UsageError('--model, --core and --no-model exclude each other')
   let pool: TriagePool | undefined
   if (!values['no-model']) {
@@ -112,6 +118,10 @@ export async function run(argv: string[]): Promise<number> {
       else {
         const { manifest, bytes } = await readModelFiles(values.model ?? DEFAULT_MODEL_MANIFEST)
         await pool.install(manifest, bytes)
+      }
+      if (values['risk-model'] !== 'none') {
+        const risk = await readModelFiles(values['risk-model'] ?? DEFAULT_RISK_MANIFEST)
+        await pool.installRisk(risk.manifest, risk.bytes)
       }
     } catch (err) {
       await pool.close()

@@ -38,3 +38,6 @@ export function verifyModel(manifest: unknown, bytes: Uint8Array): ModelManifest
   }
   return manifest
 }
+
+/** The deterioration model the gateway ships with (`neva model train --physionet2012`, docs/model-card.md). */
+export const DEFAULT_RISK_MANIFEST = fileURLToPath(new URL('../../models/deterioration-xgb-1.json', import.meta.url))

@@ -10,8 +10,9 @@
 import { Piscina } from 'piscina'
 import type { ModelManifest, ModelVerdict } from '@neva/contracts'
 import { verifyModel } from './model-files.js'
-import type { PackedOutput, ScoreTask } from './score-worker.js'
-import { verdictAt } from '@neva/triage'
+import type { PackedOutput, RiskTask, ScoreTask } from './score-worker.js'
+import { calibrate, checkRiskManifest, verdictAt, type RiskManifest } from '@neva/triage'
+import { createHash } from 'node:crypto'
 import { EdgeErrorCode } from '../errors.js'
 
 export class ModelRefusedError extends Error {
@@ -69,7 +70,8 @@ export interface TriagePoolOptions {
 }
 
 export class TriagePool {
-  private readonly pool: Piscina<ScoreTask | { exit: number }, PackedOutput>
+  private readonly pool: Piscina<ScoreTask | RiskTask | { exit: number }, PackedOutput>
+  private riskModel: { manifest: RiskManifest; bytes: SharedArrayBuffer } | undefined
   private model: Installed | undefined
   private queue: Row[] = []
   private scheduled = false
@@ -170,6 +172,65 @@ export class TriagePool {
       this.counters.failures++
       this.lastError = (err as Error).message
       for (const r of rows) r.reject(err as Error)
+    } finally {
+      this.inFlight--
+    }
+  }
+
+  /** The deterioration model in service, if any. */
+  currentRisk(): RiskManifest | undefined {
+    return this.riskModel?.manifest
+  }
+
+  /**
+   * Checks and installs the deterioration model (manifest, hash, features, a probe row of all
+   * missing values on the pool); the running one stays when anything is wrong.
+   */
+  async installRisk(manifest: unknown, bytes: Uint8Array): Promise<RiskManifest> {
+    try {
+      let checked: RiskManifest
+      try {
+        checked = checkRiskManifest(manifest)
+      } catch (err) {
+        throw new ModelRefusedError((err as Error).message, { cause: err })
+      }
+      const actual = createHash('sha256').update(bytes).digest('hex')
+      if (actual !== checked.sha256) throw new ModelRefusedError(`${checked.id}@${checked.version}: the ONNX bytes hash to ${actual}, the manifest says sha256 ${checked.sha256}`)
+      const shared = new SharedArrayBuffer(bytes.byteLength)
+      new Uint8Array(shared).set(bytes)
+      const width = checked.features.length
+      const probe = await this.pool.run({ kind: 'risk', sha256: checked.sha256, model: shared, features: new Float32Array(width).fill(NaN), rows: 1, width }).catch((err: Error) => {
+        throw new ModelRefusedError(`${checked.id}@${checked.version}: ${err.message}`, { cause: err })
+      })
+      if (!(probe[0]! >= 0 && probe[0]! <= 1)) throw new ModelRefusedError(`${checked.id}@${checked.version}: a probe row scores ${probe[0]}, not a probability`)
+      this.riskModel = { manifest: checked, bytes: shared }
+      return checked
+    } catch (err) {
+      this.counters.refused++
+      this.lastError = (err as Error).message
+      throw err
+    }
+  }
+
+  /**
+   * The calibrated risk of rows of raw hourly features (row-major, NaN when missing), scored in
+   * one pool task; null when no deterioration model is installed.
+   */
+  async risk(features: Float32Array, rows: number): Promise<{ risk: Float64Array; manifest: RiskManifest } | null> {
+    const model = this.riskModel
+    if (!model || this.closing) return null
+    const width = model.manifest.features.length
+    if (features.length !== rows * width) throw new Error(`expected ${rows} × ${width} features, got ${features.length}`)
+    this.inFlight++
+    try {
+      const raw = await this.pool.run({ kind: 'risk', sha256: model.manifest.sha256, model: model.bytes, features, rows, width }, { transferList: [features.buffer as ArrayBuffer] })
+      this.counters.tasks++
+      this.counters.rows += rows
+      return { risk: Float64Array.from(raw, (p) => calibrate(p, model.manifest.calibration)), manifest: model.manifest }
+    } catch (err) {
+      this.counters.failures++
+      this.lastError = (err as Error).message
+      throw err
     } finally {
       this.inFlight--
     }

@@ -17,6 +17,16 @@ export interface ScoreTask {
   thresholds: ModelManifest['thresholds']
 }
 
+/** The deterioration model's task: raw hourly features (NaN when missing) in, `risk` [rows, 1] out. */
+export interface RiskTask {
+  kind: 'risk'
+  sha256: string
+  model: SharedArrayBuffer
+  features: Float32Array
+  rows: number
+  width: number
+}
+
 /** What a task returns: packed verdicts (verdicts.ts), moved rather than copied back. */
 export type PackedOutput = Float32Array
 
@@ -25,7 +35,7 @@ export type PackedOutput = Float32Array
 const sessions = new Map<string, Promise<ort.InferenceSession>>()
 const KEEP = 2
 
-function session(task: ScoreTask): Promise<ort.InferenceSession> {
+function session(task: ScoreTask | RiskTask): Promise<ort.InferenceSession> {
   let s = sessions.get(task.sha256)
   if (!s) {
     // onnxruntime takes no view of shared memory: one private copy per load.
@@ -42,9 +52,10 @@ function session(task: ScoreTask): Promise<ort.InferenceSession> {
   return s
 }
 
-export default async function score(task: ScoreTask | { exit: number }): Promise<PackedOutput> {
+export default async function score(task: ScoreTask | RiskTask | { exit: number }): Promise<PackedOutput> {
   // How the tests make a worker die under load; the pool replaces it.
   if ('exit' in task) process.exit(task.exit)
+  if ('kind' in task) return risk(task)
   const s = await session(task)
   const input = new ort.Tensor('float32', task.features, [task.rows, task.width])
   const out = await s.run({ features: input })
@@ -60,4 +71,12 @@ export default async function score(task: ScoreTask | { exit: number }): Promise
   }
   const packed = packVerdicts({ probabilities: probabilities.data as Float32Array, contributions: contributions.data as Float32Array }, task.rows, task.width, task.thresholds)
   return move(packed) as Float32Array
+}
+
+async function risk(task: RiskTask): Promise<Float32Array> {
+  const s = await session(task)
+  const out = await s.run({ features: new ort.Tensor('float32', task.features, [task.rows, task.width]) })
+  const r = out.risk
+  if (!r || r.dims.join() !== [task.rows, 1].join()) throw new Error(`risk model outputs ${Object.keys(out).join(', ')}${r ? ` (risk [${r.dims.join(', ')}])` : ''}; expected risk [${task.rows}, 1]`)
+  return move(Float32Array.from(r.data as Float32Array)) as Float32Array
 }

@@ -18,6 +18,7 @@ interface GateClient {
   _nextBatch: (err?: Error) => void
   pause(): void
   resume(): void
+  conn?: { cork?: () => void; uncork?: () => void }
 }
 
 interface ConnectionFlow {
@@ -26,6 +27,7 @@ interface ConnectionFlow {
   scheduled: boolean
   /** Paused by the flow: at a bound. */
   gated: boolean
+  corked: boolean
 }
 
 export interface MqttFlowLimits {
@@ -74,7 +76,7 @@ export class MqttFlow {
    */
   hold(client: object): () => void {
     let flow = this.flows.get(client)
-    if (!flow) this.flows.set(client, (flow = { client: client as GateClient, pending: 0, scheduled: false, gated: false }))
+    if (!flow) this.flows.set(client, (flow = { client: client as GateClient, pending: 0, scheduled: false, gated: false, corked: false }))
     const f = flow
     f.pending++
     this.pending++
@@ -93,6 +95,15 @@ export class MqttFlow {
     return () => {
       f.pending--
       this.pending--
+      // A commit settles hundreds of a connection's publishes at once: their PUBACKs in one write.
+      if (!f.corked && f.client.conn?.cork) {
+        f.corked = true
+        f.client.conn.cork()
+        process.nextTick(() => {
+          f.corked = false
+          f.client.conn?.uncork?.()
+        })
+      }
       this.reopen(f)
       if (this.gated.size > 0 && this.pending <= this.limits.maxPendingTotal / 2) for (const g of this.gated) this.reopen(g)
     }

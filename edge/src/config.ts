@@ -73,6 +73,16 @@ export const GatewayConfigSchema = Type.Object(
         max_pending_logins_per_address: Type.Integer({ minimum: 1, default: 4 }),
         /** Failed logins an address may make in a minute; then refused without a check (CONNACK 3). */
         failed_logins_per_minute: Type.Integer({ minimum: 1, default: 10 }),
+        /**
+         * QoS 1/2 publishes one connection may have waiting for the outbox's commit; at it the
+         * gateway stops reading that socket (TCP backpressure) until half are durable. Soft by
+         * what one read of the socket brings (up to about 128 KiB). With `max_pending_total`,
+         * what bounds the memory held for devices: a waiting publish holds its packet and decoded
+         * readings (about 2 KiB for a vitals message), so the defaults cap it near 40 MiB.
+         */
+        max_pending_per_connection: Type.Integer({ minimum: 1, maximum: 65_535, default: 2000 }),
+        /** The same over all connections. */
+        max_pending_total: Type.Integer({ minimum: 1, default: 20_000 }),
       },
       { default: {}, additionalProperties: false },
     ),

@@ -224,6 +224,27 @@ async function fhirBench(argv: string[]): Promise<number> {
   return 0
 }
 
+async function pressureBench(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { json: { type: 'boolean', default: false }, rate: { type: 'string' }, seconds: { type: 'string' }, window: { type: 'string' }, connections: { type: 'string' }, 'backlog-s': { type: 'string' }, 'backlog-rate': { type: 'string' }, live: { type: 'string' } })
+  const { runPressureBench } = await import('../bench/pressure.js')
+  const say = (s: string) => { if (!values.json) process.stdout.write(`${s}\n`) }
+  const o = {
+    rate: numberOption(values.rate, 'rate', 10_000, { min: 10 }),
+    seconds: numberOption(values.seconds, 'seconds', 10, { min: 1 }),
+    window: numberOption(values.window, 'window', 10_000, { min: 1, integer: true }),
+    connections: numberOption(values.connections, 'connections', 100, { min: 1, integer: true }),
+    // Scaled down by default; --backlog-s 600 is the 10 minutes of the issue.
+    backlogS: numberOption(values['backlog-s'], 'backlog-s', 60, { min: 1 }),
+    backlogRate: numberOption(values['backlog-rate'], 'backlog-rate', 100, { min: 1 }),
+    liveDevices: numberOption(values.live, 'live', 20, { min: 1, integer: true }),
+    log: say,
+  }
+  say(`pressure: QoS 1 over one connection paced at ${o.rate}/s then offered ${o.rate * 2}/s (window ${o.window}) against a bare aedes broker; ${o.connections} connections; a backlog while others stream live`)
+  const result = await runPressureBench(o)
+  process.stdout.write(`${JSON.stringify(result)}\n`)
+  return result.stored_once ? 0 : 1
+}
+
 export async function run(argv: string[]): Promise<number> {
   const [suite, ...rest] = argv
   if (suite === 'ingest') return ingestBench(rest)
@@ -233,5 +254,6 @@ export async function run(argv: string[]): Promise<number> {
   if (suite === 'analytics') return analyticsBench(rest)
   if (suite === 'boards') return boardsBench(rest)
   if (suite === 'fhir') return fhirBench(rest)
-  throw new UsageError(`unknown suite ${JSON.stringify(suite ?? '')}; available: ingest, outbox, triage, decode, analytics, boards, fhir`)
+  if (suite === 'pressure') return pressureBench(rest)
+  throw new UsageError(`unknown suite ${JSON.stringify(suite ?? '')}; available: ingest, outbox, triage, decode, analytics, boards, fhir, pressure`)
 }

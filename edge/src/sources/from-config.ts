@@ -61,6 +61,7 @@ export function mqttSource(config: GatewayConfig['mqtt'], { next, decode, metric
     limits: {
       maxPacketBytes: config.max_packet_bytes, connectTimeoutMs: config.connect_timeout_ms,
       maxConnections: config.max_connections, maxConnectionsPerAddress: config.max_connections_per_address,
+      maxPendingPerConnection: config.max_pending_per_connection, maxPendingTotal: config.max_pending_total,
     },
     onLimit: (code) => metrics.mqttRefused.inc({ code }),
   })

@@ -262,3 +262,17 @@ test('an idle connection is closed; stop() answers what was received before clos
     await gw.close()
   }
 })
+
+test('a sender that does not wait: 300 frames in one write are all stored and acknowledged in order', async () => {
+  const gw = await gateway()
+  try {
+    const middleware = await Sender.open(gw.source.port)
+    const ids = Array.from({ length: 300 }, (_, i) => `burst-${i}`)
+    middleware.send(...ids.map((id, i) => mllpFrame(oru(id, `bed-b${i}`, `ward3.b${i}`))))
+    const answers = await middleware.answers(300)
+    assert.deepEqual(answers.map(([code, id]) => [code, id]), ids.map((id) => ['AA', id]))
+    assert.equal((await gw.drain()).observations.length, 900)
+  } finally {
+    await gw.close()
+  }
+})

@@ -1,6 +1,8 @@
 // MLLP source: a TCP server for HL7 v2 senders (patient monitors, device gateways, point-of-care
-// analyzers). Per connection: deframe, decode, hand to the durable stage, and only once that
-// resolved write the ACK, in the order the messages arrived. HL7 original-mode acknowledgement
+// analyzers). Per connection: deframe, decode, hand to the durable stage as frames arrive (a
+// sender that does not wait for ACKs gets a chunk's frames into one group commit, not one commit
+// each), and write each ACK once its message is durable, in the order the messages arrived; at
+// PAUSE_AT frames waiting the socket is not read. HL7 original-mode acknowledgement
 // (HL7 v2.6 §2.9.2):
 //
 //   AA  everything stored (or deliberately skipped)
@@ -191,7 +193,10 @@ class MllpConnection {
     let p = 0
     messages.forEach((frame, i) => {
       for (; p < problems.length && problems[p]!.offset! < offsets[i]!; p++) this.linkProblem(problems[p]!)
-      this.enqueue(() => this.handle(frame))
+      // Made durable at once (frames of one chunk share a group commit); answered in order.
+      const handled = this.handle(frame)
+      handled.catch(() => {}) // what it throws rejects the queue below, as before
+      this.enqueue(() => handled.then((ack) => this.answer(ack)))
     })
     for (; p < problems.length; p++) this.linkProblem(problems[p]!)
     this.bytesSinceFrame = messages.length > 0 ? this.deframer.buffered : this.bytesSinceFrame + chunk.length
@@ -211,7 +216,8 @@ class MllpConnection {
     })
   }
 
-  private async handle(frame: Uint8Array): Promise<void> {
+  /** Decodes a frame and makes it durable; resolves with the ACK to send (never rejects). */
+  private async handle(frame: Uint8Array): Promise<string> {
     const { options } = this
     const decoded = decodeHl7(frame, Date.now(), {
       labCodes: options.labCodes,
@@ -234,8 +240,11 @@ class MllpConnection {
       this.source.refusalLog({ origin: this.origin, device, code, err: (err as Error).message })
       ack = NOT_DURABLE
     }
-    const text = buildAck(decoded.message ?? frame, ack.code, ack.text, { controlId: this.source.ackControlId(), time: Date.now(), ...(ack.error ? { error: ack.error } : {}) })
-    if (!this.socket.destroyed) this.socket.write(mllpFrame(text))
+    return buildAck(decoded.message ?? frame, ack.code, ack.text, { controlId: this.source.ackControlId(), time: Date.now(), ...(ack.error ? { error: ack.error } : {}) })
+  }
+
+  private async answer(ack: string): Promise<void> {
+    if (!this.socket.destroyed) this.socket.write(mllpFrame(ack))
   }
 
   /**

@@ -20,6 +20,7 @@ import { MqttAccess, type MqttMode } from '../security/mqtt-access.js'
 import { ConnectionLimiter, type ConnectionLimitCode } from '../security/connection-limits.js'
 import { guardMqttConnection, type MqttGuardCode } from '../security/mqtt-guard.js'
 import { EdgeErrorCode } from '../errors.js'
+import { MqttFlow, type MqttFlowStatus } from './mqtt-flow.js'
 
 export type { DecodedSink } from './source.js'
 
@@ -53,9 +54,12 @@ export interface MqttLimits {
   connectTimeoutMs: number
   maxConnections: number
   maxConnectionsPerAddress: number
+  /** Publishes waiting for durability, per connection and in all, before sockets are not read. */
+  maxPendingPerConnection: number
+  maxPendingTotal: number
 }
 
-const DEFAULT_LIMITS: MqttLimits = { maxPacketBytes: 512 * 1024, connectTimeoutMs: 10_000, maxConnections: 1000, maxConnectionsPerAddress: 64 }
+const DEFAULT_LIMITS: MqttLimits = { maxPacketBytes: 512 * 1024, connectTimeoutMs: 10_000, maxConnections: 1000, maxConnectionsPerAddress: 64, maxPendingPerConnection: 2000, maxPendingTotal: 20_000 }
 
 export interface MqttStatus extends ListenerStatus {
   port: number
@@ -72,6 +76,8 @@ export interface MqttStatus extends ListenerStatus {
   tls_handshake_failures: number
   /** Publishes and subscriptions denied, by login (or "(none)"), then code. */
   denied: Record<string, Record<string, number>>
+  /** Publishes waiting for durability, and connections not read because of them. */
+  flow: MqttFlowStatus
 }
 
 /** How much of a denied payload is kept aside: enough to see what it was. */
@@ -86,11 +92,13 @@ export class MqttSource implements Source {
   private readonly limits: MqttLimits
   private readonly connections: ConnectionLimiter
   private readonly guarded: Partial<Record<MqttGuardCode, number>> = {}
+  private readonly flow: MqttFlow
   port = 0
 
   constructor(private readonly options: MqttSourceOptions) {
     this.access = options.access ?? new MqttAccess({ credentials: [], requireCredentials: false })
     this.limits = { ...DEFAULT_LIMITS, ...options.limits }
+    this.flow = new MqttFlow({ maxPendingPerConnection: this.limits.maxPendingPerConnection, maxPendingTotal: this.limits.maxPendingTotal })
     this.connections = new ConnectionLimiter({
       maxConnections: this.limits.maxConnections,
       maxPerAddress: this.limits.maxConnectionsPerAddress,
@@ -113,6 +121,7 @@ export class MqttSource implements Source {
       connections: this.connections.status().open,
       tls_handshake_failures: this.tlsFailures,
       denied: Object.fromEntries(Object.entries(this.access.denied).map(([k, v]) => [k, { ...v }])),
+      flow: this.flow.status(),
     }
   }
 
@@ -130,6 +139,7 @@ export class MqttSource implements Source {
       log?.(level, message, fields)
     }
     const authenticated = new WeakSet<object>()
+    const flow = this.flow
     this.broker = await Aedes.createBroker({
       connectTimeout: this.limits.connectTimeoutMs,
       authenticate: (client, username, password, done) => {
@@ -167,9 +177,14 @@ export class MqttSource implements Source {
         } else if (decoded.deviceId === undefined && decoded.problems.length === 0) {
           return callback(null)
         }
+        const settled = client ? flow.hold(client) : () => {}
         next.consume(decoded, origin).then(
-          () => callback(null),
+          () => {
+            settled()
+            callback(null)
+          },
           (err: Error) => {
+            settled()
             // Not durable: do not acknowledge; the device keeps the message and resends it.
             throttled('not-durable', 'error', 'could not make a reading durable; not acknowledging', { client: client?.id, code: (err as { code?: string }).code, err: err.message })
             options.onRefused?.(err)

@@ -41,18 +41,56 @@ export class TriageStage {
     return p
   }
 
-  /** Scores the touched patients; resolves when their results are durable. */
+  /**
+   * Scores the touched patients; resolves when their results are durable. A patient is scored
+   * once at a time: readings that arrive while an assessment is running update the state and ask
+   * for one more afterwards, so one busy connection costs a rescore per assessment, not per
+   * message (and no queue of scorings grows behind it).
+   */
   async consume(observations: readonly ScoredObservation[]): Promise<void> {
     const touched = new Set<string>()
     for (const o of observations) {
       this.options.model?.observe(o)
       if (this.patient(o.patient_id).update(o)) touched.add(o.patient_id)
     }
-    const assessed = await Promise.all([...touched].map((id) => this.assess(id)))
-    const results = assessed.filter((r) => r !== undefined)
-    if (results.length === 0) return
-    await this.options.outbox.append(results.map((body) => ({ kind: 'triage' as const, body })))
-    for (const r of results) this.options.onResult?.(r)
+    await Promise.all([...touched].map((id) => this.schedule(id)))
+  }
+
+  /** Patients being scored now, and those with one more scoring asked for (both bounded by patients). */
+  pending(): { running: number; queued: number } {
+    return { running: this.running.size, queued: this.queued.size }
+  }
+
+  private readonly running = new Map<string, Promise<void>>()
+  private readonly queued = new Map<string, Promise<void>>()
+
+  private schedule(id: string): Promise<void> {
+    const queued = this.queued.get(id)
+    if (queued) return queued
+    const running = this.running.get(id)
+    if (!running) return this.start(id)
+    const again = () => {
+      this.queued.delete(id)
+      return this.start(id)
+    }
+    const next = running.then(again, again)
+    this.queued.set(id, next)
+    return next
+  }
+
+  private start(id: string): Promise<void> {
+    const run: Promise<void> = this.assessAndAppend(id).finally(() => {
+      if (this.running.get(id) === run) this.running.delete(id)
+    })
+    this.running.set(id, run)
+    return run
+  }
+
+  private async assessAndAppend(id: string): Promise<void> {
+    const result = await this.assess(id)
+    if (!result) return
+    await this.options.outbox.append([{ kind: 'triage' as const, body: result }])
+    this.options.onResult?.(result)
   }
 
   private async assess(id: string): Promise<Omit<TriageResult, 'gateway_id' | 'seq'> | undefined> {

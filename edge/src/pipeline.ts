@@ -19,6 +19,7 @@ import { createEdgeMetrics } from './metrics.js'
 import { DurableStage } from './outbox/durable-stage.js'
 import { sqliteOutbox } from './outbox/from-config.js'
 import { DeviceRegistry } from './sources/devices.js'
+import { DeviceSupervisor } from './sources/supervisor.js'
 import { deviceSettings, mllpSource, mqttSource, opcuaSources, serialSources } from './sources/from-config.js'
 import { modelSync, triagePool, triageStage } from './triage/from-config.js'
 import { coreLink, uplinkStage } from './uplink/from-config.js'
@@ -36,6 +37,10 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
   const triage = triageStage({ outbox, pool, metrics, log })
   const devices = new DeviceRegistry()
   const durable = new DurableStage(outbox, triage, metrics, log, devices)
+  const supervisor = new DeviceSupervisor({
+    devices, next: durable, log, silenceMs: config.supervision.silence_ms, deviceSilenceMs: config.supervision.devices,
+    checkIntervalMs: config.supervision.check_interval_ms, priority: config.supervision.priority,
+  })
   const deps = { next: durable, decode: decodeMqtt, devices, metrics, outbox, log, ...deviceSettings(config) }
   const mqtt = mqttSource(config.mqtt, deps)
   const opcua = opcuaSources(config.opcua, deps)
@@ -56,17 +61,19 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
   }
   uplink.start()
   sync?.start()
+  supervisor.start()
   // An analyzer unplugged or a ventilator switched off must not stop the gateway.
   for (const source of [...serial, ...opcua]) await source.start()
   return {
     mqttPort: mqtt.port,
     mllpPort: mllp ? mllp.port : null,
-    apiUrl, outbox, uplink, triage, pool,
+    apiUrl, outbox, uplink, triage, pool, supervisor,
     async drain(timeoutMs) {
       await durable.settle()
       await uplink.drain(timeoutMs)
     },
     async stop() {
+      await supervisor.stop()
       for (const source of listeners) await source.stop()
       await Promise.all([...serial, ...opcua].map((source) => source.stop()))
       await sync?.stop()

@@ -89,6 +89,8 @@ export class DurableStage {
     let stored = 0
     if (!duplicate) for (const kind of DECODED_KIND_NAMES) stored += drafts(decoded, kind).length
     this.devices.message(id, decoded.source, origin, stored, now)
+    const alarm = decoded.alarms?.[0]
+    this.devices.context(id, { patient_id: decoded.patientId ?? decoded.observations[0]?.patient_id ?? alarm?.patient_id, ward: alarm?.ward, room: alarm?.room, bed: alarm?.bed, facility: alarm?.facility })
     if (!duplicate) for (const p of decoded.problems) this.devices.error(id, decoded.source, origin, p.code, p.reason)
   }
 

@@ -50,7 +50,7 @@ test('an MLLP monitor silent past its period raises a technical alarm, ended whe
     socket.on('data', (b: Buffer) => { for (const m of deframer.push(b).messages) acks.push(Buffer.from(m).toString()) })
     const send = async (controlId: string) => {
       const n = acks.length
-      socket.write(mllpFrame(encodeOruR01({ controlId, time: Date.now(), sendingApplication: 'MON', patientId: 'icu.bed2', equipmentId: 'icu-mon-2', readings: [{ vital: 'heart_rate', value: 72 }] })))
+      socket.write(mllpFrame(encodeOruR01({ controlId, time: Date.now(), sendingApplication: 'MON', patientId: 'icu.bed2', location: { pointOfCare: 'ICU', bed: '2' }, equipmentId: 'icu-mon-2', readings: [{ vital: 'heart_rate', value: 72 }] })))
       await until('the ACK', () => acks.length > n)
       assert.match(acks.at(-1)!, new RegExp(`MSA\\|AA\\|${controlId}`))
     }
@@ -63,7 +63,8 @@ test('an MLLP monitor silent past its period raises a technical alarm, ended whe
       [raised.device_id, raised.source, raised.patient_id, raised.alert_type, raised.priority, raised.state, raised.event_name],
       ['icu-mon-2', 'hl7v2', 'icu.bed2', 'technical', 'medium', 'active', 'NEVA_DEVICE_SILENT'],
     )
-    assert.match(raised.event_text!, /^no data from device icu-mon-2 for \d+ s$/)
+    assert.match(raised.event_text!, /^no data from bed 2's device icu-mon-2 for \d+ s$/)
+    assert.deepEqual([raised.ward, raised.bed], ['ICU', '2'])
     assert.deepEqual(gateway.supervisor.silent(), ['icu-mon-2'])
 
     await send('c2')

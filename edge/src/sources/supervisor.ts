@@ -28,6 +28,8 @@ export interface SupervisorOptions {
   now?: () => number
 }
 
+const clip = (s: string | null | undefined, n: number) => (s ? s.slice(0, n) : null)
+
 interface Raised {
   alarmId: string
   /** The last time the device was heard before it went silent (what the alarm id is made of). */
@@ -107,11 +109,11 @@ export class DeviceSupervisor {
   private async emit(deviceId: string, r: Raised, state: 'active' | 'inactive', now: number, silentMs: number): Promise<boolean> {
     const ctx = this.options.devices.contextOf(deviceId)
     const seconds = Math.round(silentMs / 1000)
-    const who = ctx?.bed ? `bed ${ctx.bed}'s device ${deviceId}` : `device ${deviceId}`
+    const who = ctx?.bed ? `bed ${clip(ctx.bed, 64)}'s device ${deviceId}` : `device ${deviceId}`
     const text = state === 'active' ? `no data from ${who} for ${seconds} s` : `${who} heard again after ${seconds} s`
     const alarm: AlarmDraft = {
       alarm_id: r.alarmId, device_id: deviceId, source: r.source, patient_id: ctx?.patient_id ?? null,
-      ward: ctx?.ward ?? null, room: ctx?.room ?? null, bed: ctx?.bed ?? null, facility: ctx?.facility ?? null,
+      ward: clip(ctx?.ward, 128), room: clip(ctx?.room, 64), bed: clip(ctx?.bed, 64), facility: clip(ctx?.facility, 128),
       event_code: null, event_name: SILENCE_EVENT_NAME, event_text: text.slice(0, 256), source_code: null, source_name: null,
       alert_type: 'technical', priority: this.options.priority, state,
       phase: state === 'active' ? 'start' : 'end', alarm_state: state === 'active' ? 'active' : 'inactive', inactivation_state: null,

@@ -40,8 +40,8 @@ interface Raised {
 export class DeviceSupervisor {
   private readonly raised = new Map<string, Raised>()
   private readonly now: () => number
-  /** Devices heard of (a link up) but never heard from are silent since the supervisor started. */
-  private readonly startedAt: number
+  /** Devices heard of (a link up) but never heard from: silent since the pass that first saw them. */
+  private readonly firstSeen = new Map<string, number>()
   private timer: NodeJS.Timeout | undefined
   private checking: Promise<void> | undefined
   alarmsRaised = 0
@@ -49,7 +49,6 @@ export class DeviceSupervisor {
 
   constructor(private readonly options: SupervisorOptions) {
     this.now = options.now ?? Date.now
-    this.startedAt = this.now()
   }
 
   start(): void {
@@ -88,7 +87,8 @@ export class DeviceSupervisor {
     const now = this.now()
     for (const d of this.options.devices.snapshot()) {
       const period = this.periodOf(d.device_id, d.source)
-      const heard = d.last_message_time ?? this.startedAt
+      if (!this.firstSeen.has(d.device_id)) this.firstSeen.set(d.device_id, now)
+      const heard = d.last_message_time ?? this.firstSeen.get(d.device_id)!
       const raised = this.raised.get(d.device_id)
       if (raised && (heard > raised.since || period === 0)) {
         if (await this.emit(d.device_id, raised, 'inactive', now, (heard > raised.since ? heard : now) - raised.since)) {

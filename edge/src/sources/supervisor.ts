@@ -5,12 +5,13 @@
 // like any device alarm, and ends it when the device is heard again.
 import type { AlarmPriority, SourceProtocol } from '@neva/contracts'
 import type { AlarmDraft, Decoded } from '@neva/firmware-adapters'
+import { EdgeErrorCode } from '../errors.js'
 import type { Log } from '../log.js'
 import type { DeviceRegistry } from './devices.js'
 import type { DecodedSink } from './source.js'
 
 /** What the alarms carry as their event (no MDC term names "a device stopped reporting"). */
-export const SILENCE_EVENT_NAME = 'NEVA_DEVICE_SILENT'
+export const SILENCE_EVENT_NAME = EdgeErrorCode.NEVA_EDGE_DEVICE_SILENT
 /** The origin the durable stage and the rejected readings see for the supervisor's alarms. */
 export const SUPERVISOR_ORIGIN = 'device-supervisor'
 

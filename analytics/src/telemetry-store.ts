@@ -2,7 +2,7 @@
 // Exactly once: the ledger (ingest_batches) answers "already stored" for a known batch; if the
 // process died between the data insert and the ledger insert, the retried insert carries the
 // same insert_deduplication_token per table and ClickHouse drops it.
-import { KIND_NAMES, RECORD_KINDS, type Alarm, type IngestBatch, type KindField, type KindName, type KindRecord, type KindTable, type LabResult, type ModelVerdict, type Observation, type RejectedReading, type Transport, type TriageResult, type WaveformChunk } from '@neva/contracts'
+import { KIND_NAMES, RECORD_KINDS, type Alarm, type InfusionEvent, type IngestBatch, type KindField, type KindName, type KindRecord, type KindTable, type LabResult, type ModelVerdict, type Observation, type RejectedReading, type Transport, type TriageResult, type WaveformChunk } from '@neva/contracts'
 import { dedupToken, type ClickHouse } from './connection.js'
 import { groupCommit } from './group-commit.js'
 
@@ -50,6 +50,10 @@ export function waveformRow(w: WaveformChunk) {
   return { ...w, start_time: toDateTime64(w.start_time), received_time: toDateTime64(w.received_time) }
 }
 
+export function infusionEventRow(e: InfusionEvent) {
+  return { ...e, device_time: e.device_time === null ? null : toDateTime64(e.device_time), received_time: toDateTime64(e.received_time) }
+}
+
 export function transportRow(t: Transport) {
   return { ...t, eta: t.eta === null ? null : toDateTime64(t.eta), updated_time: toDateTime64(t.updated_time), received_time: toDateTime64(t.received_time) }
 }
@@ -67,6 +71,7 @@ export const ROW_MAPPERS: { [K in KindName]: (record: KindRecord<K>) => object }
   waveform: waveformRow,
   alarm: alarmRow,
   transport: transportRow,
+  infusion_event: infusionEventRow,
 }
 
 /** A batch's records of one kind; none when an older gateway left the field out. */

@@ -22,7 +22,7 @@ const range = { from: new Date(T0 - 3600_000).toISOString(), to: new Date(T0 + 3
 const run = (name: string, params: Record<string, string> = {}) => runNamedQuery(analyst, queries.get(name)!, params, { user: 'analyst:q', via: 'test' })
 
 test('the library loads: each query has a description and declares exactly the parameters it uses', () => {
-  assert.deepEqual([...queries.keys()], ['alarms-by-ward', 'current-triage', 'deterioration-last-hour', 'dx-agreement', 'ed-load-by-hour', 'lab-order-turnaround', 'lab-orders-overdue', 'lab-turnaround', 'lab-unmatched-results', 'observations-by-code', 'patient-timeline', 'readings-by-source', 'refused-readings', 'ward-census'])
+  assert.deepEqual([...queries.keys()], ['alarms-by-ward', 'current-triage', 'deterioration-last-hour', 'dx-agreement', 'ed-load-by-hour', 'infusions-by-ward', 'lab-order-turnaround', 'lab-orders-overdue', 'lab-turnaround', 'lab-unmatched-results', 'observations-by-code', 'patient-timeline', 'readings-by-source', 'refused-readings', 'ward-census'])
   for (const q of queries.values()) assert.ok(q.description.length > 20, q.name)
   assert.deepEqual(queries.get('patient-timeline')!.params.map((p) => `${p.name}:${p.type}`), ['patient:String', "from:DateTime64(3, 'UTC')", "to:DateTime64(3, 'UTC')"])
   assert.throws(() => parseNamedQuery('x', 'SELECT 1'), /first line must be a "-- description"/)
@@ -150,4 +150,26 @@ test('observations-by-code: coded metrics beyond the named vitals, by MDC or LOI
   // The analyst view exposes the new columns.
   const rs = await analyst.withReader((reader) => reader.client.query({ query: "SELECT device_label, unit_as_sent FROM observations WHERE mdc_code = 147236 AND value = 416", format: 'JSONEachRow' }))
   assert.deepEqual(await rs.json(), [{ device_label: 'MDC_ECG_TIME_PD_QTc', unit_as_sent: '264338^MDC_DIM_MILLI_SEC^MDC' }])
+})
+test('infusions-by-ward: pumps, patients, events, channels delivering at their latest report, and drugs per ward', async () => {
+  const base = {
+    gateway_id: 'gw-inf', source: 'hl7v2' as const, room: null, bed: '1', facility: null, order_id: 'ord-1', event_code: 197288, event_name: 'MDC_EVT_PUMP_DELIV_START',
+    channel: '1.1.2', channel_label: 'Primary', concentration: 1.6, concentration_unit: 'mg/mL', rate: 15.4, rate_unit: 'mL/h', dose_rate: null, dose_rate_unit: null,
+    volume_infused: 0, volume_to_be_infused: 250, volume_remaining: 250, volume_unit: 'mL', pump_state: null, delivery_mode: null, alerts: [], device_time: T0,
+  }
+  const infusion_events = [
+    { ...base, seq: 1, event_id: 'pump-a/1', device_id: 'pump-a', patient_id: 'p-a', ward: 'ICU', drug: 'Dopamine', program_state: 'pump-delivery-status-delivering', received_time: T0 },
+    { ...base, seq: 2, event_id: 'pump-a/2', device_id: 'pump-a', patient_id: 'p-a', ward: 'ICU', drug: 'Dopamine', program_state: 'pump-delivery-status-stopped', received_time: T0 + 60_000 },
+    { ...base, seq: 3, event_id: 'pump-b/1', device_id: 'pump-b', patient_id: 'p-b', ward: 'ICU', drug: 'Heparin', program_state: 'pump-delivery-status-delivering', received_time: T0 },
+    { ...base, seq: 4, event_id: 'pump-c/1', device_id: 'pump-c', patient_id: 'p-c', ward: 'WARD-5', drug: 'Insulin', program_state: 'pump-delivery-status-delivering', received_time: T0 },
+    // Outside the period: not counted.
+    { ...base, seq: 5, event_id: 'pump-c/2', device_id: 'pump-c', patient_id: 'p-c', ward: 'WARD-5', drug: 'Insulin', program_state: 'pump-delivery-status-stopped', received_time: T0 + 7200_000 },
+  ]
+  await new TelemetryStore(ch).storeBatch({ gateway_id: 'gw-inf', batch_id: 'inf-1', sent_time: T0, observations: [], triage: [], rejected: [], infusion_events })
+  const res = await run('infusions-by-ward', range)
+  assert.deepEqual(res.rows.map((r) => [r.ward, Number(r.pumps), Number(r.patients), Number(r.events), Number(r.channels_delivering), r.drugs]), [
+    ['ICU', 2, 2, 3, 1, ['Dopamine', 'Heparin']],
+    ['WARD-5', 1, 1, 1, 1, ['Insulin']],
+  ])
+  assert.deepEqual(res.tables, ['analyst.infusion_events'])
 })

@@ -13,6 +13,7 @@ import { LabResult } from './lab-result.js'
 import { WaveformChunk } from './waveform.js'
 import { Alarm } from './alarm.js'
 import { Transport } from './transport.js'
+import { InfusionEvent } from './infusion-event.js'
 
 export interface KindSpec {
   /** One record, as it travels in an ingest batch (with gateway_id and seq). */
@@ -47,6 +48,8 @@ export const RECORD_KINDS = {
   alarm: { schema: Alarm, field: 'alarms', optionalInBatch: true, optionalInAck: true, priority: 2, decoded: true, table: 'alarms' },
   /** Absent from gateways and cores older than the crews' transport messages. */
   transport: { schema: Transport, field: 'transports', optionalInBatch: true, optionalInAck: true, priority: 1, decoded: true, table: 'transports' },
+  /** Absent from gateways and cores older than infusion pumps (IHE PCD-10). */
+  infusion_event: { schema: InfusionEvent, field: 'infusion_events', optionalInBatch: true, optionalInAck: true, priority: 1, decoded: true, table: 'infusion_events' },
 } as const satisfies Record<string, KindSpec>
 
 type Registry = typeof RECORD_KINDS

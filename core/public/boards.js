@@ -206,9 +206,24 @@ function renderOrders(pid) {
       b.addEventListener('click', () => post(`/v1/orders/${encodeURIComponent(o.order_id)}/status`, { status: next }))
       li.append(' ', b)
     }
+    // An order a pump carries out (its OBR-2) shows what the pump does now.
+    const pump = (state.infusions ?? []).find((i) => i.patient_id === pid && i.order_id === o.order_id)
+    if (pump) li.append(' ', el('span', { class: 'order-pump', text: `(pump: ${pumpState(pump)})` }))
     list.append(li)
   }
+  // Every pump channel of the bed: drug, rate, volume infused and state, as last reported.
+  for (const i of (state.infusions ?? []).filter((x) => x.patient_id === pid)) {
+    const rate = i.rate === null ? 'rate not sent' : `${i.rate} ${i.rate_unit ?? ''}`.trim()
+    const volume = i.volume_infused === null ? '' : `, ${i.volume_infused} ${i.volume_unit ?? ''} infused`.trimEnd()
+    list.append(el('li', { class: 'infusion', 'data-pump': i.device_id }, el('span', { text: `${i.drug ?? 'unnamed drug'} ${rate}${volume} — ` }), el('span', { class: 'pump-state', text: pumpState(i) }), el('span', { class: 'pump-device', text: ` · ${i.device_id} ${time(i.time)}` })))
+  }
   r.orders.replaceChildren(list.children.length ? list : el('span', { text: 'no orders' }))
+}
+
+/** A pump's state in words: "pump-delivery-status-delivering" → "delivering". */
+function pumpState(i) {
+  const s = i.program_state ?? i.pump_state
+  return s === null ? 'state not sent' : s.replace(/^pump-(delivery-status|status)-/, '').replace(/-/g, ' ')
 }
 
 const PRIORITY_ORDER = { high: 0, medium: 1, low: 2, none: 4 }
@@ -308,6 +323,14 @@ const handlers = {
   order(e) {
     if (!state.orders) return
     state.orders = [e.order, ...state.orders.filter((o) => o.order_id !== e.order.order_id)]
+    renderOrders(e.patient_id)
+  },
+  infusion(e) {
+    if (!state.infusions) return
+    const same = (i) => i.device_id === e.infusion.device_id && i.channel === e.infusion.channel
+    const before = state.infusions.find(same)
+    if (before && before.time > e.infusion.time) return
+    state.infusions = [e.infusion, ...state.infusions.filter((i) => !same(i))]
     renderOrders(e.patient_id)
   },
   alarm(e) {

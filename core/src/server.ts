@@ -1,7 +1,7 @@
 // The core: Fastify with one plugin per concern, over one ClickHouse connection.
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { AlarmStore, BoardStore, connectClickHouse, EmrStore, LabMatchStore, LabOrderStore, migrate, OrderStore, PeopleStore, TelemetryStore, type ClickHouse } from '@neva/analytics'
+import { AlarmStore, BoardStore, connectClickHouse, EmrStore, InfusionStore, LabMatchStore, LabOrderStore, migrate, OrderStore, PeopleStore, TelemetryStore, type ClickHouse } from '@neva/analytics'
 import { timingSafeEqual } from 'node:crypto'
 import { BackgroundTasks } from './background.js'
 import { hashToken, parseCoreConfig, type CoreConfigInput } from './config.js'
@@ -77,7 +77,7 @@ export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): 
     throw err
   }
   const store = new TelemetryStore(clickhouse, (err) => app.log.error({ err }, 'ingest ledger write failed; retrying'))
-  const boardStores = { boards: new BoardStore(clickhouse), orders: new OrderStore(clickhouse), alarms: new AlarmStore(clickhouse) }
+  const boardStores = { boards: new BoardStore(clickhouse), orders: new OrderStore(clickhouse), alarms: new AlarmStore(clickhouse), infusions: new InfusionStore(clickhouse) }
   const live = new LiveBus()
   try {
     live.load(await boardStores.boards.places())

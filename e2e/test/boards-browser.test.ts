@@ -11,6 +11,8 @@ import mqtt from 'mqtt'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { BoardStore, EmrStore } from '@neva/analytics'
 import { alarmsTopic, transportTopic, vitalsTopic } from '@neva/contracts'
+import { connect } from 'node:net'
+import { encodeOruR01, encodeOruR42, mllpFrame } from '@neva/firmware-adapters'
 import { hashToken, startCore } from '@neva/core'
 import { parseGatewayConfig, startGateway } from '@neva/edge'
 
@@ -200,4 +202,60 @@ test('boards in Chromium: ED transport live with its ETA, triage queue order, an
     const status = await analyst.evaluate(async (b) => (await fetch(`/boards/${b}`)).status, board)
     assert.equal(status, 403, board)
   }
+})
+
+test("ICU board in Chromium: a pump (ORU^R42 over MLLP) beside the bed's orders, live; a silent monitor's technical alarm on the bed", { skip }, async (t) => {
+  mkdirSync(ARTIFACTS, { recursive: true })
+  const core = await startCore({ host: '127.0.0.1', port: 0, clickhouse: { path: temp('ch3') }, gateways: { 'gw-p': hashToken('tok-p') }, logLevel: 'silent', bodyLimit: 32 * 1024 * 1024 })
+  t.after(() => core.close())
+  const gateway = await startGateway(parseGatewayConfig({
+    gateway_id: 'gw-p', data_dir: temp('edge3'), mqtt: { port: 0 }, api: { port: 0 }, mllp: { port: 0 },
+    core: { url: core.url, token: 'tok-p', linger_ms: 5, backoff_base_ms: 20, backoff_max_ms: 200, timeout_ms: 5000 },
+    triage: { sync_interval_ms: 0 }, log_level: 'silent',
+    supervision: { check_interval_ms: 200, devices: [{ device_id: 'icu-mon-a1', silence_ms: 2000 }] },
+  }), () => {})
+  t.after(() => gateway.stop())
+  const now = Date.now()
+  const S = 'City Hospital'
+  await new EmrStore(core.clickhouse).store([
+    { type: 'encounter', encounter_id: 'enc-p', patient_id: 'icu.p1', kind: 'icu_stay', site: S, ward: 'ICU-A', bed: 'A1', start_time: now - 60_000, end_time: null, updated_time: now - 60_000 },
+  ], 'test')
+  core.live.load(await new BoardStore(core.clickhouse).places())
+  await core.people.add({ id: 'nurse-a', name: 'Nurse A', password: 'nurse a password', roles: ['nurse'], wards: [`${S}/ICU-A`] }, 'test')
+  const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] })
+  t.after(() => browser.close())
+  const page = await (await browser.newContext({ viewport: { width: 1024, height: 768 } })).newPage()
+  await page.goto(`${core.url}/login?next=/boards/icu`)
+  await page.fill('#username', 'nurse-a')
+  await page.fill('#password', 'nurse a password')
+  await Promise.all([page.waitForURL(/\/boards\/icu$/), page.click('button[type=submit]')])
+  await page.waitForSelector('tr[data-patient="icu.p1"]')
+
+  const socket = connect(gateway.mllpPort!, '127.0.0.1')
+  t.after(() => socket.destroy())
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject))
+  const loc = { pointOfCare: 'ICU-A', bed: 'A1' }
+  const r42 = (controlId: string, rate: number, state: string) => encodeOruR42({
+    controlId, time: Date.now(), sendingApplication: 'PUMP-GW', patientId: 'icu.p1', location: loc, equipmentId: 'icu-pump-a1', orderId: 'ord-a1',
+    event: state === 'delivering' ? 'start' : 'stop', drug: 'Noradrenaline', concentration: 0.08, rate, volumeInfused: 1.5, volumeToBeInfused: 50, state,
+  })
+  socket.write(mllpFrame(r42('p-1', 4.5, 'delivering')))
+  const pump = page.locator('tr[data-patient="icu.p1"] .infusion[data-pump="icu-pump-a1"]')
+  await pump.filter({ hasText: 'Noradrenaline 4.5 mL/h, 1.5 mL infused' }).waitFor({ timeout: 15_000 })
+  assert.equal(await pump.locator('.pump-state').innerText(), 'delivering')
+  socket.write(mllpFrame(r42('p-2', 0, 'stopped')))
+  await pump.locator('.pump-state').filter({ hasText: 'stopped' }).waitFor({ timeout: 15_000 })
+  await page.screenshot({ path: join(ARTIFACTS, 'icu-board-pump.png'), fullPage: true })
+  // A reload reads it back from ClickHouse (the snapshot), not only from the live stream.
+  await page.reload()
+  await pump.locator('.pump-state').filter({ hasText: 'stopped' }).waitFor({ timeout: 15_000 })
+
+  // The bed's monitor sends once, then goes silent: a technical alarm on the bed, gone when it is back.
+  const r01 = (controlId: string) => encodeOruR01({ controlId, time: Date.now(), sendingApplication: 'MON', patientId: 'icu.p1', location: loc, equipmentId: 'icu-mon-a1', readings: [{ vital: 'heart_rate', value: 80 }] })
+  socket.write(mllpFrame(r01('m-1')))
+  const silent = page.locator('tr[data-patient="icu.p1"] .alarm').filter({ hasText: "no data from bed A1's device icu-mon-a1" })
+  await silent.waitFor({ timeout: 30_000 })
+  await page.screenshot({ path: join(ARTIFACTS, 'icu-board-silent-monitor.png'), fullPage: true })
+  socket.write(mllpFrame(r01('m-2')))
+  await silent.waitFor({ state: 'detached', timeout: 30_000 })
 })

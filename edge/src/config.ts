@@ -224,6 +224,35 @@ export const GatewayConfigSchema = Type.Object(
     ),
     /** OPC UA devices (ventilators, pumps): which variables to subscribe to and what they are. */
     opcua: OpcuaConfigSchema,
+    /**
+     * Device supervision: a device silent longer than its period raises a technical alarm
+     * (docs/devices.md, "Silent devices"), ended when it is heard again. 0: not supervised.
+     */
+    supervision: Type.Object(
+      {
+        /** How often silences are looked for; an alarm is raised at most this long after the period. */
+        check_interval_ms: Type.Integer({ minimum: 100, maximum: 60_000, default: 1000 }),
+        /** Silence allowed per source kind. Analyzers (ASTM) send only when they have results: off by default. */
+        silence_ms: Type.Object(
+          {
+            mqtt: Type.Integer({ minimum: 0, default: 30_000 }),
+            hl7v2: Type.Integer({ minimum: 0, default: 30_000 }),
+            astm: Type.Integer({ minimum: 0, default: 0 }),
+            serial: Type.Integer({ minimum: 0, default: 30_000 }),
+            opcua: Type.Integer({ minimum: 0, default: 30_000 }),
+          },
+          { default: {}, additionalProperties: false },
+        ),
+        /** Per device (an exact id or a prefix ending in `*`; the first match wins), over silence_ms. */
+        devices: Type.Array(
+          Type.Object({ device_id: IdPattern, silence_ms: Type.Integer({ minimum: 0 }) }, { additionalProperties: false }),
+          { default: [], maxItems: 10_000 },
+        ),
+        /** The alarms' priority. */
+        priority: Type.Union([Type.Literal('high'), Type.Literal('medium'), Type.Literal('low')], { default: 'medium' }),
+      },
+      { default: {}, additionalProperties: false },
+    ),
     /** Analyzer test codes → LOINC, on top of the built-in table (firmware-adapters/src/lab-codes.ts). */
     lab_codes: Type.Record(Type.String({ minLength: 1, maxLength: 64 }), Type.Object({ loinc: Type.String({ pattern: '^[0-9]{1,7}-[0-9]$' }), name: Type.String() }, { additionalProperties: false }), { default: {} }),
     /** The zone of device clocks that send local times without an offset (HL7, ASTM, oximeter lines), minutes east of UTC. */

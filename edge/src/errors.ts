@@ -61,6 +61,11 @@ export const SERIAL_SOURCE_ERRORS = {
   NEVA_EDGE_SERIAL_LOST: { message: 'the serial port closed under the gateway (unplugged); reopening' },
 } as const satisfies Catalog
 
+/** Device supervision (sources/supervisor.ts): the event of the technical alarm it raises. */
+export const SUPERVISION_ERRORS = {
+  NEVA_EDGE_DEVICE_SILENT: { message: 'no data from the device for longer than its supervision period (supervision.silence_ms)' },
+} as const satisfies Catalog
+
 /** The gateway's local API (api/server.ts). */
 export const EDGE_API_ERRORS = {
   NEVA_EDGE_API_UNAUTHORIZED: { status: 401, message: 'patient data needs "Authorization: Bearer <token>" with the token whose sha256 is api.token_sha256' },
@@ -95,6 +100,7 @@ export const EDGE_ERRORS = {
   ...MQTT_GUARD_ERRORS,
   ...MQTT_ACCESS_ERRORS,
   ...SERIAL_SOURCE_ERRORS,
+  ...SUPERVISION_ERRORS,
   ...EDGE_API_ERRORS,
   ...MODEL_SIGNATURE_ERRORS,
   ...MODEL_ERRORS,

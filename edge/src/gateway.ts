@@ -3,6 +3,7 @@ import type { Outbox, OutboxBatch } from './outbox/types.js'
 import type { TriagePool } from './triage/pool.js'
 import type { TriageStage } from './triage/triage-stage.js'
 import type { Uplink } from './uplink/uplink.js'
+import type { DeviceSupervisor } from './sources/supervisor.js'
 
 export interface Gateway {
   mqttPort: number
@@ -14,6 +15,8 @@ export interface Gateway {
   triage: TriageStage
   /** The model's worker pool; undefined when the gateway runs NEWS2 alone. */
   pool: TriagePool | undefined
+  /** Raises a technical alarm for a device silent longer than its period. */
+  supervisor: DeviceSupervisor
   /** Waits until the core has every entry, or throws after `timeoutMs`. */
   drain(timeoutMs: number): Promise<void>
   stop(): Promise<void>

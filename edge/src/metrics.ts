@@ -52,6 +52,7 @@ export function createEdgeMetrics(outbox: Outbox) {
   const labResults = counter('neva_edge_lab_results_total', 'Lab results made durable, by source', ['source'])
   const alarms = counter('neva_edge_alarms_total', 'Alarm updates made durable, by source', ['source'])
   const transports = counter('neva_edge_transports_total', 'Transport states from crew tablets made durable')
+  const infusionEvents = counter('neva_edge_infusion_events_total', 'Infusion pump events made durable, by source', ['source'])
   const waveforms = counter('neva_edge_waveform_chunks_total', 'Waveform chunks (one lead each) made durable')
   /** Records of each decoded kind made durable: every kind a decoder produces must have its counter. */
   const durable: Record<DecodedKindName, (source: SourceProtocol, n: number) => void> = {
@@ -60,6 +61,7 @@ export function createEdgeMetrics(outbox: Outbox) {
     waveform: (_source, n) => waveforms.inc(n),
     alarm: (source, n) => alarms.inc({ source }, n),
     transport: (_source, n) => transports.inc(n),
+    infusion_event: (source, n) => infusionEvents.inc({ source }, n),
   }
   return {
     registry,
@@ -68,6 +70,7 @@ export function createEdgeMetrics(outbox: Outbox) {
     labResults,
     alarms,
     transports,
+    infusionEvents,
     waveforms,
     durable,
     ignored: counter('neva_edge_ignored_total', 'Parts of device messages deliberately not stored (codes Neva does not store), by source and reason', ['source', 'code']),

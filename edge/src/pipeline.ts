@@ -19,6 +19,7 @@ import { createEdgeMetrics } from './metrics.js'
 import { DurableStage } from './outbox/durable-stage.js'
 import { sqliteOutbox } from './outbox/from-config.js'
 import { DeviceRegistry } from './sources/devices.js'
+import { DeviceSupervisor } from './sources/supervisor.js'
 import { deviceSettings, mllpSource, mqttSource, opcuaSources, serialSources } from './sources/from-config.js'
 import { modelSync, triagePool, triageStage } from './triage/from-config.js'
 import { coreLink, uplinkStage } from './uplink/from-config.js'
@@ -40,6 +41,10 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
   // Only when an analyzer answers host queries: the gateway then polls its sites' lab orders.
   const labWorklist = config.serial.some((p) => p.host_query) ? new LabWorklist({ coreUrl: core.url, token: core.token, ca: core.ca, timeoutMs: core.timeoutMs, log }) : undefined
   const deps = { next: durable, decode: decodeMqtt, devices, metrics, outbox, log, labWorklist, ...deviceSettings(config) }
+  const supervisor = new DeviceSupervisor({
+    devices, next: durable, log, silenceMs: config.supervision.silence_ms, deviceSilenceMs: config.supervision.devices,
+    checkIntervalMs: config.supervision.check_interval_ms, priority: config.supervision.priority,
+  })
   const mqtt = mqttSource(config.mqtt, deps)
   const opcua = opcuaSources(config.opcua, deps)
   const mllp = config.mllp ? mllpSource(config.mllp, deps) : undefined
@@ -60,17 +65,19 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
   uplink.start()
   sync?.start()
   labWorklist?.start(LAB_WORKLIST_POLL_MS)
+  supervisor.start()
   // An analyzer unplugged or a ventilator switched off must not stop the gateway.
   for (const source of [...serial, ...opcua]) await source.start()
   return {
     mqttPort: mqtt.port,
     mllpPort: mllp ? mllp.port : null,
-    apiUrl, outbox, uplink, triage, pool,
+    apiUrl, outbox, uplink, triage, pool, supervisor,
     async drain(timeoutMs) {
       await durable.settle()
       await uplink.drain(timeoutMs)
     },
     async stop() {
+      await supervisor.stop()
       for (const source of listeners) await source.stop()
       await Promise.all([...serial, ...opcua].map((source) => source.stop()))
       await sync?.stop()

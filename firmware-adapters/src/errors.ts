@@ -41,6 +41,8 @@ export const HL7V2_ERRORS = {
   // One alert (an OBR group of an ORU^R40)
   NEVA_HL7V2_BAD_ALARM_ID: 'alert identifier (OBR-29 parent, else OBR-3, else OBR-2) has characters Neva does not accept (a quote, backslash, ; or control character)',
   NEVA_HL7V2_NO_ALARM_EVENT: 'alert names no event (no MDC_EVT_ OBX or OBX-4 facet .1, or an empty one)',
+  // One infusion event (an OBR group of an ORU^R42)
+  NEVA_HL7V2_NO_INFUSION_DATA: 'infusion event names no drug, rate, volume or pump state',
   // Ignored (counted, not kept aside)
   NEVA_HL7V2_DEVICE_ENTRY: 'device hierarchy entry (MDS/VMD/CHAN), not a reading',
   NEVA_HL7V2_NOT_A_VITAL: 'MDC metric that is not a vital sign Neva stores',

@@ -18,6 +18,7 @@ const RULES = {
   waveforms: { device_id: id, patient_id: id },
   alarms: { alarm_id: (v: unknown) => typeof v === 'string' && isAlarmId(v), device_id: id, patient_id: (v: unknown) => v === null || id(v) },
   transports: { unit: id, patient_id: id },
+  infusionEvents: { event_id: (v: unknown) => typeof v === 'string' && isAlarmId(v), device_id: id, patient_id: (v: unknown) => v === null || id(v) },
 } as const satisfies { [K in DecodedKindName as KindCamelField<K>]: Record<string, Rule> }
 
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n)}…` : s)

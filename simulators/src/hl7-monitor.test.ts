@@ -190,3 +190,28 @@ test('AR: the message is given up at once; AE: resent, then given up', async () 
     await erring.stop()
   }
 })
+
+test('a bed with a pump sends IHE PCD-10 ORU^R42: started, delivering with the volume growing, stopped when the volume is reached', async () => {
+  const { source, received } = await gateway()
+  // 60 simulated s per tick: 60 mL/h infuses 1 mL a tick; 5 mL are done after 5 ticks.
+  const monitor = ward(source.port, {
+    timeScale: 1200, pumpIntervalS: 120, alarmLimits: [],
+    beds: [{ bed: '4', room: '304', patient: { id: 'ward3.p4', scenario: 'stable', seed: 4 }, pump: { drug: 'Heparin', concentration: 100, rate: 60, volumeToBeInfused: 5, orderId: 'ord-4' } }],
+  })
+  try {
+    await monitor.start()
+    const events = () => received.flatMap((d) => d.infusionEvents ?? [])
+    await until('the pump stopped', () => events().some((e) => e.program_state === 'pump-delivery-status-stopped'), 20_000, () => monitor.stats())
+    await monitor.stop(5000)
+    const e = events()
+    assert.deepEqual([e[0]!.device_id, e[0]!.patient_id, e[0]!.bed, e[0]!.order_id, e[0]!.drug, e[0]!.rate, e[0]!.event_name], ['W3-CENTRAL-4-pump', 'ward3.p4', '4', 'ord-4', 'Heparin', 60, 'MDC_EVT_PUMP_DELIV_START'])
+    const last = e.at(-1)!
+    assert.deepEqual([last.program_state, last.volume_infused, last.rate, last.event_name], ['pump-delivery-status-stopped', 5, 0, 'MDC_EVT_PUMP_DELIV_STOP'])
+    const volumes = e.map((x) => x.volume_infused!)
+    assert.deepEqual(volumes, [...volumes].sort((a, b) => a - b), 'the volume infused only grows')
+    assert.equal(monitor.stats().infusionEvents, new Set(received.filter((d) => (d.infusionEvents ?? []).length > 0).map((d) => d.controlId)).size)
+  } finally {
+    await monitor.stop()
+    await source.stop()
+  }
+})

@@ -3,7 +3,10 @@
 // reports HR, pulse rate, SpO2 and RR, temperature every minute and NIBP every few minutes
 // (simulated time). When a vital crosses one of the bed's alarm limits the monitor also sends an
 // IHE PCD-04 ORU^R40 (phase start), and another (phase end, state inactive) once it is back inside
-// the limit; the gateway stores both as updates of one alarm.
+// the limit; the gateway stores both as updates of one alarm. A bed with a `pump` also has an
+// infusion pump reporting through the same connection (as a pump gateway would): an IHE PCD-10
+// ORU^R42 when it starts, every `pumpIntervalS` simulated seconds while it delivers, and when the
+// volume to be infused is reached (delivery stopped).
 //
 // HL7 original mode: one message in flight per connection. A message leaves the queue only when
 // an ACK with its MSH-10 arrives:
@@ -15,7 +18,7 @@
 //                          then the same bytes again (resent)
 import { connect, type Socket } from 'node:net'
 import type { AlarmPriority } from '@neva/contracts'
-import { MDC_EVT, MllpDeframer, encodeOruR01, encodeOruR40, mllpFrame, parseHl7, type OruReadingInput } from '@neva/firmware-adapters'
+import { MDC_EVT, MllpDeframer, encodeOruR01, encodeOruR40, encodeOruR42, mllpFrame, parseHl7, type OruReadingInput } from '@neva/firmware-adapters'
 import { SimulatedPatient, type PatientSpec, type VitalSample } from './physiology/patient.js'
 
 export interface Hl7MonitorBed {
@@ -23,6 +26,20 @@ export interface Hl7MonitorBed {
   bed: string
   room?: string
   patient: PatientSpec
+  /** An infusion running at this bed (device `${monitorId}-${bed}-pump`). */
+  pump?: SimulatedInfusion
+}
+
+export interface SimulatedInfusion {
+  drug: string
+  /** mg/mL. */
+  concentration: number
+  /** mL/h. */
+  rate: number
+  /** mL; delivery stops when it is reached. */
+  volumeToBeInfused: number
+  /** OBR-2: the order it carries out. */
+  orderId?: string
 }
 
 /** An alarm limit of a monitor: below `low` or above `high` raises an alarm of `priority`. */
@@ -69,6 +86,8 @@ export interface Hl7MonitorOptions {
   /** Offset written in message times. Default 0 (UTC). */
   utcOffsetMinutes?: number
   onSample?: (patientId: string, sample: VitalSample) => void
+  /** Simulated seconds between a delivering pump's ORU^R42. Default 30. */
+  pumpIntervalS?: number
   /** Alarm limits of every bed; default DEFAULT_ALARM_LIMITS, [] sends no alarms. */
   alarmLimits?: readonly AlarmLimit[]
 }
@@ -94,6 +113,8 @@ export interface Hl7MonitorStats {
   /** ORU^R40 written for the first time: alarms raised, and alarms ended. */
   alarmsRaised: number
   alarmsEnded: number
+  /** ORU^R42 written for the first time. */
+  infusionEvents: number
 }
 
 interface Pending {
@@ -105,7 +126,7 @@ interface Pending {
 
 export class Hl7Monitor {
   private readonly links: BedLink[]
-  private readonly counters = { sent: 0, resent: 0, acked: 0, errors: 0, rejected: 0, dropped: 0, reconnects: 0, alarmsRaised: 0, alarmsEnded: 0 }
+  private readonly counters = { sent: 0, resent: 0, acked: 0, errors: 0, rejected: 0, dropped: 0, reconnects: 0, alarmsRaised: 0, alarmsEnded: 0, infusionEvents: 0 }
   private timer: NodeJS.Timeout | undefined
   private tick = 0
 
@@ -158,6 +179,10 @@ class BedLink {
   private lastNibpS = -Infinity
   private lastTemperatureS = -Infinity
   private seq = 0
+  /** The pump: mL infused so far, when it last reported (simulated s), stopped once done. */
+  private infused = 0
+  private lastPumpS = -Infinity
+  private pumpStopped = false
   /** Alarms raised and not yet ended, by limit ("spo2:low"), with their alert id. */
   private readonly activeAlarms = new Map<string, string>()
   private closed = false
@@ -206,7 +231,28 @@ class BedLink {
     })
     this.enqueue(controlId, message)
     this.checkLimits(sample, now, tick)
+    this.reportPump(dt, sample.t, now, tick)
     this.pump()
+  }
+
+  private reportPump(dt: number, t: number, now: number, tick: number): void {
+    const infusion = this.bed.pump
+    if (!infusion || this.pumpStopped) return
+    this.infused = Math.min(infusion.volumeToBeInfused, this.infused + (infusion.rate * dt) / 3600)
+    const done = this.infused >= infusion.volumeToBeInfused
+    const first = this.lastPumpS === -Infinity
+    if (!first && !done && t - this.lastPumpS < (this.options.pumpIntervalS ?? 30)) return
+    this.lastPumpS = t
+    if (done) this.pumpStopped = true
+    const ward = this.options.ward ?? 'WARD'
+    const controlId = `${this.tag}.${(this.seq++).toString(36)}.p${tick}`
+    this.enqueue(controlId, encodeOruR42({
+      controlId, time: now, sendingApplication: this.options.monitorId, patientId: this.bed.patient.id, equipmentId: `${this.deviceId}-pump`,
+      location: { pointOfCare: ward, ...(this.bed.room ? { room: this.bed.room } : {}), bed: this.bed.bed }, ...(infusion.orderId ? { orderId: infusion.orderId } : {}),
+      event: done ? 'stop' : 'start', drug: infusion.drug, concentration: infusion.concentration, rate: done ? 0 : infusion.rate,
+      volumeInfused: Math.round(this.infused * 100) / 100, volumeToBeInfused: infusion.volumeToBeInfused, state: done ? 'stopped' : 'delivering',
+    }))
+    this.counters.infusionEvents++
   }
 
   private enqueue(controlId: string, message: string): void {

@@ -106,6 +106,7 @@ export async function runAnalyticsBench(o: AnalyticsBenchOptions) {
         'dx-agreement': { from: new Date(end - 365 * 86_400_000).toISOString(), to: new Date(end).toISOString(), kind: 'final' },
         // The QTc interval (MDC 147236): a coded metric outside the named vitals.
         'observations-by-code': { mdc: '147236', loinc: '', from: new Date(end - 86_400_000).toISOString(), to: new Date(end).toISOString() },
+        'infusions-by-ward': { from: new Date(end - 86_400_000).toISOString(), to: new Date(end).toISOString() },
         'lab-order-turnaround': { from: new Date(end - 30 * 86_400_000).toISOString(), to: new Date(end).toISOString() },
         'lab-orders-overdue': { at: new Date(end).toISOString() },
         'lab-unmatched-results': { from: new Date(end - 30 * 86_400_000).toISOString(), to: new Date(end).toISOString() },

@@ -58,7 +58,7 @@ const at = (p: DecodeProblem, base: number): DecodeProblem => ({ ...p, offset: b
 export function decodeFile(bytes: Uint8Array, o: DecodeOptions): DecodedFile {
   const out: DecodedFile = { records: [], problems: [], ignored: [] }
   const add = (d: Decoded, base = 0) => {
-    out.records.push(...d.observations, ...(d.labResults ?? []), ...(d.alarms ?? []))
+    out.records.push(...d.observations, ...(d.labResults ?? []), ...(d.alarms ?? []), ...(d.infusionEvents ?? []))
     out.problems.push(...d.problems.map((p) => at(p, base)))
     out.ignored.push(...(d.ignored ?? []).map((p) => at(p, base)))
   }

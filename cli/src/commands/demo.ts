@@ -132,6 +132,9 @@ export async function run(argv: string[]): Promise<number> {
       ] : [],
       // The simulated ventilator offers None only: configured explicitly (the gateway warns at start).
       opcua: [{ device_id: `icu-${run}-ventilator`, endpoint_url: ventilator.endpointUrl, security_mode: 'None', patient_id: icu[1]!.id, sampling_interval_ms: 1000, nodes: ventilator.nodes() }],
+      // Silence a monitor or the analyzer (stop its simulator) and the ICU board shows a technical
+      // alarm within 5 s: periods just above how often the demo's devices send.
+      supervision: { check_interval_ms: 500, silence_ms: { hl7v2: 3000, astm: 4000, serial: 3000, opcua: 10_000 } },
       log_level: logLevel,
     }))
   } catch (err) {
@@ -176,7 +179,11 @@ export async function run(argv: string[]): Promise<number> {
     transport: { destinationSite: DEMO_SITE, driveMs: seconds ? Math.max(5_000, seconds * 600) : 15 * 60_000, everyTicks: 5 },
     signal: stop.signal,
   })
-  const monitors = new Hl7Monitor({ host, port: gateway.mllpPort!, monitorId: `icu-${run}-monitor`, ward: 'ICU', beds: icu.map((patient, i) => ({ bed: String(i + 1), patient })), timeScale })
+  const monitors = new Hl7Monitor({ host, port: gateway.mllpPort!, monitorId: `icu-${run}-monitor`, ward: 'ICU', beds: icu.map((patient, i) => ({
+    bed: String(i + 1), patient,
+    // Bed 1 has a noradrenaline infusion: its pump's ORU^R42 appear beside the bed's orders.
+    ...(i === 0 ? { pump: { drug: 'Noradrenaline', concentration: 0.08, rate: 4.5, volumeToBeInfused: 50 } } : {}),
+  })), timeScale })
   await monitors.start()
   const analyzer = serial ? new AstmAnalyzer({ path: ptys[0]!.a, patients: icu, intervalMs: 2000, timeScale, seed: run, name: `lab-${run}` }) : undefined
   const oximeter = serial ? new SimulatedOximeter({ path: ptys[1]!.a, format: 'ascii', patient: wardBed, timeScale }) : undefined

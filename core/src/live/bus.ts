@@ -3,7 +3,7 @@
 // ClickHouse query: where each patient is (which board, which site and ward, for the grants) is
 // kept here, loaded once at start-up and then followed from the events themselves.
 import { ED_WARD, OTHER_METRIC, type Alarm, type Encounter, type IngestBatch, type Order, type Transport } from '@neva/contracts'
-import type { AlarmAck, AlarmView, BoardName, BoardPlace, BoardTriage, EcgTrace } from '@neva/analytics'
+import type { AlarmAck, AlarmView, BoardInfusion, BoardName, BoardPlace, BoardTriage, EcgTrace } from '@neva/analytics'
 
 export type LiveEvent =
   | { type: 'vitals'; patient_id: string; readings: Array<{ name: string; value: number; unit: string; time: number; flags: string[] }> }
@@ -15,6 +15,8 @@ export type LiveEvent =
   /** An alarm's latest update (an inactive one leaves the board); `ack` only in an acknowledgement. */
   | { type: 'alarm'; patient_id: string; alarm: BoardAlarm }
   | { type: 'alarm_ack'; patient_id: string; ack: AlarmAck }
+  /** A pump channel's latest report (ICU board, beside the bed's orders). */
+  | { type: 'infusion'; patient_id: string; infusion: BoardInfusion }
 
 /** What a board shows of an alarm: the store's view, or an update straight from a batch. */
 export type BoardAlarm = Pick<AlarmView, 'alarm_id' | 'device_id' | 'priority' | 'state' | 'alert_type' | 'event_name' | 'event_text' | 'value' | 'unit' | 'limit_low' | 'limit_high' | 'bed'> & {
@@ -93,6 +95,14 @@ export class LiveBus {
     for (const [patient_id, traces] of ecg) this.emit({ type: 'ecg', patient_id, traces }, from(patient_id))
     // An alarm without a patient is on no board (it is found by ward and device in the store).
     for (const a of batch.alarms ?? []) if (a.patient_id !== null) this.emit({ type: 'alarm', patient_id: a.patient_id, alarm: boardAlarm(a) }, from(a.patient_id))
+    for (const i of batch.infusion_events ?? []) {
+      if (i.patient_id === null) continue
+      const infusion: BoardInfusion = {
+        patient_id: i.patient_id, device_id: i.device_id, channel: i.channel, order_id: i.order_id, drug: i.drug, rate: i.rate, rate_unit: i.rate_unit,
+        volume_infused: i.volume_infused, volume_unit: i.volume_unit, program_state: i.program_state, pump_state: i.pump_state, time: i.received_time,
+      }
+      this.emit({ type: 'infusion', patient_id: i.patient_id, infusion }, from(i.patient_id))
+    }
   }
 
   private publishTransport(t: Transport): void {

@@ -1,5 +1,5 @@
 // The snapshot a board opens with: only the patients the user may see, read from ClickHouse once.
-import type { AlarmStore, BoardEncounter, BoardName, BoardStore, BoardTransport, EcgTrace, OrderStore, PatientCard } from '@neva/analytics'
+import type { AlarmStore, BoardEncounter, BoardInfusion, InfusionStore, BoardName, BoardStore, BoardTransport, EcgTrace, OrderStore, PatientCard } from '@neva/analytics'
 import { ED_WARD, type Order } from '@neva/contracts'
 import type { BoardAccess, BoardUser } from './access.js'
 import type { BoardAlarm } from './bus.js'
@@ -16,12 +16,16 @@ export interface BoardSnapshot {
   orders?: Order[]
   /** ICU board: active alarms of its patients, highest priority first. */
   alarms?: Array<BoardAlarm & { patient_id: string }>
+  /** ICU board: each pump channel's latest report, beside the bed's orders. */
+  infusions?: BoardInfusion[]
 }
 
 export interface BoardStores {
   boards: BoardStore
   orders: OrderStore
   alarms: AlarmStore
+  /** Absent: the board shows no pumps. */
+  infusions?: InfusionStore
 }
 
 export async function buildSnapshot(board: BoardName, user: BoardUser, access: BoardAccess, stores: BoardStores): Promise<BoardSnapshot> {
@@ -37,13 +41,15 @@ export async function buildSnapshot(board: BoardName, user: BoardUser, access: B
   const encounters = (await stores.boards.openEncounters(board === 'icu' ? 'icu_stay' : 'ed_arrival')).filter((e) => access.canSee(user, { site: e.site, ward: e.ward }))
   const ids = encounters.map((e) => e.patient_id)
   if (board === 'triage') return { board, time, encounters, cards: await stores.boards.cards(ids) }
-  const [cards, orders, active] = await Promise.all([stores.boards.cards(ids), stores.orders.forPatients(ids), stores.alarms.activeForPatients({ patientIds: ids })])
+  const [cards, orders, active, infusions] = await Promise.all([
+    stores.boards.cards(ids), stores.orders.forPatients(ids), stores.alarms.activeForPatients({ patientIds: ids }), stores.infusions?.latestForPatients(ids) ?? [],
+  ])
   const beds = new Set(ids)
   const alarms = active.filter((a) => a.patient_id !== null && beds.has(a.patient_id)).map((a): BoardAlarm & { patient_id: string } => ({
     patient_id: a.patient_id!, alarm_id: a.alarm_id, device_id: a.device_id, priority: a.priority, state: a.state, alert_type: a.alert_type, event_name: a.event_name, event_text: a.event_text,
     value: a.value, unit: a.unit, limit_low: a.limit_low, limit_high: a.limit_high, bed: a.bed, first_time: a.first_time, last_time: a.last_time, ack: a.ack,
   }))
-  return { board, time, encounters, cards, orders, alarms }
+  return { board, time, encounters, cards, orders, alarms, infusions }
 }
 
 /** Patients in a snapshot, for the audit trail: every one whose record it shows anything of. */

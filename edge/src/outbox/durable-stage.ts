@@ -89,6 +89,13 @@ export class DurableStage {
     let stored = 0
     if (!duplicate) for (const kind of DECODED_KIND_NAMES) stored += drafts(decoded, kind).length
     this.devices.message(id, decoded.source, origin, stored, now)
+    // Where the device is: an HL7 message's PV1 (DecodedHl7.location), else an alarm's place.
+    const alarm = decoded.alarms?.[0]
+    const pv1 = (decoded as { location?: { pointOfCare?: string; room?: string; bed?: string; facility?: string } }).location
+    this.devices.context(id, {
+      patient_id: decoded.patientId ?? decoded.observations[0]?.patient_id ?? alarm?.patient_id,
+      ward: pv1?.pointOfCare || alarm?.ward, room: pv1?.room || alarm?.room, bed: pv1?.bed || alarm?.bed, facility: pv1?.facility || alarm?.facility,
+    })
     if (!duplicate) for (const p of decoded.problems) this.devices.error(id, decoded.source, origin, p.code, p.reason)
   }
 

@@ -16,8 +16,18 @@ export interface DeviceStatus {
   last_error: string | null
 }
 
+/** Who and where a device is, as its messages last said (kept out of /status: it names patients). */
+export interface DeviceContext {
+  patient_id: string | null
+  ward: string | null
+  room: string | null
+  bed: string | null
+  facility: string | null
+}
+
 export class DeviceRegistry {
   private readonly devices = new Map<string, DeviceStatus>()
+  private readonly contexts = new Map<string, DeviceContext>()
 
   private entry(deviceId: string, source: SourceProtocol, origin: string): DeviceStatus {
     let d = this.devices.get(deviceId)
@@ -48,6 +58,18 @@ export class DeviceRegistry {
 
   connection(deviceId: string, source: SourceProtocol, origin: string, connected: boolean): void {
     this.entry(deviceId, source, origin).connected = connected
+  }
+
+  /** What a message said of the device's patient and place; a part it did not say is kept. */
+  context(deviceId: string, ctx: Partial<DeviceContext>): void {
+    const old = this.contexts.get(deviceId) ?? { patient_id: null, ward: null, room: null, bed: null, facility: null }
+    const next = { ...old }
+    for (const k of ['patient_id', 'ward', 'room', 'bed', 'facility'] as const) if (ctx[k]) next[k] = ctx[k]
+    this.contexts.set(deviceId, next)
+  }
+
+  contextOf(deviceId: string): DeviceContext | undefined {
+    return this.contexts.get(deviceId)
   }
 
   snapshot(): DeviceStatus[] {

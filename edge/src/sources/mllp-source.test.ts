@@ -169,11 +169,11 @@ test('refused whole: AR and kept aside; partly refused: AE, the rest stored; not
   const gw = await gateway()
   try {
     const monitor = await Sender.open(gw.source.port)
-    const alarm = oru('alm-1').replace('ORU^R01^ORU_R01', 'ORU^R42^ORU_R01')
+    const alarm = oru('alm-1').replace('ORU^R01^ORU_R01', 'ORA^R41^ORA_R41')
     const partly = oru('ctl-2') + 'OBX|9|NM|150344^MDC_TEMP^MDC|1.0.0.9|98.6|[degF]^[degF]^UCUM|||||R\r'
     monitor.send(mllpFrame(alarm), mllpFrame(partly), mllpFrame('hello, is this HTTP?'))
     const [a, b, c] = await monitor.answers(3)
-    assert.deepEqual(a, ['AR', 'alm-1', 'ORU^R42 (IHE PCD-10 infusion pump event, not an alarm) is not stored by this gateway; it reads ORU^R01 and ORU^R40'])
+    assert.deepEqual(a, ['AR', 'alm-1', 'ORA^R41 (IHE PCD-05 alarm status) is not stored by this gateway; it reads ORU^R01, ORU^R40 and ORU^R42'])
     assert.deepEqual(b!.slice(0, 2), ['AE', 'ctl-2'])
     assert.match(b![2]!, /^1 refused, 3 stored: OBX 9: temperature .* is in Cel, got OBX-6/)
     assert.deepEqual(c!.slice(0, 2), ['AR', ''])
@@ -184,7 +184,7 @@ test('refused whole: AR and kept aside; partly refused: AE, the rest stored; not
     assert.deepEqual(held.rejected.map((r) => [r.code, r.source]), [
       ['NEVA_HL7V2_UNSUPPORTED_MESSAGE', 'hl7v2'], ['NEVA_HL7V2_UNIT_MISMATCH', 'hl7v2'], ['NEVA_HL7V2_NO_MSH', 'hl7v2'],
     ])
-    assert.ok(held.rejected[0]!.payload.includes('ORU^R42'))
+    assert.ok(held.rejected[0]!.payload.includes('ORA^R41'))
     assert.ok(held.rejected.every((r) => r.origin.startsWith('mllp:127.0.0.1:')))
     // The bytes that named no device are counted against the peer's address.
     assert.equal(gw.device('mllp:127.0.0.1')?.errors.NEVA_HL7V2_NO_MSH, 1)

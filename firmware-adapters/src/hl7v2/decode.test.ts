@@ -176,14 +176,14 @@ test('lab analyzer ORU^R01: OBX not coded in MDC become lab results with order, 
 })
 
 test('other message types are refused whole, with what they are', () => {
-  const reasons = ['ORU^R42', 'ADT^A01', 'ACK', 'QRY^A19', ''].map((t) => decodeHl7(msg(spo2('97')).replace('ORU^R01^ORU_R01', t), NOW))
+  const reasons = ['ORA^R41', 'ADT^A01', 'ACK', 'QRY^A19', ''].map((t) => decodeHl7(msg(spo2('97')).replace('ORU^R01^ORU_R01', t), NOW))
   assert.deepEqual(reasons.map((d) => [d.ack.code, d.observations.length]), Array(5).fill(['AR', 0]))
   assert.deepEqual(reasons.map((d) => d.ack.text), [
-    'ORU^R42 (IHE PCD-10 infusion pump event, not an alarm) is not stored by this gateway; it reads ORU^R01 and ORU^R40',
-    'ADT^A01 (patient administration) is not stored by this gateway; it reads ORU^R01 and ORU^R40',
-    'ACK (an acknowledgement) is not stored by this gateway; it reads ORU^R01 and ORU^R40',
-    'QRY^A19 is not stored by this gateway; it reads ORU^R01 and ORU^R40',
-    'a message without MSH-9 is not stored by this gateway; it reads ORU^R01 and ORU^R40',
+    'ORA^R41 (IHE PCD-05 alarm status) is not stored by this gateway; it reads ORU^R01, ORU^R40 and ORU^R42',
+    'ADT^A01 (patient administration) is not stored by this gateway; it reads ORU^R01, ORU^R40 and ORU^R42',
+    'ACK (an acknowledgement) is not stored by this gateway; it reads ORU^R01, ORU^R40 and ORU^R42',
+    'QRY^A19 is not stored by this gateway; it reads ORU^R01, ORU^R40 and ORU^R42',
+    'a message without MSH-9 is not stored by this gateway; it reads ORU^R01, ORU^R40 and ORU^R42',
   ])
 })
 

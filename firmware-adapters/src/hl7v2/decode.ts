@@ -1,6 +1,6 @@
 // Decodes an HL7 v2 ORU^R01 (IHE PCD-01 from monitors and device gateways, or a point-of-care lab
 // analyzer's results) into observation and lab result drafts, and an ORU^R40 (IHE PCD-04 alerts)
-// into alarm drafts, with the acknowledgement the sender should get. Pure: no I/O, no clock (the
+// into alarm drafts, an ORU^R42 (IHE PCD-10 infusion events) into infusion event drafts, with the acknowledgement the sender should get. Pure: no I/O, no clock (the
 // receive time is an argument); never throws.
 import { Identifier } from '@neva/contracts'
 import { createHash } from 'node:crypto'
@@ -9,6 +9,7 @@ import { FirmwareErrorCode, type DecodeProblem, type Hl7v2ErrorCode } from '../e
 import type { AlarmDraft, Decoded, LabResultDraft, MessageKey, ObservationDraft } from '../decoded.js'
 import { DEFAULT_LAB_CODES, type LabCodeTable } from '../lab-codes.js'
 import { alarmFromGroup } from './alarm.js'
+import { infusionFromGroup, type InfusionEventDraft } from './infusion.js'
 import { obxCoding } from './coding.js'
 import { hl7Unescape } from './escape.js'
 import type { Hl7Message, Hl7Segment } from './message.js'
@@ -50,6 +51,7 @@ export interface DecodedHl7 extends Decoded {
   observations: ObservationDraft[]
   labResults: LabResultDraft[]
   alarms: AlarmDraft[]
+  infusionEvents: InfusionEventDraft[]
   ignored: DecodeProblem[]
   /** The parsed message (for buildAck); absent when the input was not an HL7 message. */
   message?: Hl7Message
@@ -66,7 +68,7 @@ const IDENTIFIER = new RegExp(Identifier.pattern!)
 
 export function decodeHl7(input: Uint8Array | string, receivedTime: number, options: Hl7DecodeOptions = {}): DecodedHl7 {
   const parsed = parseHl7(input, { maxBytes: options.maxMessageBytes, maxSegments: options.maxSegments })
-  const out: DecodedHl7 = { source: 'hl7v2', observations: [], labResults: [], alarms: [], problems: parsed.problems, ignored: [], ack: { code: 'AA' } }
+  const out: DecodedHl7 = { source: 'hl7v2', observations: [], labResults: [], alarms: [], infusionEvents: [], problems: parsed.problems, ignored: [], ack: { code: 'AA' } }
   const msg = parsed.message
   if (options.fallbackDeviceId) out.deviceId = sanitizeId(options.fallbackDeviceId)
   if (!msg) return refused(out)
@@ -79,13 +81,14 @@ export function decodeHl7(input: Uint8Array | string, receivedTime: number, opti
   out.deviceId = deviceIdOf(msg, options.fallbackDeviceId)
   const offset = options.defaultUtcOffsetMinutes ?? 0
   const refuse = (code: Hl7v2ErrorCode, reason: string) => refuseWhole(out, code, reason, receivedTime, offset)
-  if (type !== 'ORU' || (trigger !== 'R01' && trigger !== 'R40')) return refuse(FirmwareErrorCode.NEVA_HL7V2_UNSUPPORTED_MESSAGE, unsupported(type, trigger))
+  if (type !== 'ORU' || (trigger !== 'R01' && trigger !== 'R40' && trigger !== 'R42')) return refuse(FirmwareErrorCode.NEVA_HL7V2_UNSUPPORTED_MESSAGE, unsupported(type, trigger))
   const pid = msg.segment('PID')
   // PID-3 (patient identifier list), first repetition; v2.3/2.4 senders may fill only PID-2.
   const patient = pid ? (pid.value(3, 1, 1).trim() || pid.value(2, 1, 1).trim()) : ''
   const location = locationOf(msg.segment('PV1'))
   if (location) out.location = location
   if (trigger === 'R40') return decodeAlerts(out, msg, patient, receivedTime, offset)
+  if (trigger === 'R42') return decodeInfusions(out, msg, patient, receivedTime, offset)
   if (patient !== '') out.patientId = patient
 
   const labCodes = options.labCodes ?? DEFAULT_LAB_CODES
@@ -222,13 +225,57 @@ function alertReadings(out: DecodedHl7, obxs: readonly Hl7Segment[], alarm: Alar
   }
 }
 
+/**
+ * ORU^R42 (IHE PCD-10): each OBR opens one infusion event. Like an alarm, an infusion is kept
+ * without a patient Neva accepts (the pump still runs), and said so.
+ */
+function decodeInfusions(out: DecodedHl7, msg: Hl7Message, patient: string, receivedTime: number, offset: number): DecodedHl7 {
+  const msh = msg.header
+  let patientId: string | null = null
+  if (patient !== '') {
+    if (IDENTIFIER.test(patient) && patient.length <= 128) {
+      patientId = patient
+      out.patientId = patient
+    } else {
+      out.problems.push({ code: FirmwareErrorCode.NEVA_HL7V2_BAD_PATIENT_ID, reason: `PID-3 (${patient.length} characters) is not a patient id Neva accepts (letters, digits and . _ : / - only, at most 128): the infusion event is kept without it`, payload: clip(msg.segment('PID')?.toString() ?? '', 4096), offset: msg.segment('PID')?.offset ?? 0 })
+    }
+  }
+  const loc = out.location ?? {}
+  const groups: { obr: Hl7Segment | undefined; obxs: Hl7Segment[] }[] = []
+  for (const seg of msg.segments) {
+    if (seg.name === 'OBR') groups.push({ obr: seg, obxs: [] })
+    else if (seg.name === 'OBX') {
+      if (groups.length === 0) groups.push({ obr: undefined, obxs: [] })
+      groups.at(-1)!.obxs.push(seg)
+    }
+  }
+  const sentTimes: number[] = []
+  groups.forEach(({ obr, obxs }, i) => {
+    const result = infusionFromGroup(obr, obxs, {
+      where: `OBR ${obr?.value(1).trim() || `#${i + 1}`}`, deviceId: out.deviceId!, patientId, controlId: out.controlId ?? '',
+      ward: clipOrNull(loc.pointOfCare, 128), room: clipOrNull(loc.room, 64), bed: clipOrNull(loc.bed, 64), facility: clipOrNull(loc.facility, 128),
+      time: obr?.value(7).trim() || msh.value(7).trim(), receivedTime, defaultUtcOffsetMinutes: offset,
+    })
+    if ('ok' in result) {
+      out.infusionEvents.push(result.ok)
+      if (result.sentTime !== null) sentTimes.push(result.sentTime)
+    } else out.problems.push(result.problem)
+  })
+  if (groups.length === 0) {
+    out.problems.push({ code: FirmwareErrorCode.NEVA_HL7V2_NO_INFUSION_DATA, reason: 'ORU^R42 has no OBR or OBX: it reports no infusion', payload: clip(msg.text), offset: 0 })
+  }
+  const key = keyOf(out, msh, sentTimes, receivedTime, offset)
+  if (key) out.key = key
+  return decided(out)
+}
+
 const clipOrNull = (s: string | undefined, n: number) => (s === undefined || s === '' ? null : clip(s, n))
 
 /** AA, AE when some of it was refused and the rest stored, AR when nothing could be stored. */
 function decided(decoded: DecodedHl7): DecodedHl7 {
   // A lab result or reading whose ids break the contracts' rule is kept aside (NEVA_DECODE_BAD_ID).
   const out = screenIds(decoded)
-  const stored = out.observations.length + out.labResults.length + out.alarms.length
+  const stored = out.observations.length + out.labResults.length + out.alarms.length + out.infusionEvents.length
   const first = out.problems[0]
   if (!first) out.ack = { code: 'AA' }
   else if (stored === 0) out.ack = { code: 'AR', text: first.reason, error: first.code }
@@ -247,6 +294,7 @@ function refuseWhole(out: DecodedHl7, code: Hl7v2ErrorCode, reason: string, rece
   out.observations = []
   out.labResults = []
   out.alarms = []
+  out.infusionEvents = []
   out.ignored = []
   delete out.patientId
   out.problems = [{ code, reason, payload: clip(out.message?.text ?? ''), offset: 0 }]
@@ -260,10 +308,10 @@ function unsupported(type: string, trigger: string): string {
   const what = `${type}${trigger ? `^${trigger}` : ''}`
   const known: Record<string, string> = {
     // PCD-10 reports infusion pump events (delivery started, stopped, program changed), not alarms.
-    'ORU^R42': ' (IHE PCD-10 infusion pump event, not an alarm)', 'ORA^R41': ' (IHE PCD-05 alarm status)', 'ACK': ' (an acknowledgement)',
+    'ORA^R41': ' (IHE PCD-05 alarm status)', 'ACK': ' (an acknowledgement)',
   }
   const note = known[what] ?? (type === 'ADT' ? ' (patient administration)' : '')
-  return `${what || 'a message without MSH-9'}${note} is not stored by this gateway; it reads ORU^R01 and ORU^R40`
+  return `${what || 'a message without MSH-9'}${note} is not stored by this gateway; it reads ORU^R01, ORU^R40 and ORU^R42`
 }
 
 const trimZeros = (subId: string) => subId.replace(/(\.0)+$/, '')

@@ -21,7 +21,7 @@ const readings = (d: DecodedHl7) => d.observations.map((o) => [o.name, o.mdc_cod
 test('every real HL7 file decodes or is refused with a stated reason', { skip }, () => {
   for (const name of readdirSync(DIR).filter((f) => f.endsWith('.hl7'))) {
     const d = decode(name)
-    const stored = d.observations.length + d.labResults.length + d.alarms.length
+    const stored = d.observations.length + d.labResults.length + d.alarms.length + d.infusionEvents.length
     const heartbeat = d.ignored.some((i) => i.code === 'NEVA_HL7V2_ALARM_HEARTBEAT')
     assert.ok(stored > 0 || heartbeat || (d.ack.code === 'AR' && d.problems.length === 1 && d.problems[0]!.reason.length > 20), name)
     for (const a of d.alarms) assert.ok(alarm.check({ ...a, gateway_id: 'gw', seq: 1 }), `${name}: ${alarm.explain({ ...a, gateway_id: 'gw', seq: 1 })}`)
@@ -188,11 +188,4 @@ test('Dräger ACM mock watchdog: the MDC_EVT_ACTIVE heartbeat is acknowledged an
   assert.equal(d.controlId, '2df8823a-f8fb-44e0-a4ba-1d826e0809f1')
 })
 
-test('infusion events (ORU^R42, IHE PCD-10) are refused as a whole with the reason, for an AR', { skip }, () => {
-  const d = decode('ihe_pcd_tf_M1.2.2_pump_pcd10_orur42_infusion_event.hl7')
-  assert.deepEqual([d.ack.code, d.ack.text, d.controlId], ['AR', 'ORU^R42 (IHE PCD-10 infusion pump event, not an alarm) is not stored by this gateway; it reads ORU^R01 and ORU^R40', '6358051206735492253'])
-  assert.deepEqual([d.observations.length, d.labResults.length, d.alarms.length, d.problems.length], [0, 0, 0, 1])
-  assert.equal(d.problems[0]!.code, 'NEVA_HL7V2_UNSUPPORTED_MESSAGE')
-  assert.ok(d.problems[0]!.payload.startsWith('MSH|^~\\&|')) // the message itself is kept aside
-  assert.ok(d.key, 'a resent event is kept aside once')
-})
+// ORU^R42 (IHE PCD-10 infusion events): infusion.test.ts.

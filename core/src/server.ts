@@ -27,6 +27,7 @@ import { boardsPlugin } from './plugins/boards.js'
 import { ordersPlugin } from './plugins/orders.js'
 import { alarmsPlugin } from './plugins/alarms.js'
 import { FHIR_PREFIX, fhirPlugin } from './plugins/fhir.js'
+import { patientPagePlugin } from './plugins/patient-page.js'
 
 export interface Core {
   app: FastifyInstance
@@ -169,6 +170,7 @@ export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): 
   await app.register(ordersPlugin, { access, bus: live, stores: boardStores })
   await app.register(alarmsPlugin, { access, bus: live, alarms: boardStores.alarms })
   await app.register(fhirPlugin, { prefix: FHIR_PREFIX, clickhouse, publicOrigin: peopleConfig.publicOrigin })
+  await app.register(patientPagePlugin, { clickhouse })
 
   try {
     await app.listen({ host: config.host, port: config.port })

@@ -29,6 +29,8 @@ const ASSETS: Record<string, { path: string; type: string }> = {
   'boards.css': { path: join(PUBLIC, 'boards.css'), type: 'text/css; charset=utf-8' },
   'uPlot.esm.js': { path: join(UPLOT, 'uPlot.esm.js'), type: 'text/javascript; charset=utf-8' },
   'uPlot.min.css': { path: join(UPLOT, 'uPlot.min.css'), type: 'text/css; charset=utf-8' },
+  'patient.js': { path: join(PUBLIC, 'patient.js'), type: 'text/javascript; charset=utf-8' },
+  'patient.css': { path: join(PUBLIC, 'patient.css'), type: 'text/css; charset=utf-8' },
 }
 
 const TITLES: Record<BoardName, string> = { ed: 'ED pre-arrival', icu: 'ICU', triage: 'Triage queue' }

@@ -53,6 +53,7 @@ function page(board: BoardName, userName: string): string {
 <header>
   <h1>${TITLES[board]}</h1>
   <nav aria-label="Boards">${nav}</nav>
+  <form class="search" action="/patients" method="get" role="search"><label>Patient id <input name="id" required></label> <button type="submit">Open</button></form>
   <p class="who">${escape(userName)} · <span id="status" role="status" aria-live="polite">connecting…</span>
     <button type="button" id="seen">Mark all as seen</button>
     <form method="post" action="/logout"><button type="submit">Log out</button></form></p>

@@ -28,6 +28,10 @@ let hours = new URLSearchParams(location.search).get('hours') ?? '24'
 if (!WINDOWS.some(([h]) => h === hours)) hours = '24'
 let timer = null
 const plots = new Map() // vital → uPlot
+// What the charts show now; read at draw time, so a refresh moves the window without a rebuild.
+const view = { from: 0, to: 1, alarms: [] }
+let chartsEl = null
+let chartsKey = ''
 
 function el(tag, attrs = {}, ...children) {
   const e = document.createElement(tag)
@@ -54,7 +58,7 @@ function table(caption, columns, rows, attrs = {}) {
 const row = (cells, attrs = {}) => el('tr', attrs, ...cells.map((c) => (c instanceof Node ? el('td', {}, c) : el('td', { text: c ?? '' }))))
 
 /** Shades the NEWS2 bands and marks the alarms: drawn under the series. */
-function bandsPlugin(name, alarmTimes) {
+function bandsPlugin(name) {
   return {
     hooks: {
       drawAxes: (u) => {
@@ -70,7 +74,7 @@ function bandsPlugin(name, alarmTimes) {
         }
         ctx.strokeStyle = '#c1121f'
         ctx.lineWidth = 2 * devicePixelRatio
-        for (const t of alarmTimes) {
+        for (const t of view.alarms) {
           const x = u.valToPos(t / 1000, 'x', true)
           if (x < left || x > left + width) continue
           ctx.beginPath(); ctx.moveTo(x, top); ctx.lineTo(x, top + height); ctx.stroke()
@@ -82,12 +86,21 @@ function bandsPlugin(name, alarmTimes) {
 }
 
 function renderCharts(section, data) {
-  const from = data.from / 1000
-  const to = data.to / 1000
+  view.from = data.from / 1000
+  view.to = data.to / 1000
+  view.alarms = data.alarms.map((a) => a.time)
   const vitals = [...data.vitals].sort((a, b) => (ORDER.indexOf(a.name) + 1 || 99) - (ORDER.indexOf(b.name) + 1 || 99))
-  const alarmTimes = data.alarms.map((a) => a.time)
+  const series = (v) => [v.t.map((t) => t / 1000), v.avg, v.min, v.max]
+  // A refresh of the same window and vitals updates the plots in place: hover and zoom stay.
+  const key = `${hours}|${vitals.map((v) => `${v.name}:${v.unit}`).join(',')}`
+  if (key === chartsKey && plots.size === vitals.length) {
+    for (const v of vitals) { const p = plots.get(v.name); p.setData(series(v), !p.zoomed) }
+    return
+  }
+  chartsKey = key
   for (const p of plots.values()) p.destroy()
   plots.clear()
+  section.replaceChildren()
   if (vitals.length === 0) section.append(el('p', { text: 'No vital signs in this window.' }))
   for (const v of vitals) {
     const unit = displayUnit(v.unit, v.name)
@@ -99,7 +112,8 @@ function renderCharts(section, data) {
     const opts = {
       width, height: 170,
       scales: {
-        x: { time: true, min: from, max: to },
+        // The whole window unless zoomed (setSelect, below, fires before the zoom's setScale).
+        x: { time: true, range: (u, min, max) => (u.zoomed ? [min, max] : [view.from, view.to]) },
         y: { range: (_u, min, max) => {
           const [lo, hi] = RANGE[v.name] ?? [min ?? 0, max ?? 1]
           const a = Math.min(lo, min ?? lo)
@@ -114,10 +128,12 @@ function renderCharts(section, data) {
         { label: 'max', stroke: 'rgba(29,53,87,.35)', width: 1, spanGaps: false, value: (_u, y) => fmt(v.name, y) },
       ],
       axes: [{}, { size: 46 }],
-      plugins: [bandsPlugin(v.name, alarmTimes)],
+      plugins: [bandsPlugin(v.name)],
+      hooks: { setSelect: [(u) => { if (u.select.width > 0) u.zoomed = true }] },
       legend: { live: true },
     }
-    const plot = new uPlot(opts, [v.t.map((t) => t / 1000), v.avg, v.min, v.max], box)
+    const plot = new uPlot(opts, series(v), box)
+    plot.over.addEventListener('dblclick', () => { plot.zoomed = false; plot.setScale('x', { min: view.from, max: view.to }) })
     plots.set(v.name, plot)
   }
 }
@@ -154,7 +170,9 @@ function render(data) {
     windows.append(b)
   }
   frag.append(windows)
-  const charts = el('section', { class: 'charts', 'aria-label': `Trends, last ${WINDOWS.find(([h]) => h === hours)[1]}` })
+  chartsEl ??= el('section', { class: 'charts' })
+  chartsEl.setAttribute('aria-label', `Trends, last ${WINDOWS.find(([h]) => h === hours)[1]}`)
+  const charts = chartsEl
   frag.append(charts)
 
   const alarmRows = data.alarms.map((a) => row([when(a.time), el('span', { class: `alarm-priority alarm-${a.priority ?? 'unknown'}`, text: (a.priority ?? 'unknown').toUpperCase() }), a.event_text || a.event_name, a.state,

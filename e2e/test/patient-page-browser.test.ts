@@ -78,6 +78,25 @@ test('patient page in Chromium: from the ICU board row to charts, labs and alarm
   const legend = await hr.locator('.u-legend').innerText()
   assert.match(legend, /mean\s*\d+(\.\d)? beats\/min/, legend)
   assert.equal(await page.locator('.latest dd[data-vital="heart_rate"]').innerText(), '139 beats/min')
+  // Drag to zoom into the last two hours (the readings are the last 8 % of the 24 h): the same
+  // spot on the chart is then a later reading.
+  const timeAt = async (fraction: number) => {
+    await page.mouse.move(box.x + box.width * fraction, box.y + box.height / 2)
+    return hr.locator('.u-legend .u-series').first().locator('.u-value').innerText()
+  }
+  const before = await timeAt(0.93)
+  await page.mouse.move(box.x + box.width * 0.92, box.y + box.height / 2)
+  await page.mouse.down()
+  await page.mouse.move(box.x + box.width * 0.995, box.y + box.height / 2, { steps: 5 })
+  await page.mouse.up()
+  const zoomed = await timeAt(0.93)
+  assert.notEqual(zoomed, before)
+  // Live while open: a new reading shows within a poll, and the zoom stays.
+  await core.store.storeBatch({ gateway_id: 'gw-1', batch_id: 'live-1', sent_time: Date.now(), observations: [
+    { gateway_id: 'gw-1', seq: seq++, device_id: 'mon-a1', patient_id: 'icu.p1', source: 'mqtt', mdc_code: 147842, loinc: '8867-4', name: 'heart_rate', value: 150, unit: '/min', device_time: Date.now(), received_time: Date.now(), flags: [] },
+  ], triage: [], rejected: [] } as never)
+  await page.locator('.latest dd[data-vital="heart_rate"]').filter({ hasText: '150 beats/min' }).waitFor({ timeout: 15_000 })
+  assert.equal(await timeAt(0.93), zoomed)
   // Labs with reference ranges and flags; the alarm with who acknowledged it; triage with its model.
   assert.match(await page.locator('table.labs tr[data-test="K"]').innerText(), /6\.2 mmol\/L\s+3\.5-5\.1\s+H/)
   assert.match(await page.locator('table.labs tr[data-test="NA"] .flag').innerText(), /normal/)

@@ -2,6 +2,7 @@
 // averaged per time bucket here in ClickHouse (7 days of 1 Hz readings would be 600,000 points per
 // vital), every acknowledgement of their alarms, and their orders. The SQL text is constant; the
 // patient, the window and the bucket are bound parameters.
+import { VITALS, type VitalName } from '@neva/contracts'
 import type { ClickHouse } from './connection.js'
 import { toDateTime64 } from './telemetry-store.js'
 
@@ -50,6 +51,21 @@ export interface PatientTriage {
 
 type Row = Record<string, unknown>
 
+/** Rows of (name, t, avg, min, max) in (name, t) order → one series per vital. */
+function series(rows: Row[], unitOf: (r: Row) => string): VitalSeries[] {
+  const byName = new Map<string, VitalSeries>()
+  for (const r of rows) {
+    const name = String(r.name)
+    let s = byName.get(name)
+    if (!s) byName.set(name, (s = { name, unit: unitOf(r), t: [], avg: [], min: [], max: [] }))
+    s.t.push(Number(r.t))
+    s.avg.push(Number(r.avg))
+    s.min.push(Number(r.min))
+    s.max.push(Number(r.max))
+  }
+  return [...byName.values()]
+}
+
 function parsed(text: unknown): unknown {
   try {
     return JSON.parse(String(text))
@@ -66,8 +82,13 @@ export class PatientSummaryStore {
     return rs.json<Row>()
   }
 
-  /** Each vital's readings since `fromMs`, averaged per `stepS` seconds, in time order. */
+  /**
+   * Each vital's readings since `fromMs`, averaged per `stepS` seconds, in time order. Buckets of
+   * whole minutes are merged from the per-minute rollup (vitals_per_minute, migration 0008), which
+   * starts at the minute `fromMs` falls in; shorter ones are averaged from the readings.
+   */
   async vitals(patient: string, fromMs: number, stepS: number): Promise<VitalSeries[]> {
+    if (stepS % 60 === 0) return this.vitalsFromRollup(patient, fromMs, stepS)
     const rows = await this.rows(
       `SELECT name, any(unit) AS unit,
               toUnixTimestamp(toStartOfInterval(device_time, toIntervalSecond({step:UInt32}))) * 1000 AS t,
@@ -77,17 +98,38 @@ export class PatientSummaryStore {
        GROUP BY name, t ORDER BY name, t`,
       { patient, from: toDateTime64(fromMs), step: stepS },
     )
-    const byName = new Map<string, VitalSeries>()
+    return series(rows, (r) => String(r.unit))
+  }
+
+  private async vitalsFromRollup(patient: string, fromMs: number, stepS: number): Promise<VitalSeries[]> {
+    const params = { patient, from: toDateTime64(fromMs), step: stepS }
+    const rows = await this.rows(
+      `SELECT name, toUnixTimestamp(toStartOfInterval(minute, toIntervalSecond({step:UInt32}))) * 1000 AS t,
+              avgMerge(avg_value) AS avg, minMerge(min_value) AS min, maxMerge(max_value) AS max
+       FROM vitals_per_minute
+       WHERE patient_id = {patient:String} AND minute >= toStartOfMinute({from:DateTime64(3, 'UTC')})
+       GROUP BY name, t HAVING isFinite(avg) ORDER BY name, t`,
+      params,
+    )
+    // The rollup keeps no unit: a known vital's is the registry's (readings are stored in it);
+    // only a name outside the registry is looked up in its readings.
+    const unitOf = new Map<string, string>()
+    const unknown = new Set<string>()
     for (const r of rows) {
       const name = String(r.name)
-      let s = byName.get(name)
-      if (!s) byName.set(name, (s = { name, unit: String(r.unit), t: [], avg: [], min: [], max: [] }))
-      s.t.push(Number(r.t))
-      s.avg.push(Number(r.avg))
-      s.min.push(Number(r.min))
-      s.max.push(Number(r.max))
+      const known = Object.hasOwn(VITALS, name) ? VITALS[name as VitalName].unit : undefined
+      if (known !== undefined) unitOf.set(name, known)
+      else unknown.add(name)
     }
-    return [...byName.values()]
+    if (unknown.size > 0) {
+      const units = await this.rows(
+        `SELECT name, argMax(unit, device_time) AS unit FROM observations
+         WHERE patient_id = {patient:String} AND name IN {names:Array(String)} AND device_time >= {from:DateTime64(3, 'UTC')} GROUP BY name`,
+        { ...params, names: [...unknown] },
+      )
+      for (const u of units) unitOf.set(String(u.name), String(u.unit))
+    }
+    return series(rows, (r) => unitOf.get(String(r.name)) ?? '')
   }
 
   /** Triage verdicts since `fromMs`, newest first (at most `limit`). */

@@ -58,6 +58,11 @@ test('summary: vitals per bucket, labs with flags, alarms, triage with model ver
   const week = await nurse.json('/v1/patients/pp-1/summary?hours=168')
   assert.equal(week.status, 200)
   assert.equal((week.body.vitals as Array<{ name: string; t: number[] }>).find((v) => v.name === 'spo2')!.t.length, 10)
+  // 24 h and 7 days come from the per-minute rollup: the same means and the unit as the readings.
+  const day = await nurse.json('/v1/patients/pp-1/summary?hours=24')
+  const dayHr = (day.body.vitals as Array<{ name: string; unit: string; avg: number[] }>).find((v) => v.name === 'heart_rate')!
+  assert.deepEqual(dayHr.avg, hr.avg)
+  assert.equal(dayHr.unit, '/min')
 })
 
 test('summary: hours outside 1, 8, 24, 168 is a 400 naming it; unknown parameters and bad ids refused', async () => {

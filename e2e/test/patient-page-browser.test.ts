@@ -27,9 +27,10 @@ test('patient page in Chromium: from the ICU board row to charts, labs and alarm
   await new EmrStore(core.clickhouse).store([
     { type: 'encounter', encounter_id: 'enc-1', patient_id: 'icu.p1', kind: 'icu_stay', site: S, ward: 'ICU-A', bed: 'A1', start_time: now - 3 * 3600_000, end_time: null, updated_time: now - 3 * 3600_000 },
     { type: 'encounter', encounter_id: 'enc-2', patient_id: 'icu.p2', kind: 'icu_stay', site: S, ward: 'ICU-B', bed: 'B1', start_time: now - 3600_000, end_time: null, updated_time: now - 3600_000 },
+    { type: 'encounter', encounter_id: 'enc-3', patient_id: 'ed.p1', kind: 'ed_arrival', site: S, ward: 'ED', start_time: now - 600_000, end_time: null, updated_time: now - 600_000 },
     { type: 'diagnosis', diagnosis_id: 'dx-1', encounter_id: 'enc-1', patient_id: 'icu.p1', icd10: 'J18.9', kind: 'preliminary', set_by: 'clinician', author_id: 'dr-1', time: now - 2 * 3600_000 },
   ], 'test')
-  core.live.load([{ board: 'icu', patient_id: 'icu.p1', site: S, ward: 'ICU-A' }, { board: 'icu', patient_id: 'icu.p2', site: S, ward: 'ICU-B' }])
+  core.live.load([{ board: 'icu', patient_id: 'icu.p1', site: S, ward: 'ICU-A' }, { board: 'icu', patient_id: 'icu.p2', site: S, ward: 'ICU-B' }, { board: 'triage', patient_id: 'ed.p1', site: S, ward: 'ED' }])
 
   // Two hours of readings a minute apart: heart rate rising 80 → 139, SpO2 95 %.
   let seq = 1
@@ -55,7 +56,7 @@ test('patient page in Chromium: from the ICU board row to charts, labs and alarm
   }
   await core.store.storeBatch({ gateway_id: 'gw-1', batch_id: 'seed-1', sent_time: now, observations, triage: [triage], rejected: [], lab_results: [lab('K', 6.2, '3.5-5.1', 'H'), lab('NA', 139, '135-145', null)], alarms: [alarm] } as never)
   await new AlarmStore(core.clickhouse).acknowledge('mon-a1/hr-hi-1', 'nurse-a', 'rate control given')
-  await core.people.add({ id: 'nurse-a', name: 'Nurse A', password: 'nurse a password', roles: ['nurse'], wards: [`${S}/ICU-A`] }, 'test')
+  await core.people.add({ id: 'nurse-a', name: 'Nurse A', password: 'nurse a password', roles: ['nurse'], wards: [`${S}/ICU-A`, `${S}/ED`] }, 'test')
 
   const browser: Browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] })
   t.after(() => browser.close())
@@ -126,6 +127,14 @@ test('patient page in Chromium: from the ICU board row to charts, labs and alarm
   await page.goto(`${core.url}/boards/icu`)
   await page.fill('header .search input[name="id"]', 'icu.p1')
   await Promise.all([page.waitForURL(/\/patients\/icu\.p1$/), page.click('header .search button[type=submit]')])
+
+  // The triage queue's rows link the same way.
+  await page.goto(`${core.url}/boards/triage`)
+  const edLink = page.locator('tr[data-patient="ed.p1"] a.patient-link')
+  await edLink.waitFor({ timeout: 10_000 })
+  await Promise.all([page.waitForURL(/\/patients\/ed\.p1$/), edLink.click()])
+  await page.getByText('No vital signs in this window.').waitFor({ timeout: 10_000 })
+  assert.match(await page.locator('.summary').innerText(), /ed arrival · City Hospital \/ ED/)
 
   // Nurse A may not open ICU-B's patient: a refusal page, no data.
   const refused = await page.goto(`${core.url}/patients/icu.p2`)

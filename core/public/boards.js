@@ -102,6 +102,9 @@ function renderVital(pid, name) {
 
 function patientRow(pid, leading, trailing = []) {
   const tr = el('tr', { 'data-patient': pid })
+  // The row's heading opens the patient page (/patients/:id), under the same grants.
+  const head = leading[0]
+  if (head) head.replaceChildren(el('a', { class: 'patient-link', href: `/patients/${encodeURIComponent(pid)}`, text: head.textContent }))
   const cells = {}
   const level = el('td', { class: 'level-cell' })
   tr.append(...leading, level)

@@ -59,6 +59,8 @@ export const CORE_ERRORS = {
   NEVA_CORE_FHIR_NOT_FOUND: { status: 404, message: 'no such resource' },
   NEVA_CORE_FHIR_SCOPE: { status: 403, message: 'the token has no scope to read this' },
   NEVA_CORE_FHIR_FORMAT: { status: 406, message: 'only application/fhir+json is served' },
+  // The patient page (/patients/:id) and its data (/v1/patients/:id/summary).
+  NEVA_CORE_PATIENT_BAD_HOURS: { status: 400, message: 'hours must be one of 1, 8, 24 or 168 (7 days)' },
 } as const
 
 /**

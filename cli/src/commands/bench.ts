@@ -245,6 +245,23 @@ async function pressureBench(argv: string[]): Promise<number> {
   return result.stored_once ? 0 : 1
 }
 
+async function patientPageBench(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { json: { type: 'boolean', default: false }, hours: { type: 'string' }, repeats: { type: 'string' } })
+  const hours = numberOption(values.hours, 'hours', 24, { min: 1, integer: true })
+  if (![1, 8, 24, 168].includes(hours)) throw new UsageError(`--hours must be 1, 8, 24 or 168 (the page's windows), not ${hours}`)
+  const { runPatientPageBench } = await import('../bench/patient-page.js')
+  const say = (s: string) => { if (!values.json) process.stdout.write(`${s}\n`) }
+  say('patient-page: the page\'s summary over HTTP (grants, audit, vitals averaged in ClickHouse, labs, alarms, triage) against a raw select of the window\'s readings')
+  const r = await runPatientPageBench({
+    hours: hours as 1 | 8 | 24 | 168,
+    repeats: numberOption(values.repeats, 'repeats', 20, { min: 1, integer: true }),
+    log: (line) => process.stderr.write(`${line}\n`),
+  })
+  say(`  summary  p50 ${r.summary_p50_ms} ms (${r.points} points)   raw select p50 ${r.raw_select_p50_ms} ms (${r.raw_rows} rows)   ${r.ratio}×`)
+  process.stdout.write(`${JSON.stringify(r)}\n`)
+  return 0
+}
+
 export async function run(argv: string[]): Promise<number> {
   const [suite, ...rest] = argv
   if (suite === 'ingest') return ingestBench(rest)
@@ -255,5 +272,6 @@ export async function run(argv: string[]): Promise<number> {
   if (suite === 'boards') return boardsBench(rest)
   if (suite === 'fhir') return fhirBench(rest)
   if (suite === 'pressure') return pressureBench(rest)
-  throw new UsageError(`unknown suite ${JSON.stringify(suite ?? '')}; available: ingest, outbox, triage, decode, analytics, boards, fhir, pressure`)
+  if (suite === 'patient-page') return patientPageBench(rest)
+  throw new UsageError(`unknown suite ${JSON.stringify(suite ?? '')}; available: ingest, outbox, triage, decode, analytics, boards, fhir, pressure, patient-page`)
 }

@@ -29,6 +29,8 @@ const ASSETS: Record<string, { path: string; type: string }> = {
   'boards.css': { path: join(PUBLIC, 'boards.css'), type: 'text/css; charset=utf-8' },
   'uPlot.esm.js': { path: join(UPLOT, 'uPlot.esm.js'), type: 'text/javascript; charset=utf-8' },
   'uPlot.min.css': { path: join(UPLOT, 'uPlot.min.css'), type: 'text/css; charset=utf-8' },
+  'patient.js': { path: join(PUBLIC, 'patient.js'), type: 'text/javascript; charset=utf-8' },
+  'patient.css': { path: join(PUBLIC, 'patient.css'), type: 'text/css; charset=utf-8' },
 }
 
 const TITLES: Record<BoardName, string> = { ed: 'ED pre-arrival', icu: 'ICU', triage: 'Triage queue' }
@@ -51,6 +53,7 @@ function page(board: BoardName, userName: string): string {
 <header>
   <h1>${TITLES[board]}</h1>
   <nav aria-label="Boards">${nav}</nav>
+  <form class="search" action="/patients" method="get" role="search"><label>Patient id <input name="id" required></label> <button type="submit">Open</button></form>
   <p class="who">${escape(userName)} · <span id="status" role="status" aria-live="polite">connecting…</span>
     <button type="button" id="seen">Mark all as seen</button>
     <form method="post" action="/logout"><button type="submit">Log out</button></form></p>

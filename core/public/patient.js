@@ -1,0 +1,224 @@
+// The patient page's client: reads /v1/patients/:id/summary for the chosen window and draws it.
+// Live by polling (every 5 s; every 60 s for 7 days), not the boards' stream, which carries the
+// latest values only. Text goes in with textContent only (patient data never becomes markup).
+import uPlot from './uPlot.esm.js'
+import { displayUnit } from './units.js'
+
+const pid = document.body.dataset.patient
+const main = document.getElementById('patient')
+const statusEl = document.getElementById('status')
+const WINDOWS = [['1', '1 h'], ['8', '8 h'], ['24', '24 h'], ['168', '7 days']]
+const ORDER = ['heart_rate', 'spo2', 'respiratory_rate', 'nibp_systolic', 'art_systolic', 'temperature']
+const LABELS = { heart_rate: 'Heart rate', spo2: 'SpO₂', respiratory_rate: 'Respiratory rate', nibp_systolic: 'NIBP systolic', art_systolic: 'ART systolic', temperature: 'Temperature' }
+// NEWS2 (RCP 2017) score bands per parameter as [low, high, score]; SpO₂ on scale 1. Shaded behind
+// the traces so a value's score reads off the chart; the verdicts themselves come from the gateway.
+const NEWS2 = {
+  respiratory_rate: [[0, 8, 3], [8, 11, 1], [20, 24, 2], [24, 99, 3]],
+  spo2: [[0, 91, 3], [91, 93, 2], [93, 95, 1]],
+  heart_rate: [[0, 40, 3], [40, 50, 1], [90, 110, 1], [110, 130, 2], [130, 300, 3]],
+  nibp_systolic: [[0, 90, 3], [90, 100, 2], [100, 110, 1], [219, 400, 3]],
+  art_systolic: [[0, 90, 3], [90, 100, 2], [100, 110, 1], [219, 400, 3]],
+  temperature: [[25, 35, 3], [35, 36, 1], [38, 39, 1], [39, 45, 2]],
+}
+/** The y range each chart shows at least (widened to fit the data), so bands and a flat trace read. */
+const RANGE = { heart_rate: [40, 160], spo2: [85, 100], respiratory_rate: [5, 35], nibp_systolic: [70, 200], art_systolic: [70, 200], temperature: [34, 40] }
+const BAND = { 1: 'rgba(255, 214, 10, .22)', 2: 'rgba(247, 127, 0, .22)', 3: 'rgba(193, 18, 31, .2)' }
+
+let hours = new URLSearchParams(location.search).get('hours') ?? '24'
+if (!WINDOWS.some(([h]) => h === hours)) hours = '24'
+let timer = null
+const plots = new Map() // vital → uPlot
+// What the charts show now; read at draw time, so a refresh moves the window without a rebuild.
+const view = { from: 0, to: 1, alarms: [] }
+let chartsEl = null
+let chartsKey = ''
+
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag)
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === 'class') e.className = v
+    else if (k === 'text') e.textContent = v
+    else e.setAttribute(k, v)
+  }
+  for (const c of children) e.append(c)
+  return e
+}
+const when = (ms) => (ms === null || ms === undefined ? '' : new Date(ms).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }))
+const fmt = (name, v) => (v === null || v === undefined || Number.isNaN(v) ? '—' : name === 'temperature' ? v.toFixed(1) : String(Math.round(v * 10) / 10))
+
+function table(caption, columns, rows, attrs = {}) {
+  const t = el('table', attrs, el('caption', { text: caption }))
+  t.append(el('thead', {}, el('tr', {}, ...columns.map((c) => el('th', { scope: 'col', text: c })))))
+  const body = el('tbody')
+  if (rows.length === 0) body.append(el('tr', {}, Object.assign(el('td', { text: 'none' }), { colSpan: columns.length })))
+  for (const r of rows) body.append(r)
+  t.append(body)
+  return t
+}
+const row = (cells, attrs = {}) => el('tr', attrs, ...cells.map((c) => (c instanceof Node ? el('td', {}, c) : el('td', { text: c ?? '' }))))
+
+/** Shades the NEWS2 bands and marks the alarms: drawn under the series. */
+function bandsPlugin(name) {
+  return {
+    hooks: {
+      drawAxes: (u) => {
+        const { ctx } = u
+        const { left, top, width, height } = u.bbox
+        ctx.save()
+        for (const [lo, hi, score] of NEWS2[name] ?? []) {
+          const y0 = u.valToPos(hi, 'y', true)
+          const y1 = u.valToPos(lo, 'y', true)
+          const a = Math.max(top, Math.min(y0, y1))
+          const b = Math.min(top + height, Math.max(y0, y1))
+          if (b > a) { ctx.fillStyle = BAND[score]; ctx.fillRect(left, a, width, b - a) }
+        }
+        ctx.strokeStyle = '#c1121f'
+        ctx.lineWidth = 2 * devicePixelRatio
+        for (const t of view.alarms) {
+          const x = u.valToPos(t / 1000, 'x', true)
+          if (x < left || x > left + width) continue
+          ctx.beginPath(); ctx.moveTo(x, top); ctx.lineTo(x, top + height); ctx.stroke()
+        }
+        ctx.restore()
+      },
+    },
+  }
+}
+
+function renderCharts(section, data) {
+  view.from = data.from / 1000
+  view.to = data.to / 1000
+  view.alarms = data.alarms.map((a) => a.time)
+  const vitals = [...data.vitals].sort((a, b) => (ORDER.indexOf(a.name) + 1 || 99) - (ORDER.indexOf(b.name) + 1 || 99))
+  const series = (v) => [v.t.map((t) => t / 1000), v.avg, v.min, v.max]
+  // A refresh of the same window and vitals updates the plots in place: hover and zoom stay.
+  const key = `${hours}|${vitals.map((v) => `${v.name}:${v.unit}`).join(',')}`
+  if (key === chartsKey && plots.size === vitals.length) {
+    for (const v of vitals) { const p = plots.get(v.name); p.setData(series(v), !p.zoomed) }
+    return
+  }
+  chartsKey = key
+  for (const p of plots.values()) p.destroy()
+  plots.clear()
+  section.replaceChildren()
+  if (vitals.length === 0) section.append(el('p', { text: 'No vital signs in this window.' }))
+  for (const v of vitals) {
+    const unit = displayUnit(v.unit, v.name)
+    const label = `${LABELS[v.name] ?? v.name}${unit ? ` (${unit})` : ''}`
+    const box = el('figure', { class: 'chart', 'data-vital': v.name })
+    box.append(el('figcaption', { text: label }))
+    section.append(box)
+    const width = Math.max(260, box.clientWidth || section.clientWidth || 600)
+    const opts = {
+      width, height: 170,
+      scales: {
+        // The whole window unless zoomed (setSelect, below, fires before the zoom's setScale).
+        x: { time: true, range: (u, min, max) => (u.zoomed ? [min, max] : [view.from, view.to]) },
+        y: { range: (_u, min, max) => {
+          const [lo, hi] = RANGE[v.name] ?? [min ?? 0, max ?? 1]
+          const a = Math.min(lo, min ?? lo)
+          const b = Math.max(hi, max ?? hi)
+          return a === b ? [a - 1, b + 1] : [a, b]
+        } },
+      },
+      series: [
+        { value: (_u, t) => (t === null ? '—' : when(t * 1000)) },
+        { label: 'mean', stroke: '#1d3557', width: 1.5, spanGaps: false, value: (_u, y) => `${fmt(v.name, y)} ${unit}` },
+        { label: 'min', stroke: 'rgba(29,53,87,.35)', width: 1, spanGaps: false, value: (_u, y) => fmt(v.name, y) },
+        { label: 'max', stroke: 'rgba(29,53,87,.35)', width: 1, spanGaps: false, value: (_u, y) => fmt(v.name, y) },
+      ],
+      axes: [{}, { size: 46 }],
+      plugins: [bandsPlugin(v.name)],
+      hooks: { setSelect: [(u) => { if (u.select.width > 0) u.zoomed = true }] },
+      legend: { live: true },
+    }
+    const plot = new uPlot(opts, series(v), box)
+    plot.over.addEventListener('dblclick', () => { plot.zoomed = false; plot.setScale('x', { min: view.from, max: view.to }) })
+    plots.set(v.name, plot)
+  }
+}
+
+function latestOf(v) {
+  return v.t.length ? { value: v.avg[v.avg.length - 1], t: v.t[v.t.length - 1] } : null
+}
+
+function render(data) {
+  const frag = document.createDocumentFragment()
+  const open = data.encounters.find((e) => e.end_time === null) ?? data.encounters[0]
+  const verdict = data.triage[0]
+  // The handover summary: who, where, the latest level and values, what is outstanding.
+  const summary = el('section', { class: 'summary handover', 'aria-label': 'Summary' })
+  summary.append(el('h2', { text: 'Summary' }))
+  summary.append(el('p', { text: open ? `${open.kind.replace('_', ' ')} · ${open.site}${open.ward ? ` / ${open.ward}` : ''}${open.bed ? ` bed ${open.bed}` : ''} · since ${when(open.start_time)}` : 'No encounter on record.' }))
+  const level = verdict?.level ?? null
+  summary.append(el('p', {}, el('span', { class: `level level-${level ?? 'unknown'}`, text: level ? level.toUpperCase() : 'NOT TRIAGED' }),
+    el('span', { text: verdict ? ` NEWS2 ${verdict.news2_score}${verdict.news2_partial ? ' (partial)' : ''} · ${when(verdict.time)} · model ${verdict.model_version}` : '' })))
+  const latest = el('dl', { class: 'latest' })
+  for (const v of data.vitals) {
+    const l = latestOf(v)
+    if (!l) continue
+    latest.append(el('dt', { text: LABELS[v.name] ?? v.name }), el('dd', { 'data-vital': v.name, text: `${fmt(v.name, l.value)} ${displayUnit(v.unit, v.name)}`.trim() }))
+  }
+  summary.append(latest)
+  if (data.diagnoses.length) summary.append(el('p', { text: `Diagnoses: ${data.diagnoses.map((d) => `${d.icd10} (${d.kind})`).join(', ')}` }))
+  frag.append(summary)
+
+  const windows = el('div', { class: 'windows', role: 'group', 'aria-label': 'Window' })
+  for (const [h, label] of WINDOWS) {
+    const b = el('button', { type: 'button', 'data-hours': h, 'aria-pressed': String(h === hours), text: label })
+    b.addEventListener('click', () => { hours = h; history.replaceState(null, '', `?hours=${h}`); load() })
+    windows.append(b)
+  }
+  frag.append(windows)
+  chartsEl ??= el('section', { class: 'charts' })
+  chartsEl.setAttribute('aria-label', `Trends, last ${WINDOWS.find(([h]) => h === hours)[1]}`)
+  const charts = chartsEl
+  frag.append(charts)
+
+  const alarmRows = data.alarms.map((a) => row([when(a.time), el('span', { class: `alarm-priority alarm-${a.priority ?? 'unknown'}`, text: (a.priority ?? 'unknown').toUpperCase() }), a.event_text || a.event_name, a.state,
+    a.acks.length ? a.acks.map((k) => `${k.user} at ${when(k.acked_at)}${k.note ? ` (${k.note})` : ''}`).join('; ') : 'not acknowledged'], { 'data-alarm': a.alarm_id, class: a.acks.length ? 'acked' : 'unacked' }))
+  frag.append(table('Alarms', ['Time', 'Priority', 'Alarm', 'State', 'Acknowledged'], alarmRows, { class: 'alarms handover' }))
+
+  const labRows = data.labs.map((l) => {
+    const flag = l.abnormal_flag ?? ''
+    return row([when(l.time), l.test_code + (l.loinc ? ` (LOINC ${l.loinc})` : ''), `${l.value} ${displayUnit(l.unit)}`.trim(), l.reference_range, el('span', { class: `flag${flag ? ' abnormal' : ''}`, text: flag || 'normal' }), l.status],
+      { 'data-test': l.test_code, class: flag ? 'abnormal handover-row' : '' })
+  })
+  frag.append(table('Labs (last 7 days)', ['Time', 'Test', 'Result', 'Reference', 'Flag', 'Status'], labRows, { class: 'labs handover' }))
+
+  const triageRows = data.triage.map((t) => {
+    const drivers = Array.isArray(t.model_drivers) ? t.model_drivers.slice(0, 3).map((d) => (typeof d === 'object' && d ? `${d.feature ?? d.name ?? ''} ${d.contribution ?? d.weight ?? ''}`.trim() : String(d))).join(', ') : ''
+    const inputs = t.inputs && typeof t.inputs === 'object' ? Object.entries(t.inputs).filter(([, x]) => x !== null).map(([k, x]) => `${k} ${typeof x === 'object' ? x.value : x}`).join(', ') : ''
+    return row([when(t.time), el('span', { class: `level level-${t.level}`, text: t.level.toUpperCase() }), `${t.news2_score}${t.news2_partial ? ` (partial; missing ${t.news2_missing.join(', ')})` : ''}`,
+      `${t.model_version}${t.model_level ? ` → ${t.model_level}` : ''}`, inputs, drivers || '—'])
+  })
+  frag.append(table('Triage verdicts', ['Time', 'Level', 'NEWS2', 'Model', 'Inputs', 'Top drivers'], triageRows, { class: 'triage' }))
+  const orderRows = data.orders.map((o) => row([when(o.placed_time), o.text || o.code, o.status, o.ordered_by]))
+  frag.append(table('Orders', ['Placed', 'Order', 'Status', 'By'], orderRows, { class: 'orders handover' }))
+
+  main.replaceChildren(frag)
+  main.setAttribute('aria-busy', 'false')
+  renderCharts(charts, data)
+}
+
+async function load() {
+  clearTimeout(timer)
+  try {
+    const res = await fetch(`/v1/patients/${encodeURIComponent(pid)}/summary?hours=${hours}`, { headers: { accept: 'application/json' } })
+    if (res.status === 401) return location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`)
+    const body = await res.json()
+    if (!res.ok) {
+      main.replaceChildren(el('p', { class: 'refused', role: 'alert', text: body.message ?? `error ${res.status}` }))
+      statusEl.textContent = `refused (${res.status})`
+      return
+    }
+    render(body)
+    statusEl.textContent = `updated ${new Date().toLocaleTimeString()} · refreshes every ${hours === '168' ? '60' : '5'} s`
+  } catch (err) {
+    statusEl.textContent = `not updated: ${err.message}; retrying`
+  }
+  timer = setTimeout(load, hours === '168' ? 60_000 : 5_000)
+}
+
+addEventListener('resize', () => { for (const p of plots.values()) p.setSize({ width: Math.max(260, p.root.parentElement.clientWidth), height: 170 }) })
+load()

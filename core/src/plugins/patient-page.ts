@@ -1,0 +1,123 @@
+// The patient page behind every board: GET /patients/:id (an HTML shell; the client is
+// core/public/patient.js) and GET /v1/patients/:id/summary?hours=1|8|24|168, the data it reads.
+// Same locks as the boards: a board role, and the patient's open encounter on a ward or site
+// granted to the user. A refusal reads no patient data but is written to the record-view audit
+// (what: "patient page refused"), so an attempt to open someone else's patient leaves a trace.
+import type { FastifyInstance, FastifyRequest } from 'fastify'
+import { Type } from '@sinclair/typebox'
+import { canSee, Identifier } from '@neva/contracts'
+import { FhirStore, PatientSummaryStore, type ClickHouse, type FhirRow } from '@neva/analytics'
+import { CoreError, stored } from '../errors.js'
+import { BOARD_ROLES } from '../live/access.js'
+
+/** Window (hours) → bucket (seconds) the vitals are averaged over: ~720 to 10,080 points a vital. */
+export const WINDOWS: Record<string, number> = { '1': 5, '8': 30, '24': 60, '168': 60 }
+const LIMIT = 2000
+
+const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+
+function shell(id: string, userName: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escape(id)} · Neva</title>
+<link rel="stylesheet" href="/boards/assets/uPlot.min.css">
+<link rel="stylesheet" href="/boards/assets/boards.css">
+<link rel="stylesheet" href="/boards/assets/patient.css">
+<script type="module" src="/boards/assets/patient.js"></script>
+</head>
+<body data-patient="${escape(id)}">
+<header>
+  <h1>Patient <span class="pid">${escape(id)}</span></h1>
+  <nav aria-label="Boards"><a href="/boards/ed">ED pre-arrival</a> <a href="/boards/icu">ICU</a> <a href="/boards/triage">Triage queue</a></nav>
+  <form class="search" action="/patients" method="get" role="search"><label>Patient id <input name="id" required></label> <button type="submit">Open</button></form>
+  <p class="who">${escape(userName)} · <span id="status" role="status" aria-live="polite">loading…</span>
+    <form method="post" action="/logout"><button type="submit">Log out</button></form></p>
+</header>
+<main id="patient" aria-busy="true"><p>Loading…</p></main>
+</body>
+</html>
+`
+}
+
+function refusal(id: string, userName: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Not allowed · Neva</title><link rel="stylesheet" href="/boards/assets/boards.css"></head>
+<body><header><h1>Not allowed</h1><nav aria-label="Boards"><a href="/boards/ed">ED pre-arrival</a> <a href="/boards/icu">ICU</a> <a href="/boards/triage">Triage queue</a></nav></header>
+<main><p class="refused" role="alert">${escape(userName)} may not open patient ${escape(id)}: they are not on a ward or site granted to you (or have no open encounter). This attempt is recorded.</p></main>
+</body></html>
+`
+}
+
+const num = (v: unknown) => (v === null || v === undefined ? null : Number(v))
+
+export async function patientPagePlugin(app: FastifyInstance, { clickhouse }: { clickhouse: ClickHouse }): Promise<void> {
+  const summaries = new PatientSummaryStore(clickhouse)
+  const fhir = new FhirStore(clickhouse)
+  const requireBoardUser = app.requireUser(...BOARD_ROLES)
+
+  /** Whether the user may see the patient; a refusal is audited before it is answered. */
+  async function granted(request: FastifyRequest, id: string, what: string): Promise<boolean> {
+    const place = await stored(() => app.people.placeOf(id))
+    if (place && canSee(request.user, place)) return true
+    await app.auditView(request, { patient_id: id, what: `${what} refused` })
+    return false
+  }
+
+  // The search box: a GET form; the id is checked by the same rule before it goes in a path.
+  app.get('/patients', { onRequest: requireBoardUser, schema: { querystring: Type.Object({ id: Identifier }) } }, async (request, reply) =>
+    reply.redirect(`/patients/${encodeURIComponent((request.query as { id: string }).id)}`, 303))
+
+  app.get('/patients/:id', { onRequest: requireBoardUser, schema: { params: Type.Object({ id: Identifier }) } }, async (request, reply) => {
+    const { id } = request.params as { id: string }
+    const user = request.user!
+    void reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store')
+    if (!(await granted(request, id, 'patient page'))) return reply.status(403).send(refusal(id, user.name))
+    return reply.send(shell(id, user.name))
+  })
+
+  app.get('/v1/patients/:id/summary', {
+    onRequest: requireBoardUser,
+    schema: { params: Type.Object({ id: Identifier }), querystring: Type.Object({ hours: Type.Optional(Type.String({ maxLength: 16 })) }, { additionalProperties: false }) },
+  }, async (request, reply) => {
+    const { id } = request.params as { id: string }
+    const hours = (request.query as { hours?: string }).hours ?? '24'
+    const step = Object.hasOwn(WINDOWS, hours) ? WINDOWS[hours]! : undefined
+    if (step === undefined) throw new CoreError('NEVA_CORE_PATIENT_BAD_HOURS', `hours=${JSON.stringify(hours)}`)
+    if (!(await granted(request, id, 'patient summary'))) throw new CoreError('NEVA_CORE_NOT_GRANTED', `${request.user!.id} may not read ${id}`)
+    const now = Date.now()
+    const from = now - Number(hours) * 3600_000
+    const since = [{ op: '>=' as const, ms: from }]
+    const [vitals, labs, alarms, triage, encounters, conditions, orders] = await stored(() => Promise.all([
+      summaries.vitals(id, from, step),
+      fhir.page('lab', { patient: id, time: [{ op: '>=', ms: now - 7 * 86_400_000 }], limit: LIMIT }),
+      fhir.page('alarm', { patient: id, time: since, limit: LIMIT }),
+      summaries.triage(id, from, 200),
+      fhir.page('encounter', { patient: id, limit: 50 }),
+      fhir.page('condition', { patient: id, limit: 200 }),
+      summaries.orders(id, 200),
+    ]))
+    const acks = await stored(() => summaries.acks(alarms.map((a) => a.k)))
+    await app.auditView(request, { patient_id: id, what: `patient summary ${hours}h` })
+    void reply.header('cache-control', 'no-store')
+    return {
+      patient_id: id, hours: Number(hours), from, to: now, step_s: step,
+      vitals,
+      labs: labs.map((l) => ({
+        time: l.t_ms, test_code: l.test_code, loinc: l.loinc || null, value: l.value, numeric_value: num(l.numeric_value), unit: l.unit,
+        reference_range: l.reference_range, abnormal_flag: l.abnormal_flag, status: l.status, order_id: l.order_id,
+      })).reverse(),
+      alarms: alarms.map((a: FhirRow) => ({
+        alarm_id: a.k, time: a.t_ms, last_time: num(a.last_ms), state: a.state, priority: a.priority, event_name: a.event_name, event_text: a.event_text,
+        device_id: a.device_id, acks: acks.filter((k) => k.alarm_id === a.k),
+      })).reverse(),
+      triage,
+      encounters: encounters.map((e) => ({ encounter_id: e.encounter_id, kind: e.kind, site: e.site, ward: e.ward, bed: e.bed, start_time: num(e.start_ms), end_time: num(e.end_ms) })).reverse(),
+      diagnoses: conditions.map((c) => ({ time: c.t_ms, icd10: c.icd10, kind: c.kind, set_by: c.set_by, encounter_id: c.encounter_id })).reverse(),
+      orders,
+    }
+  })
+}

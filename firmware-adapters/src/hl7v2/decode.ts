@@ -204,7 +204,8 @@ function decodeAlerts(out: DecodedHl7, msg: Hl7Message, patient: string, receive
 /**
  * The numbers an alert carries besides the measurement that raised it (stored with the alarm):
  * a Dräger alert source, a watchdog period… kept as coded observations when the alert names a
- * patient, so that no number a device sends is lost.
+ * patient, so that no number a device sends is lost. Also the numbers of a pump's infusion event
+ * that the event does not carry.
  */
 function alertReadings(out: DecodedHl7, obxs: readonly Hl7Segment[], alarm: AlarmDraft | null, at: { receivedTime: number; offset: number; patientId: string | null; time: string }): void {
   for (const obx of obxs) {
@@ -259,6 +260,7 @@ function decodeInfusions(out: DecodedHl7, msg: Hl7Message, patient: string, rece
     if ('ok' in result) {
       out.infusionEvents.push(result.ok)
       if (result.sentTime !== null) sentTimes.push(result.sentTime)
+      alertReadings(out, result.others, null, { receivedTime, offset, patientId, time: obr?.value(7).trim() || msh.value(7).trim() })
     } else out.problems.push(result.problem)
   })
   if (groups.length === 0) {

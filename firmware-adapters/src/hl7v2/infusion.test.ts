@@ -21,7 +21,11 @@ const real = () => readFileSync(DIR + FILE, 'latin1')
 
 test('the IHE PCD-10 example: one infusion event, Dopamine 1.6 mg/mL at 15.4 mL/h, delivering, AA', { skip }, () => {
   const d = decodeHl7(real(), RECEIVED)
-  assert.deepEqual([d.ack.code, d.problems, d.observations, d.alarms], ['AA', [], [], []])
+  assert.deepEqual([d.ack.code, d.problems, d.alarms], ['AA', [], []])
+  // The numbers the event does not carry are kept as coded readings: 9 numeric OBX, 9 numbers out.
+  assert.deepEqual(d.observations.map((o) => [o.name, o.mdc_code, o.value, o.unit]), [
+    ['other', 158014, 15.4, 'mL/h'], ['other', 157916, 974, 'min'], ['other', 68063, 82, 'kg'],
+  ])
   assert.equal(d.infusionEvents.length, 1)
   const e = d.infusionEvents[0]!
   assert.deepEqual(e, {

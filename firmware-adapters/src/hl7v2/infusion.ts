@@ -49,7 +49,8 @@ export interface InfusionContext {
   defaultUtcOffsetMinutes: number
 }
 
-export type InfusionOutcome = { ok: InfusionEventDraft; sentTime: number | null } | { problem: DecodeProblem }
+/** `others`: the numbers of the group the event does not carry (kept as coded readings by the caller). */
+export type InfusionOutcome = { ok: InfusionEventDraft; sentTime: number | null; others: Hl7Segment[] } | { problem: DecodeProblem }
 
 const code = (obx: Hl7Segment) => obx.value(3, 1).trim()
 const refId = (obx: Hl7Segment) => obx.value(3, 2).trim()
@@ -107,7 +108,8 @@ export function infusionFromGroup(obr: Hl7Segment | undefined, obxs: readonly Hl
   }
   const event = byMetric.get('event')?.[0]
   const eventCode = event && /^\d{1,10}$/.test(event.value(5, 1).trim()) && Number(event.value(5, 1).trim()) <= 0xffffffff ? Number(event.value(5, 1).trim()) : null
-  const rate = num('rate').value !== null ? num('rate') : num('currentRate')
+  const rateMetric: Metric = num('rate').value !== null ? 'rate' : 'currentRate'
+  const rate = num(rateMetric)
   const concentration = num('concentration')
   const doseRate = num('doseRate')
   const infused = num('volumeInfused')
@@ -138,5 +140,9 @@ export function infusionFromGroup(obr: Hl7Segment | undefined, obxs: readonly Hl
   // One event per message and OBR: the message id and the OBR's set id.
   let id = `${ctx.deviceId}/${ctx.controlId}:${obr?.value(1).trim() || '1'}`
   if (!isAlarmId(id)) id = `${ctx.deviceId}/sha256:${createHash('sha256').update(id).digest('hex')}`.slice(0, MAX_ALARM_ID)
-  return { ok: { event_id: id, ...draft }, sentTime: draft.device_time }
+  // Every number the pump sent is kept: what the event does not carry (a second rate, the time
+  // remaining, the patient's weight…) goes on as a coded reading.
+  const carried = new Set((([rateMetric, 'concentration', 'doseRate', 'volumeInfused', 'volumeToBeInfused', 'volumeRemaining'] as Metric[]).map(pick)))
+  const others = obxs.filter((o) => !carried.has(o) && ['NM', 'SN'].includes(o.value(2).trim().toUpperCase()))
+  return { ok: { event_id: id, ...draft }, sentTime: draft.device_time, others }
 }

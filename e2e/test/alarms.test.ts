@@ -4,11 +4,10 @@
 // stored once; a bad alarm message is kept aside as a refused reading.
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { connect } from 'node:net'
 import mqtt from 'mqtt'
 import { AlarmStore } from '@neva/analytics'
-import { MDC_EVT, MllpDeframer, encodeOruR40, mllpFrame, parseHl7, type OruR40Input } from '@neva/firmware-adapters'
-import { startTestCore, startTestGateway } from './helpers.js'
+import { MDC_EVT, encodeOruR40, type OruR40Input } from '@neva/firmware-adapters'
+import { startTestCore, startTestGateway, sendMllp } from './helpers.js'
 
 const core = await startTestCore({ 'gw-alarm': 'tok-alarm' })
 after(() => core.close())
@@ -19,29 +18,6 @@ const r40 = (controlId: string, extra: Partial<OruR40Input> = {}) => encodeOruR4
   alertId: 'hr-hi-1', event: { code: MDC_EVT.HI[0], name: MDC_EVT.HI[1], text: 'HR high' }, vital: 'heart_rate', value: 142, limits: { low: 45, high: 130 },
   priority: 'medium', alertType: 'physiological', phase: 'start', state: 'active', ...extra,
 })
-
-/** Sends MLLP frames one by one, as a monitor does, and returns MSA-1 of each ACK. */
-async function sendMllp(port: number, messages: string[]): Promise<string[]> {
-  const socket = connect(port, '127.0.0.1')
-  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject))
-  const deframer = new MllpDeframer()
-  const acks: string[] = []
-  let waiting: (() => void) | undefined
-  socket.on('data', (b) => {
-    for (const m of deframer.push(b).messages) acks.push(parseHl7(m).message!.segment('MSA')!.value(1))
-    waiting?.()
-  })
-  for (const [i, m] of messages.entries()) {
-    socket.write(mllpFrame(m))
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ACK for message ${i}`)), 15_000)
-      waiting = () => { if (acks.length > i) { clearTimeout(timer); resolve() } }
-      waiting()
-    })
-  }
-  socket.end()
-  return acks
-}
 
 test('ORU^R40 over MLLP and alarms over MQTT reach ClickHouse once each; the board sees each alarm as its latest update', async () => {
   const gateway = await startTestGateway('gw-alarm', core.url, 'tok-alarm', undefined, { mllp: { port: 0 } })

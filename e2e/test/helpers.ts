@@ -1,11 +1,13 @@
 // Shared set-up for the tests across packages: a real core on embedded ClickHouse and gateways
 // on fresh directories and ephemeral ports.
 import { mkdtempSync } from 'node:fs'
+import { connect } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { EmrStore } from '@neva/analytics'
 import { hashToken, startCore, type Core } from '@neva/core'
 import { parseGatewayConfig, startGateway, type Gateway } from '@neva/edge'
+import { MllpDeframer, mllpFrame, parseHl7 } from '@neva/firmware-adapters'
 
 export const tempDir = (prefix: string) => mkdtempSync(join(tmpdir(), `neva-${prefix}-`))
 
@@ -55,4 +57,27 @@ export async function startTestGateway(gatewayId: string, coreUrl: string, token
     () => {},
   )
   return Object.assign(gateway, { dataDir })
+}
+
+/** Sends MLLP frames one by one, as a monitor does, and returns MSA-1 of each ACK. */
+export async function sendMllp(port: number, messages: string[]): Promise<string[]> {
+  const socket = connect(port, '127.0.0.1')
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject))
+  const deframer = new MllpDeframer()
+  const acks: string[] = []
+  let waiting: (() => void) | undefined
+  socket.on('data', (b) => {
+    for (const m of deframer.push(b).messages) acks.push(parseHl7(m).message!.segment('MSA')!.value(1))
+    waiting?.()
+  })
+  for (const [i, m] of messages.entries()) {
+    socket.write(mllpFrame(m))
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ACK for message ${i}`)), 15_000)
+      waiting = () => { if (acks.length > i) { clearTimeout(timer); resolve() } }
+      waiting()
+    })
+  }
+  socket.end()
+  return acks
 }

@@ -4,36 +4,12 @@
 // with the monitor's patient, and ends it when the monitor is back.
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { connect } from 'node:net'
 import { AlarmStore } from '@neva/analytics'
-import { MllpDeframer, encodeOruR01, encodeOruR42, mllpFrame, parseHl7 } from '@neva/firmware-adapters'
-import { startTestCore, startTestGateway } from './helpers.js'
+import { encodeOruR01, encodeOruR42 } from '@neva/firmware-adapters'
+import { startTestCore, startTestGateway, sendMllp } from './helpers.js'
 
 const core = await startTestCore({ 'gw-pump': 'tok-pump' })
 after(() => core.close())
-
-/** Sends MLLP frames one by one, as a device does, and returns MSA-1 of each ACK. */
-async function sendMllp(port: number, messages: string[]): Promise<string[]> {
-  const socket = connect(port, '127.0.0.1')
-  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject))
-  const deframer = new MllpDeframer()
-  const acks: string[] = []
-  let waiting: (() => void) | undefined
-  socket.on('data', (b) => {
-    for (const m of deframer.push(b).messages) acks.push(parseHl7(m).message!.segment('MSA')!.value(1))
-    waiting?.()
-  })
-  for (const [i, m] of messages.entries()) {
-    socket.write(mllpFrame(m))
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ACK for message ${i}`)), 30_000)
-      waiting = () => { if (acks.length > i) { clearTimeout(timer); resolve() } }
-      waiting()
-    })
-  }
-  socket.end()
-  return acks
-}
 
 async function until(what: string, ok: () => Promise<boolean>, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs

@@ -4,9 +4,8 @@
 // by code, the named vitals keep their names, the alarm keeps its numbers.
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { connect } from 'node:net'
-import { MllpDeframer, mllpFrame, parseHl7 } from '@neva/firmware-adapters'
-import { startTestCore, startTestGateway } from './helpers.js'
+
+import { startTestCore, startTestGateway, sendMllp } from './helpers.js'
 
 const core = await startTestCore({ 'gw-codes': 'tok-codes' })
 after(() => core.close())
@@ -35,28 +34,6 @@ const R40 = [
   'OBX|3|ST|68481^MDC_ATTR_EVENT_PHASE^MDC|1.1.1.147236.3|start||||||F',
   'OBX|4|ST|68482^MDC_ATTR_ALARM_STATE^MDC|1.1.1.147236.4|active||||||F',
 ].join('\r')
-
-async function sendMllp(port: number, messages: string[]): Promise<string[]> {
-  const socket = connect(port, '127.0.0.1')
-  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject))
-  const deframer = new MllpDeframer()
-  const acks: string[] = []
-  let waiting: (() => void) | undefined
-  socket.on('data', (b) => {
-    for (const m of deframer.push(b).messages) acks.push(parseHl7(m).message!.segment('MSA')!.value(1))
-    waiting?.()
-  })
-  for (const [i, m] of messages.entries()) {
-    socket.write(mllpFrame(m))
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ACK for message ${i}`)), 15_000)
-      waiting = () => { if (acks.length > i) { clearTimeout(timer); resolve() } }
-      waiting()
-    })
-  }
-  socket.end()
-  return acks
-}
 
 const rows = async (query: string, params: Record<string, unknown>) =>
   (await (await core.clickhouse.client.query({ query, query_params: params, format: 'JSONEachRow' })).json<Record<string, unknown>>())

@@ -105,7 +105,9 @@ export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): 
   const https = config.tls !== undefined
   const app = Fastify({
     ...(config.tls ? { https: { cert: config.tls.cert, key: config.tls.key } } : {}),
-    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    // Logs go to stderr, as the gateway's do: stdout carries what a command prints for its caller
+    // (`neva demo --json`'s summary line).
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel, stream: process.stderr },
     bodyLimit: config.bodyLimit,
     // Clinical data is validated as sent: no coercion (null must never become 0, "97" is not
     // a number) and unknown fields are refused, not silently dropped.

@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { Alarm, LabResult, Observation, validator } from '@neva/contracts'
+import { Alarm, InfusionEvent, LabResult, Observation, validator } from '@neva/contracts'
 import { encodeOximeterAsciiRecord, encodeOruR01 } from '@neva/firmware-adapters'
 
 const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)))
@@ -19,6 +19,7 @@ const neva = (args: string[]) => new Promise<{ code: number; stdout: string; std
 const observation = validator(Observation)
 const labResult = validator(LabResult)
 const alarm = validator(Alarm)
+const infusion = validator(InfusionEvent)
 const records = (stdout: string) => stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)
 
 test('neva decode --protocol astm: every real analyzer capture decodes to valid lab results; the non-ASTM ones are refused with a reason', { skip: !existsSync(REAL) && 'no real fixtures here' }, async () => {
@@ -38,23 +39,19 @@ test('neva decode --protocol astm: every real analyzer capture decodes to valid 
   }
 })
 
-test('neva decode --protocol hl7v2: monitors give observations, the analyzer lab results, ORU^R40 alarms; infusion events are refused with a reason', { skip: !existsSync(REAL) && 'no real fixtures here' }, async () => {
+test('neva decode --protocol hl7v2: monitors give observations, the analyzer lab results, ORU^R40 alarms, a pump ORU^R42 an infusion event', { skip: !existsSync(REAL) && 'no real fixtures here' }, async () => {
   const dir = join(REAL, 'hl7')
   for (const f of readdirSync(dir)) {
     const { code, stdout, stderr } = await neva(['decode', '--protocol', 'hl7v2', join(dir, f)])
     const out = records(stdout)
-    if (/r42/i.test(f)) {
-      assert.equal(code, 1, f)
-      assert.match(stderr, /offset \d+: NEVA_HL7\w*: .*ORU\^R42 \(IHE PCD-10 infusion pump event, not an alarm\)/, f)
-      continue
-    }
     assert.equal(code, 0, `${f}: ${stderr}`)
     assert.ok(out.length > 0, f)
     // One alarm per alert (the watchdog heartbeat is none: counted on stderr); numbers an alert
     // carries beside its source measurement come out as coded readings.
     if (/r40/i.test(f)) assert.equal(out.filter((r) => 'alarm_id' in r).length, /watchdog/.test(f) ? 0 : 1, f)
+    if (/r42/i.test(f)) assert.equal(out.filter((r) => 'event_id' in r).length, 1, f)
     for (const r of out) {
-      const ok = 'alarm_id' in r ? alarm.check({ gateway_id: 'g', seq: 1, ...r }) : 'test_code' in r ? labResult.check({ gateway_id: 'g', seq: 1, ...r }) : observation.check({ gateway_id: 'g', seq: 1, ...r })
+      const ok = 'event_id' in r ? infusion.check({ gateway_id: 'g', seq: 1, ...r }) : 'alarm_id' in r ? alarm.check({ gateway_id: 'g', seq: 1, ...r }) : 'test_code' in r ? labResult.check({ gateway_id: 'g', seq: 1, ...r }) : observation.check({ gateway_id: 'g', seq: 1, ...r })
       assert.ok(ok, `${f}: ${JSON.stringify(r)}`)
     }
   }

@@ -32,10 +32,11 @@ const STORED: Record<string, { table: string; key: string; factor: number }> = {
   pH: LAB('PH'), PaO2: LAB('PAO2'), PaCO2: LAB('PACO2'), K: LAB('K'), Na: LAB('NA'), Mg: LAB('MG'), Glucose: LAB('GLU'), HCT: LAB('HCT'),
   Albumin: LAB('ALB'), ALP: LAB('ALP'), ALT: LAB('ALT'), AST: LAB('AST'), Bilirubin: LAB('TBIL'), Cholesterol: LAB('CHOL'),
   TroponinI: LAB('TNI'), TroponinT: LAB('TNT'), Urine: LAB('UO'),
+  // An MDC-coded metric outside the named vitals: an observation named other, found by its code.
+  Weight: { table: 'observations', key: 'mdc:188736', factor: 1 },
 }
 // What the gateway cannot carry, and why.
 const NOT_CARRIED: Record<string, string> = {
-  Weight: 'MDC_MASS_BODY_ACTUAL is not a vital Neva stores: the HL7 decoder ignores it',
   MechVent: 'no vital or MDC code for "on mechanical ventilation": the OPC UA config cannot map it',
 }
 
@@ -78,7 +79,7 @@ test('neva sim replay: three whole stays stored equal to the recording (paramete
     try {
       const rows = async (query: string) => (await (await ch.client.query({ query, query_params: { ids: summary.patient_ids }, format: 'JSONEachRow' })).json<{ k: string }>()).map((r) => r.k)
       const stored = [
-        ...await rows(`SELECT concat('observations|', patient_id, '|', name, '|', toString(toUnixTimestamp64Milli(device_time)), '|', toString(value)) AS k FROM observations WHERE has({ids:Array(String)}, patient_id)`),
+        ...await rows(`SELECT concat('observations|', patient_id, '|', if(name = 'other', concat('mdc:', toString(mdc_code)), name), '|', toString(toUnixTimestamp64Milli(device_time)), '|', toString(value)) AS k FROM observations WHERE has({ids:Array(String)}, patient_id)`),
         ...await rows(`SELECT concat('lab_results|', assumeNotNull(patient_id), '|', test_code, '|', toString(toUnixTimestamp64Milli(assumeNotNull(result_time))), '|', toString(assumeNotNull(numeric_value))) AS k FROM lab_results WHERE has({ids:Array(String)}, ifNull(patient_id, ''))`),
       ]
       const left = new Map(expected)

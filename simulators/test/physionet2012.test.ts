@@ -37,9 +37,10 @@ test('the plan: vitals in one ORU^R01 per minute the gateway decodes back to the
   const plan = planPhysionet2012Replay([parsePhysionet2012Stay(STAY, '140001.txt')], { admission, runTag: 't' })
   const first = plan.steps[0]!
   const decoded = decodeHl7(first.hl7!.message, admission + 3_600_000, { labCodes: labCodeTable(physionet2012LabCodes()) })
-  assert.deepEqual(decoded.observations.map((o) => [o.name, o.value, o.device_time]), [['heart_rate', 88, admission + 7 * 60_000], ['temperature', 36.9, admission + 7 * 60_000]])
+  assert.deepEqual(decoded.observations.map((o) => [o.name, o.value, o.device_time]), [['heart_rate', 88, admission + 7 * 60_000], ['temperature', 36.9, admission + 7 * 60_000], ['other', 81.2, admission + 7 * 60_000]])
   assert.deepEqual(decoded.labResults.map((l) => [l.test_code, l.numeric_value, l.result_time]), [['9269-2', 15, admission + 7 * 60_000]])
-  assert.deepEqual(decoded.ignored.map((p) => p.code), [FirmwareErrorCode.NEVA_HL7V2_DEVICE_ENTRY, FirmwareErrorCode.NEVA_HL7V2_NOT_A_VITAL])
+  // Only the device entry is ignored: the weight (MDC_MASS_BODY_ACTUAL) is kept as a coded metric.
+  assert.deepEqual(decoded.ignored.map((p) => p.code), [FirmwareErrorCode.NEVA_HL7V2_DEVICE_ENTRY])
   const labs = plan.steps.find((s) => s.astm)!.astm!
   assert.deepEqual(labs.results.map((r) => [r.test_code, r.value]), [['LACT', '2.1'], ['SAO2', '97']])
   // 0.5 twice: the second is no change; MechVent sent but not stored.

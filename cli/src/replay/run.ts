@@ -161,7 +161,8 @@ interface Queryable {
 /** Every reading stored for the replayed patients, both tables, times in epoch ms. */
 export async function storedRows(client: Queryable, patientIds: string[]): Promise<ReplayStoredRow[]> {
   const obs = await client.query({
-    query: 'SELECT patient_id, name, toUnixTimestamp64Milli(device_time) AS t, value FROM observations WHERE gateway_id = {g:String} AND has({ids:Array(String)}, patient_id)',
+    // A coded metric outside the named vitals is keyed by its MDC code ("mdc:188736"), as the plan expects it.
+    query: "SELECT patient_id, if(name = 'other', concat('mdc:', toString(mdc_code)), name) AS name, toUnixTimestamp64Milli(device_time) AS t, value FROM observations WHERE gateway_id = {g:String} AND has({ids:Array(String)}, patient_id)",
     query_params: { g: REPLAY_GATEWAY_ID, ids: patientIds }, format: 'JSONEachRow',
   })
   const labs = await client.query({

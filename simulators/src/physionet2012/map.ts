@@ -2,7 +2,6 @@
 // Units are the Challenge's (physionet.org/content/challenge-2012, "General descriptors and time
 // series"); a value is converted only where the wire's unit differs, and the conversion is named.
 import type { VitalName } from '@neva/contracts'
-import { FirmwareErrorCode } from '@neva/firmware-adapters'
 
 export type Physionet2012Route =
   /** A vital the gateway's HL7 decoder knows by its MDC code (ORU^R01 from the bedside monitor). */
@@ -38,11 +37,10 @@ export const PHYSIONET2012_PARAMETERS: Readonly<Record<string, Physionet2012Para
   // GCS: IEEE 11073-10101 has no term for the Glasgow total we could confirm, so the monitor
   // codes it in LOINC; the gateway's HL7 decoder stores an OBX that is not a vital as a lab result.
   GCS: { route: { path: 'hl7-coded', system: 'LN', code: '9269-2', name: 'Glasgow coma score total', unit: '{score}' }, unit: '{score}' },
-  // Weight from the bed scale: MDC_MASS_BODY_ACTUAL in kg; not a vital Neva stores.
+  // Weight from the bed scale: MDC_MASS_BODY_ACTUAL in kg, stored as a coded metric (name other).
   Weight: {
     route: { path: 'hl7-coded', system: 'MDC', code: '188736', name: 'MDC_MASS_BODY_ACTUAL', unit: 'kg', mdcUnit: '263875^MDC_DIM_KILO_G^MDC' },
     unit: 'kg',
-    dropped: `MDC_MASS_BODY_ACTUAL is not a vital the gateway stores (the HL7 decoder ignores it as ${FirmwareErrorCode.NEVA_HL7V2_NOT_A_VITAL})`,
   },
   // SaO2 is arterial oxygen saturation from a blood gas, not SpO2 (pulse oximetry): a lab result.
   SaO2: lab('SAO2', '2708-6', 'Oxygen saturation in Arterial blood', '%'),

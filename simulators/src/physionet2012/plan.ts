@@ -15,7 +15,7 @@ export interface ReplayExpected {
   parameter: string
   path: ReplayPath
   table: 'observations' | 'lab_results'
-  /** Vital name (observations) or test code (lab_results). */
+  /** Vital name or `mdc:<code>` for a coded metric (observations), or test code (lab_results). */
   key: string
   /** Recorded time: admission + offset, epoch ms. */
   time: number
@@ -91,6 +91,9 @@ export function planPhysionet2012Replay(stays: readonly Physionet2012Stay[], opt
           coded.push(`OBX|{n}|NM|${route.code}^${route.name}^${route.system}|{sub}|${String(r.value)}|${unit}|||||R|||${formatHl7Time(time, 0)}||||${equipment}`)
           plan.sent.hl7++
           if (p.dropped) exclude(`dropped by the gateway: ${p.dropped}`, r.parameter)
+          // An MDC-coded metric outside the named vitals is an observation keyed by its code; a
+          // LOINC-coded OBX that is not a vital, a lab result.
+          else if (route.system === 'MDC') plan.expected.push({ patientId, parameter: r.parameter, path: 'hl7', table: 'observations', key: `mdc:${route.code}`, time, value: r.value })
           else plan.expected.push({ patientId, parameter: r.parameter, path: 'hl7', table: 'lab_results', key: route.code, time, value: r.value })
         } else if (route.path === 'astm') {
           results.push({ test_code: route.testCode, value: String(r.value), unit: route.unit, status: 'F', result_time: time })

@@ -76,7 +76,7 @@ test('Outcomes-a.txt parses; malformed lines are named', { skip }, () => {
 
 test('fuzz: the readers take any bytes, returning stays or throwing an Error that names the problem', async () => {
   const fc = (await import('fast-check')).default
-  const { untar } = await import('../src/model/physionet2012.js')
+  const { tarFiles: untar } = await import('@neva/simulators')
   const line = fc.tuple(fc.oneof(fc.constantFrom('00:00', '12:34', '47:59', '1:2', ''), fc.string()), fc.constantFrom('HR', 'Age', 'GCS', 'RecordID', '', 'x,y'), fc.oneof(fc.double().map(String), fc.constantFrom('-1', '', 'NaN', '1e999'), fc.string()))
     .map(([t, p, v]) => `${t},${p},${v}`)
   fc.assert(fc.property(fc.array(line, { maxLength: 30 }), fc.boolean(), (lines, header) => {

@@ -6,6 +6,7 @@ import { readdir, readFile, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
 import { acvpuToGcs, extractHourlyFeatures, gcsToAcvpu, HOURLY_FEATURES, worstNews2, type HourlyObservation, type HourlyParameter } from '@neva/triage'
+import { tarFiles } from '@neva/simulators'
 
 /** One recorded value: minutes since ICU admission, the challenge's parameter name, the value. */
 export interface Observation {
@@ -63,26 +64,6 @@ export function parseStay(text: string, name = 'stay'): Stay {
   return { recordId, descriptors, observations }
 }
 
-/** Files of a ustar archive (regular files only), name → bytes. */
-export function* untar(buf: Uint8Array): Generator<{ name: string; data: Uint8Array }> {
-  const text = (from: number, len: number) => {
-    let end = from
-    while (end < from + len && buf[end] !== 0) end++
-    return Buffer.from(buf.subarray(from, end)).toString('utf8')
-  }
-  let at = 0
-  while (at + 512 <= buf.length) {
-    if (buf[at] === 0) break
-    const size = parseInt(text(at + 124, 12).trim() || '0', 8)
-    if (!Number.isFinite(size) || size < 0) throw new Error(`tar: bad size at offset ${at}`)
-    const type = String.fromCharCode(buf[at + 156] || 48)
-    const prefix = text(at + 257, 6).startsWith('ustar') ? text(at + 345, 155) : ''
-    const name = (prefix ? `${prefix}/` : '') + text(at, 100)
-    if (type === '0') yield { name, data: buf.subarray(at + 512, at + 512 + size) }
-    at += 512 + Math.ceil(size / 512) * 512
-  }
-}
-
 const isStayFile = (name: string) => /(^|\/)\d+\.txt$/.test(name)
 
 /**
@@ -94,8 +75,8 @@ export async function readStays(path: string, limit = Infinity): Promise<Stay[]>
   const info = await stat(path)
   const stays: Stay[] = []
   if (info.isFile()) {
-    for (const { name, data } of untar(gunzipSync(await readFile(path)))) {
-      if (isStayFile(name)) stays.push(parseStay(Buffer.from(data).toString('utf8'), name))
+    for (const { name, data } of tarFiles(gunzipSync(await readFile(path)))) {
+      if (isStayFile(name)) stays.push(parseStay(data.toString('utf8'), name))
     }
   } else {
     const entries = await readdir(path, { withFileTypes: true })

@@ -55,8 +55,12 @@ export function parsePhysionet2012Stay(text: string, name = 'record'): Physionet
   return stay
 }
 
-/** A tar archive's regular files (ustar and GNU long names), read from memory. */
-function* tarFiles(tar: Buffer): Generator<{ name: string; data: Buffer }> {
+/**
+ * A tar archive's regular files (ustar, with GNU long names), read from memory. Garbage ends the
+ * listing; it never throws and never reads past the buffer.
+ */
+export function* tarFiles(bytes: Uint8Array): Generator<{ name: string; data: Buffer }> {
+  const tar = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   let offset = 0
   let longName: string | undefined
   while (offset + 512 <= tar.length) {
@@ -64,8 +68,10 @@ function* tarFiles(tar: Buffer): Generator<{ name: string; data: Buffer }> {
     if (header.every((b) => b === 0)) return
     const field = (start: number, length: number) => header.subarray(start, start + length).toString('latin1').replace(/\0.*$/s, '')
     const size = parseInt(field(124, 12).trim() || '0', 8)
+    if (!Number.isFinite(size) || size < 0) return
     const type = field(156, 1)
-    const prefix = field(345, 155)
+    // The name prefix is a ustar field; older formats keep other things at that offset.
+    const prefix = field(257, 6).startsWith('ustar') ? field(345, 155) : ''
     const name = longName ?? (prefix ? `${prefix}/${field(0, 100)}` : field(0, 100))
     longName = undefined
     const data = tar.subarray(offset + 512, offset + 512 + size)

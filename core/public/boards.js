@@ -3,6 +3,7 @@
 import uPlot from './uPlot.esm.js'
 import { drawEcg } from './ecg.js'
 import { displayUnit } from './units.js'
+import { el } from './dom.js'
 
 const board = document.body.dataset.board
 const main = document.getElementById('board')
@@ -25,17 +26,6 @@ const rows = new Map() // patient → { tr, cells: { vital → td }, level, plot
 const seenKey = `neva.seen.${board}`
 localStorage.removeItem(seenKey)
 let seen = JSON.parse(sessionStorage.getItem(seenKey) || 'null')
-
-function el(tag, attrs = {}, ...children) {
-  const e = document.createElement(tag)
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'class') e.className = v
-    else if (k === 'text') e.textContent = v
-    else e.setAttribute(k, v)
-  }
-  for (const c of children) e.append(c)
-  return e
-}
 
 const fmt = (name, v) => (name === 'temperature' ? v.toFixed(1) : String(Math.round(v)))
 const time = (ms) => new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })

@@ -3,6 +3,7 @@
 // latest values only. Text goes in with textContent only (patient data never becomes markup).
 import uPlot from './uPlot.esm.js'
 import { displayUnit } from './units.js'
+import { el } from './dom.js'
 
 const pid = document.body.dataset.patient
 const main = document.getElementById('patient')
@@ -33,16 +34,6 @@ const view = { from: 0, to: 1, alarms: [] }
 let chartsEl = null
 let chartsKey = ''
 
-function el(tag, attrs = {}, ...children) {
-  const e = document.createElement(tag)
-  for (const [k, v] of Object.entries(attrs)) {
-    if (k === 'class') e.className = v
-    else if (k === 'text') e.textContent = v
-    else e.setAttribute(k, v)
-  }
-  for (const c of children) e.append(c)
-  return e
-}
 const when = (ms) => (ms === null || ms === undefined ? '' : new Date(ms).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }))
 const fmt = (name, v) => (v === null || v === undefined || Number.isNaN(v) ? '—' : name === 'temperature' ? v.toFixed(1) : String(Math.round(v * 10) / 10))
 

@@ -26,6 +26,7 @@ const ASSETS: Record<string, { path: string; type: string }> = {
   'boards.js': { path: join(PUBLIC, 'boards.js'), type: 'text/javascript; charset=utf-8' },
   'ecg.js': { path: join(PUBLIC, 'ecg.js'), type: 'text/javascript; charset=utf-8' },
   'units.js': { path: join(PUBLIC, 'units.js'), type: 'text/javascript; charset=utf-8' },
+  'dom.js': { path: join(PUBLIC, 'dom.js'), type: 'text/javascript; charset=utf-8' },
   'boards.css': { path: join(PUBLIC, 'boards.css'), type: 'text/css; charset=utf-8' },
   'uPlot.esm.js': { path: join(UPLOT, 'uPlot.esm.js'), type: 'text/javascript; charset=utf-8' },
   'uPlot.min.css': { path: join(UPLOT, 'uPlot.min.css'), type: 'text/css; charset=utf-8' },

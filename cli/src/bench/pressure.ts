@@ -155,7 +155,7 @@ export async function runPressureBench(o: PressureBenchOptions) {
       ratio: Number(ratio.toFixed(3)),
       overload_per_s: Math.round(perS(overload)),
       overload_ratio: Number((perS(overload) / perS(paced)).toFixed(3)),
-      backlog_flush_s: Number((flush.backlog.elapsedMs / 1000).toFixed(1)),
+      backlog_flush_s: Number((flush.backlog.elapsedMs / 1000).toFixed(3)), // ms precision: a short run flushes in well under 0.1 s
       live_p99_ms_during_flush: Math.round(flush.live.p99),
       rss_mb_max: Math.round(rssMax / 1048576),
       paced_per_s: Math.round(perS(paced)),

@@ -109,6 +109,9 @@ export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): 
     // (`neva demo --json`'s summary line).
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel, stream: process.stderr },
     bodyLimit: config.bodyLimit,
+    // Ids run to 128 characters (alarm ids 256), percent-encoded up to 3× that; the router's
+    // default of 100 answered 414 to valid ids.
+    routerOptions: { maxParamLength: 1024 },
     // Clinical data is validated as sent: no coercion (null must never become 0, "97" is not
     // a number) and unknown fields are refused, not silently dropped.
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false } },

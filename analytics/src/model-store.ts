@@ -39,13 +39,17 @@ export interface ModelRow {
   uploaded_by: string
 }
 
+/** Which registry a store reads and writes (0029): the triage model's or the deterioration model's. */
+export type ModelRegistryName = 'triage' | 'risk'
+
 export class ModelStore {
-  constructor(private readonly ch: ClickHouse) {}
+  constructor(private readonly ch: ClickHouse, private readonly registry: ModelRegistryName = 'triage') {}
 
   async list(): Promise<StoredModel[]> {
     const rs = await this.ch.client.query({
       query: `SELECT id, version, sha256, file, size_bytes, toUnixTimestamp64Milli(uploaded_at) AS uploaded_at, uploaded_by
-              FROM triage_models ORDER BY uploaded_at, id, version LIMIT 1 BY id, version`,
+              FROM triage_models WHERE registry = {r:String} ORDER BY uploaded_at, id, version LIMIT 1 BY id, version`,
+      query_params: { r: this.registry },
       format: 'JSONEachRow',
     })
     const rows = await rs.json<Record<string, string | number>>()
@@ -77,12 +81,13 @@ export class ModelStore {
   }
 
   async insertModel(row: ModelRow): Promise<void> {
-    await this.insert('triage_models', { ...row, uploaded_at: toDateTime64(Date.now()) })
+    await this.insert('triage_models', { ...row, registry: this.registry, uploaded_at: toDateTime64(Date.now()) })
   }
 
   async events(): Promise<ModelEvent[]> {
     const rs = await this.ch.client.query({
-      query: 'SELECT seq, action, id, version, toUnixTimestamp64Milli(at) AS at, actor FROM triage_model_events ORDER BY seq',
+      query: 'SELECT seq, action, id, version, toUnixTimestamp64Milli(at) AS at, actor FROM triage_model_events WHERE registry = {r:String} ORDER BY seq',
+      query_params: { r: this.registry },
       format: 'JSONEachRow',
     })
     return (await rs.json<Record<string, string | number>>()).map((r) => ({
@@ -94,14 +99,14 @@ export class ModelStore {
   async appendEvent(action: ModelAction, id: string, version: string, actor: string): Promise<void> {
     const rs = await this.ch.client.query({ query: 'SELECT max(seq) AS s FROM triage_model_events', format: 'JSONEachRow' })
     const seq = Number((await rs.json<{ s: string | number }>())[0]?.s ?? 0) + 1
-    await this.insert('triage_model_events', { seq, action, id, version, at: toDateTime64(Date.now()), actor })
+    await this.insert('triage_model_events', { seq, registry: this.registry, action, id, version, at: toDateTime64(Date.now()), actor })
   }
 
   /** The first upload of an id+version wins should a second row ever exist. */
   private async select<T>(columns: string, id: string, version: string): Promise<T[]> {
     const rs = await this.ch.client.query({
-      query: `SELECT ${columns} FROM triage_models WHERE id = {id:String} AND version = {v:String} ORDER BY uploaded_at LIMIT 1`,
-      query_params: { id, v: version },
+      query: `SELECT ${columns} FROM triage_models WHERE registry = {r:String} AND id = {id:String} AND version = {v:String} ORDER BY uploaded_at LIMIT 1`,
+      query_params: { r: this.registry, id, v: version },
       format: 'JSONEachRow',
     })
     return rs.json<T>()

@@ -43,10 +43,11 @@ test('neva triage: one result per line; a malformed line gets an error naming th
   assert.deepEqual(out[2].news2.subscores, { respiratory_rate: null, spo2: 0, on_oxygen: null, systolic_bp: null, pulse: 0, consciousness: null, temperature: null })
   assert.equal(out[2].news2.partial, true)
   for (const r of out.filter((o) => !o.error)) {
-    // The shipped model has its say; the final level is never below NEWS2's.
+    // The shipped models have their say; the final level is never below NEWS2's, and above it
+    // only from a risk at the deterioration model's escalation threshold (never from sparse inputs).
     assert.equal(r.model_version, `${r.model.id}@${r.model.version}`)
     assert.ok(LEVELS.indexOf(r.level) >= LEVELS.indexOf(r.news2.level))
-    assert.ok(LEVELS.indexOf(r.level) >= LEVELS.indexOf(r.model.level))
+    if (r.level !== r.news2.level) assert.ok(!r.model.sparse && r.model.risk >= ESCALATION.yellow)
   }
   assert.deepEqual([out[3].line, out[3].error], [5, 'pulse: 900 is physiologically impossible (outside 0–350 /min)'])
   assert.equal(out[4].news2.subscores.spo2, 2)
@@ -54,6 +55,7 @@ test('neva triage: one result per line; a malformed line gets an error naming th
 })
 
 const LEVELS = ['green', 'yellow', 'red']
+const ESCALATION = (JSON.parse(readFileSync(fileURLToPath(new URL('../../edge/models/deterioration-xgb-1.json', import.meta.url)), 'utf8')) as { escalation: { yellow: number } }).escalation
 
 test("neva triage: a patient's lines build a history the model reads; --no-model is NEWS2 alone", async () => {
   const t0 = Date.UTC(2026, 10, 1)

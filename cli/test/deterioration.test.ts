@@ -42,6 +42,11 @@ test('the trainer on 150 stays: onnxruntime equals the booster on every row, and
   const cv = a.manifest.training.cv as Record<string, { auroc_mean: number }>
   assert.ok(cv['48h']!.auroc_mean > 0.5 && cv['24h']!.auroc_mean > 0.5)
   assert.ok(a.manifest.calibration.x.length > 0)
+  // The escalation was chosen on out-of-fold snapshots: it adds no more false flags than its budget allows.
+  const snap = a.manifest.training.snapshot_cv as { n: number; extra_false_flags: number }
+  assert.equal(snap.n, 150)
+  assert.ok(snap.extra_false_flags <= Math.floor((2 * snap.n) / 1300))
+  assert.ok(a.manifest.escalation && 'yellow' in a.manifest.escalation)
   assert.match(a.manifest.data.citation, /Silva I/)
 })
 
@@ -94,6 +99,7 @@ test('neva triage: any subset of vitals gets model.risk and a level never below 
       assert.ok(out.model.risk >= 0 && out.model.risk <= 1)
       assert.equal(out.model.risk_model, `${risk.id}@${risk.version}`)
       assert.ok(RANK[out.level] >= RANK[out.news2.level], 'never below NEWS2')
+      if (out.level !== out.news2.level) assert.ok(out.model.risk >= risk.escalation!.yellow!, 'above NEWS2 only from a risk at the escalation threshold')
       const vitals = (['pulse', 'respiratory_rate', 'systolic_bp', 'temperature', 'spo2', 'consciousness'] as const).filter((k) => line[k] !== undefined).length
       if (vitals < risk.min_vitals) {
         assert.match(out.model.sparse ?? '', /NEWS2/)

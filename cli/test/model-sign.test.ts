@@ -3,7 +3,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, statSync } from 'node:fs'
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -26,4 +26,21 @@ test('keygen writes a private key only its owner reads; sign writes a signature 
   // Key order does not matter (canonical JSON); content does.
   assert.doesNotThrow(() => verifyManifestSignature(Object.fromEntries(Object.entries(manifest).reverse()), signature, [key]))
   assert.throws(() => verifyManifestSignature({ ...manifest, thresholds: { ...manifest.thresholds, red: 0.99 } }, signature, [key]), /does not verify/)
+})
+
+test('sign also signs the deterioration model (checked as a gateway checks it), and refuses it with the wrong bytes', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'neva-sign-risk-'))
+  execFileSync(neva, ['model', 'keygen', '--out', dir])
+  const riskPath = fileURLToPath(new URL('../../edge/models/deterioration-xgb-1.json', import.meta.url))
+  const out = execFileSync(neva, ['model', 'sign', '--key', join(dir, 'model-signing.key'), riskPath, '--out', join(dir, 'r.sig')]).toString()
+  assert.match(out, /signed deterioration-xgb@1/)
+  const key = parsePublicKey(readFileSync(join(dir, 'model-signing.pub'), 'utf8').trim())
+  const manifest = JSON.parse(readFileSync(riskPath, 'utf8')) as { min_vitals: number; file: string }
+  const signature = JSON.parse(readFileSync(join(dir, 'r.sig'), 'utf8')) as unknown
+  assert.match(verifyManifestSignature(manifest, signature, [key]), /^[0-9a-f]{16}$/)
+  assert.throws(() => verifyManifestSignature({ ...manifest, min_vitals: 0 }, signature, [key]), /does not verify/)
+  // A manifest whose ONNX file is another is not signed.
+  writeFileSync(join(dir, 'other.json'), JSON.stringify(manifest))
+  writeFileSync(join(dir, manifest.file), 'not the model')
+  assert.throws(() => execFileSync(neva, ['model', 'sign', '--key', join(dir, 'model-signing.key'), join(dir, 'other.json')], { stdio: 'pipe' }), /hash to/)
 })

@@ -28,8 +28,8 @@ test('reads the same stays from set-a.tar.gz and from an extracted directory', {
   const first = fromTar[0]!
   assert.equal(first.descriptors.Age, 54)
   assert.equal(first.descriptors.Height, undefined, '-1 is missing, not a value')
-  assert.deepEqual(first.observations[0], { minute: 7, parameter: 'GCS', value: 15 })
-  assert.ok(fromTar.every((s) => s.observations.every((o) => o.value !== -1)))
+  assert.deepEqual(first.readings[0], { minute: 7, parameter: 'GCS', value: 15 })
+  assert.ok(fromTar.every((s) => s.readings.every((o) => o.value !== -1)))
 })
 
 test('features on real stays: recorded values as recorded, missing stays missing', { skip }, async () => {
@@ -83,7 +83,7 @@ test('fuzz: the readers take any bytes, returning stays or throwing an Error tha
     const text = `${header ? 'Time,Parameter,Value\n' : ''}${lines.join('\n')}`
     try {
       const stay = parseStay(text, 'fuzz')
-      for (const o of stay.observations) assert.ok(Number.isFinite(o.value) && o.value !== -1 && Number.isInteger(o.minute))
+      for (const o of stay.readings) assert.ok(Number.isFinite(o.value) && o.value !== -1 && Number.isInteger(o.minute))
     } catch (err) {
       assert.ok(err instanceof Error && /fuzz/.test(err.message), String(err))
     }

@@ -7,8 +7,10 @@ model (split conditions and leaf values bit-exact), checked against the booster 
 
 Rows are stays at one or more hours (column 1 the RecordID, column 2 the label): folds keep a
 stay's rows together. Usage:
-  deterioration_xgb.py FEATURES.csv OUT.onnx OUT-training.json PREDICTIONS.txt SEED [ROUNDS]
+  deterioration_xgb.py FEATURES.csv OUT.onnx OUT-training.json PREDICTIONS.txt SEED [ROUNDS [EXTRA.csv EXTRA-OOF.txt]]
 PREDICTIONS.txt receives the booster's probability for every row (for the onnxruntime check).
+EXTRA.csv (same columns) holds rows that are scored, never trained on: each by the fold model that
+did not see its stay; EXTRA-OOF.txt receives those out-of-fold probabilities.
 Prints one JSON line (the training summary) on stdout."""
 import json
 import sys
@@ -111,8 +113,10 @@ def onnx_predict(m, x):
 def main():
     features_csv, out_onnx, out_json, out_pred, seed = sys.argv[1:6]
     rounds = int(sys.argv[6]) if len(sys.argv) > 6 else 600
+    extra = load(sys.argv[7]) if len(sys.argv) > 8 else None
     seed = int(seed)
     names, groups, y, x = load(features_csv)
+    extra_oof = np.full(len(extra[1]), np.nan) if extra else None
     hours = x[:, names.index('hours')]
     folds = StratifiedGroupKFold(n_splits=5, shuffle=True, random_state=seed)
     oof = np.zeros(len(y))
@@ -120,6 +124,10 @@ def main():
     for k, (tr, te) in enumerate(folds.split(x, y, groups)):
         b = xgb.train(params(seed + k), xgb.DMatrix(x[tr], label=y[tr], missing=np.nan), num_boost_round=rounds)
         oof[te] = b.predict(xgb.DMatrix(x[te], missing=np.nan))
+        if extra:
+            held = np.isin(extra[1], groups[te])
+            if held.any():
+                extra_oof[held] = b.predict(xgb.DMatrix(extra[3][held], missing=np.nan))
         fold = {}
         for h in sorted(set(hours[te].tolist())):
             at = te[hours[te] == h]
@@ -137,6 +145,8 @@ def main():
     gain = booster.get_score(importance_type='total_gain')
     top = sorted(((v, names[int(k[1:])]) for k, v in gain.items()), reverse=True)[:15]
     np.savetxt(out_pred, lib, fmt='%.9g')
+    if extra:
+        np.savetxt(sys.argv[8], extra_oof, fmt='%.9g')
     cv = {'folds': per_fold}
     for h in sorted(per_fold[0].keys()):
         au = np.array([f[h]['auroc'] for f in per_fold])

@@ -8,7 +8,7 @@
 // Mutations run one at a time in this process (seq = max + 1); the core owns the registry.
 import { createHash } from 'node:crypto'
 import type { ModelManifest } from '@neva/contracts'
-import { ModelStore, type ClickHouse, type StoredModel } from '@neva/analytics'
+import { ModelStore, type ClickHouse, type ModelRegistryName, type StoredModel } from '@neva/analytics'
 import { CoreError } from './errors.js'
 
 export type { StoredModel }
@@ -20,8 +20,16 @@ export interface ModelSignature {
   signature: string
 }
 
-export interface CurrentModel {
-  manifest: ModelManifest
+/** What the registry needs of a manifest; the triage model's is ModelManifest, the deterioration model's RiskManifest. */
+export interface RegistryManifest {
+  id: string
+  version: string
+  sha256: string
+  file: string
+}
+
+export interface CurrentModel<M extends RegistryManifest = ModelManifest> {
+  manifest: M
   /** null for a model uploaded without one (gateways refuse it). */
   signature: ModelSignature | null
   /** Changes whenever the current model does; quoted, as an HTTP ETag. */
@@ -32,39 +40,40 @@ export interface CurrentModel {
 
 const key = (id: string, version: string) => `${id}@${version}`
 
-export class ModelRegistry {
+export class ModelRegistry<M extends RegistryManifest = ModelManifest> {
   private tail: Promise<unknown> = Promise.resolve()
   private readonly store: ModelStore
 
-  constructor(ch: ClickHouse) {
-    this.store = new ModelStore(ch)
+  /** `registry` 'risk': the deterioration model's registry, in the same tables (0029). */
+  constructor(ch: ClickHouse, registry: ModelRegistryName = 'triage') {
+    this.store = new ModelStore(ch, registry)
   }
 
   list(): Promise<StoredModel[]> {
     return this.store.list()
   }
 
-  async manifest(id: string, version: string): Promise<ModelManifest | null> {
+  async manifest(id: string, version: string): Promise<M | null> {
     const manifest = await this.store.manifest(id, version)
-    return manifest === null ? null : (JSON.parse(manifest) as ModelManifest)
+    return manifest === null ? null : (JSON.parse(manifest) as M)
   }
 
   onnx(id: string, version: string): Promise<Buffer | null> {
     return this.store.onnx(id, version)
   }
 
-  async current(): Promise<CurrentModel | null> {
+  async current(): Promise<CurrentModel<M> | null> {
     const last = (await this.store.events()).at(-1)
     if (!last) return null
     const row = await this.store.manifestAndSignature(last.id, last.version)
     if (!row) throw new Error(`model event ${last.seq} names ${key(last.id, last.version)}, which is not stored`)
     const etag = `"${createHash('sha256').update(row.manifest).update(row.signature).digest('hex').slice(0, 32)}"`
     const signature = row.signature ? (JSON.parse(row.signature) as ModelSignature) : null
-    return { manifest: JSON.parse(row.manifest) as ModelManifest, signature, etag, activated_at: last.at, activated_by: last.actor }
+    return { manifest: JSON.parse(row.manifest) as M, signature, etag, activated_at: last.at, activated_by: last.actor }
   }
 
   /** The caller has checked the manifest's schema; this checks the bytes against it. */
-  upload(manifest: ModelManifest, onnx: Buffer, actor: string, activate: boolean, signature: ModelSignature | null = null): Promise<void> {
+  upload(manifest: M, onnx: Buffer, actor: string, activate: boolean, signature: ModelSignature | null = null): Promise<void> {
     return this.serialize(async () => {
       const actual = createHash('sha256').update(onnx).digest('hex')
       if (actual !== manifest.sha256) {

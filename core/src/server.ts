@@ -14,6 +14,7 @@ import { ModelRegistry } from './model-registry.js'
 import { analyticsPlugin } from './plugins/analytics.js'
 import { ingestPlugin } from './plugins/ingest.js'
 import { modelsPlugin } from './plugins/models.js'
+import { RiskManifestSchema } from './plugins/risk-manifest.js'
 import { patientsPlugin } from './plugins/patients.js'
 import { emrPlugin } from './plugins/emr.js'
 import { decisionSupportPlugin } from './plugins/decision-support.js'
@@ -173,6 +174,7 @@ export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): 
   await app.register(emrPlugin, { store: new EmrStore(clickhouse), systems: config.emrSystems, live })
   await app.register(decisionSupportPlugin, { clickhouse, systems: config.emrSystems })
   await app.register(modelsPlugin, { registry: new ModelRegistry(clickhouse), gateways: gatewayKeys, admins: config.admins })
+  await app.register(modelsPlugin, { registry: new ModelRegistry(clickhouse, 'risk'), gateways: gatewayKeys, admins: config.admins, kind: 'risk', manifestSchema: RiskManifestSchema })
   await app.register(analyticsPlugin, { clickhouse, config: config.clickhouse, analysts: config.analysts, ...config.analytics })
   const access = hooks.boardAccess ?? peopleAccess(app)
   const liveStats: LiveStats = { open: 0, dropped: 0, refused: 0, ended: 0, withheld: 0 }

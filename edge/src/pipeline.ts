@@ -21,7 +21,7 @@ import { sqliteOutbox } from './outbox/from-config.js'
 import { DeviceRegistry } from './sources/devices.js'
 import { DeviceSupervisor } from './sources/supervisor.js'
 import { deviceSettings, mllpSource, mqttSource, opcuaSources, serialSources } from './sources/from-config.js'
-import { modelSync, triagePool, triageStage } from './triage/from-config.js'
+import { modelSync, riskModelSync, triagePool, triageStage } from './triage/from-config.js'
 import { coreLink, uplinkStage } from './uplink/from-config.js'
 import { LAB_WORKLIST_POLL_MS, LabWorklist } from './uplink/lab-worklist.js'
 
@@ -35,6 +35,7 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
   const uplink = uplinkStage(config.core, { core, outbox, metrics, log, liveWindowMs: config.outbox.live_window_ms, onDelivered: hooks.onDelivered })
   const pool = await triagePool(config.triage, log)
   const sync = modelSync(config.triage, config.models, { core, pool, dataDir: config.data_dir, log })
+  const riskSync = riskModelSync(config.triage, config.models, { core, pool, dataDir: config.data_dir, log })
   const triage = triageStage({ outbox, pool, metrics, log })
   const devices = new DeviceRegistry()
   const durable = new DurableStage(outbox, triage, metrics, log, devices)
@@ -50,7 +51,7 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
   const mllp = config.mllp ? mllpSource(config.mllp, deps) : undefined
   const serial = serialSources(config.serial, deps)
   const listeners = mllp ? [mqtt, mllp] : [mqtt]
-  const api = edgeApi(config.api, { gatewayId: config.gateway_id, outbox, uplink, triage, pool, modelSync: sync, durable, metrics, devices, mqtt, mllp }, config.log_level)
+  const api = edgeApi(config.api, { gatewayId: config.gateway_id, outbox, uplink, triage, pool, modelSync: sync, riskSync, durable, metrics, devices, mqtt, mllp }, config.log_level)
   let apiUrl: string
   try {
     for (const source of listeners) await source.start()
@@ -64,6 +65,7 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
   }
   uplink.start()
   sync?.start()
+  riskSync?.start()
   labWorklist?.start(LAB_WORKLIST_POLL_MS)
   supervisor.start()
   // An analyzer unplugged or a ventilator switched off must not stop the gateway.
@@ -81,6 +83,7 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
       for (const source of listeners) await source.stop()
       await Promise.all([...serial, ...opcua].map((source) => source.stop()))
       await sync?.stop()
+      await riskSync?.stop()
       labWorklist?.stop()
       await durable.settle()
       await pool?.close()

@@ -3,7 +3,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -49,6 +49,12 @@ test('the plan: vitals in one ORU^R01 per minute the gateway decodes back to the
   assert.equal(plan.excluded[Object.keys(plan.excluded).find((k) => k.includes('unchanged'))!]!.count, 1)
 })
 
+test('a file without the header line: its first line is named, not read', () => {
+  const stay = parsePhysionet2012Stay('00:07,HR,80\n00:08,HR,81\n', '140002.txt')
+  assert.match(stay.skipped[0]!.reason, /expected header/)
+  assert.deepEqual(stay.readings, [{ minute: 8, parameter: 'HR', value: 81 }])
+})
+
 test('any text: the reader never throws, never keeps a -1 or a non-number', () => {
   const line = fc.oneof(fc.string(), fc.tuple(fc.integer({ min: 0, max: 60 }), fc.integer({ min: 0, max: 59 }), fc.constantFrom('HR', 'GCS', 'Age', ''), fc.oneof(fc.double(), fc.constant(-1), fc.string()))
     .map(([h, m, p, v]) => `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')},${p},${v}`))
@@ -65,6 +71,11 @@ test('set A: the tar.gz and its extracted folder give the same stays', { skip: !
     execFileSync('tar', ['xzf', SET_A, '-C', dir, ...fromTar.map((s) => `set-a/${s.recordId}.txt`)])
     assert.deepEqual(readPhysionet2012(dir, 2), fromTar)
     assert.ok(fromTar[0]!.readings.length > 50)
+    // A directory holding a held-out set's archive (set-b.tar.gz) reads as the archive does.
+    const held = join(dir, 'held')
+    mkdirSync(held)
+    execFileSync('tar', ['czf', join(held, 'set-b.tar.gz'), '-C', dir, 'set-a'])
+    assert.deepEqual(readPhysionet2012(held, 2), fromTar)
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

@@ -3,6 +3,7 @@
 // isotonic calibration turns that into the probability reported as model.risk.
 import { HOURLY_FEATURE_SET, HOURLY_FEATURES } from './hourly-features.js'
 import type { Calibration } from './calibration.js'
+import type { RiskEscalation } from './floor.js'
 
 export interface RiskManifest {
   id: string
@@ -16,6 +17,8 @@ export interface RiskManifest {
   /** Below this many of the six bedside vitals (pulse, RR, SBP, temperature, SpO2, GCS), the risk is flagged sparse. */
   min_vitals: number
   calibration: Calibration
+  /** Risks that raise NEWS2's level (absent: the risk never changes the level). */
+  escalation?: RiskEscalation & { chosen_on?: string; false_flags_per_1300?: number }
   training: Record<string, unknown>
   data: { source: string; licence: string; citation: string }
 }
@@ -41,5 +44,11 @@ export function checkRiskManifest(m: unknown): RiskManifest {
   const c = r.calibration
   if (!c || !isNumbers(c.x) || !isNumbers(c.y) || c.x.length === 0 || c.x.length !== c.y.length) throw new Error(`${name}: calibration needs x and y of equal, non-zero length`)
   for (let i = 1; i < c.x.length; i++) if (c.x[i]! < c.x[i - 1]! || c.y[i]! < c.y[i - 1]!) throw new Error(`${name}: calibration must be non-decreasing`)
+  const e = r.escalation
+  if (e !== undefined) {
+    const ok = (t: unknown) => t === null || (typeof t === 'number' && t >= 0 && t <= 1)
+    if (typeof e !== 'object' || e === null || !ok(e.yellow) || !ok(e.red)) throw new Error(`${name}: escalation needs yellow and red, each a risk 0–1 or null`)
+    if (e.yellow !== null && e.red !== null && e.red < e.yellow) throw new Error(`${name}: escalation red (${e.red}) is below yellow (${e.yellow})`)
+  }
   return r as RiskManifest
 }

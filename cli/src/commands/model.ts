@@ -8,12 +8,14 @@ import { numberOption, parse, UsageError } from '../args.js'
 import { DX_USAGE, evalDxCommand, trainDxCommand } from '../model/dx.js'
 import { SIGN_USAGE, keygenCommand, signCommand } from '../model/sign.js'
 import { DETERIORATION_USAGE, evalPhysionetCommand, trainPhysionetCommand } from '../model/deterioration-command.js'
+import { SNAPSHOT_USAGE, evalSnapshotCommand, snapshotsCommand } from '../model/snapshot-command.js'
 
 const USAGE = `usage: neva model train [--seed S] [--patients N] [--out DIR] [--id ID] [--version V] [--iterations N]
        neva model eval [--model PATH.json] [--seed S] [--patients N] [--json] [--report FILE.html]
 ${DX_USAGE}
 ${SIGN_USAGE}
-${DETERIORATION_USAGE}`
+${DETERIORATION_USAGE}
+${SNAPSHOT_USAGE}`
 
 const MODELS_DIR = fileURLToPath(new URL('../../../edge/models/', import.meta.url))
 const DEFAULT_SEED = 'neva-1'
@@ -96,6 +98,8 @@ export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv
   const physionet = rest.some((a) => a === '--physionet2012' || a.startsWith('--physionet2012='))
   if (sub === 'train') return physionet ? trainPhysionetCommand(rest) : trainCommand(rest)
+  if (sub === 'eval' && rest.some((a) => a === '--snapshot' || a.startsWith('--snapshot='))) return evalSnapshotCommand(rest)
+  if (sub === 'snapshots') return snapshotsCommand(rest)
   if (sub === 'eval') return physionet ? evalPhysionetCommand(rest) : evalCommand(rest)
   if (sub === 'train-dx') return trainDxCommand(rest)
   if (sub === 'eval-dx') return evalDxCommand(rest)

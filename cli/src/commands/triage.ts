@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { NEWS2_PARAMETERS, type ModelVerdict } from '@neva/contracts'
 import {
-  DEFAULT_MODEL_MANIFEST, DEFAULT_RISK_MANIFEST, FEATURES, FEATURE_SET, ModelSync, NEWS2_MODEL_VERSION, PatientHistory, TriagePool, extractFeatures, finalLevel,
+  DEFAULT_MODEL_MANIFEST, DEFAULT_RISK_MANIFEST, FEATURES, FEATURE_SET, ModelSync, NEWS2_MODEL_VERSION, PatientHistory, TriagePool, extractFeatures, finalLevel, levelWithRisk,
   news2, normalize, parsePublicKey, parseVitalSet, readModelFiles, type VitalSet,
 } from '@neva/edge'
 import { parse, UsageError } from '../args.js'
@@ -71,8 +71,9 @@ export class Triage {
     }
     const { obs, now, age } = this.riskHistories.add(line.patientId, line.time, line.vitals, line.age)
     const risk = this.pool ? await scoreRisk(this.pool, obs, now, age) : null
-    // The model may only raise NEWS2's level, and not at all from too sparse inputs.
-    const level = risk?.sparse ? score.level : finalLevel(score.level, model?.level)
+    // Only ever above NEWS2: with the deterioration model, by its risk at the manifest's thresholds
+    // (never from sparse inputs); without it, by the triage model's level.
+    const level = risk ? levelWithRisk(score.level, risk, this.pool?.currentRisk()?.escalation) : finalLevel(score.level, model?.level)
     return {
       news2: score,
       model: model || risk ? { ...model, ...risk } : null,

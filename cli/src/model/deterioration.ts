@@ -15,6 +15,7 @@ import ort from 'onnxruntime-node'
 import { calibrate, checkRiskManifest, HOURLY_FEATURE_SET, HOURLY_FEATURES, type Calibration, type RiskManifest } from '@neva/triage'
 import { auprc, auroc } from './binary-metrics.js'
 import { parseOutcomes, readStays, stayRows, type Outcome, type Stay } from './physionet2012.js'
+import { chooseEscalation, parseSnapshots, reportedRisk, staySnapshotLine, summarize } from './snapshot.js'
 
 const run = promisify(execFile)
 export const TRAIN_SCRIPT = fileURLToPath(new URL('../../train/deterioration_xgb.py', import.meta.url))
@@ -29,6 +30,9 @@ export const PHYSIONET_CITATION = 'Silva I, Moody G, Scott DJ, Celi LA, Mark RG.
   'PhysioBank, PhysioToolkit, and PhysioNet. Circulation 2000;101(23):e215-e220.'
 
 export type DeteriorationManifest = RiskManifest
+/** False flags the risk may add, per 1,300 snapshot visits, on cross-validated set A (issue 15 allows 5; margin for a different population). */
+export const ESCALATION_BUDGET = 2
+const MIN_VITALS = 3
 
 export async function loadOutcomes(path: string): Promise<Map<string, Outcome>> {
   return parseOutcomes(await readFile(path, 'utf8'), path)
@@ -67,10 +71,17 @@ export async function trainDeterioration(o: TrainOptions): Promise<{ manifestPat
       lines.push([id, String(outcomes.get(id)!.inHospitalDeath), ...x].join(','))
     })
   }
+  // Emergency-like snapshots (first vitals, no SpO2) as neva triage reads them: scored out of fold, never trained on.
+  const snap = parseSnapshots(stays.map((st) => JSON.stringify(staySnapshotLine(st, outcomes.get(st.recordId)!.inHospitalDeath))).join('\n'))
+  if (snap.errors.length) throw new Error(`snapshot line ${snap.errors[0]!.line}: ${snap.errors[0]!.error}`)
+  const extraLines = [lines[0]!, ...snap.cases.map((c, i) => [stays[i]!.recordId, String(c.outcome), ...Array.from(c.features, csvValue)].join(','))]
   const tmp = await mkdtemp(join(tmpdir(), 'neva-deterioration-'))
   try {
     const csv = join(tmp, 'features.csv')
     await writeFile(csv, `${lines.join('\n')}\n`)
+    const extraCsv = join(tmp, 'snapshots.csv')
+    const extraOof = join(tmp, 'snapshots-oof.txt')
+    await writeFile(extraCsv, `${extraLines.join('\n')}\n`)
     const id = o.id ?? 'deterioration-xgb'
     const version = o.version ?? '1'
     const file = `${id}-${version}.onnx`
@@ -78,7 +89,7 @@ export async function trainDeterioration(o: TrainOptions): Promise<{ manifestPat
     const trainingPath = join(tmp, 'training.json')
     const predPath = join(tmp, 'predictions.txt')
     o.log(`training with ${basename(TRAIN_SCRIPT)} (seed ${o.seed}, ${o.rounds} rounds)…`)
-    const { stdout } = await run(o.python ?? DEFAULT_PYTHON, [TRAIN_SCRIPT, csv, onnxPath, trainingPath, predPath, String(o.seed), String(o.rounds)], { maxBuffer: 64 << 20 })
+    const { stdout } = await run(o.python ?? DEFAULT_PYTHON, [TRAIN_SCRIPT, csv, onnxPath, trainingPath, predPath, String(o.seed), String(o.rounds), extraCsv, extraOof], { maxBuffer: 64 << 20 })
     o.log(stdout.trim().split('\n').at(-1) ?? '')
     const training = JSON.parse(await readFile(trainingPath, 'utf8')) as Record<string, unknown> & { calibration: Calibration }
     const bytes = await readFile(onnxPath)
@@ -92,11 +103,16 @@ export async function trainDeterioration(o: TrainOptions): Promise<{ manifestPat
     if (!(worst <= 1e-5) || got.length !== expected.length) throw new Error(`onnxruntime differs from the booster by ${worst} on the training rows`)
     o.log(`onnxruntime-node equals the booster on all ${expected.length} rows (max |diff| ${worst.toExponential(2)})`)
     const { calibration, ...rest } = training
+    const oofRisk = (await readFile(extraOof, 'utf8')).trim().split('\n').map((v) => reportedRisk(Number(v), calibration))
+    const escalation = chooseEscalation(snap.cases, oofRisk, MIN_VITALS, ESCALATION_BUDGET)
+    const snapshotCv = summarize(snap.cases, oofRisk, escalation, MIN_VITALS)
+    o.log(`snapshots (first vitals, no SpO2), out of fold: risk AUROC ${snapshotCv.risk_auroc.toFixed(3)}, NEWS2 ${snapshotCv.news2_auroc.toFixed(3)}; escalation yellow ≥ ${escalation.yellow}, red ≥ ${escalation.red}; ${snapshotCv.extra_false_flags} more false flags than NEWS2 in ${snapshotCv.n}`)
     const manifest: DeteriorationManifest = {
       id, version, kind: 'gradient_boosted_trees', outcome: 'in-hospital death (PhysioNet 2012 set A)', file,
       sha256: createHash('sha256').update(bytes).digest('hex'), feature_set: HOURLY_FEATURE_SET,
-      features: HOURLY_FEATURES.map((f) => ({ name: f.name, unit: f.unit })), min_vitals: 3, calibration,
-      training: { ...rest, onnxruntime_max_abs_diff: worst, hours: [...TRAIN_HOURS], command: `neva model train --physionet2012 DIR --seed ${o.seed} --rounds ${o.rounds}` },
+      features: HOURLY_FEATURES.map((f) => ({ name: f.name, unit: f.unit })), min_vitals: MIN_VITALS, calibration,
+      escalation: { ...escalation, chosen_on: 'set A first-vitals snapshots without SpO2, 5-fold out-of-fold risks', false_flags_per_1300: ESCALATION_BUDGET },
+      training: { ...rest, snapshot_cv: snapshotCv, onnxruntime_max_abs_diff: worst, hours: [...TRAIN_HOURS], command: `neva model train --physionet2012 DIR --seed ${o.seed} --rounds ${o.rounds}` },
       data: { source: 'PhysioNet/CinC Challenge 2012, training set A', licence: 'Open Data Commons Attribution License v1.0', citation: PHYSIONET_CITATION },
     }
     const manifestPath = join(o.outDir, `${id}-${version}.json`)

@@ -1,27 +1,11 @@
-// Reader for the PhysioNet/CinC Challenge 2012 set-A files (format, licence and citation:
-// ../shared/data/physionet-2012/README.md): one `Time,Parameter,Value` file per ICU stay, read
-// straight from set-a.tar.gz (gunzip + a minimal ustar walk) or from an extracted directory, and
-// Outcomes-a.txt. Shared by `neva model train|eval` and the replay simulator.
-import { readdir, readFile, stat } from 'node:fs/promises'
-import { join } from 'node:path'
-import { gunzipSync } from 'node:zlib'
+// Set A for the deterioration model: stays read by @neva/simulators' parser (the replay's; format,
+// licence and citation: ../shared/data/physionet-2012/README.md), strictly — a line it could not
+// read stops training with its name — and Outcomes-a.txt; their values under the gateway's names.
 import { acvpuToGcs, extractHourlyFeatures, gcsToAcvpu, HOURLY_FEATURES, worstNews2, type HourlyObservation, type HourlyParameter } from '@neva/triage'
-import { tarFiles } from '@neva/simulators'
+import { parsePhysionet2012Stay, readPhysionet2012, type Physionet2012Stay } from '@neva/simulators'
 
-/** One recorded value: minutes since ICU admission, the challenge's parameter name, the value. */
-export interface Observation {
-  minute: number
-  parameter: string
-  value: number
-}
-
-export interface Stay {
-  recordId: string
-  /** General descriptors recorded at 00:00 (Age, Gender, Height, ICUType, Weight); missing ones absent. */
-  descriptors: Record<string, number>
-  /** Time series, ordered by minute; `-1` (the challenge's "missing") is dropped, never kept as a value. */
-  observations: Observation[]
-}
+/** One stay: descriptors at 00:00, readings ordered by minute, `-1` (missing) never kept as a value. */
+export type Stay = Physionet2012Stay
 
 export interface Outcome {
   recordId: string
@@ -32,69 +16,21 @@ export interface Outcome {
   inHospitalDeath: 0 | 1
 }
 
-const DESCRIPTORS = new Set(['RecordID', 'Age', 'Gender', 'Height', 'ICUType'])
+/** A stay with no unreadable line; throws naming the first one. */
+function strict(stay: Stay, name: string): Stay {
+  const bad = stay.skipped[0]
+  if (bad) throw new Error(`${name} line ${bad.line}: ${bad.reason}`)
+  return stay
+}
 
 /** Parses one stay's file; throws naming the line on malformed input. */
 export function parseStay(text: string, name = 'stay'): Stay {
-  const lines = text.split(/\r?\n/)
-  if (lines[0]?.trim() !== 'Time,Parameter,Value') throw new Error(`${name}: expected header "Time,Parameter,Value", got ${JSON.stringify(lines[0]?.slice(0, 40))}`)
-  const descriptors: Record<string, number> = {}
-  const observations: Observation[] = []
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i]!.trim()
-    if (line === '') continue
-    const parts = line.split(',')
-    const m = /^(\d+):(\d\d)$/.exec(parts[0] ?? '')
-    const value = Number(parts[2])
-    if (parts.length !== 3 || !m || parts[1] === '' || parts[2] === '' || !Number.isFinite(value)) {
-      throw new Error(`${name} line ${i + 1}: expected HH:MM,Parameter,number, got ${JSON.stringify(line.slice(0, 60))}`)
-    }
-    const minute = Number(m[1]) * 60 + Number(m[2])
-    const parameter = parts[1]!
-    // Weight at 00:00 is the admission descriptor; later Weight rows are a time series.
-    if (minute === 0 && (DESCRIPTORS.has(parameter) || parameter === 'Weight') && !(parameter in descriptors)) {
-      if (value !== -1) descriptors[parameter] = value
-      continue
-    }
-    if (value === -1) continue
-    observations.push({ minute, parameter, value })
-  }
-  observations.sort((a, b) => a.minute - b.minute)
-  const recordId = descriptors.RecordID !== undefined ? String(descriptors.RecordID) : name.replace(/^.*\//, '').replace(/\.txt$/, '')
-  return { recordId, descriptors, observations }
+  return strict(parsePhysionet2012Stay(text, name), name)
 }
 
-const isStayFile = (name: string) => /(^|\/)\d+\.txt$/.test(name)
-
-/**
- * Stays from `path`: set-a.tar.gz (or any .tar.gz of stay files), a directory holding one
- * set-?.tar.gz, or a directory of extracted
- * `<RecordID>.txt` files (searched one level down, e.g. set-a/). Ordered by RecordID.
- */
+/** Stays from `path` (see readPhysionet2012 for what it may be), in RecordID order; throws on an unreadable line. */
 export async function readStays(path: string, limit = Infinity): Promise<Stay[]> {
-  const info = await stat(path)
-  const stays: Stay[] = []
-  if (info.isFile()) {
-    for (const { name, data } of tarFiles(gunzipSync(await readFile(path)))) {
-      if (isStayFile(name)) stays.push(parseStay(data.toString('utf8'), name))
-    }
-  } else {
-    const entries = await readdir(path, { withFileTypes: true })
-    const files = entries.filter((e) => e.isFile() && isStayFile(e.name)).map((e) => join(path, e.name))
-    if (files.length === 0) {
-      // set-a.tar.gz here; held-out sets in the same format come as set-b.tar.gz, set-c.tar.gz…
-      const tar = entries.find((e) => e.isFile() && /^set-[a-z]\.tar\.gz$/.test(e.name))
-      if (tar) return readStays(join(path, tar.name), limit)
-      for (const e of entries.filter((x) => x.isDirectory())) {
-        const inner = await readdir(join(path, e.name))
-        files.push(...inner.filter(isStayFile).map((n) => join(path, e.name, n)))
-      }
-    }
-    if (files.length === 0) throw new Error(`${path}: no <RecordID>.txt stay files and no set-?.tar.gz`)
-    for (const file of files) stays.push(parseStay(await readFile(file, 'utf8'), file))
-  }
-  stays.sort((a, b) => Number(a.recordId) - Number(b.recordId))
-  return stays.slice(0, limit)
+  return readPhysionet2012(path, limit).map((s) => strict(s, `${path}: record ${s.recordId}`))
 }
 
 /** Outcomes-a.txt: RecordID → outcome. */
@@ -135,7 +71,7 @@ const TO_HOURLY: Record<string, HourlyParameter> = {
  */
 export function hourlyObservations(stay: Stay): HourlyObservation[] {
   const out: HourlyObservation[] = []
-  for (const o of stay.observations) {
+  for (const o of stay.readings) {
     const parameter = TO_HOURLY[o.parameter]
     if (!parameter) continue
     let v = o.value

@@ -11,6 +11,7 @@ import type { EdgeMetrics } from '../metrics.js'
 import type { TriageStage } from '../triage/triage-stage.js'
 import type { TriagePool } from '../triage/pool.js'
 import type { ModelSync } from '../triage/model-sync.js'
+import type { RiskManifest } from '@neva/triage'
 import type { Uplink } from '../uplink/uplink.js'
 import type { DurableStage } from '../outbox/durable-stage.js'
 import type { DeviceRegistry } from '../sources/devices.js'
@@ -27,6 +28,8 @@ export interface EdgeApiDeps {
   triage: TriageStage
   pool: TriagePool | undefined
   modelSync: ModelSync | undefined
+  /** The deterioration model's sync (/v1/models/risk), when the gateway follows the core. */
+  riskSync?: ModelSync<RiskManifest> | undefined
   durable: DurableStage
   metrics: EdgeMetrics
   devices: DeviceRegistry
@@ -102,6 +105,8 @@ function statusOf(deps: EdgeApiDeps, detail: boolean) {
       threads: deps.pool?.threads() ?? 0,
       ...(deps.pool ? { ...deps.pool.counters, last_error: deps.pool.lastError ?? null } : {}),
       sync: deps.modelSync?.status() ?? null,
+      risk_model: deps.pool?.currentRisk() ? `${deps.pool.currentRisk()!.id}@${deps.pool.currentRisk()!.version}` : null,
+      risk_sync: deps.riskSync?.status() ?? null,
     },
     /** Every device heard or configured: last message, counts, errors by code, link state. */
     devices: detail ? deps.devices.snapshot() : deps.devices.snapshot().map(({ origin: _o, last_error: _e, ...counts }) => counts),

@@ -1,7 +1,7 @@
 // Triage built from the triage and models sections: the worker pool with the configured model,
 // the sync that installs the models the core publishes, and the stage that scores durable
 // readings and appends each changed assessment to the outbox.
-import { FEATURES, FEATURE_SET } from '@neva/triage'
+import { FEATURES, FEATURE_SET, type RiskManifest } from '@neva/triage'
 import type { GatewayConfig } from '../config.js'
 import type { Log } from '../log.js'
 import type { EdgeMetrics } from '../metrics.js'
@@ -54,4 +54,15 @@ export function triageStage({ outbox, pool, metrics, log }: { outbox: Outbox; po
     onResult: (r) => metrics.triage.inc({ level: r.level }),
     log,
   })
+}
+
+/**
+ * The deterioration model the core publishes (/v1/models/risk), signed like the triage model and
+ * checked against the gateway's hourly extractor; cached under <data_dir>/models/risk/. Same
+ * conditions as modelSync.
+ */
+export function riskModelSync(config: GatewayConfig['triage'], models: GatewayConfig['models'], { core, pool, dataDir, log }: ModelSyncDeps): ModelSync<RiskManifest> | undefined {
+  return pool && config.sync_interval_ms > 0
+    ? new ModelSync<RiskManifest>({ registry: 'risk', url: core.url, token: core.token, ca: core.ca, trustedKeys: models.trusted_keys.map(parsePublicKey), dataDir, intervalMs: config.sync_interval_ms, timeoutMs: core.timeoutMs, install: (m, b) => pool.installRisk(m, b), log })
+    : undefined
 }

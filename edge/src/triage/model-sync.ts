@@ -1,5 +1,6 @@
-// Model sync: keeps the gateway's triage model in step with the core's current one, and a copy of
-// the installed model on disk so a gateway restarted without uplink still has it.
+// Model sync: keeps the gateway's triage model (or, with registry 'risk', its deterioration model)
+// in step with the core's current one, and a copy of the installed model on disk so a gateway
+// restarted without uplink still has it.
 //
 // Each poll: GET /v1/models/triage/current (If-None-Match: the last etag dealt with) →
 //   304 or the installed model                  → nothing to do
@@ -10,10 +11,12 @@
 // downloaded; the current model stays.
 // A failed download or check is retried next poll; a rejected install() keeps the old model.
 // Nothing escapes the poll loop.
+import { createHash } from 'node:crypto'
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Agent, request } from 'undici'
 import { ModelManifest, validator } from '@neva/contracts'
+import { checkRiskManifest, type RiskManifest } from '@neva/triage'
 import type { Log } from '../log.js'
 import { ModelVerifyError, readModelFiles, verifyModel } from './model-files.js'
 import { ModelSignatureError, verifyManifestSignature } from './model-signature.js'
@@ -21,7 +24,12 @@ import type { KeyObject } from 'node:crypto'
 
 export { ModelVerifyError, verifyModel }
 
-export interface ModelSyncOptions {
+/** What every synced manifest has: the triage model's ModelManifest or the deterioration model's RiskManifest. */
+export type SyncedManifest = ModelManifest | RiskManifest
+
+export interface ModelSyncOptions<M extends SyncedManifest = ModelManifest> {
+  /** The core's registry to follow (/v1/models/<registry>); default triage. The risk model is cached under <dataDir>/models/risk/. */
+  registry?: 'triage' | 'risk'
   /** The core, e.g. http://core:8080 */
   url: string
   token: string
@@ -34,14 +42,14 @@ export interface ModelSyncOptions {
   /** Public keys a model from the core must be signed by (models.trusted_keys); none: no model from the core is installed. */
   trustedKeys: readonly KeyObject[]
   /** Puts a checked model into service; rejects (and the old model stays) when it does not fit. */
-  install(manifest: ModelManifest, onnx: Uint8Array): Promise<unknown>
+  install(manifest: M, onnx: Uint8Array): Promise<unknown>
   log?: Log
 }
 
 export type SyncOutcome = 'installed' | 'unchanged' | 'refused' | 'none' | 'failed'
 
-export interface CachedModel {
-  manifest: ModelManifest
+export interface CachedModel<M extends SyncedManifest = ModelManifest> {
+  manifest: M
   bytes: Uint8Array
   signature: unknown
 }
@@ -49,11 +57,11 @@ export interface CachedModel {
 const manifestValidator = validator(ModelManifest)
 const CACHE_MANIFEST = 'manifest.json'
 const CACHE_SIGNATURE = 'manifest.json.sig'
-const modelKey = (m: ModelManifest) => `${m.id}@${m.version}:${m.sha256}`
+const modelKey = (m: SyncedManifest) => `${m.id}@${m.version}:${m.sha256}`
 
-export class ModelSync {
+export class ModelSync<M extends SyncedManifest = ModelManifest> {
   /** The model in service, as far as this sync knows (from the cache or the core). */
-  installed: ModelManifest | undefined
+  installed: M | undefined
   /** Models install() refused (id@version:sha256), not tried again. */
   readonly refused = new Set<string>()
   lastError: string | undefined
@@ -70,10 +78,37 @@ export class ModelSync {
   private readonly stopController = new AbortController()
   private readonly agent: Agent
   private readonly dir: string
+  private readonly base: string
+  private readonly what: string
 
-  constructor(private readonly options: ModelSyncOptions) {
+  constructor(private readonly options: ModelSyncOptions<M>) {
     this.agent = new Agent({ headersTimeout: options.timeoutMs, bodyTimeout: options.timeoutMs, connections: 1, ...(options.ca ? { connect: { ca: options.ca } } : {}) })
-    this.dir = join(options.dataDir, 'models')
+    const registry = options.registry ?? 'triage'
+    this.dir = registry === 'risk' ? join(options.dataDir, 'models', 'risk') : join(options.dataDir, 'models')
+    this.base = `/v1/models/${registry}`
+    this.what = registry === 'risk' ? 'risk model' : 'triage model'
+  }
+
+  /** The manifest if it is one of this registry's; throws ModelVerifyError naming the problem. */
+  private manifestOf(m: unknown, from: string): M {
+    if (this.options.registry !== 'risk') {
+      if (!manifestValidator.check(m)) throw new ModelVerifyError(`model manifest ${from}: ${manifestValidator.explain(m)}`)
+      return m as M
+    }
+    try {
+      return checkRiskManifest(m) as M
+    } catch (err) {
+      throw new ModelVerifyError(`${from}: ${(err as Error).message}`)
+    }
+  }
+
+  /** The bytes checked against the manifest (schema and sha256). */
+  private verify(m: unknown, bytes: Uint8Array): M {
+    if (this.options.registry !== 'risk') return verifyModel(m, bytes) as M
+    const manifest = this.manifestOf(m, 'model manifest')
+    const actual = createHash('sha256').update(bytes).digest('hex')
+    if (actual !== manifest.sha256) throw new ModelVerifyError(`${manifest.id}@${manifest.version}: the ONNX bytes hash to ${actual}, the manifest says sha256 ${manifest.sha256}`)
+    return manifest
   }
 
   /** Installs the cached model, if any, then polls the core every `intervalMs`. */
@@ -103,22 +138,22 @@ export class ModelSync {
   }
 
   /** The model cached by the last successful install, checked again; null when none or damaged. */
-  async loadCached(): Promise<CachedModel | null> {
+  async loadCached(): Promise<CachedModel<M> | null> {
     let files
     try {
       files = await readModelFiles(join(this.dir, CACHE_MANIFEST))
     } catch (err) {
       if (((err as Error).cause as NodeJS.ErrnoException | undefined)?.code !== 'ENOENT') {
-        this.log('warn', 'cached triage model unreadable; ignored', { error: (err as Error).message })
+        this.log('warn', `cached ${this.what} unreadable; ignored`, { error: (err as Error).message })
       }
       return null
     }
     try {
       const signature = JSON.parse(await readFile(join(this.dir, CACHE_SIGNATURE), 'utf8').catch(() => 'null')) as unknown
       verifyManifestSignature(files.manifest, signature, this.options.trustedKeys)
-      return { manifest: verifyModel(files.manifest, files.bytes), bytes: files.bytes, signature }
+      return { manifest: this.verify(files.manifest, files.bytes), bytes: files.bytes, signature }
     } catch (err) {
-      this.log('warn', 'cached triage model does not check out; ignored', { error: (err as Error).message })
+      this.log('warn', `cached ${this.what} does not check out; ignored`, { error: (err as Error).message })
       return null
     }
   }
@@ -143,10 +178,10 @@ export class ModelSync {
     try {
       await this.options.install(cached.manifest, cached.bytes)
       this.installed = cached.manifest
-      this.log('info', 'triage model restored from the local cache', { id: cached.manifest.id, version: cached.manifest.version })
+      this.log('info', `${this.what} restored from the local cache`, { id: cached.manifest.id, version: cached.manifest.version })
     } catch (err) {
       this.refused.add(modelKey(cached.manifest))
-      this.log('error', 'cached triage model refused by the runtime', { id: cached.manifest.id, version: cached.manifest.version, error: (err as Error).message })
+      this.log('error', `cached ${this.what} refused by the runtime`, { id: cached.manifest.id, version: cached.manifest.version, error: (err as Error).message })
     }
   }
 
@@ -159,13 +194,13 @@ export class ModelSync {
     } catch (err) {
       if (!this.running && this.stopController.signal.aborted) return 'failed'
       this.lastError = `${(err as Error).name}: ${(err as Error).message}`
-      this.log(err instanceof ModelVerifyError ? 'error' : 'warn', 'triage model sync failed; will retry', { error: this.lastError })
+      this.log(err instanceof ModelVerifyError ? 'error' : 'warn', `${this.what} sync failed; will retry`, { error: this.lastError })
       return 'failed'
     }
   }
 
   private async check(): Promise<SyncOutcome> {
-    const res = await this.get('/v1/models/triage/current', this.etag ? { 'if-none-match': this.etag } : {})
+    const res = await this.get(`${this.base}/current`, this.etag ? { 'if-none-match': this.etag } : {})
     if (res.statusCode === 304) {
       await res.body.dump()
       return 'unchanged'
@@ -177,8 +212,7 @@ export class ModelSync {
     if (res.statusCode !== 200) throw new Error(`core answered ${res.statusCode}: ${(await res.body.text()).slice(0, 300)}`)
     const body = (await res.body.json()) as { manifest?: unknown; etag?: unknown; signature?: unknown }
     const etag = typeof body.etag === 'string' ? body.etag : undefined
-    if (!manifestValidator.check(body.manifest)) throw new ModelVerifyError(`model manifest from the core: ${manifestValidator.explain(body.manifest)}`)
-    const manifest = body.manifest
+    const manifest = this.manifestOf(body.manifest, 'from the core')
     const key = modelKey(manifest)
     if (this.installed && modelKey(this.installed) === key) {
       this.etag = etag
@@ -197,23 +231,23 @@ export class ModelSync {
       this.refused.add(key)
       this.etag = etag
       this.lastRefusal = `${err.code}: ${err.message}`
-      this.log('error', 'triage model from the core refused: its signature does not verify; keeping the current one', {
+      this.log('error', `${this.what} from the core refused: its signature does not verify; keeping the current one`, {
         code: err.code, id: manifest.id, version: manifest.version, keeping: this.installed ? `${this.installed.id}@${this.installed.version}` : null, error: err.message,
       })
       return 'refused'
     }
 
-    const download = await this.get(`/v1/models/triage/${encodeURIComponent(manifest.id)}/${encodeURIComponent(manifest.version)}/onnx`)
+    const download = await this.get(`${this.base}/${encodeURIComponent(manifest.id)}/${encodeURIComponent(manifest.version)}/onnx`)
     if (download.statusCode !== 200) throw new Error(`ONNX download answered ${download.statusCode}: ${(await download.body.text()).slice(0, 300)}`)
     const bytes = new Uint8Array(await download.body.arrayBuffer())
-    verifyModel(manifest, bytes)
+    this.verify(manifest, bytes)
 
     try {
       await this.options.install(manifest, bytes)
     } catch (err) {
       this.refused.add(key)
       this.etag = etag
-      this.log('error', 'triage model refused by the runtime; keeping the current one', {
+      this.log('error', `${this.what} refused by the runtime; keeping the current one`, {
         id: manifest.id, version: manifest.version, keeping: this.installed ? `${this.installed.id}@${this.installed.version}` : null, error: (err as Error).message,
       })
       return 'refused'
@@ -221,8 +255,8 @@ export class ModelSync {
     this.installed = manifest
     this.etag = etag
     this.lastRefusal = undefined
-    this.log('info', 'triage model installed', { id: manifest.id, version: manifest.version })
-    await this.cache(manifest, bytes, body.signature).catch((err: Error) => this.log('warn', 'could not cache the triage model on disk', { error: err.message }))
+    this.log('info', `${this.what} installed`, { id: manifest.id, version: manifest.version })
+    await this.cache(manifest, bytes, body.signature).catch((err: Error) => this.log('warn', `could not cache the ${this.what} on disk`, { error: err.message }))
     return 'installed'
   }
 
@@ -236,7 +270,7 @@ export class ModelSync {
   }
 
   /** The ONNX file first, then the manifest naming it, each by rename: a crash leaves a whole pair or a mismatch that loadCached() ignores. */
-  private async cache(manifest: ModelManifest, bytes: Uint8Array, signature: unknown): Promise<void> {
+  private async cache(manifest: M, bytes: Uint8Array, signature: unknown): Promise<void> {
     await mkdir(this.dir, { recursive: true })
     const previous = await readFile(join(this.dir, CACHE_MANIFEST), 'utf8').then((t) => (JSON.parse(t) as { file?: unknown }).file, () => undefined)
     await writeFile(join(this.dir, `${manifest.file}.tmp`), bytes)

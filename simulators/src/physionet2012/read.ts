@@ -1,7 +1,8 @@
 // Reader of the PhysioNet/CinC Challenge 2012 set A (Silva et al., Computing in Cardiology
 // 2012;39:245-248; ODC-By 1.0): one `RecordID.txt` per ICU stay, `Time,Parameter,Value` lines,
 // time HH:MM since ICU admission; general descriptors at 00:00; -1 marks a missing value.
-// Reads the extracted directory or the tar.gz itself (unpacked in memory, never to disk).
+// Reads the extracted directory or the tar.gz itself (unpacked in memory, never to disk). The one
+// set-A stay parser: the replay and the deterioration model (cli) both read stays through it.
 import { readFileSync, readdirSync, statSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { gunzipSync } from 'node:zlib'
@@ -20,7 +21,7 @@ export interface Physionet2012Stay {
   recordId: string
   /** Descriptors present (a -1 is left out: missing). */
   descriptors: Partial<Record<(typeof PHYSIONET2012_DESCRIPTORS)[number], number>>
-  /** Time series in file order; missing markers and unreadable lines are left out. */
+  /** Time series ordered by minute (file order within a minute); missing markers and unreadable lines are left out. */
   readings: Physionet2012Reading[]
   /** Lines left out, with why (a malformed line is named, never guessed at). */
   skipped: { line: number; reason: string }[]
@@ -34,7 +35,11 @@ export function parsePhysionet2012Stay(text: string, name = 'record'): Physionet
   const lines = text.split(/\r?\n/)
   lines.forEach((raw, i) => {
     const line = raw.trim()
-    if (line === '' || (i === 0 && line.startsWith('Time,'))) return
+    if (line === '') return
+    if (i === 0) {
+      if (line !== 'Time,Parameter,Value') stay.skipped.push({ line: 1, reason: `expected header "Time,Parameter,Value", got ${JSON.stringify(line.slice(0, 40))}` })
+      return
+    }
     const [time, parameter, valueText, ...rest] = line.split(',')
     const t = TIME.exec(time ?? '')
     const value = Number(valueText)
@@ -52,6 +57,7 @@ export function parsePhysionet2012Stay(text: string, name = 'record'): Physionet
     }
     stay.readings.push({ minute, parameter, value })
   })
+  stay.readings.sort((a, b) => a.minute - b.minute)
   return stay
 }
 
@@ -82,19 +88,26 @@ export function* tarFiles(bytes: Uint8Array): Generator<{ name: string; data: Bu
 }
 
 const RECORD_FILE = /^\d+\.txt$/
+const SET_ARCHIVE = /^set-[a-z]\.tar\.gz$/
 
 /**
- * The stays of set A in `source` (a directory of RecordID.txt, or a .tar.gz of one), in
- * RecordID order; `limit` stops after that many.
+ * The stays in `source`, in RecordID order; `limit` stops after that many. `source` is a
+ * .tar.gz of RecordID.txt files (set-a.tar.gz), a directory of RecordID.txt files, a directory
+ * holding one set-?.tar.gz (held-out sets come as set-b, set-c…), or a directory whose
+ * subdirectories (one level down, e.g. set-a/) hold the files.
  */
 export function readPhysionet2012(source: string, limit = Infinity): Physionet2012Stay[] {
   const out: Physionet2012Stay[] = []
   if (statSync(source).isDirectory()) {
-    let dir = source
-    // The archive's own folder (set-a/) when given its parent.
-    if (!readdirSync(dir).some((f) => RECORD_FILE.test(f)) && statSync(join(dir, 'set-a'), { throwIfNoEntry: false })?.isDirectory()) dir = join(dir, 'set-a')
-    const files = readdirSync(dir).filter((f) => RECORD_FILE.test(f)).sort(byRecordId)
-    for (const f of files.slice(0, Number.isFinite(limit) ? limit : undefined)) out.push(parsePhysionet2012Stay(readFileSync(join(dir, f), 'utf8'), f))
+    const entries = readdirSync(source, { withFileTypes: true })
+    let files = entries.filter((e) => e.isFile() && RECORD_FILE.test(e.name)).map((e) => join(source, e.name))
+    if (files.length === 0) {
+      const archive = entries.find((e) => e.isFile() && SET_ARCHIVE.test(e.name))
+      if (archive) return readPhysionet2012(join(source, archive.name), limit)
+      files = entries.filter((e) => e.isDirectory()).flatMap((e) => readdirSync(join(source, e.name)).filter((f) => RECORD_FILE.test(f)).map((f) => join(source, e.name, f)))
+    }
+    files.sort((a, b) => byRecordId(basename(a), basename(b)))
+    for (const f of files.slice(0, Number.isFinite(limit) ? limit : undefined)) out.push(parsePhysionet2012Stay(readFileSync(f, 'utf8'), basename(f)))
   } else {
     const files = [...tarFiles(gunzipSync(readFileSync(source)))].filter((f) => RECORD_FILE.test(basename(f.name)))
     files.sort((a, b) => byRecordId(basename(a.name), basename(b.name)))

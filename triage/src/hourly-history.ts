@@ -1,0 +1,169 @@
+// A patient's hours for the deterioration model, kept bounded for a live gateway: per parameter,
+// one aggregate per hour since admission (first, last, lowest, highest, count, sum, sum of
+// squares) for the last 48 h, and running totals since admission for the features that look
+// further back; NEWS2 is scored as readings arrive, also kept as hourly aggregates. A monitor
+// sending every second costs the same memory as one charting hourly.
+//
+// features(now) equals extractHourlyFeatures(all readings, now) when `now` is a whole number of
+// hours since admission and readings arrive in time order (standard deviations up to rounding:
+// one pass instead of two). At other times the 1/6/24 h windows start on the hour boundary.
+import { HOURLY_FEATURES, HOURLY_PARAMETERS, gcsToAcvpu, type HourlyObservation, type HourlyParameter } from './hourly-features.js'
+import { news2, type VitalSet } from './news2.js'
+
+const HOUR = 60
+const WINDOWS = [1, 6, 24] as const
+const SPREAD_WINDOWS = [6, 24] as const
+const NEWS2_CARRY_MIN = 6 * HOUR
+/** Hours of aggregates kept: the widest window (24 h) with room for a day's late scoring. */
+export const HISTORY_HOURS = 48
+
+interface Bucket { firstT: number; first: number; lastT: number; last: number; min: number; max: number; n: number; sum: number; sumsq: number }
+interface Series { buckets: Map<number, Bucket>; n: number; sum: number; lastT: number; last: number; everLow: boolean; everPositive: boolean }
+
+/** Hour bucket of a minute: (60(b−1), 60b]; minute 0 is bucket 0. */
+const bucketOf = (minute: number) => Math.ceil(minute / HOUR)
+
+const NEWS2_INPUTS: HourlyParameter[] = ['pulse', 'respiratory_rate', 'systolic_bp', 'temperature', 'spo2', 'gcs', 'ventilated', 'fio2']
+
+export class HourlyHistory {
+  private readonly series = new Map<HourlyParameter | 'news2', Series>()
+  private readonly carried = new Map<HourlyParameter, [number, number]>()
+  /** The NEWS2 point at the latest reading time, folded in once a later time arrives (same-minute readings make one point). */
+  private pending: { t: number; score: number } | undefined
+  private news2Worst = -Infinity
+
+  /** Adds one reading (minutes since admission). Non-finite values are ignored. */
+  add(o: HourlyObservation): void {
+    if (!Number.isFinite(o.value) || !Number.isFinite(o.minute)) return
+    this.fold(o.parameter, o.minute, o.value)
+    if (!NEWS2_INPUTS.includes(o.parameter)) return
+    if (this.pending && this.pending.t !== o.minute) this.commitNews2()
+    this.carried.set(o.parameter, [o.minute, o.value])
+    this.pending = { t: o.minute, score: this.news2At(o.minute) }
+  }
+
+  /** Drops hours older than HISTORY_HOURS before `now`. */
+  prune(now: number): void {
+    const oldest = bucketOf(now) - HISTORY_HOURS
+    for (const s of this.series.values()) for (const b of s.buckets.keys()) if (b < oldest) s.buckets.delete(b)
+  }
+
+  /** Hour buckets held, over all parameters (what bounds this history's memory). */
+  size(): number {
+    let n = 0
+    for (const s of this.series.values()) n += s.buckets.size
+    return n
+  }
+
+  private fold(p: HourlyParameter | 'news2', t: number, v: number): void {
+    let s = this.series.get(p)
+    if (!s) this.series.set(p, (s = { buckets: new Map(), n: 0, sum: 0, lastT: -Infinity, last: NaN, everLow: false, everPositive: false }))
+    const k = bucketOf(t)
+    const b = s.buckets.get(k)
+    if (!b) s.buckets.set(k, { firstT: t, first: v, lastT: t, last: v, min: v, max: v, n: 1, sum: v, sumsq: v * v })
+    else {
+      if (t < b.firstT) { b.firstT = t; b.first = v }
+      if (t >= b.lastT) { b.lastT = t; b.last = v }
+      b.min = Math.min(b.min, v)
+      b.max = Math.max(b.max, v)
+      b.n++
+      b.sum += v
+      b.sumsq += v * v
+    }
+    s.n++
+    s.sum += v
+    if (t >= s.lastT) { s.lastT = t; s.last = v }
+    if (v <= 12) s.everLow = true
+    if (v > 0) s.everPositive = true
+  }
+
+  private commitNews2(): void {
+    if (!this.pending) return
+    this.fold('news2', this.pending.t, this.pending.score)
+    this.news2Worst = Math.max(this.news2Worst, this.pending.score)
+    this.pending = undefined
+  }
+
+  private news2At(time: number): number {
+    const get = (q: HourlyParameter) => {
+      const x = this.carried.get(q)
+      return x && time - x[0] <= NEWS2_CARRY_MIN ? x[1] : null
+    }
+    const gcs = get('gcs')
+    const vent = get('ventilated')
+    const fio2 = get('fio2')
+    const set: VitalSet = {
+      pulse: get('pulse'), respiratory_rate: get('respiratory_rate'), systolic_bp: get('systolic_bp'),
+      temperature: get('temperature'), spo2: get('spo2'), spo2_scale: 1,
+      on_oxygen: vent === null && fio2 === null ? null : (vent ?? 0) > 0 || (fio2 ?? 0) > 0.21,
+      consciousness: gcs === null ? null : gcsToAcvpu(gcs),
+    }
+    return news2(set).score
+  }
+
+  /** Buckets of a series within the last `w` hours of `now`, oldest first. */
+  private window(s: Series, now: number, w: number): Bucket[] {
+    const from = bucketOf(now) - w + 1
+    return [...s.buckets.entries()].filter(([k]) => k >= from && k <= bucketOf(now)).sort((a, b) => a[0] - b[0]).map(([, b]) => b)
+  }
+
+  /** The raw feature vector at `now` (minutes since admission), in HOURLY_FEATURES order; NaN when missing. */
+  features(now: number, age: number | null | undefined): Float64Array {
+    this.commitNews2()
+    const x = new Float64Array(HOURLY_FEATURES.length).fill(NaN)
+    let k = 0
+    let missing = 0
+    for (const [p] of HOURLY_PARAMETERS) {
+      const s = this.series.get(p)
+      if (!s) {
+        k += 1 + 2 * WINDOWS.length + 2 * SPREAD_WINDOWS.length + 1
+        x[k++] = 0
+        k++
+        x[k++] = 1
+        missing++
+        continue
+      }
+      x[k++] = s.last
+      for (const w of WINDOWS) {
+        const bs = this.window(s, now, w)
+        x[k++] = bs.length ? Math.min(...bs.map((b) => b.min)) : NaN
+        x[k++] = bs.length ? Math.max(...bs.map((b) => b.max)) : NaN
+      }
+      for (const w of SPREAD_WINDOWS) {
+        const bs = this.window(s, now, w)
+        const m = bs.reduce((a, b) => a + b.n, 0)
+        if (m >= 2) {
+          const sum = bs.reduce((a, b) => a + b.sum, 0)
+          const sq = bs.reduce((a, b) => a + b.sumsq, 0)
+          x[k++] = Math.sqrt(Math.max(0, (sq - (sum * sum) / m) / (m - 1)))
+          x[k++] = s.last - bs[0]!.first
+        } else k += 2
+      }
+      x[k++] = s.sum / s.n
+      x[k++] = s.n
+      x[k++] = (now - s.lastT) / HOUR
+      x[k++] = 0
+    }
+    const vent = this.series.get('ventilated')
+    const gcs = this.series.get('gcs')
+    const urine = this.series.get('urine')
+    const ns = this.series.get('news2')
+    const validAge = age !== null && age !== undefined && Number.isFinite(age) && age >= 0
+    x[k++] = validAge ? age : NaN
+    x[k++] = validAge ? 0 : 1
+    x[k++] = now / HOUR
+    x[k++] = vent ? (vent.last > 0 ? 1 : 0) : NaN
+    x[k++] = vent ? (vent.everPositive ? 1 : 0) : NaN
+    x[k++] = gcs ? (gcs.last >= 15 ? 1 : 0) : NaN
+    x[k++] = gcs ? (gcs.everLow ? 1 : 0) : NaN
+    x[k++] = urine ? this.window(urine, now, 24).reduce((a, b) => a + b.sum, 0) : NaN
+    x[k++] = ns ? ns.last : NaN
+    x[k++] = ns ? this.news2Worst : NaN
+    const w24 = ns ? this.window(ns, now, 24) : []
+    x[k++] = w24.length ? Math.max(...w24.map((b) => b.max)) : NaN
+    x[k++] = missing
+    x[k++] = (['pulse', 'respiratory_rate', 'systolic_bp', 'temperature', 'spo2', 'gcs'] as const).filter((p) => this.series.has(p)).length
+    if (k !== x.length) throw new Error(`hourly history: filled ${k} of ${x.length}`)
+    return x
+  }
+}

@@ -12,6 +12,8 @@ export const QUALITY_FLAGS = [
   'clock_suspect',
   // the device's unit is not one Neva can map to UCUM: `unit` holds it as sent, never converted
   'unit_unmapped',
+  // entered by the patient (or their home device's app), not measured by a device Neva manages
+  'patient_reported',
 ] as const
 
 /** A union of string literals whose static type is the union of the values. */
@@ -39,7 +41,9 @@ export const Observation = Type.Object(
     seq: Type.Integer({ minimum: 1 }),
     device_id: Identifier,
     patient_id: Identifier,
-    source: SourceProtocol,
+    // patient_app: sent by a patient's phone or home device app to the core, never by a gateway
+    // (docs/surveys.md), so not one of the gateways' SOURCE_PROTOCOLS.
+    source: Type.Union([SourceProtocol, Type.Literal('patient_app')]),
     mdc_code: Type.Integer({ minimum: 0, maximum: 0xffffffff }),
     loinc: Type.String({ maxLength: 16 }),
     /** A named vital, or 'other' for any other coded metric (then mdc_code or loinc says what). */

@@ -101,7 +101,8 @@ async function load() {
   }
   try {
     const data = await api('/surveys')
-    const open = data.surveys.filter((s) => s.state === 'due' || s.state === 'overdue')
+    // Today's survey and yesterday's if missed: older ones recall too far back to be worth asking.
+    const open = data.surveys.filter((s) => s.state === 'due' || (s.state === 'overdue' && Date.now() - s.overdue_time < 86_400_000))
     const next = data.surveys.find((s) => s.state === 'upcoming')
     main.replaceChildren(
       ...open.map((s) => surveyForm(data.questionnaire, s)),

@@ -191,4 +191,12 @@ test('home vitals: sent twice stored once, patient_reported; invalid kept aside;
   assert.deepEqual(sys.meta.tag, [{ system: 'urn:neva:observation-flag', code: 'patient-reported', display: 'Patient-reported (entered at home)' }])
   assert.deepEqual(sys.performer, [{ reference: `Patient/${P1}` }])
   assert.equal(obs.filter((o) => o.meta?.tag).length, 6)
+  // The patient page's "From home" section, behind the same locks.
+  const home = (await onco.json(`/v1/patients/${P1}/home`)) as { status: number; body: Record<string, any> }
+  assert.equal(home.status, 200)
+  assert.equal(home.body.readings.length, 6)
+  const d9 = home.body.surveys.find((x: { response_id: string }) => x.response_id === 'c1:d9')
+  assert.deepEqual([d9.risk, d9.reviewed.by, d9.consults[0].status], ['high', 'dr-onc', 'done'])
+  assert.equal((await icuDoc.json(`/v1/patients/${P1}/home`)).status, 403)
+  assert.equal((await call('GET', `/v1/patients/${P1}/home`, p1.token)).status, 401)
 })

@@ -77,4 +77,16 @@ test('survey page in Chromium on a phone: answered, high risk in the chemotherap
   assert.deepEqual(item.answers.fever, { presence: 1, temperature_c: 38.6 })
   const rs = await core.clickhouse.client.query({ query: "SELECT name, value FROM observations WHERE patient_id = 'onc-1' AND has(flags, 'patient_reported') ORDER BY name", format: 'JSONEachRow' })
   assert.deepEqual((await rs.json()).map((r: any) => [r.name, Number(r.value)]), [['nibp_diastolic', 82], ['nibp_systolic', 128], ['pulse_rate', 104], ['spo2', 96]])
+
+  // The chemotherapist's patient page shows what came from home.
+  const doc = await (await browser.newContext({ viewport: { width: 1024, height: 768 } })).newPage()
+  await doc.goto(`${core.url}/login?next=/patients/onc-1`)
+  await doc.fill('#username', 'dr-onc')
+  await doc.fill('#password', 'dr onc password 1')
+  await Promise.all([doc.waitForURL(/\/patients\/onc-1$/), doc.click('button[type=submit]')])
+  const survey = doc.locator('table.surveys tr[data-response="cyc-1:d9"]')
+  await survey.waitFor({ timeout: 10_000 })
+  assert.match(await survey.innerText(), /HIGH[\s\S]*38\.6 °C on cycle day 9/)
+  assert.equal(await doc.locator('table.home-readings tbody tr.patient-reported').count(), 4)
+  await doc.screenshot({ path: join(ARTIFACTS, 'home-survey-patient-page.png'), fullPage: true })
 })

@@ -9,6 +9,8 @@ import { Type } from '@sinclair/typebox'
 import { canSee, Identifier } from '@neva/contracts'
 import { CoreError, stored } from '../errors.js'
 import { CONSULT_NEXT, type Surveys } from '../surveys/service.js'
+import { DAY_MS } from '../surveys/schedule.js'
+import { BOARD_ROLES } from '../live/access.js'
 
 const Note = Type.Optional(Type.String({ maxLength: 2000 }))
 const ItemId = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:/-]+$' })
@@ -29,6 +31,33 @@ export async function surveyReviewPlugin(app: FastifyInstance, { surveys }: { su
     }
     return { patient_id: found.patient_id, site: found.site, ward: found.ward, survey: response !== null }
   }
+
+  // The patient page's "From home" section: the same locks as its summary (a board role, the
+  // patient on a granted ward or site; a refusal audited), the last 14 days.
+  app.get('/v1/patients/:id/home', { onRequest: app.requireUser(...BOARD_ROLES), schema: { params: Type.Object({ id: Identifier }) } }, async (request, reply) => {
+    const { id } = request.params as { id: string }
+    const place = await stored(() => app.people.placeOf(id))
+    if (!place || !canSee(request.user, place)) {
+      await app.auditView(request, { patient_id: id, what: 'home record refused' })
+      throw new CoreError('NEVA_CORE_NOT_GRANTED', `${request.user!.id} may not read ${id}`)
+    }
+    const from = Date.now() - 14 * DAY_MS
+    const [readings, responses] = await stored(() => Promise.all([store.homeReadings(id, from), store.responses(id)]))
+    const recent = responses.filter((r) => r.submitted_time >= from).reverse()
+    const ids = recent.map((r) => r.response_id)
+    const [reviews, consults] = await stored(() => Promise.all([store.events('reviewed', ids), store.consults({ response_ids: ids })]))
+    await app.auditView(request, { patient_id: id, what: 'home record' })
+    void reply.header('cache-control', 'no-store')
+    return {
+      patient_id: id,
+      readings,
+      surveys: recent.map((r) => ({
+        response_id: r.response_id, cycle_day: r.cycle_day, submitted_time: r.submitted_time, risk: r.risk, reasons: r.reasons, review_due: r.review_due,
+        reviewed: reviews.find((e) => e.response_id === r.response_id) ? { by: reviews.find((e) => e.response_id === r.response_id)!.by, at: reviews.find((e) => e.response_id === r.response_id)!.at } : null,
+        consults: consults.filter((c) => c.response_id === r.response_id).map((c) => ({ consult_id: c.consult_id, status: c.status, at: c.at })),
+      })),
+    }
+  })
 
   app.get('/v1/surveys/queue', { onRequest: clinician }, async (request, reply) => {
     const items = await stored(() => surveys.queue(request.user!, Date.now()))

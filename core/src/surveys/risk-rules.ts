@@ -7,7 +7,7 @@ export type RiskLevel = (typeof RISK_LEVELS)[number]
 
 export type RiskCondition =
   /** A measured temperature at or above this, optionally only on these cycle days (inclusive). */
-  | { temperature_at_least: number; cycle_days?: 'nadir' | readonly [number, number] }
+  | { temperature_at_least: number; cycle_days?: 'nadir' | 'outside_nadir' | readonly [number, number] }
   /** An attribute graded at least this on any of `items` (all items when left out). */
   | { attribute: 'frequency' | 'severity' | 'interference'; at_least: number; items?: readonly string[]; count?: number }
   /** Presence answered yes on one of `items`. */
@@ -24,7 +24,7 @@ export interface RiskRule {
 export const RISK_RULES: readonly RiskRule[] = [
   { id: 'neutropenic-fever', level: 'high', when: { temperature_at_least: 38.0, cycle_days: 'nadir' },
     reason: 'temperature {value} °C on cycle day {day}, in the neutropenic window: possible febrile neutropenia' },
-  { id: 'fever', level: 'medium', when: { temperature_at_least: 38.0 },
+  { id: 'fever', level: 'medium', when: { temperature_at_least: 38.0, cycle_days: 'outside_nadir' },
     reason: 'temperature {value} °C on cycle day {day}' },
   { id: 'severe-symptom', level: 'high', when: { attribute: 'severity', at_least: 3 },
     reason: '{item}: {grade}' },

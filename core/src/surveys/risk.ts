@@ -16,6 +16,7 @@ function matches(rule: RiskRule, answers: SurveyAnswers, day: number, regimen: R
     const t = answers.fever?.temperature_c
     if (t === undefined || t === null || t < w.temperature_at_least) return []
     if (w.cycle_days === 'nadir' && !inNadir(regimen, day)) return []
+    if (w.cycle_days === 'outside_nadir' && inNadir(regimen, day)) return []
     if (Array.isArray(w.cycle_days) && (day < w.cycle_days[0] || day > w.cycle_days[1])) return []
     return [fill(rule.reason, { value: t.toFixed(1), day })]
   }

@@ -126,6 +126,15 @@ export class SurveyStore {
     return rows.map((r) => ({ response_id: String(r.response_id), patient_id: String(r.patient_id), kind: String(r.kind), by: String(r.by), at: Number(r.t), detail: String(r.detail), site: String(r.site), ward: String(r.ward) }))
   }
 
+  /** A patient's home readings (flag patient_reported) since `from`, newest first. */
+  async homeReadings(patientId: string, from: number, limit = 500): Promise<Array<{ time: number; name: string; label: string; value: number; unit: string }>> {
+    const rows = await this.rows(
+      `SELECT toUnixTimestamp64Milli(device_time) AS t, name, device_label, value, unit FROM observations
+        WHERE patient_id = {p:String} AND device_time >= fromUnixTimestamp64Milli({from:Int64}) AND has(flags, 'patient_reported')
+        ORDER BY device_time DESC, name LIMIT {limit:UInt32}`, { p: patientId, from, limit })
+    return rows.map((r) => ({ time: Number(r.t), name: String(r.name), label: String(r.device_label), value: Number(r.value), unit: String(r.unit) }))
+  }
+
   async putConsult(c: ConsultRow): Promise<void> {
     await this.insert('teleconsults', [{ ...c, at: dt(c.at), scheduled_time: c.scheduled_time === null ? null : dt(c.scheduled_time) }])
   }

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type Browser } from 'playwright-core'
 import { EmrStore } from '@neva/analytics'
-import { DAY_MS, hashToken, startCore } from '@neva/core'
+import { DAY_MS, hashToken, reviewDeadline, startCore, SurveyStore } from '@neva/core'
 
 const CHROMIUM = '/usr/bin/chromium'
 const ARTIFACTS = join(process.cwd(), '.test-artifacts')
@@ -89,4 +89,21 @@ test('survey page in Chromium on a phone: answered, high risk in the chemotherap
   assert.match(await survey.innerText(), /HIGH[\s\S]*38\.6 °C on cycle day 9/)
   assert.equal(await doc.locator('table.home-readings tbody tr.patient-reported').count(), 4)
   await doc.screenshot({ path: join(ARTIFACTS, 'home-survey-patient-page.png'), fullPage: true })
+
+  // The queue page: an answer left unreviewed past its deadline is escalated above the high risk;
+  // one click requests the teleconsultation, and its status shows.
+  const old = now - 4 * DAY_MS
+  await new SurveyStore(core.clickhouse).putResponse({ response_id: 'cyc-1:d4', patient_id: 'onc-1', cycle_id: 'cyc-1', cycle_day: 4, due_time: old, submitted_time: old, answers: '{"nausea":{"severity":2}}', answers_sha256: 'x', risk: 'low', reasons: ['low: Nausea: severity moderate'], review_due: reviewDeadline(old), site: S, ward: 'Oncology' })
+  await doc.goto(`${core.url}/surveys`)
+  const rows = doc.locator('table.survey-queue tbody tr')
+  await rows.first().waitFor({ timeout: 10_000 })
+  assert.deepEqual(await rows.evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-id'))), ['cyc-1:d4', 'cyc-1:d9'])
+  assert.match(await rows.nth(0).innerText(), /LOW[\s\S]*OVERDUE since .* escalated/)
+  assert.match(await rows.nth(1).innerText(), /HIGH[\s\S]*possible febrile neutropenia[\s\S]*left\)/)
+  await rows.nth(1).locator('button.teleconsult').click()
+  await doc.locator('tr[data-id="cyc-1:d9"] td.consult', { hasText: /^requested/ }).waitFor({ timeout: 10_000 })
+  assert.equal(await doc.locator('tr[data-id="cyc-1:d9"] button.teleconsult').count(), 0)
+  await doc.screenshot({ path: join(ARTIFACTS, 'home-survey-queue.png'), fullPage: true })
+  await doc.locator('tr[data-id="cyc-1:d4"] button.review').click()
+  await doc.locator('table.survey-queue caption', { hasText: '1 to review' }).waitFor({ timeout: 10_000 })
 })

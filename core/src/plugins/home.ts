@@ -19,7 +19,8 @@ import type { Surveys } from '../surveys/service.js'
 import { CORE_REJECTIONS } from '../errors.js'
 
 const PUBLIC = fileURLToPath(new URL('../../public/', import.meta.url))
-const ASSETS: Record<string, string> = { 'home.js': 'text/javascript; charset=utf-8', 'home.css': 'text/css; charset=utf-8' }
+// queue.js is the clinicians' queue page's script (survey-review.ts): code only, no data, like the boards' assets.
+const ASSETS: Record<string, string> = { 'home.js': 'text/javascript; charset=utf-8', 'home.css': 'text/css; charset=utf-8', 'queue.js': 'text/javascript; charset=utf-8', 'queue.css': 'text/css; charset=utf-8' }
 
 const PAGE = `<!doctype html>
 <html lang="en">

@@ -12,6 +12,29 @@ import { CONSULT_NEXT, type Surveys } from '../surveys/service.js'
 import { DAY_MS } from '../surveys/schedule.js'
 import { BOARD_ROLES } from '../live/access.js'
 
+const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
+const page = (userName: string) => `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Symptom survey review · Neva</title>
+<link rel="stylesheet" href="/boards/assets/boards.css">
+<link rel="stylesheet" href="/home/assets/queue.css">
+<script type="module" src="/home/assets/queue.js"></script>
+</head>
+<body>
+<header>
+  <h1>Symptom surveys to review</h1>
+  <nav aria-label="Boards"><a href="/boards/ed">ED pre-arrival</a> <a href="/boards/icu">ICU</a> <a href="/boards/triage">Triage queue</a></nav>
+  <p class="who">${escape(userName)} · <span id="status" role="status" aria-live="polite">loading…</span>
+    <form method="post" action="/logout"><button type="submit">Log out</button></form></p>
+</header>
+<main id="queue" aria-busy="true"><p>Loading…</p></main>
+</body>
+</html>
+`
+
 const Note = Type.Optional(Type.String({ maxLength: 2000 }))
 const ItemId = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9._:/-]+$' })
 
@@ -58,6 +81,9 @@ export async function surveyReviewPlugin(app: FastifyInstance, { surveys }: { su
       })),
     }
   })
+
+  app.get('/surveys', { onRequest: clinician }, async (request, reply) =>
+    reply.type('text/html; charset=utf-8').header('cache-control', 'no-store').send(page(request.user!.name)))
 
   app.get('/v1/surveys/queue', { onRequest: clinician }, async (request, reply) => {
     const items = await stored(() => surveys.queue(request.user!, Date.now()))

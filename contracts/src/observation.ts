@@ -41,9 +41,7 @@ export const Observation = Type.Object(
     seq: Type.Integer({ minimum: 1 }),
     device_id: Identifier,
     patient_id: Identifier,
-    // patient_app: sent by a patient's phone or home device app to the core, never by a gateway
-    // (docs/surveys.md), so not one of the gateways' SOURCE_PROTOCOLS.
-    source: Type.Union([SourceProtocol, Type.Literal('patient_app')]),
+    source: SourceProtocol,
     mdc_code: Type.Integer({ minimum: 0, maximum: 0xffffffff }),
     loinc: Type.String({ maxLength: 16 }),
     /** A named vital, or 'other' for any other coded metric (then mdc_code or loinc says what). */

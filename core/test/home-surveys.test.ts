@@ -175,6 +175,10 @@ test('home vitals: sent twice stored once, patient_reported; invalid kept aside;
   assert.deepEqual([bad.status, bad.body.error], [400, 'NEVA_CORE_HOME_VITAL_INVALID'])
   assert.equal(await count("SELECT count() AS n FROM rejected_readings WHERE gateway_id = 'patient-app' AND code = 'NEVA_CORE_HOME_VITAL_INVALID'"), 1)
   assert.equal((await call('POST', `/v1/home/${P1}/vitals`, p1.token, { id: 'phone-0003', time: t, values: { pulse: { value: null, unit: '/min' } } })).status, 400)
+  // A gateway cannot pass its readings off as a patient's app: patient_app is not a gateway source.
+  const forged = { gateway_id: 'gw-1', batch_id: 'forged-1', sent_time: now, triage: [], rejected: [],
+    observations: [{ gateway_id: 'gw-1', seq: 1, device_id: 'x', patient_id: P1, source: 'patient_app', mdc_code: 150456, loinc: '59408-5', name: 'spo2', value: 80, unit: '%', device_time: t, received_time: t, flags: ['patient_reported'] }] }
+  assert.equal((await call('POST', '/v1/ingest', 'gw-token', forged)).status, 400)
   // The clinic's queue has the high pressure.
   const queued = ((await onco.json('/v1/surveys/queue')).body.items as Array<Record<string, any>>).find((i) => i.kind === 'home_vitals')!
   assert.equal(queued.patient_id, P1)

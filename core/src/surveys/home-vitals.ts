@@ -38,7 +38,13 @@ export interface HomeSubmission {
   values: Record<string, { value: number; unit: string }>
 }
 
-export interface HomeReading { key: string; observation: Observation; outOfRange: string | null }
+/**
+ * An observation as the core stores it for a patient's app: source patient_app, which is not one
+ * of the gateways' SOURCE_PROTOCOLS, so no gateway batch can claim it.
+ */
+export type HomeObservation = Omit<Observation, 'source'> & { source: 'patient_app' }
+
+export interface HomeReading { key: string; observation: HomeObservation; outOfRange: string | null }
 
 /** A stable per-reading sequence number: the same submission always gives the same numbers. */
 function seqOf(patientId: string, id: string, key: string): number {

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DAY_MS, hashToken, reviewDeadline, startCore, SurveyStore } from '@neva/core'
 import { admit, userClient, TEST_SITE } from './people-helpers.js'
+import { schemaErrors } from './fhir-schema.js'
 
 const core = await startCore({
   host: '127.0.0.1', port: 0, clickhouse: { path: mkdtempSync(join(tmpdir(), 'neva-core-home-')) },
@@ -195,6 +196,7 @@ test('home vitals: sent twice stored once, patient_reported; invalid kept aside;
   assert.deepEqual(sys.meta.tag, [{ system: 'urn:neva:observation-flag', code: 'patient-reported', display: 'Patient-reported (entered at home)' }])
   assert.deepEqual(sys.performer, [{ reference: `Patient/${P1}` }])
   assert.equal(obs.filter((o) => o.meta?.tag).length, 6)
+  for (const o of obs) assert.deepEqual(schemaErrors(o), [], JSON.stringify(o))
   // The patient page's "From home" section, behind the same locks.
   const home = (await onco.json(`/v1/patients/${P1}/home`)) as { status: number; body: Record<string, any> }
   assert.equal(home.status, 200)

@@ -206,3 +206,13 @@ test('home vitals: sent twice stored once, patient_reported; invalid kept aside;
   assert.equal((await icuDoc.json(`/v1/patients/${P1}/home`)).status, 403)
   assert.equal((await call('GET', `/v1/patients/${P1}/home`, p1.token)).status, 401)
 })
+
+test('patient routes are rate limited per address (every presentation is audited, so a flood must not be free)', async () => {
+  let refused: Record<string, any> | undefined
+  for (let i = 0; i < 130 && !refused; i++) {
+    const r = await call('GET', `/v1/home/${P1}/reminders`, 'npt_' + 'B'.repeat(43))
+    if (r.status === 429) refused = r.body
+    else assert.equal(r.status, 401)
+  }
+  assert.equal(refused?.error, 'NEVA_CORE_RATE_LIMITED')
+})

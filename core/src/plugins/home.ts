@@ -40,6 +40,12 @@ const PAGE = `<!doctype html>
 `
 
 const PatientParams = Type.Object({ patient_id: Identifier })
+/**
+ * Per address: a phone needs a few requests a minute; the cap bounds what anyone without a valid
+ * token can make the core write (every presentation is audited).
+ */
+export const HOME_REQUESTS_PER_MINUTE = 120
+const limited = { rateLimit: { max: HOME_REQUESTS_PER_MINUTE, timeWindow: 60_000 } }
 const Values = Type.Record(Type.String({ maxLength: 32 }), Type.Object({ value: Type.Number(), unit: Type.String({ maxLength: 16 }) }, { additionalProperties: false }), { maxProperties: 8 })
 
 export interface HomeOptions {
@@ -52,6 +58,7 @@ export async function homePlugin(app: FastifyInstance, { surveys, telemetry, sys
   const emr = gatewayAuthenticator(systems)
   const store = surveys.store
   const emrHook = async (request: FastifyRequest) => { request.emrSystem = emr(request) }
+  // A preParsing hook: after the rate limit's onRequest (so refusals count against it), before the body is read.
   const patient = (route: string) => async (request: FastifyRequest) => {
     const { patient_id } = request.params as { patient_id: string }
     await stored(() => checkPatientToken(store, request, patient_id, route))
@@ -95,7 +102,7 @@ export async function homePlugin(app: FastifyInstance, { surveys, telemetry, sys
   })
 
   // --- the patient ---
-  app.get('/v1/home/:patient_id/surveys', { onRequest: patient('surveys'), schema: { params: PatientParams } }, async (request, reply) => {
+  app.get('/v1/home/:patient_id/surveys', { config: limited, preParsing: patient('surveys'), schema: { params: PatientParams } }, async (request, reply) => {
     const { patient_id } = request.params as { patient_id: string }
     void reply.header('cache-control', 'no-store')
     return {
@@ -107,7 +114,7 @@ export async function homePlugin(app: FastifyInstance, { surveys, telemetry, sys
   })
 
   app.post('/v1/home/:patient_id/surveys/:response_id', {
-    onRequest: patient('answer'),
+    config: limited, preParsing: patient('answer'),
     schema: { params: Type.Object({ patient_id: Identifier, response_id: Identifier }), body: Type.Object({ answers: Type.Unknown() }, { additionalProperties: false }) },
   }, async (request) => {
     const { patient_id, response_id } = request.params as { patient_id: string; response_id: string }
@@ -116,13 +123,13 @@ export async function homePlugin(app: FastifyInstance, { surveys, telemetry, sys
     return { response_id, stored: fresh, submitted_time: response.submitted_time }
   })
 
-  app.get('/v1/home/:patient_id/reminders', { onRequest: patient('reminders'), schema: { params: PatientParams } }, async (request) => {
+  app.get('/v1/home/:patient_id/reminders', { config: limited, preParsing: patient('reminders'), schema: { params: PatientParams } }, async (request) => {
     const { patient_id } = request.params as { patient_id: string }
     return { reminders: await stored(() => store.reminders(patient_id)) }
   })
 
   app.post('/v1/home/:patient_id/vitals', {
-    onRequest: patient('vitals'),
+    config: limited, preParsing: patient('vitals'),
     schema: { params: PatientParams, body: Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._:-]+$' }), time: Type.Integer({ minimum: 0 }), values: Values }, { additionalProperties: false }) },
   }, async (request) => {
     const { patient_id } = request.params as { patient_id: string }

@@ -208,7 +208,10 @@ export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): 
   await app.register(surveyReviewPlugin, { surveys })
   const reminderEvery = hooks.surveyRemindEveryMs ?? 60_000
   if (reminderEvery > 0) {
-    const reminderTimer = setInterval(() => void background.run('survey_reminders', () => surveys.remind(Date.now())), reminderEvery)
+    const reminderTimer = setInterval(() => void background.run('survey_reminders', async () => {
+      await surveys.remind(Date.now())
+      await surveys.escalate()
+    }), reminderEvery)
     reminderTimer.unref()
     app.addHook('onClose', async () => clearInterval(reminderTimer))
   }

@@ -127,6 +127,8 @@ test('review queue: by risk with reasons and deadline; overdue escalated first; 
   // An answer from three days ago nobody reviewed: past its deadline.
   const old = now - 3 * DAY_MS
   await store.putResponse({ response_id: 'c2:d4', patient_id: P2, cycle_id: 'c2', cycle_day: 4, due_time: start + 3 * DAY_MS, submitted_time: old, answers: '{"nausea":{"severity":2}}', answers_sha256: 'x', risk: 'low', reasons: ['low: Nausea: severity moderate'], review_due: reviewDeadline(old), site: TEST_SITE, ward: 'Oncology day unit' })
+  // Escalated by the background task, before anyone opens the queue.
+  assert.deepEqual([...await core.surveys.escalate()], ['c2:d4'])
   const q = await onco.json('/v1/surveys/queue')
   assert.equal(q.status, 200)
   const items = q.body.items as Array<Record<string, any>>

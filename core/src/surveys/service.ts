@@ -85,6 +85,23 @@ export class Surveys {
   }
 
   /**
+   * Writes an `escalated` event, once, for each of `responses` (default: every unreviewed one)
+   * past its review deadline; the background task runs it every minute, so escalation does not
+   * wait for someone to open the queue. Returns the ids escalated so far among them.
+   */
+  async escalate(responses?: ResponseRow[], now = Date.now()): Promise<Set<string>> {
+    const list = responses ?? (await this.store.unreviewed())
+    const escalated = new Set((await this.store.events('escalated', list.map((r) => r.response_id))).map((e) => e.response_id))
+    const fresh: EventRow[] = list.filter((r) => r.review_due <= now && !escalated.has(r.response_id))
+      .map((r) => ({ response_id: r.response_id, patient_id: r.patient_id, kind: 'escalated', by: 'neva', at: now, detail: 'review not done within one business day', site: r.site, ward: r.ward }))
+    for (const e of fresh) {
+      await this.store.putEvent(e)
+      escalated.add(e.response_id)
+    }
+    return escalated
+  }
+
+  /**
    * The review queue a user may see: unreviewed survey answers and out-of-range home readings on
    * wards or sites granted to them. Overdue reviews are escalated (an event, once) and come first,
    * then by risk, then by deadline.
@@ -93,16 +110,7 @@ export class Surveys {
     const [responses, vitals] = await Promise.all([this.store.unreviewed(), this.store.openVitalAlerts()])
     const visible = responses.filter((r) => canSee(user, { site: r.site, ward: r.ward || null }))
     const ids = visible.map((r) => r.response_id)
-    const [escalations, consults] = await Promise.all([this.store.events('escalated', ids), this.store.consults({ response_ids: ids })])
-    const escalated = new Set(escalations.map((e) => e.response_id))
-    const fresh: EventRow[] = []
-    for (const r of visible) {
-      if (r.review_due <= now && !escalated.has(r.response_id)) {
-        fresh.push({ response_id: r.response_id, patient_id: r.patient_id, kind: 'escalated', by: 'neva', at: now, detail: 'review not done within one business day', site: r.site, ward: r.ward })
-        escalated.add(r.response_id)
-      }
-    }
-    for (const e of fresh) await this.store.putEvent(e)
+    const [escalated, consults] = await Promise.all([this.escalate(visible, now), this.store.consults({ response_ids: ids })])
     const items: QueueItem[] = visible.map((r) => ({
       kind: 'survey', id: r.response_id, patient_id: r.patient_id, risk: r.risk, reasons: r.reasons, cycle_day: r.cycle_day, submitted_time: r.submitted_time,
       review_due: r.review_due, overdue: r.review_due <= now, escalated: escalated.has(r.response_id), site: r.site, ward: r.ward,

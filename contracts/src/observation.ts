@@ -12,6 +12,8 @@ export const QUALITY_FLAGS = [
   'clock_suspect',
   // the device's unit is not one Neva can map to UCUM: `unit` holds it as sent, never converted
   'unit_unmapped',
+  // entered by the patient (or their home device's app), not measured by a device Neva manages
+  'patient_reported',
 ] as const
 
 /** A union of string literals whose static type is the union of the values. */

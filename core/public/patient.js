@@ -187,9 +187,27 @@ function render(data) {
   const orderRows = data.orders.map((o) => row([when(o.placed_time), o.text || o.code, o.status, o.ordered_by]))
   frag.append(table('Orders', ['Placed', 'Order', 'Status', 'By'], orderRows, { class: 'orders handover' }))
 
+  const home = el('section', { class: 'home-record', 'aria-label': 'From home' })
+  frag.append(home)
+
   main.replaceChildren(frag)
   main.setAttribute('aria-busy', 'false')
   renderCharts(charts, data)
+  void renderHome(home)
+}
+
+/** What the patient sent from home (docs/surveys.md): symptom surveys with their risk, and readings marked patient-reported. */
+async function renderHome(section) {
+  const res = await fetch(`/v1/patients/${encodeURIComponent(pid)}/home`, { headers: { accept: 'application/json' } })
+  if (!res.ok) return
+  const home = await res.json()
+  const surveyRows = home.surveys.map((s) => row([when(s.submitted_time), `day ${s.cycle_day}`, el('span', { class: `risk risk-${s.risk}`, text: s.risk.toUpperCase() }), s.reasons.join('; ') || '—',
+    s.reviewed ? `${s.reviewed.by} at ${when(s.reviewed.at)}` : `due ${when(s.review_due)}`, s.consults.map((c) => `teleconsultation ${c.status}`).join('; ')], { 'data-response': s.response_id }))
+  const readingRows = home.readings.map((r) => row([when(r.time), r.label || r.name, `${fmt(r.name, r.value)} ${displayUnit(r.unit)}`, 'patient-reported'], { class: 'patient-reported' }))
+  section.replaceChildren(
+    table('Symptom surveys (last 14 days)', ['Sent', 'Cycle', 'Risk', 'Reasons', 'Review', 'Consultation'], surveyRows, { class: 'surveys' }),
+    table('Home readings (last 14 days)', ['Time', 'Measurement', 'Value', 'Source'], readingRows, { class: 'home-readings' }),
+  )
 }
 
 async function load() {

@@ -61,6 +61,17 @@ export const CORE_ERRORS = {
   NEVA_CORE_FHIR_FORMAT: { status: 406, message: 'only application/fhir+json is served' },
   // The patient page (/patients/:id) and its data (/v1/patients/:id/summary).
   NEVA_CORE_PATIENT_BAD_HOURS: { status: 400, message: 'hours must be one of 1, 8, 24 or 168 (7 days)' },
+  // Patients at home: tokens, symptom surveys, home vitals, the review queue (docs/surveys.md).
+  NEVA_CORE_PATIENT_TOKEN: { status: 401, message: 'a valid patient token is needed (Authorization: Bearer npt_…); this one is %s' },
+  NEVA_CORE_PATIENT_TOKEN_NOT_FOUND: { status: 404, message: 'no such patient token' },
+  NEVA_CORE_SURVEY_BAD_CYCLE: { status: 400, message: 'the chemotherapy cycle is not valid: %s' },
+  NEVA_CORE_SURVEY_NOT_FOUND: { status: 404, message: 'no such survey for this patient' },
+  NEVA_CORE_SURVEY_NOT_DUE: { status: 409, message: 'this survey is not due yet' },
+  NEVA_CORE_SURVEY_BAD_ANSWERS: { status: 400, message: 'the answers are not valid: %s' },
+  NEVA_CORE_SURVEY_CONFLICT: { status: 409, message: 'this survey was already answered with other answers' },
+  NEVA_CORE_HOME_VITAL_INVALID: { status: 400, message: 'the home reading is not valid: %s' },
+  NEVA_CORE_CONSULT_NOT_FOUND: { status: 404, message: 'no such telemedicine consultation' },
+  NEVA_CORE_CONSULT_TRANSITION: { status: 409, message: 'a consultation cannot move to this status from its current one' },
 } as const
 
 /**
@@ -85,6 +96,7 @@ export const ANALYST_HTTP_STATUS: { readonly [code in AnalystErrorCode]: number 
 /** Codes of readings the core keeps aside (rejected_readings.code), never an HTTP answer. */
 export const CORE_REJECTIONS = {
   NEVA_CORE_TRANSPORT_SITE_NOT_BOUND: 'a transport names an ED board of a site its gateway is not bound to (NEVA_GATEWAY_SITES)',
+  NEVA_CORE_HOME_VITAL_INVALID: 'a home reading a patient sent was refused (unit, range or time; docs/surveys.md)',
 } as const
 
 export type CoreErrorCode = keyof typeof CORE_ERRORS | AnalystErrorCode

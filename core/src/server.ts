@@ -31,6 +31,10 @@ import { FHIR_PREFIX, fhirPlugin } from './plugins/fhir.js'
 import { labOrdersPlugin } from './plugins/lab-orders.js'
 import { LAB_MATCH_EVERY_MS, LabMatcher } from './lab-matcher.js'
 import { patientPagePlugin } from './plugins/patient-page.js'
+import { homePlugin } from './plugins/home.js'
+import { surveyReviewPlugin } from './plugins/survey-review.js'
+import { SurveyStore } from './surveys/store.js'
+import { Surveys } from './surveys/service.js'
 
 export interface Core {
   app: FastifyInstance
@@ -46,6 +50,8 @@ export interface Core {
   liveStats: LiveStats
   /** Lab results back to their orders; runs on its own every few seconds, or now with run(). */
   labMatcher: LabMatcher
+  /** Symptom surveys of patients at home (docs/surveys.md). */
+  surveys: Surveys
   /** Base URL, e.g. http://127.0.0.1:8080 */
   url: string
   close(): Promise<void>
@@ -64,6 +70,8 @@ export interface CoreHooks {
   clickhouse?: ClickHouse
   /** How often lab results are matched on their own (LAB_MATCH_EVERY_MS); 0: only by core.labMatcher.run(), as tests do. */
   labMatchEveryMs?: number
+  /** How often survey reminders are written (default a minute); 0: only by core.surveys.remind(now). */
+  surveyRemindEveryMs?: number
 }
 
 /** Starts a core; what `input` leaves out takes CoreConfigSchema's default (coreConfigFromEnv reads the environment). */
@@ -199,6 +207,19 @@ export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): 
   }
   await app.register(labOrdersPlugin, { access, boards: boardStores.boards, orders: labOrders, matches: labMatches, systems: config.emrSystems, gateways: gatewayKeys, gatewaySites: config.gatewaySites })
   await app.register(patientPagePlugin, { clickhouse })
+  // Patients at home: tokens, surveys, home vitals, the chemotherapists' queue (docs/surveys.md).
+  const surveys = new Surveys(new SurveyStore(clickhouse))
+  await app.register(homePlugin, { surveys, telemetry: store, systems: config.emrSystems })
+  await app.register(surveyReviewPlugin, { surveys })
+  const reminderEvery = hooks.surveyRemindEveryMs ?? 60_000
+  if (reminderEvery > 0) {
+    const reminderTimer = setInterval(() => void background.run('survey_reminders', async () => {
+      await surveys.remind(Date.now())
+      await surveys.escalate()
+    }), reminderEvery)
+    reminderTimer.unref()
+    app.addHook('onClose', async () => clearInterval(reminderTimer))
+  }
 
   try {
     await app.listen({ host: config.host, port: config.port })
@@ -219,6 +240,7 @@ export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): 
     live,
     liveStats,
     labMatcher,
+    surveys,
     url: `${https ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     async close() {
       await app.close()

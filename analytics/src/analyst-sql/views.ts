@@ -41,6 +41,13 @@ export const ANALYST_VIEWS = {
   lab_order_events: { pseudonymize: ['order_id', 'patient_id', 'encounter_id', 'specimen_id', 'ordered_by', 'changed_by'], omit: ['diagnosis_text'] },
   lab_result_matches: { pseudonymize: ['specimen_id', 'order_id'], omit: [] },
   lab_critical_limits: { pseudonymize: [], omit: [] },
+  // Patients at home (0027): ids with the record's key, so responses, events, consultations and
+  // reminders join; clinicians' notes are free text. The answers are grades only (validated).
+  survey_cycles: { pseudonymize: ['patient_id', 'cycle_id'], omit: [] },
+  survey_responses: { pseudonymize: ['patient_id', 'response_id', 'cycle_id'], omit: ['answers_sha256'] },
+  survey_events: { pseudonymize: ['patient_id', 'response_id', 'by'], omit: ['detail'] },
+  teleconsults: { pseudonymize: ['consult_id', 'response_id', 'patient_id', 'by'], omit: ['note'] },
+  survey_reminders: { pseudonymize: ['patient_id', 'response_id'], omit: [] },
 } as const satisfies Record<string, { pseudonymize: readonly string[]; omit: readonly string[] }>
 
 /** Tables deliberately not offered to analysts, with why. */
@@ -60,5 +67,7 @@ export const ANALYST_EXCLUDED = {
   gateway_credentials: 'gateway token hashes (0010)',
   alarms_per_ward_hour_mv: 'materialized view: analysts read its table, alarms_per_ward_hour',
   dx_models: 'model artifacts, not clinical data',
+  patient_tokens: 'patient token hashes (0027)',
+  patient_token_uses: 'who used a patient token from where: an audit trail, not analysis (0027)',
 } as const
 

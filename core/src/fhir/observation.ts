@@ -12,6 +12,9 @@ const VITALSIGNS = 'http://hl7.org/fhir/StructureDefinition/vitalsigns'
 const VITAL_SIGNS = new Set(['8867-4', '59408-5', '9279-1', '8310-5'])
 const NEWS2_INPUTS = new Set(['8867-4', '59408-5', '9279-1', '8310-5', '8480-6', '67775-7', '3151-8'])
 
+/** The tag of a reading the patient entered (flag patient_reported). */
+export const PATIENT_REPORTED = { system: 'urn:neva:observation-flag', code: 'patient-reported', display: 'Patient-reported (entered at home)' }
+
 const category = (code: string, display: string) => [{ coding: [{ system: CATEGORY, code, display }] }]
 
 export function vitalResource(row: Row): Resource {
@@ -21,16 +24,20 @@ export function vitalResource(row: Row): Resource {
     ...(Number(row.mdc_code) > 0 ? [{ system: MDC, code: String(row.mdc_code) }] : []),
   ]
   const vital = loinc !== undefined && NEWS2_INPUTS.has(loinc)
+  // Entered at home by the patient (docs/surveys.md): tagged, and the patient is the performer.
+  const reported = (row.flags as string[] | undefined ?? []).includes('patient_reported')
+  const profile = loinc && VITAL_SIGNS.has(loinc) ? [VITALSIGNS] : undefined
   return compact({
     resourceType: 'Observation',
     id: fhirId(row.k),
-    meta: loinc && VITAL_SIGNS.has(loinc) ? { profile: [VITALSIGNS] } : undefined,
+    meta: profile || reported ? compact({ profile, tag: reported ? [PATIENT_REPORTED] : undefined }) : undefined,
     status: 'final',
     category: vital ? category('vital-signs', 'Vital Signs') : undefined,
     code: compact({ coding: coding.length > 0 ? coding : undefined, text: String(row.name) }),
     subject: patientRef(row),
     effectiveDateTime: iso(row.t_ms),
     valueQuantity: compact({ value: Number(row.value), unit: text(row.unit), system: text(row.unit) ? UCUM : undefined, code: text(row.unit) }),
+    performer: reported ? [patientRef(row)] : undefined,
     device: ref('Device', String(row.device_id)),
   })
 }

@@ -2,13 +2,12 @@
 // while the gateway is killed with SIGKILL, the uplink is cut and the core is killed and
 // restarted; at the end every acknowledged reading is looked for in ClickHouse.
 import { mkdtempSync, writeFileSync } from 'node:fs'
-import { createServer, type AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connectClickHouse } from '@neva/analytics'
 import { seededRandom } from '@neva/simulators'
 import { startDevices } from './devices.js'
-import { startNeva, stop, type Managed } from './processes.js'
+import { freePort, startNeva, stop, type Managed } from './processes.js'
 import { startUplinkProxy } from './proxy.js'
 
 export interface FaultsOptions {
@@ -39,14 +38,6 @@ export interface FaultsReport {
 const GATEWAY = 'faults-gw'
 const TOKEN = 'faults-token'
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
-async function freePort(): Promise<number> {
-  const probe = createServer()
-  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r))
-  const port = (probe.address() as AddressInfo).port
-  await new Promise<void>((r) => probe.close(() => r()))
-  return port
-}
 
 /** Fault times in the middle of the run, in order, at least `gap` apart. */
 function schedule(random: () => number, n: number, start: number, end: number, gap: number): number[] {

@@ -9,10 +9,10 @@ import { fileURLToPath } from 'node:url'
 
 const NEVA = fileURLToPath(new URL('../../bin/neva', import.meta.url))
 
-test('neva sim soak --seconds 20: per-interval samples of every process, a verdict, stored == acknowledged', async () => {
+test('neva sim soak --seconds 20: per-interval samples of every process, a verdict, stored == acknowledged', { timeout: 600_000 }, async () => {
   const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
     execFile(NEVA, ['sim', 'soak', '--json', '--seconds', '20', '--interval-s', '5', '--ambulances', '1', '--beds', '3', '--analyzers', '1', '--boards', '2', '--analysts', '1', '--seed', 'ci'],
-      { timeout: 240_000 }, (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }))
+      { timeout: 480_000 }, (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }))
   })
   const report = JSON.parse(stdout.trim().split('\n').at(-1)!)
   assert.ok(code === 0 || report.verdict.flat === false, stderr)

@@ -114,7 +114,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const core: Managed = await startNeva(['core', '--port', '0', '--data', join(dir, 'core')], {
     NEVA_GATEWAY_TOKENS: `${GATEWAY}=${token}`, NEVA_GATEWAY_SITES: `${GATEWAY}=${SITE}`, NEVA_ANALYST_TOKENS: `soak-analyst=${analystToken}`,
     NEVA_LOG_LEVEL: 'warn', CLICKHOUSE_URL: '',
-  }, join(dir, 'core.log'), /listening on (http:\/\/127\.0\.0\.1:\d+)/, 60_000)
+  }, join(dir, 'core.log'), /listening on (http:\/\/127\.0\.0\.1:\d+)/, 120_000)
   const coreUrl = core.ready[1]!
   const ptys: PtyPair[] = []
   for (let i = 0; i < o.analyzers; i++) {
@@ -132,7 +132,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     core: { url: coreUrl, token },
     log_level: 'warn',
   }))
-  const edge: Managed = await startNeva(['edge', '--config', edgeConfig], {}, join(dir, 'edge.log'), /API on (http:\/\/127\.0\.0\.1:\d+)/)
+  const edge: Managed = await startNeva(['edge', '--config', edgeConfig], {}, join(dir, 'edge.log'), /API on (http:\/\/127\.0\.0\.1:\d+)/, 120_000)
   const apiUrl = edge.ready[1]!
   o.log(`soak: core ${coreUrl} (pid ${core.child.pid}), gateway MQTT :${mqttPort} MLLP :${mllpPort} API ${apiUrl} (pid ${edge.child.pid}); logs in ${dir}`)
 

@@ -32,6 +32,11 @@ if ! command -v socat >/dev/null; then
   echo "setup: installing socat (serial devices are simulated over pseudo-terminals)"
   apt_install socat || echo "setup: could not install socat: the demo leaves serial devices out and their tests fail (apt-get install socat)" >&2
 fi
+# neva sim faults makes the gateway's clock jump an hour with libfaketime (LD_PRELOAD).
+if [ ! -e /usr/lib/x86_64-linux-gnu/faketime/libfaketimeMT.so.1 ]; then
+  echo "setup: installing faketime (neva sim faults: the gateway's clock jump)"
+  apt_install faketime || echo "setup: could not install faketime: neva sim faults skips the clock jump (apt-get install faketime)" >&2
+fi
 # The boards' browser tests drive Debian's Chromium through playwright-core (no browser download).
 if [ ! -x /usr/bin/chromium ]; then
   echo "setup: installing chromium (the boards' browser tests)"

@@ -22,28 +22,42 @@ async function faults(argv: string[]): Promise<number> {
     kills: { type: 'string' },
     'outage-s': { type: 'string' },
     'core-restarts': { type: 'string' },
+    'core-kills': { type: 'string' },
+    'disk-full-s': { type: 'string' },
+    'clock-jump-h': { type: 'string' },
+    beds: { type: 'string' },
     devices: { type: 'string' },
     rate: { type: 'string' },
     seed: { type: 'string', default: '1' },
   })
   const { runFaults } = await import('../faults/harness.js')
   const report = await runFaults({
-    seconds: numberOption(values.seconds, 'seconds', 60, { min: 5 }),
-    kills: numberOption(values.kills, 'kills', 4, { integer: true }),
-    outageS: numberOption(values['outage-s'], 'outage-s', 10),
-    coreRestarts: numberOption(values['core-restarts'], 'core-restarts', 1, { integer: true }),
+    // The default is the harsh run (docs/store-and-forward.md#fault-injection): 20 kills, 3 core
+    // restarts, a minute's outage, a full disk and a clock an hour ahead in three minutes.
+    seconds: numberOption(values.seconds, 'seconds', 180, { min: 5 }),
+    kills: numberOption(values.kills, 'kills', 20, { integer: true }),
+    outageS: numberOption(values['outage-s'], 'outage-s', 60),
+    coreRestarts: numberOption(values['core-restarts'], 'core-restarts', 3, { integer: true }),
+    coreKills: numberOption(values['core-kills'], 'core-kills', 1, { integer: true }),
+    diskFullS: numberOption(values['disk-full-s'], 'disk-full-s', 5),
+    clockJumpH: numberOption(values['clock-jump-h'], 'clock-jump-h', 1),
+    beds: numberOption(values.beds, 'beds', 2, { integer: true }),
     devices: numberOption(values.devices, 'devices', 5, { min: 1, integer: true }),
     rateHz: numberOption(values.rate, 'rate', 10, { min: 0.1 }),
     seed: values.seed,
     log: (line) => process.stderr.write(`${line}\n`),
   })
-  const ok = report.lost === 0 && report.duplicates === 0
+  const ok = report.lost === 0 && report.duplicates === 0 && report.hl7.lost === 0 && report.hl7.duplicates === 0
+  const d = report.disk_full
   if (!values.json) {
-    process.stdout.write(`acknowledged to devices ${report.acked} · stored ${report.stored} · duplicates ${report.duplicates} · lost ${report.lost}` +
-      ` · gateway kills ${report.kills} · uplink outage ${report.outage_s} s · core restarts ${report.core_restarts}\n${ok ? 'nothing lost, nothing duplicated' : `FAILED (logs in ${report.dir})`}\n`)
+    process.stdout.write(`MQTT readings acknowledged to devices ${report.acked} · stored ${report.stored} · duplicates ${report.duplicates} · lost ${report.lost}\n` +
+      `HL7 messages acknowledged ${report.hl7.acked} · stored ${report.hl7.stored} · duplicates ${report.hl7.duplicates} · lost ${report.hl7.lost} · AE answers ${report.hl7.ae}\n` +
+      `gateway kills ${report.kills} · uplink outage ${report.outage_s} s · core restarts ${report.core_restarts} · clock jump ${report.clock_jump}\n` +
+      `disk full: ${d.mode === 'tmpfs' ? `devices saw ${d.mqtt_closes} MQTT connections closed and ${d.hl7_ae} HL7 AE; the gateway logged "${d.logged}"` : d.note}\n` +
+      `${ok ? 'nothing lost, nothing duplicated' : `FAILED (logs in ${report.dir})`}\n`)
   }
-  const { acked, stored, duplicates, lost, kills, outage_s } = report
-  if (values.json) process.stdout.write(`${JSON.stringify({ acked, stored, duplicates, lost, kills, outage_s })}\n`)
+  const { acked, stored, duplicates, lost, kills, outage_s, core_restarts, hl7, disk_full, clock_jump } = report
+  if (values.json) process.stdout.write(`${JSON.stringify({ acked, stored, duplicates, lost, kills, outage_s, core_restarts, hl7, disk_full, clock_jump })}\n`)
   return ok ? 0 : 1
 }
 
@@ -86,8 +100,9 @@ export async function run(argv: string[]): Promise<number> {
   const [kind, ...rest] = argv
   if (kind === 'faults') return faults(rest)
   if (kind === 'emr') return emr(rest)
+  if (kind === 'soak') return (await import('./sim-soak.js')).run(rest)
   if (kind === 'replay') return (await import('./replay.js')).run(rest)
-  if (kind !== 'ambulance') throw new UsageError(`usage: neva sim faults [--json] [--seconds 60] [--kills 4] [--outage-s 10] [--core-restarts 1] [--devices 5] [--rate 10]\n       neva sim ambulance --broker mqtt://127.0.0.1:1883 [--id amb-1] [--patients 3] [--seconds N] [--seed S] [--time-scale X]\n       neva sim ambulance --ecg-record FILE.hea [--patient-id P] [--seconds N (of the record)] [--time-scale X|max]\n                  [--username U (password in --password-file F or NEVA_MQTT_PASSWORD)] [--ca FILE] [--cert FILE --key FILE]\n       neva sim emr [--patients 10000] [--seed S] [--telemetry-rows N] [--data DIR] [--json]\n       neva sim replay --physionet2012 DIR [--patients 3] [--time-scale 3600] [--data DIR] [--json]\n  scenarios: ${SCENARIOS.join(', ')}`)
+  if (kind !== 'ambulance') throw new UsageError(`usage: neva sim faults [--json] [--seconds 180] [--kills 20] [--outage-s 60] [--core-restarts 3] [--core-kills 1] [--disk-full-s 5] [--clock-jump-h 1] [--beds 2] [--devices 5] [--rate 10]\n       neva sim soak [--minutes 60 | --seconds N] [--interval-s 60] [--ambulances 3] [--beds 12] [--analyzers 2] [--boards 8] [--analysts 2] [--json]\n       neva sim ambulance --broker mqtt://127.0.0.1:1883 [--id amb-1] [--patients 3] [--seconds N] [--seed S] [--time-scale X]\n       neva sim ambulance --ecg-record FILE.hea [--patient-id P] [--seconds N (of the record)] [--time-scale X|max]\n                  [--username U (password in --password-file F or NEVA_MQTT_PASSWORD)] [--ca FILE] [--cert FILE --key FILE]\n       neva sim emr [--patients 10000] [--seed S] [--telemetry-rows N] [--data DIR] [--json]\n       neva sim replay --physionet2012 DIR [--patients 3] [--time-scale 3600] [--data DIR] [--json]\n  scenarios: ${SCENARIOS.join(', ')}`)
   const { values } = parse(rest, {
     broker: { type: 'string', default: 'mqtt://127.0.0.1:1883' },
     id: { type: 'string', default: 'amb-1' },

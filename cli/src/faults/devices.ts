@@ -9,6 +9,8 @@ export interface DeviceFleet {
   /** Identities (`device|time|name`) of readings the gateway acknowledged. */
   acked: Set<string>
   published: number
+  /** Connections the gateway closed or lost under the devices (a kill, or a refused publish). */
+  closes: number
   stop(): Promise<{ unacknowledged: number }>
 }
 
@@ -19,11 +21,13 @@ export async function startDevices(brokerUrl: string, count: number, rateHz: num
   const timers: NodeJS.Timeout[] = []
   let published = 0
   let unacknowledged = 0
+  let closes = 0
   for (let d = 0; d < count; d++) {
     const deviceId = `faults-dev-${d}`
     const client = await mqtt.connectAsync(brokerUrl, { clientId: deviceId, reconnectPeriod: 200, connectTimeout: 2000, clean: true })
     // A client whose gateway was killed keeps its unacknowledged messages and sends them again.
     client.on('error', () => {})
+    client.on('close', () => { closes++ })
     clients.push(client)
     let last = 0
     timers.push(setInterval(() => {
@@ -41,6 +45,9 @@ export async function startDevices(brokerUrl: string, count: number, rateHz: num
     acked,
     get published() {
       return published
+    },
+    get closes() {
+      return closes
     },
     async stop() {
       for (const t of timers) clearInterval(t)

@@ -2,6 +2,7 @@
 // bin/neva, killed with real signals.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
+import { createServer, type AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
 
 const NEVA = fileURLToPath(new URL('../../../bin/neva', import.meta.url))
@@ -52,4 +53,13 @@ export function stop(child: ChildProcess, signal: NodeJS.Signals, timeoutMs = 20
     })
     child.kill(signal)
   })
+}
+
+/** A port free on loopback now (for a child that takes its port from a config file). */
+export async function freePort(): Promise<number> {
+  const probe = createServer()
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r))
+  const port = (probe.address() as AddressInfo).port
+  await new Promise<void>((r) => probe.close(() => r()))
+  return port
 }

@@ -62,6 +62,7 @@ export const SQL = {
   // A row goes once it is older than the window by both clocks: t bounds the scan, at_ms keeps
   // the identity of a message a device sent late (buffered readings) for the whole window.
   forget: 'DELETE FROM seen WHERE t < ? AND at_ms < ?',
+  saveCutoff: "INSERT OR REPLACE INTO meta (key, value) VALUES ('dedup_cutoff', ?)",
   pages: 'SELECT (SELECT page_count FROM pragma_page_count()) - (SELECT freelist_count FROM pragma_freelist_count()) AS used',
   inFlight: 'SELECT id, attempts FROM batches ORDER BY id LIMIT 1',
   newBatch: 'INSERT INTO batches (created_ms) VALUES (?)',
@@ -85,6 +86,9 @@ export class OutboxWriter {
   private readonly pageSize: number
   private nextSeq: number
   private lastPrune = 0
+  /** The last cutoff of forget (persisted), and when it was taken by the monotonic clock. */
+  private cutoff: number | undefined
+  private cutoffMono = performance.now()
   /** Bytes of bodies of refused input waiting in items (against rejectedMaxBytes). */
   rejectedBytes: number
   full = false
@@ -99,9 +103,27 @@ export class OutboxWriter {
     this.pageSize = this.db.pragma('page_size', { simple: true }) as number
     // Persisted with every commit, so a sequence number is never reused, even after pruning.
     this.nextSeq = Number((this.db.prepare("SELECT value FROM meta WHERE key = 'next_seq'").get() as { value: string }).value)
+    const saved = this.db.prepare("SELECT value FROM meta WHERE key = 'dedup_cutoff'").get() as { value: string } | undefined
+    this.cutoff = saved ? Number(saved.value) : undefined
     this.stmt = Object.fromEntries(Object.entries(SQL).map(([name, sql]) => [name, this.db.prepare(sql)])) as Record<keyof typeof SQL, Database.Statement>
     // Once at start-up, over the partial index of refusals only.
     this.rejectedBytes = (this.db.prepare("SELECT coalesce(sum(len), 0) AS b FROM items INDEXED BY items_rejected WHERE kind = 'rejected'").get() as { b: number }).b
+  }
+
+  /**
+   * Identities older than this are forgotten. A wall clock that jumps ahead (a wrong RTC, an NTP
+   * step) would forget a whole window at once, and a device resending right after the jump would
+   * be stored twice (neva sim faults found it): the cutoff moves at most twice as fast as the
+   * monotonic clock since the last prune (restarts included, through meta), so it catches up with
+   * a jump, or a long downtime, over as long again instead of at once.
+   */
+  private dedupCutoff(now: number): number {
+    const mono = performance.now()
+    const wanted = now - this.options.dedupWindowMs
+    const cutoff = this.cutoff === undefined || !Number.isFinite(this.cutoff) ? wanted : Math.min(wanted, this.cutoff + 2 * (mono - this.cutoffMono))
+    this.cutoff = cutoff
+    this.cutoffMono = mono
+    return cutoff
   }
 
   usedBytes(): number {
@@ -120,7 +142,9 @@ export class OutboxWriter {
     try {
       return this.db.transaction(() => {
         if (now - this.lastPrune > 60_000) {
-          this.stmt.forget.run(now - this.options.dedupWindowMs, now - this.options.dedupWindowMs)
+          const cutoff = this.dedupCutoff(now)
+          this.stmt.forget.run(cutoff, cutoff)
+          this.stmt.saveCutoff.run(String(cutoff))
           this.lastPrune = now
         }
         const results: AppendResult[] = []

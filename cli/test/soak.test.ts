@@ -1,0 +1,36 @@
+// neva sim soak, short: every door of a real gateway (MQTT, MLLP, serial) and a real core with
+// embedded ClickHouse, boards and analysts; the JSON line carries the series and the verdict,
+// and everything acknowledged is stored once. Flatness itself is not asserted (20 s says little
+// and a shared machine makes it noisy); a 10-minute run's figures are in docs/benchmarks.md.
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+const NEVA = fileURLToPath(new URL('../../bin/neva', import.meta.url))
+
+test('neva sim soak --seconds 20: per-interval samples of every process, a verdict, stored == acknowledged', { timeout: 600_000 }, async () => {
+  const { code, stdout, stderr } = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(NEVA, ['sim', 'soak', '--json', '--seconds', '20', '--interval-s', '5', '--ambulances', '1', '--beds', '3', '--analyzers', '1', '--boards', '2', '--analysts', '1', '--seed', 'ci'],
+      { timeout: 480_000 }, (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }))
+  })
+  const report = JSON.parse(stdout.trim().split('\n').at(-1)!)
+  assert.ok(code === 0 || report.verdict.flat === false, stderr)
+  assert.equal(report.series.length, 4)
+  for (const s of report.series) {
+    for (const p of ['core', 'gateway', 'soak']) {
+      assert.ok(s[p].rss_mb > 10, `${p} RSS ${JSON.stringify(s)}`)
+      assert.ok(s[p].fds > 3, `${p} fds ${JSON.stringify(s)}`)
+    }
+  }
+  assert.ok(report.series.some((s: { board_readings_per_s: number; p99_ms: number | null }) => s.board_readings_per_s > 0 && s.p99_ms !== null), stderr)
+  assert.ok(report.series.some((s: { stored_per_s: number }) => s.stored_per_s > 0))
+  assert.equal(typeof report.verdict.flat, 'boolean')
+  assert.ok(report.verdict.checks.length >= 9)
+  assert.ok(report.acknowledged.ambulance_readings > 0 && report.acknowledged.hl7_messages > 0 && report.acknowledged.astm_specimens > 0, JSON.stringify(report.acknowledged))
+  assert.deepEqual(report.stored, report.acknowledged)
+  assert.equal(report.duplicates, 0)
+  assert.equal(report.lost, 0)
+  assert.equal(report.stored_equals_acknowledged, true)
+  assert.match(stderr, /soak: \+5s stored/)
+})

@@ -47,7 +47,7 @@ export function alarmRow(a: Alarm) {
 }
 
 export function waveformRow(w: WaveformChunk) {
-  return { ...w, start_time: toDateTime64(w.start_time), received_time: toDateTime64(w.received_time) }
+  return { ...w, signal_kind: w.signal_kind ?? 'ecg', unit: w.unit ?? 'uV', start_time: toDateTime64(w.start_time), received_time: toDateTime64(w.received_time) }
 }
 
 export function infusionEventRow(e: InfusionEvent) {

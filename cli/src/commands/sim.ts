@@ -87,6 +87,7 @@ export async function run(argv: string[]): Promise<number> {
   if (kind === 'faults') return faults(rest)
   if (kind === 'emr') return emr(rest)
   if (kind === 'replay') return (await import('./replay.js')).run(rest)
+  if (kind === 'ctg') return (await import('./sim-ctg.js')).run(rest)
   if (kind !== 'ambulance') throw new UsageError(`usage: neva sim faults [--json] [--seconds 60] [--kills 4] [--outage-s 10] [--core-restarts 1] [--devices 5] [--rate 10]\n       neva sim ambulance --broker mqtt://127.0.0.1:1883 [--id amb-1] [--patients 3] [--seconds N] [--seed S] [--time-scale X]\n       neva sim ambulance --ecg-record FILE.hea [--patient-id P] [--seconds N (of the record)] [--time-scale X|max]\n                  [--username U (password in --password-file F or NEVA_MQTT_PASSWORD)] [--ca FILE] [--cert FILE --key FILE]\n       neva sim emr [--patients 10000] [--seed S] [--telemetry-rows N] [--data DIR] [--json]\n       neva sim replay --physionet2012 DIR [--patients 3] [--time-scale 3600] [--data DIR] [--json]\n  scenarios: ${SCENARIOS.join(', ')}`)
   const { values } = parse(rest, {
     broker: { type: 'string', default: 'mqtt://127.0.0.1:1883' },

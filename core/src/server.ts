@@ -30,6 +30,7 @@ import { FHIR_PREFIX, fhirPlugin } from './plugins/fhir.js'
 import { labOrdersPlugin } from './plugins/lab-orders.js'
 import { LAB_MATCH_EVERY_MS, LabMatcher } from './lab-matcher.js'
 import { patientPagePlugin } from './plugins/patient-page.js'
+import { ctgPagePlugin } from './plugins/ctg-page.js'
 
 export interface Core {
   app: FastifyInstance
@@ -194,6 +195,7 @@ export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): 
   }
   await app.register(labOrdersPlugin, { access, boards: boardStores.boards, orders: labOrders, matches: labMatches, systems: config.emrSystems, gateways: gatewayKeys, gatewaySites: config.gatewaySites })
   await app.register(patientPagePlugin, { clickhouse })
+  await app.register(ctgPagePlugin, { clickhouse })
 
   try {
     await app.listen({ host: config.host, port: config.port })

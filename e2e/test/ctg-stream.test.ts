@@ -51,6 +51,10 @@ for (const record of ['1001', '1004']) {
         assert.equal(all.length, raw.length)
         for (let i = 0; i < raw.length; i++) if (all[i] !== raw[i]) assert.fail(`${lead} sample ${i}: stored ${all[i]}, record ${raw[i]}`)
       }
+      // Classified live on the way: verdicts at the core, the last as `neva ctg classify --sliding` gives it (docs/ctg.md).
+      const verdicts = await (await core!.clickhouse.client.query({ query: 'SELECT classification FROM ctg_verdicts WHERE patient_id = {p:String} ORDER BY time', query_params: { p: patientId }, format: 'JSONEachRow' })).json<{ classification: string }>()
+      assert.ok(verdicts.length >= 6, `${verdicts.length} verdicts`)
+      assert.equal(verdicts.at(-1)!.classification, 'pathological', 'both records end in a bradycardic last 10 min')
       // The ECG board's query does not take a fetal monitor's signals for leads.
       assert.deepEqual(await new BoardStore(core!.clickhouse).ecg([patientId]), {})
     } finally {

@@ -147,6 +147,8 @@ export const CTG_ERRORS = {
   NEVA_CTG_TOO_MANY_SAMPLES: 'a CTG array is longer than one waveform chunk may be',
   NEVA_CTG_BAD_RATE: 'the sample rate of a CTG signal is not a whole number of Hz in 1–1000',
   NEVA_CTG_BAD_UNIT: "a CTG signal's unit is not one its kind can have (bpm for heart rates; toco or mmHg for uterine activity)",
+  NEVA_CTG_BAD_LINE: 'a fetal monitor serial line is not in the CTG line protocol (docs/ctg.md)',
+  NEVA_CTG_NO_PATIENT: 'a fetal monitor line came before the monitor or the port named its patient',
 } as const
 export type CtgErrorCode = keyof typeof CTG_ERRORS
 

@@ -72,3 +72,15 @@ test('a chunk missing in the middle is a gap, not a shift; older chunks than the
   assert.ok(last.signal_loss_pct >= 3, `a lost minute of 30: ${last.signal_loss_pct}%`)
   assert.equal(last.baseline_bpm, 140)
 })
+
+test('a finding at the window edge does not raise and end the alarm minute after minute (clearAfter)', async () => {
+  const run = async (clearAfter: number) => {
+    const { outbox, entries } = fakeOutbox()
+    const ctg = new CtgStage({ outbox, now: () => T0, clearAfter })
+    for (const d of messages('late-decelerations', 0, 30, '1')) await ctg.consume(d)
+    return entries.filter((e) => e.kind === 'alarm').map((e) => (e.body as KindDraft<'alarm'>).state)
+  }
+  const flapping = await run(1)
+  assert.ok(flapping.length > 1, `without it the alarm flaps: ${flapping.join()}`)
+  assert.deepEqual(await run(5), ['active'])
+})

@@ -2,7 +2,8 @@
 // laid on one timeline per patient and monitor; every minute of trace the last `windowMin`
 // minutes are classified by FIGO 2015 (@neva/triage). A verdict is appended to the outbox when the
 // class changes, and every `keepEveryMin` while it stays (so the reasons shown stay current); a
-// pathological trace raises the ordinary alarm, ended when the trace is no longer pathological.
+// pathological trace raises the ordinary alarm, ended when the trace has not been pathological for
+// `clearAfter` classifications in a row.
 // Driven by the trace's own time, not the clock: a recording sent fast is classified as it would
 // have been live.
 import { WAVEFORM_MISSING, type CtgVerdict, type KindDraft } from '@neva/contracts'
@@ -23,6 +24,11 @@ export interface CtgStageOptions {
   minMinutes?: number
   /** A verdict that stays the same is kept again after this many minutes. */
   keepEveryMin?: number
+  /**
+   * The alarm ends only after this many classifications in a row were not pathological: a
+   * finding at the window's edge must not raise and end the alarm minute after minute.
+   */
+  clearAfter?: number
   now?: () => number
 }
 
@@ -41,6 +47,8 @@ interface Timeline {
   evaluatedTo: number
   kept?: { classification: string; time: number }
   alarmActive: boolean
+  /** Classifications in a row that were not pathological while the alarm is on. */
+  calm: number
   location: Location
 }
 
@@ -51,7 +59,7 @@ export class CtgStage {
   readonly counts = { classified: 0, verdicts: 0, alarms: 0 }
 
   constructor(options: CtgStageOptions) {
-    this.o = { windowMin: 60, everyMin: 1, minMinutes: 10, keepEveryMin: 10, now: Date.now, ...options }
+    this.o = { windowMin: 60, everyMin: 1, minMinutes: 10, keepEveryMin: 10, clearAfter: 5, now: Date.now, ...options }
   }
 
   /** The latest verdict's class per patient|device (tests, /status). */
@@ -69,7 +77,7 @@ export class CtgStage {
       const key = `${w.patient_id}|${w.device_id}`
       let t = this.timelines.get(key)
       if (!t || t.hz !== w.sample_rate_hz) {
-        t = { patientId: w.patient_id, deviceId: w.device_id, source: decoded.source, hz: w.sample_rate_hz, start: w.start_time, fhr: [], uc: [], evaluatedTo: w.start_time, alarmActive: t?.alarmActive ?? false, location }
+        t = { patientId: w.patient_id, deviceId: w.device_id, source: decoded.source, hz: w.sample_rate_hz, start: w.start_time, fhr: [], uc: [], evaluatedTo: w.start_time, alarmActive: t?.alarmActive ?? false, calm: 0, location }
         this.timelines.set(key, t)
       }
       t.location = { ...t.location, ...location }
@@ -99,7 +107,8 @@ export class CtgStage {
       this.counts.verdicts++
     }
     const pathological = c.classification === 'pathological'
-    if (pathological !== t.alarmActive) {
+    t.calm = pathological ? 0 : t.calm + 1
+    if (pathological ? !t.alarmActive : t.alarmActive && t.calm >= this.o.clearAfter) {
       t.alarmActive = pathological
       const { gateway_id: _g, seq: _s, ...alarm } = ctgAlarm(c, { gatewayId: 'gw', seq: 1, deviceId: t.deviceId, patientId: t.patientId, receivedTime: now }, pathological ? 'active' : 'inactive')
       const l = t.location

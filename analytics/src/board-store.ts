@@ -231,7 +231,7 @@ export class BoardStore {
     const rows = await this.rows(
       `SELECT patient_id, lead, toUnixTimestamp64Milli(start_time) AS start, sample_rate_hz, resolution_uv, samples
         FROM waveforms
-        WHERE patient_id IN {p:Array(String)} ${from} AND received_time > now64(3) - INTERVAL 1 MINUTE
+        WHERE patient_id IN {p:Array(String)} ${from} AND signal_kind = 'ecg' AND received_time > now64(3) - INTERVAL 1 MINUTE
         ORDER BY patient_id, start_time, lead`,
       { p: ids, ...fromParams },
     )

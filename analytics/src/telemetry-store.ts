@@ -2,7 +2,7 @@
 // Exactly once: the ledger (ingest_batches) answers "already stored" for a known batch; if the
 // process died between the data insert and the ledger insert, the retried insert carries the
 // same insert_deduplication_token per table and ClickHouse drops it.
-import { KIND_NAMES, RECORD_KINDS, type Alarm, type InfusionEvent, type IngestBatch, type KindField, type KindName, type KindRecord, type KindTable, type LabResult, type ModelVerdict, type Observation, type RejectedReading, type Transport, type TriageResult, type WaveformChunk } from '@neva/contracts'
+import { KIND_NAMES, RECORD_KINDS, type Alarm, type InfusionEvent, type IngestBatch, type KindField, type KindName, type KindRecord, type KindTable, type LabResult, type ModelVerdict, type Observation, type RejectedReading, type Transport, type TriageResult, type WaveformChunk, type CtgVerdict } from '@neva/contracts'
 import { dedupToken, type ClickHouse } from './connection.js'
 import { groupCommit } from './group-commit.js'
 
@@ -47,7 +47,7 @@ export function alarmRow(a: Alarm) {
 }
 
 export function waveformRow(w: WaveformChunk) {
-  return { ...w, start_time: toDateTime64(w.start_time), received_time: toDateTime64(w.received_time) }
+  return { ...w, signal_kind: w.signal_kind ?? 'ecg', unit: w.unit ?? 'uV', start_time: toDateTime64(w.start_time), received_time: toDateTime64(w.received_time) }
 }
 
 export function infusionEventRow(e: InfusionEvent) {
@@ -56,6 +56,10 @@ export function infusionEventRow(e: InfusionEvent) {
 
 export function transportRow(t: Transport) {
   return { ...t, eta: t.eta === null ? null : toDateTime64(t.eta), updated_time: toDateTime64(t.updated_time), received_time: toDateTime64(t.received_time) }
+}
+
+export function ctgVerdictRow(v: CtgVerdict) {
+  return { ...v, window_start: toDateTime64(v.window_start), time: toDateTime64(v.time), received_time: toDateTime64(v.received_time) }
 }
 
 /**
@@ -72,6 +76,7 @@ export const ROW_MAPPERS: { [K in KindName]: (record: KindRecord<K>) => object }
   alarm: alarmRow,
   transport: transportRow,
   infusion_event: infusionEventRow,
+  ctg_verdict: ctgVerdictRow,
 }
 
 /** A batch's records of one kind; none when an older gateway left the field out. */

@@ -6,7 +6,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { TObject, TSchema } from '@sinclair/typebox'
-import { Alarm, Complaint, Diagnosis, EmrPatient, Encounter, LabResult, ModelVerdict, Observation, Order, RejectedReading, Transport, TriageResult, WaveformChunk } from '@neva/contracts'
+import { Alarm, Complaint, CtgVerdict, Diagnosis, EmrPatient, Encounter, LabResult, ModelVerdict, Observation, Order, RejectedReading, Transport, TriageResult, WaveformChunk } from '@neva/contracts'
 import { connectClickHouse, labResultRow, migrate, observationRow, rejectedRow, triageRow, waveformRow } from '@neva/analytics'
 
 const ch = await connectClickHouse({ path: mkdtempSync(join(tmpdir(), 'neva-ch-')) })
@@ -117,3 +117,4 @@ test('lab results and waveform chunks insert and read back, missing stays missin
   const [row] = await wr.json<{ samples: number[]; t: string | number }>()
   assert.deepEqual([row!.samples, Number(row!.t)], [[0, -32768, 32767, 12], now])
 })
+test('CtgVerdict ↔ ctg_verdicts', check('ctg_verdicts', CtgVerdict))

@@ -14,6 +14,7 @@ import { WaveformChunk } from './waveform.js'
 import { Alarm } from './alarm.js'
 import { Transport } from './transport.js'
 import { InfusionEvent } from './infusion-event.js'
+import { CtgVerdict } from './ctg-verdict.js'
 
 export interface KindSpec {
   /** One record, as it travels in an ingest batch (with gateway_id and seq). */
@@ -50,6 +51,8 @@ export const RECORD_KINDS = {
   transport: { schema: Transport, field: 'transports', optionalInBatch: true, optionalInAck: true, priority: 1, decoded: true, table: 'transports' },
   /** Absent from gateways and cores older than infusion pumps (IHE PCD-10). */
   infusion_event: { schema: InfusionEvent, field: 'infusion_events', optionalInBatch: true, optionalInAck: true, priority: 1, decoded: true, table: 'infusion_events' },
+  /** Absent from gateways and cores older than CTG classification at the edge. */
+  ctg_verdict: { schema: CtgVerdict, field: 'ctg_verdicts', optionalInBatch: true, optionalInAck: true, priority: 2, decoded: false, table: 'ctg_verdicts' },
 } as const satisfies Record<string, KindSpec>
 
 type Registry = typeof RECORD_KINDS

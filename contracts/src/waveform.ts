@@ -1,5 +1,6 @@
 // Waveforms: ECG from ambulance tablets (and recordings replayed through them), stored as one chunk
-// per lead: the standard twelve or any lead set a recording has.
+// per lead: the standard twelve or any lead set a recording has; and a fetal monitor's CTG signals
+// (FHR, a second twin's FHR, uterine activity, maternal HR), each a "lead" of its own kind and unit.
 import { Type, type Static } from '@sinclair/typebox'
 import { EpochMs, Identifier } from './observation.js'
 
@@ -30,6 +31,24 @@ export function leadMdc(name: string): number {
   return std === undefined ? ECG_LEAD_UNSPECIFIED_MDC : ECG_LEAD_MDC[std]
 }
 
+/**
+ * What a chunk's samples measure. Absent: ECG (chunks from gateways older than CTG). The CTG
+ * signals: fhr (fetal heart rate, bpm), fhr2 (a second twin's), uc (uterine activity, toco units
+ * or mmHg), mhr (maternal heart rate, bpm).
+ */
+export const WAVEFORM_SIGNALS = ['ecg', 'fhr', 'fhr2', 'uc', 'mhr'] as const
+export type WaveformSignal = (typeof WAVEFORM_SIGNALS)[number]
+/** The CTG signals, in the order a trace shows them. */
+export const CTG_SIGNALS = ['fhr', 'fhr2', 'uc', 'mhr'] as const satisfies readonly WaveformSignal[]
+export type CtgSignal = (typeof CTG_SIGNALS)[number]
+
+/** A sample's unit, UCUM-like: uV (ECG), bpm ({beats}/min), mm[Hg] (intrauterine pressure), toco (external toco's relative units). */
+export const WAVEFORM_UNITS = ['uV', 'bpm', 'mm[Hg]', 'toco'] as const
+export type WaveformUnit = (typeof WAVEFORM_UNITS)[number]
+
+/** A sample count that is no value (a gap in a fetal monitor's array): missing, never zero. */
+export const WAVEFORM_MISSING = -32768
+
 /** Samples per chunk at most: 10 s at 1 kHz. */
 export const MAX_WAVEFORM_SAMPLES = 10_000
 
@@ -45,11 +64,15 @@ export const WaveformChunk = Type.Object(
     /** Device time of the first sample. */
     start_time: EpochMs,
     sample_rate_hz: Type.Integer({ minimum: 1, maximum: 10_000 }),
-    /** Microvolts per count: value_uV = sample × resolution_uv. */
+    /** Units per count: value = sample × resolution_uv, in `unit` (µV when absent, as its name says). */
     resolution_uv: Type.Number({ exclusiveMinimum: 0, maximum: 1000 }),
-    /** Raw counts, signed 16-bit. */
+    /** Raw counts, signed 16-bit; WAVEFORM_MISSING is a gap. */
     samples: Type.Array(Type.Integer({ minimum: -32768, maximum: 32767 }), { minItems: 1, maxItems: MAX_WAVEFORM_SAMPLES }),
     received_time: EpochMs,
+    /** What the samples measure; absent: ecg. */
+    signal_kind: Type.Optional(Type.Union(WAVEFORM_SIGNALS.map((s) => Type.Literal(s)))),
+    /** The unit of sample × resolution_uv; absent: uV. */
+    unit: Type.Optional(Type.Union(WAVEFORM_UNITS.map((u) => Type.Literal(u)))),
   },
   { additionalProperties: false },
 )

@@ -35,6 +35,7 @@ import { homePlugin } from './plugins/home.js'
 import { surveyReviewPlugin } from './plugins/survey-review.js'
 import { SurveyStore } from './surveys/store.js'
 import { Surveys } from './surveys/service.js'
+import { ctgPagePlugin } from './plugins/ctg-page.js'
 
 export interface Core {
   app: FastifyInstance
@@ -220,6 +221,7 @@ export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): 
     reminderTimer.unref()
     app.addHook('onClose', async () => clearInterval(reminderTimer))
   }
+  await app.register(ctgPagePlugin, { clickhouse })
 
   try {
     await app.listen({ host: config.host, port: config.port })

@@ -53,7 +53,7 @@ test('a batch is stored and answered after the commit; sent twice it is stored o
   const b = batch('e1-1', [observation('p-a', 'spo2', 97, T0), observation('p-a', 'pulse_rate', 80, T0)], [triage('p-a', T0)])
   const first = await post(b)
   assert.equal(first.status, 200)
-  assert.deepEqual(first.body, { batch_id: 'e1-1', stored: true, observations: 2, triage: 1, rejected: 0, lab_results: 0, waveforms: 0, transports: 0, alarms: 0, infusion_events: 0 })
+  assert.deepEqual(first.body, { batch_id: 'e1-1', stored: true, observations: 2, triage: 1, rejected: 0, lab_results: 0, waveforms: 0, transports: 0, alarms: 0, infusion_events: 0, ctg_verdicts: 0 })
   assert.equal(await count('p-a'), 2)
   const again = await post(b)
   assert.equal(again.status, 200)

@@ -25,7 +25,7 @@ test('transports stored are counted in neva_core_ingest_rows_total{kind="transpo
   const batch: IngestBatch = { gateway_id: 'gw-k', batch_id: 'k-1', sent_time: now, observations: [], triage: [], rejected: [], transports: [transport] }
   const res = await fetch(`${core.url}/v1/ingest`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer secret-gw-k' }, body: JSON.stringify(batch) })
   assert.equal(res.status, 200)
-  assert.deepEqual(await res.json(), { batch_id: 'k-1', stored: true, observations: 0, triage: 0, rejected: 0, lab_results: 0, waveforms: 0, alarms: 0, transports: 1, infusion_events: 0 })
+  assert.deepEqual(await res.json(), { batch_id: 'k-1', stored: true, observations: 0, triage: 0, rejected: 0, lab_results: 0, waveforms: 0, alarms: 0, transports: 1, infusion_events: 0, ctg_verdicts: 0 })
   const metrics = await (await fetch(`${core.url}/metrics`, { headers: { authorization: 'Bearer metrics-token' } })).text()
   assert.match(metrics, /neva_core_ingest_rows_total\{kind="transports"\} 1\b/)
   assert.match(metrics, /neva_core_ingest_rows_total\{kind="alarms"\} 0\b/)

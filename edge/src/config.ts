@@ -201,7 +201,7 @@ export const GatewayConfigSchema = Type.Object(
         {
           device_id: Identifier,
           path: Type.String({ minLength: 1 }),
-          protocol: Type.Union([Type.Literal('astm'), Type.Literal('oximeter-ascii'), Type.Literal('oximeter-binary')]),
+          protocol: Type.Union([Type.Literal('astm'), Type.Literal('oximeter-ascii'), Type.Literal('oximeter-binary'), Type.Literal('ctg-lines')]),
           baud_rate: Type.Integer({ minimum: 50, maximum: 4_000_000, default: 9600 }),
           data_bits: Type.Union([Type.Literal(5), Type.Literal(6), Type.Literal(7), Type.Literal(8)], { default: 8 }),
           parity: Type.Union([Type.Literal('none'), Type.Literal('even'), Type.Literal('odd')], { default: 'none' }),

@@ -4,6 +4,7 @@ import type { TriagePool } from './triage/pool.js'
 import type { TriageStage } from './triage/triage-stage.js'
 import type { Uplink } from './uplink/uplink.js'
 import type { DeviceSupervisor } from './sources/supervisor.js'
+import type { CtgStage } from './ctg/live.js'
 
 export interface Gateway {
   mqttPort: number
@@ -17,6 +18,8 @@ export interface Gateway {
   pool: TriagePool | undefined
   /** Raises a technical alarm for a device silent longer than its period. */
   supervisor: DeviceSupervisor
+  /** Classifies fetal monitors' traces (FIGO 2015) over a sliding window. */
+  ctg: CtgStage
   /** Waits until the core has every entry, or throws after `timeoutMs`. */
   drain(timeoutMs: number): Promise<void>
   stop(): Promise<void>

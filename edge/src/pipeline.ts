@@ -24,6 +24,7 @@ import { deviceSettings, mllpSource, mqttSource, opcuaSources, serialSources } f
 import { modelSync, riskModelSync, triagePool, triageStage } from './triage/from-config.js'
 import { coreLink, uplinkStage } from './uplink/from-config.js'
 import { LAB_WORKLIST_POLL_MS, LabWorklist } from './uplink/lab-worklist.js'
+import { CtgStage } from './ctg/live.js'
 
 export { consoleLog, type Log }
 export type { Gateway, GatewayHooks }
@@ -38,7 +39,8 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
   const riskSync = riskModelSync(config.triage, config.models, { core, pool, dataDir: config.data_dir, log })
   const triage = triageStage({ outbox, pool, metrics, log })
   const devices = new DeviceRegistry()
-  const durable = new DurableStage(outbox, triage, metrics, log, devices)
+  const ctg = new CtgStage({ outbox, log })
+  const durable = new DurableStage(outbox, triage, metrics, log, devices, ctg)
   // Only when an analyzer answers host queries: the gateway then polls its sites' lab orders.
   const labWorklist = config.serial.some((p) => p.host_query) ? new LabWorklist({ coreUrl: core.url, token: core.token, ca: core.ca, timeoutMs: core.timeoutMs, log }) : undefined
   const deps = { next: durable, decode: decodeMqtt, devices, metrics, outbox, log, labWorklist, ...deviceSettings(config) }
@@ -73,7 +75,7 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
   return {
     mqttPort: mqtt.port,
     mllpPort: mllp ? mllp.port : null,
-    apiUrl, outbox, uplink, triage, pool, supervisor,
+    apiUrl, outbox, uplink, triage, pool, supervisor, ctg,
     async drain(timeoutMs) {
       await durable.settle()
       await uplink.drain(timeoutMs)

@@ -14,7 +14,7 @@ import { EDGE_ERRORS } from '../src/errors.js'
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const CATALOGS = [
   { file: 'edge/src/errors.ts', src: 'edge/src', constant: 'EdgeErrorCode', codes: EDGE_ERRORS as Record<string, { message: string }>, prefix: /^NEVA_EDGE_/ },
-  { file: 'firmware-adapters/src/errors.ts', src: 'firmware-adapters/src', constant: 'FirmwareErrorCode', codes: Object.fromEntries(Object.entries(FIRMWARE_ERRORS).map(([c, m]) => [c, { message: m }])), prefix: /^NEVA_(DECODE|HL7V2|ASTM|ECG|OPCUA|OXIMETER|WFDB)_/ },
+  { file: 'firmware-adapters/src/errors.ts', src: 'firmware-adapters/src', constant: 'FirmwareErrorCode', codes: Object.fromEntries(Object.entries(FIRMWARE_ERRORS).map(([c, m]) => [c, { message: m }])), prefix: /^NEVA_(DECODE|HL7V2|ASTM|ECG|OPCUA|OXIMETER|WFDB|CTG)_/ },
 ]
 /** NEVA_EDGE_* names that are environment variables, not error codes. */
 const NOT_CODES = new Set(['NEVA_EDGE_API_TOKEN', 'NEVA_EDGE_TOKEN'])

@@ -141,8 +141,19 @@ export const WFDB_ERRORS = {
 } as const
 export type WfdbErrorCode = keyof typeof WFDB_ERRORS
 
+// Fetal monitors (CTG): FHR, uterine activity and maternal HR as HL7 NA arrays or serial lines.
+export const CTG_ERRORS = {
+  NEVA_CTG_BAD_SAMPLES: 'samples of a CTG signal are not numbers or outside what the signal can be; they are stored as gaps, the rest is kept',
+  NEVA_CTG_TOO_MANY_SAMPLES: 'a CTG array is longer than one waveform chunk may be',
+  NEVA_CTG_BAD_RATE: 'the sample rate of a CTG signal is not a whole number of Hz in 1–1000',
+  NEVA_CTG_BAD_UNIT: "a CTG signal's unit is not one its kind can have (bpm for heart rates; toco or mmHg for uterine activity)",
+  NEVA_CTG_BAD_LINE: 'a fetal monitor serial line is not in the CTG line protocol (docs/ctg.md)',
+  NEVA_CTG_NO_PATIENT: 'a fetal monitor line came before the monitor or the port named its patient',
+} as const
+export type CtgErrorCode = keyof typeof CTG_ERRORS
+
 /** Every code of the package, with its meaning. */
-export const FIRMWARE_ERRORS = { ...DECODE_ERRORS, ...HL7V2_ERRORS, ...ASTM_ERRORS, ...OXIMETER_ERRORS, ...OPCUA_ERRORS, ...ECG_ERRORS, ...WFDB_ERRORS } as const
+export const FIRMWARE_ERRORS = { ...DECODE_ERRORS, ...HL7V2_ERRORS, ...ASTM_ERRORS, ...OXIMETER_ERRORS, ...OPCUA_ERRORS, ...ECG_ERRORS, ...WFDB_ERRORS, ...CTG_ERRORS } as const
 export type FirmwareErrorCode = keyof typeof FIRMWARE_ERRORS
 
 /** Each code as a constant, `FirmwareErrorCode.NEVA_DECODE_SCHEMA === 'NEVA_DECODE_SCHEMA'`. */

@@ -33,6 +33,8 @@ export const ANALYST_VIEWS = {
   alarms_per_ward_hour: { pseudonymize: [], omit: [] },
   // Infusion pump events (0020): the order number is an id like a lab result's.
   infusion_events: { pseudonymize: ['patient_id', 'order_id'], omit: [] },
+  // CTG verdicts (0025): the reasons are Neva's own words about the trace, no free text.
+  ctg_verdicts: { pseudonymize: ['patient_id'], omit: [] },
   // Decision support (0007): ids with the same key as the record's, so they join with it.
   dx_suggestions: { pseudonymize: ['suggestion_id', 'encounter_id', 'patient_id'], omit: [] },
   dx_agreement: { pseudonymize: ['suggestion_id', 'encounter_id', 'patient_id'], omit: [] },

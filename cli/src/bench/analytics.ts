@@ -110,6 +110,7 @@ export async function runAnalyticsBench(o: AnalyticsBenchOptions) {
         'lab-order-turnaround': { from: new Date(end - 30 * 86_400_000).toISOString(), to: new Date(end).toISOString() },
         'lab-orders-overdue': { at: new Date(end).toISOString() },
         'lab-unmatched-results': { from: new Date(end - 30 * 86_400_000).toISOString(), to: new Date(end).toISOString() },
+        'ctg-by-classification': { from: new Date(end - 30 * 86_400_000).toISOString(), to: new Date(end).toISOString() },
       }
       for (const [name, query] of loadQueries()) {
         const times: number[] = []

@@ -3,6 +3,7 @@
 // simulated pattern. Exit 0 when every input was classified.
 import { readWfdbRecord } from '@neva/firmware-adapters'
 import { classifyCtg, ctgOutcome, ctgTail, ctgTraceFromWfdb, fhrFromBpm, type CtgClassification, type CtgOutcome } from '@neva/edge'
+import { slidingVerdicts } from './ctg-sliding.js'
 import { CTG_PATTERNS, simulateCtg, type CtgPattern } from '@neva/simulators'
 import { numberOption, parse, UsageError } from '../args.js'
 
@@ -21,8 +22,8 @@ function line(r: Row): string {
 
 export async function run(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv
-  if (sub !== 'classify') throw new UsageError('usage: neva ctg classify FILE.hea… [--last MINUTES] | --pattern ' + CTG_PATTERNS.join('|') + ' [--minutes M] [--json]')
-  const { values, positionals } = parse(rest, { pattern: { type: 'string' }, minutes: { type: 'string' }, json: { type: 'boolean', default: false }, last: { type: 'string' } }, true)
+  if (sub !== 'classify') throw new UsageError('usage: neva ctg classify FILE.hea… [--last MINUTES | --sliding] | --pattern ' + CTG_PATTERNS.join('|') + ' [--minutes M] [--json]')
+  const { values, positionals } = parse(rest, { pattern: { type: 'string' }, minutes: { type: 'string' }, json: { type: 'boolean', default: false }, last: { type: 'string' }, sliding: { type: 'boolean', default: false } }, true)
   const last = values.last === undefined ? undefined : numberOption(values.last, 'last', 30, { min: 10 })
   const rows: Row[] = []
   let failed = 0
@@ -44,6 +45,12 @@ export async function run(argv: string[]): Promise<number> {
     if (!trace) {
       process.stderr.write(`${file}: no FHR signal to classify\n`)
       failed++
+      continue
+    }
+    if (values.sliding) {
+      // As the gateway does live: the last 60 min every minute of trace, verdicts kept on change.
+      const s = await slidingVerdicts(r.record)
+      process.stdout.write(values.json ? `${JSON.stringify({ input: r.record.header.record, outcome: ctgOutcome(r.record.header.comments), ...s })}\n` : s.text)
       continue
     }
     rows.push({ input: r.record.header.record, outcome: ctgOutcome(r.record.header.comments), classification: classifyCtg(last === undefined ? trace : ctgTail(trace, last)) })

@@ -88,6 +88,8 @@ export class LiveBus {
     }
     const ecg = new Map<string, EcgTrace[]>()
     for (const w of batch.waveforms ?? []) {
+      // A fetal monitor's signals are no ECG lead: the CTG page follows them (ctg events).
+      if ((w.signal_kind ?? 'ecg') !== 'ecg') continue
       let list = ecg.get(w.patient_id)
       if (!list) ecg.set(w.patient_id, (list = []))
       list.push({ lead: w.lead, start_time: w.start_time, sample_rate_hz: w.sample_rate_hz, resolution_uv: w.resolution_uv, samples: w.samples })

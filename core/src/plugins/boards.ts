@@ -32,6 +32,8 @@ const ASSETS: Record<string, { path: string; type: string }> = {
   'uPlot.min.css': { path: join(UPLOT, 'uPlot.min.css'), type: 'text/css; charset=utf-8' },
   'patient.js': { path: join(PUBLIC, 'patient.js'), type: 'text/javascript; charset=utf-8' },
   'patient.css': { path: join(PUBLIC, 'patient.css'), type: 'text/css; charset=utf-8' },
+  'ctg-page.js': { path: join(PUBLIC, 'ctg-page.js'), type: 'text/javascript; charset=utf-8' },
+  'ctg-page.css': { path: join(PUBLIC, 'ctg-page.css'), type: 'text/css; charset=utf-8' },
 }
 
 const TITLES: Record<BoardName, string> = { ed: 'ED pre-arrival', icu: 'ICU', triage: 'Triage queue' }

@@ -30,7 +30,7 @@ function shell(id: string, userName: string): string {
 </head>
 <body data-patient="${escape(id)}">
 <header>
-  <h1>Patient <span class="pid">${escape(id)}</span></h1>
+  <h1>Patient <span class="pid">${escape(id)}</span> <a class="ctg-link" href="/patients/${encodeURIComponent(id)}/ctg">CTG</a></h1>
   <nav aria-label="Boards"><a href="/boards/ed">ED pre-arrival</a> <a href="/boards/icu">ICU</a> <a href="/boards/triage">Triage queue</a></nav>
   <form class="search" action="/patients" method="get" role="search"><label>Patient id <input name="id" required></label> <button type="submit">Open</button></form>
   <p class="who">${escape(userName)} · <span id="status" role="status" aria-live="polite">loading…</span>

@@ -8,6 +8,7 @@ import type { TriageStage } from '../triage/triage-stage.js'
 import type { Log } from '../log.js'
 import type { DeviceRegistry } from '../sources/devices.js'
 import { redactReason } from '../security/redact.js'
+import type { CtgStage } from '../ctg/live.js'
 
 export interface RecentRejection {
   code: string
@@ -27,6 +28,8 @@ export class DurableStage {
     private readonly log: Log,
     /** Every device heard, for /status: its messages, readings and refusals. */
     private readonly devices?: DeviceRegistry,
+    /** Classifies fetal monitors' traces once their chunks are durable. */
+    private readonly ctg?: CtgStage,
   ) {}
 
   async consume(input: Decoded, origin: string): Promise<void> {
@@ -74,6 +77,13 @@ export class DurableStage {
       this.log('warn', 'reading refused', { code: p.code, reason: reasons[i], origin })
     })
     if (decoded.patientId && decoded.spo2Scale) this.next.setSpo2Scale(decoded.patientId, decoded.spo2Scale)
+    if (this.ctg && decoded.waveforms?.some((w) => w.signal_kind === 'fhr')) {
+      const classifying = this.ctg
+        .consume(decoded)
+        .catch((err: Error) => this.log('error', 'CTG classification failed; the trace is safe in the outbox', { err: err.message }))
+        .finally(() => this.inFlight.delete(classifying))
+      this.inFlight.add(classifying)
+    }
     if (decoded.observations.length === 0) return
     const scoring = this.next
       .consume(decoded.observations as Observation[])

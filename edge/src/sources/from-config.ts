@@ -17,6 +17,7 @@ import { MllpSource } from './mllp-source.js'
 import { MqttSource } from './mqtt-source.js'
 import { OpcuaSource } from './opcua-source.js'
 import { oximeterProtocol } from './oximeter-protocol.js'
+import { ctgProtocol } from './ctg-protocol.js'
 import type { SerialProtocolFactory } from './serial-protocol.js'
 import { SerialSource } from './serial-source.js'
 import type { DecodedSink } from './source.js'
@@ -97,6 +98,7 @@ export function serialSources(config: GatewayConfig['serial'], { next, devices, 
         receiver: { isBusy: () => outbox.stats().full },
         ...(port.host_query && labWorklist ? { hostQuery: { lookup: (specimenId: string) => labWorklist.lookup(specimenId) } } : {}),
       })
+      : port.protocol === 'ctg-lines' ? ctgProtocol({ deviceId: port.device_id, ...(port.patient_id ? { patientId: port.patient_id } : {}) })
       : oximeterProtocol({ format: port.protocol === 'oximeter-ascii' ? 'ascii' : 'binary', deviceId: port.device_id, patientId: port.patient_id!, defaultUtcOffsetMinutes: utcOffset })
     return new SerialSource({
       path: port.path, baudRate: port.baud_rate, dataBits: port.data_bits, parity: port.parity, stopBits: port.stop_bits,

@@ -15,6 +15,8 @@ import { hl7Unescape } from './escape.js'
 import type { Hl7Message, Hl7Segment } from './message.js'
 import { labFromObx, vitalFromObx, type ObxOutcome } from './obx.js'
 import { clip, parseHl7 } from './parse.js'
+import { CTG_DEFAULT_RATE_HZ, ctgFromObx, ctgSpecOf, isSampleRateObx, sampleRateOf } from './ctg.js'
+import type { WaveformDraft } from '../decoded.js'
 import { deviceTime } from './time.js'
 
 export type Hl7AckCode = 'AA' | 'AE' | 'AR'
@@ -50,6 +52,8 @@ export interface DecodedHl7 extends Decoded {
   source: 'hl7v2'
   observations: ObservationDraft[]
   labResults: LabResultDraft[]
+  /** A fetal monitor's CTG arrays (ctg.ts). */
+  waveforms: WaveformDraft[]
   alarms: AlarmDraft[]
   infusionEvents: InfusionEventDraft[]
   ignored: DecodeProblem[]
@@ -68,7 +72,7 @@ const IDENTIFIER = new RegExp(Identifier.pattern!)
 
 export function decodeHl7(input: Uint8Array | string, receivedTime: number, options: Hl7DecodeOptions = {}): DecodedHl7 {
   const parsed = parseHl7(input, { maxBytes: options.maxMessageBytes, maxSegments: options.maxSegments })
-  const out: DecodedHl7 = { source: 'hl7v2', observations: [], labResults: [], alarms: [], infusionEvents: [], problems: parsed.problems, ignored: [], ack: { code: 'AA' } }
+  const out: DecodedHl7 = { source: 'hl7v2', observations: [], labResults: [], waveforms: [], alarms: [], infusionEvents: [], problems: parsed.problems, ignored: [], ack: { code: 'AA' } }
   const msg = parsed.message
   if (options.fallbackDeviceId) out.deviceId = sanitizeId(options.fallbackDeviceId)
   if (!msg) return refused(out)
@@ -98,6 +102,8 @@ export function decodeHl7(input: Uint8Array | string, receivedTime: number, opti
   /** OBX-14 of device entries in the current OBR group, by OBX-4 without trailing ".0"s. */
   let inherited = new Map<string, string>()
   let lastLab: LabResultDraft | undefined
+  /** The CTG arrays' rate in this OBR group (a SAMPLE_RATE OBX sets it). */
+  let ctgRate = CTG_DEFAULT_RATE_HZ
   /** Device times the message itself gave (not receive times standing in for them), for the key. */
   const sentTimes: number[] = []
   for (const seg of msg.segments) {
@@ -105,6 +111,7 @@ export function decodeHl7(input: Uint8Array | string, receivedTime: number, opti
       obr = seg
       inherited = new Map()
       lastLab = undefined
+      ctgRate = CTG_DEFAULT_RATE_HZ
     } else if (seg.name === 'NTE' && lastLab) {
       // NTE after an OBX comments that result (HL7 v2.6 §7.3.1 ORU_R01 structure).
       if (lastLab.comments.length < 16) lastLab.comments.push(clip(seg.repetitions(3).map((r) => hl7Unescape(r, seg.encoding)).join('\n'), 1024))
@@ -118,6 +125,25 @@ export function decodeHl7(input: Uint8Array | string, receivedTime: number, opti
       const ancestor = inheritedTime(inherited, subId)
       if (own !== '' && subId !== '') inherited.set(trimZeros(subId), own)
       const time = own || ancestor || obr?.value(7).trim() || msh.value(7).trim()
+      if (isSampleRateObx(seg)) {
+        const hz = sampleRateOf(seg)
+        if (hz === undefined) out.problems.push({ code: FirmwareErrorCode.NEVA_CTG_BAD_RATE, reason: `${where}: sample rate "${clip(seg.value(5), 32)}" is not a whole number of Hz in 1–1000`, payload: clip(seg.toString(), 4096), offset: seg.offset })
+        else ctgRate = hz
+        continue
+      }
+      const ctg = ctgSpecOf(seg)
+      if (ctg) {
+        needsPatient = true
+        const r = ctgFromObx(seg, ctg, { where, time, receivedTime, defaultUtcOffsetMinutes: offset, deviceId: out.deviceId!, patientId: patient, rateHz: ctgRate })
+        if (r.draft) {
+          out.waveforms.push(r.draft)
+          const t = deviceTime(time, receivedTime, offset)
+          if (typeof t === 'number') sentTimes.push(t)
+        }
+        if (r.problem) out.problems.push(r.problem)
+        if (r.ignored) out.ignored.push(r.ignored)
+        continue
+      }
       const coding = obxCoding(seg, labCodes)
       const base = { where, receivedTime, defaultUtcOffsetMinutes: offset, deviceId: out.deviceId! }
       let result: ObxOutcome<ObservationDraft | LabResultDraft>
@@ -277,7 +303,7 @@ const clipOrNull = (s: string | undefined, n: number) => (s === undefined || s =
 function decided(decoded: DecodedHl7): DecodedHl7 {
   // A lab result or reading whose ids break the contracts' rule is kept aside (NEVA_DECODE_BAD_ID).
   const out = screenIds(decoded)
-  const stored = out.observations.length + out.labResults.length + out.alarms.length + out.infusionEvents.length
+  const stored = out.observations.length + out.labResults.length + out.waveforms.length + out.alarms.length + out.infusionEvents.length
   const first = out.problems[0]
   if (!first) out.ack = { code: 'AA' }
   else if (stored === 0) out.ack = { code: 'AR', text: first.reason, error: first.code }
@@ -295,6 +321,7 @@ function refused(out: DecodedHl7): DecodedHl7 {
 function refuseWhole(out: DecodedHl7, code: Hl7v2ErrorCode, reason: string, receivedTime: number, offset: number): DecodedHl7 {
   out.observations = []
   out.labResults = []
+  out.waveforms = []
   out.alarms = []
   out.infusionEvents = []
   out.ignored = []

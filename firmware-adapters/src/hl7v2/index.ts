@@ -14,3 +14,5 @@ export { MDC_PUMP_EVT, encodeOruR42, type OruR42Input } from './encode-infusion.
 export type { InfusionEventDraft } from './infusion.js'
 export { alertIdentifier, parseLimits } from './alarm.js'
 export { decodeHl7WithMedplum, extractHl7Fields, type Hl7Fields, type Hl7ObxFields } from './reference.js'
+export { encodeCtgOru, type CtgOruInput, type CtgOruSignal } from './encode-ctg.js'
+export { CTG_DEFAULT_RATE_HZ } from './ctg.js'

@@ -61,6 +61,8 @@ export const CORE_ERRORS = {
   NEVA_CORE_FHIR_FORMAT: { status: 406, message: 'only application/fhir+json is served' },
   // The patient page (/patients/:id) and its data (/v1/patients/:id/summary).
   NEVA_CORE_PATIENT_BAD_HOURS: { status: 400, message: 'hours must be one of 1, 8, 24 or 168 (7 days)' },
+  // POST /v1/ingest at its in-flight limits (CoreConfig.ingest): answered with Retry-After.
+  NEVA_CORE_INGEST_BUSY: { status: 429, message: 'the core is storing as many batches as it takes at once; retry after Retry-After' },
 } as const
 
 /**

@@ -238,7 +238,7 @@ async function fhirBench(argv: string[]): Promise<number> {
 }
 
 async function pressureBench(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { json: { type: 'boolean', default: false }, rate: { type: 'string' }, seconds: { type: 'string' }, window: { type: 'string' }, connections: { type: 'string' }, 'backlog-s': { type: 'string' }, 'backlog-rate': { type: 'string' }, live: { type: 'string' } })
+  const { values } = parse(argv, { json: { type: 'boolean', default: false }, rate: { type: 'string' }, seconds: { type: 'string' }, window: { type: 'string' }, connections: { type: 'string' }, 'backlog-s': { type: 'string' }, 'backlog-rate': { type: 'string' }, live: { type: 'string' }, 'mllp-messages': { type: 'string' } })
   const { runPressureBench } = await import('../bench/pressure.js')
   const say = (s: string) => { if (!values.json) process.stdout.write(`${s}\n`) }
   const o = {
@@ -250,9 +250,10 @@ async function pressureBench(argv: string[]): Promise<number> {
     backlogS: numberOption(values['backlog-s'], 'backlog-s', 60, { min: 1 }),
     backlogRate: numberOption(values['backlog-rate'], 'backlog-rate', 100, { min: 1 }),
     liveDevices: numberOption(values.live, 'live', 20, { min: 1, integer: true }),
+    mllpMessages: numberOption(values['mllp-messages'], 'mllp-messages', 20_000, { min: 0, integer: true }),
     log: say,
   }
-  say(`pressure: QoS 1 over one connection paced at ${o.rate}/s then offered ${o.rate * 2}/s (window ${o.window}) against a bare aedes broker; ${o.connections} connections; a backlog while others stream live`)
+  say(`pressure: QoS 1 over one connection paced at ${o.rate}/s then offered ${o.rate * 2}/s (window ${o.window}) against a bare aedes broker; ${o.connections} connections; a backlog while others stream live; HL7 over one MLLP connection without waiting, against a bare MLLP sink`)
   const result = await runPressureBench(o)
   process.stdout.write(`${JSON.stringify(result)}\n`)
   return result.stored_once ? 0 : 1

@@ -105,7 +105,7 @@ export const CoreConfigSchema = Type.Object(
      * handled at once; beyond either, 429 with Retry-After (seconds) and the gateway backs off.
      */
     ingest: Section({
-      maxInFlightBatches: Whole(16),
+      maxInFlightBatches: Whole(8),
       maxInFlightBytes: Whole(64 * 1024 * 1024),
       retryAfterS: Whole(1),
     }),

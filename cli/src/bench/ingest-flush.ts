@@ -17,6 +17,8 @@ export interface FlushFigures {
   /** Timeouts, resets or 5xx seen by the gateways: 0 is the point. */
   flush_errors: number
   flush_rss_mb_max: number
+  /** The last failure the gateways logged, if any (what the errors were). */
+  flush_last_error?: string
 }
 
 export const flushGatewayIds = (n: number) => ['flush-one', ...Array.from({ length: n }, (_, i) => `flush-${i}`)]
@@ -60,6 +62,7 @@ export async function runFlushPhase(core: Core, o: { gateways: number; batches: 
     flush_busy_answers: many.busy,
     flush_errors: one.errors + many.errors,
     flush_rss_mb_max: Math.round(rssMax / 1024 / 1024),
+    ...(many.lastError ?? one.lastError ? { flush_last_error: (many.lastError ?? one.lastError)!.slice(0, 300) } : {}),
   }
   return figures
 }

@@ -105,7 +105,7 @@ async function ingestBench(argv: string[]): Promise<number> {
     if (flush) {
       say(`  flush: ${flushGateways} gateways with ${flushBatches} batches each come back at once (the gateway's uplink on its own thread)`)
       say(`    one gateway alone (baseline)   ${flush.one_gateway_flush_rows_per_s.toLocaleString('en')} rows/s`)
-      say(`    ${String(flushGateways).padEnd(4)}gateways at once         ${flush.flush_rows_per_s.toLocaleString('en')} rows/s   ratio ${flush.flush_ratio}; ${flush.flush_busy_answers} answered 429 and waited; ${flush.flush_errors} timeouts or errors; RSS max ${flush.flush_rss_mb_max} MB; every reading stored once`)
+      say(`    ${String(flushGateways).padEnd(4)}gateways at once         ${flush.flush_rows_per_s.toLocaleString('en')} rows/s   ratio ${flush.flush_ratio}; ${flush.flush_busy_answers} answered 429 and waited; ${flush.flush_errors} timeouts or errors${flush.flush_last_error ? ` (last: ${flush.flush_last_error})` : ''}; RSS max ${flush.flush_rss_mb_max} MB; every reading stored once`)
     }
     process.stdout.write(`${JSON.stringify(result)}\n`)
     return duplicatesStored === 0 && (flush?.flush_errors ?? 0) === 0 ? 0 : 1

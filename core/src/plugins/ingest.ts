@@ -44,7 +44,7 @@ export function bindTransports(batch: IngestBatch, sites: readonly string[] | un
 
 export const ingestPlugin: FastifyPluginAsyncTypebox<IngestOptions> = async (app, { store, gateways, metrics, live, gatewaySites = {}, limits, bodyLimit = 32 * 1024 * 1024 }) => {
   const authenticate = gatewayAuthenticator(gateways)
-  const admission = new IngestAdmission(limits ?? { maxInFlightBatches: 16, maxInFlightBytes: 64 * 1024 * 1024, retryAfterS: 1 }, bodyLimit)
+  const admission = new IngestAdmission(limits ?? { maxInFlightBatches: 8, maxInFlightBytes: 64 * 1024 * 1024, retryAfterS: 1 }, bodyLimit)
   // One batch at a time per gateway: a retry racing its own original waits and finds it stored.
   const lanes = new Map<string, Promise<unknown>>()
 

@@ -22,12 +22,15 @@ test('neva bench outbox --json: a short run reports every figure', async () => {
   assert.ok(Math.abs(r.ratio! - r.durable_per_s! / r.bypass_per_s!) < 0.01, 'ratio is durable over bypass')
 })
 
-test('neva bench ingest --json: a short run stores nothing twice', async () => {
-  const { code, stdout, stderr } = await run(['bench', 'ingest', '--json', '--batches', '4', '--size', '200'])
+test('neva bench ingest --json: a short run stores nothing twice; gateways flushing at once see no timeouts', async () => {
+  const { code, stdout, stderr } = await run(['bench', 'ingest', '--json', '--batches', '4', '--size', '200', '--flush-gateways', '20', '--flush-batches', '2'])
   assert.equal(code, 0, stderr)
   const r = lastLine(stdout)
   assert.equal(r.duplicates_stored, 0)
   assert.ok(r.baseline_rows_per_s! > 0 && r.exactly_once_rows_per_s! > 0 && r.http_rows_per_s! > 0)
+  assert.equal(r.flush_gateways, 20)
+  assert.equal(r.flush_errors, 0)
+  assert.ok(r.flush_rows_per_s! > 0 && r.one_gateway_flush_rows_per_s! > 0 && r.flush_busy_answers! >= 0)
 })
 
 test('neva bench triage --json: a short run reports every figure', async () => {

@@ -100,6 +100,15 @@ export const CoreConfigSchema = Type.Object(
         password: Type.Optional(Type.String()),
       }),
     }),
+    /**
+     * POST /v1/ingest when many gateways flush backlogs at once: batches (and their bodies' bytes)
+     * handled at once; beyond either, 429 with Retry-After (seconds) and the gateway backs off.
+     */
+    ingest: Section({
+      maxInFlightBatches: Whole(8),
+      maxInFlightBytes: Whole(64 * 1024 * 1024),
+      retryAfterS: Whole(1),
+    }),
     /** HTTPS: PEM certificate chain and private key (file contents). */
     tls: Type.Optional(Type.Object({ cert: Type.String({ minLength: 1 }), key: Type.String({ minLength: 1 }) }, { additionalProperties: false })),
   },
@@ -272,6 +281,9 @@ export const CORE_ENVIRONMENT = {
   NEVA_OIDC_WARDS_CLAIM: { path: '/people/oidc/wardsClaim', read: 'text' },
   NEVA_OIDC_SITES_CLAIM: { path: '/people/oidc/sitesClaim', read: 'text' },
   NEVA_OIDC_NAME_CLAIM: { path: '/people/oidc/nameClaim', read: 'text' },
+  NEVA_INGEST_MAX_IN_FLIGHT_BATCHES: { path: '/ingest/maxInFlightBatches', read: 'number' },
+  NEVA_INGEST_MAX_IN_FLIGHT_BYTES: { path: '/ingest/maxInFlightBytes', read: 'number' },
+  NEVA_INGEST_RETRY_AFTER_S: { path: '/ingest/retryAfterS', read: 'number' },
 } as const satisfies Record<string, { path: string; read: Reading }>
 
 export type CoreVariable = keyof typeof CORE_ENVIRONMENT

@@ -72,6 +72,8 @@ export const CORE_ERRORS = {
   NEVA_CORE_HOME_VITAL_INVALID: { status: 400, message: 'the home reading is not valid: %s' },
   NEVA_CORE_CONSULT_NOT_FOUND: { status: 404, message: 'no such telemedicine consultation' },
   NEVA_CORE_CONSULT_TRANSITION: { status: 409, message: 'a consultation cannot move to this status from its current one' },
+  // POST /v1/ingest at its in-flight limits (CoreConfig.ingest): answered with Retry-After.
+  NEVA_CORE_INGEST_BUSY: { status: 429, message: 'the core is storing as many batches as it takes at once; retry after Retry-After' },
 } as const
 
 /**

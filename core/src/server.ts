@@ -177,7 +177,7 @@ export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): 
   })
   /** Background tasks failing in a row, for an admin (not in /healthz, which is open). */
   app.get('/v1/admin/health', { onRequest: app.requireUser('admin') }, async () => ({ failing: background.unhealthy(1) }))
-  await app.register(ingestPlugin, { store, gateways: gatewayKeys, metrics, live, gatewaySites: config.gatewaySites })
+  await app.register(ingestPlugin, { store, gateways: gatewayKeys, metrics, live, gatewaySites: config.gatewaySites, limits: config.ingest, bodyLimit: config.bodyLimit })
   await app.register(patientsPlugin, { store })
   await app.register(adminPlugin, { people, gatewayKeys })
   await app.register(emrPlugin, { store: new EmrStore(clickhouse), systems: config.emrSystems, live })

@@ -53,6 +53,9 @@ test('nothing set: every variable takes its default', () => {
     NEVA_OIDC_WARDS_CLAIM: c.people.oidc === undefined,
     NEVA_OIDC_SITES_CLAIM: c.people.oidc === undefined,
     NEVA_OIDC_NAME_CLAIM: c.people.oidc === undefined,
+    NEVA_INGEST_MAX_IN_FLIGHT_BATCHES: c.ingest.maxInFlightBatches === 8,
+    NEVA_INGEST_MAX_IN_FLIGHT_BYTES: c.ingest.maxInFlightBytes === 64 * 1024 * 1024,
+    NEVA_INGEST_RETRY_AFTER_S: c.ingest.retryAfterS === 1,
   }
   for (const [name, ok] of Object.entries(defaults)) assert.equal(ok, true, name)
   assert.equal(c.bodyLimit, 32 * 1024 * 1024)

@@ -190,6 +190,11 @@ export const GatewayConfigSchema = Type.Object(
           /** Connections open at once, and from one address; more are closed at once, counted. */
           max_connections: Type.Integer({ minimum: 1, default: 256 }),
           max_connections_per_address: Type.Integer({ minimum: 1, default: 16 }),
+          /**
+           * Frames one connection may have waiting for durability and their ACK (a sender that does
+           * not wait for ACKs); beyond it the connection is not read until half are done.
+           */
+          max_pending_per_connection: Type.Integer({ minimum: 1, maximum: 100_000, default: 1000 }),
         },
         { additionalProperties: false },
       ),

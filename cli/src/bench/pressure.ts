@@ -8,6 +8,8 @@
 //   many          the gateway, 100 connections sharing the paced rate
 //   backlog       one device sends its backlog (window 10,000) while 20 devices stream live:
 //                 how long the flush takes and the live devices' PUBACK p99 meanwhile
+//   mllp          one HL7 connection sending without waiting for ACKs, against a bare MLLP sink,
+//                 and a sender waiting for each ACK (bench/pressure-mllp.ts)
 // Publishers run in a child process (mqtt.js); the gateway runs in this process and its RSS is
 // sampled throughout. At the end, rows in each gateway's outbox are counted against readings
 // acknowledged: every acknowledged reading stored exactly once.
@@ -20,6 +22,7 @@ import { DatabaseSync } from 'node:sqlite'
 import { Aedes } from 'aedes'
 import { parseGatewayConfig, startGateway, type Gateway } from '@neva/edge'
 import type { WindowJob, WindowResult } from './window-publisher.js'
+import { bareMllpSink, mllpAgainstGateway, mllpFigures, type MllpFigures } from './pressure-mllp.js'
 
 export interface PressureBenchOptions {
   /** The paced rate, readings/s on one connection; overload offers twice this. */
@@ -31,6 +34,8 @@ export interface PressureBenchOptions {
   backlogS: number
   backlogRate: number
   liveDevices: number
+  /** HL7 messages the no-wait MLLP sender sends (0: no MLLP phase); the waiting one sends a fifth. */
+  mllpMessages?: number
   log: (line: string) => void
 }
 
@@ -89,6 +94,7 @@ export async function runPressureBench(o: PressureBenchOptions) {
       data_dir: dataDir,
       // All the bench's connections come from loopback.
       mqtt: { port: 0, max_connections_per_address: 1000, max_pending_logins_per_address: 1000, max_pending_logins: 1000 },
+      mllp: { port: 0 },
       api: { port: 0 },
       // Nothing listens there: readings stay in the outbox, to be counted.
       core: { url: 'http://127.0.0.1:9', token: 'bench', backoff_base_ms: 1000, backoff_max_ms: 5000 },
@@ -146,6 +152,18 @@ export async function runPressureBench(o: PressureBenchOptions) {
       return { acknowledged: backlog.acknowledged + liveResult.acknowledged, out: { backlog, live: liveResult } }
     })
     o.log(`  backlog      ${backlogMessages.toLocaleString('en')} readings (${o.backlogS} s at ${o.backlogRate}/s) flushed in ${(flush.backlog.elapsedMs / 1000).toFixed(1)} s; ${o.liveDevices} live devices' PUBACK p99 ${flush.live.p99.toFixed(0)} ms meanwhile`)
+    let mllp: MllpFigures | undefined
+    if ((o.mllpMessages ?? 0) > 0) {
+      const n = o.mllpMessages!
+      const bareMllp = await bareMllpSink(n, base)
+      const r = await withGateway('mllp', async (g) => {
+        const out = await mllpAgainstGateway(g, n, base)
+        return { acknowledged: out.pipelined.accepted + out.waiting.accepted, out }
+      })
+      mllp = mllpFigures(bareMllp, r)
+      if (mllp.mllp_out_of_order > 0) checks.push(`mllp: ${mllp.mllp_out_of_order} ACKs out of order`)
+      o.log(`  mllp         one connection, no waiting: ${mllp.mllp_one_conn_per_s.toLocaleString('en')}/s against a bare MLLP sink's ${mllp.mllp_bare_sink_per_s.toLocaleString('en')}/s (ratio ${mllp.mllp_ratio}); waiting for each ACK ${mllp.mllp_stop_and_wait_per_s.toLocaleString('en')}/s; at most ${mllp.mllp_pending_max} frames waiting, ${mllp.mllp_pauses} pauses; ACKs in order`)
+    }
     for (const c of checks) o.log(`  NOT STORED ONCE: ${c}`)
 
     const ratio = perS(overload) / barePerS
@@ -162,6 +180,7 @@ export async function runPressureBench(o: PressureBenchOptions) {
       overload_ack_p99_ms: Math.round(overload.p99),
       many_per_s: Math.round(perS(many)),
       stored_once: checks.length === 0,
+      ...mllp,
     }
   } finally {
     clearInterval(sampler)

@@ -34,15 +34,21 @@ export function makeBatches(gateway: string, count: number, size: number, start:
 }
 
 async function ingestBench(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { json: { type: 'boolean', default: false }, batches: { type: 'string' }, size: { type: 'string' } })
+  const { values } = parse(argv, { json: { type: 'boolean', default: false }, batches: { type: 'string' }, size: { type: 'string' }, 'flush-gateways': { type: 'string' }, 'flush-batches': { type: 'string' } })
   const count = numberOption(values.batches, 'batches', 60, { min: 3, integer: true })
   const size = numberOption(values.size, 'size', 2000, { min: 1, integer: true })
+  const flushGateways = numberOption(values['flush-gateways'], 'flush-gateways', 40, { min: 0, integer: true })
+  const flushBatches = numberOption(values['flush-batches'], 'flush-batches', 5, { min: 1, integer: true })
+  const { flushGatewayIds, runFlushPhase } = await import('../bench/ingest-flush.js')
   const say = (s: string) => { if (!values.json) process.stdout.write(`${s}\n`) }
   const dir = mkdtempSync(join(tmpdir(), 'neva-bench-'))
   const tokens = { baseline: 't-base', store: 't-store', http: 't-http' }
   const core = await startCore({
     host: '127.0.0.1', port: 0, clickhouse: { path: join(dir, 'clickhouse') }, logLevel: 'silent', bodyLimit: 64 * 1024 * 1024,
-    gateways: Object.fromEntries(Object.entries(tokens).map(([g, t]) => [`bench-${g}`, hashToken(t)])),
+    gateways: {
+      ...Object.fromEntries(Object.entries(tokens).map(([g, t]) => [`bench-${g}`, hashToken(t)])),
+      ...Object.fromEntries(flushGatewayIds(flushGateways).map((g) => [g, hashToken(`token-${g}`)])),
+    },
   })
   try {
     const start = Date.UTC(2026, 10, 1)
@@ -81,6 +87,7 @@ async function ingestBench(argv: string[]): Promise<number> {
       const stored = await core.store.count('observations', 'gateway_id = {g:String}', { g: `bench-${key}` })
       if (stored !== rows) throw new Error(`${key}: stored ${stored} of ${rows}`)
     }
+    const flush = flushGateways > 0 ? await runFlushPhase(core, { gateways: flushGateways, batches: flushBatches, size, start }) : undefined
     const result = {
       baseline_rows_per_s: perSecond(elapsed.baseline),
       exactly_once_rows_per_s: perSecond(elapsed.store),
@@ -89,13 +96,19 @@ async function ingestBench(argv: string[]): Promise<number> {
       http_ratio: Number((elapsed.baseline / elapsed.http).toFixed(3)),
       resent_batches_per_s: Math.round(count / (elapsed.resend / 1000)),
       duplicates_stored: duplicatesStored,
+      ...flush,
     }
     say(`  baseline (plain insert)          ${result.baseline_rows_per_s.toLocaleString('en')} rows/s`)
     say(`  exactly-once store               ${result.exactly_once_rows_per_s.toLocaleString('en')} rows/s   ratio ${result.ratio}`)
     say(`  POST /v1/ingest (auth+validate)  ${result.http_rows_per_s.toLocaleString('en')} rows/s   ratio ${result.http_ratio}`)
     say(`  every batch resent               ${result.resent_batches_per_s} batches/s answered "already stored", ${duplicatesStored} stored twice`)
+    if (flush) {
+      say(`  flush: ${flushGateways} gateways with ${flushBatches} batches each come back at once (the gateway's uplink on its own thread)`)
+      say(`    one gateway alone (baseline)   ${flush.one_gateway_flush_rows_per_s.toLocaleString('en')} rows/s`)
+      say(`    ${String(flushGateways).padEnd(4)}gateways at once         ${flush.flush_rows_per_s.toLocaleString('en')} rows/s   ratio ${flush.flush_ratio}; ${flush.flush_busy_answers} answered 429 and waited; ${flush.flush_errors} timeouts or errors${flush.flush_last_error ? ` (last: ${flush.flush_last_error})` : ''}; RSS max ${flush.flush_rss_mb_max} MB; every reading stored once`)
+    }
     process.stdout.write(`${JSON.stringify(result)}\n`)
-    return duplicatesStored === 0 ? 0 : 1
+    return duplicatesStored === 0 && (flush?.flush_errors ?? 0) === 0 ? 0 : 1
   } finally {
     await core.close()
     rmSync(dir, { recursive: true, force: true })
@@ -225,7 +238,7 @@ async function fhirBench(argv: string[]): Promise<number> {
 }
 
 async function pressureBench(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { json: { type: 'boolean', default: false }, rate: { type: 'string' }, seconds: { type: 'string' }, window: { type: 'string' }, connections: { type: 'string' }, 'backlog-s': { type: 'string' }, 'backlog-rate': { type: 'string' }, live: { type: 'string' } })
+  const { values } = parse(argv, { json: { type: 'boolean', default: false }, rate: { type: 'string' }, seconds: { type: 'string' }, window: { type: 'string' }, connections: { type: 'string' }, 'backlog-s': { type: 'string' }, 'backlog-rate': { type: 'string' }, live: { type: 'string' }, 'mllp-messages': { type: 'string' } })
   const { runPressureBench } = await import('../bench/pressure.js')
   const say = (s: string) => { if (!values.json) process.stdout.write(`${s}\n`) }
   const o = {
@@ -237,9 +250,10 @@ async function pressureBench(argv: string[]): Promise<number> {
     backlogS: numberOption(values['backlog-s'], 'backlog-s', 60, { min: 1 }),
     backlogRate: numberOption(values['backlog-rate'], 'backlog-rate', 100, { min: 1 }),
     liveDevices: numberOption(values.live, 'live', 20, { min: 1, integer: true }),
+    mllpMessages: numberOption(values['mllp-messages'], 'mllp-messages', 20_000, { min: 0, integer: true }),
     log: say,
   }
-  say(`pressure: QoS 1 over one connection paced at ${o.rate}/s then offered ${o.rate * 2}/s (window ${o.window}) against a bare aedes broker; ${o.connections} connections; a backlog while others stream live`)
+  say(`pressure: QoS 1 over one connection paced at ${o.rate}/s then offered ${o.rate * 2}/s (window ${o.window}) against a bare aedes broker; ${o.connections} connections; a backlog while others stream live; HL7 over one MLLP connection without waiting, against a bare MLLP sink`)
   const result = await runPressureBench(o)
   process.stdout.write(`${JSON.stringify(result)}\n`)
   return result.stored_once ? 0 : 1

@@ -1,11 +1,13 @@
 // POST /v1/ingest: a gateway's batch, validated, stored once, answered after the commit.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import type { FastifyRequest } from 'fastify'
 import { IngestAck, IngestBatch, KIND_NAMES, RECORD_KINDS, type RejectedReading } from '@neva/contracts'
 import { recordsOf, type TelemetryStore } from '@neva/analytics'
 import { CoreError, type CORE_REJECTIONS } from '../errors.js'
 import type { CoreMetrics } from '../metrics.js'
 import { gatewayAuthenticator, type GatewayCredentials } from './auth.js'
 import type { LiveBus } from '../live/bus.js'
+import { contentLength, IngestAdmission, type IngestLimits, type Ticket } from './ingest-admission.js'
 
 export interface IngestOptions {
   store: TelemetryStore
@@ -15,6 +17,10 @@ export interface IngestOptions {
   live?: LiveBus
   /** gateway id → the sites whose ED board its transports may name (CoreConfig.gatewaySites). */
   gatewaySites?: Readonly<Record<string, readonly string[]>>
+  /** Batches and bytes handled at once (CoreConfig.ingest); beyond them, 429 with Retry-After. */
+  limits?: IngestLimits
+  /** The largest body accepted: what a body without Content-Length counts as. */
+  bodyLimit?: number
 }
 
 /**
@@ -36,8 +42,9 @@ export function bindTransports(batch: IngestBatch, sites: readonly string[] | un
   return { batch: { ...batch, transports: kept, rejected: [...batch.rejected, ...refused] }, refused: refused.length }
 }
 
-export const ingestPlugin: FastifyPluginAsyncTypebox<IngestOptions> = async (app, { store, gateways, metrics, live, gatewaySites = {} }) => {
+export const ingestPlugin: FastifyPluginAsyncTypebox<IngestOptions> = async (app, { store, gateways, metrics, live, gatewaySites = {}, limits, bodyLimit = 32 * 1024 * 1024 }) => {
   const authenticate = gatewayAuthenticator(gateways)
+  const admission = new IngestAdmission(limits ?? { maxInFlightBatches: 8, maxInFlightBytes: 64 * 1024 * 1024, retryAfterS: 1 }, bodyLimit)
   // One batch at a time per gateway: a retry racing its own original waits and finds it stored.
   const lanes = new Map<string, Promise<unknown>>()
 
@@ -48,6 +55,7 @@ export const ingestPlugin: FastifyPluginAsyncTypebox<IngestOptions> = async (app
       outcome: code === 'FST_ERR_VALIDATION' ? 'invalid'
         : code === 'NEVA_CORE_UNAUTHORIZED' || code === 'NEVA_CORE_GATEWAY_MISMATCH' ? 'unauthorized'
         : code === 'NEVA_CORE_STORAGE_UNAVAILABLE' ? 'unavailable'
+        : code === 'NEVA_CORE_INGEST_BUSY' ? 'busy'
         : 'error',
     })
   })
@@ -56,60 +64,77 @@ export const ingestPlugin: FastifyPluginAsyncTypebox<IngestOptions> = async (app
     '/v1/ingest',
     {
       schema: { body: IngestBatch, response: { 200: IngestAck } },
-      // Authenticate before the body is parsed and validated.
-      onRequest: async (request) => {
+      // Authenticate, then admit, before the body is read, parsed and validated.
+      onRequest: async (request, reply) => {
         request.gatewayId = authenticate(request)
+        const ticket = admission.admit(contentLength(request.headers['content-length']))
+        if (!ticket) {
+          void reply.header('retry-after', String(admission.retryAfterS))
+          throw new CoreError('NEVA_CORE_INGEST_BUSY', `${admission.inFlight().batches} batches in flight; retry after ${admission.retryAfterS} s`)
+        }
+        request.ingestTicket = ticket
+        // A body that never reaches the handler (invalid, cut off) frees its place when the answer ends.
+        reply.raw.once('close', () => { if (!ticket.handling) ticket.release() })
       },
     },
     async (request) => {
-      const gatewayId = request.gatewayId!
-      const body = request.body
-      let foreign: { gateway_id: string } | undefined = body.gateway_id === gatewayId ? undefined : body
-      for (const kind of KIND_NAMES) foreign ??= recordsOf(body, kind).find((r) => r.gateway_id !== gatewayId)
-      if (foreign) throw new CoreError('NEVA_CORE_GATEWAY_MISMATCH', `token of ${gatewayId}, row of ${foreign.gateway_id}`)
-      // A transport may only put its patient on the ED board of a site its gateway serves.
-      const bound = bindTransports(body, Object.hasOwn(gatewaySites, gatewayId) ? gatewaySites[gatewayId] : undefined)
-      const batch = bound.batch
-      if (bound.refused > 0) {
-        metrics.transportsRefused.inc({ gateway: gatewayId }, bound.refused)
-        request.log.warn({ gateway_id: gatewayId, batch_id: batch.batch_id, refused: bound.refused }, 'transports to sites the gateway is not bound to kept aside')
-      }
-
-      // The gateway counts each hand-over to its uplink durably before sending, so attempt 1
-      // has never been sent before and needs no ledger lookup; a header, so older cores ignore it.
-      const attempt = request.headers['neva-batch-attempt']
-      if (attempt !== undefined && (typeof attempt !== 'string' || !/^[1-9][0-9]{0,9}$/.test(attempt))) {
-        throw new CoreError('NEVA_CORE_BAD_ATTEMPT', `neva-batch-attempt: ${JSON.stringify(attempt)} is not a positive integer`)
-      }
-      const firstAttempt = attempt === '1'
-
-      const started = performance.now()
-      const previous = lanes.get(gatewayId) ?? Promise.resolve()
-      const run = previous.catch(() => {}).then(() => store.storeBatch(batch, { firstAttempt }))
-      lanes.set(gatewayId, run)
-      let result
+      const ticket = request.ingestTicket!
+      ticket.handling = true
       try {
-        result = await run
-      } catch (cause) {
-        request.log.error({ err: cause, batch_id: batch.batch_id }, 'ClickHouse insert failed')
-        throw new CoreError('NEVA_CORE_STORAGE_UNAVAILABLE', undefined, { cause })
+        return await handle(request.gatewayId!, request.body, request)
       } finally {
-        if (lanes.get(gatewayId) === run) lanes.delete(gatewayId)
+        ticket.release()
       }
-      metrics.ingestSeconds.observe((performance.now() - started) / 1000)
-      metrics.batches.inc({ outcome: result.stored ? 'stored' : 'duplicate' })
-      if (result.stored) {
-        // Every kind, transports included, labelled by its batch field.
-        for (const kind of KIND_NAMES) metrics.rows.inc({ kind: RECORD_KINDS[kind].field }, result[RECORD_KINDS[kind].field])
-        live?.publishBatch(batch)
-      }
-      return { batch_id: batch.batch_id, ...result }
     },
   )
+
+  async function handle(gatewayId: string, body: IngestBatch, request: FastifyRequest) {
+    let foreign: { gateway_id: string } | undefined = body.gateway_id === gatewayId ? undefined : body
+    for (const kind of KIND_NAMES) foreign ??= recordsOf(body, kind).find((r) => r.gateway_id !== gatewayId)
+    if (foreign) throw new CoreError('NEVA_CORE_GATEWAY_MISMATCH', `token of ${gatewayId}, row of ${foreign.gateway_id}`)
+    // A transport may only put its patient on the ED board of a site its gateway serves.
+    const bound = bindTransports(body, Object.hasOwn(gatewaySites, gatewayId) ? gatewaySites[gatewayId] : undefined)
+    const batch = bound.batch
+    if (bound.refused > 0) {
+      metrics.transportsRefused.inc({ gateway: gatewayId }, bound.refused)
+      request.log.warn({ gateway_id: gatewayId, batch_id: batch.batch_id, refused: bound.refused }, 'transports to sites the gateway is not bound to kept aside')
+    }
+
+    // The gateway counts each hand-over to its uplink durably before sending, so attempt 1
+    // has never been sent before and needs no ledger lookup; a header, so older cores ignore it.
+    const attempt = request.headers['neva-batch-attempt']
+    if (attempt !== undefined && (typeof attempt !== 'string' || !/^[1-9][0-9]{0,9}$/.test(attempt))) {
+      throw new CoreError('NEVA_CORE_BAD_ATTEMPT', `neva-batch-attempt: ${JSON.stringify(attempt)} is not a positive integer`)
+    }
+    const firstAttempt = attempt === '1'
+
+    const started = performance.now()
+    const previous = lanes.get(gatewayId) ?? Promise.resolve()
+    const run = previous.catch(() => {}).then(() => store.storeBatch(batch, { firstAttempt }))
+    lanes.set(gatewayId, run)
+    let result
+    try {
+      result = await run
+    } catch (cause) {
+      request.log.error({ err: cause, batch_id: batch.batch_id }, 'ClickHouse insert failed')
+      throw new CoreError('NEVA_CORE_STORAGE_UNAVAILABLE', undefined, { cause })
+    } finally {
+      if (lanes.get(gatewayId) === run) lanes.delete(gatewayId)
+    }
+    metrics.ingestSeconds.observe((performance.now() - started) / 1000)
+    metrics.batches.inc({ outcome: result.stored ? 'stored' : 'duplicate' })
+    if (result.stored) {
+      // Every kind, transports included, labelled by its batch field.
+      for (const kind of KIND_NAMES) metrics.rows.inc({ kind: RECORD_KINDS[kind].field }, result[RECORD_KINDS[kind].field])
+      live?.publishBatch(batch)
+    }
+    return { batch_id: batch.batch_id, ...result }
+  }
 }
 
 declare module 'fastify' {
   interface FastifyRequest {
     gatewayId?: string
+    ingestTicket?: Ticket
   }
 }

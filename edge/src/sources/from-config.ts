@@ -80,6 +80,7 @@ export function mllpSource(config: NonNullable<GatewayConfig['mllp']>, { next, d
     tls: config.tls ? readTls(config.tls, '/mllp/tls') : undefined,
     allowFrom: config.allow_from,
     maxConnections: config.max_connections, maxConnectionsPerAddress: config.max_connections_per_address,
+    maxPendingPerConnection: config.max_pending_per_connection,
     onRefused: (code) => metrics.mllpRefused.inc({ code }),
   })
   if (!config.tls && !isLoopback(config.host)) {

@@ -276,3 +276,29 @@ test('a sender that does not wait: 300 frames in one write are all stored and ac
     await gw.close()
   }
 })
+
+test('a sender that never waits, and reads no ACKs for a while: at most the bound (plus one read) waits, then every ACK comes in order', async () => {
+  const bound = 40
+  const gw = await gateway({ maxPendingPerConnection: bound })
+  try {
+    const middleware = await Sender.open(gw.source.port)
+    middleware.socket.pause()
+    const ids = Array.from({ length: 2000 }, (_, i) => `flow-${i}`)
+    const frames = ids.map((id, i) => mllpFrame(oru(id, `bed-f${i}`, `ward3.f${i}`)))
+    middleware.send(...frames)
+    await until('the connection paused', () => gw.source.status().flow.pauses >= 1)
+    await new Promise((r) => setTimeout(r, 200))
+    middleware.socket.resume()
+    const answers = await middleware.answers(ids.length)
+    assert.deepEqual(answers.map(([code, id]) => [code, id]), ids.map((id) => ['AA', id]))
+    assert.equal((await gw.drain()).observations.length, 3 * ids.length)
+    const flow = gw.source.status().flow
+    // One socket read (at most 64 KiB) may bring more frames than the bound leaves room for.
+    const perRead = Math.ceil(65_536 / Math.min(...frames.map((f) => f.length)))
+    assert.ok(flow.pending_max <= bound + perRead, `pending_max ${flow.pending_max} > ${bound} + ${perRead}`)
+    assert.equal(flow.max_pending_per_connection, bound)
+    assert.equal(flow.pending, 0)
+  } finally {
+    await gw.close()
+  }
+})

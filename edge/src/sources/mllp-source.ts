@@ -1,8 +1,10 @@
 // MLLP source: a TCP server for HL7 v2 senders (patient monitors, device gateways, point-of-care
 // analyzers). Per connection: deframe, decode, hand to the durable stage as frames arrive (a
 // sender that does not wait for ACKs gets a chunk's frames into one group commit, not one commit
-// each), and write each ACK once its message is durable, in the order the messages arrived; at
-// PAUSE_AT frames waiting the socket is not read. HL7 original-mode acknowledgement
+// each), and write each ACK once its message is durable, in the order the messages arrived. A
+// connection holds at most `maxPendingPerConnection` frames waiting (plus what one socket read
+// brought) and at most ACK_BUFFER_MAX bytes of ACKs its sender has not read: past either it is not
+// read (TCP holds the sender back) until half are done or the ACKs drained. HL7 original-mode acknowledgement
 // (HL7 v2.6 §2.9.2):
 //
 //   AA  everything stored (or deliberately skipped)
@@ -53,6 +55,8 @@ export interface MllpSourceOptions {
   maxConnectionsPerAddress?: number
   /** Told of each connection refused by the allowlist or a cap (metrics). */
   onRefused?: (code: ConnectionLimitCode) => void
+  /** Frames decoded and waiting for durability or their ACK on one connection; default 1000. */
+  maxPendingPerConnection?: number
 }
 
 export interface MllpStatus extends ListenerStatus {
@@ -64,11 +68,12 @@ export interface MllpStatus extends ListenerStatus {
   /** Connections refused, by code (allowlist, caps); TLS handshakes that failed. */
   refused: Partial<Record<ConnectionLimitCode, number>>
   tls_handshake_failures: number
+  /** One busy connection: frames waiting now (all connections) and at most on one; reads paused. */
+  flow: { pending: number; pending_max: number; max_pending_per_connection: number; paused: number; pauses: number }
 }
 
-/** Frames waiting on one connection before it stops reading (TCP then holds the sender back). */
-const PAUSE_AT = 32
-const RESUME_AT = 8
+/** ACK bytes written but not yet taken by the sender before a connection stops reading. */
+const ACK_BUFFER_MAX = 1024 * 1024
 const NOT_DURABLE: Hl7AckDecision = { code: 'AE', text: 'not stored, resend', error: EdgeErrorCode.NEVA_EDGE_NOT_DURABLE }
 
 export class MllpSource implements Source {
@@ -80,9 +85,13 @@ export class MllpSource implements Source {
   private lastLimitLog = 0
   private tlsFailures = 0
   private readonly limiter: ConnectionLimiter
+  /** What the connections report of their flow (status). */
+  readonly flow = { pendingMax: 0, pauses: 0 }
+  readonly maxPending: number
   port = 0
 
   constructor(private readonly options: MllpSourceOptions) {
+    this.maxPending = options.maxPendingPerConnection ?? 1000
     this.limiter = new ConnectionLimiter({
       maxConnections: options.maxConnections ?? 256,
       maxPerAddress: options.maxConnectionsPerAddress ?? 16,
@@ -98,7 +107,14 @@ export class MllpSource implements Source {
 
   status(): MllpStatus {
     const { open, refused } = this.limiter.status()
-    return { port: this.port, tls: this.options.tls !== undefined, client_certificates: this.options.tls?.ca !== undefined, connections: open, refused, tls_handshake_failures: this.tlsFailures }
+    const connections = [...this.connections]
+    return {
+      port: this.port, tls: this.options.tls !== undefined, client_certificates: this.options.tls?.ca !== undefined, connections: open, refused, tls_handshake_failures: this.tlsFailures,
+      flow: {
+        pending: connections.reduce((a, c) => a + c.pendingNow, 0), pending_max: this.flow.pendingMax, max_pending_per_connection: this.maxPending,
+        paused: connections.filter((c) => c.paused).length, pauses: this.flow.pauses,
+      },
+    }
   }
 
   async start(): Promise<void> {
@@ -161,6 +177,7 @@ class MllpConnection {
   private pending = 0
   private bytesSinceFrame = 0
   private closing = false
+  paused = false
 
   constructor(
     private readonly socket: Socket,
@@ -179,6 +196,7 @@ class MllpConnection {
       socket.destroy()
     })
     socket.on('data', (chunk: Buffer) => this.receive(chunk, maxMessageBytes))
+    socket.on('drain', () => this.resumeIfRoom())
     socket.on('error', (err) => options.log?.('warn', 'MLLP connection error', { origin: this.origin, err: err.message }))
     socket.once('close', () => {
       for (const p of this.deframer.end()) this.linkProblem(p)
@@ -205,14 +223,34 @@ class MllpConnection {
       this.options.log?.('warn', 'closing an MLLP connection that sends no frames', { origin: this.origin, bytes: this.bytesSinceFrame })
       this.socket.destroy()
     }
-    if (this.pending >= PAUSE_AT) this.socket.pause()
+    this.source.flow.pendingMax = Math.max(this.source.flow.pendingMax, this.pending)
+    if (this.pending >= this.source.maxPending) this.pauseReading()
+  }
+
+  get pendingNow(): number {
+    return this.pending
+  }
+
+  private pauseReading(): void {
+    if (this.paused) return
+    this.paused = true
+    this.source.flow.pauses++
+    this.socket.pause()
+  }
+
+  /** Reads again once half the bound is done and the sender has taken its ACKs. */
+  private resumeIfRoom(): void {
+    if (!this.paused || this.closing) return
+    if (this.pending > this.source.maxPending / 2 || this.socket.writableLength > ACK_BUFFER_MAX) return
+    this.paused = false
+    this.socket.resume()
   }
 
   private enqueue(work: () => Promise<void>): void {
     this.pending++
     this.queue = this.queue.then(work).finally(() => {
       this.pending--
-      if (this.pending <= RESUME_AT && !this.closing) this.socket.resume()
+      this.resumeIfRoom()
     })
   }
 
@@ -244,7 +282,10 @@ class MllpConnection {
   }
 
   private async answer(ack: string): Promise<void> {
-    if (!this.socket.destroyed) this.socket.write(mllpFrame(ack))
+    if (this.socket.destroyed) return
+    this.socket.write(mllpFrame(ack))
+    // A sender that does not read its ACKs must not make them pile up here.
+    if (this.socket.writableLength > ACK_BUFFER_MAX) this.pauseReading()
   }
 
   /**

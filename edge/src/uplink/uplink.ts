@@ -1,12 +1,15 @@
 // Uplink: sends outbox batches to the core and prunes them only after the core's commit.
 // Failures are classified: transient (5xx, 429, network, timeout; also 401/403, which an operator
 // fixes) → retry the same batch with exponential backoff and full jitter; permanent (other 4xx:
-// the core will never accept this batch) → dead letter, so the rest keeps flowing.
+// the core will never accept this batch) → dead letter, so the rest keeps flowing. A 429 or 503
+// with Retry-After (the core at its ingest limits while many gateways flush) waits that long plus
+// up to as much again at random, so gateways told the same do not come back together.
 import { Agent, request } from 'undici'
 import { KIND_CAMEL_FIELDS, KIND_NAMES, RECORD_KINDS } from '@neva/contracts'
 import type { Outbox, OutboxBatch } from '../outbox/types.js'
 import type { EdgeMetrics } from '../metrics.js'
 import type { Log } from '../log.js'
+import { retryAfterMs } from './retry-after.js'
 
 export interface UplinkOptions {
   url: string
@@ -33,12 +36,14 @@ export class Uplink {
   private readonly stopController = new AbortController()
   private readonly agent: Agent
   private failures = 0
+  /** What the core's last Retry-After asked for (ms), for the next pause. */
+  private askedWaitMs: number | undefined
   /** Entries appended since go before the backlog: set at start and whenever the uplink recovers. */
   private liveSince = 0
   lastError: string | undefined
   lastSuccessMs: number | undefined
-  /** Delivered batches and rows, and failed sends that will be retried. */
-  readonly totals = { batches: 0, rows: 0, retries: 0 }
+  /** Delivered batches and rows, failed sends that will be retried, and of those the core's 429s. */
+  readonly totals = { batches: 0, rows: 0, retries: 0, busy: 0 }
   /** Rows delivered in each of the last ten seconds, for the send rate. */
   private readonly recent: Array<{ second: number; rows: number }> = []
 
@@ -122,6 +127,12 @@ export class Uplink {
       this.failures++
       this.totals.retries++
       this.metrics?.uplinkRetries.inc()
+      const asked = this.askedWaitMs
+      this.askedWaitMs = undefined
+      if (asked !== undefined) {
+        await this.pause(asked + Math.random() * asked)
+        continue
+      }
       const cap = Math.min(this.options.backoffMaxMs, this.options.backoffBaseMs * 2 ** Math.min(this.failures - 1, 20))
       await this.pause(Math.random() * cap)
     }
@@ -182,6 +193,14 @@ export class Uplink {
         return 'dead'
       }
       this.metrics?.uplinkBatches.inc({ outcome: `http_${res.statusCode}` })
+      if (res.statusCode === 429 || res.statusCode === 503) {
+        this.askedWaitMs = retryAfterMs(res.headers['retry-after'], Date.now(), this.options.backoffMaxMs)
+        // A busy core is expected while gateways flush together: counted, not logged each time.
+        if (res.statusCode === 429 && this.askedWaitMs !== undefined) {
+          this.totals.busy++
+          return 'retry'
+        }
+      }
       this.options.log?.(res.statusCode === 401 || res.statusCode === 403 ? 'error' : 'warn', 'batch not accepted; will retry', { batch_id: batch.id, error: this.lastError })
       return 'retry'
     } catch (err) {

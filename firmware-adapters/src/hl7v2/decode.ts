@@ -201,16 +201,21 @@ function decodeAlerts(out: DecodedHl7, msg: Hl7Message, patient: string, receive
   return decided(out)
 }
 
+// An alert's own text attributes (phase, state, priority) are the alarm's fields, not readings;
+// what a pump's event does not carry is kept whatever its type.
+const NUMERIC_TYPES: ReadonlySet<string> = new Set(['NM', 'SN'])
+const ANY_TYPE: ReadonlySet<string> = new Set(['NM', 'SN', 'ST', 'TX', 'FT', 'CWE', 'CE', 'CNE'])
+
 /**
  * The numbers an alert carries besides the measurement that raised it (stored with the alarm):
  * a Dräger alert source, a watchdog period… kept as coded observations when the alert names a
  * patient, so that no number a device sends is lost. Also the numbers of a pump's infusion event
  * that the event does not carry.
  */
-function alertReadings(out: DecodedHl7, obxs: readonly Hl7Segment[], alarm: AlarmDraft | null, at: { receivedTime: number; offset: number; patientId: string | null; time: string }): void {
+function alertReadings(out: DecodedHl7, obxs: readonly Hl7Segment[], alarm: AlarmDraft | null, at: { receivedTime: number; offset: number; patientId: string | null; time: string }, types: ReadonlySet<string> = NUMERIC_TYPES): void {
   for (const obx of obxs) {
     const type = obx.value(2).trim().toUpperCase()
-    if (type !== 'NM' && type !== 'SN') continue
+    if (!types.has(type)) continue
     const coding = obxCoding(obx, DEFAULT_LAB_CODES)
     if (coding.kind === 'lab') continue
     if (alarm && coding.kind === 'mdc' && coding.code === alarm.source_code) continue
@@ -260,7 +265,7 @@ function decodeInfusions(out: DecodedHl7, msg: Hl7Message, patient: string, rece
     if ('ok' in result) {
       out.infusionEvents.push(result.ok)
       if (result.sentTime !== null) sentTimes.push(result.sentTime)
-      alertReadings(out, result.others, null, { receivedTime, offset, patientId, time: obr?.value(7).trim() || msh.value(7).trim() })
+      alertReadings(out, result.others, null, { receivedTime, offset, patientId, time: obr?.value(7).trim() || msh.value(7).trim() }, ANY_TYPE)
     } else out.problems.push(result.problem)
   })
   if (groups.length === 0) {

@@ -203,6 +203,7 @@ function decodeAlerts(out: DecodedHl7, msg: Hl7Message, patient: string, receive
 
 // An alert's own text attributes (phase, state, priority) are the alarm's fields, not readings;
 // what a pump's event does not carry is kept whatever its type.
+const MDC_ATTR_LIMIT_CURR = 67892
 const NUMERIC_TYPES: ReadonlySet<string> = new Set(['NM', 'SN'])
 const ANY_TYPE: ReadonlySet<string> = new Set(['NM', 'SN', 'ST', 'TX', 'FT', 'CWE', 'CE', 'CNE'])
 
@@ -219,6 +220,8 @@ function alertReadings(out: DecodedHl7, obxs: readonly Hl7Segment[], alarm: Alar
     const coding = obxCoding(obx, DEFAULT_LAB_CODES)
     if (coding.kind === 'lab') continue
     if (alarm && coding.kind === 'mdc' && coding.code === alarm.source_code) continue
+    // The alert's limits (MDC_ATTR_LIMIT_CURR) are the alarm's, whatever type they came in.
+    if (alarm && coding.kind === 'mdc' && coding.code === MDC_ATTR_LIMIT_CURR) continue
     const where = `OBX ${obx.value(1).trim() || '?'}`
     if (at.patientId === null) {
       out.ignored.push({ code: FirmwareErrorCode.NEVA_HL7V2_NO_PATIENT, reason: `${where}: a number in an alert without a patient is not kept as a reading`, payload: clip(obx.toString(), 4096), offset: obx.offset })

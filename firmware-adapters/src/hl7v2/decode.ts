@@ -6,7 +6,7 @@ import { Identifier } from '@neva/contracts'
 import { createHash } from 'node:crypto'
 import { screenIds } from '../ids.js'
 import { FirmwareErrorCode, type DecodeProblem, type Hl7v2ErrorCode } from '../errors.js'
-import type { AlarmDraft, Decoded, LabResultDraft, MessageKey, ObservationDraft } from '../decoded.js'
+import type { AlarmDraft, Decoded, LabResultDraft, MessageKey, ObservationDraft, WaveformDraft } from '../decoded.js'
 import { DEFAULT_LAB_CODES, type LabCodeTable } from '../lab-codes.js'
 import { alarmFromGroup } from './alarm.js'
 import { infusionFromGroup, type InfusionEventDraft } from './infusion.js'
@@ -16,6 +16,7 @@ import type { Hl7Message, Hl7Segment } from './message.js'
 import { labFromObx, vitalFromObx, type ObxOutcome } from './obx.js'
 import { clip, parseHl7 } from './parse.js'
 import { deviceTime } from './time.js'
+import { isWaveAttribute, waveformFromObx } from './waveform.js'
 
 export type Hl7AckCode = 'AA' | 'AE' | 'AR'
 
@@ -52,6 +53,7 @@ export interface DecodedHl7 extends Decoded {
   labResults: LabResultDraft[]
   alarms: AlarmDraft[]
   infusionEvents: InfusionEventDraft[]
+  waveforms: WaveformDraft[]
   ignored: DecodeProblem[]
   /** The parsed message (for buildAck); absent when the input was not an HL7 message. */
   message?: Hl7Message
@@ -68,7 +70,7 @@ const IDENTIFIER = new RegExp(Identifier.pattern!)
 
 export function decodeHl7(input: Uint8Array | string, receivedTime: number, options: Hl7DecodeOptions = {}): DecodedHl7 {
   const parsed = parseHl7(input, { maxBytes: options.maxMessageBytes, maxSegments: options.maxSegments })
-  const out: DecodedHl7 = { source: 'hl7v2', observations: [], labResults: [], alarms: [], infusionEvents: [], problems: parsed.problems, ignored: [], ack: { code: 'AA' } }
+  const out: DecodedHl7 = { source: 'hl7v2', observations: [], labResults: [], alarms: [], infusionEvents: [], waveforms: [], problems: parsed.problems, ignored: [], ack: { code: 'AA' } }
   const msg = parsed.message
   if (options.fallbackDeviceId) out.deviceId = sanitizeId(options.fallbackDeviceId)
   if (!msg) return refused(out)
@@ -98,6 +100,9 @@ export function decodeHl7(input: Uint8Array | string, receivedTime: number, opti
   /** OBX-14 of device entries in the current OBR group, by OBX-4 without trailing ".0"s. */
   let inherited = new Map<string, string>()
   let lastLab: LabResultDraft | undefined
+  /** OBX-4 paths of the waveforms (NA) seen, whose attribute OBX follow them. */
+  const waves: string[] = []
+  const obxs = msg.segments.filter((s) => s.name === 'OBX')
   /** Device times the message itself gave (not receive times standing in for them), for the key. */
   const sentTimes: number[] = []
   for (const seg of msg.segments) {
@@ -118,6 +123,23 @@ export function decodeHl7(input: Uint8Array | string, receivedTime: number, opti
       const ancestor = inheritedTime(inherited, subId)
       if (own !== '' && subId !== '') inherited.set(trimZeros(subId), own)
       const time = own || ancestor || obr?.value(7).trim() || msh.value(7).trim()
+      const valueType = seg.value(2).trim().toUpperCase()
+      if ((valueType === 'NA' || valueType === 'MA') && seg.field(5).trim() !== '') {
+        // A waveform (HL7 v2 §7.16; IHE PCD WCM): its samples, not readings.
+        needsPatient = true
+        waves.push(subId)
+        const t = deviceTime(time, receivedTime, offset)
+        const w = waveformFromObx(seg, { where, deviceId: out.deviceId!, patientId: patient, startTime: typeof t === 'number' ? t : receivedTime, receivedTime, siblings: obxs })
+        if ('ok' in w) out.waveforms.push(...w.ok)
+        else out.problems.push(w.problem)
+        if (typeof t === 'number') sentTimes.push(t)
+        continue
+      }
+      const wave = waves.find((p) => isWaveAttribute(seg, p))
+      if (wave !== undefined) {
+        out.ignored.push({ code: FirmwareErrorCode.NEVA_HL7V2_DEVICE_ENTRY, reason: `${where}: ${seg.value(3, 2).trim()} is an attribute of the waveform at OBX-4 ${wave}, not a reading`, payload: clip(seg.toString(), 4096), offset: seg.offset })
+        continue
+      }
       const coding = obxCoding(seg, labCodes)
       const base = { where, receivedTime, defaultUtcOffsetMinutes: offset, deviceId: out.deviceId! }
       let result: ObxOutcome<ObservationDraft | LabResultDraft>

@@ -13,7 +13,7 @@ import { infusionFromGroup, type InfusionEventDraft } from './infusion.js'
 import { obxCoding } from './coding.js'
 import { hl7Unescape } from './escape.js'
 import type { Hl7Message, Hl7Segment } from './message.js'
-import { labFromObx, vitalFromObx, type ObxOutcome } from './obx.js'
+import { labFromObx, parseNm, vitalFromObx, type ObxOutcome } from './obx.js'
 import { clip, parseHl7 } from './parse.js'
 import { deviceTime } from './time.js'
 import { isWaveAttribute, waveformFromObx } from './waveform.js'
@@ -213,6 +213,10 @@ function decodeAlerts(out: DecodedHl7, msg: Hl7Message, patient: string, receive
     else out.ignored.push(result.ignored)
     // A watchdog heartbeat is no alarm, but its numbers (the period) are still readings.
     const heartbeat = 'ignored' in result && result.ignored.code === FirmwareErrorCode.NEVA_HL7V2_ALARM_HEARTBEAT
+    if (heartbeat) {
+      const period = watchdogPeriodMs(obxs)
+      if (period !== undefined) out.heartbeatMs = period
+    }
     if ('ok' in result || heartbeat) alertReadings(out, obxs, 'ok' in result ? result.ok : null, { receivedTime, offset, patientId, time: obr?.value(7).trim() || msh.value(7).trim() })
   })
   if (groups.length === 0) {
@@ -221,6 +225,18 @@ function decodeAlerts(out: DecodedHl7, msg: Hl7Message, patient: string, receive
   const key = keyOf(out, msh, sentTimes, receivedTime, offset)
   if (key) out.key = key
   return decided(out)
+}
+
+/**
+ * The ACM watchdog's MDC_ATTR_CONFIRM_TIMEOUT: the reporter promises its next heartbeat within
+ * it (seconds unless OBX-6 says ms). Undefined when absent or not a positive number.
+ */
+function watchdogPeriodMs(obxs: readonly Hl7Segment[]): number | undefined {
+  const obx = obxs.find((o) => o.value(3, 2).trim() === 'MDC_ATTR_CONFIRM_TIMEOUT' || o.value(3, 1).trim() === '67860')
+  const n = obx ? parseNm(obx.value(5)) : undefined
+  if (obx === undefined || n === undefined || !(n > 0)) return undefined
+  const ms = /MILLI_SEC|^ms$|264338/.test(obx.field(6)) ? n : n * 1000
+  return ms <= 24 * 3600_000 ? Math.round(ms) : undefined
 }
 
 // An alert's own text attributes (phase, state, priority) are the alarm's fields, not readings;

@@ -38,7 +38,8 @@ const SOURCES: Record<FhirSource, SourceSql> = {
   },
   vital: {
     sql: `SELECT patient_id, device_time AS t, concat(gateway_id, '|', toString(seq), '|', name) AS k,
-                 device_id, source, mdc_code, toString(mdc_code) AS mdc, loinc, name, value, unit, flags
+                 device_id, source, mdc_code, toString(mdc_code) AS mdc, loinc, name, value, unit, flags,
+                 device_label, value_text, value_code, value_system
           FROM observations WHERE {inner}`,
     patient: 'patient_id = {patient:String}',
     codes: { [LOINC]: 'loinc', [MDC]: 'mdc' },

@@ -10,7 +10,9 @@ import { groupCommit } from './group-commit.js'
 export const toDateTime64 = (ms: number): string => (ms / 1000).toFixed(3)
 
 export function observationRow(o: Observation) {
-  return { ...o, device_time: toDateTime64(o.device_time), received_time: toDateTime64(o.received_time) }
+  // A text or coded state has no number: `value` is left to the column's default (NaN), never 0.
+  const { value, ...rest } = o
+  return { ...rest, ...(value !== undefined ? { value } : {}), device_time: toDateTime64(o.device_time), received_time: toDateTime64(o.received_time) }
 }
 
 export function triageRow(t: TriageResult) {
@@ -221,7 +223,7 @@ export class TelemetryStore {
                 toUnixTimestamp64Milli(max(device_time)) AS time,
                 argMax(device_id, (device_time, seq)) AS device_id,
                 argMax(flags, (device_time, seq)) AS flags
-              FROM observations WHERE patient_id = {p:String}
+              FROM observations WHERE patient_id = {p:String} AND isFinite(observations.value)
               GROUP BY name ORDER BY name`,
       query_params: { p: patientId },
       format: 'JSONEachRow',

@@ -46,7 +46,8 @@ export const Observation = Type.Object(
     loinc: Type.String({ maxLength: 16 }),
     /** A named vital, or 'other' for any other coded metric (then mdc_code or loinc says what). */
     name: ObservationName,
-    value: Type.Number(),
+    /** The number; absent when the reading is a text or coded state (then value_text holds it). */
+    value: Type.Optional(Type.Number()),
     unit: Type.String({ maxLength: 32 }),
     device_time: EpochMs,
     received_time: EpochMs,
@@ -56,6 +57,12 @@ export const Observation = Type.Object(
     // named vitals.
     device_label: Type.Optional(Type.String({ maxLength: 64 })),
     unit_as_sent: Type.Optional(Type.String({ maxLength: 64 })),
+    // A text or coded state instead of a number (HL7 OBX-2 ST, TX, CWE, CE, CNE; an MQTT text
+    // value): ECG rhythm, pacing mode, alarm state. Only for name 'other': never scored.
+    value_text: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    /** A coded value's code and coding system (CWE OBX-5.1 and .3, e.g. 197288, MDC). */
+    value_code: Type.Optional(Type.String({ maxLength: 64 })),
+    value_system: Type.Optional(Type.String({ maxLength: 32 })),
   },
   { additionalProperties: false },
 )

@@ -43,6 +43,11 @@ export interface Decoded extends DecodedDrafts {
   key?: MessageKey
   problems: DecodeProblem[]
   /**
+   * The period the device promised to be heard again within (an IHE ACM watchdog's
+   * MDC_ATTR_CONFIRM_TIMEOUT), ms: the gateway supervises it with this period.
+   */
+  heartbeatMs?: number
+  /**
    * What the decoder deliberately did not turn into readings, with why (a monitor's MDC metric
    * that is not a vital sign Neva stores, a device-hierarchy entry): counted, not kept aside.
    */

@@ -43,6 +43,7 @@ export const HL7V2_ERRORS = {
   NEVA_HL7V2_NO_ALARM_EVENT: 'alert names no event (no MDC_EVT_ OBX or OBX-4 facet .1, or an empty one)',
   // One infusion event (an OBR group of an ORU^R42)
   NEVA_HL7V2_NO_INFUSION_DATA: 'infusion event names no drug, rate, volume or pump state',
+  NEVA_HL7V2_BAD_WAVEFORM: 'an NA/MA waveform OBX Neva cannot store: not an ECG lead, no sample rate, a unit or sample it cannot read, or a multiplexed array',
   // Ignored (counted, not kept aside)
   NEVA_HL7V2_DEVICE_ENTRY: 'device hierarchy entry (MDS/VMD/CHAN), not a reading',
   NEVA_HL7V2_NOT_A_VITAL: 'MDC metric that is not a vital sign Neva stores',

@@ -57,7 +57,7 @@ test('the ventilator serves plausible values the gateway decodes, updated each i
     const seen: Array<{ name: string; value: number; time: number }> = []
     group.on('changed', (_item, dv: DataValue, index: number) => {
       const d = decodeOpcuaValue(mapping!.nodes[index]!, { value: dv.value.value, sourceTimestamp: dv.sourceTimestamp, serverTimestamp: dv.serverTimestamp, statusCode: dv.statusCode.value }, Date.now())
-      for (const o of d.observations) seen.push({ name: o.name, value: o.value, time: o.device_time })
+      for (const o of d.observations) seen.push({ name: o.name, value: o.value!, time: o.device_time })
     })
     await until('changes of the breathing variables', () => new Set(seen.filter((s) => s.time > now).map((s) => s.name)).size >= 3)
     for (const s of seen) assert.ok(Math.abs(s.time - Date.now()) < 10_000, JSON.stringify(s))

@@ -83,7 +83,8 @@ test('ASCII: every record written arrives and decodes, sensor-off seconds withou
   assert.equal(got.observations.filter((o) => o.flags.includes('artifact')).length, 2 * stats.artifact)
   for (const o of got.observations) {
     assert.equal(o.source, 'serial')
-    assert.ok(o.name === 'spo2' ? o.value >= 85 && o.value <= 100 : o.value >= 40 && o.value <= 140, `${o.name} ${o.value}`)
+    const v = o.value!
+    assert.ok(o.name === 'spo2' ? v >= 85 && v <= 100 : v >= 40 && v <= 140, `${o.name} ${o.value}`)
     assert.ok(Math.abs(o.device_time - o.received_time) < 5000)
   }
 })

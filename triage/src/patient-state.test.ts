@@ -24,3 +24,11 @@ test('a coded metric beyond the named vitals (name "other": QTc, NIBP pulse rate
   assert.equal(s.update({ name: 'other', value: 140, device_time: 1, flags: [] }), false)
   assert.deepEqual(Object.values(s.inputs()).filter((i) => i !== null), [])
 })
+
+test('a reading without a number (a text or coded state) never scores, even under a vital\'s name', () => {
+  const s = new PatientState()
+  assert.equal(s.update({ name: 'heart_rate', value: 80, device_time: 1, flags: [] }), true)
+  assert.equal(s.update({ name: 'heart_rate', value: undefined, device_time: 2, flags: [] }), false)
+  assert.equal(s.update({ name: 'other', value: undefined, device_time: 3, flags: [] }), false)
+  assert.equal(s.vitalSet().pulse, 80)
+})

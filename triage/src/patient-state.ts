@@ -22,7 +22,7 @@ export const PARAMETER_OF: Partial<Record<Observation['name'], News2Parameter>> 
 const ROOM_AIR_FIO2 = 21
 
 /** Whether a reading that feeds "on oxygen" says the patient is on supplemental oxygen. */
-export function onOxygen(o: Pick<Observation, 'name' | 'value'>): boolean {
+export function onOxygen(o: Pick<Observation, 'name'> & { value: number }): boolean {
   return o.name === 'fio2' ? o.value > ROOM_AIR_FIO2 : o.value > 0
 }
 
@@ -40,10 +40,12 @@ export class PatientState {
   /** Returns true when the observation changed a parameter. */
   update(o: Pick<Observation, 'name' | 'value' | 'device_time' | 'flags'>): boolean {
     const parameter = PARAMETER_OF[o.name]
-    if (!parameter || o.flags.some((f) => UNRELIABLE.has(f))) return false
+    // A text or coded state (value_text, no number) never scores.
+    if (!parameter || o.value === undefined || o.flags.some((f) => UNRELIABLE.has(f))) return false
     const current = this.latest.get(parameter)
     if (current && current.time > o.device_time) return false
-    const value = parameter === 'on_oxygen' ? onOxygen(o) : parameter === 'consciousness' ? (ACVPU[o.value] ?? 'U') : o.value
+    const n = o.value
+    const value = parameter === 'on_oxygen' ? onOxygen({ name: o.name, value: n }) : parameter === 'consciousness' ? (ACVPU[n] ?? 'U') : n
     this.latest.set(parameter, { value, time: o.device_time })
     return true
   }

@@ -2,7 +2,7 @@
 // (raw bytes as it sent them; for HL7 also a file of messages, one after another) → one NDJSON
 // line per observation, lab result or alarm update (HL7 ORU^R40) on stdout, with the field names of `contracts`; problems on
 // stderr with their byte offset and reason. Exit 0 when everything decoded, 1 when something
-// did not. Deliberately skipped parts (device hierarchy entries, text states) are counted on
+// did not. Deliberately skipped parts (device hierarchy entries, values marked invalid) are counted on
 // stderr and listed with --verbose; they are not failures.
 import { readFileSync } from 'node:fs'
 import {
@@ -124,7 +124,7 @@ export async function run(argv: string[]): Promise<number> {
   process.stdout.write(result.records.map((r) => `${JSON.stringify(r)}\n`).join(''))
   for (const p of result.problems) process.stderr.write(`${file}: offset ${p.offset ?? 0}: ${p.code}: ${p.reason}\n`)
   if (values.verbose) for (const p of result.ignored) process.stderr.write(`${file}: offset ${p.offset ?? 0}: ignored: ${p.reason}\n`)
-  else if (result.ignored.length > 0) process.stderr.write(`${file}: ${result.ignored.length} part(s) deliberately not decoded (device entries, text states, values the device marks invalid); --verbose lists them\n`)
+  else if (result.ignored.length > 0) process.stderr.write(`${file}: ${result.ignored.length} part(s) deliberately not decoded (device entries, values the device marks invalid, codes Neva does not know); --verbose lists them\n`)
   process.stderr.write(`${file}: ${result.records.length} record(s), ${result.problems.length} problem(s)\n`)
   return result.problems.length === 0 ? 0 : 1
 }

@@ -15,6 +15,7 @@ import { AstmAnalyzer, Hl7Monitor, OpcuaVentilator, SimulatedOximeter, runAmbula
 import { numberOption, parse, untilInterrupted } from '../args.js'
 import { demoPatients } from './sim.js'
 import { DEMO_SITE, seedDemoPeople } from './demo-people.js'
+import { DEMO_ANALYZER_INTERVAL_MS, DEMO_MONITOR_INTERVAL_MS, DEMO_SUPERVISION } from './demo-supervision.js'
 
 const GATEWAY_ID = 'demo-gw'
 
@@ -134,7 +135,7 @@ export async function run(argv: string[]): Promise<number> {
       opcua: [{ device_id: `icu-${run}-ventilator`, endpoint_url: ventilator.endpointUrl, security_mode: 'None', patient_id: icu[1]!.id, sampling_interval_ms: 1000, nodes: ventilator.nodes() }],
       // Silence a monitor or the analyzer (stop its simulator) and the ICU board shows a technical
       // alarm within 5 s: periods just above how often the demo's devices send.
-      supervision: { check_interval_ms: 500, silence_ms: { hl7v2: 3000, astm: 4000, serial: 3000, opcua: 10_000 } },
+      supervision: DEMO_SUPERVISION,
       log_level: logLevel,
     }))
   } catch (err) {
@@ -183,9 +184,9 @@ export async function run(argv: string[]): Promise<number> {
     bed: String(i + 1), patient,
     // Bed 1 has a noradrenaline infusion: its pump's ORU^R42 appear beside the bed's orders.
     ...(i === 0 ? { pump: { drug: 'Noradrenaline', concentration: 0.08, rate: 4.5, volumeToBeInfused: 50 } } : {}),
-  })), timeScale })
+  })), timeScale, intervalMs: DEMO_MONITOR_INTERVAL_MS })
   await monitors.start()
-  const analyzer = serial ? new AstmAnalyzer({ path: ptys[0]!.a, patients: icu, intervalMs: 2000, timeScale, seed: run, name: `lab-${run}` }) : undefined
+  const analyzer = serial ? new AstmAnalyzer({ path: ptys[0]!.a, patients: icu, intervalMs: DEMO_ANALYZER_INTERVAL_MS, timeScale, seed: run, name: `lab-${run}` }) : undefined
   const oximeter = serial ? new SimulatedOximeter({ path: ptys[1]!.a, format: 'ascii', patient: wardBed, timeScale }) : undefined
   await analyzer?.start()
   await oximeter?.start()

@@ -33,13 +33,32 @@ export function vitalResource(row: Row): Resource {
     meta: profile || reported ? compact({ profile, tag: reported ? [PATIENT_REPORTED] : undefined }) : undefined,
     status: 'final',
     category: vital ? category('vital-signs', 'Vital Signs') : undefined,
-    code: compact({ coding: coding.length > 0 ? coding : undefined, text: String(row.name) }),
+    code: compact({ coding: coding.length > 0 ? coding : undefined, text: row.name === 'other' && text(row.device_label) ? String(row.device_label) : String(row.name) }),
     subject: patientRef(row),
     effectiveDateTime: iso(row.t_ms),
-    valueQuantity: compact({ value: Number(row.value), unit: text(row.unit), system: text(row.unit) ? UCUM : undefined, code: text(row.unit) }),
+    ...vitalValue(row),
     performer: reported ? [patientRef(row)] : undefined,
     device: ref('Device', String(row.device_id)),
   })
+}
+
+/** Coding systems a device names in CWE OBX-5.3, as FHIR URIs. */
+const VALUE_SYSTEMS: Record<string, string> = { MDC, LN: LOINC }
+
+/**
+ * A number as valueQuantity; a coded state (CWE: code, system) as valueCodeableConcept; words
+ * (ST: an ECG rhythm) as valueString. A text row's number is NaN in ClickHouse (null in JSON):
+ * never a quantity of 0.
+ */
+function vitalValue(row: Row): Record<string, unknown> {
+  const words = text(row.value_text)
+  if (words === undefined) {
+    return { valueQuantity: compact({ value: Number(row.value), unit: text(row.unit), system: text(row.unit) ? UCUM : undefined, code: text(row.unit) }) }
+  }
+  const code = text(row.value_code)
+  if (code === undefined) return { valueString: words }
+  const system = VALUE_SYSTEMS[String(row.value_system ?? '').toUpperCase()]
+  return { valueCodeableConcept: { coding: [compact({ system, code, display: words !== code ? words : undefined })], text: words } }
 }
 
 const LAB_STATUS: Record<string, string> = { F: 'final', P: 'preliminary', C: 'corrected', X: 'cancelled', R: 'registered', I: 'registered', W: 'entered-in-error', A: 'amended' }

@@ -73,7 +73,7 @@ export class LiveBus {
     const vitals = new Map<string, Extract<LiveEvent, { type: 'vitals' }>['readings']>()
     for (const o of batch.observations) {
       // Coded metrics beyond the named vitals ('other') are stored and queried by code, not drawn as vitals.
-      if (o.name === OTHER_METRIC) continue
+      if (o.name === OTHER_METRIC || o.value === undefined) continue
       let list = vitals.get(o.patient_id)
       if (!list) vitals.set(o.patient_id, (list = []))
       list.push({ name: o.name, value: o.value, unit: o.unit, time: o.device_time, flags: o.flags })

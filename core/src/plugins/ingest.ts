@@ -8,6 +8,7 @@ import type { CoreMetrics } from '../metrics.js'
 import { gatewayAuthenticator, type GatewayCredentials } from './auth.js'
 import type { LiveBus } from '../live/bus.js'
 import { contentLength, IngestAdmission, type IngestLimits, type Ticket } from './ingest-admission.js'
+import { keepAsideValueless } from './observation-values.js'
 
 export interface IngestOptions {
   store: TelemetryStore
@@ -94,7 +95,10 @@ export const ingestPlugin: FastifyPluginAsyncTypebox<IngestOptions> = async (app
     if (foreign) throw new CoreError('NEVA_CORE_GATEWAY_MISMATCH', `token of ${gatewayId}, row of ${foreign.gateway_id}`)
     // A transport may only put its patient on the ED board of a site its gateway serves.
     const bound = bindTransports(body, Object.hasOwn(gatewaySites, gatewayId) ? gatewaySites[gatewayId] : undefined)
-    const batch = bound.batch
+    // A reading is a number or words, never neither: one that is not is kept aside, not stored.
+    const valued = keepAsideValueless(bound.batch)
+    const batch = valued.batch
+    if (valued.refused > 0) request.log.warn({ gateway_id: gatewayId, batch_id: batch.batch_id, refused: valued.refused }, 'observations without a well-formed value kept aside')
     if (bound.refused > 0) {
       metrics.transportsRefused.inc({ gateway: gatewayId }, bound.refused)
       request.log.warn({ gateway_id: gatewayId, batch_id: batch.batch_id, refused: bound.refused }, 'transports to sites the gateway is not bound to kept aside')

@@ -99,6 +99,7 @@ export class DurableStage {
     let stored = 0
     if (!duplicate) for (const kind of DECODED_KIND_NAMES) stored += drafts(decoded, kind).length
     this.devices.message(id, decoded.source, origin, stored, now)
+    if (decoded.heartbeatMs !== undefined) this.devices.heartbeat(id, decoded.heartbeatMs)
     // Where the device is: an HL7 message's PV1 (DecodedHl7.location), else an alarm's place.
     const alarm = decoded.alarms?.[0]
     const pv1 = (decoded as { location?: { pointOfCare?: string; room?: string; bed?: string; facility?: string } }).location

@@ -28,6 +28,7 @@ export interface DeviceContext {
 export class DeviceRegistry {
   private readonly devices = new Map<string, DeviceStatus>()
   private readonly contexts = new Map<string, DeviceContext>()
+  private readonly heartbeats = new Map<string, number>()
 
   private entry(deviceId: string, source: SourceProtocol, origin: string): DeviceStatus {
     let d = this.devices.get(deviceId)
@@ -66,6 +67,15 @@ export class DeviceRegistry {
     const next = { ...old }
     for (const k of ['patient_id', 'ward', 'room', 'bed', 'facility'] as const) if (ctx[k]) next[k] = ctx[k]
     this.contexts.set(deviceId, next)
+  }
+
+  /** The period a device promised its next message within (a watchdog heartbeat), ms. */
+  heartbeat(deviceId: string, periodMs: number): void {
+    this.heartbeats.set(deviceId, periodMs)
+  }
+
+  heartbeatOf(deviceId: string): number | undefined {
+    return this.heartbeats.get(deviceId)
   }
 
   contextOf(deviceId: string): DeviceContext | undefined {

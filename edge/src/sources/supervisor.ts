@@ -64,13 +64,16 @@ export class DeviceSupervisor {
     await this.checking
   }
 
-  /** The silence a device is allowed, ms; 0 when it is not supervised. */
+  /**
+   * The silence a device is allowed, ms; 0 when it is not supervised: its `devices` entry, else
+   * the period its own watchdog promised (MDC_ATTR_CONFIRM_TIMEOUT), else its source kind's.
+   */
   periodOf(deviceId: string, source: SourceProtocol): number {
     for (const d of this.options.deviceSilenceMs) {
       const match = d.device_id.endsWith('*') ? deviceId.startsWith(d.device_id.slice(0, -1)) : deviceId === d.device_id
       if (match) return d.silence_ms
     }
-    return this.options.silenceMs[source] ?? 0
+    return this.options.devices.heartbeatOf(deviceId) ?? this.options.silenceMs[source] ?? 0
   }
 
   /** Devices with an active silence alarm, for /status and tests. */

@@ -13,10 +13,12 @@ export class ModelTriage implements ModelScorer {
 
   observe(o: ScoredObservation): void {
     const parameter = PARAMETER_OF[o.name]
-    if (!parameter || o.flags.some((f) => UNRELIABLE.has(f))) return
+    // A text or coded state (value_text, no number) never scores.
+    if (!parameter || o.value === undefined || o.flags.some((f) => UNRELIABLE.has(f))) return
+    const n = o.value
     let h = this.histories.get(o.patient_id)
     if (!h) this.histories.set(o.patient_id, (h = new PatientHistory()))
-    h.add(parameter, parameter === 'consciousness' ? (ACVPU[o.value] ?? 'U') : parameter === 'on_oxygen' ? (onOxygen(o) ? 1 : 0) : o.value, o.device_time)
+    h.add(parameter, parameter === 'consciousness' ? (ACVPU[n] ?? 'U') : parameter === 'on_oxygen' ? (onOxygen({ name: o.name, value: n }) ? 1 : 0) : n, o.device_time)
   }
 
   async verdict(patientId: string, spo2Scale: 1 | 2): Promise<ModelVerdict | null> {

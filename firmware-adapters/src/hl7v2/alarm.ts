@@ -24,6 +24,8 @@ const ATTRIBUTES = {
   text: ['MDC_ATTR_ALERT_TEXT', 68546],
   // The watchdog's period: named so that it is never mistaken for the alarm's source measurement.
   timeout: ['MDC_ATTR_CONFIRM_TIMEOUT', 67860],
+  // The limits in force (IEEE 11073-10201 Current-Limits), sent as their own OBX of the alert.
+  limits: ['MDC_ATTR_LIMIT_CURR', 67892],
 } as const
 type Attribute = keyof typeof ATTRIBUTES
 const FACETS: Readonly<Record<string, Attribute | 'event'>> = { 1: 'event', 2: 'source', 3: 'phase', 4: 'state', 5: 'inactivation', 6: 'priority', 7: 'type' }
@@ -96,6 +98,17 @@ export function parseLimits(range: string): { low: number | null; high: number |
   const below = /^<=?\s*([+-]?[\d.]+)$/.exec(r)
   if (below) return { low: null, high: parseNm(below[1]!) ?? null }
   return { low: null, high: null }
+}
+
+/**
+ * The limits an MDC_ATTR_LIMIT_CURR OBX gives: NR "low^high" (HL7 v2 numeric range; either may be
+ * empty), or a range as text ("90-96", ">20"), as OBX-7 would give it.
+ */
+export function limitsOf(obx: Hl7Segment): { low: number | null; high: number | null } {
+  if (obx.value(2).trim().toUpperCase() === 'NR' || obx.value(5, 2).trim() !== '') {
+    return { low: parseNm(obx.value(5, 1)) ?? null, high: parseNm(obx.value(5, 2)) ?? null }
+  }
+  return parseLimits(hl7Unescape(obx.value(5), obx.encoding))
 }
 
 /** One alert from its OBX; the OBR that opened the group gives its identity. */
@@ -172,6 +185,16 @@ export function alarmFromGroup(obr: Hl7Segment | undefined, obxs: readonly Hl7Se
     const ucum = unitMeaning(sent)
     unit = def && ucum === def.unit ? def.unit : (ucum ?? (sent.text || sent.code))
     limits = parseLimits(source.value(7))
+  }
+  // IHE PCD-04 may send the limits as their own OBX of the alert (MDC_ATTR_LIMIT_CURR): when it
+  // gives any, they are the alarm's, over the source's OBX-7; its unit serves when the source gave none.
+  const limitObx = byAttr.get('limits')
+  if (limitObx) {
+    const own = limitsOf(limitObx)
+    if (own.low !== null || own.high !== null) {
+      limits = own
+      if (unit === '') unit = unitMeaning({ code: limitObx.value(6, 1).trim(), text: limitObx.value(6, 2).trim(), system: limitObx.value(6, 3).trim() }) ?? (limitObx.value(6, 2).trim() || limitObx.value(6, 1).trim())
+    }
   }
 
   // The device's own identifier becomes part of the alarm id: one with a quote, a backslash

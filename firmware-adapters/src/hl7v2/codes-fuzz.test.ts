@@ -38,6 +38,11 @@ test('any MDC code, value type and unit: one outcome per OBX; a reading keeps co
       for (const o of d.observations) {
         assert.ok(observation.check({ ...o, gateway_id: 'g', seq: 1 }), observation.explain({ ...o, gateway_id: 'g', seq: 1 }))
         assert.equal(o.mdc_code, normalizeMdc(c))
+        if (type === 'CWE') {
+          // A coded value is words, even when its code looks like a number.
+          assert.deepEqual([o.value, o.value_text, o.name], [undefined, value, 'other'])
+          continue
+        }
         assert.equal(o.value, Number(value))
         if (vitalByMdc(c)) continue
         assert.equal(o.name, 'other')
@@ -64,12 +69,43 @@ test('every metric in the code table decodes by its number and by its reference 
   }
 })
 
-test('text states (ST, CWE) are skipped with a reason, not refused; a number sent as ST is a reading', () => {
-  const d = decodeHl7(msg('OBX|1|ST|184327^MDC_ECG_STAT_RHY^MDC|1.2.1.21|MDC_ECG_SINUS_RHY||||||F', 'OBX|2|ST|147232^MDC_ECG_TIME_PD_QT_GL^MDC|1.2.1.14|380|264338^MDC_DIM_MILLI_SEC^MDC|||||F'), NOW)
+test('text states (ST, CWE) are kept as words with their code, no number; a number sent as ST is a reading', () => {
+  const d = decodeHl7(msg(
+    'OBX|1|ST|184327^MDC_ECG_STAT_RHY^MDC|1.2.1.21|MDC_ECG_SINUS_RHY||||||F',
+    'OBX|2|ST|147232^MDC_ECG_TIME_PD_QT_GL^MDC|1.2.1.14|380|264338^MDC_DIM_MILLI_SEC^MDC|||||F',
+    'OBX|3|CWE|184327^MDC_ECG_STAT_RHY^MDC|1.2.1.22|8197^MDC_ECG_ATR_FIB^MDC^^^^^^Atrial \\T\\ fibrillation||||||F',
+    'OBX|4|TX|184327^MDC_ECG_STAT_RHY^MDC|1.2.1.23|Sinus~with PVCs||||||F',
+    'OBX|5|CWE|184327^MDC_ECG_STAT_RHY^MDC|1.2.1.24|^pump-status-infusing||||||F',
+  ), NOW)
   assert.deepEqual(d.problems, [])
-  assert.deepEqual(d.observations.map((o) => [o.mdc_code, o.value, o.unit]), [[147232, 380, 'ms']])
-  assert.match(d.ignored[0]!.reason, /MDC_ECG_STAT_RHY: a ST state, not a number/)
+  assert.deepEqual(d.ignored, [])
+  assert.deepEqual(d.observations.map((o) => [o.mdc_code, o.value, o.unit, o.value_text, o.value_code, o.value_system]), [
+    [184327, undefined, '', 'MDC_ECG_SINUS_RHY', undefined, undefined],
+    [147232, 380, 'ms', undefined, undefined, undefined],
+    [184327, undefined, '', 'MDC_ECG_ATR_FIB', '8197', 'MDC'],
+    [184327, undefined, '', 'Sinus\nwith PVCs', undefined, undefined],
+    [184327, undefined, '', 'pump-status-infusing', undefined, undefined],
+  ])
+  for (const o of d.observations) assert.ok(observation.check({ ...o, gateway_id: 'g', seq: 1 }), observation.explain({ ...o, gateway_id: 'g', seq: 1 }))
   assert.equal(d.ack.code, 'AA')
+})
+
+test('any MDC code and text value type: a state keeps its words (unescaped) and no number, a named vital never takes text', () => {
+  const words = fc.stringMatching(/^[A-Za-z0-9 _.\-]{1,40}$/).filter((w) => w.trim() !== '' && Number.isNaN(Number(w.trim())))
+  fc.assert(
+    fc.property(code, fc.constantFrom('ST', 'TX', 'CWE', 'CE', 'CNE'), words, (c, type, w) => {
+      const d = decodeHl7(msg(`OBX|1|${type}|${c}^MDC_X^MDC|1.1.1.1|${type.startsWith('C') ? `^${w}^MDC` : w}||||||F`), NOW)
+      assert.equal(d.observations.length + d.problems.length + d.ignored.length, 1, JSON.stringify(d))
+      for (const o of d.observations) {
+        assert.ok(observation.check({ ...o, gateway_id: 'g', seq: 1 }), observation.explain({ ...o, gateway_id: 'g', seq: 1 }))
+        assert.equal(o.name, 'other', 'text never becomes a named vital')
+        assert.equal(o.value, undefined)
+        assert.equal(o.value_text, w.trim())
+      }
+      if (vitalByMdc(c)) assert.equal(d.observations.length, 0)
+    }),
+    { numRuns: fuzzRuns() },
+  )
 })
 
 test('a unit Neva cannot map is kept as sent and flagged; a UCUM unit the sender declares is kept', () => {

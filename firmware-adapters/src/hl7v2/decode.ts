@@ -6,18 +6,18 @@ import { Identifier } from '@neva/contracts'
 import { createHash } from 'node:crypto'
 import { screenIds } from '../ids.js'
 import { FirmwareErrorCode, type DecodeProblem, type Hl7v2ErrorCode } from '../errors.js'
-import type { AlarmDraft, Decoded, LabResultDraft, MessageKey, ObservationDraft } from '../decoded.js'
+import type { AlarmDraft, Decoded, LabResultDraft, MessageKey, ObservationDraft, WaveformDraft } from '../decoded.js'
 import { DEFAULT_LAB_CODES, type LabCodeTable } from '../lab-codes.js'
 import { alarmFromGroup } from './alarm.js'
 import { infusionFromGroup, type InfusionEventDraft } from './infusion.js'
 import { obxCoding } from './coding.js'
 import { hl7Unescape } from './escape.js'
 import type { Hl7Message, Hl7Segment } from './message.js'
-import { labFromObx, vitalFromObx, type ObxOutcome } from './obx.js'
+import { labFromObx, parseNm, vitalFromObx, type ObxOutcome } from './obx.js'
 import { clip, parseHl7 } from './parse.js'
 import { CTG_DEFAULT_RATE_HZ, ctgFromObx, ctgSpecOf, isSampleRateObx, sampleRateOf } from './ctg.js'
-import type { WaveformDraft } from '../decoded.js'
 import { deviceTime } from './time.js'
+import { isWaveAttribute, waveformFromObx } from './waveform.js'
 
 export type Hl7AckCode = 'AA' | 'AE' | 'AR'
 
@@ -52,10 +52,10 @@ export interface DecodedHl7 extends Decoded {
   source: 'hl7v2'
   observations: ObservationDraft[]
   labResults: LabResultDraft[]
-  /** A fetal monitor's CTG arrays (ctg.ts). */
-  waveforms: WaveformDraft[]
   alarms: AlarmDraft[]
   infusionEvents: InfusionEventDraft[]
+  /** Waveforms: a fetal monitor's CTG arrays (ctg.ts), ECG leads sent as NA (waveform.ts). */
+  waveforms: WaveformDraft[]
   ignored: DecodeProblem[]
   /** The parsed message (for buildAck); absent when the input was not an HL7 message. */
   message?: Hl7Message
@@ -104,6 +104,9 @@ export function decodeHl7(input: Uint8Array | string, receivedTime: number, opti
   let lastLab: LabResultDraft | undefined
   /** The CTG arrays' rate in this OBR group (a SAMPLE_RATE OBX sets it). */
   let ctgRate = CTG_DEFAULT_RATE_HZ
+  /** OBX-4 paths of the waveforms (NA) seen, whose attribute OBX follow them. */
+  const waves: string[] = []
+  const obxs = msg.segments.filter((s) => s.name === 'OBX')
   /** Device times the message itself gave (not receive times standing in for them), for the key. */
   const sentTimes: number[] = []
   for (const seg of msg.segments) {
@@ -125,6 +128,11 @@ export function decodeHl7(input: Uint8Array | string, receivedTime: number, opti
       const ancestor = inheritedTime(inherited, subId)
       if (own !== '' && subId !== '') inherited.set(trimZeros(subId), own)
       const time = own || ancestor || obr?.value(7).trim() || msh.value(7).trim()
+      const wave = waves.find((p) => isWaveAttribute(seg, p))
+      if (wave !== undefined) {
+        out.ignored.push({ code: FirmwareErrorCode.NEVA_HL7V2_DEVICE_ENTRY, reason: `${where}: ${seg.value(3, 2).trim()} is an attribute of the waveform at OBX-4 ${wave}, not a reading`, payload: clip(seg.toString(), 4096), offset: seg.offset })
+        continue
+      }
       if (isSampleRateObx(seg)) {
         const hz = sampleRateOf(seg)
         if (hz === undefined) out.problems.push({ code: FirmwareErrorCode.NEVA_CTG_BAD_RATE, reason: `${where}: sample rate "${clip(seg.value(5), 32)}" is not a whole number of Hz in 1–1000`, payload: clip(seg.toString(), 4096), offset: seg.offset })
@@ -142,6 +150,18 @@ export function decodeHl7(input: Uint8Array | string, receivedTime: number, opti
         }
         if (r.problem) out.problems.push(r.problem)
         if (r.ignored) out.ignored.push(r.ignored)
+        continue
+      }
+      const valueType = seg.value(2).trim().toUpperCase()
+      if ((valueType === 'NA' || valueType === 'MA') && seg.field(5).trim() !== '') {
+        // A waveform (HL7 v2 §7.16; IHE PCD WCM): its samples, not readings.
+        needsPatient = true
+        waves.push(subId)
+        const t = deviceTime(time, receivedTime, offset)
+        const w = waveformFromObx(seg, { where, deviceId: out.deviceId!, patientId: patient, startTime: typeof t === 'number' ? t : receivedTime, receivedTime, siblings: obxs })
+        if ('ok' in w) out.waveforms.push(...w.ok)
+        else out.problems.push(w.problem)
+        if (typeof t === 'number') sentTimes.push(t)
         continue
       }
       const coding = obxCoding(seg, labCodes)
@@ -217,6 +237,10 @@ function decodeAlerts(out: DecodedHl7, msg: Hl7Message, patient: string, receive
     else out.ignored.push(result.ignored)
     // A watchdog heartbeat is no alarm, but its numbers (the period) are still readings.
     const heartbeat = 'ignored' in result && result.ignored.code === FirmwareErrorCode.NEVA_HL7V2_ALARM_HEARTBEAT
+    if (heartbeat) {
+      const period = watchdogPeriodMs(obxs)
+      if (period !== undefined) out.heartbeatMs = period
+    }
     if ('ok' in result || heartbeat) alertReadings(out, obxs, 'ok' in result ? result.ok : null, { receivedTime, offset, patientId, time: obr?.value(7).trim() || msh.value(7).trim() })
   })
   if (groups.length === 0) {
@@ -228,18 +252,38 @@ function decodeAlerts(out: DecodedHl7, msg: Hl7Message, patient: string, receive
 }
 
 /**
+ * The ACM watchdog's MDC_ATTR_CONFIRM_TIMEOUT: the reporter promises its next heartbeat within
+ * it (seconds unless OBX-6 says ms). Undefined when absent or not a positive number.
+ */
+function watchdogPeriodMs(obxs: readonly Hl7Segment[]): number | undefined {
+  const obx = obxs.find((o) => o.value(3, 2).trim() === 'MDC_ATTR_CONFIRM_TIMEOUT' || o.value(3, 1).trim() === '67860')
+  const n = obx ? parseNm(obx.value(5)) : undefined
+  if (obx === undefined || n === undefined || !(n > 0)) return undefined
+  const ms = /MILLI_SEC|^ms$|264338/.test(obx.field(6)) ? n : n * 1000
+  return ms <= 24 * 3600_000 ? Math.round(ms) : undefined
+}
+
+// An alert's own text attributes (phase, state, priority) are the alarm's fields, not readings;
+// what a pump's event does not carry is kept whatever its type.
+const MDC_ATTR_LIMIT_CURR = 67892
+const NUMERIC_TYPES: ReadonlySet<string> = new Set(['NM', 'SN'])
+const ANY_TYPE: ReadonlySet<string> = new Set(['NM', 'SN', 'ST', 'TX', 'FT', 'CWE', 'CE', 'CNE'])
+
+/**
  * The numbers an alert carries besides the measurement that raised it (stored with the alarm):
  * a Dräger alert source, a watchdog period… kept as coded observations when the alert names a
  * patient, so that no number a device sends is lost. Also the numbers of a pump's infusion event
  * that the event does not carry.
  */
-function alertReadings(out: DecodedHl7, obxs: readonly Hl7Segment[], alarm: AlarmDraft | null, at: { receivedTime: number; offset: number; patientId: string | null; time: string }): void {
+function alertReadings(out: DecodedHl7, obxs: readonly Hl7Segment[], alarm: AlarmDraft | null, at: { receivedTime: number; offset: number; patientId: string | null; time: string }, types: ReadonlySet<string> = NUMERIC_TYPES): void {
   for (const obx of obxs) {
     const type = obx.value(2).trim().toUpperCase()
-    if (type !== 'NM' && type !== 'SN') continue
+    if (!types.has(type)) continue
     const coding = obxCoding(obx, DEFAULT_LAB_CODES)
     if (coding.kind === 'lab') continue
     if (alarm && coding.kind === 'mdc' && coding.code === alarm.source_code) continue
+    // The alert's limits (MDC_ATTR_LIMIT_CURR) are the alarm's, whatever type they came in.
+    if (alarm && coding.kind === 'mdc' && coding.code === MDC_ATTR_LIMIT_CURR) continue
     const where = `OBX ${obx.value(1).trim() || '?'}`
     if (at.patientId === null) {
       out.ignored.push({ code: FirmwareErrorCode.NEVA_HL7V2_NO_PATIENT, reason: `${where}: a number in an alert without a patient is not kept as a reading`, payload: clip(obx.toString(), 4096), offset: obx.offset })
@@ -286,7 +330,7 @@ function decodeInfusions(out: DecodedHl7, msg: Hl7Message, patient: string, rece
     if ('ok' in result) {
       out.infusionEvents.push(result.ok)
       if (result.sentTime !== null) sentTimes.push(result.sentTime)
-      alertReadings(out, result.others, null, { receivedTime, offset, patientId, time: obr?.value(7).trim() || msh.value(7).trim() })
+      alertReadings(out, result.others, null, { receivedTime, offset, patientId, time: obr?.value(7).trim() || msh.value(7).trim() }, ANY_TYPE)
     } else out.problems.push(result.problem)
   })
   if (groups.length === 0) {

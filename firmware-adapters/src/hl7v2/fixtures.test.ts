@@ -16,7 +16,7 @@ const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString()
 const observation = validator(Observation)
 const labResult = validator(LabResult)
 const alarm = validator(Alarm)
-const readings = (d: DecodedHl7) => d.observations.map((o) => [o.name, o.mdc_code, o.value, o.unit, iso(o.device_time), o.patient_id, o.flags])
+const readings = (d: DecodedHl7) => d.observations.filter((o) => o.value !== undefined).map((o) => [o.name, o.mdc_code, o.value, o.unit, iso(o.device_time), o.patient_id, o.flags])
 
 test('every real HL7 file decodes or is refused with a stated reason', { skip }, () => {
   for (const name of readdirSync(DIR).filter((f) => f.endsWith('.hl7'))) {
@@ -30,7 +30,7 @@ test('every real HL7 file decodes or is refused with a stated reason', { skip },
   }
 })
 
-test('Philips monitor (IHE PCD TF E.1.1): NIBP at its own OBX-14, HR and RR at OBR-7; QT and QTc kept by code; hierarchy skipped', { skip }, () => {
+test('Philips monitor (IHE PCD TF E.1.1): NIBP at its own OBX-14, HR and RR at OBR-7; QT and QTc kept by code, the ECG rhythm as words; hierarchy skipped', { skip }, () => {
   const d = decode('ihe_pcd_tf_E1.1_philips_pcd01_physio_monitor.hl7')
   assert.equal(d.ack.code, 'AA')
   assert.equal(d.patientId, 'HO2009001')
@@ -48,15 +48,16 @@ test('Philips monitor (IHE PCD TF E.1.1): NIBP at its own OBX-14, HR and RR at O
     ['other', 147236, 416, 'ms', '2015-01-22T18:26:56.000Z', 'HO2009001', q],
     ['respiratory_rate', 151562, 30, '/min', '2015-01-22T18:26:56.000Z', 'HO2009001', q],
   ])
-  assert.deepEqual(d.observations.map((o) => o.loinc), ['8480-6', '8462-4', '8478-0', '8867-4', '8634-8', '8636-3', '9279-1'])
-  assert.deepEqual(d.observations.filter((o) => o.name === 'other').map((o) => [o.device_label, o.unit_as_sent]), [
+  assert.deepEqual(d.observations.map((o) => o.loinc), ['8480-6', '8462-4', '8478-0', '8867-4', '8634-8', '8636-3', '9279-1', '8884-9'])
+  assert.deepEqual(d.observations.filter((o) => o.name === 'other' && o.value !== undefined).map((o) => [o.device_label, o.unit_as_sent]), [
     ['MDC_ECG_TIME_PD_QT_GL', '264338^MDC_DIM_MILLI_SEC^MDC'], ['MDC_ECG_TIME_PD_QTc', '264338^MDC_DIM_MILLI_SEC^MDC'],
   ])
   assert.deepEqual(d.ignored.map((i) => i.reason.split(':')[0] + ' ' + i.code), [
     'OBX 1 NEVA_HL7V2_DEVICE_ENTRY', 'OBX 2 NEVA_HL7V2_DEVICE_ENTRY', 'OBX 3 NEVA_HL7V2_DEVICE_ENTRY', 'OBX 7 NEVA_HL7V2_DEVICE_ENTRY',
-    'OBX 8 NEVA_HL7V2_DEVICE_ENTRY', 'OBX 13 NEVA_HL7V2_NOT_A_VITAL', 'OBX 14 NEVA_HL7V2_DEVICE_ENTRY',
+    'OBX 8 NEVA_HL7V2_DEVICE_ENTRY', 'OBX 14 NEVA_HL7V2_DEVICE_ENTRY',
   ])
-  assert.match(d.ignored[5]!.reason, /MDC_ECG_STAT_RHY: a ST state, not a number/)
+  // The ECG rhythm (OBX 13, ST) is kept as words, with its code; no number.
+  assert.deepEqual(d.observations.filter((o) => o.value_text !== undefined).map((o) => [o.mdc_code, o.device_label, o.value_text, o.value]), [[184327, 'MDC_ECG_STAT_RHY', 'MDC_ECG_SINUS_RHY', undefined]])
   assert.deepEqual(d.problems, [])
   assert.deepEqual({ device: d.key?.device, time: iso(d.key?.time ?? null) }, { device: d.deviceId, time: '2015-01-22T11:50:00.000Z' })
 })

@@ -22,9 +22,11 @@ const real = () => readFileSync(DIR + FILE, 'latin1')
 test('the IHE PCD-10 example: one infusion event, Dopamine 1.6 mg/mL at 15.4 mL/h, delivering, AA', { skip }, () => {
   const d = decodeHl7(real(), RECEIVED)
   assert.deepEqual([d.ack.code, d.problems, d.alarms], ['AA', [], []])
-  // The numbers the event does not carry are kept as coded readings: 9 numeric OBX, 9 numbers out.
-  assert.deepEqual(d.observations.map((o) => [o.name, o.mdc_code, o.value, o.unit]), [
-    ['other', 158014, 15.4, 'mL/h'], ['other', 157916, 974, 'min'], ['other', 68063, 82, 'kg'],
+  // What the event does not carry is kept as coded readings: 9 numeric OBX, 9 numbers out; the
+  // drug library's version, the active sources and the care area as text (no number).
+  assert.deepEqual(d.observations.map((o) => [o.name, o.mdc_code, o.value, o.unit, o.value_text]), [
+    ['other', 184517, undefined, '', 'DL1'], ['other', 158014, 15.4, 'mL/h', undefined], ['other', 158016, undefined, '', 'pump-source-info-primary'],
+    ['other', 157916, 974, 'min', undefined], ['other', 184516, undefined, '', 'Crit Care'], ['other', 68063, 82, 'kg', undefined],
   ])
   assert.equal(d.infusionEvents.length, 1)
   const e = d.infusionEvents[0]!

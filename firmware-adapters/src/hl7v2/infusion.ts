@@ -32,6 +32,10 @@ const METRICS = {
   channelLabel: ['MDC_DEV_PUMP_SOURCE_CHANNEL_LABEL', 158012],
 } as const
 type Metric = keyof typeof METRICS
+/** The event's text fields: their OBX are carried by the event itself. */
+const CARRIED_TEXT: Metric[] = ['event', 'eventSource', 'drug', 'channelLabel', 'programState', 'pumpState', 'deliveryMode']
+/** OBX-2 types of what the event does not carry that go on as readings: numbers, text and coded states. */
+const KEPT_TYPES = new Set(['NM', 'SN', 'ST', 'TX', 'FT', 'CWE', 'CE', 'CNE'])
 
 export interface InfusionContext {
   where: string
@@ -49,7 +53,7 @@ export interface InfusionContext {
   defaultUtcOffsetMinutes: number
 }
 
-/** `others`: the numbers of the group the event does not carry (kept as coded readings by the caller). */
+/** `others`: the numbers and states of the group the event does not carry (kept as coded readings by the caller). */
 export type InfusionOutcome = { ok: InfusionEventDraft; sentTime: number | null; others: Hl7Segment[] } | { problem: DecodeProblem }
 
 const code = (obx: Hl7Segment) => obx.value(3, 1).trim()
@@ -142,7 +146,8 @@ export function infusionFromGroup(obr: Hl7Segment | undefined, obxs: readonly Hl
   if (!isAlarmId(id)) id = `${ctx.deviceId}/sha256:${createHash('sha256').update(id).digest('hex')}`.slice(0, MAX_ALARM_ID)
   // Every number the pump sent is kept: what the event does not carry (a second rate, the time
   // remaining, the patient's weight…) goes on as a coded reading.
-  const carried = new Set((([rateMetric, 'concentration', 'doseRate', 'volumeInfused', 'volumeToBeInfused', 'volumeRemaining'] as Metric[]).map(pick)))
-  const others = obxs.filter((o) => !carried.has(o) && ['NM', 'SN'].includes(o.value(2).trim().toUpperCase()))
+  // So is every text or coded state it does not carry (the drug library's version, its care area).
+  const carried = new Set<Hl7Segment | undefined>((([rateMetric, 'concentration', 'doseRate', 'volumeInfused', 'volumeToBeInfused', 'volumeRemaining', ...CARRIED_TEXT] as Metric[]).map(pick)))
+  const others = obxs.filter((o) => !carried.has(o) && !refId(o).startsWith('MDC_EVT_') && KEPT_TYPES.has(o.value(2).trim().toUpperCase()))
   return { ok: { event_id: id, ...draft }, sentTime: draft.device_time, others }
 }

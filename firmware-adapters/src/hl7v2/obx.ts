@@ -176,6 +176,46 @@ function labValue(obx: Hl7Segment, type: string): string {
   }
 }
 
+/** OBX-2 value types that carry words or a coded value rather than a number. */
+const TEXT_TYPES = new Set(['ST', 'TX', 'FT', 'CWE', 'CE', 'CNE'])
+const CODED_TYPES = new Set(['CWE', 'CE', 'CNE'])
+
+/**
+ * A text or coded state (HL7 ST/TX/FT; CWE/CE/CNE: code ^ text ^ system … ^ original text in .9):
+ * kept as value_text, with a coded value's code and system; no number, no unit, never scored.
+ */
+function textMetric(obx: Hl7Segment, coding: Extract<ObxCoding, { kind: 'mdc' }>, ctx: ObxContext, where: string, type: string, flags: QualityFlag[]): ObxOutcome<ObservationDraft> {
+  const unesc = (s: string) => hl7Unescape(s, obx.encoding).trim()
+  let text: string
+  let code = ''
+  let system = ''
+  if (CODED_TYPES.has(type)) {
+    const reps = obx.repetitions(5)
+    if (reps.length > 1) return { problem: outcome(FirmwareErrorCode.NEVA_HL7V2_NOT_NUMERIC, `${where}: OBX-5 ${type} has ${reps.length} repetitions; a state has one value`, obx) }
+    code = unesc(obx.value(5, 1))
+    system = unesc(obx.value(5, 3))
+    text = unesc(obx.value(5, 2)) || unesc(obx.value(5, 9)) || code
+  } else {
+    // TX/FT repetitions are lines of one text.
+    text = obx.repetitions(5).map(unesc).join('\n').trim()
+  }
+  if (text === '') return { ignored: outcome(FirmwareErrorCode.NEVA_HL7V2_NO_VALUE, `${where} has no value`, obx) }
+  let time = deviceTime(ctx.time, ctx.receivedTime, ctx.defaultUtcOffsetMinutes)
+  if (time === 'suspect') flags.push('clock_suspect')
+  if (typeof time !== 'number') time = ctx.receivedTime
+  const deviceLabel = coding.name.trim() || coding.metric?.ref || ''
+  return {
+    ok: {
+      device_id: ctx.deviceId, patient_id: ctx.patientId, source: 'hl7v2', mdc_code: coding.code, loinc: coding.metric?.loinc ?? '', name: OTHER_METRIC,
+      unit: '', device_time: time, received_time: ctx.receivedTime, flags: [...new Set(flags)].slice(0, 8),
+      value_text: clip(text, 256),
+      ...(code !== '' ? { value_code: clip(code, 64) } : {}),
+      ...(system !== '' ? { value_system: clip(system, 32) } : {}),
+      ...(deviceLabel !== '' ? { device_label: clip(deviceLabel, 64) } : {}),
+    },
+  }
+}
+
 /**
  * A coded MDC metric that is not a named vital (QT interval, NIBP pulse rate, an alert's value):
  * stored as name 'other' with its code, the device's label, the value and the unit. The unit is
@@ -190,10 +230,8 @@ function otherMetric(obx: Hl7Segment, coding: Extract<ObxCoding, { kind: 'mdc' }
   const type = obx.value(2).trim().toUpperCase()
   const value = readNumber(obx)
   if (typeof value === 'string') {
-    // Text and coded states (ECG rhythm "MDC_ECG_SINUS_RHY") are not numbers: skipped, counted.
-    if (type === 'ST' || type === 'CWE' || type === 'CE' || type === 'CNE' || type === 'TX' || type === 'FT') {
-      return { ignored: outcome(FirmwareErrorCode.NEVA_HL7V2_NOT_A_VITAL, `${where}: a ${type} state, not a number; text observations are not stored yet`, obx) }
-    }
+    // Text and coded states (ECG rhythm "MDC_ECG_SINUS_RHY", pacing mode) are kept as words.
+    if (TEXT_TYPES.has(type)) return textMetric(obx, coding, ctx, where, type, flags)
     return { problem: outcome(value.startsWith('OBX-2') ? FirmwareErrorCode.NEVA_HL7V2_NOT_NUMERIC : FirmwareErrorCode.NEVA_HL7V2_BAD_NUMBER, `${where}: ${value}`, obx) }
   }
   if (!Number.isFinite(value)) return { problem: outcome(FirmwareErrorCode.NEVA_HL7V2_BAD_NUMBER, `${where}: ${value} is not a finite number`, obx) }

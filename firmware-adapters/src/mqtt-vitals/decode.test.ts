@@ -69,20 +69,39 @@ test('MDC codes: 32-bit and 16-bit terms are normalized; units must match the ta
   assert.match(d.problems[0]!.reason, /readings\[2\]\.unit: nibp_systolic is in "mm\[Hg\]", got "kPa"/)
 })
 
-test('any MDC code: the table gives LOINC, label and UCUM; a unit Neva cannot map is kept as sent and flagged; a text value is refused', () => {
+test('any MDC code: the table gives LOINC, label and UCUM; a unit Neva cannot map is kept as sent and flagged', () => {
   const d = decodeVitalsMessage(TOPIC, json({ patient_id: 'p', readings: [
     { mdc: 147236, value: 420 },
     { mdc: 147236, value: 421, unit: 'ms' },
     { mdc: 147236, value: 0.42, unit: 'sekunden' },
-    { mdc: 147236, value: 'long' },
   ] }), NOW)
   assert.deepEqual(d.observations.map((o) => [o.name, o.mdc_code, o.loinc, o.device_label, o.value, o.unit, o.unit_as_sent, o.flags]), [
     ['other', 147236, '8636-3', 'MDC_ECG_TIME_PD_QTc', 420, 'ms', undefined, []],
     ['other', 147236, '8636-3', 'MDC_ECG_TIME_PD_QTc', 421, 'ms', 'ms', []],
     ['other', 147236, '8636-3', 'MDC_ECG_TIME_PD_QTc', 0.42, 'sekunden', 'sekunden', ['unit_unmapped']],
   ])
-  assert.deepEqual(d.problems.map((p) => p.code), ['NEVA_DECODE_SCHEMA'])
-  assert.match(d.problems[0]!.reason, /readings\[3\]\.value: MDC code 147236 needs a number/)
+  assert.deepEqual(d.problems, [])
+})
+
+test('a text or coded value for an MDC code is kept as words (the ECG rhythm), never a number; a named vital never takes one', () => {
+  const d = decodeVitalsMessage(TOPIC, json({ patient_id: 'p', readings: [
+    { mdc: 184327, value: 'Sinus rhythm' },
+    { mdc: 184327, value: { code: '8197', system: 'MDC', text: 'Atrial fibrillation' } },
+    { mdc: 184327, value: { code: 'AAI' } },
+    { mdc: 184327, value: '  ' },
+    { mdc: 184327, value: 'Sinus rhythm', unit: 'ms' },
+    { mdc: 147842, value: 'fast' },
+    { vital: 'heart_rate', value: { code: '1' } },
+  ] }), NOW)
+  assert.deepEqual(d.observations.map((o) => [o.name, o.mdc_code, o.value, o.unit, o.value_text, o.value_code, o.value_system]), [
+    ['other', 184327, undefined, '', 'Sinus rhythm', undefined, undefined],
+    ['other', 184327, undefined, '', 'Atrial fibrillation', '8197', 'MDC'],
+    ['other', 184327, undefined, '', 'AAI', 'AAI', undefined],
+  ])
+  for (const o of d.observations) assert.ok(observation.check({ ...o, gateway_id: 'g', seq: 1 }))
+  assert.deepEqual(d.problems.map((p) => p.reason.replace(/:.*/, '')), ['readings[3].value', 'readings[4].unit', 'readings[5].value', 'readings[6].value'])
+  assert.match(d.problems[0]!.reason, /text value is empty/)
+  assert.match(d.problems[2]!.reason, /heart_rate needs a number/)
 })
 
 test('bad input: each refusal names what was wrong; good readings around it are kept', () => {
@@ -145,7 +164,8 @@ test('fuzz: arbitrary JSON messages yield only valid observations, and every ref
   const reading = fc.record({
     vital: fc.option(fc.oneof(fc.constantFrom('spo2', 'heart_rate', 'consciousness', 'temperature', 'o2_flow'), fc.string()), { nil: undefined }),
     mdc: fc.option(fc.oneof(fc.constantFrom(150456, 19384, 147842), fc.integer()), { nil: undefined }),
-    value: fc.oneof(fc.double(), fc.integer({ min: -10, max: 400 }), fc.constantFrom('A', 'U', 'x')),
+    value: fc.oneof(fc.double(), fc.integer({ min: -10, max: 400 }), fc.constantFrom('A', 'U', 'x'), fc.string({ maxLength: 300 }),
+      fc.record({ code: fc.string({ maxLength: 70 }), system: fc.string({ maxLength: 40 }), text: fc.string({ maxLength: 300 }) }, { requiredKeys: ['code'] })),
     unit: fc.option(fc.constantFrom('%', '/min', 'Cel', 'bogus'), { nil: undefined }),
     flags: fc.option(fc.array(fc.constantFrom('artifact', 'sensor_off', 'nope')), { nil: undefined }),
     time: fc.option(fc.oneof(fc.integer({ min: 0, max: 2 ** 45 }), fc.double()), { nil: undefined }),

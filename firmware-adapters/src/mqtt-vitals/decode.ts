@@ -78,7 +78,7 @@ export function decodeVitalsMessage(topic: string, payload: Uint8Array, received
       out.problems.push(result)
       return
     }
-    const { value } = result
+    const { value, text } = result
     const flags = [...new Set(result.flags)]
     const stamped = result.time ?? message.time
     let deviceTime = stamped ?? receivedTime
@@ -94,7 +94,8 @@ export function decodeVitalsMessage(topic: string, payload: Uint8Array, received
       patient_id: message.patient_id,
       source: 'mqtt',
       ...result.coded,
-      value,
+      ...(value !== undefined ? { value } : {}),
+      ...text,
       device_time: deviceTime,
       received_time: receivedTime,
       flags: [...new Set(flags)],
@@ -109,7 +110,21 @@ export function decodeVitalsMessage(topic: string, payload: Uint8Array, received
 }
 
 type Coded = Pick<ObservationDraft, 'mdc_code' | 'loinc' | 'name' | 'unit'> & Partial<Pick<ObservationDraft, 'device_label' | 'unit_as_sent'>>
-type ReadingResult = { coded: Coded; value: number; flags: QualityFlag[]; time: number | undefined } | DecodeProblem
+type TextValue = Partial<Pick<ObservationDraft, 'value_text' | 'value_code' | 'value_system'>>
+type ReadingResult = { coded: Coded; value?: number; text?: TextValue; flags: QualityFlag[]; time: number | undefined } | DecodeProblem
+
+/** A text or coded value of an MDC code (never a named vital's): its words, code and system. */
+function textValue(value: string | { code: string; system?: string; text?: string }): TextValue | string {
+  if (typeof value === 'string') {
+    const words = value.trim()
+    return words === '' ? 'a text value is empty' : { value_text: words }
+  }
+  const code = value.code.trim()
+  const system = value.system?.trim() ?? ''
+  const words = value.text?.trim() || code
+  if (code === '') return 'a coded value has an empty code'
+  return { value_text: words, value_code: code, ...(system !== '' ? { value_system: system } : {}) }
+}
 
 /**
  * Any other MDC code (the convention accepts every code): stored as name 'other' by its code,
@@ -119,7 +134,15 @@ type ReadingResult = { coded: Coded; value: number; flags: QualityFlag[]; time: 
 function otherMetric(reading: VitalsReading, problem: (code: DecodeProblem['code'], reason: string) => DecodeProblem): ReadingResult {
   const code = normalizeMdc(reading.mdc!)
   const metric = defaultCodeTable().metricByCode.get(code)
-  if (typeof reading.value !== 'number' || !Number.isFinite(reading.value)) return problem(FirmwareErrorCode.NEVA_DECODE_SCHEMA, `.value: MDC code ${code} needs a number, got ${JSON.stringify(reading.value)}`)
+  const label = metric ? { device_label: metric.ref } : {}
+  if (typeof reading.value !== 'number') {
+    // A state (ECG rhythm, pacing mode): words, no number, no unit.
+    if (reading.unit !== undefined && reading.unit !== '') return problem(FirmwareErrorCode.NEVA_DECODE_SCHEMA, `.unit: a text or coded value of MDC code ${code} has no unit, got ${JSON.stringify(reading.unit)}`)
+    const text = textValue(reading.value)
+    if (typeof text === 'string') return problem(FirmwareErrorCode.NEVA_DECODE_SCHEMA, `.value: MDC code ${code}: ${text}`)
+    return { coded: { mdc_code: code, loinc: metric?.loinc ?? '', name: OTHER_METRIC, unit: '', ...label }, text, flags: [...(reading.flags ?? [])], time: reading.time }
+  }
+  if (!Number.isFinite(reading.value)) return problem(FirmwareErrorCode.NEVA_DECODE_SCHEMA, `.value: MDC code ${code} needs a finite number, got ${JSON.stringify(reading.value)}`)
   const flags = [...(reading.flags ?? [])]
   let unit = metric?.ucum ?? ''
   if (reading.unit !== undefined && reading.unit !== '') {
@@ -150,7 +173,9 @@ function decodeReading(reading: unknown, where: string): ReadingResult {
     return problem(FirmwareErrorCode.NEVA_DECODE_UNIT_MISMATCH, `.unit: ${def.name} is in ${JSON.stringify(def.unit)}, got ${JSON.stringify(reading.unit)}`)
   }
   let value: number
-  if (typeof reading.value === 'string') {
+  if (typeof reading.value === 'object') {
+    return problem(FirmwareErrorCode.NEVA_DECODE_SCHEMA, `.value: ${def.name} needs a number, got a coded value`)
+  } else if (typeof reading.value === 'string') {
     const index = def.name === 'consciousness' ? ACVPU.indexOf(reading.value as (typeof ACVPU)[number]) : -1
     if (index < 0) {
       return problem(FirmwareErrorCode.NEVA_DECODE_SCHEMA, `.value: ${def.name} needs a number${def.name === 'consciousness' ? ' or one of A, C, V, P, U' : ''}, got ${JSON.stringify(reading.value)}`)

@@ -72,7 +72,7 @@ test('fuzz: good values between garbage all decode, each to its own value', () =
           const d = decodeOpcuaValue(m, { value: raw, sourceTimestamp: new Date(NOW - ageMs), statusCode: 0 }, NOW)
           assert.equal(d.observations.length, 1)
           assert.equal(d.observations[0]!.name, m.vital.name)
-          assert.ok(Math.abs(d.observations[0]!.value - raw * m.scale) < 1e-6)
+          assert.ok(Math.abs(d.observations[0]!.value! - raw * m.scale) < 1e-6)
           assert.equal(d.observations[0]!.device_time, NOW - ageMs)
           expected++
         } else {

@@ -74,9 +74,11 @@ export class DurableStage {
       this.log('warn', 'reading refused', { code: p.code, reason: reasons[i], origin })
     })
     if (decoded.patientId && decoded.spo2Scale) this.next.setSpo2Scale(decoded.patientId, decoded.spo2Scale)
-    if (decoded.observations.length === 0) return
+    // Lab results feed the deterioration model's history (GCS and labs arrive as lab results).
+    const labs = drafts(decoded, 'lab_result')
+    if (decoded.observations.length === 0 && labs.length === 0) return
     const scoring = this.next
-      .consume(decoded.observations as Observation[])
+      .consume(decoded.observations as Observation[], labs)
       .catch((err: Error) => this.log('error', 'triage failed; readings are safe in the outbox', { err: err.message }))
       .finally(() => this.inFlight.delete(scoring))
     this.inFlight.add(scoring)

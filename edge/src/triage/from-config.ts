@@ -11,6 +11,7 @@ import { DEFAULT_MODEL_MANIFEST, readModelFiles } from './model-files.js'
 import { parsePublicKey } from './model-signature.js'
 import { ModelSync } from './model-sync.js'
 import { ModelTriage } from './model-triage.js'
+import { LiveRisk } from './live-risk.js'
 import { TriagePool } from './pool.js'
 import { TriageStage } from './triage-stage.js'
 
@@ -51,6 +52,7 @@ export function triageStage({ outbox, pool, metrics, log }: { outbox: Outbox; po
   return new TriageStage({
     outbox,
     model: pool && new ModelTriage(pool),
+    risk: pool && new LiveRisk(pool),
     onResult: (r) => metrics.triage.inc({ level: r.level }),
     log,
   })

@@ -97,3 +97,27 @@ test('histories stay bounded: a patient silent 48 h is dropped, and beyond the c
   h.add('e', 'pulse', 80, T0 + 52 * 60 * MIN)
   assert.deepEqual([h.size(), h.row('c'), h.row('b') !== undefined], [3, undefined, true])
 })
+
+test('histories saved and loaded score the same; patients silent 48 h are not loaded; a bad file starts empty, logged', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'neva-risk-save-'))
+  const path = join(dir, 'triage', 'risk-histories.json')
+  const h = new RiskHistories()
+  h.add('p1', 'pulse', 110, T0); h.add('p1', 'gcs', 13, T0 + 30 * MIN); h.add('p1', 'lactate', 3.1, T0 + 95 * MIN)
+  h.add('old', 'pulse', 70, T0 - 60 * 60 * MIN)
+  h.save(path, T0 + 100 * MIN)
+  const back = RiskHistories.load(path, undefined, T0 + 100 * MIN)
+  assert.deepEqual(Array.from(back.row('p1')!.features), Array.from(h.row('p1')!.features))
+  assert.deepEqual(back.row('p1')!.inputs, ['gcs', 'lactate', 'pulse'])
+  assert.equal(back.row('old'), undefined)
+  // More readings after the restart continue the same hours.
+  h.add('p1', 'pulse', 130, T0 + 200 * MIN); back.add('p1', 'pulse', 130, T0 + 200 * MIN)
+  assert.deepEqual(Array.from(back.row('p1')!.features), Array.from(h.row('p1')!.features))
+
+  assert.equal(RiskHistories.load(join(dir, 'none.json')).size(), 0)
+  const { writeFileSync } = await import('node:fs')
+  writeFileSync(path, JSON.stringify({ version: 1, patients: [['p1', { start: Date.now(), newest: Date.now(), seen: [], history: { series: [['nope', {}]], carried: [] } }]] }))
+  const logged: string[] = []
+  const live = LiveRisk.restore(pool, path, (_level, msg, fields) => logged.push(`${msg}: ${String(fields.err)}`))
+  assert.equal(live.histories.size(), 0)
+  assert.match(logged[0]!, /risk histories not restored; starting empty: hourly history state: bad series nope/)
+})

@@ -13,7 +13,29 @@ export class LiveRisk {
   constructor(
     private readonly pool: TriagePool,
     readonly histories = new RiskHistories(),
+    /** Where the histories are kept across a restart (none: they start empty). */
+    private readonly path?: string,
   ) {}
+
+  /**
+   * Histories from the last save, so that a restart does not reset patients' hours; a file that
+   * cannot be read is logged and the histories start empty.
+   */
+  static restore(pool: TriagePool, path: string, log?: (level: 'warn', msg: string, fields: Record<string, unknown>) => void): LiveRisk {
+    let histories: RiskHistories
+    try {
+      histories = RiskHistories.load(path)
+    } catch (err) {
+      log?.('warn', 'risk histories not restored; starting empty', { path, err: (err as Error).message })
+      histories = new RiskHistories()
+    }
+    return new LiveRisk(pool, histories, path)
+  }
+
+  /** Writes the histories where restore() reads them (no-op without a path). */
+  save(): void {
+    if (this.path) this.histories.save(this.path)
+  }
 
   /** Whether a risk model is installed (readings are kept either way, for when one arrives). */
   active(): boolean {

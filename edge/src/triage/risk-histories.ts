@@ -3,6 +3,8 @@
 // results) that the model reads. Bounded: a patient silent for 48 h is dropped, and beyond
 // `maxPatients` the longest silent one goes first. Hours count from the patient's first reading
 // here (admission is not known to the gateway); age is not known either (age_missing = 1).
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
+import { dirname } from 'node:path'
 import { ACVPU, type LabResult } from '@neva/contracts'
 import { acvpuToGcs, HISTORY_HOURS, HOURLY_FEATURES, HourlyHistory, UNRELIABLE, type HourlyParameter } from '@neva/triage'
 import type { ScoredObservation } from './triage-stage.js'
@@ -67,6 +69,9 @@ export function hourlyOfLab(r: RiskLab): { parameter: HourlyParameter; value: nu
   return { parameter: known.parameter, value: r.numeric_value, time: r.result_time ?? r.received_time }
 }
 
+const SAVED_VERSION = 1
+const KNOWN = new Set<string>([...Object.values(FROM_VITAL), ...Object.values(FROM_LAB).map((x) => x.parameter)])
+
 const VITALS = ['pulse', 'respiratory_rate', 'systolic_bp', 'temperature', 'spo2', 'gcs'] as const
 const PRESENT = HOURLY_FEATURES.findIndex((f) => f.name === 'vital_parameters_present')
 
@@ -120,6 +125,42 @@ export class RiskHistories {
 
   size(): number {
     return this.patients.size
+  }
+
+  /**
+   * Writes the histories to `path` (a temporary file renamed over it: a crash mid-write leaves
+   * the previous one). Bounded like the histories themselves.
+   */
+  save(path: string, now = Date.now()): void {
+    const patients = [...this.patients].map(([id, p]) => [id, { start: p.start, newest: p.newest, seen: [...p.seen], history: p.history.toState() }])
+    mkdirSync(dirname(path), { recursive: true })
+    writeFileSync(`${path}.tmp`, JSON.stringify({ version: SAVED_VERSION, saved_at: now, patients }))
+    renameSync(`${path}.tmp`, path)
+  }
+
+  /**
+   * Histories saved by save(); patients silent for 48 h before `now` are left out. No file: none.
+   * A file that is not a saved state throws naming what is wrong (the caller starts empty).
+   */
+  static load(path: string, maxPatients = DEFAULT_MAX_RISK_PATIENTS, now = Date.now()): RiskHistories {
+    const out = new RiskHistories(maxPatients)
+    let text: string
+    try {
+      text = readFileSync(path, 'utf8')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return out
+      throw err
+    }
+    const saved = JSON.parse(text) as { version?: unknown; patients?: unknown }
+    if (saved?.version !== SAVED_VERSION || !Array.isArray(saved.patients)) throw new Error(`${path}: not a saved risk history (version ${String(saved?.version)})`)
+    for (const entry of saved.patients as unknown[]) {
+      const [id, p] = (Array.isArray(entry) ? entry : []) as [unknown, { start?: unknown; newest?: unknown; seen?: unknown; history?: unknown } | undefined]
+      if (typeof id !== 'string' || !p || typeof p.start !== 'number' || typeof p.newest !== 'number' || !Array.isArray(p.seen)) throw new Error(`${path}: a patient entry is malformed`)
+      if (now - p.newest > SILENT_MS || out.patients.size >= maxPatients) continue
+      const seen = new Set(p.seen.filter((x): x is HourlyParameter => typeof x === 'string' && KNOWN.has(x)))
+      out.patients.set(id, { start: p.start, newest: p.newest, seen, history: HourlyHistory.fromState(p.history) })
+    }
+    return out
   }
 
   /** Drops patients silent for 48 h before `now`, then the longest silent beyond the cap. */

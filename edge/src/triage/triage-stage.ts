@@ -67,6 +67,15 @@ export class TriageStage {
     await Promise.all([...touched].map((id) => this.schedule(id)))
   }
 
+  /** Keeps the deterioration model's histories for the next start; a failure is logged, never thrown. */
+  persist(): void {
+    try {
+      this.options.risk?.save()
+    } catch (err) {
+      this.options.log?.('warn', 'risk histories not saved', { err: (err as Error).message })
+    }
+  }
+
   /** Patients being scored now, and those with one more scoring asked for (both bounded by patients). */
   pending(): { running: number; queued: number } {
     return { running: this.running.size, queued: this.queued.size }

@@ -1,12 +1,13 @@
 // The deterioration risk in live verdicts, end to end: a monitor's ORU^R01 over MLLP (vitals, and
 // GCS and lactate as LOINC-coded OBX the gateway stores as lab results) reaches a gateway running
 // the shipped risk model; the triage row stored in ClickHouse carries the risk HourlyHistory and
-// the model give offline for the same readings, with the model's name and inputs.
+// the model give offline for the same readings, with the model's name and inputs; a restart
+// keeps the patient's hours (the histories saved in the data directory).
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { encodeOruR01, formatHl7Time } from '@neva/firmware-adapters'
 import { DEFAULT_RISK_MANIFEST, FEATURES, FEATURE_SET, HourlyHistory, TriagePool, levelWithRisk, readModelFiles, type HourlyParameter } from '@neva/edge'
-import { startTestCore, startTestGateway, sendMllp } from './helpers.js'
+import { startTestCore, startTestGateway, sendMllp, tempDir } from './helpers.js'
 
 const core = await startTestCore({ 'gw-live-risk': 'tok-live-risk' })
 const offlinePool = new TriagePool({ threads: 1, spec: { featureSet: FEATURE_SET, features: FEATURES } })
@@ -72,5 +73,44 @@ test('a live triage row carries the risk the model gives offline for the same re
     assert.equal(row.level, levelWithRisk(row.news2_level as 'green', { risk: row.model_risk }, manifest.escalation))
   } finally {
     await gateway.stop()
+  }
+})
+
+test("after a restart the gateway continues a patient's hours from its saved history", async () => {
+  const patient = 'icu.risk2'
+  const dataDir = tempDir('edge-risk-restart')
+  const shipped = await readModelFiles(DEFAULT_RISK_MANIFEST)
+  const withPatient = (m: string) => m.replaceAll(`PID|||${PATIENT}`, `PID|||${patient}`)
+  const first = await startTestGateway('gw-live-risk', core.url, 'tok-live-risk', dataDir, { mllp: { port: 0 } })
+  try {
+    await first.pool!.installRisk(shipped.manifest, shipped.bytes)
+    await sendMllp(first.mllpPort!, [withPatient(message('restart-1', T0, { hr: 96, rr: 18, sbp: 118, temp: 37.2, spo2: 96 }, [['9269-2', 'Glasgow coma score total', 15, '{score}']]))])
+    await first.drain(15_000)
+  } finally {
+    await first.stop()
+  }
+  const second = await startTestGateway('gw-live-risk', core.url, 'tok-live-risk', dataDir, { mllp: { port: 0 } })
+  try {
+    await second.pool!.installRisk(shipped.manifest, shipped.bytes)
+    await sendMllp(second.mllpPort!, [withPatient(message('restart-2', T0 + 100 * MIN, { hr: 128, rr: 27, sbp: 94, temp: 38.8, spo2: 91 }, [['2524-7', 'Lactate', 3.6, 'mmol/L']]))])
+    await second.drain(15_000)
+    const rs = await core.clickhouse.client.query({
+      query: 'SELECT model_risk, model_risk_inputs FROM triage_results WHERE patient_id = {p:String} ORDER BY seq DESC LIMIT 1',
+      query_params: { p: patient },
+      format: 'JSONEachRow',
+    })
+    const [row] = await rs.json<{ model_risk: number | null; model_risk_inputs: string[] }>()
+    const h = new HourlyHistory()
+    const add = (minute: number, values: Array<[HourlyParameter, number]>) => values.forEach(([parameter, value]) => h.add({ minute, parameter, value }))
+    add(0, [['pulse', 96], ['respiratory_rate', 18], ['systolic_bp', 118], ['temperature', 37.2], ['spo2', 96], ['gcs', 15]])
+    add(100, [['pulse', 128], ['respiratory_rate', 27], ['systolic_bp', 94], ['temperature', 38.8], ['spo2', 91], ['lactate', 3.6]])
+    await offlinePool.installRisk(shipped.manifest, shipped.bytes)
+    const offline = await offlinePool.risk(Float32Array.from(h.features(100, null)), 1)
+    assert.ok(row && row.model_risk !== null && offline)
+    // GCS came before the restart: it is among the inputs, and the hours count from the first message.
+    assert.ok(row.model_risk_inputs.includes('gcs'))
+    assert.ok(Math.abs(row.model_risk - offline.risk[0]!) < 1e-6, `stored ${row.model_risk}, offline ${offline.risk[0]}`)
+  } finally {
+    await second.stop()
   }
 })

@@ -53,7 +53,8 @@ export class TriageStage {
    */
   async consume(observations: readonly ScoredObservation[], labs: readonly RiskLab[] = []): Promise<void> {
     const touched = new Set<string>()
-    const risk = this.options.risk
+    // Histories are kept only while a risk model runs: without one a reading costs what it did.
+    const risk = this.options.risk?.active() ? this.options.risk : undefined
     for (const o of observations) {
       this.options.model?.observe(o)
       risk?.observe(o)
@@ -62,7 +63,7 @@ export class TriageStage {
     // Lab results move only the risk: they ask for a rescore only when a risk model runs.
     for (const r of labs) {
       const id = risk?.lab(r)
-      if (id && risk!.active() && this.patients.has(id)) touched.add(id)
+      if (id && this.patients.has(id)) touched.add(id)
     }
     await Promise.all([...touched].map((id) => this.schedule(id)))
   }

@@ -67,10 +67,12 @@ test('with the risk model the verdict carries the risk HourlyHistory gives offli
   assert.equal(last.level, levelWithRisk(last.news2.level, { risk: last.model!.risk! }, manifest.escalation))
   assert.equal(s.snapshot()[0]!.level, last.level)
 
-  // A lab result alone rescores the patient when it moves the risk by a point or more.
+  // Lab results alone rescore the patient when they move the risk by a point or more.
   const before = results.length
   await s.consume([], [lab('2524-7', 9.5, 'mmol/L', 100), lab('1963-8', 12, 'mmol/L', 100), lab('2744-1', 7.05, '[pH]', 100)])
-  if (results.length > before) assert.notEqual(results.at(-1)!.model!.risk, last.model!.risk)
+  assert.equal(results.length, before + 1, 'severe acidosis with a high lactate moves the risk')
+  assert.ok(results.at(-1)!.model!.risk! > last.model!.risk!, `${results.at(-1)!.model!.risk} after the labs, ${last.model!.risk} before`)
+  assert.ok(results.at(-1)!.model!.risk_inputs!.includes('ph'))
   await outbox.close()
 })
 

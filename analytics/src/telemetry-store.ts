@@ -32,6 +32,11 @@ export function triageRow(t: TriageResult) {
     model_level: t.model?.level ?? '',
     model_probabilities: t.model?.probabilities ?? {},
     model_drivers: JSON.stringify(t.model?.drivers ?? []),
+    // The deterioration model's risk: NULL when it did not run (missing, never 0).
+    model_risk: t.model?.risk ?? null,
+    model_risk_model: t.model?.risk_model ?? '',
+    model_risk_inputs: t.model?.risk_inputs ?? [],
+    model_risk_sparse: t.model?.sparse ?? '',
     inputs: JSON.stringify(t.inputs),
   }
 }
@@ -97,6 +102,18 @@ function modelVerdict(t: Record<string, unknown>): ModelVerdict {
     level: t.model_level as ModelVerdict['level'],
     probabilities: { green: Number(p.green ?? 0), yellow: Number(p.yellow ?? 0), red: Number(p.red ?? 0) },
     drivers: JSON.parse(String(t.model_drivers)) as ModelVerdict['drivers'],
+    ...riskOf(t),
+  }
+}
+
+/** The risk fields as stored; none when the risk column is NULL (or absent in an older query). */
+function riskOf(t: Record<string, unknown>): Pick<ModelVerdict, 'risk' | 'risk_model' | 'risk_inputs' | 'sparse'> {
+  if (t.model_risk === null || t.model_risk === undefined) return {}
+  return {
+    risk: Number(t.model_risk),
+    risk_model: String(t.model_risk_model),
+    risk_inputs: (t.model_risk_inputs as string[] | undefined) ?? [],
+    ...(t.model_risk_sparse ? { sparse: String(t.model_risk_sparse) } : {}),
   }
 }
 
@@ -232,7 +249,7 @@ export class TelemetryStore {
     const triage = await this.ch.client.query({
       query: `SELECT gateway_id, seq, patient_id, toUnixTimestamp64Milli(time) AS time, level, news2_score, news2_partial,
                 news2_level, news2_subscores, news2_missing, spo2_scale, model_version, model_level,
-                model_probabilities, model_drivers, inputs
+                model_probabilities, model_drivers, model_risk, model_risk_model, model_risk_inputs, model_risk_sparse, inputs
               FROM triage_results WHERE patient_id = {p:String}
               ORDER BY time DESC, seq DESC LIMIT 1`,
       query_params: { p: patientId },

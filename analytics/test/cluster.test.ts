@@ -104,7 +104,7 @@ test('the local and distributed tables are created on an embedded server with Ke
   const dist = session.query("SELECT engine_full FROM system.tables WHERE database = 'neva' AND name = 'observations'", 'TSVRaw')
   assert.match(dist, /^Distributed\('?neva'?, '?neva'?, '?observations_local'?, cityHash64\(patient_id\)\)/)
   const cols = session.query("SELECT name FROM system.columns WHERE database = 'neva' AND table = 'triage_results' AND name LIKE 'model_%' ORDER BY position", 'TSVRaw')
-  assert.deepEqual(cols.trim().split('\n'), ['model_version', 'model_level', 'model_probabilities', 'model_drivers'])
+  assert.deepEqual(cols.trim().split('\n'), ['model_version', 'model_level', 'model_probabilities', 'model_drivers', 'model_risk', 'model_risk_model', 'model_risk_inputs', 'model_risk_sparse'])
 })
 
 test('sharding keys: a patient on one shard, identity otherwise, merge engines by their ORDER BY', () => {

@@ -81,6 +81,10 @@ test('TriageResult ↔ triage_results (news2 flattened, inputs as JSON)', check(
       ['model_level', ModelVerdict.properties.level],
       ['model_probabilities', ModelVerdict.properties.probabilities],
       ['model_drivers', { type: 'string' } as unknown as TSchema],
+      ['model_risk', ModelVerdict.properties.risk],
+      ['model_risk_model', ModelVerdict.properties.risk_model],
+      ['model_risk_inputs', ModelVerdict.properties.risk_inputs],
+      ['model_risk_sparse', ModelVerdict.properties.sparse],
     ]
   }
   return [[name, s]]
@@ -118,3 +122,28 @@ test('lab results and waveform chunks insert and read back, missing stays missin
   assert.deepEqual([row!.samples, Number(row!.t)], [[0, -32768, 32767, 12], now])
 })
 test('CtgVerdict ↔ ctg_verdicts', check('ctg_verdicts', CtgVerdict))
+
+test('a triage row keeps the deterioration risk, and NULL (never 0) when the model did not run', async () => {
+  const now = Date.now()
+  const settings = { input_format_skip_unknown_fields: 0 as const, insert_deduplication_token: '' }
+  const subscores = { respiratory_rate: 0, spo2: 0, on_oxygen: 0, systolic_bp: 0, pulse: 0, consciousness: 0, temperature: 0 }
+  const inputs = { respiratory_rate: null, spo2: null, on_oxygen: null, systolic_bp: null, pulse: null, consciousness: null, temperature: null }
+  const base = { gateway_id: 'g', patient_id: 'risk-p', time: now, level: 'green' as const, news2: { score: 0, partial: false, subscores, missing: [], level: 'green' as const, spo2_scale: 1 as const }, inputs }
+  const verdict = { id: 'm', version: '1', level: 'green' as const, probabilities: { green: 1, yellow: 0, red: 0 }, drivers: [] }
+  await ch.client.insert({
+    table: 'triage_results',
+    values: [
+      triageRow({ ...base, seq: 20, model_version: 'm@1', model: { ...verdict, risk: 0.1234, risk_model: 'risk@2', risk_inputs: ['pulse', 'age'], sparse: 'only 1 of 6' } }),
+      triageRow({ ...base, seq: 21, model_version: 'm@1', model: verdict }),
+      triageRow({ ...base, seq: 22, model_version: 'news2-rcp-2017', model: null }),
+    ],
+    format: 'JSONEachRow',
+    clickhouse_settings: settings,
+  })
+  const rs = await ch.client.query({ query: "SELECT seq, model_risk, model_risk_model, model_risk_inputs, model_risk_sparse FROM triage_results WHERE patient_id = 'risk-p' ORDER BY seq", format: 'JSONEachRow' })
+  assert.deepEqual(await rs.json(), [
+    { seq: 20, model_risk: 0.1234, model_risk_model: 'risk@2', model_risk_inputs: ['pulse', 'age'], model_risk_sparse: 'only 1 of 6' },
+    { seq: 21, model_risk: null, model_risk_model: '', model_risk_inputs: [], model_risk_sparse: '' },
+    { seq: 22, model_risk: null, model_risk_model: '', model_risk_inputs: [], model_risk_sparse: '' },
+  ])
+})

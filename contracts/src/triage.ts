@@ -58,6 +58,14 @@ export const ModelVerdict = Type.Object(
       Type.Object({ feature: Type.String({ maxLength: 64 }), value: Type.Union([Type.Number(), Type.Null()]), contribution: Type.Number() }, { additionalProperties: false }),
       { maxItems: 8 },
     ),
+    /** The deterioration model's calibrated risk of the bad outcome; absent when it did not run (never 0 for missing). */
+    risk: Type.Optional(Probability),
+    /** Which deterioration model gave `risk`: "<id>@<version>". */
+    risk_model: Type.Optional(Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9._:/@-]+$' })),
+    /** What the risk was computed from: the parameters seen for this patient, and age. */
+    risk_inputs: Type.Optional(Type.Array(Type.String({ maxLength: 64 }), { maxItems: 64 })),
+    /** Set when the inputs were too sparse for the risk to move the level (the level is then NEWS2's). */
+    sparse: Type.Optional(Type.String({ maxLength: 256 })),
   },
   { additionalProperties: false },
 )

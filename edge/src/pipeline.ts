@@ -29,6 +29,9 @@ import { CtgStage } from './ctg/live.js'
 export { consoleLog, type Log }
 export type { Gateway, GatewayHooks }
 
+/** How often the risk histories are saved besides at stop. */
+const RISK_PERSIST_MS = 10 * 60_000
+
 export async function startGateway(config: GatewayConfig, log: Log = consoleLog(config.log_level), hooks: GatewayHooks = {}): Promise<Gateway> {
   const outbox = hooks.outbox ?? sqliteOutbox(config.outbox, { dataDir: config.data_dir, gatewayId: config.gateway_id })
   const metrics = createEdgeMetrics(outbox)
@@ -37,7 +40,7 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
   const pool = await triagePool(config.triage, log)
   const sync = modelSync(config.triage, config.models, { core, pool, dataDir: config.data_dir, log })
   const riskSync = riskModelSync(config.triage, config.models, { core, pool, dataDir: config.data_dir, log })
-  const triage = triageStage({ outbox, pool, metrics, log })
+  const triage = triageStage({ outbox, pool, metrics, log, dataDir: config.data_dir })
   const devices = new DeviceRegistry()
   const ctg = new CtgStage({ outbox, log })
   const durable = new DurableStage(outbox, triage, metrics, log, devices, ctg)
@@ -70,6 +73,8 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
   riskSync?.start()
   labWorklist?.start(LAB_WORKLIST_POLL_MS)
   supervisor.start()
+  // Patients' hourly histories are saved every 10 minutes too: a crash loses at most that much.
+  const persisting = setInterval(() => triage.persist(), RISK_PERSIST_MS).unref()
   // An analyzer unplugged or a ventilator switched off must not stop the gateway.
   for (const source of [...serial, ...opcua]) await source.start()
   return {
@@ -88,6 +93,8 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
       await riskSync?.stop()
       labWorklist?.stop()
       await durable.settle()
+      clearInterval(persisting)
+      triage.persist()
       await pool?.close()
       await uplink.stop()
       await api.close()

@@ -46,3 +46,23 @@ test('memory is bounded by hours, not readings: a reading a minute for 72 h keep
   const x = h.features(72 * 60, 60)
   assert.equal(x[HOURLY_FEATURES.findIndex((f) => f.name === 'pulse_count')], 72 * 60 + 1)
 })
+
+test('a history saved as JSON and restored scores the same, now and after more readings; a bad state is refused by name', () => {
+  fc.assert(fc.property(fc.array(reading, { minLength: 1, maxLength: 120 }), fc.array(reading, { maxLength: 30 }), (before, after) => {
+    const sorted = [...before].sort((a, b) => a.minute - b.minute)
+    const split = sorted.at(-1)!.minute
+    const later = after.map((o) => ({ ...o, minute: split + o.minute / 10 })).sort((a, b) => a.minute - b.minute)
+    const a = new HourlyHistory()
+    for (const o of sorted) a.add(o)
+    const b = HourlyHistory.fromState(JSON.parse(JSON.stringify(a.toState())))
+    assert.deepEqual(Array.from(b.features(split, 70)), Array.from(a.features(split, 70)))
+    for (const o of later) { a.add(o); b.add(o) }
+    const end = later.at(-1)?.minute ?? split
+    assert.deepEqual(Array.from(b.features(end, null)), Array.from(a.features(end, null)))
+  }), { numRuns: 60, seed: 15 })
+  const empty = HourlyHistory.fromState(JSON.parse(JSON.stringify(new HourlyHistory().toState())))
+  assert.equal(empty.size(), 0)
+  assert.throws(() => HourlyHistory.fromState({ series: [['cholesterol', {}]], carried: [] }), /bad series cholesterol/)
+  assert.throws(() => HourlyHistory.fromState({ series: [], carried: [['pulse', [1, 'x']]] }), /bad carried value/)
+  assert.throws(() => HourlyHistory.fromState(null), /series and carried must be arrays/)
+})

@@ -166,4 +166,58 @@ export class HourlyHistory {
     if (k !== x.length) throw new Error(`hourly history: filled ${k} of ${x.length}`)
     return x
   }
+
+  /** This history as plain JSON (what a gateway keeps on disk across a restart). */
+  toState(): HourlyHistoryState {
+    return {
+      series: [...this.series].map(([name, s]) => [name, { ...s, buckets: [...s.buckets].map(([k, b]) => [k, { ...b }]) }]),
+      carried: [...this.carried].map(([p, x]) => [p, [x[0], x[1]]]),
+      pending: this.pending ? { ...this.pending } : null,
+      news2Worst: Number.isFinite(this.news2Worst) ? this.news2Worst : null,
+    }
+  }
+
+  /** A history back from its state; throws naming what is wrong when the state is not one. */
+  static fromState(state: unknown): HourlyHistory {
+    const s = state as HourlyHistoryState
+    if (typeof s !== 'object' || s === null || !Array.isArray(s.series) || !Array.isArray(s.carried)) throw new Error('hourly history state: series and carried must be arrays')
+    const h = new HourlyHistory()
+    for (const entry of s.series) {
+      const [name, x] = Array.isArray(entry) ? entry : []
+      if (typeof name !== 'string' || !SERIES_NAMES.has(name) || typeof x !== 'object' || x === null || !Array.isArray(x.buckets)) throw new Error(`hourly history state: bad series ${String(name)}`)
+      if (![x.n, x.sum, x.lastT, x.last].every(finite) || typeof x.everLow !== 'boolean' || typeof x.everPositive !== 'boolean') throw new Error(`hourly history state: series ${name} has a non-finite total`)
+      const buckets = new Map<number, Bucket>()
+      for (const [k, b] of x.buckets) {
+        if (!Number.isInteger(k) || typeof b !== 'object' || b === null || !BUCKET_KEYS.every((key) => finite(b[key]))) throw new Error(`hourly history state: series ${name} has a bad bucket`)
+        buckets.set(k, Object.fromEntries(BUCKET_KEYS.map((key) => [key, b[key]])) as unknown as Bucket)
+      }
+      h.series.set(name as HourlyParameter | 'news2', { buckets, n: x.n, sum: x.sum, lastT: x.lastT, last: x.last, everLow: x.everLow, everPositive: x.everPositive })
+    }
+    for (const entry of s.carried) {
+      const [p, x] = Array.isArray(entry) ? entry : []
+      if (typeof p !== 'string' || !SERIES_NAMES.has(p) || p === 'news2' || !Array.isArray(x) || !finite(x[0]) || !finite(x[1])) throw new Error('hourly history state: bad carried value')
+      h.carried.set(p as HourlyParameter, [x[0], x[1]])
+    }
+    if (s.pending !== null && s.pending !== undefined) {
+      if (!finite(s.pending.t) || !finite(s.pending.score)) throw new Error('hourly history state: bad pending NEWS2 point')
+      h.pending = { t: s.pending.t, score: s.pending.score }
+    }
+    if (s.news2Worst !== null && !finite(s.news2Worst)) throw new Error('hourly history state: bad news2Worst')
+    h.news2Worst = s.news2Worst ?? -Infinity
+    return h
+  }
 }
+
+/** A history as plain JSON (what a gateway keeps on disk across a restart). */
+export interface HourlyHistoryState {
+  series: Array<[string, { buckets: Array<[number, Bucket]>; n: number; sum: number; lastT: number; last: number; everLow: boolean; everPositive: boolean }]>
+  carried: Array<[string, [number, number]]>
+  pending: { t: number; score: number } | null
+  /** null before any NEWS2 point (−∞ in memory). */
+  news2Worst: number | null
+}
+
+const SERIES_NAMES = new Set<string>([...HOURLY_PARAMETERS.map(([p]) => p), 'ventilated', 'news2'])
+const BUCKET_KEYS = ['firstT', 'first', 'lastT', 'last', 'min', 'max', 'n', 'sum', 'sumsq'] as const
+const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x)
+

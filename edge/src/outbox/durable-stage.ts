@@ -84,9 +84,11 @@ export class DurableStage {
         .finally(() => this.inFlight.delete(classifying))
       this.inFlight.add(classifying)
     }
-    if (decoded.observations.length === 0) return
+    // Lab results feed the deterioration model's history (GCS and labs arrive as lab results).
+    const labs = drafts(decoded, 'lab_result')
+    if (decoded.observations.length === 0 && labs.length === 0) return
     const scoring = this.next
-      .consume(decoded.observations as Observation[])
+      .consume(decoded.observations as Observation[], labs)
       .catch((err: Error) => this.log('error', 'triage failed; readings are safe in the outbox', { err: err.message }))
       .finally(() => this.inFlight.delete(scoring))
     this.inFlight.add(scoring)

@@ -1,6 +1,7 @@
 // Triage built from the triage and models sections: the worker pool with the configured model,
 // the sync that installs the models the core publishes, and the stage that scores durable
 // readings and appends each changed assessment to the outbox.
+import { join } from 'node:path'
 import { FEATURES, FEATURE_SET, type RiskManifest } from '@neva/triage'
 import type { GatewayConfig } from '../config.js'
 import type { Log } from '../log.js'
@@ -11,6 +12,7 @@ import { DEFAULT_MODEL_MANIFEST, readModelFiles } from './model-files.js'
 import { parsePublicKey } from './model-signature.js'
 import { ModelSync } from './model-sync.js'
 import { ModelTriage } from './model-triage.js'
+import { LiveRisk } from './live-risk.js'
 import { TriagePool } from './pool.js'
 import { TriageStage } from './triage-stage.js'
 
@@ -47,10 +49,14 @@ export function modelSync(config: GatewayConfig['triage'], models: GatewayConfig
     : undefined
 }
 
-export function triageStage({ outbox, pool, metrics, log }: { outbox: Outbox; pool: TriagePool | undefined; metrics: EdgeMetrics; log: Log }): TriageStage {
+/** Where a gateway keeps its patients' hourly histories across a restart. */
+export const riskHistoriesPath = (dataDir: string) => join(dataDir, 'triage', 'risk-histories.json')
+
+export function triageStage({ outbox, pool, metrics, log, dataDir }: { outbox: Outbox; pool: TriagePool | undefined; metrics: EdgeMetrics; log: Log; dataDir?: string }): TriageStage {
   return new TriageStage({
     outbox,
     model: pool && new ModelTriage(pool),
+    risk: pool && (dataDir ? LiveRisk.restore(pool, riskHistoriesPath(dataDir), log) : new LiveRisk(pool)),
     onResult: (r) => metrics.triage.inc({ level: r.level }),
     log,
   })

@@ -1,9 +1,11 @@
 // Triage stage: after readings are durable, rescores the patients they touched and appends a
 // TriageResult to the outbox whenever a patient's assessment changes.
-import type { ModelVerdict, Observation, TriageResult } from '@neva/contracts'
+import type { ModelVerdict, Observation, TriageLevel, TriageResult } from '@neva/contracts'
 import type { Outbox } from '../outbox/types.js'
-import { finalLevel, news2, PatientState } from '@neva/triage'
+import { finalLevel, levelWithRisk, news2, PatientState } from '@neva/triage'
 import type { Log } from '../log.js'
+import type { LiveRisk, RiskFields } from './live-risk.js'
+import type { RiskLab } from './risk-histories.js'
 
 export const NEWS2_MODEL_VERSION = 'news2-rcp-2017'
 
@@ -19,6 +21,8 @@ export interface ModelScorer {
 export interface TriageStageOptions {
   outbox: Outbox
   model?: ModelScorer
+  /** The deterioration model's side; its risk rides on the model's verdict (model.risk). */
+  risk?: LiveRisk
   onResult?: (result: Omit<TriageResult, 'gateway_id' | 'seq'>) => void
   log?: Log
 }
@@ -47,13 +51,30 @@ export class TriageStage {
    * for one more afterwards, so one busy connection costs a rescore per assessment, not per
    * message (and no queue of scorings grows behind it).
    */
-  async consume(observations: readonly ScoredObservation[]): Promise<void> {
+  async consume(observations: readonly ScoredObservation[], labs: readonly RiskLab[] = []): Promise<void> {
     const touched = new Set<string>()
+    // Histories are kept only while a risk model runs: without one a reading costs what it did.
+    const risk = this.options.risk?.active() ? this.options.risk : undefined
     for (const o of observations) {
       this.options.model?.observe(o)
+      risk?.observe(o)
       if (this.patient(o.patient_id).update(o)) touched.add(o.patient_id)
     }
+    // Lab results move only the risk: they ask for a rescore only when a risk model runs.
+    for (const r of labs) {
+      const id = risk?.lab(r)
+      if (id && this.patients.has(id)) touched.add(id)
+    }
     await Promise.all([...touched].map((id) => this.schedule(id)))
+  }
+
+  /** Keeps the deterioration model's histories for the next start; a failure is logged, never thrown. */
+  persist(): void {
+    try {
+      this.options.risk?.save()
+    } catch (err) {
+      this.options.log?.('warn', 'risk histories not saved', { err: (err as Error).message })
+    }
   }
 
   /** Patients being scored now, and those with one more scoring asked for (both bounded by patients). */
@@ -96,16 +117,30 @@ export class TriageStage {
   private async assess(id: string): Promise<Omit<TriageResult, 'gateway_id' | 'seq'> | undefined> {
     const state = this.patient(id)
     const score = news2(state.vitalSet())
-    let model: ModelVerdict | null = null
-    if (this.options.model) {
-      model = await this.options.model.verdict(id, state.spo2Scale).catch((err: Error) => {
-        this.options.log?.('warn', 'triage model failed; NEWS2 alone this time', { patient_id: id, err: err.message })
-        return null
-      })
-    }
-    const level = finalLevel(score.level, model?.level)
-    // Emitted when the assessment changes, not with every wiggle of a probability.
-    const fingerprint = JSON.stringify([score.score, score.level, score.subscores, score.spo2_scale, model?.level ?? null, model?.version ?? null])
+    const [verdict, risk] = await Promise.all([
+      this.options.model
+        ? this.options.model.verdict(id, state.spo2Scale).catch((err: Error) => {
+            this.options.log?.('warn', 'triage model failed; NEWS2 alone this time', { patient_id: id, err: err.message })
+            return null
+          })
+        : null,
+      this.options.risk?.active()
+        ? this.options.risk.assess(id).catch((err: Error) => {
+            this.options.log?.('warn', 'deterioration model failed; no risk this time', { patient_id: id, err: err.message })
+            return null
+          })
+        : null,
+    ])
+    // The risk rides on the verdict, which names the model and its inputs; without a verdict
+    // (no triage model installed) it is not used.
+    const model: ModelVerdict | null = verdict && risk ? { ...verdict, ...risk } : verdict
+    const level = this.levelOf(score.level, model)
+    // Emitted when the assessment changes, not with every wiggle of a probability (the risk
+    // counts by the percentage point).
+    const fingerprint = JSON.stringify([
+      score.score, score.level, score.subscores, score.spo2_scale, model?.level ?? null, model?.version ?? null,
+      ...(model?.risk !== undefined ? [level, model.risk_model, Math.round(model.risk * 100), model.sparse ?? null] : []),
+    ])
     if (fingerprint === state.lastEmitted) return undefined
     state.lastEmitted = fingerprint
     state.lastModel = model
@@ -120,12 +155,18 @@ export class TriageStage {
     }
   }
 
+  /** With a risk: NEWS2's level raised only by it (levelWithRisk); else the higher of NEWS2's and the model's. */
+  private levelOf(news2Level: TriageLevel, model: ModelVerdict | null): TriageLevel {
+    if (model?.risk !== undefined) return levelWithRisk(news2Level, model as RiskFields, this.options.risk?.escalation())
+    return finalLevel(news2Level, model?.level)
+  }
+
   /** Current assessment of every patient seen by this gateway. */
   snapshot(): Array<{ patient_id: string; level: string; news2: ReturnType<typeof news2>; model: ModelVerdict | null; time: number }> {
     return [...this.patients].map(([patient_id, state]) => {
       const score = news2(state.vitalSet())
       // The final level, as the last result stated it: the model's verdict with NEWS2 as its floor.
-      return { patient_id, level: finalLevel(score.level, state.lastModel?.level), news2: score, model: state.lastModel, time: state.time() }
+      return { patient_id, level: this.levelOf(score.level, state.lastModel), news2: score, model: state.lastModel, time: state.time() }
     })
   }
 }

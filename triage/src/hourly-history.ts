@@ -1,6 +1,6 @@
 // A patient's hours for the deterioration model, kept bounded for a live gateway: per parameter,
-// one aggregate per hour since admission (first, last, lowest, highest, count, sum, sum of
-// squares) for the last 48 h, and running totals since admission for the features that look
+// one aggregate per hour since admission (first, last, lowest, highest, count, sum, squared
+// deviations) for the last 48 h, and running totals since admission for the features that look
 // further back; NEWS2 is scored as readings arrive, also kept as hourly aggregates. A monitor
 // sending every second costs the same memory as one charting hourly.
 //
@@ -17,7 +17,9 @@ const NEWS2_CARRY_MIN = 6 * HOUR
 /** Hours of aggregates kept: the widest window (24 h) with room for a day's late scoring. */
 export const HISTORY_HOURS = 48
 
-interface Bucket { firstT: number; first: number; lastT: number; last: number; min: number; max: number; n: number; sum: number; sumsq: number }
+/** m2: the sum of squared deviations from the bucket's mean (Welford), not of squares: a plain
+ * sum of squares loses the spread of near-equal values to rounding (sd 1e-6 for 7e-12). */
+interface Bucket { firstT: number; first: number; lastT: number; last: number; min: number; max: number; n: number; sum: number; m2: number }
 interface Series { buckets: Map<number, Bucket>; n: number; sum: number; lastT: number; last: number; everLow: boolean; everPositive: boolean }
 
 /** Hour bucket of a minute: (60(b−1), 60b]; minute 0 is bucket 0. */
@@ -60,15 +62,16 @@ export class HourlyHistory {
     if (!s) this.series.set(p, (s = { buckets: new Map(), n: 0, sum: 0, lastT: -Infinity, last: NaN, everLow: false, everPositive: false }))
     const k = bucketOf(t)
     const b = s.buckets.get(k)
-    if (!b) s.buckets.set(k, { firstT: t, first: v, lastT: t, last: v, min: v, max: v, n: 1, sum: v, sumsq: v * v })
+    if (!b) s.buckets.set(k, { firstT: t, first: v, lastT: t, last: v, min: v, max: v, n: 1, sum: v, m2: 0 })
     else {
       if (t < b.firstT) { b.firstT = t; b.first = v }
       if (t >= b.lastT) { b.lastT = t; b.last = v }
       b.min = Math.min(b.min, v)
       b.max = Math.max(b.max, v)
+      const before = b.sum / b.n
       b.n++
       b.sum += v
-      b.sumsq += v * v
+      b.m2 += (v - before) * (v - b.sum / b.n)
     }
     s.n++
     s.sum += v
@@ -133,9 +136,14 @@ export class HourlyHistory {
         const bs = this.window(s, now, w)
         const m = bs.reduce((a, b) => a + b.n, 0)
         if (m >= 2) {
-          const sum = bs.reduce((a, b) => a + b.sum, 0)
-          const sq = bs.reduce((a, b) => a + b.sumsq, 0)
-          x[k++] = Math.sqrt(Math.max(0, (sq - (sum * sum) / m) / (m - 1)))
+          // Buckets combined pairwise (Chan et al.): mean-centred, as the evaluation's two passes are.
+          let n = 0, sum = 0, m2 = 0
+          for (const b of bs) {
+            if (n > 0) { const d = b.sum / b.n - sum / n; m2 += b.m2 + (d * d * n * b.n) / (n + b.n) } else m2 = b.m2
+            n += b.n
+            sum += b.sum
+          }
+          x[k++] = Math.sqrt(Math.max(0, m2 / (m - 1)))
           x[k++] = s.last - bs[0]!.first
         } else k += 2
       }
@@ -218,6 +226,6 @@ export interface HourlyHistoryState {
 }
 
 const SERIES_NAMES = new Set<string>([...HOURLY_PARAMETERS.map(([p]) => p), 'ventilated', 'news2'])
-const BUCKET_KEYS = ['firstT', 'first', 'lastT', 'last', 'min', 'max', 'n', 'sum', 'sumsq'] as const
+const BUCKET_KEYS = ['firstT', 'first', 'lastT', 'last', 'min', 'max', 'n', 'sum', 'm2'] as const
 const finite = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x)
 

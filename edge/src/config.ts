@@ -217,6 +217,13 @@ export const GatewayConfigSchema = Type.Object(
           message_ends_at_eot: Type.Optional(Type.Boolean()),
           /** ASTM: answer the analyzer's host queries from the lab worklist polled from the core (docs/lab.md). */
           host_query: Type.Optional(Type.Boolean()),
+          /** ASTM: send the worklist's pending orders to the analyzer unprompted (download; docs/lab.md). */
+          download: Type.Optional(Type.Boolean()),
+          /**
+           * ASTM host query and download: the lab codes this analyzer runs; an order is sent with those of its
+           * tests only, and not at all when it has none. Absent: every test of every order.
+           */
+          runs_tests: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9._#%/+*-]{1,32}$' }), { minItems: 1, maxItems: 500 })),
         },
         { additionalProperties: false },
       ),

@@ -39,7 +39,7 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
   const devices = new DeviceRegistry()
   const durable = new DurableStage(outbox, triage, metrics, log, devices)
   // Only when an analyzer answers host queries: the gateway then polls its sites' lab orders.
-  const labWorklist = config.serial.some((p) => p.host_query) ? new LabWorklist({ coreUrl: core.url, token: core.token, ca: core.ca, timeoutMs: core.timeoutMs, log }) : undefined
+  const labWorklist = config.serial.some((p) => p.host_query || p.download) ? new LabWorklist({ coreUrl: core.url, token: core.token, ca: core.ca, timeoutMs: core.timeoutMs, log }) : undefined
   const deps = { next: durable, decode: decodeMqtt, devices, metrics, outbox, log, labWorklist, ...deviceSettings(config) }
   const supervisor = new DeviceSupervisor({
     devices, next: durable, log, silenceMs: config.supervision.silence_ms, deviceSilenceMs: config.supervision.devices,

@@ -12,6 +12,7 @@ import { MqttAccess } from '../security/mqtt-access.js'
 import { isLoopback, readTls, warnAboutMqttAccess } from '../security/start-up.js'
 import { astmProtocol } from './astm-protocol.js'
 import type { LabWorklist } from '../uplink/lab-worklist.js'
+import { lookupFor, ordersFor } from './astm-download.js'
 import type { DeviceRegistry } from './devices.js'
 import { MllpSource } from './mllp-source.js'
 import { MqttSource } from './mqtt-source.js'
@@ -35,7 +36,7 @@ export interface SourceDeps {
   defaultUtcOffsetMinutes: number
   /** The gateway's data folder (OPC UA keeps its certificates there). */
   dataDir: string
-  /** The lab orders pending at this gateway's sites, for analyzers with host_query. */
+  /** The lab orders pending at this gateway's sites, for analyzers with host_query or download. */
   labWorklist?: LabWorklist | undefined
 }
 
@@ -95,7 +96,8 @@ export function serialSources(config: GatewayConfig['serial'], { next, devices, 
         testCodeComponents: port.test_code_components, messageEndsAtEot: port.message_ends_at_eot,
         // A full outbox answers the analyzer's ENQ with NAK (busy): it keeps its results.
         receiver: { isBusy: () => outbox.stats().full },
-        ...(port.host_query && labWorklist ? { hostQuery: { lookup: (specimenId: string) => labWorklist.lookup(specimenId) } } : {}),
+        ...(port.host_query && labWorklist ? { hostQuery: { lookup: (specimenId: string) => lookupFor(labWorklist.lookup(specimenId), port.runs_tests) } } : {}),
+        ...(port.download && labWorklist ? { download: { pending: () => ordersFor(labWorklist.pending(), port.runs_tests) } } : {}),
       })
       : oximeterProtocol({ format: port.protocol === 'oximeter-ascii' ? 'ascii' : 'binary', deviceId: port.device_id, patientId: port.patient_id!, defaultUtcOffsetMinutes: utcOffset })
     return new SerialSource({

@@ -31,6 +31,7 @@ export const LAB_WORKLIST_POLL_MS = 15_000
 
 export class LabWorklist {
   private bySpecimen = new Map<string, AstmOrderAnswer>()
+  private list: AstmOrderAnswer[] = []
   private timer: NodeJS.Timeout | undefined
   /** When the list was last fetched whole; null before the first success. */
   fetchedAt: number | null = null
@@ -50,6 +51,11 @@ export class LabWorklist {
     return this.bySpecimen.get(specimenId)
   }
 
+  /** Every pending order, for analyzers that take downloads. */
+  pending(): readonly AstmOrderAnswer[] {
+    return this.list
+  }
+
   /** One poll; true when the list was replaced. A failure keeps the last good list. */
   async refresh(): Promise<boolean> {
     try {
@@ -66,6 +72,7 @@ export class LabWorklist {
       const next = new Map<string, AstmOrderAnswer>()
       for (const o of body.orders) next.set(o.specimen_id, { patient_id: o.patient_id, specimen_id: o.specimen_id, tests: o.tests.map((t) => t.lab_code), priority: o.priority })
       this.bySpecimen = next
+      this.list = [...next.values()]
       this.fetchedAt = Date.now()
       return true
     } catch (err) {

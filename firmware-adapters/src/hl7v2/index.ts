@@ -14,3 +14,4 @@ export { MDC_PUMP_EVT, encodeOruR42, type OruR42Input } from './encode-infusion.
 export type { InfusionEventDraft } from './infusion.js'
 export { alertIdentifier, parseLimits } from './alarm.js'
 export { decodeHl7WithMedplum, extractHl7Fields, type Hl7Fields, type Hl7ObxFields } from './reference.js'
+export { decodeHl7LabOrders, decodeHl7OrderAnswer, encodeHl7LabOrder, type DecodedHl7Orders, type Hl7LabOrder, type Hl7OrderAnswer, type Hl7OrderInput, type Hl7OrderPriority, type Hl7OrderTest, type Hl7OrderType } from './lab-order.js'

@@ -13,6 +13,7 @@ import { isLoopback, readTls, warnAboutMqttAccess } from '../security/start-up.j
 import { astmProtocol } from './astm-protocol.js'
 import type { LabWorklist } from '../uplink/lab-worklist.js'
 import { lookupFor, ordersFor } from './astm-download.js'
+import { Hl7OrderSender } from './hl7-order-sender.js'
 import type { DeviceRegistry } from './devices.js'
 import { MllpSource } from './mllp-source.js'
 import { MqttSource } from './mqtt-source.js'
@@ -105,4 +106,15 @@ export function serialSources(config: GatewayConfig['serial'], { next, devices, 
       deviceId: port.device_id, protocol, next, devices, source: port.protocol === 'astm' ? 'astm' : 'serial', log,
     })
   })
+}
+
+/** HL7 order links to analyzers and middleware (hl7-order-sender.ts), fed by the lab worklist. */
+export function hl7OrderSenders(config: GatewayConfig['hl7_orders'], { devices, log, labWorklist }: SourceDeps): Hl7OrderSender[] {
+  if (!labWorklist) return []
+  return config.map((peer) => new Hl7OrderSender({
+    deviceId: peer.device_id, host: peer.host, port: peer.port, message: peer.message, log,
+    pending: () => ordersFor(labWorklist.pending(), peer.runs_tests),
+    loincOf: (code) => labWorklist.loincOf(code),
+    error: (code, reason) => devices.error(peer.device_id, 'hl7v2', `mllp:${peer.host}:${peer.port}`, code, reason),
+  }))
 }

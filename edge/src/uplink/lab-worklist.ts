@@ -32,6 +32,7 @@ export const LAB_WORKLIST_POLL_MS = 15_000
 export class LabWorklist {
   private bySpecimen = new Map<string, AstmOrderAnswer>()
   private list: AstmOrderAnswer[] = []
+  private loinc = new Map<string, string>()
   private timer: NodeJS.Timeout | undefined
   /** When the list was last fetched whole; null before the first success. */
   fetchedAt: number | null = null
@@ -49,6 +50,11 @@ export class LabWorklist {
 
   lookup(specimenId: string): AstmOrderAnswer | undefined {
     return this.bySpecimen.get(specimenId)
+  }
+
+  /** The LOINC the worklist's orders give a lab code (HL7 orders carry both). */
+  loincOf(labCode: string): string | undefined {
+    return this.loinc.get(labCode)
   }
 
   /** Every pending order, for analyzers that take downloads. */
@@ -73,6 +79,7 @@ export class LabWorklist {
       for (const o of body.orders) next.set(o.specimen_id, { patient_id: o.patient_id, specimen_id: o.specimen_id, tests: o.tests.map((t) => t.lab_code), priority: o.priority })
       this.bySpecimen = next
       this.list = [...next.values()]
+      this.loinc = new Map(body.orders.flatMap((o) => o.tests.map((t) => [t.lab_code, t.loinc] as const)))
       this.fetchedAt = Date.now()
       return true
     } catch (err) {

@@ -49,7 +49,8 @@ export interface Hl7OrderInput {
   control?: 'NW' | 'CA'
   patient_id: string
   specimen_id: string
-  tests: ReadonlyArray<{ loinc: string; lab_code: string }>
+  /** A test without its LOINC is sent with the lab's code alone (OBR-4 `CODE^^L`). */
+  tests: ReadonlyArray<{ loinc?: string | undefined; lab_code: string }>
   priority: Hl7OrderPriority
 }
 
@@ -75,7 +76,7 @@ export function encodeHl7LabOrder(input: Hl7OrderInput): string {
     // ORC-2 placer order number, ORC-9 date/time of transaction; ORM carries the priority in ORC-7.6.
     lines.push(seg('ORC', control, specimen, '', '', '', '', oml ? '' : `^^^^^${priority}`, '', time))
     if (oml) lines.push(seg('TQ1', '1', '', '', '', '', '', '', '', priority))
-    const test = `${e(t.loinc)}^^LN^${e(t.lab_code)}^^L`
+    const test = t.loinc ? `${e(t.loinc)}^^LN^${e(t.lab_code)}^^L` : `${e(t.lab_code)}^^L`
     // OBR-2 placer order number, OBR-4 universal service id, OBR-7 observation date/time.
     lines.push(seg('OBR', String(i + 1), specimen, '', test, oml ? '' : priority, '', time))
     // SPM-2 specimen id (EIP: the placer's assigned identifier), SPM-4 specimen type (v2.5.1 table 0487).

@@ -41,6 +41,8 @@ export const ANALYST_VIEWS = {
   lab_order_events: { pseudonymize: ['order_id', 'patient_id', 'encounter_id', 'specimen_id', 'ordered_by', 'changed_by'], omit: ['diagnosis_text'] },
   lab_result_matches: { pseudonymize: ['specimen_id', 'order_id'], omit: [] },
   lab_critical_limits: { pseudonymize: [], omit: [] },
+  // Order sets used (0021): ids with the keys of dx_suggestions and lab_order_events, so they join.
+  lab_order_set_uses: { pseudonymize: ['suggestion_id', 'order_id', 'encounter_id'], omit: [] },
 } as const satisfies Record<string, { pseudonymize: readonly string[]; omit: readonly string[] }>
 
 /** Tables deliberately not offered to analysts, with why. */

@@ -135,12 +135,13 @@ test('download: every pending order reaches the analyzer once, it runs exactly i
   await until('three orders downloaded', () => analyzer.orders.length >= 3, 20_000, () => [analyzer.orders, analyzer.sender.state, analyzer.receiver.state, gw.devices.snapshot()])
   await until('their results acknowledged', () => analyzer.delivered.length === 3, 20_000, () => analyzer.delivered)
   assert.deepEqual(analyzer.kinds, ['download', 'download', 'download'])
-  assert.deepEqual(analyzer.orders.map((o) => [o.specimen_id, o.tests, o.priority]), [['SP-1', ['GLU', 'K'], 'S'], ['SP-2', ['NA'], 'R'], ['SP-3', ['CRP', 'GLU'], 'A']])
+  // Stat first, then urgent, then routine.
+  assert.deepEqual(analyzer.orders.map((o) => [o.specimen_id, o.tests, o.priority]), [['SP-1', ['GLU', 'K'], 'S'], ['SP-3', ['CRP', 'GLU'], 'A'], ['SP-2', ['NA'], 'R']])
   // A new order is sent; those already delivered are not sent again, even while still pending.
   pending = [...ORDERS, { patient_id: 'MRN-4', specimen_id: 'SP-4', tests: ['K'], priority: 'routine' }]
   await until('the fourth order', () => analyzer.orders.length >= 4)
   await new Promise((r) => setTimeout(r, 300))
-  assert.deepEqual(analyzer.orders.map((o) => o.specimen_id), ['SP-1', 'SP-2', 'SP-3', 'SP-4'])
+  assert.deepEqual(analyzer.orders.map((o) => o.specimen_id), ['SP-1', 'SP-3', 'SP-2', 'SP-4'])
   await until('all results acknowledged', () => analyzer.delivered.length === 4)
   const results = await gw.results()
   assert.deepEqual(results.map((r) => `${r.order_id}/${r.test_code}`).sort(), ['SP-1/GLU', 'SP-1/K', 'SP-2/NA', 'SP-3/CRP', 'SP-3/GLU', 'SP-4/K'])

@@ -64,6 +64,7 @@ export function astmProtocol(options: AstmProtocolOptions): SerialProtocolFactor
 const KEPT_ASIDE = new Set<string>([FirmwareErrorCode.NEVA_ASTM_MESSAGE_TOO_LONG])
 
 const ENQ = 0x05
+const URGENCY = { stat: 0, urgent: 1, routine: 2 } as const
 const sending = (s: AstmSender) => s.state === 'establishing' || s.state === 'transferring'
 
 class AstmProtocol implements SerialProtocol {
@@ -145,7 +146,8 @@ class AstmProtocol implements SerialProtocol {
       const still = new Set(pending.map((o) => o.specimen_id))
       for (const s of this.downloaded) if (!still.has(s)) this.downloaded.delete(s)
       const queued = new Set(this.downloading.values())
-      this.backlog = pending.filter((o) => !this.downloaded.has(o.specimen_id) && !queued.has(o.specimen_id))
+      // Stat first, then urgent, then routine; the worklist's order within a priority.
+      this.backlog = pending.filter((o) => !this.downloaded.has(o.specimen_id) && !queued.has(o.specimen_id)).sort((a, b) => URGENCY[a.priority] - URGENCY[b.priority])
     }
     if (this.receiver.state !== 'idle' || sender.state !== 'idle' || sender.queued > 0 || this.answers.length > 0) return
     const order = this.backlog.shift()

@@ -126,12 +126,18 @@ test('which orders an analyzer is sent: trimmed to the tests it runs, none when 
   assert.deepEqual(lookupFor(ORDERS[0], ['K'])?.tests, ['K'])
 })
 
-test('download: every pending order reaches the analyzer once, it runs exactly its tests, the results are stored', async () => {
+test('download: every pending order reaches the analyzer once, it runs exactly its tests, the results are stored', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'neva-astm-dl-pty-'))
   const pair = await ptyPair(dir)
   let pending = [...ORDERS]
   const gw = await gateway(pair.b, () => pending)
   const analyzer = new DownloadAnalyzer(await openPort(pair.a))
+  // Released even when an assertion fails: an open port would keep the test process alive.
+  t.after(async () => {
+    await analyzer.close()
+    await gw.close()
+    await pair.stop()
+  })
   await until('three orders downloaded', () => analyzer.orders.length >= 3, 20_000, () => [analyzer.orders, analyzer.sender.state, analyzer.receiver.state, gw.devices.snapshot()])
   await until('their results acknowledged', () => analyzer.delivered.length === 3, 20_000, () => analyzer.delivered)
   assert.deepEqual(analyzer.kinds, ['download', 'download', 'download'])
@@ -145,18 +151,20 @@ test('download: every pending order reaches the analyzer once, it runs exactly i
   await until('all results acknowledged', () => analyzer.delivered.length === 4)
   const results = await gw.results()
   assert.deepEqual(results.map((r) => `${r.order_id}/${r.test_code}`).sort(), ['SP-1/GLU', 'SP-1/K', 'SP-2/NA', 'SP-3/CRP', 'SP-3/GLU', 'SP-4/K'])
-  await analyzer.close()
-  await gw.close()
-  await pair.stop()
 })
 
-test('contention: the analyzer sends ENQ as the gateway does; the gateway yields, takes the analyzer\'s message, then downloads', async () => {
+test('contention: the analyzer sends ENQ as the gateway does; the gateway yields, takes the analyzer\'s message, then downloads', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'neva-astm-dl-pty-'))
   const pair = await ptyPair(dir)
   const port = await openPort(pair.a)
   const got: number[] = []
   port.on('data', (b: Buffer) => got.push(...b))
   const gw = await gateway(pair.b, () => [ORDERS[1]!], 500)
+  t.after(async () => {
+    if (port.isOpen) await port.close()
+    await gw.close()
+    await pair.stop()
+  })
   const write = (b: Uint8Array | number[]) => port.write(Buffer.from(b))
   await until('the gateway\'s ENQ', () => got.includes(ENQ))
   // The analyzer wants the line too: it has priority (E1381), the gateway must answer it as receiver.
@@ -187,16 +195,18 @@ test('contention: the analyzer sends ENQ as the gateway does; the gateway yields
   assert.match(text, /O\|1\|SP-2\|\|\^\^\^NA\|R\|{6}N\|{14}O/)
   const results = await gw.results()
   assert.deepEqual(results.map((r) => r.order_id), ['SP-9'])
-  await port.close()
-  await gw.close()
-  await pair.stop()
 })
 
-test('an order the analyzer refuses (7 NAKs) is counted as aborted and offered again while pending', async () => {
+test('an order the analyzer refuses (7 NAKs) is counted as aborted and offered again while pending', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'neva-astm-dl-pty-'))
   const pair = await ptyPair(dir)
   const gw = await gateway(pair.b, () => [ORDERS[0]!])
   const port = await openPort(pair.a)
+  t.after(async () => {
+    if (port.isOpen) await port.close()
+    await gw.close()
+    await pair.stop()
+  })
   const got: number[] = []
   let naks = 0
   let accept = false
@@ -219,7 +229,4 @@ test('an order the analyzer refuses (7 NAKs) is counted as aborted and offered a
   await until('the order sent again and taken', () => received.slice(refused).some((f) => f.includes('L|1|N')), 10_000, () => received)
   assert.ok(received.slice(refused).some((f) => f.includes('O|1|SP-1|')))
   assert.equal(gw.devices.snapshot().find((d) => d.device_id === 'chem-1')?.errors.NEVA_EDGE_ASTM_DOWNLOAD_ABORTED, 1)
-  await port.close()
-  await gw.close()
-  await pair.stop()
 })

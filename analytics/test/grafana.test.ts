@@ -81,7 +81,7 @@ test('dashboards: unique uids and panel ids; every panel and query uses the prov
     }
   }
   const titles = dashboards.flatMap(([, d]) => d.panels.map((p) => p.title))
-  for (const wanted of ['Readings per minute by source', 'Triage levels per hour', 'Refused readings by code', 'Lab turnaround by test', 'Devices heard per gateway', 'Alarms per hour by priority', 'Alarms by ward']) {
+  for (const wanted of ['Readings per minute by source', 'Triage levels per hour', 'Refused readings by code', 'Lab turnaround by test', 'Devices heard per gateway', 'Alarms per hour by priority', 'Alarms by ward', 'Lab order turnaround by test, lab and priority']) {
     assert.ok(titles.includes(wanted), `a panel "${wanted}"`)
   }
 })
@@ -167,4 +167,20 @@ test('panels compute what their titles say on a few rows', async () => {
   assert.deepEqual(perHour.map((r) => [r.priority, Number(r.n_alarms)]).sort(), [['high', 1], ['unknown', 1]])
   const byWard = await rows(panel('Alarms by ward'))
   assert.deepEqual(byWard.map((r) => [r.ward, Number(r.high), Number(r.other), Number(r.alarms), Number(r.updates)]), [['ICU', 1, 1, 2, 3]])
+
+  // Two stat orders of GLU resulted after 10 and 30 min, one routine waiting.
+  const order = { patient_id: 'p1', encounter_id: 'e1', site: 'City 1', ward: null, specimen_id: 's', test_loinc: ['2345-7'], test_codes: ['GLU'], diagnosis_code: '', diagnosis_text: '', ordered_by: 'system:his', changed_by: 'system:his' }
+  await insert('lab_order_events', [
+    { ...order, order_id: 'lo1', priority: 'stat', state: 'ordered', placed_time: at(0), event_time: at(0) },
+    { ...order, order_id: 'lo1', priority: 'stat', state: 'resulted', placed_time: at(0), event_time: at(600) },
+    { ...order, order_id: 'lo2', priority: 'stat', state: 'ordered', placed_time: at(60), event_time: at(60) },
+    { ...order, order_id: 'lo2', priority: 'stat', state: 'resulted', placed_time: at(60), event_time: at(1860) },
+    { ...order, order_id: 'lo3', priority: 'routine', state: 'ordered', placed_time: at(60), event_time: at(60) },
+  ])
+  // No result yet: no turnaround (missing, not zero).
+  const orderTurnaround = await rows(panel('Lab order turnaround by test, lab and priority'))
+  assert.deepEqual(orderTurnaround.map((r) => [r.test_code, r.lab, r.priority, Number(r.orders), Number(r.resulted), Number(r.waiting), r.p50_min === null ? null : Number(r.p50_min), r.p95_min === null ? null : Number(r.p95_min)]), [
+    ['GLU', 'City 1', 'routine', 1, 0, 1, null, null],
+    ['GLU', 'City 1', 'stat', 2, 2, 0, 20, 29],
+  ])
 })

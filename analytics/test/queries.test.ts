@@ -22,7 +22,7 @@ const range = { from: new Date(T0 - 3600_000).toISOString(), to: new Date(T0 + 3
 const run = (name: string, params: Record<string, string> = {}) => runNamedQuery(analyst, queries.get(name)!, params, { user: 'analyst:q', via: 'test' })
 
 test('the library loads: each query has a description and declares exactly the parameters it uses', () => {
-  assert.deepEqual([...queries.keys()], ['alarms-by-ward', 'ctg-by-classification', 'current-triage', 'deterioration-last-hour', 'dx-agreement', 'ed-load-by-hour', 'infusions-by-ward', 'lab-order-turnaround', 'lab-orders-overdue', 'lab-turnaround', 'lab-unmatched-results', 'observations-by-code', 'patient-timeline', 'readings-by-source', 'refused-readings', 'surveys-answered-overdue', 'surveys-high-risk-share', 'surveys-time-to-review', 'ward-census'])
+  assert.deepEqual([...queries.keys()], ['alarms-by-ward', 'ctg-by-classification', 'current-triage', 'deterioration-last-hour', 'dx-agreement', 'ed-load-by-hour', 'infusions-by-ward', 'lab-order-set-share', 'lab-order-turnaround', 'lab-orders-overdue', 'lab-turnaround', 'lab-unmatched-results', 'observations-by-code', 'patient-timeline', 'readings-by-source', 'refused-readings', 'surveys-answered-overdue', 'surveys-high-risk-share', 'surveys-time-to-review', 'ward-census'])
   for (const q of queries.values()) assert.ok(q.description.length > 20, q.name)
   assert.deepEqual(queries.get('patient-timeline')!.params.map((p) => `${p.name}:${p.type}`), ['patient:String', "from:DateTime64(3, 'UTC')", "to:DateTime64(3, 'UTC')"])
   assert.throws(() => parseNamedQuery('x', 'SELECT 1'), /first line must be a "-- description"/)

@@ -38,11 +38,24 @@ export type DxCandidate = Static<typeof DxCandidate>
 
 export const DxModelRef = Type.Object({ id: Type.String(), version: Type.Integer() })
 
+/** The union of the suggested diagnoses' order sets (contracts/src/lab-order-sets.ts), pre-checked. */
+export const SuggestedOrderSet = Type.Object({
+  tests: Type.Array(Type.Object({
+    loinc: Type.String(), lab_code: Type.String(), name: Type.String(), purpose: Type.Union([Type.Literal('confirm'), Type.Literal('exclude')]),
+    for: Type.Array(Type.String()), checked: Type.Boolean(),
+  })),
+  /** The guidelines the sets follow. */
+  sources: Type.Array(Type.String()),
+  /** Suggested diagnoses that have no set. */
+  without_set: Type.Array(Type.String()),
+})
+
 export const PreliminaryAnswer = Type.Object({
   suggestion_id: Type.String(),
   model: DxModelRef,
   /** Most likely first; at most three. */
   suggestions: Type.Array(DxCandidate, { maxItems: 3 }),
+  order_set: Type.Optional(SuggestedOrderSet),
 })
 export type PreliminaryAnswer = Static<typeof PreliminaryAnswer>
 

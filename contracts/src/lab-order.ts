@@ -88,6 +88,8 @@ export const NewLabOrder = Type.Object(
     diagnosis: Type.Optional(LabDiagnosis),
     /** The hospital system's id of the ordering clinician; refused from a clinician (it is them). */
     ordered_by: Type.Optional(Identifier),
+    /** Placed from the order set of this preliminary decision-support answer (docs/lab.md, "Order sets"). */
+    order_set: Type.Optional(Type.Object({ suggestion_id: Identifier }, { additionalProperties: false })),
   },
   { additionalProperties: false },
 )

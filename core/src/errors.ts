@@ -48,6 +48,7 @@ export const CORE_ERRORS = {
   NEVA_CORE_LAB_DUPLICATE_TEST: { status: 400, message: 'a test is listed twice in one order' },
   NEVA_CORE_LAB_SPECIMEN_IN_USE: { status: 409, message: 'this specimen id belongs to another open lab order' },
   NEVA_CORE_LAB_ORDERED_BY: { status: 400, message: 'ordered_by is for hospital systems; a clinician orders as themselves' },
+  NEVA_CORE_LAB_ORDER_SET: { status: 422, message: 'the order names an order set (suggestion_id) that is no preliminary decision-support answer of this encounter' },
   NEVA_CORE_LAB_NO_SITE: { status: 403, message: 'this gateway is bound to no site (NEVA_GATEWAY_SITES), so it has no lab worklist' },
   // Sent as `failure` events on a live stream, which then closes.
   NEVA_CORE_SESSION_ENDED: { status: 401, message: 'the session ended, expired or the account was disabled; log in again' },

@@ -1,7 +1,7 @@
 // The core: Fastify with one plugin per concern, over one ClickHouse connection.
 import Fastify, { type FastifyInstance } from 'fastify'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
-import { AlarmStore, BoardStore, connectClickHouse, EmrStore, InfusionStore, LabMatchStore, LabOrderStore, migrate, OrderStore, PeopleStore, TelemetryStore, type ClickHouse } from '@neva/analytics'
+import { AlarmStore, BoardStore, connectClickHouse, EmrStore, InfusionStore, LabMatchStore, LabOrderSetStore, LabOrderStore, migrate, OrderStore, PeopleStore, TelemetryStore, type ClickHouse } from '@neva/analytics'
 import { timingSafeEqual } from 'node:crypto'
 import { BackgroundTasks } from './background.js'
 import { hashToken, parseCoreConfig, type CoreConfigInput } from './config.js'
@@ -206,7 +206,7 @@ export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): 
       await labMatcher.idle()
     })
   }
-  await app.register(labOrdersPlugin, { access, boards: boardStores.boards, orders: labOrders, matches: labMatches, systems: config.emrSystems, gateways: gatewayKeys, gatewaySites: config.gatewaySites })
+  await app.register(labOrdersPlugin, { access, boards: boardStores.boards, orders: labOrders, matches: labMatches, orderSets: new LabOrderSetStore(clickhouse), systems: config.emrSystems, gateways: gatewayKeys, gatewaySites: config.gatewaySites })
   await app.register(patientPagePlugin, { clickhouse })
   // Patients at home: tokens, surveys, home vitals, the chemotherapists' queue (docs/surveys.md).
   const surveys = new Surveys(new SurveyStore(clickhouse))

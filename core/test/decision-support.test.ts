@@ -59,6 +59,12 @@ test('preliminary: three codes with probabilities from the newest model, stored 
   assert.equal(suggestions[0]!.icd10, 'I21.9')
   assert.ok(suggestions[0]!.p > suggestions[1]!.p)
   assert.deepEqual(res.body.model, { id: 'dx-nb', version: 2 })
+  // The order set: the union of the suggested diagnoses' sets, pre-checked, with their sources.
+  const set = res.body.order_set as { tests: Array<{ lab_code: string; for: string[]; checked: boolean }>; sources: string[]; without_set: string[] }
+  const suggestedWithSet = suggestions.map((s) => s.icd10).filter((c) => !set.without_set.includes(c))
+  assert.ok(set.tests.some((t) => t.lab_code === 'TNTHS' && t.for.includes('I21.9')), 'troponin for the suspected infarction')
+  assert.ok(set.tests.every((t) => t.checked && t.for.every((c) => suggestedWithSet.includes(c))))
+  assert.ok(set.sources.includes('NICE NG185; NICE DG40'))
   const [stored] = await rows<{ kind: string; encounter_id: string; suggested_icd10: string[]; source: string; model_version: number }>(
     `SELECT kind, encounter_id, suggested_icd10, source, model_version FROM dx_suggestions WHERE suggestion_id = '${String(res.body.suggestion_id)}'`)
   assert.deepEqual(stored, { kind: 'preliminary', encounter_id: 'enc-7', suggested_icd10: suggestions.map((s) => s.icd10), source: 'his-north', model_version: 2 })

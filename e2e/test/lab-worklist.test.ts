@@ -12,8 +12,9 @@ import { startTestGateway, tempDir } from './helpers.js'
 
 const core = await startCore({
   host: '127.0.0.1', port: 0, clickhouse: { path: tempDir('ch-lab') }, logLevel: 'silent', bodyLimit: 1024 * 1024,
-  gateways: { 'gw-city1': hashToken('gw-city1-token'), 'gw-city2': hashToken('gw-city2-token') },
-  gatewaySites: { 'gw-city1': ['City 1'], 'gw-city2': ['City 2'] },
+  // gw-city1b: a second gateway of City 1 (a gateway's readings are numbered by its id).
+  gateways: { 'gw-city1': hashToken('gw-city1-token'), 'gw-city2': hashToken('gw-city2-token'), 'gw-city1b': hashToken('gw-city1b-token') },
+  gatewaySites: { 'gw-city1': ['City 1'], 'gw-city2': ['City 2'], 'gw-city1b': ['City 1'] },
   emrSystems: { his: hashToken('his-token') },
 }, { labMatchEveryMs: 0 })
 after(() => core.close())
@@ -84,6 +85,43 @@ test('a city lab round: order at the core, the gateway answers the analyzer\'s h
     for (const [i, id] of ids.entries()) {
       const order = await (await fetch(`${core.url}/v1/lab/orders/${id}`, { headers: { authorization: 'Bearer his-token' } })).json() as { state: string; tests: unknown[] }
       assert.equal(order.state, 'resulted', `order ${i + 1}`)
+    }
+  } finally {
+    await analyzer.close()
+    await gateway.stop()
+    await pty.stop()
+  }
+})
+
+test('a city lab round by download: the gateway sends the pending orders unprompted, the analyzer runs them, every result finds its order', async () => {
+  await new EmrStore(core.clickhouse).store([{ type: 'encounter', encounter_id: 'enc-w2', patient_id: 'MRN-W2', kind: 'admission', site: 'City 1', ward: 'Ward 3', start_time: START, end_time: null, updated_time: START }], 'test')
+  const ids: string[] = []
+  for (const [i, specimen] of ['TUBE-21', 'TUBE-22', 'TUBE-23'].entries()) {
+    const tests = [{ loinc: '2951-2', lab_code: 'NA' }, { loinc: '2345-7', lab_code: 'GLU' }, { loinc: '2823-3', lab_code: 'K' }].slice(0, i + 1)
+    const placed = await his('/v1/lab/orders', { patient_id: 'MRN-W2', encounter_id: 'enc-w2', specimen_id: specimen, tests, priority: (['stat', 'urgent', 'routine'] as const)[i] })
+    assert.equal(placed.status, 201)
+    ids.push(placed.body.order_id)
+  }
+  const pty = await startPtyPair()
+  const analyzer = await LabAnalyzerSim.open(pty.a)
+  analyzer.takeDownloads()
+  const gateway = await startTestGateway('gw-city1b', core.url, 'gw-city1b-token', tempDir('edge-lab-dl'), {
+    serial: [{ device_id: 'chem-2', path: pty.b, protocol: 'astm', download: true }],
+  })
+  try {
+    const deadline = Date.now() + 30_000
+    while (analyzer.resultsSent < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
+    assert.deepEqual([...analyzer.ran].sort(), ['TUBE-21', 'TUBE-22', 'TUBE-23'])
+    assert.deepEqual(analyzer.downloaded.map((o) => o.priority).sort(), ['A', 'R', 'S'])
+    let matched = 0
+    while (matched < 6 && Date.now() < deadline) {
+      await gateway.drain(10_000)
+      matched += (await core.labMatcher.run()).matched
+    }
+    assert.equal(matched, 6, 'six results, each with its order')
+    for (const id of ids) {
+      const order = await (await fetch(`${core.url}/v1/lab/orders/${id}`, { headers: { authorization: 'Bearer his-token' } })).json() as { state: string }
+      assert.equal(order.state, 'resulted')
     }
   } finally {
     await analyzer.close()

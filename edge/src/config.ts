@@ -222,6 +222,13 @@ export const GatewayConfigSchema = Type.Object(
           message_ends_at_eot: Type.Optional(Type.Boolean()),
           /** ASTM: answer the analyzer's host queries from the lab worklist polled from the core (docs/lab.md). */
           host_query: Type.Optional(Type.Boolean()),
+          /** ASTM: send the worklist's pending orders to the analyzer unprompted (download; docs/lab.md). */
+          download: Type.Optional(Type.Boolean()),
+          /**
+           * ASTM host query and download: the lab codes this analyzer runs; an order is sent with those of its
+           * tests only, and not at all when it has none. Absent: every test of every order.
+           */
+          runs_tests: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9._#%/+*-]{1,32}$' }), { minItems: 1, maxItems: 500 })),
         },
         { additionalProperties: false },
       ),
@@ -263,6 +270,24 @@ export const GatewayConfigSchema = Type.Object(
     /** The zone of device clocks that send local times without an offset (HL7, ASTM, oximeter lines), minutes east of UTC. */
     device_utc_offset_minutes: Type.Integer({ minimum: -720, maximum: 840, default: 0 }),
     log_level: Type.String({ default: 'info' }),
+    /**
+     * Analyzers and middleware that take lab orders as HL7 v2 over MLLP: the gateway connects to
+     * each and sends it the pending orders of its worklist (docs/lab.md, "HL7 orders").
+     */
+    hl7_orders: Type.Array(
+      Type.Object(
+        {
+          device_id: Identifier,
+          host: Type.String({ minLength: 1, maxLength: 253, pattern: '^[A-Za-z0-9.:-]+$' }),
+          port: Type.Integer({ minimum: 1, maximum: 65_535 }),
+          message: Type.Union([Type.Literal('OML^O21'), Type.Literal('ORM^O01')], { default: 'OML^O21' }),
+          /** The lab codes it runs (as for serial analyzers); absent: every test. */
+          runs_tests: Type.Optional(Type.Array(Type.String({ pattern: '^[A-Za-z0-9._#%/+*-]{1,32}$' }), { minItems: 1, maxItems: 500 })),
+        },
+        { additionalProperties: false },
+      ),
+      { default: [], maxItems: 100 },
+    ),
   },
   { additionalProperties: false },
 )

@@ -90,6 +90,9 @@ export const MODEL_ERRORS = {
 /** The lab host query (astm-protocol.ts hostQuery, lab-worklist.ts). */
 export const LAB_ERRORS = {
   NEVA_EDGE_ASTM_ANSWER_ABORTED: { message: 'the analyzer did not take the answer to its host query (no reply, or NAKed frames); it is not resent, the analyzer asks again' },
+  NEVA_EDGE_HL7_ORDER_FAILED: { message: 'an HL7 order (OML^O21 / ORM^O01) got no answer, an error answer (AE/CE) or lost its connection; it is sent again while pending' },
+  NEVA_EDGE_HL7_ORDER_REJECTED: { message: 'the analyzer or middleware rejected an HL7 order (AR/CR); it is not sent again' },
+  NEVA_EDGE_ASTM_DOWNLOAD_ABORTED: { message: 'the analyzer did not take an order downloaded to it (no reply, or NAKed frames); it is offered again while the order is pending' },
   NEVA_EDGE_LAB_WORKLIST: { message: 'the lab worklist could not be fetched from the core or was malformed; host queries are answered from the last good list' },
 } as const satisfies Catalog
 

@@ -20,7 +20,7 @@ import { DurableStage } from './outbox/durable-stage.js'
 import { sqliteOutbox } from './outbox/from-config.js'
 import { DeviceRegistry } from './sources/devices.js'
 import { DeviceSupervisor } from './sources/supervisor.js'
-import { deviceSettings, mllpSource, mqttSource, opcuaSources, serialSources } from './sources/from-config.js'
+import { deviceSettings, mllpSource, mqttSource, opcuaSources, serialSources, hl7OrderSenders } from './sources/from-config.js'
 import { modelSync, riskModelSync, triagePool, triageStage } from './triage/from-config.js'
 import { coreLink, uplinkStage } from './uplink/from-config.js'
 import { LAB_WORKLIST_POLL_MS, LabWorklist } from './uplink/lab-worklist.js'
@@ -45,7 +45,7 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
   const ctg = new CtgStage({ outbox, log })
   const durable = new DurableStage(outbox, triage, metrics, log, devices, ctg)
   // Only when an analyzer answers host queries: the gateway then polls its sites' lab orders.
-  const labWorklist = config.serial.some((p) => p.host_query) ? new LabWorklist({ coreUrl: core.url, token: core.token, ca: core.ca, timeoutMs: core.timeoutMs, log }) : undefined
+  const labWorklist = config.serial.some((p) => p.host_query || p.download) || config.hl7_orders.length > 0 ? new LabWorklist({ coreUrl: core.url, token: core.token, ca: core.ca, timeoutMs: core.timeoutMs, log }) : undefined
   const deps = { next: durable, decode: decodeMqtt, devices, metrics, outbox, log, labWorklist, ...deviceSettings(config) }
   const supervisor = new DeviceSupervisor({
     devices, next: durable, log, silenceMs: config.supervision.silence_ms, deviceSilenceMs: config.supervision.devices,
@@ -55,6 +55,7 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
   const opcua = opcuaSources(config.opcua, deps)
   const mllp = config.mllp ? mllpSource(config.mllp, deps) : undefined
   const serial = serialSources(config.serial, deps)
+  const hl7Orders = hl7OrderSenders(config.hl7_orders, deps)
   const listeners = mllp ? [mqtt, mllp] : [mqtt]
   const api = edgeApi(config.api, { gatewayId: config.gateway_id, outbox, uplink, triage, pool, modelSync: sync, riskSync, durable, metrics, devices, mqtt, mllp }, config.log_level)
   let apiUrl: string
@@ -72,6 +73,7 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
   sync?.start()
   riskSync?.start()
   labWorklist?.start(LAB_WORKLIST_POLL_MS)
+  for (const sender of hl7Orders) sender.start()
   supervisor.start()
   // Patients' hourly histories are saved every 10 minutes too: a crash loses at most that much.
   const persisting = setInterval(() => triage.persist(), RISK_PERSIST_MS).unref()
@@ -91,6 +93,7 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
       await Promise.all([...serial, ...opcua].map((source) => source.stop()))
       await sync?.stop()
       await riskSync?.stop()
+      for (const sender of hl7Orders) sender.stop()
       labWorklist?.stop()
       await durable.settle()
       clearInterval(persisting)

@@ -50,6 +50,8 @@ export const ANALYST_VIEWS = {
   survey_events: { pseudonymize: ['patient_id', 'response_id', 'by'], omit: ['detail'] },
   teleconsults: { pseudonymize: ['consult_id', 'response_id', 'patient_id', 'by'], omit: ['note'] },
   survey_reminders: { pseudonymize: ['patient_id', 'response_id'], omit: [] },
+  // Order sets used (0021): ids with the keys of dx_suggestions and lab_order_events, so they join.
+  lab_order_set_uses: { pseudonymize: ['suggestion_id', 'order_id', 'encounter_id'], omit: [] },
 } as const satisfies Record<string, { pseudonymize: readonly string[]; omit: readonly string[] }>
 
 /** Tables deliberately not offered to analysts, with why. */

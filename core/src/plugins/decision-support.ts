@@ -3,7 +3,7 @@
 // patient's record. The newest model in dx_models is used; every answer is stored in
 // dx_suggestions before it is returned, so agreement with the clinicians is measurable.
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
-import { FinalCheckAnswer, FinalCheckRequest, PreliminaryAnswer, PreliminaryRequest } from '@neva/contracts'
+import { FinalCheckAnswer, FinalCheckRequest, PreliminaryAnswer, PreliminaryRequest, orderSetFor } from '@neva/contracts'
 import { checkFinalDiagnosis, DxModelStore, DxSuggestionStore, predictDx, type ClickHouse, type DxModel } from '@neva/analytics'
 import { CoreError } from '../errors.js'
 import { gatewayAuthenticator } from './auth.js'
@@ -49,7 +49,7 @@ export const decisionSupportPlugin: FastifyPluginAsyncTypebox<DecisionSupportOpt
     const id = await suggestions.record({
       kind: 'preliminary', encounter_id: q.encounter_id, patient_id: q.patient_id, model: m, suggestions: top3, source: request.dxSystem!, time: Date.now(),
     }).catch(storage)
-    return { suggestion_id: id, model: { id: m.id, version: m.version }, suggestions: top3 }
+    return { suggestion_id: id, model: { id: m.id, version: m.version }, suggestions: top3, order_set: orderSetFor(top3.map((c) => c.icd10)) }
   })
 
   app.post('/v1/decision-support/final-check', { schema: { body: FinalCheckRequest, response: { 200: FinalCheckAnswer } }, onRequest }, async (request) => {

@@ -7,10 +7,10 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import type { FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import {
-  canSee, Identifier, LAB_PENDING_STATES, LabOrder, labTransitionAllowed, LabStateChange, loincCheckDigitOk, NewLabOrder,
+  canSee, Identifier, LAB_PENDING_STATES, LabOrder, labTransitionAllowed, LabStateChange, loincCheckDigitOk, NewLabOrder, orderSetFor,
   type LabOrderState, type Role,
 } from '@neva/contracts'
-import type { BoardStore, LabMatchStore, LabOrderStore } from '@neva/analytics'
+import type { BoardStore, LabMatchStore, LabOrderSetStore, LabOrderStore } from '@neva/analytics'
 import { CoreError, stored } from '../errors.js'
 import type { BoardAccess } from '../live/access.js'
 import { bearerToken, gatewayAuthenticator, type GatewayCredentials } from './auth.js'
@@ -19,6 +19,7 @@ export interface LabOrdersOptions {
   access: BoardAccess
   boards: Pick<BoardStore, 'encounter'>
   orders: LabOrderStore
+  orderSets: LabOrderSetStore
   matches: LabMatchStore
   /** Hospital systems: name → sha256 (hex) of the token (CoreConfig.emrSystems). */
   systems: Record<string, string>
@@ -29,7 +30,7 @@ export interface LabOrdersOptions {
 
 const FINAL: readonly LabOrderState[] = ['verified', 'cancelled']
 
-export const labOrdersPlugin: FastifyPluginAsyncTypebox<LabOrdersOptions> = async (app, { access, boards, orders, matches, systems, gateways, gatewaySites }) => {
+export const labOrdersPlugin: FastifyPluginAsyncTypebox<LabOrdersOptions> = async (app, { access, boards, orders, orderSets, matches, systems, gateways, gatewaySites }) => {
   const systemAuth = gatewayAuthenticator(systems)
   const gatewayAuth = gatewayAuthenticator(gateways)
 
@@ -80,6 +81,17 @@ export const labOrdersPlugin: FastifyPluginAsyncTypebox<LabOrdersOptions> = asyn
         diagnosis_code: body.diagnosis?.code ?? '', diagnosis_text: body.diagnosis?.text ?? '',
         ordered_by: system !== undefined ? `system:${system}${body.ordered_by ? `/${body.ordered_by}` : ''}` : by,
         state: 'ordered', placed_time: now, updated_time: now, history: [{ state: 'ordered', by, time: now }],
+      }
+      if (body.order_set) {
+        // The suggestion must be this encounter's: an order set is offered for one encounter.
+        const suggestion = await stored(() => orderSets.suggestion(body.order_set!.suggestion_id))
+        if (!suggestion || suggestion.encounter_id !== body.encounter_id) throw new CoreError('NEVA_CORE_LAB_ORDER_SET', body.order_set.suggestion_id)
+        await stored(() => orders.record(order))
+        await stored(() => orderSets.recordUse({
+          suggestion_id: body.order_set!.suggestion_id, order_id: order.order_id, encounter_id: body.encounter_id,
+          offered: orderSetFor(suggestion.suggested_icd10).tests.map((t) => t.loinc), ordered: body.tests.map((t) => t.loinc), time: now,
+        }))
+        return reply.status(201).send(order)
       }
       await stored(() => orders.record(order))
       return reply.status(201).send(order)

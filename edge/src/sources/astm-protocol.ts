@@ -13,6 +13,7 @@ import {
   AstmSender,
   astmQueries,
   encodeAstmOrderAnswerFrames,
+  encodeAstmOrderDownloadFrames,
   type AstmOrderAnswer,
   type AstmSenderOptions,
   type AstmSenderOutput,
@@ -44,6 +45,13 @@ export interface AstmProtocolOptions {
    * once the analyzer's message ended, yielding to the analyzer on contention (E1381).
    */
   hostQuery?: { lookup(specimenId: string): AstmOrderAnswer | undefined; sender?: AstmSenderOptions }
+  /**
+   * Download: the gateway sends the pending orders to the analyzer unprompted (O-26 O), each once
+   * it was delivered (ACKed to its last frame), over the same line and contention rules as the
+   * answers; an order whose transfer was aborted is offered again while it is pending. `pending`
+   * gives the orders this analyzer runs (astm-download.ts trims them to its tests).
+   */
+  download?: { pending(): readonly AstmOrderAnswer[]; everyMs?: number; sender?: AstmSenderOptions }
 }
 
 /** E1381 contention: the computer system yields and waits at least 20 s before its next ENQ. */
@@ -56,6 +64,7 @@ export function astmProtocol(options: AstmProtocolOptions): SerialProtocolFactor
 const KEPT_ASIDE = new Set<string>([FirmwareErrorCode.NEVA_ASTM_MESSAGE_TOO_LONG])
 
 const ENQ = 0x05
+const URGENCY = { stat: 0, urgent: 1, routine: 2 } as const
 const sending = (s: AstmSender) => s.state === 'establishing' || s.state === 'transferring'
 
 class AstmProtocol implements SerialProtocol {
@@ -65,13 +74,18 @@ class AstmProtocol implements SerialProtocol {
   /** Answers made, waiting for the line to be neutral (the analyzer's EOT). */
   private readonly answers: Array<{ id: string; frames: Uint8Array[] }> = []
   private answered = 0
+  /** Downloads: specimen ids delivered to the analyzer, and those in the sender's queue by message id. */
+  private readonly downloaded = new Set<string>()
+  private readonly downloading = new Map<string, string>()
+  private downloadsCheckedAt = -Infinity
+  private backlog: AstmOrderAnswer[] = []
 
   constructor(
     private readonly options: AstmProtocolOptions,
     private readonly link: SerialLink,
   ) {
     this.receiver = new AstmReceiver({ ...options.receiver, messageEndsAtEot: options.messageEndsAtEot ?? false })
-    if (options.hostQuery) this.sender = new AstmSender({ contentionRetryMs: HOST_CONTENTION_RETRY_MS, ...options.hostQuery.sender })
+    if (options.hostQuery || options.download) this.sender = new AstmSender({ contentionRetryMs: HOST_CONTENTION_RETRY_MS, ...(options.hostQuery?.sender ?? options.download?.sender) })
   }
 
   receive(bytes: Uint8Array): void {
@@ -100,6 +114,7 @@ class AstmProtocol implements SerialProtocol {
   tick(): void {
     this.apply(this.receiver.tick(this.link.now()))
     this.offerAnswers()
+    this.offerDownloads()
     if (this.sender && this.receiver.state === 'idle') this.send(this.sender.tick(this.link.now()))
   }
 
@@ -114,11 +129,52 @@ class AstmProtocol implements SerialProtocol {
     for (const answer of this.answers.splice(0)) this.send(this.sender.enqueue(answer, this.link.now()))
   }
 
+  /**
+   * Downloads, one order per message and one message at a time in the sender's queue, so that an
+   * answer to a query waits behind one order at most (the analyzer times out after 15 s), and the
+   * line goes neutral between orders, letting the analyzer send. The worklist is read every
+   * `everyMs`; delivered orders that left it are forgotten (bounded memory).
+   */
+  private offerDownloads(): void {
+    const download = this.options.download
+    const sender = this.sender
+    if (!download || !sender) return
+    const now = this.link.now()
+    if (now - this.downloadsCheckedAt >= (download.everyMs ?? 1000)) {
+      this.downloadsCheckedAt = now
+      const pending = download.pending()
+      const still = new Set(pending.map((o) => o.specimen_id))
+      for (const s of this.downloaded) if (!still.has(s)) this.downloaded.delete(s)
+      const queued = new Set(this.downloading.values())
+      // Stat first, then urgent, then routine; the worklist's order within a priority.
+      this.backlog = pending.filter((o) => !this.downloaded.has(o.specimen_id) && !queued.has(o.specimen_id)).sort((a, b) => URGENCY[a.priority] - URGENCY[b.priority])
+    }
+    if (this.receiver.state !== 'idle' || sender.state !== 'idle' || sender.queued > 0 || this.answers.length > 0) return
+    const order = this.backlog.shift()
+    if (!order) return
+    const id = `download-${order.specimen_id}`
+    this.downloading.set(id, order.specimen_id)
+    this.send(sender.enqueue({ id, frames: encodeAstmOrderDownloadFrames([order], now) }, now))
+  }
+
   private send(out: AstmSenderOutput): void {
     for (const bytes of out.write) this.link.write(bytes)
-    // An answer the analyzer did not take is not sent again: it has timed out and asks again.
+    for (const id of out.delivered) {
+      const specimen = this.downloading.get(id)
+      if (specimen === undefined) continue
+      this.downloading.delete(id)
+      this.downloaded.add(specimen)
+    }
     for (const a of out.aborted) {
       this.sender?.dropOldest()
+      const specimen = this.downloading.get(a.id)
+      if (specimen !== undefined) {
+        // Offered again at the next check while the order is pending (a cancelled one is not).
+        this.downloading.delete(a.id)
+        this.link.error(EdgeErrorCode.NEVA_EDGE_ASTM_DOWNLOAD_ABORTED, `order ${specimen} to ${this.options.deviceId}: ${a.reason}`)
+        continue
+      }
+      // An answer the analyzer did not take is not sent again: it has timed out and asks again.
       this.link.error(EdgeErrorCode.NEVA_EDGE_ASTM_ANSWER_ABORTED, `answer ${a.id} to ${this.options.deviceId}: ${a.reason}`)
     }
   }

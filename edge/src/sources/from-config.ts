@@ -12,6 +12,8 @@ import { MqttAccess } from '../security/mqtt-access.js'
 import { isLoopback, readTls, warnAboutMqttAccess } from '../security/start-up.js'
 import { astmProtocol } from './astm-protocol.js'
 import type { LabWorklist } from '../uplink/lab-worklist.js'
+import { lookupFor, ordersFor } from './astm-download.js'
+import { Hl7OrderSender } from './hl7-order-sender.js'
 import type { DeviceRegistry } from './devices.js'
 import { MllpSource } from './mllp-source.js'
 import { MqttSource } from './mqtt-source.js'
@@ -36,7 +38,7 @@ export interface SourceDeps {
   defaultUtcOffsetMinutes: number
   /** The gateway's data folder (OPC UA keeps its certificates there). */
   dataDir: string
-  /** The lab orders pending at this gateway's sites, for analyzers with host_query. */
+  /** The lab orders pending at this gateway's sites, for analyzers with host_query or download. */
   labWorklist?: LabWorklist | undefined
 }
 
@@ -97,7 +99,8 @@ export function serialSources(config: GatewayConfig['serial'], { next, devices, 
         testCodeComponents: port.test_code_components, messageEndsAtEot: port.message_ends_at_eot,
         // A full outbox answers the analyzer's ENQ with NAK (busy): it keeps its results.
         receiver: { isBusy: () => outbox.stats().full },
-        ...(port.host_query && labWorklist ? { hostQuery: { lookup: (specimenId: string) => labWorklist.lookup(specimenId) } } : {}),
+        ...(port.host_query && labWorklist ? { hostQuery: { lookup: (specimenId: string) => lookupFor(labWorklist.lookup(specimenId), port.runs_tests) } } : {}),
+        ...(port.download && labWorklist ? { download: { pending: () => ordersFor(labWorklist.pending(), port.runs_tests) } } : {}),
       })
       : port.protocol === 'ctg-lines' ? ctgProtocol({ deviceId: port.device_id, ...(port.patient_id ? { patientId: port.patient_id } : {}) })
       : oximeterProtocol({ format: port.protocol === 'oximeter-ascii' ? 'ascii' : 'binary', deviceId: port.device_id, patientId: port.patient_id!, defaultUtcOffsetMinutes: utcOffset })
@@ -106,4 +109,15 @@ export function serialSources(config: GatewayConfig['serial'], { next, devices, 
       deviceId: port.device_id, protocol, next, devices, source: port.protocol === 'astm' ? 'astm' : 'serial', log,
     })
   })
+}
+
+/** HL7 order links to analyzers and middleware (hl7-order-sender.ts), fed by the lab worklist. */
+export function hl7OrderSenders(config: GatewayConfig['hl7_orders'], { devices, log, labWorklist }: SourceDeps): Hl7OrderSender[] {
+  if (!labWorklist) return []
+  return config.map((peer) => new Hl7OrderSender({
+    deviceId: peer.device_id, host: peer.host, port: peer.port, message: peer.message, log,
+    pending: () => ordersFor(labWorklist.pending(), peer.runs_tests),
+    loincOf: (code) => labWorklist.loincOf(code),
+    error: (code, reason) => devices.error(peer.device_id, 'hl7v2', `mllp:${peer.host}:${peer.port}`, code, reason),
+  }))
 }

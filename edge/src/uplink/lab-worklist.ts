@@ -31,6 +31,8 @@ export const LAB_WORKLIST_POLL_MS = 15_000
 
 export class LabWorklist {
   private bySpecimen = new Map<string, AstmOrderAnswer>()
+  private list: AstmOrderAnswer[] = []
+  private loinc = new Map<string, string>()
   private timer: NodeJS.Timeout | undefined
   /** When the list was last fetched whole; null before the first success. */
   fetchedAt: number | null = null
@@ -50,6 +52,16 @@ export class LabWorklist {
     return this.bySpecimen.get(specimenId)
   }
 
+  /** The LOINC the worklist's orders give a lab code (HL7 orders carry both). */
+  loincOf(labCode: string): string | undefined {
+    return this.loinc.get(labCode)
+  }
+
+  /** Every pending order, for analyzers that take downloads. */
+  pending(): readonly AstmOrderAnswer[] {
+    return this.list
+  }
+
   /** One poll; true when the list was replaced. A failure keeps the last good list. */
   async refresh(): Promise<boolean> {
     try {
@@ -66,6 +78,8 @@ export class LabWorklist {
       const next = new Map<string, AstmOrderAnswer>()
       for (const o of body.orders) next.set(o.specimen_id, { patient_id: o.patient_id, specimen_id: o.specimen_id, tests: o.tests.map((t) => t.lab_code), priority: o.priority })
       this.bySpecimen = next
+      this.list = [...next.values()]
+      this.loinc = new Map(body.orders.flatMap((o) => o.tests.map((t) => [t.lab_code, t.loinc] as const)))
       this.fetchedAt = Date.now()
       return true
     } catch (err) {

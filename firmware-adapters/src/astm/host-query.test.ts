@@ -3,7 +3,7 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fc from 'fast-check'
-import { astmOrdersOf, astmQueries, encodeAstmOrderAnswer, encodeAstmQuery } from './host-query.js'
+import { astmHostMessageKind, astmOrdersOf, astmQueries, encodeAstmOrderAnswer, encodeAstmOrderDownload, encodeAstmQuery } from './host-query.js'
 import { fuzzRuns } from '../fuzz-runs.js'
 
 const bytes = (s: string) => new TextEncoder().encode(s)
@@ -33,5 +33,19 @@ test('arbitrary bytes: the readers never throw', () => {
   }), { numRuns: fuzzRuns() })
   fc.assert(fc.property(fc.string({ maxLength: 200 }), (s) => {
     astmQueries(bytes(`H|\\^&\r${s}\r`))
+  }), { numRuns: fuzzRuns() })
+})
+
+test('a download: the same P and O records with report type O, L|1|N; the analyzer tells it from an answer', () => {
+  const text = encodeAstmOrderDownload([{ patient_id: 'MRN-1', specimen_id: 'SP-1', tests: ['NA'], priority: 'routine' }], Date.UTC(2026, 0, 1))
+  const records = text.split('\r').filter(Boolean)
+  assert.equal(records[2], 'O|1|SP-1||^^^NA|R||||||N||||||||||||||O')
+  assert.equal(records.at(-1), 'L|1|N')
+  assert.equal(astmHostMessageKind(bytes(text)), 'download')
+  assert.equal(astmHostMessageKind(bytes(encodeAstmOrderAnswer([], 0))), 'answer')
+  assert.equal(astmHostMessageKind(bytes(encodeAstmOrderAnswer([{ patient_id: 'P', specimen_id: 'S', tests: ['K'], priority: 'stat' }], 0))), 'answer')
+  assert.equal(astmHostMessageKind(bytes('H|\\^&\rL|1|N\r')), 'other')
+  fc.assert(fc.property(fc.uint8Array({ maxLength: 400 }), (b) => {
+    astmHostMessageKind(b)
   }), { numRuns: fuzzRuns() })
 })

@@ -46,6 +46,20 @@ const PRIORITY = { stat: 'S', urgent: 'A', routine: 'R' } as const
 
 /** The host's answer to a query, as records ending with CR: the orders found, or none (L|1|I). */
 export function encodeAstmOrderAnswer(orders: readonly AstmOrderAnswer[], time: number, sender = 'Neva gateway'): string {
+  return encodeOrders(orders, time, sender, 'Q')
+}
+
+/**
+ * A download: the host sends orders unprompted (LIS2-A2 §9.4.26, O-26 report type O, "order
+ * record; user asking that analysis be performed"), one message for the orders given.
+ */
+export function encodeAstmOrderDownload(orders: readonly AstmOrderAnswer[], time: number, sender = 'Neva gateway'): string {
+  return encodeOrders(orders, time, sender, 'O')
+}
+
+export const encodeAstmOrderDownloadFrames = (orders: readonly AstmOrderAnswer[], time: number): Uint8Array[] => frameAstmMessage(encodeAstmOrderDownload(orders, time))
+
+function encodeOrders(orders: readonly AstmOrderAnswer[], time: number, sender: string, reportType: 'Q' | 'O'): string {
   const d = DEFAULT_DELIMITERS
   const e = (s: string) => escape(s, d)
   const records = [`H|\\^&|||${e(sender)}|||||||P|LIS2-A2|${formatAstmTime(time)}`]
@@ -54,9 +68,10 @@ export function encodeAstmOrderAnswer(orders: readonly AstmOrderAnswer[], time: 
     records.push(`P|${i + 1}|${e(o.patient_id)}`)
     const tests = o.tests.map((t) => `^^^${e(t)}`).join(d.repeat)
     // O-12 action code N (new order), O-26 report type Q (response to query).
-    records.push(`O|1|${e(o.specimen_id)}||${tests}|${PRIORITY[o.priority]}||||||N||||||||||||||Q`)
+    records.push(`O|1|${e(o.specimen_id)}||${tests}|${PRIORITY[o.priority]}||||||N||||||||||||||${reportType}`)
   })
-  records.push(orders.length === 0 ? 'L|1|I' : 'L|1|N')
+  // L-3 I, "no information available from last query", only answers a query.
+  records.push(orders.length === 0 && reportType === 'Q' ? 'L|1|I' : 'L|1|N')
   return records.map((r) => `${r}\r`).join('')
 }
 
@@ -91,4 +106,29 @@ export function astmOrdersOf(message: Uint8Array): Array<{ patient_id: string; s
     }
   }
   return out
+}
+
+/**
+ * What a host's message is to the analyzer: the answer to its query (an O-26 of Q, or L-3 I), or a
+ * download (orders sent unprompted, O-26 O), or neither (no order, no query termination).
+ */
+export function astmHostMessageKind(message: Uint8Array): 'answer' | 'download' | 'other' {
+  let d: Delimiters | undefined
+  let kind: 'answer' | 'download' | 'other' = 'other'
+  for (const record of splitRecords(message)) {
+    if (record.text[0] === 'H') {
+      const parsed = headerDelimiters(record.text)
+      d = typeof parsed === 'string' ? undefined : parsed
+      continue
+    }
+    if (!d || record.text[1] !== d.field) continue
+    const fields = splitFields(record.text, d)
+    if (record.text[0] === 'O') {
+      const type = field(fields, 26).trim()
+      if (type === 'Q') return 'answer'
+      if (type === 'O') kind = 'download'
+    }
+    if (record.text[0] === 'L' && field(fields, 3).trim() === 'I') return 'answer'
+  }
+  return kind
 }

@@ -14,4 +14,4 @@ export { encodeAstmMessage, encodeAstmFrames, type AstmMessageInput, type AstmOr
 export { AstmReceiver, type AstmReceiverOptions, type AstmReceivedMessage, type AstmReceiverOutput, type AstmReceiverState } from './receiver.js'
 export { AstmSender, type AstmSenderOptions, type AstmOutgoingMessage, type AstmSenderOutput, type AstmSenderStats, type AstmSenderState } from './sender.js'
 export { decodeAstmCapture, type AstmCaptureOptions } from './capture.js'
-export { astmQueries, astmOrdersOf, encodeAstmOrderAnswer, encodeAstmOrderAnswerFrames, encodeAstmQuery, type AstmQuery, type AstmOrderAnswer } from './host-query.js'
+export { astmQueries, astmOrdersOf, astmHostMessageKind, encodeAstmOrderAnswer, encodeAstmOrderAnswerFrames, encodeAstmOrderDownload, encodeAstmOrderDownloadFrames, encodeAstmQuery, type AstmQuery, type AstmOrderAnswer } from './host-query.js'

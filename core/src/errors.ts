@@ -100,6 +100,7 @@ export const CORE_REJECTIONS = {
   NEVA_CORE_TRANSPORT_SITE_NOT_BOUND: 'a transport names an ED board of a site its gateway is not bound to (NEVA_GATEWAY_SITES)',
   NEVA_CORE_HOME_VITAL_INVALID: 'a home reading a patient sent was refused (unit, range or time; docs/surveys.md)',
   NEVA_CORE_OBSERVATION_VALUE: 'an observation has neither or both of a number and words, or words under a named vital',
+  NEVA_CORE_ALARM_ID_RESERVED: "an alarm a gateway sent claims an id of the core's own gateway silence alarms",
 } as const
 
 export type CoreErrorCode = keyof typeof CORE_ERRORS | AnalystErrorCode

@@ -9,6 +9,7 @@ import { gatewayAuthenticator, type GatewayCredentials } from './auth.js'
 import type { LiveBus } from '../live/bus.js'
 import { contentLength, IngestAdmission, type IngestLimits, type Ticket } from './ingest-admission.js'
 import { keepAsideValueless } from './observation-values.js'
+import { keepAsideCoreAlarms } from './core-alarm-ids.js'
 
 export interface IngestOptions {
   store: TelemetryStore
@@ -22,6 +23,8 @@ export interface IngestOptions {
   limits?: IngestLimits
   /** The largest body accepted: what a body without Content-Length counts as. */
   bodyLimit?: number
+  /** Told of every authenticated ingest request: the gateway's uplink is up (GatewaySupervisor). */
+  contact?: (gatewayId: string) => void
 }
 
 /**
@@ -43,7 +46,7 @@ export function bindTransports(batch: IngestBatch, sites: readonly string[] | un
   return { batch: { ...batch, transports: kept, rejected: [...batch.rejected, ...refused] }, refused: refused.length }
 }
 
-export const ingestPlugin: FastifyPluginAsyncTypebox<IngestOptions> = async (app, { store, gateways, metrics, live, gatewaySites = {}, limits, bodyLimit = 32 * 1024 * 1024 }) => {
+export const ingestPlugin: FastifyPluginAsyncTypebox<IngestOptions> = async (app, { store, gateways, metrics, live, gatewaySites = {}, limits, bodyLimit = 32 * 1024 * 1024, contact }) => {
   const authenticate = gatewayAuthenticator(gateways)
   const admission = new IngestAdmission(limits ?? { maxInFlightBatches: 8, maxInFlightBytes: 64 * 1024 * 1024, retryAfterS: 1 }, bodyLimit)
   // One batch at a time per gateway: a retry racing its own original waits and finds it stored.
@@ -68,6 +71,8 @@ export const ingestPlugin: FastifyPluginAsyncTypebox<IngestOptions> = async (app
       // Authenticate, then admit, before the body is read, parsed and validated.
       onRequest: async (request, reply) => {
         request.gatewayId = authenticate(request)
+        // Heard, even when too busy to take the batch now: the uplink is up.
+        contact?.(request.gatewayId)
         const ticket = admission.admit(contentLength(request.headers['content-length']))
         if (!ticket) {
           void reply.header('retry-after', String(admission.retryAfterS))
@@ -96,7 +101,10 @@ export const ingestPlugin: FastifyPluginAsyncTypebox<IngestOptions> = async (app
     // A transport may only put its patient on the ED board of a site its gateway serves.
     const bound = bindTransports(body, Object.hasOwn(gatewaySites, gatewayId) ? gatewaySites[gatewayId] : undefined)
     // A reading is a number or words, never neither: one that is not is kept aside, not stored.
-    const valued = keepAsideValueless(bound.batch)
+    // Only the core writes its gateway silence alarms; a gateway's row claiming one is kept aside.
+    const claimed = keepAsideCoreAlarms(bound.batch)
+    if (claimed.refused > 0) request.log.warn({ gateway_id: gatewayId, batch_id: body.batch_id, refused: claimed.refused }, "alarms claiming the core's silence alarm ids kept aside")
+    const valued = keepAsideValueless(claimed.batch)
     const batch = valued.batch
     if (valued.refused > 0) request.log.warn({ gateway_id: gatewayId, batch_id: batch.batch_id, refused: valued.refused }, 'observations without a well-formed value kept aside')
     if (bound.refused > 0) {

@@ -110,12 +110,13 @@ export const CoreConfigSchema = Type.Object(
       retryAfterS: Whole(1),
     }),
     /**
-     * A known gateway (a configured or issued token) silent longer than `silenceS` is a technical
-     * alarm at the core, ended by its next batch (docs/devices.md). 0: off; `perGateway` overrides
-     * (0: that gateway not supervised).
+     * A known gateway (a configured or issued token) that presents its token to no request for
+     * longer than `silenceS` is a technical alarm at the core, ended by its next request
+     * (docs/devices.md). Twice the gateways' model sync (60 s), so an idle gateway is not silent.
+     * 0: off; `perGateway` overrides (0: that gateway not supervised).
      */
     gatewaySupervision: Section({
-      silenceS: Type.Number({ minimum: 0, default: 60 }),
+      silenceS: Type.Number({ minimum: 0, default: 120 }),
       perGateway: Type.Record(Type.String({ minLength: 1 }), Type.Number({ minimum: 0 }), { default: {} }),
       checkEveryMs: Whole(1000),
     }),

@@ -57,9 +57,14 @@ export class GatewayKeys {
     return new Set(this.byHash.values())
   }
 
+  /** Told of every gateway a token was presented by: its uplink is up (GatewaySupervisor). */
+  onContact: ((gatewayId: string) => void) | undefined
+
   /** The gateway a bearer token belongs to, or undefined. */
   gatewayOf(token: string): string | undefined {
-    return this.byHash.get(hashToken(token))
+    const found = this.byHash.get(hashToken(token))
+    if (found !== undefined) this.onContact?.(found)
+    return found
   }
 
   list(): CredentialInfo[] {

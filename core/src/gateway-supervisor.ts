@@ -19,7 +19,7 @@ export const GATEWAY_SILENT_EVENT = 'NEVA_CORE_GATEWAY_SILENT'
 export interface GatewaySupervisorOptions {
   /** The gateways the core knows (configured and issued tokens); only these are supervised. */
   gateways: () => Iterable<string>
-  /** Silence allowed, ms; 0: no gateway is supervised unless `periodsMs` names it. */
+  /** Silence allowed, ms (no request with its token); 0: no gateway is supervised unless `periodsMs` names it. */
   periodMs: number
   /** Per gateway, ms; 0: that gateway is not supervised. */
   periodsMs: Readonly<Record<string, number>>

@@ -132,6 +132,8 @@ export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): 
     if (gatewayKeys.gatewayIds().has(CORE_GATEWAY_ID)) throw new Error(`gateway id ${CORE_GATEWAY_ID} is the core's own: name the gateway otherwise`)
     const stored = await storedGatewayState(clickhouse, [...gatewayKeys.gatewayIds()])
     gatewaySupervisor.restore(stored.contacts, stored.active)
+    // Any request a gateway's token opens (a batch, a model sync) says its uplink is up.
+    gatewayKeys.onContact = (id) => gatewaySupervisor.contact(id)
   } catch (err) {
     people.stop()
     gatewayKeys.close()
@@ -203,7 +205,7 @@ export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): 
   })
   /** Background tasks failing in a row, for an admin (not in /healthz, which is open). */
   app.get('/v1/admin/health', { onRequest: app.requireUser('admin') }, async () => ({ failing: background.unhealthy(1) }))
-  await app.register(ingestPlugin, { store, gateways: gatewayKeys, metrics, live, gatewaySites: config.gatewaySites, limits: config.ingest, bodyLimit: config.bodyLimit, contact: (id) => gatewaySupervisor.contact(id) })
+  await app.register(ingestPlugin, { store, gateways: gatewayKeys, metrics, live, gatewaySites: config.gatewaySites, limits: config.ingest, bodyLimit: config.bodyLimit })
   await app.register(patientsPlugin, { store })
   await app.register(adminPlugin, { people, gatewayKeys })
   await app.register(emrPlugin, { store: new EmrStore(clickhouse), systems: config.emrSystems, live })

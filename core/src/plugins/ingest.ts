@@ -23,8 +23,6 @@ export interface IngestOptions {
   limits?: IngestLimits
   /** The largest body accepted: what a body without Content-Length counts as. */
   bodyLimit?: number
-  /** Told of every authenticated ingest request: the gateway's uplink is up (GatewaySupervisor). */
-  contact?: (gatewayId: string) => void
 }
 
 /**
@@ -46,7 +44,7 @@ export function bindTransports(batch: IngestBatch, sites: readonly string[] | un
   return { batch: { ...batch, transports: kept, rejected: [...batch.rejected, ...refused] }, refused: refused.length }
 }
 
-export const ingestPlugin: FastifyPluginAsyncTypebox<IngestOptions> = async (app, { store, gateways, metrics, live, gatewaySites = {}, limits, bodyLimit = 32 * 1024 * 1024, contact }) => {
+export const ingestPlugin: FastifyPluginAsyncTypebox<IngestOptions> = async (app, { store, gateways, metrics, live, gatewaySites = {}, limits, bodyLimit = 32 * 1024 * 1024 }) => {
   const authenticate = gatewayAuthenticator(gateways)
   const admission = new IngestAdmission(limits ?? { maxInFlightBatches: 8, maxInFlightBytes: 64 * 1024 * 1024, retryAfterS: 1 }, bodyLimit)
   // One batch at a time per gateway: a retry racing its own original waits and finds it stored.
@@ -71,8 +69,6 @@ export const ingestPlugin: FastifyPluginAsyncTypebox<IngestOptions> = async (app
       // Authenticate, then admit, before the body is read, parsed and validated.
       onRequest: async (request, reply) => {
         request.gatewayId = authenticate(request)
-        // Heard, even when too busy to take the batch now: the uplink is up.
-        contact?.(request.gatewayId)
         const ticket = admission.admit(contentLength(request.headers['content-length']))
         if (!ticket) {
           void reply.header('retry-after', String(admission.retryAfterS))

@@ -95,6 +95,11 @@ export const ANALYST_HTTP_STATUS: { readonly [code in AnalystErrorCode]: number 
   NEVA_ANALYST_AUDIT_UNAVAILABLE: 503,
 }
 
+/** What the core's own technical alarms carry as their event (alarms.event_name), never an HTTP answer. */
+export const CORE_ALARM_EVENTS = {
+  NEVA_CORE_GATEWAY_SILENT: 'no request from the gateway for longer than its period (NEVA_GATEWAY_SILENCE_S)',
+} as const
+
 /** Codes of readings the core keeps aside (rejected_readings.code), never an HTTP answer. */
 export const CORE_REJECTIONS = {
   NEVA_CORE_TRANSPORT_SITE_NOT_BOUND: 'a transport names an ED board of a site its gateway is not bound to (NEVA_GATEWAY_SITES)',

@@ -9,12 +9,13 @@
 // another's alarm, nor its own, by sending a row: only its batches end it).
 import type { Alarm, AlarmPriority, IngestBatch } from '@neva/contracts'
 import type { ClickHouse } from '@neva/analytics'
+import type { CORE_ALARM_EVENTS } from './errors.js'
 
 /** The gateway id the core's own alarm rows carry; no gateway may be configured under it. */
 export const CORE_GATEWAY_ID = 'neva-core'
 /** Every gateway silence alarm id starts with this; rows from gateways that use it are kept aside. */
 export const GATEWAY_SILENCE_PREFIX = 'neva-core:gateway-silent/'
-export const GATEWAY_SILENT_EVENT = 'NEVA_CORE_GATEWAY_SILENT'
+export const GATEWAY_SILENT_EVENT = 'NEVA_CORE_GATEWAY_SILENT' satisfies keyof typeof CORE_ALARM_EVENTS
 
 export interface GatewaySupervisorOptions {
   /** The gateways the core knows (configured and issued tokens); only these are supervised. */

@@ -12,6 +12,7 @@ import { People } from './people.js'
 import { createCoreMetrics } from './metrics.js'
 import { ModelRegistry } from './model-registry.js'
 import { analyticsPlugin } from './plugins/analytics.js'
+import { Gauge } from 'prom-client'
 import { ingestPlugin } from './plugins/ingest.js'
 import { CORE_GATEWAY_ID, GatewaySupervisor, storedGatewayState } from './gateway-supervisor.js'
 import { modelsPlugin } from './plugins/models.js'
@@ -127,6 +128,12 @@ export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): 
       await store.storeBatch(batch, { firstAttempt: true })
       live.publishBatch(batch)
     },
+  })
+  new Gauge({
+    name: 'neva_core_gateways_silent',
+    help: 'Known gateways silent past their period (an active technical alarm each)',
+    registers: [metrics.registry],
+    collect() { this.set(gatewaySupervisor.silent().length) },
   })
   try {
     if (gatewayKeys.gatewayIds().has(CORE_GATEWAY_ID)) throw new Error(`gateway id ${CORE_GATEWAY_ID} is the core's own: name the gateway otherwise`)

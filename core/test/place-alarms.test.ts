@@ -10,7 +10,7 @@ import { sse, testAccess } from './board-fixtures.js'
 
 const core = await startCore({
   host: '127.0.0.1', port: 0, clickhouse: { path: mkdtempSync(join(tmpdir(), 'neva-place-alarms-')) },
-  gateways: { gw: hashToken('gw-token') }, gatewaySites: { gw: ['city-1'] }, logLevel: 'silent',
+  gateways: { gw: hashToken('gw-token') }, gatewaySites: { gw: ['city-1'] }, logLevel: 'silent', metricsTokens: { scraper: hashToken('scrape') },
   // Checked by the test (check()), not by the timer.
   gatewaySupervision: { silenceS: 0.2, checkEveryMs: 3_600_000 },
 }, { boardAccess: testAccess, live: { heartbeatMs: 300 } })
@@ -20,6 +20,10 @@ let batchNo = 1
 const ingest = async () => {
   const res = await fetch(`${core.url}/v1/ingest`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer gw-token' }, body: JSON.stringify({ gateway_id: 'gw', batch_id: `b${batchNo++}`, sent_time: Date.now(), observations: [], triage: [], rejected: [] }) })
   assert.equal(res.status, 200, await res.text())
+}
+const silentGauge = async () => {
+  const text = await (await fetch(`${core.url}/metrics`, { headers: { authorization: 'Bearer scrape' } })).text()
+  return Number(/^neva_core_gateways_silent (\d+)$/m.exec(text)?.[1])
 }
 const open = async (user: string) => {
   const controller = new AbortController()
@@ -41,6 +45,7 @@ test('on the ICU board of its site for users granted the site; ended live when t
     await new Promise((r) => setTimeout(r, 100))
     await core.gatewaySupervisor.check()
   }
+  assert.equal(await silentGauge(), 1)
   const site = await open('dr-ed-1')
   const elsewhere = await open('dr-ed-2')
   const wardOnly = await open('nurse-icu-a')
@@ -59,6 +64,7 @@ test('on the ICU board of its site for users granted the site; ended live when t
     await core.gatewaySupervisor.check()
     const ended = await next(site.events, 'place_alarm')
     assert.deepEqual([ended.alarm.alarm_id, ended.alarm.state, ended.alarm.site], [alarm.alarm_id, 'inactive', 'city-1'])
+    assert.equal(await silentGauge(), 0)
     // The others hear heartbeats, never the alarm.
     for (const other of [elsewhere, wardOnly]) {
       for (let i = 0; i < 3; i++) {

@@ -29,6 +29,11 @@ export interface GatewaySupervisorOptions {
   priority: AlarmPriority
   /** Stores one batch of the core's alarm rows (TelemetryStore.storeBatch, then the live bus). */
   write: (batch: IngestBatch) => Promise<void>
+  /**
+   * The newest batch stored per gateway (the ingest ledger), asked before raising or keeping an
+   * alarm: with several cores on one ClickHouse, a batch another core took is a contact too.
+   */
+  storedContacts?: (gatewayIds: readonly string[]) => Promise<ReadonlyArray<{ gateway_id: string; at: number }>>
   /** Injected in tests. */
   now?: () => number
 }
@@ -88,6 +93,15 @@ export class GatewaySupervisor {
     const now = this.now()
     const known = new Set(this.options.gateways())
     const failures: unknown[] = []
+    const due = (id: string) => {
+      const heard = this.contacts.get(id)
+      const period = this.periodOf(id)
+      return heard !== undefined && period > 0 && now - heard > period
+    }
+    const asking = [...new Set([...this.raised.keys(), ...[...known].filter((id) => !this.raised.has(id) && due(id))])]
+    if (asking.length > 0 && this.options.storedContacts) {
+      for (const c of await this.options.storedContacts(asking)) if ((this.contacts.get(c.gateway_id) ?? -Infinity) < c.at) this.contacts.set(c.gateway_id, c.at)
+    }
     for (const [gatewayId, raised] of [...this.raised]) {
       const heard = this.contacts.get(gatewayId) ?? raised.since
       // Heard again, or no longer supervised (its token removed, its period 0): the alarm ends.
@@ -138,11 +152,7 @@ export async function storedGatewayState(ch: ClickHouse, gateways: readonly stri
   contacts: Array<{ gateway_id: string; at: number }>
   active: Array<{ gateway_id: string; alarm_id: string; since: number }>
 }> {
-  const contactRows = gateways.length === 0 ? [] : await (await ch.client.query({
-    query: `SELECT gateway_id, toUnixTimestamp64Milli(max(received_at)) AS at FROM ingest_batches
-            WHERE gateway_id IN {g:Array(String)} GROUP BY gateway_id`,
-    query_params: { g: [...gateways] }, format: 'JSONEachRow',
-  })).json<{ gateway_id: string; at: string | number }>()
+  const contacts = await storedContacts(ch, gateways)
   const order = '(received_time, gateway_id, seq)'
   const alarmRows = await (await ch.client.query({
     query: `SELECT alarm_id, argMax(device_id, ${order}) AS gateway, argMax(state, ${order}) AS state FROM alarms
@@ -150,9 +160,20 @@ export async function storedGatewayState(ch: ClickHouse, gateways: readonly stri
     query_params: { core: CORE_GATEWAY_ID, prefix: GATEWAY_SILENCE_PREFIX }, format: 'JSONEachRow',
   })).json<{ alarm_id: string; gateway: string }>()
   return {
-    contacts: contactRows.map((r) => ({ gateway_id: r.gateway_id, at: Number(r.at) })),
+    contacts,
     active: alarmRows.map((r) => ({ gateway_id: r.gateway, alarm_id: r.alarm_id, since: Number(r.alarm_id.slice(r.alarm_id.lastIndexOf('/') + 1)) })),
   }
+}
+
+/** The newest batch each of these gateways sent (the ingest ledger's receive time), ms. */
+export async function storedContacts(ch: ClickHouse, gateways: readonly string[]): Promise<Array<{ gateway_id: string; at: number }>> {
+  if (gateways.length === 0) return []
+  const rows = await (await ch.client.query({
+    query: `SELECT gateway_id, toUnixTimestamp64Milli(max(received_at)) AS at FROM ingest_batches
+            WHERE gateway_id IN {g:Array(String)} GROUP BY gateway_id`,
+    query_params: { g: [...gateways] }, format: 'JSONEachRow',
+  })).json<{ gateway_id: string; at: string | number }>()
+  return rows.map((r) => ({ gateway_id: r.gateway_id, at: Number(r.at) }))
 }
 
 /** A gateway's alarm row that claims a core silence alarm id is kept aside, never stored. */

@@ -14,7 +14,7 @@ import { ModelRegistry } from './model-registry.js'
 import { analyticsPlugin } from './plugins/analytics.js'
 import { Gauge } from 'prom-client'
 import { ingestPlugin } from './plugins/ingest.js'
-import { CORE_GATEWAY_ID, GatewaySupervisor, storedGatewayState } from './gateway-supervisor.js'
+import { CORE_GATEWAY_ID, GatewaySupervisor, storedContacts, storedGatewayState } from './gateway-supervisor.js'
 import { modelsPlugin } from './plugins/models.js'
 import { RiskManifestSchema } from './plugins/risk-manifest.js'
 import { patientsPlugin } from './plugins/patients.js'
@@ -124,6 +124,7 @@ export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): 
     periodsMs: Object.fromEntries(Object.entries(supervision.perGateway).map(([id, s]) => [id, s * 1000])),
     sites: config.gatewaySites,
     priority: 'medium',
+    storedContacts: (ids) => storedContacts(clickhouse, ids),
     write: async (batch) => {
       await store.storeBatch(batch, { firstAttempt: true })
       live.publishBatch(batch)

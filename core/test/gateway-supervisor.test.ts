@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import type { Alarm, IngestBatch } from '@neva/contracts'
 import { CORE_GATEWAY_ID, GATEWAY_SILENCE_PREFIX, GatewaySupervisor } from '@neva/core'
 
-function harness(options: { periodsMs?: Record<string, number>; gateways?: string[] } = {}) {
+function harness(options: { periodsMs?: Record<string, number>; gateways?: string[]; stored?: Array<{ gateway_id: string; at: number }> } = {}) {
   let now = 1_000_000
   const written: Alarm[] = []
   let failNext = false
@@ -16,6 +16,7 @@ function harness(options: { periodsMs?: Record<string, number>; gateways?: strin
     sites: { 'gw-a': ['City Hospital 1'] },
     priority: 'medium',
     now: () => now,
+    ...(options.stored ? { storedContacts: async (ids: readonly string[]) => options.stored!.filter((c) => ids.includes(c.gateway_id)) } : {}),
     write: async (batch: IngestBatch) => {
       if (failNext) { failNext = false; throw new Error('store down') }
       written.push(...(batch.alarms ?? []))
@@ -98,4 +99,21 @@ test('a failed write is retried at the next pass; restored state raises nothing 
   again.sup.contact('gw-a')
   await again.sup.check()
   assert.deepEqual(again.written.map((a) => [a.alarm_id, a.state]), [[h.written[0]!.alarm_id, 'inactive']])
+})
+
+test('a batch another core stored (the ledger) is a contact: no alarm; and it ends one raised here', async () => {
+  const stored: Array<{ gateway_id: string; at: number }> = []
+  const h = harness({ stored })
+  h.sup.contact('gw-a')
+  h.step(2500)
+  stored.push({ gateway_id: 'gw-a', at: h.at() - 100 })
+  await h.sup.check()
+  assert.equal(h.written.length, 0)
+  h.step(3000)
+  await h.sup.check()
+  assert.deepEqual(h.sup.silent(), ['gw-a'])
+  stored.push({ gateway_id: 'gw-a', at: h.at() })
+  h.step(100)
+  await h.sup.check()
+  assert.deepEqual(h.written.map((a) => a.state), ['active', 'inactive'])
 })

@@ -112,6 +112,15 @@ export class AlarmStore {
     return (await this.views(rows)).sort((a, b) => PRIORITY_ORDER[a.priority ?? 'unknown'] - PRIORITY_ORDER[b.priority ?? 'unknown'] || recent.get(b.alarm_id)! - recent.get(a.alarm_id)!)
   }
 
+  /**
+   * Active alarms that name no patient (a gateway or a device silent, an unplugged sensor), found
+   * by place: the board shows those of the sites and wards its user is granted.
+   */
+  async activeWithoutPatient(limit?: number): Promise<AlarmView[]> {
+    const views = await this.current(undefined, `state = 'active' AND patient_id IS NULL`, limitOf(limit))
+    return views.sort((a, b) => PRIORITY_ORDER[a.priority ?? 'unknown'] - PRIORITY_ORDER[b.priority ?? 'unknown'] || a.first_time - b.first_time)
+  }
+
   /** One alarm's current state (ended ones too); null when unknown. */
   async get(alarmId: string): Promise<AlarmView | null> {
     const [view] = await this.current(undefined, '1', 1, alarmId)

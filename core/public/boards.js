@@ -150,7 +150,22 @@ function renderEd() {
   }
 }
 
+/** Alarms naming no patient (a gateway silent), above the beds: a technical line per alarm. */
+function renderPlaceAlarms() {
+  const list = state.place_alarms ?? []
+  if (list.length === 0) return
+  const section = el('section', { class: 'place-alarms', 'aria-label': 'Technical alarms' })
+  section.append(...list.map((a) => {
+    const priority = a.priority ?? 'unknown'
+    return el('div', { class: `alarm alarm-${priority}`, 'data-alarm': a.alarm_id },
+      el('span', { class: 'alarm-priority', text: priority === 'unknown' ? 'PRIORITY ?' : priority.toUpperCase() }), ' ',
+      el('span', { text: `${a.alert_type ?? 'alarm'} · ${a.site}${a.ward ? ` ${a.ward}` : ''}: ${a.event_text ?? a.event_name ?? 'alarm'} (since ${time(a.first_time)})` }))
+  }))
+  main.append(section)
+}
+
 function renderIcu() {
+  renderPlaceAlarms()
   const { table: t, body } = table('ICU beds', ['Bed', 'Level'])
   t.querySelector('thead tr').append(el('th', { scope: 'col', text: 'Alarms' }), el('th', { scope: 'col', text: 'Orders' }))
   const beds = [...state.encounters].sort((a, b) => `${a.ward}/${a.bed}`.localeCompare(`${b.ward}/${b.bed}`))
@@ -335,6 +350,13 @@ const handlers = {
       ? [{ ...e.alarm, patient_id: e.patient_id, first_time: before?.first_time ?? e.alarm.first_time, ack: before?.ack ?? e.alarm.ack }, ...rest]
       : rest
     renderAlarms(e.patient_id)
+  },
+  place_alarm(e) {
+    if (!state.place_alarms) return
+    const before = state.place_alarms.find((a) => a.alarm_id === e.alarm.alarm_id)
+    const rest = state.place_alarms.filter((a) => a.alarm_id !== e.alarm.alarm_id)
+    state.place_alarms = e.alarm.state === 'active' ? [{ ...e.alarm, first_time: before?.first_time ?? e.alarm.first_time }, ...rest] : rest
+    render()
   },
   alarm_ack(e) {
     const a = state.alarms?.find((x) => x.alarm_id === e.ack.alarm_id)

@@ -109,6 +109,17 @@ export const CoreConfigSchema = Type.Object(
       maxInFlightBytes: Whole(64 * 1024 * 1024),
       retryAfterS: Whole(1),
     }),
+    /**
+     * A known gateway (a configured or issued token) that presents its token to no request for
+     * longer than `silenceS` is a technical alarm at the core, ended by its next request
+     * (docs/devices.md). Twice the gateways' model sync (60 s), so an idle gateway is not silent.
+     * 0: off; `perGateway` overrides (0: that gateway not supervised).
+     */
+    gatewaySupervision: Section({
+      silenceS: Type.Number({ minimum: 0, default: 120 }),
+      perGateway: Type.Record(Type.String({ minLength: 1 }), Type.Number({ minimum: 0 }), { default: {} }),
+      checkEveryMs: Whole(1000),
+    }),
     /** HTTPS: PEM certificate chain and private key (file contents). */
     tls: Type.Optional(Type.Object({ cert: Type.String({ minLength: 1 }), key: Type.String({ minLength: 1 }) }, { additionalProperties: false })),
   },
@@ -284,6 +295,7 @@ export const CORE_ENVIRONMENT = {
   NEVA_INGEST_MAX_IN_FLIGHT_BATCHES: { path: '/ingest/maxInFlightBatches', read: 'number' },
   NEVA_INGEST_MAX_IN_FLIGHT_BYTES: { path: '/ingest/maxInFlightBytes', read: 'number' },
   NEVA_INGEST_RETRY_AFTER_S: { path: '/ingest/retryAfterS', read: 'number' },
+  NEVA_GATEWAY_SILENCE_S: { path: '/gatewaySupervision/silenceS', read: 'number' },
 } as const satisfies Record<string, { path: string; read: Reading }>
 
 export type CoreVariable = keyof typeof CORE_ENVIRONMENT

@@ -96,11 +96,17 @@ export const ANALYST_HTTP_STATUS: { readonly [code in AnalystErrorCode]: number 
   NEVA_ANALYST_AUDIT_UNAVAILABLE: 503,
 }
 
+/** What the core's own technical alarms carry as their event (alarms.event_name), never an HTTP answer. */
+export const CORE_ALARM_EVENTS = {
+  NEVA_CORE_GATEWAY_SILENT: 'no request from the gateway for longer than its period (NEVA_GATEWAY_SILENCE_S)',
+} as const
+
 /** Codes of readings the core keeps aside (rejected_readings.code), never an HTTP answer. */
 export const CORE_REJECTIONS = {
   NEVA_CORE_TRANSPORT_SITE_NOT_BOUND: 'a transport names an ED board of a site its gateway is not bound to (NEVA_GATEWAY_SITES)',
   NEVA_CORE_HOME_VITAL_INVALID: 'a home reading a patient sent was refused (unit, range or time; docs/surveys.md)',
   NEVA_CORE_OBSERVATION_VALUE: 'an observation has neither or both of a number and words, or words under a named vital',
+  NEVA_CORE_ALARM_ID_RESERVED: "an alarm a gateway sent claims an id of the core's own gateway silence alarms",
 } as const
 
 export type CoreErrorCode = keyof typeof CORE_ERRORS | AnalystErrorCode

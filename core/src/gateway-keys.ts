@@ -52,9 +52,19 @@ export class GatewayKeys {
     for (const c of this.issued) if (c.revoked_at === null && !this.revokedHere.has(c.credential_id)) this.byHash.set(c.token_sha256, c.gateway_id)
   }
 
+  /** Every gateway with a token that works now (configured, or issued and not revoked). */
+  gatewayIds(): Set<string> {
+    return new Set(this.byHash.values())
+  }
+
+  /** Told of every gateway a token was presented by: its uplink is up (GatewaySupervisor). */
+  onContact: ((gatewayId: string) => void) | undefined
+
   /** The gateway a bearer token belongs to, or undefined. */
   gatewayOf(token: string): string | undefined {
-    return this.byHash.get(hashToken(token))
+    const found = this.byHash.get(hashToken(token))
+    if (found !== undefined) this.onContact?.(found)
+    return found
   }
 
   list(): CredentialInfo[] {

@@ -12,7 +12,9 @@ import { People } from './people.js'
 import { createCoreMetrics } from './metrics.js'
 import { ModelRegistry } from './model-registry.js'
 import { analyticsPlugin } from './plugins/analytics.js'
+import { Gauge } from 'prom-client'
 import { ingestPlugin } from './plugins/ingest.js'
+import { CORE_GATEWAY_ID, GatewaySupervisor, storedContacts, storedGatewayState } from './gateway-supervisor.js'
 import { modelsPlugin } from './plugins/models.js'
 import { RiskManifestSchema } from './plugins/risk-manifest.js'
 import { patientsPlugin } from './plugins/patients.js'
@@ -53,6 +55,8 @@ export interface Core {
   labMatcher: LabMatcher
   /** Symptom surveys of patients at home (docs/surveys.md). */
   surveys: Surveys
+  /** Gateways silent too long: technical alarms at the core (docs/devices.md). */
+  gatewaySupervisor: GatewaySupervisor
   /** Base URL, e.g. http://127.0.0.1:8080 */
   url: string
   close(): Promise<void>
@@ -106,6 +110,38 @@ export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): 
   try {
     await people.start()
     await gatewayKeys.load(peopleConfig.usersRefreshS * 1000, background)
+  } catch (err) {
+    people.stop()
+    gatewayKeys.close()
+    await clickhouse.close()
+    throw err
+  }
+  // A gateway silent too long is a technical alarm; the core's rows are written as any batch's.
+  const supervision = config.gatewaySupervision
+  const gatewaySupervisor = new GatewaySupervisor({
+    gateways: () => gatewayKeys.gatewayIds(),
+    periodMs: supervision.silenceS * 1000,
+    periodsMs: Object.fromEntries(Object.entries(supervision.perGateway).map(([id, s]) => [id, s * 1000])),
+    sites: config.gatewaySites,
+    priority: 'medium',
+    storedContacts: (ids) => storedContacts(clickhouse, ids),
+    write: async (batch) => {
+      await store.storeBatch(batch, { firstAttempt: true })
+      live.publishBatch(batch)
+    },
+  })
+  new Gauge({
+    name: 'neva_core_gateways_silent',
+    help: 'Known gateways silent past their period (an active technical alarm each)',
+    registers: [metrics.registry],
+    collect() { this.set(gatewaySupervisor.silent().length) },
+  })
+  try {
+    if (gatewayKeys.gatewayIds().has(CORE_GATEWAY_ID)) throw new Error(`gateway id ${CORE_GATEWAY_ID} is the core's own: name the gateway otherwise`)
+    const stored = await storedGatewayState(clickhouse, [...gatewayKeys.gatewayIds()])
+    gatewaySupervisor.restore(stored.contacts, stored.active)
+    // Any request a gateway's token opens (a batch, a model sync) says its uplink is up.
+    gatewayKeys.onContact = (id) => gatewaySupervisor.contact(id)
   } catch (err) {
     people.stop()
     gatewayKeys.close()
@@ -222,6 +258,12 @@ export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): 
     app.addHook('onClose', async () => clearInterval(reminderTimer))
   }
   await app.register(ctgPagePlugin, { clickhouse })
+  const gatewayTimer = setInterval(() => void background.run('gateway_supervision', () => gatewaySupervisor.check()), supervision.checkEveryMs)
+  gatewayTimer.unref()
+  app.addHook('onClose', async () => {
+    clearInterval(gatewayTimer)
+    await gatewaySupervisor.idle()
+  })
 
   try {
     await app.listen({ host: config.host, port: config.port })
@@ -243,6 +285,7 @@ export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): 
     liveStats,
     labMatcher,
     surveys,
+    gatewaySupervisor,
     url: `${https ? 'https' : 'http'}://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     async close() {
       await app.close()

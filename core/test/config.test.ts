@@ -56,6 +56,7 @@ test('nothing set: every variable takes its default', () => {
     NEVA_INGEST_MAX_IN_FLIGHT_BATCHES: c.ingest.maxInFlightBatches === 8,
     NEVA_INGEST_MAX_IN_FLIGHT_BYTES: c.ingest.maxInFlightBytes === 64 * 1024 * 1024,
     NEVA_INGEST_RETRY_AFTER_S: c.ingest.retryAfterS === 1,
+    NEVA_GATEWAY_SILENCE_S: c.gatewaySupervision.silenceS === 120,
   }
   for (const [name, ok] of Object.entries(defaults)) assert.equal(ok, true, name)
   assert.equal(c.bodyLimit, 32 * 1024 * 1024)

@@ -17,6 +17,8 @@ export type LiveEvent =
   | { type: 'alarm_ack'; patient_id: string; ack: AlarmAck }
   /** A pump channel's latest report (ICU board, beside the bed's orders). */
   | { type: 'infusion'; patient_id: string; infusion: BoardInfusion }
+  /** An alarm naming no patient (a gateway silent): on the ICU boards of its place, no record viewed. */
+  | { type: 'place_alarm'; alarm: PlaceAlarm }
 
 /** What a board shows of an alarm: the store's view, or an update straight from a batch. */
 export type BoardAlarm = Pick<AlarmView, 'alarm_id' | 'device_id' | 'priority' | 'state' | 'alert_type' | 'event_name' | 'event_text' | 'value' | 'unit' | 'limit_low' | 'limit_high' | 'bed'> & {
@@ -24,6 +26,9 @@ export type BoardAlarm = Pick<AlarmView, 'alarm_id' | 'device_id' | 'priority' |
   last_time: number
   ack: AlarmAck | null
 }
+
+/** A patient-less alarm with its place: the site (the alarm's facility) and ward (null: the whole site). */
+export type PlaceAlarm = BoardAlarm & { site: string; ward: string | null }
 
 /** An event with where it may be seen: a subscriber shows it to a user who can see one of these places. */
 export interface Delivery {
@@ -95,8 +100,11 @@ export class LiveBus {
       list.push({ lead: w.lead, start_time: w.start_time, sample_rate_hz: w.sample_rate_hz, resolution_uv: w.resolution_uv, samples: w.samples })
     }
     for (const [patient_id, traces] of ecg) this.emit({ type: 'ecg', patient_id, traces }, from(patient_id))
-    // An alarm without a patient is on no board (it is found by ward and device in the store).
-    for (const a of batch.alarms ?? []) if (a.patient_id !== null) this.emit({ type: 'alarm', patient_id: a.patient_id, alarm: boardAlarm(a) }, from(a.patient_id))
+    for (const a of batch.alarms ?? []) {
+      if (a.patient_id !== null) this.emit({ type: 'alarm', patient_id: a.patient_id, alarm: boardAlarm(a) }, from(a.patient_id))
+      // An alarm without a patient is on the ICU boards of its place; without a site, on none (the store has it).
+      else if (a.facility !== null) this.emit({ type: 'place_alarm', alarm: { ...boardAlarm(a), site: a.facility, ward: a.ward } }, [{ board: 'icu', patient_id: '', site: a.facility, ward: a.ward }])
+    }
     for (const i of batch.infusion_events ?? []) {
       if (i.patient_id === null) continue
       const infusion: BoardInfusion = {
@@ -154,7 +162,7 @@ export class LiveBus {
   }
 
   /** Events of patients on no board go nowhere (no one is watching them live). */
-  private emit(event: LiveEvent, places = this.placesOf(event.patient_id)): void {
+  private emit(event: LiveEvent, places = event.type === 'place_alarm' ? [] : this.placesOf(event.patient_id)): void {
     if (places.length === 0) return
     this.published++
     const delivery = { event, places }

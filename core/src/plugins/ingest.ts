@@ -9,6 +9,7 @@ import { gatewayAuthenticator, type GatewayCredentials } from './auth.js'
 import type { LiveBus } from '../live/bus.js'
 import { contentLength, IngestAdmission, type IngestLimits, type Ticket } from './ingest-admission.js'
 import { keepAsideValueless } from './observation-values.js'
+import { keepAsideCoreAlarms } from './core-alarm-ids.js'
 
 export interface IngestOptions {
   store: TelemetryStore
@@ -96,7 +97,10 @@ export const ingestPlugin: FastifyPluginAsyncTypebox<IngestOptions> = async (app
     // A transport may only put its patient on the ED board of a site its gateway serves.
     const bound = bindTransports(body, Object.hasOwn(gatewaySites, gatewayId) ? gatewaySites[gatewayId] : undefined)
     // A reading is a number or words, never neither: one that is not is kept aside, not stored.
-    const valued = keepAsideValueless(bound.batch)
+    // Only the core writes its gateway silence alarms; a gateway's row claiming one is kept aside.
+    const claimed = keepAsideCoreAlarms(bound.batch)
+    if (claimed.refused > 0) request.log.warn({ gateway_id: gatewayId, batch_id: body.batch_id, refused: claimed.refused }, "alarms claiming the core's silence alarm ids kept aside")
+    const valued = keepAsideValueless(claimed.batch)
     const batch = valued.batch
     if (valued.refused > 0) request.log.warn({ gateway_id: gatewayId, batch_id: batch.batch_id, refused: valued.refused }, 'observations without a well-formed value kept aside')
     if (bound.refused > 0) {

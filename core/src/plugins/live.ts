@@ -136,6 +136,8 @@ export const livePlugin: FastifyPluginAsyncTypebox<LiveOptions> = async (app, op
       }
       const unsubscribe = bus.subscribe((d) => {
         if (!check() || !visible(d)) return
+        // No patient's record in it: nothing to audit.
+        if (d.event.type === 'place_alarm') return deliver(d)
         const patient = d.event.patient_id
         if (shown.has(patient)) return deliver(d)
         const waiting = auditing.get(patient)

@@ -219,7 +219,7 @@ async function fhirBench(argv: string[]): Promise<number> {
     log: (line) => process.stderr.write(`${line}\n`),
   })
   say(`  search  p50 ${r.search_p50_ms} ms   raw select p50 ${r.raw_select_p50_ms} ms   ${r.search_ratio}× (${r.count} of ${r.readings} readings)`)
-  say(`  export  ${r.export_per_s} resources/s   raw select ${r.raw_per_s} rows/s   raw / export ${r.export_ratio}×`)
+  say(`  export  ${r.export_per_s} resources/s, ${r.export_per_cpu_s} per CPU-second (${r.export_resources} Observations, ${r.export_mb} MB NDJSON)   raw select ${r.raw_per_s} rows/s   export / raw ${r.export_ratio}×`)
   process.stdout.write(`${JSON.stringify(r)}\n`)
   return 0
 }

@@ -27,6 +27,7 @@ import { boardsPlugin } from './plugins/boards.js'
 import { ordersPlugin } from './plugins/orders.js'
 import { alarmsPlugin } from './plugins/alarms.js'
 import { FHIR_PREFIX, fhirPlugin } from './plugins/fhir.js'
+import { cursorKeyOf } from './fhir/cursor.js'
 import { labOrdersPlugin } from './plugins/lab-orders.js'
 import { LAB_MATCH_EVERY_MS, LabMatcher } from './lab-matcher.js'
 import { patientPagePlugin } from './plugins/patient-page.js'
@@ -177,7 +178,10 @@ export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): 
   await app.register(boardsPlugin, { access, stores: boardStores })
   await app.register(ordersPlugin, { access, bus: live, stores: boardStores })
   await app.register(alarmsPlugin, { access, bus: live, alarms: boardStores.alarms })
-  await app.register(fhirPlugin, { prefix: FHIR_PREFIX, clickhouse, publicOrigin: peopleConfig.publicOrigin })
+  await app.register(fhirPlugin, {
+    prefix: FHIR_PREFIX, clickhouse, publicOrigin: peopleConfig.publicOrigin,
+    cursorKey: cursorKeyOf(config.fhir.cursorKey, clickhouse.kind === 'embedded' ? clickhouse.location : undefined),
+  })
   const labOrders = new LabOrderStore(clickhouse)
   const labMatches = new LabMatchStore(clickhouse)
   const labMatcher = new LabMatcher(labMatches, labOrders, live)

@@ -11,11 +11,15 @@ import { join } from 'node:path'
 import { EmrStore, observationRow } from '@neva/analytics'
 import { fhirNdjson, hashToken, startCore } from '@neva/core'
 import type { Observation } from '@neva/contracts'
+import { writeEmr } from '../emr/write.js'
 
 export interface FhirBenchOptions {
   hours: number
   count: number
   repeats: number
+  /** A synthetic city first (neva sim emr's generator): this many patients and telemetry rows; 0: none. */
+  cityPatients: number
+  cityRows: number
   log: (line: string) => void
 }
 
@@ -29,6 +33,10 @@ export async function runFhirBench(o: FhirBenchOptions) {
   try {
     const end = Date.UTC(2026, 10, 21)
     const start = end - o.hours * 3600_000
+    if (o.cityPatients > 0) {
+      const city = await writeEmr(core.clickhouse, { patients: o.cityPatients, seed: 'bench-fhir', end, telemetryRows: o.cityRows, progress: () => {} })
+      o.log(`city: ${city.patients} patients, ${city.telemetry_rows} telemetry rows, ${city.lab_results} lab results, written in ${city.seconds} s`)
+    }
     let seq = 1
     for (const patient of [PATIENT, 'bench.fhir2']) {
       for (let t = start; t < end; t += 3600_000) {
@@ -51,7 +59,13 @@ export async function runFhirBench(o: FhirBenchOptions) {
 
     const api: number[] = []
     const raw: number[] = []
+    const page: number[] = []
     for (let i = 0; i < o.repeats; i++) {
+      const p0 = performance.now()
+      const summary = await fetch(`${core.url}/v1/patients/${PATIENT}/summary?hours=24`, { headers: { cookie } })
+      await summary.arrayBuffer()
+      if (summary.status !== 200) throw new Error(`patient summary answered ${summary.status}`)
+      page.push(performance.now() - p0)
       let t0 = performance.now()
       const res = await fetch(`${core.url}/fhir/R4/Observation?patient=${PATIENT.replace('.', '.2e')}&date=ge${from}&_count=${o.count}`, { headers: { cookie } })
       const bundle = (await res.json()) as { entry?: unknown[] }
@@ -90,6 +104,7 @@ export async function runFhirBench(o: FhirBenchOptions) {
       readings: rows, count: o.count, repeats: o.repeats,
       search_p50_ms: Math.round(p50(api) * 10) / 10, raw_select_p50_ms: Math.round(p50(raw) * 10) / 10,
       search_ratio: Math.round((p50(api) / p50(raw)) * 100) / 100,
+      page_summary_24h_p50_ms: Math.round(p50(page) * 10) / 10, city_patients: o.cityPatients, city_rows: o.cityRows,
       export_resources: exported, export_mb: Math.round(bytes / 1e5) / 10, export_per_s: Math.round(exported / exportS), export_per_cpu_s: Math.round(exported / exportCpuS), raw_rows: all, raw_per_s: Math.round(all / rawS),
       export_ratio: Math.round(((exported / exportS) / (all / rawS)) * 100) / 100,
     }

@@ -61,6 +61,7 @@ export const CORE_ERRORS = {
   NEVA_CORE_FHIR_FORMAT: { status: 406, message: 'only application/fhir+json is served' },
   // The patient page (/patients/:id) and its data (/v1/patients/:id/summary).
   NEVA_CORE_PATIENT_BAD_HOURS: { status: 400, message: 'hours must be one of 1, 8, 24 or 168 (7 days)' },
+  NEVA_CORE_PATIENT_BAD_MINUTE: { status: 400, message: 'minute must be the start of a minute, in ms since 1970' },
 } as const
 
 /**

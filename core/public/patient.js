@@ -1,6 +1,7 @@
 // The patient page's client: reads /v1/patients/:id/summary for the chosen window and draws it.
-// Live by polling (every 5 s; every 60 s for 7 days), not the boards' stream, which carries the
-// latest values only. Text goes in with textContent only (patient data never becomes markup).
+// Live through the patient's stream (/v1/patients/:id/live, Server-Sent Events): it says when
+// something of this patient arrived and the page reads its summary again (at most every 2 s); a
+// re-read every 60 s catches what the stream does not carry (labs, diagnoses, suggestions). Text goes in with textContent only (patient data never becomes markup).
 import uPlot from './uPlot.esm.js'
 import { displayUnit } from './units.js'
 import { el } from './dom.js'
@@ -275,12 +276,33 @@ async function load() {
       return
     }
     render(body)
-    statusEl.textContent = `updated ${new Date().toLocaleTimeString()} · refreshes every ${hours === '168' ? '60' : '5'} s`
+    lastLoad = Date.now()
+    statusEl.textContent = `updated ${new Date().toLocaleTimeString()} · ${live ? 'live' : 'refreshes every 60 s'}`
   } catch (err) {
     statusEl.textContent = `not updated: ${err.message}; retrying`
   }
-  timer = setTimeout(load, hours === '168' ? 60_000 : 5_000)
+  timer = setTimeout(load, 60_000)
 }
+
+// The stream: a change of this patient reads the summary again, no sooner than 2 s after the last.
+let live = false
+let lastLoad = 0
+let soon = null
+const stream = new EventSource(`/v1/patients/${encodeURIComponent(pid)}/live`)
+stream.addEventListener('open', () => { live = true })
+stream.addEventListener('changed', () => {
+  if (soon) return
+  soon = setTimeout(() => { soon = null; load() }, Math.max(0, lastLoad + 2000 - Date.now()))
+})
+stream.addEventListener('failure', (e) => {
+  const { error } = JSON.parse(e.data)
+  stream.close()
+  live = false
+  // Session over: log in again. Grants changed: reload, and be refused if the patient is no longer ours.
+  if (error === 'NEVA_CORE_SESSION_ENDED') location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`)
+  else if (error === 'NEVA_CORE_GRANTS_CHANGED') location.reload()
+})
+stream.onerror = () => { live = false }
 
 addEventListener('resize', () => { for (const p of plots.values()) p.setSize({ width: Math.max(260, p.root.parentElement.clientWidth), height: 170 }) })
 load()

@@ -31,6 +31,7 @@ import { cursorKeyOf } from './fhir/cursor.js'
 import { labOrdersPlugin } from './plugins/lab-orders.js'
 import { LAB_MATCH_EVERY_MS, LabMatcher } from './lab-matcher.js'
 import { patientPagePlugin } from './plugins/patient-page.js'
+import { patientLivePlugin } from './plugins/patient-live.js'
 
 export interface Core {
   app: FastifyInstance
@@ -198,6 +199,7 @@ export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): 
   }
   await app.register(labOrdersPlugin, { access, boards: boardStores.boards, orders: labOrders, matches: labMatches, systems: config.emrSystems, gateways: gatewayKeys, gatewaySites: config.gatewaySites })
   await app.register(patientPagePlugin, { clickhouse })
+  await app.register(patientLivePlugin, { bus: live, access, ...(hooks.live?.heartbeatMs !== undefined ? { heartbeatMs: hooks.live.heartbeatMs } : {}) })
 
   try {
     await app.listen({ host: config.host, port: config.port })

@@ -15,6 +15,8 @@ interface SourceSql {
   patient: string
   /** Code systems the source can be searched by: system URI → column of the inner rows. */
   codes: Record<string, string>
+  /** Keys are "gateway|seq[|…]": a read by key narrows the inner rows by seq (skip index, 0019). */
+  seqKeyed?: true
 }
 
 export const LOINC = 'http://loinc.org'
@@ -43,6 +45,7 @@ const SOURCES: Record<FhirSource, SourceSql> = {
           FROM observations WHERE {inner}`,
     patient: 'patient_id = {patient:String}',
     codes: { [LOINC]: 'loinc', [MDC]: 'mdc' },
+    seqKeyed: true,
   },
   lab: {
     sql: `SELECT assumeNotNull(patient_id) AS patient_id, ifNull(result_time, received_time) AS t, concat(gateway_id, '|', toString(seq)) AS k,
@@ -51,6 +54,7 @@ const SOURCES: Record<FhirSource, SourceSql> = {
           FROM lab_results WHERE patient_id IS NOT NULL AND {inner}`,
     patient: 'patient_id = {patient:String}',
     codes: { [LOINC]: 'loinc', [NEVA_LAB_CODE]: 'test_code' },
+    seqKeyed: true,
   },
   report: {
     // Grouped over an inner select: its aliases must not shadow the columns the conditions name.
@@ -74,6 +78,7 @@ const SOURCES: Record<FhirSource, SourceSql> = {
           FROM triage_results WHERE {inner}`,
     patient: 'patient_id = {patient:String}',
     codes: {},
+    seqKeyed: true,
   },
   alarm: {
     sql: `SELECT assumeNotNull(argMax(pid, rt)) AS patient_id, min(at) AS t, aid AS k,
@@ -126,6 +131,16 @@ export type FhirRow = Record<string, unknown> & { patient_id: string; t_ms: numb
 
 const OPS: Record<FhirTimeBound['op'], string> = { '>=': '>=', '>': '>', '<=': '<=', '<': '<' }
 
+const MAX_SEQ = 2n ** 64n - 1n
+
+/** The seq of a "gateway|seq[|name]" key; undefined when it cannot be one. */
+export function seqOfKey(key: string): bigint | undefined {
+  const m = /^[^|]+\|(\d{1,20})(\|.+)?$/.exec(key)
+  if (!m) return undefined
+  const seq = BigInt(m[1]!)
+  return seq <= MAX_SEQ ? seq : undefined
+}
+
 /** Does this source know the code system? (A search by a system it does not know matches nothing.) */
 export function fhirSourceCodes(source: FhirSource): string[] {
   return Object.keys(SOURCES[source].codes)
@@ -158,6 +173,14 @@ export class FhirStore {
       params[`time${i}`] = toDateTime64(b.ms)
     })
     if (q.keys) {
+      if (spec.seqKeyed) {
+        // Only keys that can be a row's ("gateway|seq…", seq a UInt64) are looked for; the seqs
+        // narrow the source's own rows before the key is computed.
+        const seqs = [...new Set(q.keys.map(seqOfKey).filter((x): x is bigint => x !== undefined))]
+        if (seqs.length === 0) return []
+        inner = `${inner} AND seq IN {key_seqs:Array(UInt64)}`
+        params.key_seqs = seqs
+      }
       outer.push('k IN {keys:Array(String)}')
       params.keys = q.keys
     }

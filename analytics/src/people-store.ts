@@ -181,6 +181,11 @@ export class PeopleStore {
     await this.insert('record_views', [{ ...view, at: toDateTime64(view.at) }])
   }
 
+  /** Many views in one insert (an export: a row for every patient whose data left). */
+  async recordViews(views: RecordView[]): Promise<void> {
+    if (views.length > 0) await this.insert('record_views', views.map((view) => ({ ...view, at: toDateTime64(view.at) })))
+  }
+
   async loginAttempt(attempt: LoginAttempt): Promise<void> {
     await this.insert('login_audit', [{ ...attempt, at: toDateTime64(attempt.at) }])
   }

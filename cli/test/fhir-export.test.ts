@@ -7,7 +7,9 @@ import { mkdtempSync, readFileSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { EmrStore } from '@neva/analytics'
+import { hostname, userInfo } from 'node:os'
+import { connectClickHouse, EmrStore } from '@neva/analytics'
+import { schemaErrors } from '@neva/core/fhir-schema'
 import { hashToken, startCore } from '@neva/core'
 import type { Observation } from '@neva/contracts'
 
@@ -56,7 +58,33 @@ test('--ndjson writes a file per type for the window, every patient, a resource 
   const lines = readFileSync(join(dir, 'Observation.ndjson'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
   assert.equal(lines.length, 10_000)
   assert.deepEqual(new Set(lines.map((o) => o.subject.reference)), new Set(['Patient/exp-1', 'Patient/exp-2']))
-  assert.match(res.stderr, /ndjson: \d+ resources, [\d.]+ s, \d+\/s\n$/)
+  assert.match(res.stderr, /ndjson: \d+ resources, [\d.]+ s, \d+\/s\naudited: 2 patients/)
+  for (const line of lines) assert.deepEqual(schemaErrors(line), [])
+})
+
+test('every patient whose data left is audited: who ran the export, from where, the window', async () => {
+  const before = Date.now()
+  const dir = join(data, 'bulk-audit')
+  const since = new Date(T0).toISOString(), until = new Date(T0 + 10_000_000).toISOString()
+  assert.equal((await neva(['fhir', 'export', '--data', data, '--ndjson', dir, '--since', since, '--until', until])).code, 0)
+  assert.equal((await neva(['fhir', 'export', '--data', data, '--patient', 'exp-1'])).code, 0)
+  const ch = await connectClickHouse({ path: join(data, 'clickhouse') })
+  try {
+    const rs = await ch.client.query({
+      query: `SELECT patient_id, what, user_id, via, address, user_agent FROM record_views WHERE at >= {at:DateTime64(3, 'UTC')} AND what LIKE 'fhir export%' ORDER BY what, patient_id`,
+      query_params: { at: (before / 1000).toFixed(3) }, format: 'JSONEachRow',
+    })
+    const rows = await rs.json<Record<string, string>>()
+    assert.deepEqual(rows.map((r) => [r.what, r.patient_id]), [['fhir export bundle', 'exp-1'], ['fhir export ndjson', 'exp-1'], ['fhir export ndjson', 'exp-2']])
+    for (const r of rows) {
+      assert.equal(r.user_id, `os:${userInfo().username}`)
+      assert.equal(r.via, 'cli')
+      assert.equal(r.address, hostname())
+    }
+    assert.equal(rows[1]!.user_agent, `neva fhir export ${since}/${until}`)
+  } finally {
+    await ch.close()
+  }
 })
 
 test('usage errors: no mode, both modes, a bad time, a bad patient id', async () => {

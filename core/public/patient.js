@@ -1,9 +1,11 @@
 // The patient page's client: reads /v1/patients/:id/summary for the chosen window and draws it.
-// Live by polling (every 5 s; every 60 s for 7 days), not the boards' stream, which carries the
-// latest values only. Text goes in with textContent only (patient data never becomes markup).
+// Live through the patient's stream (/v1/patients/:id/live, Server-Sent Events): it says when
+// something of this patient arrived and the page reads its summary again (at most every 2 s); a
+// re-read every 60 s catches what the stream does not carry (labs, diagnoses, suggestions). Text goes in with textContent only (patient data never becomes markup).
 import uPlot from './uPlot.esm.js'
 import { displayUnit } from './units.js'
 import { el } from './dom.js'
+import { drawEcg } from './ecg.js'
 
 const pid = document.body.dataset.patient
 const main = document.getElementById('patient')
@@ -33,6 +35,10 @@ const plots = new Map() // vital → uPlot
 const view = { from: 0, to: 1, alarms: [] }
 let chartsEl = null
 let chartsKey = ''
+// The ECG section outlives a refresh: the minute chosen stays chosen and drawn.
+let ecgEl = null
+let ecgMinutesKey = ''
+let ecgMinute = null
 
 const when = (ms) => (ms === null || ms === undefined ? '' : new Date(ms).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }))
 const fmt = (name, v) => (v === null || v === undefined || Number.isNaN(v) ? '—' : name === 'temperature' ? v.toFixed(1) : String(Math.round(v * 10) / 10))
@@ -129,6 +135,60 @@ function renderCharts(section, data) {
   }
 }
 
+/** The ECG section: a stored minute to pick (newest first) and every lead of it, 10 s a row. */
+function renderEcg(minutes) {
+  if (!ecgEl) {
+    ecgEl = el('section', { class: 'ecg-minute', 'aria-label': 'ECG, full disclosure' })
+    ecgEl.append(el('h2', { text: 'ECG' }), el('div', { class: 'ecg-pick' }), el('div', { class: 'ecg-strips' }))
+  }
+  const key = minutes.join(',')
+  if (key === ecgMinutesKey) return ecgEl
+  ecgMinutesKey = key
+  const pick = ecgEl.querySelector('.ecg-pick')
+  if (minutes.length === 0) {
+    pick.replaceChildren(el('p', { text: 'No ECG stored in this window.' }))
+    ecgEl.querySelector('.ecg-strips').replaceChildren()
+    ecgMinute = null
+    return ecgEl
+  }
+  const select = el('select', { name: 'minute' })
+  for (const m of minutes) select.append(el('option', { value: String(m), text: new Date(m).toLocaleString([], { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit' }) }))
+  if (ecgMinute === null || !minutes.includes(ecgMinute)) ecgMinute = minutes[0]
+  select.value = String(ecgMinute)
+  select.addEventListener('change', () => { ecgMinute = Number(select.value); drawMinute() })
+  pick.replaceChildren(el('label', { text: 'Minute ' }, select))
+  drawMinute()
+  return ecgEl
+}
+
+async function drawMinute() {
+  const minute = ecgMinute
+  const strips = ecgEl.querySelector('.ecg-strips')
+  const res = await fetch(`/v1/patients/${encodeURIComponent(pid)}/ecg?minute=${minute}`, { headers: { accept: 'application/json' } })
+  if (minute !== ecgMinute) return
+  if (!res.ok) return strips.replaceChildren(el('p', { class: 'refused', role: 'alert', text: `ECG not read (${res.status})` }))
+  const { traces } = await res.json()
+  strips.replaceChildren()
+  strips.dataset.minute = String(minute)
+  strips.dataset.leads = [...new Set(traces.map((t) => t.lead))].join(',')
+  for (let s = 0; s < 60; s += 10) {
+    const from = minute + s * 1000
+    const part = traces.map((t) => clip(t, from, from + 10_000)).filter((t) => t.samples.length > 0)
+    if (part.length === 0) continue
+    const at = new Date(from).toLocaleTimeString()
+    const canvas = el('canvas', { class: 'ecg', role: 'img', 'aria-label': `ECG of ${pid} from ${at}` })
+    strips.append(el('figure', {}, el('figcaption', { text: `${at} + 10 s` }), canvas))
+    drawEcg(canvas, part)
+  }
+}
+
+/** The samples of a trace within [from, to). */
+function clip(t, from, to) {
+  const first = Math.max(0, Math.ceil(((from - t.start_time) * t.sample_rate_hz) / 1000))
+  const last = Math.min(t.samples.length, Math.ceil(((to - t.start_time) * t.sample_rate_hz) / 1000))
+  return { ...t, start_time: t.start_time + (first * 1000) / t.sample_rate_hz, samples: last > first ? t.samples.slice(first, last) : [] }
+}
+
 function latestOf(v) {
   return v.t.length ? { value: v.avg[v.avg.length - 1], t: v.t[v.t.length - 1] } : null
 }
@@ -184,8 +244,20 @@ function render(data) {
       `${t.model_version}${t.model_level ? ` → ${t.model_level}` : ''}`, inputs, drivers || '—'])
   })
   frag.append(table('Triage verdicts', ['Time', 'Level', 'NEWS2', 'Model', 'Inputs', 'Top drivers'], triageRows, { class: 'triage' }))
-  const orderRows = data.orders.map((o) => row([when(o.placed_time), o.text || o.code, o.status, o.ordered_by]))
+  const orderRows = data.orders.map((o) => row([when(o.placed_time), o.text || o.code, o.status, o.ordered_by], { 'data-order': o.order_id }))
   frag.append(table('Orders', ['Placed', 'Order', 'Status', 'By'], orderRows, { class: 'orders handover' }))
+  const orderText = new Map(data.orders.map((o) => [o.order_id, o.text || o.code]))
+  const num = (v, unit) => (v === null || v === undefined ? '—' : `${Math.round(v * 100) / 100}${unit ? ` ${unit}` : ''}`)
+  const infusionRows = data.infusions.map((i) => row([`${i.device_id}${i.channel ? ` ch ${i.channel}` : ''}`, i.drug ?? '—', num(i.rate, i.rate_unit), num(i.volume_infused, i.volume_unit),
+    [i.program_state, i.pump_state].filter(Boolean).join(' · ') || '—', i.order_id ? `${orderText.get(i.order_id) ?? ''} (${i.order_id})`.trim() : '—', when(i.time)], { 'data-pump': i.device_id }))
+  frag.append(table('Infusions', ['Pump', 'Drug', 'Rate', 'Infused', 'Status', 'Order', 'Last report'], infusionRows, { class: 'infusions handover' }))
+  const suggestionRows = data.suggestions.map((d) => {
+    const agreed = d.clinician_icd10 === null ? 'no diagnosis yet' : d.top1_agrees ? `agreed (${d.clinician_icd10})` : d.top3_agrees ? `agreed with a lower suggestion (${d.clinician_icd10})` : `set ${d.clinician_icd10} instead`
+    return row([when(d.time), d.kind.replace('_', ' '), d.suggested.map((x) => `${x.icd10}${x.p === null ? '' : ` ${Math.round(x.p * 100)}%`}`).join(', '), d.model,
+      el('span', { class: `agreement ${d.top1_agrees ? 'agrees' : d.clinician_icd10 === null ? 'pending' : 'differs'}`, text: agreed }), d.verdict ?? '—'], { 'data-suggestion': d.suggestion_id })
+  })
+  frag.append(table('Decision support', ['Time', 'Kind', 'Suggested', 'Model', 'Clinician', 'Check answer'], suggestionRows, { class: 'suggestions' }))
+  frag.append(renderEcg(data.ecg_minutes))
 
   const home = el('section', { class: 'home-record', 'aria-label': 'From home' })
   frag.append(home)
@@ -222,12 +294,33 @@ async function load() {
       return
     }
     render(body)
-    statusEl.textContent = `updated ${new Date().toLocaleTimeString()} · refreshes every ${hours === '168' ? '60' : '5'} s`
+    lastLoad = Date.now()
+    statusEl.textContent = `updated ${new Date().toLocaleTimeString()} · ${live ? 'live' : 'refreshes every 60 s'}`
   } catch (err) {
     statusEl.textContent = `not updated: ${err.message}; retrying`
   }
-  timer = setTimeout(load, hours === '168' ? 60_000 : 5_000)
+  timer = setTimeout(load, 60_000)
 }
+
+// The stream: a change of this patient reads the summary again, no sooner than 2 s after the last.
+let live = false
+let lastLoad = 0
+let soon = null
+const stream = new EventSource(`/v1/patients/${encodeURIComponent(pid)}/live`)
+stream.addEventListener('open', () => { live = true })
+stream.addEventListener('changed', () => {
+  if (soon) return
+  soon = setTimeout(() => { soon = null; load() }, Math.max(0, lastLoad + 2000 - Date.now()))
+})
+stream.addEventListener('failure', (e) => {
+  const { error } = JSON.parse(e.data)
+  stream.close()
+  live = false
+  // Session over: log in again. Grants changed: reload, and be refused if the patient is no longer ours.
+  if (error === 'NEVA_CORE_SESSION_ENDED') location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`)
+  else if (error === 'NEVA_CORE_GRANTS_CHANGED') location.reload()
+})
+stream.onerror = () => { live = false }
 
 addEventListener('resize', () => { for (const p of plots.values()) p.setSize({ width: Math.max(260, p.root.parentElement.clientWidth), height: 170 }) })
 load()

@@ -120,6 +120,13 @@ export const CoreConfigSchema = Type.Object(
       perGateway: Type.Record(Type.String({ minLength: 1 }), Type.Number({ minimum: 0 }), { default: {} }),
       checkEveryMs: Whole(1000),
     }),
+    /**
+     * FHIR paging cursors are signed with cursorKey (at least 32 characters; a file's contents with
+     * NEVA_FHIR_CURSOR_KEY_FILE), so they outlive a restart and work on every core sharing the key.
+     * Absent: a key file in the embedded ClickHouse's directory (made once), or, on a ClickHouse server, a
+     * key per process.
+     */
+    fhir: Section({ cursorKey: Type.Optional(Type.String({ minLength: 32, expected: 'at least 32 characters' })) }),
     /** HTTPS: PEM certificate chain and private key (file contents). */
     tls: Type.Optional(Type.Object({ cert: Type.String({ minLength: 1 }), key: Type.String({ minLength: 1 }) }, { additionalProperties: false })),
   },
@@ -296,6 +303,8 @@ export const CORE_ENVIRONMENT = {
   NEVA_INGEST_MAX_IN_FLIGHT_BYTES: { path: '/ingest/maxInFlightBytes', read: 'number' },
   NEVA_INGEST_RETRY_AFTER_S: { path: '/ingest/retryAfterS', read: 'number' },
   NEVA_GATEWAY_SILENCE_S: { path: '/gatewaySupervision/silenceS', read: 'number' },
+  NEVA_FHIR_CURSOR_KEY: { path: '/fhir/cursorKey', read: 'secret' },
+  NEVA_FHIR_CURSOR_KEY_FILE: { path: '/fhir/cursorKey', read: 'file' },
 } as const satisfies Record<string, { path: string; read: Reading }>
 
 export type CoreVariable = keyof typeof CORE_ENVIRONMENT
@@ -352,7 +361,7 @@ export function coreConfigFromEnv(env: NodeJS.ProcessEnv = process.env, override
           const { tokens, sites } = gatewaysFromFile(raw, name)
           place(input, '/gateways', tokens)
           place(input, '/gatewaySites', sites)
-        } else place(input, path, readText(raw, name))
+        } else place(input, path, name === 'NEVA_FHIR_CURSOR_KEY_FILE' ? readText(raw, name).trim() : readText(raw, name))
         break
       default:
         throw new Error(`unhandled reading ${read satisfies never}`)

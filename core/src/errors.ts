@@ -75,6 +75,7 @@ export const CORE_ERRORS = {
   NEVA_CORE_CONSULT_TRANSITION: { status: 409, message: 'a consultation cannot move to this status from its current one' },
   // POST /v1/ingest at its in-flight limits (CoreConfig.ingest): answered with Retry-After.
   NEVA_CORE_INGEST_BUSY: { status: 429, message: 'the core is storing as many batches as it takes at once; retry after Retry-After' },
+  NEVA_CORE_PATIENT_BAD_MINUTE: { status: 400, message: 'minute must be the start of a minute, in ms since 1970' },
 } as const
 
 /**

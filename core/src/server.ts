@@ -30,6 +30,7 @@ import { boardsPlugin } from './plugins/boards.js'
 import { ordersPlugin } from './plugins/orders.js'
 import { alarmsPlugin } from './plugins/alarms.js'
 import { FHIR_PREFIX, fhirPlugin } from './plugins/fhir.js'
+import { cursorKeyOf } from './fhir/cursor.js'
 import { labOrdersPlugin } from './plugins/lab-orders.js'
 import { LAB_MATCH_EVERY_MS, LabMatcher } from './lab-matcher.js'
 import { patientPagePlugin } from './plugins/patient-page.js'
@@ -38,6 +39,7 @@ import { surveyReviewPlugin } from './plugins/survey-review.js'
 import { SurveyStore } from './surveys/store.js'
 import { Surveys } from './surveys/service.js'
 import { ctgPagePlugin } from './plugins/ctg-page.js'
+import { patientLivePlugin } from './plugins/patient-live.js'
 
 export interface Core {
   app: FastifyInstance
@@ -227,7 +229,10 @@ export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): 
   await app.register(boardsPlugin, { access, stores: boardStores })
   await app.register(ordersPlugin, { access, bus: live, stores: boardStores })
   await app.register(alarmsPlugin, { access, bus: live, alarms: boardStores.alarms })
-  await app.register(fhirPlugin, { prefix: FHIR_PREFIX, clickhouse, publicOrigin: peopleConfig.publicOrigin })
+  await app.register(fhirPlugin, {
+    prefix: FHIR_PREFIX, clickhouse, publicOrigin: peopleConfig.publicOrigin,
+    cursorKey: cursorKeyOf(config.fhir.cursorKey, clickhouse.kind === 'embedded' ? clickhouse.location : undefined),
+  })
   const labOrders = new LabOrderStore(clickhouse)
   const labMatches = new LabMatchStore(clickhouse)
   const labMatcher = new LabMatcher(labMatches, labOrders, live)
@@ -264,6 +269,7 @@ export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): 
     clearInterval(gatewayTimer)
     await gatewaySupervisor.idle()
   })
+  await app.register(patientLivePlugin, { bus: live, access, ...(hooks.live?.heartbeatMs !== undefined ? { heartbeatMs: hooks.live.heartbeatMs } : {}) })
 
   try {
     await app.listen({ host: config.host, port: config.port })

@@ -57,6 +57,8 @@ test('nothing set: every variable takes its default', () => {
     NEVA_INGEST_MAX_IN_FLIGHT_BYTES: c.ingest.maxInFlightBytes === 64 * 1024 * 1024,
     NEVA_INGEST_RETRY_AFTER_S: c.ingest.retryAfterS === 1,
     NEVA_GATEWAY_SILENCE_S: c.gatewaySupervision.silenceS === 120,
+    NEVA_FHIR_CURSOR_KEY: c.fhir.cursorKey === undefined,
+    NEVA_FHIR_CURSOR_KEY_FILE: c.fhir.cursorKey === undefined,
   }
   for (const [name, ok] of Object.entries(defaults)) assert.equal(ok, true, name)
   assert.equal(c.bodyLimit, 32 * 1024 * 1024)
@@ -156,4 +158,12 @@ test('docs/operations.md lists exactly the variables the core reads', () => {
   const read = Object.keys(CORE_ENVIRONMENT)
   assert.deepEqual(read.filter((name) => !documented.has(name)), [], 'read by the core, missing from docs/operations.md')
   assert.deepEqual([...listed(section('The core'))].filter((name) => !read.includes(name)), [], 'in the core\'s table, never read by the core')
+})
+
+test('the FHIR cursor key: from the variable or a file (trimmed), at least 32 characters, never shown in an error', () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'neva-cursor-key-')), 'key')
+  writeFileSync(file, `${'f'.repeat(40)}\n`)
+  assert.equal(coreConfigFromEnv({ NEVA_FHIR_CURSOR_KEY_FILE: file }).fhir.cursorKey, 'f'.repeat(40))
+  assert.equal(coreConfigFromEnv({ NEVA_FHIR_CURSOR_KEY: 'c'.repeat(32) }).fhir.cursorKey, 'c'.repeat(32))
+  assert.throws(() => coreConfigFromEnv({ NEVA_FHIR_CURSOR_KEY: 'short-secret' }), (err: Error) => /^NEVA_FHIR_CURSOR_KEY: expected at least 32 characters$/.test(err.message))
 })

@@ -92,10 +92,13 @@ test('patient page in Chromium: from the ICU board row to charts, labs and alarm
   await page.mouse.up()
   const zoomed = await timeAt(0.93)
   assert.notEqual(zoomed, before)
-  // Live while open: a new reading shows within a poll, and the zoom stays.
-  await core.store.storeBatch({ gateway_id: 'gw-1', batch_id: 'live-1', sent_time: Date.now(), observations: [
+  // Live while open: a new reading, published on the live bus as the ingest route does after its
+  // commit, reaches the page through the patient's stream (no polling), and the zoom stays.
+  const fresh = { gateway_id: 'gw-1', batch_id: 'live-1', sent_time: Date.now(), observations: [
     { gateway_id: 'gw-1', seq: seq++, device_id: 'mon-a1', patient_id: 'icu.p1', source: 'mqtt', mdc_code: 147842, loinc: '8867-4', name: 'heart_rate', value: 150, unit: '/min', device_time: Date.now(), received_time: Date.now(), flags: [] },
-  ], triage: [], rejected: [] } as never)
+  ], triage: [], rejected: [] }
+  await core.store.storeBatch(fresh as never)
+  core.live.publishBatch(fresh as never)
   await page.locator('.latest dd[data-vital="heart_rate"]').filter({ hasText: '150 beats/min' }).waitFor({ timeout: 15_000 })
   assert.equal(await timeAt(0.93), zoomed)
   // Labs with reference ranges and flags; the alarm with who acknowledged it; triage with its model.

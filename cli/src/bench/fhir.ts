@@ -2,19 +2,24 @@
 // in the same run, on one patient's 24 h of 1 Hz vitals (heart rate and SpO2) among others'.
 //   search   GET /fhir/R4/Observation?patient=…&date=ge…&_count=N (login, grants, audit, mapping,
 //            JSON) against SELECT of the same N rows over the same client (p50 of the repeats)
-//   export   fhirResources over the whole window (pages of 5,000, mapped) against one raw SELECT
-//            of every row (resources/s against rows/s)
+//   export   the bulk NDJSON of Observations (fhirNdjson: every patient's readings of the window,
+//            pages of 50,000 in sort key order, lines by template) against one raw SELECT of the
+//            same rows as JSON rows, each stringified (resources/s against rows/s)
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { EmrStore, observationRow } from '@neva/analytics'
-import { fhirResources, hashToken, startCore } from '@neva/core'
+import { fhirNdjson, hashToken, startCore } from '@neva/core'
 import type { Observation } from '@neva/contracts'
+import { writeEmr } from '../emr/write.js'
 
 export interface FhirBenchOptions {
   hours: number
   count: number
   repeats: number
+  /** A synthetic city first (neva sim emr's generator): this many patients and telemetry rows; 0: none. */
+  cityPatients: number
+  cityRows: number
   log: (line: string) => void
 }
 
@@ -28,6 +33,10 @@ export async function runFhirBench(o: FhirBenchOptions) {
   try {
     const end = Date.UTC(2026, 10, 21)
     const start = end - o.hours * 3600_000
+    if (o.cityPatients > 0) {
+      const city = await writeEmr(core.clickhouse, { patients: o.cityPatients, seed: 'bench-fhir', end, telemetryRows: o.cityRows, progress: () => {} })
+      o.log(`city: ${city.patients} patients, ${city.telemetry_rows} telemetry rows, ${city.lab_results} lab results, written in ${city.seconds} s`)
+    }
     let seq = 1
     for (const patient of [PATIENT, 'bench.fhir2']) {
       for (let t = start; t < end; t += 3600_000) {
@@ -50,7 +59,13 @@ export async function runFhirBench(o: FhirBenchOptions) {
 
     const api: number[] = []
     const raw: number[] = []
+    const page: number[] = []
     for (let i = 0; i < o.repeats; i++) {
+      const p0 = performance.now()
+      const summary = await fetch(`${core.url}/v1/patients/${PATIENT}/summary?hours=24`, { headers: { cookie } })
+      await summary.arrayBuffer()
+      if (summary.status !== 200) throw new Error(`patient summary answered ${summary.status}`)
+      page.push(performance.now() - p0)
       let t0 = performance.now()
       const res = await fetch(`${core.url}/fhir/R4/Observation?patient=${PATIENT.replace('.', '.2e')}&date=ge${from}&_count=${o.count}`, { headers: { cookie } })
       const bundle = (await res.json()) as { entry?: unknown[] }
@@ -64,20 +79,41 @@ export async function runFhirBench(o: FhirBenchOptions) {
       await rs.json()
       raw.push(performance.now() - t0)
     }
+    // The bulk export: every patient's readings of the window as NDJSON lines, against one raw
+    // select of the same rows (JSON rows, each stringified back: the least a copy of them costs).
     let t0 = performance.now()
+    const cpu0 = process.cpuUsage()
     let exported = 0
-    for await (const page of fhirResources(core.clickhouse, 'Observation', { patient: PATIENT })) exported += page.map((r) => JSON.stringify(r)).length
+    let bytes = 0
+    for await (const chunk of fhirNdjson(core.clickhouse, 'Observation', { since: start, until: end })) {
+      exported += chunk.count
+      bytes += chunk.text.length
+    }
     const exportS = (performance.now() - t0) / 1000
+    o.log(`search p50 ${p50(api).toFixed(1)} ms, raw ${p50(raw).toFixed(1)} ms; page summary 24 h p50 ${p50(page).toFixed(1)} ms; export ${exported} in ${exportS.toFixed(1)} s`)
+    const cpu = process.cpuUsage(cpu0)
+    const exportCpuS = (cpu.user + cpu.system) / 1e6
     t0 = performance.now()
-    const rs = await core.clickhouse.client.query({ query: 'SELECT * FROM observations WHERE patient_id = {p:String} ORDER BY device_time, gateway_id, seq', query_params: { p: PATIENT }, format: 'JSONEachRow' })
+    const rs = await core.clickhouse.client.query({
+      query: `SELECT * FROM observations WHERE device_time >= {s:DateTime64(3, 'UTC')} AND device_time < {e:DateTime64(3, 'UTC')} ORDER BY patient_id, device_time, name, gateway_id, seq`,
+      query_params: { s: (start / 1000).toFixed(3), e: (end / 1000).toFixed(3) }, format: 'JSONEachRow',
+    })
     const all = (await rs.json()).map((r) => JSON.stringify(r)).length
     const rawS = (performance.now() - t0) / 1000
+    // The export's Observations are the vitals and the labs of the window (a city has labs).
+    const labs = await core.clickhouse.client.query({
+      query: `SELECT count() AS n FROM lab_results WHERE patient_id IS NOT NULL AND ifNull(result_time, received_time) >= {s:DateTime64(3, 'UTC')} AND ifNull(result_time, received_time) < {e:DateTime64(3, 'UTC')}`,
+      query_params: { s: (start / 1000).toFixed(3), e: (end / 1000).toFixed(3) }, format: 'JSONEachRow',
+    })
+    const labRows = Number((await labs.json<{ n: string }>())[0]!.n)
+    if (all + labRows !== exported) throw new Error(`exported ${exported} resources of ${all} readings and ${labRows} lab results`)
     const result = {
       readings: rows, count: o.count, repeats: o.repeats,
       search_p50_ms: Math.round(p50(api) * 10) / 10, raw_select_p50_ms: Math.round(p50(raw) * 10) / 10,
       search_ratio: Math.round((p50(api) / p50(raw)) * 100) / 100,
-      export_resources: exported, export_per_s: Math.round(exported / exportS), raw_rows: all, raw_per_s: Math.round(all / rawS),
-      export_ratio: Math.round(((all / rawS) / (exported / exportS)) * 100) / 100,
+      page_summary_24h_p50_ms: Math.round(p50(page) * 10) / 10, city_patients: o.cityPatients, city_rows: o.cityRows,
+      export_resources: exported, export_mb: Math.round(bytes / 1e5) / 10, export_per_s: Math.round(exported / exportS), export_per_cpu_s: Math.round(exported / exportCpuS), raw_rows: all, raw_per_s: Math.round(all / rawS),
+      export_ratio: Math.round(((exported / exportS) / (all / rawS)) * 100) / 100,
     }
     return result
   } finally {

@@ -2,12 +2,15 @@
 // (collection), written as it is read. neva fhir export --ndjson DIR --since T --until T: every
 // patient's resources of the window, one NDJSON file per type (bulk-data style), streamed a page
 // at a time, with a progress line on stderr. Reads the configured ClickHouse (--data DIR: the
-// embedded one under DIR) directly: an operator's export, outside the API's grants.
+// embedded one under DIR) directly: an operator's export, outside the API's grants, audited: every
+// patient whose data leaves gets a record_views row (who ran it, from where, the window) before
+// the data is written.
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs'
 import { once } from 'node:events'
+import { hostname, userInfo } from 'node:os'
 import { join } from 'node:path'
-import { clickhouseConfigFromEnv, connectClickHouse } from '@neva/analytics'
-import { FHIR_EXPORT_TYPES, fhirResources } from '@neva/core'
+import { clickhouseConfigFromEnv, connectClickHouse, PeopleStore } from '@neva/analytics'
+import { FHIR_EXPORT_TYPES, fhirNdjson, fhirResources } from '@neva/core'
 import { Identifier } from '@neva/contracts'
 import { Value } from '@sinclair/typebox/value'
 import { parse, UsageError } from '../args.js'
@@ -36,6 +39,19 @@ export async function run(argv: string[]): Promise<number> {
   const config = clickhouseConfigFromEnv()
   if (values.data) config.path = join(values.data, 'clickhouse')
   const ch = await connectClickHouse(config)
+  const people = new PeopleStore(ch)
+  const operator = userInfo().username
+  const audited = new Set<string>()
+  const window = `${values.since ?? '-'}/${values.until ?? '-'}`
+  /** A record view for each patient not yet audited in this export, before their data is written. */
+  const audit = async (patients: Iterable<string>, what: string) => {
+    const fresh = [...patients].filter((p) => !audited.has(p))
+    await people.recordViews(fresh.map((patient_id) => ({
+      at: Date.now(), user_id: `os:${operator}`, user_name: operator, via: 'cli', roles: [], patient_id, what,
+      address: hostname(), user_agent: `neva fhir export ${window}`.slice(0, 300),
+    })))
+    for (const p of fresh) audited.add(p)
+  }
   const started = Date.now()
   let total = 0
   const progress = (type: string, done = false) => {
@@ -44,6 +60,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   try {
     if (values.patient !== undefined) {
+      await audit([values.patient], 'fhir export bundle')
       const out = values.out ? createWriteStream(values.out) : process.stdout
       await write(out, `{"resourceType":"Bundle","type":"collection","timestamp":"${new Date().toISOString()}","entry":[`)
       for (const type of FHIR_EXPORT_TYPES) {
@@ -60,14 +77,16 @@ export async function run(argv: string[]): Promise<number> {
     mkdirSync(values.ndjson!, { recursive: true })
     for (const type of FHIR_EXPORT_TYPES) {
       const file = createWriteStream(join(values.ndjson!, `${type}.ndjson`))
-      for await (const page of fhirResources(ch, type, { since: since!, until: until! })) {
-        await write(file, page.map((r) => `${JSON.stringify(r)}\n`).join(''))
-        total += page.length
+      for await (const chunk of fhirNdjson(ch, type, { since: since!, until: until! })) {
+        await audit(chunk.patients, 'fhir export ndjson')
+        await write(file, chunk.text)
+        total += chunk.count
         progress(type)
       }
       await new Promise<void>((resolve, reject) => file.end((err?: Error | null) => (err ? reject(err) : resolve())))
     }
     progress('ndjson', true)
+    process.stderr.write(`audited: ${audited.size} patients (record_views, by os:${operator})\n`)
     return 0
   } finally {
     await ch.close()

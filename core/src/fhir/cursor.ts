@@ -1,10 +1,33 @@
 // Paging cursors: the position after the last row of a page, bound to the search it pages (type,
-// every other parameter) and to the user, and signed with a key this core makes at start. A cursor
-// changed, moved to another search (another patient) or shown by another user is refused.
+// every other parameter) and to the user, and signed with the configured key (or one kept beside
+// the embedded ClickHouse), so a cursor outlives a restart. A cursor changed, moved to another
+// search (another patient) or shown by another user is refused.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
 import type { FhirPosition } from '@neva/analytics'
 import { fhirError } from './outcome.js'
 import type { Query } from './search-params.js'
+
+/**
+ * The signing key: the configured one; else a key file in the embedded ClickHouse's data directory
+ * (made once, owner-only); else (a ClickHouse server, no key configured) one per process.
+ */
+export function cursorKeyOf(configured: string | undefined, embeddedPath: string | undefined): Buffer {
+  if (configured !== undefined) return createHash('sha256').update(`neva fhir cursor\u0000${configured}`).digest()
+  if (embeddedPath === undefined) return randomBytes(32)
+  const file = join(resolve(embeddedPath), 'neva-fhir-cursor.key')
+  if (!existsSync(file)) {
+    // 'wx': two cores starting at once cannot both write it; the loser reads the winner's.
+    try {
+      writeFileSync(file, `${randomBytes(32).toString('hex')}\n`, { flag: 'wx', mode: 0o600 })
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
+    }
+    chmodSync(file, 0o600)
+  }
+  return cursorKeyOf(readFileSync(file, 'utf8').trim(), undefined)
+}
 
 export class Cursors {
   constructor(private readonly key: Buffer = randomBytes(32)) {}

@@ -1,12 +1,15 @@
 // The record as FHIR outside the API: one patient's resources (a Bundle of type collection) or
-// every patient's resources of a time window per type (bulk-data NDJSON). Read a page at a time
-// in (time, key) order, so the window is never held in memory whole.
-import { FhirStore, type ClickHouse, type FhirPosition, type FhirTimeBound } from '@neva/analytics'
+// every patient's resources of a time window per type (bulk-data NDJSON). Read a page at a time,
+// so the window is never held in memory whole. The bulk NDJSON of vital signs (nearly all of a
+// window) is read in the table's sort key order and written by template (vital-lines.ts).
+import { bulkVitalsPage, FhirStore, positionOfBulkRow, type BulkVitalPosition, type ClickHouse, type FhirPosition, type FhirSource, type FhirTimeBound } from '@neva/analytics'
 import type { Resource } from './common.js'
 import { FHIR_TYPES, pageOf, toResource } from './types.js'
+import { VitalLines } from './vital-lines.js'
 
 export const FHIR_EXPORT_TYPES = Object.keys(FHIR_TYPES)
 const PAGE = 5000
+const BULK_PAGE = 50_000
 
 export interface FhirExportWindow {
   /** Only this patient's resources; every patient's when absent. */
@@ -17,8 +20,14 @@ export interface FhirExportWindow {
   until?: number
 }
 
-/** The resources of one type in the window, a page at a time. */
-export async function* fhirResources(ch: ClickHouse, type: string, window: FhirExportWindow): AsyncGenerator<Resource[]> {
+/** A piece of an NDJSON file: its lines, how many, and whose data they hold. */
+export interface NdjsonChunk {
+  text: string
+  count: number
+  patients: Set<string>
+}
+
+async function* resourcePages(ch: ClickHouse, type: string, window: FhirExportWindow, sources?: FhirSource[]): AsyncGenerator<Array<{ resource: Resource; patient: string }>> {
   const t = FHIR_TYPES[type]
   if (!t) throw new Error(`no FHIR type ${type}`)
   const store = new FhirStore(ch)
@@ -30,9 +39,39 @@ export async function* fhirResources(ch: ClickHouse, type: string, window: FhirE
   const bounds = type === 'Patient' && window.patient !== undefined ? [] : time
   let after: FhirPosition | undefined
   for (;;) {
-    const page = await pageOf(store, t.sources, { ...(window.patient !== undefined ? { patient: window.patient } : {}), time: bounds, ...(after ? { after } : {}), limit: PAGE })
-    if (page.rows.length > 0) yield page.rows.map(({ source, row }) => toResource(source, row))
+    const page = await pageOf(store, sources ?? t.sources, { ...(window.patient !== undefined ? { patient: window.patient } : {}), time: bounds, ...(after ? { after } : {}), limit: PAGE })
+    if (page.rows.length > 0) yield page.rows.map(({ source, row }) => ({ resource: toResource(source, row), patient: row.patient_id }))
     if (!page.next) return
     after = page.next
+  }
+}
+
+/** The resources of one type in the window, a page at a time. */
+export async function* fhirResources(ch: ClickHouse, type: string, window: FhirExportWindow): AsyncGenerator<Resource[]> {
+  for await (const page of resourcePages(ch, type, window)) yield page.map((r) => r.resource)
+}
+
+/** Every patient's resources of one type in [since, until) as NDJSON, a chunk at a time. */
+export async function* fhirNdjson(ch: ClickHouse, type: string, window: { since: number; until: number }): AsyncGenerator<NdjsonChunk> {
+  if (type === 'Observation') {
+    const lines = new VitalLines()
+    let after: BulkVitalPosition | undefined
+    for (;;) {
+      const rows = await bulkVitalsPage(ch, window, after, BULK_PAGE)
+      if (rows.length === 0) break
+      let text = ''
+      const patients = new Set<string>()
+      for (const row of rows) {
+        text += lines.line(row)
+        patients.add(row[0])
+      }
+      yield { text, count: rows.length, patients }
+      if (rows.length < BULK_PAGE) break
+      after = positionOfBulkRow(rows[rows.length - 1]!)
+    }
+  }
+  const sources = type === 'Observation' ? (['lab'] as FhirSource[]) : undefined
+  for await (const page of resourcePages(ch, type, window, sources)) {
+    yield { text: page.map((r) => `${JSON.stringify(r.resource)}\n`).join(''), count: page.length, patients: new Set(page.map((r) => r.patient)) }
   }
 }

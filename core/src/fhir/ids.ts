@@ -6,12 +6,18 @@ import { createHash } from 'node:crypto'
 const KEEP = /[A-Za-z0-9-]/
 
 export function fhirId(key: string): string {
+  const out = escapeKey(key)
+  return out.length <= 64 ? out : `h.${hashOfKey(key)}`
+}
+
+/** The key escaped, whatever its length (per byte: the escape of a concatenation is the concatenation of the escapes). */
+export function escapeKey(key: string): string {
   let out = ''
   for (const byte of Buffer.from(key, 'utf8')) {
     const ch = String.fromCharCode(byte)
     out += byte < 0x80 && KEEP.test(ch) ? ch : `.${byte.toString(16).padStart(2, '0')}`
   }
-  return out.length <= 64 ? out : `h.${hashOfKey(key)}`
+  return out
 }
 
 export const hashOfKey = (key: string) => createHash('sha256').update(key, 'utf8').digest('hex').slice(0, 40)

@@ -26,11 +26,13 @@ export interface FhirOptions {
   clickhouse: ClickHouse
   /** The public origin, for links and fullUrl; else the request's own. */
   publicOrigin?: string | undefined
+  /** What paging cursors are signed with (cursorKeyOf). */
+  cursorKey: Buffer
 }
 
-export async function fhirPlugin(app: FastifyInstance, { clickhouse, publicOrigin }: FhirOptions): Promise<void> {
+export async function fhirPlugin(app: FastifyInstance, { clickhouse, publicOrigin, cursorKey }: FhirOptions): Promise<void> {
   const store = new FhirStore(clickhouse)
-  const cursors = new Cursors()
+  const cursors = new Cursors(cursorKey)
   const base = (request: FastifyRequest) => `${publicOrigin ?? `${request.protocol}://${request.host}`}${FHIR_PREFIX}`
   const send = (reply: FastifyReply, body: object) => reply.type(FHIR_JSON).header('cache-control', 'no-store').send(JSON.stringify(body))
 

@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { canSee, Identifier } from '@neva/contracts'
-import { FhirStore, PatientSummaryStore, type ClickHouse, type FhirRow } from '@neva/analytics'
+import { FhirStore, PatientRecordStore, PatientSummaryStore, type ClickHouse, type FhirRow } from '@neva/analytics'
 import { CoreError, stored } from '../errors.js'
 import { BOARD_ROLES } from '../live/access.js'
 
@@ -57,6 +57,7 @@ const num = (v: unknown) => (v === null || v === undefined ? null : Number(v))
 export async function patientPagePlugin(app: FastifyInstance, { clickhouse }: { clickhouse: ClickHouse }): Promise<void> {
   const summaries = new PatientSummaryStore(clickhouse)
   const fhir = new FhirStore(clickhouse)
+  const record = new PatientRecordStore(clickhouse)
   const requireBoardUser = app.requireUser(...BOARD_ROLES)
 
   /** Whether the user may see the patient; a refusal is audited before it is answered. */
@@ -91,7 +92,7 @@ export async function patientPagePlugin(app: FastifyInstance, { clickhouse }: { 
     const now = Date.now()
     const from = now - Number(hours) * 3600_000
     const since = [{ op: '>=' as const, ms: from }]
-    const [vitals, labs, alarms, triage, encounters, conditions, orders] = await stored(() => Promise.all([
+    const [vitals, labs, alarms, triage, encounters, conditions, orders, infusions, suggestions, ecgMinutes] = await stored(() => Promise.all([
       summaries.vitals(id, from, step),
       fhir.page('lab', { patient: id, time: [{ op: '>=', ms: now - 7 * 86_400_000 }], limit: LIMIT }),
       fhir.page('alarm', { patient: id, time: since, limit: LIMIT }),
@@ -99,6 +100,9 @@ export async function patientPagePlugin(app: FastifyInstance, { clickhouse }: { 
       fhir.page('encounter', { patient: id, limit: 50 }),
       fhir.page('condition', { patient: id, limit: 200 }),
       summaries.orders(id, 200),
+      record.infusions(id, from),
+      record.suggestions(id),
+      record.ecgMinutes(id, from, now + 60_000),
     ]))
     const acks = await stored(() => summaries.acks(alarms.map((a) => a.k)))
     await app.auditView(request, { patient_id: id, what: `patient summary ${hours}h` })
@@ -118,6 +122,24 @@ export async function patientPagePlugin(app: FastifyInstance, { clickhouse }: { 
       encounters: encounters.map((e) => ({ encounter_id: e.encounter_id, kind: e.kind, site: e.site, ward: e.ward, bed: e.bed, start_time: num(e.start_ms), end_time: num(e.end_ms) })).reverse(),
       diagnoses: conditions.map((c) => ({ time: c.t_ms, icd10: c.icd10, kind: c.kind, set_by: c.set_by, encounter_id: c.encounter_id })).reverse(),
       orders,
+      infusions,
+      suggestions,
+      ecg_minutes: ecgMinutes,
     }
+  })
+
+  // Full disclosure: every lead of one stored minute (?minute= its start, ms, a whole minute).
+  app.get('/v1/patients/:id/ecg', {
+    onRequest: requireBoardUser,
+    schema: { params: Type.Object({ id: Identifier }), querystring: Type.Object({ minute: Type.String({ pattern: '^\\d{1,15}$' }) }, { additionalProperties: false }) },
+  }, async (request, reply) => {
+    const { id } = request.params as { id: string }
+    const minute = Number((request.query as { minute: string }).minute)
+    if (minute % 60_000 !== 0) throw new CoreError('NEVA_CORE_PATIENT_BAD_MINUTE', `minute=${minute} is not the start of a minute (ms, a multiple of 60000)`)
+    if (!(await granted(request, id, 'patient ecg'))) throw new CoreError('NEVA_CORE_NOT_GRANTED', `${request.user!.id} may not read ${id}`)
+    const traces = await stored(() => record.ecgMinute(id, minute))
+    await app.auditView(request, { patient_id: id, what: 'patient ecg' })
+    void reply.header('cache-control', 'no-store')
+    return { patient_id: id, minute, traces }
   })
 }

@@ -1,0 +1,97 @@
+// GET /v1/patients/:id/live: the patient page's stream (Server-Sent Events). It carries no patient
+// data: a `changed` event (what kind of record, when) whenever the live bus publishes something of
+// this patient, and the page reads its summary again (granted and audited there). Like the boards'
+// stream, the session is checked where data flows (docs/security/sessions.md): before every event
+// and heartbeat the user is re-read from memory, and every change to an account or session
+// re-checks the stream at once; a session ended closes it (`failure` NEVA_CORE_SESSION_ENDED), and
+// changed roles or grants (or the patient no longer on a ward or site granted) close it with
+// NEVA_CORE_GRANTS_CHANGED, so the page reloads and is refused if it must be.
+import type { FastifyInstance } from 'fastify'
+import { Type } from '@sinclair/typebox'
+import { Identifier } from '@neva/contracts'
+import { CORE_ERRORS, CoreError, stored } from '../errors.js'
+import { BOARD_ROLES, type BoardAccess, type BoardUser } from '../live/access.js'
+import type { LiveBus } from '../live/bus.js'
+
+export interface PatientLiveOptions {
+  bus: LiveBus
+  access: BoardAccess
+  heartbeatMs?: number
+  maxBufferedBytes?: number
+}
+
+const grantsOf = (u: BoardUser) => JSON.stringify([[...u.roles].sort(), [...u.wards].sort(), [...u.sites].sort()])
+
+export async function patientLivePlugin(app: FastifyInstance, options: PatientLiveOptions): Promise<void> {
+  const { bus, access } = options
+  const heartbeatMs = options.heartbeatMs ?? 15_000
+  const maxBuffered = options.maxBufferedBytes ?? 256 * 1024
+  const closers = new Set<() => void>()
+  app.addHook('preClose', async () => {
+    for (const close of closers) close()
+  })
+
+  app.get('/v1/patients/:id/live', { onRequest: access.require(...BOARD_ROLES), schema: { params: Type.Object({ id: Identifier }) } }, async (request, reply) => {
+    const { id } = request.params as { id: string }
+    let user = access.user(request)
+    const grants = grantsOf(user)
+    const place = await stored(() => app.people.placeOf(id))
+    if (!place || !access.canSee(user, place)) {
+      await access.auditView(request, { patient_id: id, what: 'patient live refused' })
+      throw new CoreError('NEVA_CORE_NOT_GRANTED', `${user.id} may not read ${id}`)
+    }
+    await access.auditView(request, { patient_id: id, what: 'patient live' })
+
+    const raw = reply.raw
+    let closed = false
+    const write = (event: string, data: unknown): void => {
+      if (closed) return
+      if (raw.writableLength > maxBuffered) return close()
+      raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
+    }
+    const end = (error: 'NEVA_CORE_SESSION_ENDED' | 'NEVA_CORE_GRANTS_CHANGED'): void => {
+      write('failure', { error, message: CORE_ERRORS[error].message })
+      close(true)
+    }
+    const check = (): boolean => {
+      if (closed) return false
+      const now = access.current(request)
+      if (now === user) return true
+      if (!now) {
+        end('NEVA_CORE_SESSION_ENDED')
+        return false
+      }
+      user = now
+      if (grantsOf(now) !== grants || !access.canSee(now, place)) {
+        end('NEVA_CORE_GRANTS_CHANGED')
+        return false
+      }
+      return true
+    }
+    const unsubscribe = bus.subscribe((d) => {
+      // A place's alarm (a silent gateway) names no patient: not this page's.
+      if (d.event.type === 'place_alarm' || d.event.patient_id !== id || !check()) return
+      write('changed', { type: d.event.type, time: Date.now() })
+    })
+    const heartbeat = setInterval(() => {
+      if (check()) write('heartbeat', { time: Date.now() })
+    }, heartbeatMs)
+    const unwatch = access.watch(() => void check())
+    function close(told = false): void {
+      if (closed) return
+      closed = true
+      clearInterval(heartbeat)
+      unsubscribe()
+      unwatch()
+      closers.delete(close)
+      if (!told) return void raw.destroy()
+      raw.end()
+      setTimeout(() => raw.destroy(), 1000).unref()
+    }
+    closers.add(close)
+    raw.on('close', () => close())
+    reply.hijack()
+    raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no', connection: 'keep-alive' })
+    write('open', { patient_id: id, time: Date.now() })
+  })
+}

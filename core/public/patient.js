@@ -6,6 +6,7 @@ import uPlot from './uPlot.esm.js'
 import { displayUnit } from './units.js'
 import { el } from './dom.js'
 import { drawEcg } from './ecg.js'
+import { labOrderRows, renderOrderSet } from './order-set.js'
 
 const pid = document.body.dataset.patient
 const main = document.getElementById('patient')
@@ -257,6 +258,8 @@ function render(data) {
       el('span', { class: `agreement ${d.top1_agrees ? 'agrees' : d.clinician_icd10 === null ? 'pending' : 'differs'}`, text: agreed }), d.verdict ?? '—'], { 'data-suggestion': d.suggestion_id })
   })
   frag.append(table('Decision support', ['Time', 'Kind', 'Suggested', 'Model', 'Clinician', 'Check answer'], suggestionRows, { class: 'suggestions' }))
+  frag.append(renderOrderSet(pid, data, () => load()))
+  frag.append(table('Lab orders', ['Placed', 'Tests', 'Specimen', 'Priority', 'State', 'Since', 'By'], labOrderRows(data.lab_orders, row, when), { class: 'lab-orders handover' }))
   frag.append(renderEcg(data.ecg_minutes))
 
   const home = el('section', { class: 'home-record', 'aria-label': 'From home' })

@@ -6,9 +6,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { canSee, Identifier } from '@neva/contracts'
-import { FhirStore, PatientRecordStore, PatientSummaryStore, type ClickHouse, type FhirRow } from '@neva/analytics'
+import { FhirStore, LabOrderStore, PatientRecordStore, PatientSummaryStore, type ClickHouse, type FhirRow } from '@neva/analytics'
 import { CoreError, stored } from '../errors.js'
 import { BOARD_ROLES } from '../live/access.js'
+import { pageOrderSet } from '../patient-order-set.js'
 
 /** Window (hours) → bucket (seconds) the vitals are averaged over: ~720 to 10,080 points a vital. */
 export const WINDOWS: Record<string, number> = { '1': 5, '8': 30, '24': 60, '168': 60 }
@@ -52,12 +53,18 @@ function refusal(id: string, userName: string): string {
 `
 }
 
+/** The open encounter's id (none ended), or null. */
+const openEncounter = (rows: FhirRow[]): string | null => {
+  const open = rows.find((e) => e.end_ms === null || e.end_ms === undefined)
+  return open ? String(open.encounter_id) : null
+}
 const num = (v: unknown) => (v === null || v === undefined ? null : Number(v))
 
 export async function patientPagePlugin(app: FastifyInstance, { clickhouse }: { clickhouse: ClickHouse }): Promise<void> {
   const summaries = new PatientSummaryStore(clickhouse)
   const fhir = new FhirStore(clickhouse)
   const record = new PatientRecordStore(clickhouse)
+  const labOrders = new LabOrderStore(clickhouse)
   const requireBoardUser = app.requireUser(...BOARD_ROLES)
 
   /** Whether the user may see the patient; a refusal is audited before it is answered. */
@@ -92,7 +99,7 @@ export async function patientPagePlugin(app: FastifyInstance, { clickhouse }: { 
     const now = Date.now()
     const from = now - Number(hours) * 3600_000
     const since = [{ op: '>=' as const, ms: from }]
-    const [vitals, labs, alarms, triage, encounters, conditions, orders, infusions, suggestions, ecgMinutes] = await stored(() => Promise.all([
+    const [vitals, labs, alarms, triage, encounters, conditions, orders, infusions, suggestions, ecgMinutes, labOrderList] = await stored(() => Promise.all([
       summaries.vitals(id, from, step),
       fhir.page('lab', { patient: id, time: [{ op: '>=', ms: now - 7 * 86_400_000 }], limit: LIMIT }),
       fhir.page('alarm', { patient: id, time: since, limit: LIMIT }),
@@ -103,6 +110,7 @@ export async function patientPagePlugin(app: FastifyInstance, { clickhouse }: { 
       record.infusions(id, from),
       record.suggestions(id),
       record.ecgMinutes(id, from, now + 60_000),
+      labOrders.forPatient(id, 100),
     ]))
     const acks = await stored(() => summaries.acks(alarms.map((a) => a.k)))
     await app.auditView(request, { patient_id: id, what: `patient summary ${hours}h` })
@@ -125,6 +133,12 @@ export async function patientPagePlugin(app: FastifyInstance, { clickhouse }: { 
       infusions,
       suggestions,
       ecg_minutes: ecgMinutes,
+      // Lab orders with their state; the order set of the latest preliminary suggestion of the open
+      // encounter; whether this user may place it (POST /v1/lab/orders takes clinicians only).
+      lab_orders: labOrderList.map(({ order_id, encounter_id, specimen_id, tests, priority, state, placed_time, updated_time, ordered_by }) =>
+        ({ order_id, encounter_id, specimen_id, tests, priority, state, placed_time, updated_time, ordered_by })),
+      order_set: pageOrderSet(suggestions, openEncounter(encounters)),
+      can_order_labs: request.user!.roles.includes('clinician'),
     }
   })
 

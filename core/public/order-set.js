@@ -6,6 +6,8 @@
 import { el } from './dom.js'
 
 const PRIORITIES = ['routine', 'urgent', 'stat']
+// Still waiting for the lab: kept on the printed handover (contracts' LAB_PENDING_STATES).
+const PENDING = ['ordered', 'collected', 'received', 'in_analysis']
 let section = null
 let shownFor = ''
 
@@ -92,5 +94,5 @@ export function renderOrderSet(pid, data, placed) {
 /** The patient's lab orders with their state, newest first. */
 export function labOrderRows(orders, row, when) {
   return orders.map((o) => row([when(o.placed_time), o.tests.map((t) => t.lab_code).join(', '), o.specimen_id, o.priority,
-    el('span', { class: `lab-state lab-state-${o.state}`, text: o.state }), when(o.updated_time), o.ordered_by], { 'data-lab-order': o.order_id }))
+    el('span', { class: `lab-state lab-state-${o.state}`, text: o.state }), when(o.updated_time), o.ordered_by], { 'data-lab-order': o.order_id, class: PENDING.includes(o.state) ? 'pending' : '' }))
 }

@@ -34,6 +34,7 @@ const ASSETS: Record<string, { path: string; type: string }> = {
   'patient.css': { path: join(PUBLIC, 'patient.css'), type: 'text/css; charset=utf-8' },
   'ctg-page.js': { path: join(PUBLIC, 'ctg-page.js'), type: 'text/javascript; charset=utf-8' },
   'ctg-page.css': { path: join(PUBLIC, 'ctg-page.css'), type: 'text/css; charset=utf-8' },
+  'order-set.js': { path: join(PUBLIC, 'order-set.js'), type: 'text/javascript; charset=utf-8' },
 }
 
 const TITLES: Record<BoardName, string> = { ed: 'ED pre-arrival', icu: 'ICU', triage: 'Triage queue' }

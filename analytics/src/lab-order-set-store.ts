@@ -25,6 +25,16 @@ export class LabOrderSetStore {
     return (await rs.json<{ encounter_id: string; suggested_icd10: string[] }>())[0] ?? null
   }
 
+  /** The orders placed from this suggestion's set, oldest first. */
+  async ordersFrom(suggestionId: string): Promise<string[]> {
+    const rs = await this.ch.client.query({
+      query: 'SELECT DISTINCT order_id FROM lab_order_set_uses WHERE suggestion_id = {id:String} ORDER BY order_id',
+      query_params: { id: suggestionId },
+      format: 'JSONEachRow',
+    })
+    return (await rs.json<{ order_id: string }>()).map((r) => r.order_id)
+  }
+
   async recordUse(u: OrderSetUse): Promise<void> {
     await this.ch.client.insert({
       table: 'lab_order_set_uses',

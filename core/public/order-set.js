@@ -19,7 +19,7 @@ export function renderOrderSet(pid, data, placed) {
   section ??= el('section', { class: 'order-set', 'aria-label': 'Order set' })
   const set = data.order_set
   const key = set ? `${set.suggestion_id}|${data.can_order_labs}` : ''
-  if (key === shownFor) return section
+  if (key === shownFor) return placedNote(set)
   shownFor = key
   section.replaceChildren(el('h2', { text: 'Order set' }))
   if (!set) {
@@ -40,12 +40,12 @@ export function renderOrderSet(pid, data, placed) {
       el('label', {}, box, el('span', { class: 'test-name', text: ` ${t.name} (${t.lab_code}, LOINC ${t.loinc})` })),
       el('span', { class: 'test-why', text: ` — ${why}` })))
   }
-  form.append(list)
+  form.append(list, el('p', { class: 'order-set-used' }))
   const note = el('p', { class: 'order-set-result', role: 'status', 'aria-live': 'polite' })
   if (!data.can_order_labs) {
     form.append(el('p', { class: 'order-set-readonly', text: 'Placing lab orders needs the clinician role.' }))
     section.append(form)
-    return section
+    return placedNote(set)
   }
   const priority = el('select', { name: 'priority' })
   for (const p of PRIORITIES) priority.append(el('option', { value: p, text: p }))
@@ -88,6 +88,17 @@ export function renderOrderSet(pid, data, placed) {
     }
   })
   section.append(form)
+  return placedNote(set)
+}
+
+/** How many orders were placed from this set already, so a second click is a choice, not a slip. */
+function placedNote(set) {
+  const used = section.querySelector('.order-set-used')
+  if (used && set) {
+    const n = set.orders_placed.length
+    used.dataset.orders = String(n)
+    used.textContent = n === 0 ? 'Not ordered from this set yet.' : `Already ordered from this set: ${n} order${n === 1 ? '' : 's'} (see Lab orders).`
+  }
   return section
 }
 

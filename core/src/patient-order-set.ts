@@ -13,6 +13,8 @@ export interface PageOrderSet {
   tests: Array<SuggestedOrderSetTest & { sources: string[] }>
   sources: string[]
   without_set: string[]
+  /** Orders already placed from this set (lab_order_set_uses), filled in by the caller. */
+  orders_placed: string[]
 }
 
 export function pageOrderSet(suggestions: readonly PatientSuggestion[], openEncounterId: string | null): PageOrderSet | null {
@@ -26,6 +28,6 @@ export function pageOrderSet(suggestions: readonly PatientSuggestion[], openEnco
   return {
     suggestion_id: latest.suggestion_id, encounter_id: latest.encounter_id, time: latest.time, suggested,
     tests: set.tests.map((t) => ({ ...t, sources: [...new Set(t.for.map(sourceOf).filter((s): s is string => s !== undefined))] })),
-    sources: set.sources, without_set: set.without_set,
+    sources: set.sources, without_set: set.without_set, orders_placed: [],
   }
 }

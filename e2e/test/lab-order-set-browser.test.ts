@@ -63,6 +63,7 @@ test('order set on the patient page in Chromium: untick a test, order in one cli
   assert.match(await set.locator('li[data-lab-code="K"]').innerText(), /confirms I50\.9 · NICE NG106/)
   assert.match(await set.innerText(), /No lab set for R51/)
   assert.equal(await page.locator('table.lab-orders tr[data-lab-order]').count(), 0)
+  assert.equal(await set.locator('.order-set-used').getAttribute('data-orders'), '0')
 
   // Untick urea, choose urgent, order.
   await set.locator('li[data-lab-code="UREA"] input').uncheck()
@@ -77,6 +78,9 @@ test('order set on the patient page in Chromium: untick a test, order in one cli
   const listed = page.locator(`table.lab-orders tr[data-lab-order="${orderId}"]`)
   await listed.waitFor({ timeout: 15_000 })
   assert.match(await listed.innerText(), new RegExp(`CRP, WBC, BCULT, NTBNP, CREA, NA, K, HGB\\s+${specimen}\\s+urgent\\s+ordered\\s+.*user:dr-a`))
+  // The set says it was used (a second click would be a second order), and what was unticked stays unticked.
+  await set.locator('.order-set-used[data-orders="1"]').waitFor({ timeout: 15_000 })
+  assert.equal(await set.locator('li[data-lab-code="UREA"] input').isChecked(), false)
   await page.screenshot({ path: join(ARTIFACTS, 'order-set-placed.png'), fullPage: true })
 
   // Stored: the order without urea, from the clinician, for the encounter; the use recorded.
@@ -111,6 +115,7 @@ test('order set on the patient page in Chromium: untick a test, order in one cli
   assert.equal(await nurseSet.locator('button.place-order').count(), 0)
   assert.equal(await nurseSet.locator('input[name="test"]:disabled').count(), 9)
   assert.match(await nurseSet.innerText(), /needs the clinician role/)
+  assert.match(await nurseSet.locator('.order-set-used').innerText(), /Already ordered from this set: 1 order/)
   await nursePage.locator(`table.lab-orders tr[data-lab-order="${orderId}"]`).waitFor({ timeout: 15_000 })
   const refused = await nursePage.evaluate(async () => {
     const res = await fetch('/v1/lab/orders', {

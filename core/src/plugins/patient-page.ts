@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { canSee, Identifier } from '@neva/contracts'
-import { FhirStore, LabOrderStore, PatientRecordStore, PatientSummaryStore, type ClickHouse, type FhirRow } from '@neva/analytics'
+import { FhirStore, LabOrderSetStore, LabOrderStore, PatientRecordStore, PatientSummaryStore, type ClickHouse, type FhirRow } from '@neva/analytics'
 import { CoreError, stored } from '../errors.js'
 import { BOARD_ROLES } from '../live/access.js'
 import { pageOrderSet } from '../patient-order-set.js'
@@ -65,6 +65,7 @@ export async function patientPagePlugin(app: FastifyInstance, { clickhouse }: { 
   const fhir = new FhirStore(clickhouse)
   const record = new PatientRecordStore(clickhouse)
   const labOrders = new LabOrderStore(clickhouse)
+  const orderSets = new LabOrderSetStore(clickhouse)
   const requireBoardUser = app.requireUser(...BOARD_ROLES)
 
   /** Whether the user may see the patient; a refusal is audited before it is answered. */
@@ -113,6 +114,8 @@ export async function patientPagePlugin(app: FastifyInstance, { clickhouse }: { 
       labOrders.forPatient(id, 100),
     ]))
     const acks = await stored(() => summaries.acks(alarms.map((a) => a.k)))
+    const orderSet = pageOrderSet(suggestions, openEncounter(encounters))
+    if (orderSet) orderSet.orders_placed = await stored(() => orderSets.ordersFrom(orderSet.suggestion_id))
     await app.auditView(request, { patient_id: id, what: `patient summary ${hours}h` })
     void reply.header('cache-control', 'no-store')
     return {
@@ -137,7 +140,7 @@ export async function patientPagePlugin(app: FastifyInstance, { clickhouse }: { 
       // encounter; whether this user may place it (POST /v1/lab/orders takes clinicians only).
       lab_orders: labOrderList.map(({ order_id, encounter_id, specimen_id, tests, priority, state, placed_time, updated_time, ordered_by }) =>
         ({ order_id, encounter_id, specimen_id, tests, priority, state, placed_time, updated_time, ordered_by })),
-      order_set: pageOrderSet(suggestions, openEncounter(encounters)),
+      order_set: orderSet,
       can_order_labs: request.user!.roles.includes('clinician'),
     }
   })

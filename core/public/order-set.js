@@ -73,10 +73,11 @@ export function renderOrderSet(pid, data, placed) {
       if (!res.ok) {
         note.className = 'order-set-result refused'
         note.setAttribute('role', 'alert')
-        note.textContent = `Not ordered (${res.status}): ${body.message ?? body.error ?? ''}`
+        note.textContent = `Not ordered (${res.status} ${body.error ?? ''}): ${body.message ?? ''}`
         return
       }
       note.className = 'order-set-result placed'
+      note.setAttribute('role', 'status')
       note.dataset.order = body.order_id
       note.textContent = `Ordered ${chosen.map((t) => t.lab_code).join(', ')} (${body.priority}, specimen ${body.specimen_id}).`
       specimen.value = newSpecimenId()

@@ -83,6 +83,12 @@ test('order set on the patient page in Chromium: untick a test, order in one cli
   assert.equal(await set.locator('li[data-lab-code="UREA"] input').isChecked(), false)
   await page.screenshot({ path: join(ARTIFACTS, 'order-set-placed.png'), fullPage: true })
 
+  // The same tube again is refused with the reason on the page, and nothing more is stored.
+  await set.locator('input[name="specimen_id"]').fill(specimen)
+  await set.locator('button.place-order').click()
+  await set.locator('.order-set-result.refused').waitFor({ timeout: 15_000 })
+  assert.match(await set.locator('.order-set-result').innerText(), /Not ordered \(409 NEVA_CORE_LAB_SPECIMEN_IN_USE\)/)
+
   // Stored: the order without urea, from the clinician, for the encounter; the use recorded.
   const [order] = await new LabOrderStore(core.clickhouse).forPatient('os.p1')
   assert.equal(order?.order_id, orderId)

@@ -25,7 +25,7 @@ import { installSecurity } from './plugins/security.js'
 import { adminPlugin } from './plugins/admin.js'
 import { LiveBus } from './live/bus.js'
 import { peopleAccess, type BoardAccess } from './live/access.js'
-import { livePlugin, type LiveOptions, type LiveStats } from './plugins/live.js'
+import { livePlugin, newLiveStats, type LiveOptions, type LiveStats } from './plugins/live.js'
 import { boardsPlugin } from './plugins/boards.js'
 import { ordersPlugin } from './plugins/orders.js'
 import { alarmsPlugin } from './plugins/alarms.js'
@@ -68,7 +68,7 @@ export interface CoreHooks {
   /** Who may see the boards; by default the core's login (request.user, canSee, auditView). */
   boardAccess?: BoardAccess
   /** Live stream limits (tests make them small). */
-  live?: Pick<LiveOptions, 'heartbeatMs' | 'maxBufferedBytes' | 'maxStreamsPerUser'>
+  live?: Pick<LiveOptions, 'heartbeatMs' | 'maxBufferedBytes' | 'maxStreamsPerUser' | 'maxStreams' | 'closeGraceMs'>
   /**
    * A ClickHouse connection to use instead of opening one (left open by close()): tests run two
    * cores on one embedded data directory, each with its own caches, learning of the other's
@@ -224,8 +224,8 @@ export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): 
   await app.register(modelsPlugin, { registry: new ModelRegistry(clickhouse, 'risk'), gateways: gatewayKeys, admins: config.admins, kind: 'risk', manifestSchema: RiskManifestSchema })
   await app.register(analyticsPlugin, { clickhouse, config: config.clickhouse, analysts: config.analysts, ...config.analytics })
   const access = hooks.boardAccess ?? peopleAccess(app)
-  const liveStats: LiveStats = { open: 0, dropped: 0, refused: 0, ended: 0, withheld: 0 }
-  await app.register(livePlugin, { bus: live, access, stores: boardStores, stats: liveStats, ...hooks.live })
+  const liveStats: LiveStats = newLiveStats()
+  await app.register(livePlugin, { bus: live, access, stores: boardStores, stats: liveStats, ...config.live, ...hooks.live })
   await app.register(boardsPlugin, { access, stores: boardStores })
   await app.register(ordersPlugin, { access, bus: live, stores: boardStores })
   await app.register(alarmsPlugin, { access, bus: live, alarms: boardStores.alarms })

@@ -78,6 +78,14 @@ export const livePlugin: FastifyPluginAsyncTypebox<LiveOptions> = async (app, op
   const stats: LiveStats = options.stats ?? newLiveStats()
   const closers = new Set<() => void>()
   const sockets = new Set<{ writableLength: number }>()
+  // One event goes to every stream that may see it: serialized once, not once per stream.
+  const frames = new WeakMap<object, string>()
+  const frame = (event: string, data: unknown): string => {
+    if (typeof data !== 'object' || data === null) return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`
+    let text = frames.get(data)
+    if (text === undefined) frames.set(data, (text = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`))
+    return text
+  }
   stats.buffered = () => [...sockets].map((s) => s.writableLength)
   // Streams never end by themselves: close them so that the server can.
   app.addHook('preClose', async () => {
@@ -122,7 +130,7 @@ export const livePlugin: FastifyPluginAsyncTypebox<LiveOptions> = async (app, op
           close(true)
           return
         }
-        raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
+        raw.write(frame(event, data))
         if (raw.writableLength > stats.peakBuffered) stats.peakBuffered = raw.writableLength
       }
       const end = (error: 'NEVA_CORE_SESSION_ENDED' | 'NEVA_CORE_GRANTS_CHANGED'): void => {

@@ -226,6 +226,25 @@ export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): 
   const access = hooks.boardAccess ?? peopleAccess(app)
   const liveStats: LiveStats = newLiveStats()
   await app.register(livePlugin, { bus: live, access, stores: boardStores, stats: liveStats, ...config.live, ...hooks.live })
+  new Gauge({
+    name: 'neva_core_live_streams',
+    help: 'Board live streams: open now, and since start dropped (too slow), refused (per user), full (the core cap), ended (session or grants)',
+    labelNames: ['state'] as const,
+    registers: [metrics.registry],
+    collect() {
+      for (const state of ['open', 'dropped', 'refused', 'full', 'ended'] as const) this.set({ state }, liveStats[state])
+    },
+  })
+  new Gauge({
+    name: 'neva_core_live_buffered_bytes',
+    help: 'Board live streams: unsent bytes of the fullest stream now (max), and the most any stream held since start (peak)',
+    labelNames: ['of'] as const,
+    registers: [metrics.registry],
+    collect() {
+      this.set({ of: 'max' }, Math.max(0, ...liveStats.buffered()))
+      this.set({ of: 'peak' }, liveStats.peakBuffered)
+    },
+  })
   await app.register(boardsPlugin, { access, stores: boardStores })
   await app.register(ordersPlugin, { access, bus: live, stores: boardStores })
   await app.register(alarmsPlugin, { access, bus: live, alarms: boardStores.alarms })

@@ -23,7 +23,7 @@ const PATIENTS = ['p-1', 'p-2', 'p-3']
 const core = await startCore({
   host: '127.0.0.1', port: 0, clickhouse: { path: mkdtempSync(join(tmpdir(), 'neva-live-many-')) }, logLevel: 'silent', bodyLimit: 64 * 1024 * 1024,
   gateways: { gw: hashToken('gw-token') }, gatewaySites: { gw: ['city-1'] }, emrSystems: { his: hashToken('his-token') },
-  people: { loginRequestsPerMinute: 100_000 },
+  people: { loginRequestsPerMinute: 100_000 }, metricsTokens: { scrape: hashToken('scrape-token') },
   live: { maxStreams: MAX_STREAMS, maxStreamsPerUser: PER_USER, maxBufferedBytes: MAX_BUFFERED },
 }, { live: { heartbeatMs: 60_000, closeGraceMs: 10 * 60_000 } })
 const agent = new Agent({ keepAlive: false, maxSockets: Infinity })
@@ -151,6 +151,9 @@ test(`${FAST_USERS * PER_USER} streams hear every event in order; ${SLOW} that d
   assert.ok(core.liveStats.peakBuffered <= MAX_BUFFERED + oneEvent, `peak ${core.liveStats.peakBuffered}`)
   assert.ok(core.liveStats.buffered().every((n) => n <= MAX_BUFFERED + oneEvent), `${Math.max(...core.liveStats.buffered())}`)
   assert.equal(core.liveStats.open, FAST_USERS * PER_USER)
+  const metrics = await (await fetch(`${core.url}/metrics`, { headers: { authorization: 'Bearer scrape-token' } })).text()
+  assert.match(metrics, new RegExp(`^neva_core_live_streams\\{state="dropped"\\} ${core.liveStats.dropped}$`, 'm'))
+  assert.match(metrics, new RegExp(`^neva_core_live_buffered_bytes\\{of="peak"\\} ${core.liveStats.peakBuffered}$`, 'm'))
 
   // Every fast stream: each patient's readings 1…BATCHES, in order, none missing, none twice.
   const values = (s: Stream, p: string) => s.events.filter((e) => e.event === 'vitals' && e.data.patient_id === p).map((e) => e.data.readings[0].value as number)

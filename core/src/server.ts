@@ -288,7 +288,10 @@ export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): 
     clearInterval(gatewayTimer)
     await gatewaySupervisor.idle()
   })
-  await app.register(patientLivePlugin, { bus: live, access, ...(hooks.live?.heartbeatMs !== undefined ? { heartbeatMs: hooks.live.heartbeatMs } : {}) })
+  await app.register(patientLivePlugin, {
+    bus: live, access, stats: liveStats, maxStreams: hooks.live?.maxStreams ?? config.live.maxStreams, maxStreamsPerUser: hooks.live?.maxStreamsPerUser ?? config.live.maxStreamsPerUser,
+    ...(hooks.live?.heartbeatMs !== undefined ? { heartbeatMs: hooks.live.heartbeatMs } : {}),
+  })
 
   try {
     await app.listen({ host: config.host, port: config.port })

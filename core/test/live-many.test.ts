@@ -64,9 +64,9 @@ interface Stream {
 }
 
 /** GET /v1/live on its own connection; `read: false` never reads past the headers (a client that stalls). */
-function open(client: Client, board: string, read = true): Promise<Stream> {
+function open(client: Client, board: string, read = true, path = `/v1/live?board=${board}`): Promise<Stream> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(`${core.url}/v1/live?board=${board}`, { agent, headers: { cookie: client.cookie, origin: core.url } }, (res) => {
+    const req = httpRequest(`${core.url}${path}`, { agent, headers: { cookie: client.cookie, origin: core.url } }, (res) => {
       const s = { status: res.statusCode ?? 0, body: '', res, events: [] } as unknown as Stream
       let buffer = ''
       s.ended = new Promise((done) => {
@@ -106,7 +106,7 @@ const waitFor = (s: Stream, ok: () => boolean) =>
   })
 const errorOf = (s: Stream) => (JSON.parse(s.body) as { error: string }).error
 
-test('one user opening 1,000 streams: five are let in, the rest refused 429; the core serves others meanwhile', async () => {
+test('one user opening 1,000 streams (boards, then a patient page): five of each let in, the rest refused 429; the core serves others meanwhile', async () => {
   const [attacker, bystander] = await users('attacker', 2, 'icu-a') as [Client, Client]
   const before = core.liveStats.refused
   const all = await Promise.all(Array.from({ length: 1000 }, () => open(attacker, 'icu')))
@@ -115,6 +115,12 @@ test('one user opening 1,000 streams: five are let in, the rest refused 429; the
   assert.deepEqual([ok.length, refused.length], [PER_USER, 1000 - PER_USER])
   assert.ok(refused.every((s) => errorOf(s) === 'NEVA_CORE_TOO_MANY_STREAMS'))
   assert.equal(core.liveStats.refused, before + 1000 - PER_USER)
+  // The patient page's stream too, counted apart per user; refused before any query or audit row.
+  const pages = await Promise.all(Array.from({ length: 1000 }, () => open(attacker, 'icu', true, '/v1/patients/p-1/live')))
+  assert.deepEqual([pages.filter((s) => s.status === 200).length, pages.filter((s) => s.status === 429).length], [PER_USER, 1000 - PER_USER])
+  assert.equal(core.liveStats.open, 2 * PER_USER)
+  for (const s of pages) s.res.destroy()
+  await Promise.all(pages.map((s) => s.ended))
   const other = await open(bystander, 'icu')
   assert.equal(other.status, 200)
   await waitFor(other, () => other.events.some((e) => e.event === 'snapshot'))

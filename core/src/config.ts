@@ -110,6 +110,16 @@ export const CoreConfigSchema = Type.Object(
       retryAfterS: Whole(1),
     }),
     /**
+     * The boards' live streams (GET /v1/live): at most maxStreamsPerUser per user (429
+     * NEVA_CORE_TOO_MANY_STREAMS) and maxStreams on this core (503 NEVA_CORE_LIVE_FULL); a client
+     * whose unsent bytes pass maxBufferedBytes is dropped (failure NEVA_CORE_STREAM_TOO_SLOW).
+     */
+    live: Section({
+      maxStreams: Whole(1000),
+      maxStreamsPerUser: Whole(4),
+      maxBufferedBytes: Whole(4 * 1024 * 1024),
+    }),
+    /**
      * A known gateway (a configured or issued token) that presents its token to no request for
      * longer than `silenceS` is a technical alarm at the core, ended by its next request
      * (docs/devices.md). Twice the gateways' model sync (60 s), so an idle gateway is not silent.
@@ -302,6 +312,9 @@ export const CORE_ENVIRONMENT = {
   NEVA_INGEST_MAX_IN_FLIGHT_BATCHES: { path: '/ingest/maxInFlightBatches', read: 'number' },
   NEVA_INGEST_MAX_IN_FLIGHT_BYTES: { path: '/ingest/maxInFlightBytes', read: 'number' },
   NEVA_INGEST_RETRY_AFTER_S: { path: '/ingest/retryAfterS', read: 'number' },
+  NEVA_LIVE_MAX_STREAMS: { path: '/live/maxStreams', read: 'number' },
+  NEVA_LIVE_MAX_STREAMS_PER_USER: { path: '/live/maxStreamsPerUser', read: 'number' },
+  NEVA_LIVE_MAX_BUFFERED_BYTES: { path: '/live/maxBufferedBytes', read: 'number' },
   NEVA_GATEWAY_SILENCE_S: { path: '/gatewaySupervision/silenceS', read: 'number' },
   NEVA_FHIR_CURSOR_KEY: { path: '/fhir/cursorKey', read: 'secret' },
   NEVA_FHIR_CURSOR_KEY_FILE: { path: '/fhir/cursorKey', read: 'file' },

@@ -26,6 +26,7 @@ export const CORE_ERRORS = {
   NEVA_CORE_MODEL_NO_CURRENT: { status: 404, message: 'no triage model is current' },
   NEVA_CORE_MODEL_NO_PREVIOUS: { status: 409, message: 'there is no previously current model to roll back to' },
   NEVA_CORE_TOO_MANY_STREAMS: { status: 429, message: 'this user already has as many live streams open as allowed; close one' },
+  NEVA_CORE_LIVE_FULL: { status: 503, message: 'this core has as many live streams open as it allows (NEVA_LIVE_MAX_STREAMS); retry in %s s' },
   NEVA_CORE_BAD_BOARD: { status: 400, message: 'board must be ed, icu or triage' },
   NEVA_CORE_ORDER_NOT_FOUND: { status: 404, message: 'no such order' },
   NEVA_CORE_ENCOUNTER_NOT_FOUND: { status: 404, message: 'no such open encounter for this patient' },
@@ -53,6 +54,7 @@ export const CORE_ERRORS = {
   // Sent as `failure` events on a live stream, which then closes.
   NEVA_CORE_SESSION_ENDED: { status: 401, message: 'the session ended, expired or the account was disabled; log in again' },
   NEVA_CORE_GRANTS_CHANGED: { status: 409, message: 'your roles or grants changed; the board reloads with what you may see now' },
+  NEVA_CORE_STREAM_TOO_SLOW: { status: 503, message: 'the stream was not read fast enough (NEVA_LIVE_MAX_BUFFERED_BYTES unsent); reconnect for a fresh snapshot' },
   // The FHIR R4 API (/fhir/R4), answered as OperationOutcome.
   NEVA_CORE_FHIR_BAD_SEARCH: { status: 400, message: 'the search is not valid' },
   NEVA_CORE_FHIR_BAD_CURSOR: { status: 400, message: 'the paging cursor is not one this server gave for this search' },

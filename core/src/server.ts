@@ -25,7 +25,7 @@ import { installSecurity } from './plugins/security.js'
 import { adminPlugin } from './plugins/admin.js'
 import { LiveBus } from './live/bus.js'
 import { peopleAccess, type BoardAccess } from './live/access.js'
-import { livePlugin, type LiveOptions, type LiveStats } from './plugins/live.js'
+import { livePlugin, newLiveStats, type LiveOptions, type LiveStats } from './plugins/live.js'
 import { boardsPlugin } from './plugins/boards.js'
 import { ordersPlugin } from './plugins/orders.js'
 import { alarmsPlugin } from './plugins/alarms.js'
@@ -68,7 +68,7 @@ export interface CoreHooks {
   /** Who may see the boards; by default the core's login (request.user, canSee, auditView). */
   boardAccess?: BoardAccess
   /** Live stream limits (tests make them small). */
-  live?: Pick<LiveOptions, 'heartbeatMs' | 'maxBufferedBytes' | 'maxStreamsPerUser'>
+  live?: Pick<LiveOptions, 'heartbeatMs' | 'maxBufferedBytes' | 'maxStreamsPerUser' | 'maxStreams' | 'closeGraceMs'>
   /**
    * A ClickHouse connection to use instead of opening one (left open by close()): tests run two
    * cores on one embedded data directory, each with its own caches, learning of the other's
@@ -224,8 +224,27 @@ export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): 
   await app.register(modelsPlugin, { registry: new ModelRegistry(clickhouse, 'risk'), gateways: gatewayKeys, admins: config.admins, kind: 'risk', manifestSchema: RiskManifestSchema })
   await app.register(analyticsPlugin, { clickhouse, config: config.clickhouse, analysts: config.analysts, ...config.analytics })
   const access = hooks.boardAccess ?? peopleAccess(app)
-  const liveStats: LiveStats = { open: 0, dropped: 0, refused: 0, ended: 0, withheld: 0 }
-  await app.register(livePlugin, { bus: live, access, stores: boardStores, stats: liveStats, ...hooks.live })
+  const liveStats: LiveStats = newLiveStats()
+  await app.register(livePlugin, { bus: live, access, stores: boardStores, stats: liveStats, ...config.live, ...hooks.live })
+  new Gauge({
+    name: 'neva_core_live_streams',
+    help: 'Board live streams: open now, and since start dropped (too slow), refused (per user), full (the core cap), ended (session or grants)',
+    labelNames: ['state'] as const,
+    registers: [metrics.registry],
+    collect() {
+      for (const state of ['open', 'dropped', 'refused', 'full', 'ended'] as const) this.set({ state }, liveStats[state])
+    },
+  })
+  new Gauge({
+    name: 'neva_core_live_buffered_bytes',
+    help: 'Board live streams: unsent bytes of the fullest stream now (max), and the most any stream held since start (peak)',
+    labelNames: ['of'] as const,
+    registers: [metrics.registry],
+    collect() {
+      this.set({ of: 'max' }, Math.max(0, ...liveStats.buffered()))
+      this.set({ of: 'peak' }, liveStats.peakBuffered)
+    },
+  })
   await app.register(boardsPlugin, { access, stores: boardStores })
   await app.register(ordersPlugin, { access, bus: live, stores: boardStores })
   await app.register(alarmsPlugin, { access, bus: live, alarms: boardStores.alarms })
@@ -269,7 +288,10 @@ export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): 
     clearInterval(gatewayTimer)
     await gatewaySupervisor.idle()
   })
-  await app.register(patientLivePlugin, { bus: live, access, ...(hooks.live?.heartbeatMs !== undefined ? { heartbeatMs: hooks.live.heartbeatMs } : {}) })
+  await app.register(patientLivePlugin, {
+    bus: live, access, stats: liveStats, maxStreams: hooks.live?.maxStreams ?? config.live.maxStreams, maxStreamsPerUser: hooks.live?.maxStreamsPerUser ?? config.live.maxStreamsPerUser,
+    ...(hooks.live?.heartbeatMs !== undefined ? { heartbeatMs: hooks.live.heartbeatMs } : {}),
+  })
 
   try {
     await app.listen({ host: config.host, port: config.port })

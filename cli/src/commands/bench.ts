@@ -280,6 +280,26 @@ async function patientPageBench(argv: string[]): Promise<number> {
   return 0
 }
 
+async function liveBench(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { json: { type: 'boolean', default: false }, subscribers: { type: 'string' }, rate: { type: 'string' }, patients: { type: 'string' }, seconds: { type: 'string' } })
+  const subscribers = (values.subscribers ?? '1,100,300').split(',').map((x) => numberOption(x, 'subscribers', 1, { min: 1, integer: true }))
+  if (subscribers[0] !== 1) subscribers.unshift(1)
+  const { runLiveBench } = await import('../bench/live.js')
+  const say = (s: string) => { if (!values.json) process.stdout.write(`${s}\n`) }
+  const o = {
+    subscribers,
+    batchesPerS: numberOption(values.rate, 'rate', 20, { min: 0.1 }),
+    patients: numberOption(values.patients, 'patients', 10, { min: 1, integer: true }),
+    seconds: numberOption(values.seconds, 'seconds', 10, { min: 1 }),
+    log: say,
+  }
+  say(`live: the ICU board's stream to ${subscribers.join(', ')} subscribers (one baseline subscriber first), ${o.batchesPerS} ingest batches/s of one reading for each of ${o.patients} patients, for ${o.seconds} s each; delay from the ingest request to the event`)
+  const r = await runLiveBench(o)
+  say(`  ${r.phases.at(-1)!.subscribers} vs 1 subscriber: events/s ${r.ratio_events_per_s}×, p99 delay ${r.ratio_p99}×   load average ${r.load_avg.join(' ')}`)
+  process.stdout.write(`${JSON.stringify(r)}\n`)
+  return r.phases.every((p) => p.received === p.expected) ? 0 : 1
+}
+
 export async function run(argv: string[]): Promise<number> {
   const [suite, ...rest] = argv
   if (suite === 'ingest') return ingestBench(rest)
@@ -291,5 +311,6 @@ export async function run(argv: string[]): Promise<number> {
   if (suite === 'fhir') return fhirBench(rest)
   if (suite === 'pressure') return pressureBench(rest)
   if (suite === 'patient-page') return patientPageBench(rest)
-  throw new UsageError(`unknown suite ${JSON.stringify(suite ?? '')}; available: ingest, outbox, triage, decode, analytics, boards, fhir, pressure, patient-page`)
+  if (suite === 'live') return liveBench(rest)
+  throw new UsageError(`unknown suite ${JSON.stringify(suite ?? '')}; available: ingest, outbox, triage, decode, analytics, boards, fhir, pressure, patient-page, live`)
 }

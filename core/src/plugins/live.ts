@@ -17,7 +17,9 @@
 // the page reconnects and gets a fresh snapshot of what the user may see now, rather than keep
 // showing the patients of a ward no longer granted; until it closes, deliveries are filtered by
 // the current grants. A client that does not read (its socket buffer above `maxBufferedBytes`)
-// is dropped, never buffered forever; a user has at most `maxStreamsPerUser`.
+// is dropped with a `failure` NEVA_CORE_STREAM_TOO_SLOW (which it reads, if ever, after what it
+// had not read), never buffered forever; so a stream holds at most maxBufferedBytes plus one event
+// (LiveStats.peakBuffered). A user has at most `maxStreamsPerUser` (429), the core `maxStreams` (503).
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { BoardName } from '@neva/analytics'
@@ -33,6 +35,10 @@ export interface LiveOptions {
   heartbeatMs?: number
   maxBufferedBytes?: number
   maxStreamsPerUser?: number
+  /** How long a stream closed with a `failure` may still drain before its socket goes (a client that reads gets the reason). */
+  closeGraceMs?: number
+  /** Streams open on this core, all users together. */
+  maxStreams?: number
   /** Counted here, for the caller to read. */
   stats?: LiveStats
 }
@@ -47,6 +53,16 @@ export interface LiveStats {
   ended: number
   /** Deliveries (and snapshots) withheld because their view could not be audited. */
   withheld: number
+  /** Refused because the core had maxStreams open. */
+  full: number
+  /** The most bytes any stream held unsent after a write: bounded by maxBufferedBytes plus one event. */
+  peakBuffered: number
+  /** Each open stream's unsent bytes (socket buffer), by stream. */
+  buffered(): number[]
+}
+
+export function newLiveStats(): LiveStats {
+  return { open: 0, dropped: 0, refused: 0, ended: 0, withheld: 0, full: 0, peakBuffered: 0, buffered: () => [] }
 }
 
 const grantsOf = (u: BoardUser) => JSON.stringify([[...u.roles].sort(), [...u.wards].sort(), [...u.sites].sort()])
@@ -56,9 +72,21 @@ export const livePlugin: FastifyPluginAsyncTypebox<LiveOptions> = async (app, op
   const heartbeatMs = options.heartbeatMs ?? 15_000
   const maxBuffered = options.maxBufferedBytes ?? 4 * 1024 * 1024
   const maxStreams = options.maxStreamsPerUser ?? 4
+  const maxTotal = options.maxStreams ?? 1000
+  const closeGraceMs = options.closeGraceMs ?? 1000
   const perUser = new Map<string, number>()
-  const stats: LiveStats = options.stats ?? { open: 0, dropped: 0, refused: 0, ended: 0, withheld: 0 }
+  const stats: LiveStats = options.stats ?? newLiveStats()
   const closers = new Set<() => void>()
+  const sockets = new Set<{ writableLength: number }>()
+  // One event goes to every stream that may see it: serialized once, not once per stream.
+  const frames = new WeakMap<object, string>()
+  const frame = (event: string, data: unknown): string => {
+    if (typeof data !== 'object' || data === null) return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`
+    let text = frames.get(data)
+    if (text === undefined) frames.set(data, (text = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`))
+    return text
+  }
+  stats.buffered = () => [...sockets].map((s) => s.writableLength)
   // Streams never end by themselves: close them so that the server can.
   app.addHook('preClose', async () => {
     for (const close of closers) close()
@@ -76,6 +104,11 @@ export const livePlugin: FastifyPluginAsyncTypebox<LiveOptions> = async (app, op
       let user = access.user(request)
       const grants = grantsOf(user)
       const open = perUser.get(user.id) ?? 0
+      if (stats.open >= maxTotal) {
+        stats.full++
+        void reply.header('retry-after', '5')
+        throw new CoreError('NEVA_CORE_LIVE_FULL', '5')
+      }
       if (open >= maxStreams) {
         stats.refused++
         throw new CoreError('NEVA_CORE_TOO_MANY_STREAMS', `${open} open, at most ${maxStreams}`)
@@ -93,10 +126,12 @@ export const livePlugin: FastifyPluginAsyncTypebox<LiveOptions> = async (app, op
           // The client does not keep up: drop it; it reconnects and starts from a fresh snapshot.
           stats.dropped++
           request.log.warn({ user: user.id, board, buffered: raw.writableLength }, 'live stream dropped: client too slow')
-          close()
+          raw.write(`event: failure\ndata: ${JSON.stringify({ error: 'NEVA_CORE_STREAM_TOO_SLOW' satisfies CoreErrorCode, message: CORE_ERRORS.NEVA_CORE_STREAM_TOO_SLOW.message })}\n\n`)
+          close(true)
           return
         }
-        raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
+        raw.write(frame(event, data))
+        if (raw.writableLength > stats.peakBuffered) stats.peakBuffered = raw.writableLength
       }
       const end = (error: 'NEVA_CORE_SESSION_ENDED' | 'NEVA_CORE_GRANTS_CHANGED'): void => {
         stats.ended++
@@ -174,10 +209,12 @@ export const livePlugin: FastifyPluginAsyncTypebox<LiveOptions> = async (app, op
         else perUser.delete(user.id)
         if (!told) return void raw.destroy()
         raw.end()
-        // A client that does not read would hold the socket: it goes in a second regardless.
-        setTimeout(() => raw.destroy(), 1000).unref()
+        // A client that does not read would hold the socket: it goes after the grace regardless.
+        setTimeout(() => raw.destroy(), closeGraceMs).unref()
       }
       closers.add(close)
+      sockets.add(raw)
+      raw.on('close', () => sockets.delete(raw))
       raw.on('close', close)
 
       reply.hijack()

@@ -5,19 +5,26 @@
 // and heartbeat the user is re-read from memory, and every change to an account or session
 // re-checks the stream at once; a session ended closes it (`failure` NEVA_CORE_SESSION_ENDED), and
 // changed roles or grants (or the patient no longer on a ward or site granted) close it with
-// NEVA_CORE_GRANTS_CHANGED, so the page reloads and is refused if it must be.
+// NEVA_CORE_GRANTS_CHANGED, so the page reloads and is refused if it must be. These streams count
+// toward the core's cap of live streams with the boards' (LiveStats.open, 503 NEVA_CORE_LIVE_FULL),
+// and a user has at most maxStreamsPerUser of them (429), taken before any query or audit row.
 import type { FastifyInstance } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { Identifier } from '@neva/contracts'
 import { CORE_ERRORS, CoreError, stored } from '../errors.js'
 import { BOARD_ROLES, type BoardAccess, type BoardUser } from '../live/access.js'
 import type { LiveBus } from '../live/bus.js'
+import { newLiveStats, type LiveStats } from './live.js'
 
 export interface PatientLiveOptions {
   bus: LiveBus
   access: BoardAccess
   heartbeatMs?: number
   maxBufferedBytes?: number
+  maxStreamsPerUser?: number
+  maxStreams?: number
+  /** Shared with the boards' streams: the core's total. */
+  stats?: LiveStats
 }
 
 const grantsOf = (u: BoardUser) => JSON.stringify([[...u.roles].sort(), [...u.wards].sort(), [...u.sites].sort()])
@@ -27,6 +34,10 @@ export async function patientLivePlugin(app: FastifyInstance, options: PatientLi
   const heartbeatMs = options.heartbeatMs ?? 15_000
   const maxBuffered = options.maxBufferedBytes ?? 256 * 1024
   const closers = new Set<() => void>()
+  const stats = options.stats ?? newLiveStats()
+  const maxPerUser = options.maxStreamsPerUser ?? 4
+  const maxTotal = options.maxStreams ?? 1000
+  const perUser = new Map<string, number>()
   app.addHook('preClose', async () => {
     for (const close of closers) close()
   })
@@ -35,12 +46,41 @@ export async function patientLivePlugin(app: FastifyInstance, options: PatientLi
     const { id } = request.params as { id: string }
     let user = access.user(request)
     const grants = grantsOf(user)
-    const place = await stored(() => app.people.placeOf(id))
-    if (!place || !access.canSee(user, place)) {
-      await access.auditView(request, { patient_id: id, what: 'patient live refused' })
-      throw new CoreError('NEVA_CORE_NOT_GRANTED', `${user.id} may not read ${id}`)
+    const owner = user.id
+    const open = perUser.get(owner) ?? 0
+    if (stats.open >= maxTotal) {
+      stats.full++
+      void reply.header('retry-after', '5')
+      throw new CoreError('NEVA_CORE_LIVE_FULL', '5')
     }
-    await access.auditView(request, { patient_id: id, what: 'patient live' })
+    if (open >= maxPerUser) {
+      stats.refused++
+      throw new CoreError('NEVA_CORE_TOO_MANY_STREAMS', `${open} patient streams open, at most ${maxPerUser}`)
+    }
+    perUser.set(owner, open + 1)
+    stats.open++
+    let released = false
+    const release = () => {
+      if (released) return
+      released = true
+      stats.open--
+      const n = (perUser.get(owner) ?? 1) - 1
+      if (n > 0) perUser.set(owner, n)
+      else perUser.delete(owner)
+    }
+    let place
+    try {
+      place = await stored(() => app.people.placeOf(id))
+      if (!place || !access.canSee(user, place)) {
+        await access.auditView(request, { patient_id: id, what: 'patient live refused' })
+        throw new CoreError('NEVA_CORE_NOT_GRANTED', `${user.id} may not read ${id}`)
+      }
+      await access.auditView(request, { patient_id: id, what: 'patient live' })
+    } catch (err) {
+      release()
+      throw err
+    }
+    const granted = place
 
     const raw = reply.raw
     let closed = false
@@ -62,7 +102,7 @@ export async function patientLivePlugin(app: FastifyInstance, options: PatientLi
         return false
       }
       user = now
-      if (grantsOf(now) !== grants || !access.canSee(now, place)) {
+      if (grantsOf(now) !== grants || !access.canSee(now, granted)) {
         end('NEVA_CORE_GRANTS_CHANGED')
         return false
       }
@@ -84,6 +124,7 @@ export async function patientLivePlugin(app: FastifyInstance, options: PatientLi
       unsubscribe()
       unwatch()
       closers.delete(close)
+      release()
       if (!told) return void raw.destroy()
       raw.end()
       setTimeout(() => raw.destroy(), 1000).unref()

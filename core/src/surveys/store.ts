@@ -61,18 +61,18 @@ export class SurveyStore {
 
   async cycles(patientId: string): Promise<Cycle[]> {
     const rows = await this.rows(
-      `SELECT cycle_id, argMax(regimen, version) AS regimen, toUnixTimestamp64Milli(argMax(start_time, version)) AS start, argMax(days, version) AS days
+      `SELECT cycle_id, argMax(regimen, version) AS regimen, toUnixTimestamp64Milli(argMax(start_time, version)) AS start, argMax(days, version) AS cycle_days
         FROM survey_cycles WHERE patient_id = {p:String} GROUP BY cycle_id ORDER BY start`, { p: patientId })
-    return rows.map((r) => ({ cycle_id: String(r.cycle_id), patient_id: patientId, regimen: String(r.regimen), start_time: Number(r.start), days: Number(r.days) }))
+    return rows.map((r) => ({ cycle_id: String(r.cycle_id), patient_id: patientId, regimen: String(r.regimen), start_time: Number(r.start), days: Number(r.cycle_days) }))
   }
 
   /** Every patient with a cycle running at `now` (for reminders). */
   async activeCycles(now: number): Promise<Cycle[]> {
     const rows = await this.rows(
-      `SELECT patient_id, cycle_id, argMax(regimen, version) AS regimen, toUnixTimestamp64Milli(argMax(start_time, version)) AS start, argMax(days, version) AS days
+      `SELECT patient_id, cycle_id, argMax(regimen, version) AS regimen, toUnixTimestamp64Milli(argMax(start_time, version)) AS start, argMax(days, version) AS cycle_days
         FROM survey_cycles GROUP BY patient_id, cycle_id
-        HAVING start <= {now:Int64} AND start + toInt64(days) * 86400000 + 86400000 > {now:Int64}`, { now })
-    return rows.map((r) => ({ cycle_id: String(r.cycle_id), patient_id: String(r.patient_id), regimen: String(r.regimen), start_time: Number(r.start), days: Number(r.days) }))
+        HAVING start <= {now:Int64} AND start + toInt64(cycle_days) * 86400000 + 86400000 > {now:Int64}`, { now })
+    return rows.map((r) => ({ cycle_id: String(r.cycle_id), patient_id: String(r.patient_id), regimen: String(r.regimen), start_time: Number(r.start), days: Number(r.cycle_days) }))
   }
 
   async putResponse(r: ResponseRow): Promise<void> {

@@ -52,7 +52,9 @@ const SOURCES: Record<FhirSource, SourceSql> = {
                  device_id, order_id, test_code, ifNull(loinc, '') AS loinc, value, numeric_value, unit, reference_range,
                  abnormal_flag, status, comments
           FROM lab_results WHERE patient_id IS NOT NULL AND {inner}`,
-    patient: 'patient_id = {patient:String}',
+    // Qualified: the alias assumeNotNull(patient_id) AS patient_id would shadow the column, and the
+    // sort key (ifNull(patient_id, '')) would not be used: every lab of the city read.
+    patient: 'lab_results.patient_id = {patient:String}',
     codes: { [LOINC]: 'loinc', [NEVA_LAB_CODE]: 'test_code' },
     seqKeyed: true,
   },

@@ -42,6 +42,14 @@ export interface PatientSuggestion {
   verdict: string | null
 }
 
+// dx_suggestions is keyed by encounter: read by the patient alone it scans the whole table, so it
+// is read by the encounters the record knows for the patient (tables keyed by patient). Filtered in
+// an inner select: the outer any(encounter_id) AS encounter_id would shadow the column. A
+// suggestion for an encounter the record never mentions is not shown (analyst SQL still has it).
+const PATIENT_ENCOUNTERS = `SELECT encounter_id FROM encounters WHERE patient_id = {p:String}
+  UNION DISTINCT SELECT encounter_id FROM diagnoses WHERE patient_id = {p:String}
+  UNION DISTINCT SELECT encounter_id FROM complaints WHERE patient_id = {p:String}`
+
 const MINUTE = 60_000
 /** Chunks may start up to this long before the minute and still carry samples in it. */
 const CHUNK_LEAD_MS = 60_000
@@ -112,7 +120,8 @@ export class PatientRecordStore {
       this.rows(
         `SELECT suggestion_id, any(kind) AS kind, any(encounter_id) AS encounter_id, any(model_id) AS model_id, any(model_version) AS model_version,
                 toUnixTimestamp64Milli(any(time)) AS t, any(suggested_icd10) AS icd10, any(suggested_p) AS p, any(verdict) AS verdict
-         FROM dx_suggestions WHERE patient_id = {p:String} GROUP BY suggestion_id ORDER BY t DESC LIMIT {limit:UInt32}`,
+         FROM (SELECT * FROM dx_suggestions WHERE encounter_id IN (${PATIENT_ENCOUNTERS}) AND patient_id = {p:String})
+         GROUP BY suggestion_id ORDER BY t DESC LIMIT {limit:UInt32}`,
         { p: patient, limit },
       ),
       this.rows(

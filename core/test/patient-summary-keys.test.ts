@@ -1,0 +1,123 @@
+// Every read behind the patient page's summary goes through its table's sort key (or a skip
+// index) rather than every granule: each query the summary sends is captured from the client and
+// run again as EXPLAIN json = 1, indexes = 1 over the real embedded ClickHouse; each table read
+// in the plan must name a narrowing primary-key or skip-index condition. Tables that cannot be
+// read by patient without a new index (alarms keyed by alarm, infusions by device) are listed
+// and must stay the only ones. The suggestions read this way still come back in full.
+import { test, after } from 'node:test'
+import assert from 'node:assert/strict'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { hashToken, startCore } from '@neva/core'
+import { admit, userClient, TEST_SITE } from './people-helpers.js'
+import { seedPatient } from './fhir-fixtures.js'
+
+const core = await startCore({
+  host: '127.0.0.1', port: 0, logLevel: 'silent', bodyLimit: 1024 * 1024,
+  clickhouse: { path: mkdtempSync(join(tmpdir(), 'neva-core-summary-keys-')) }, gateways: { 'gw-1': hashToken('gw-token') },
+})
+after(() => core.close())
+
+/** Read by patient, keyed otherwise; no migration here gives them a patient index yet. */
+const KNOWN_SCANS = new Set(['default.alarms', 'default.infusion_events'])
+
+const T0 = Date.now() - 30 * 60_000
+await admit(core, ['sk-1', 'sk-2'])
+await seedPatient(core, 'sk-1', T0, { vitals: 5 })
+await seedPatient(core, 'sk-2', T0)
+const ts = (ms: number) => new Date(ms).toISOString().replace('T', ' ').slice(0, 23)
+const suggestion = (id: string, encounter: string, patient: string, minutesAgo: number) => ({
+  suggestion_id: id, encounter_id: encounter, patient_id: patient, kind: 'preliminary', model_id: 'dx-nb', model_version: 1,
+  suggested_icd10: ['J18.9'], suggested_p: [0.5], physician_icd10: null, verdict: null, source: 'his', time: ts(Date.now() - minutesAgo * 60_000),
+})
+// enc-sk-1 is the encounter of the seeded diagnosis; another patient's suggestions sit beside.
+for (const rows of [[suggestion('sg-1', 'enc-sk-1', 'sk-1', 20), suggestion('sg-2', 'enc-sk-1', 'sk-1', 10)], [suggestion('sg-3', 'enc-sk-2', 'sk-2', 5)]]) {
+  await core.clickhouse.client.insert({ table: 'dx_suggestions', format: 'JSONEachRow', values: rows })
+}
+const nurse = await userClient(core, { id: 'sk-nurse', name: 'Nurse', roles: ['nurse'], wards: [`${TEST_SITE}/ICU`] })
+
+interface PlanNode { 'Node Type'?: string; Description?: string; Indexes?: Array<Record<string, unknown>>; Plans?: PlanNode[] }
+
+/** A sort key's expressions, split at top-level commas ("ifNull(patient_id, ''), received_time"). */
+function keyParts(key: string): string[] {
+  const parts: string[] = []
+  let depth = 0
+  let cur = ''
+  for (const c of key) {
+    if (c === ',' && depth === 0) {
+      parts.push(cur.trim())
+      cur = ''
+      continue
+    }
+    if (c === '(') depth++
+    if (c === ')') depth--
+    cur += c
+  }
+  parts.push(cur.trim())
+  return parts
+}
+
+const leading = new Map<string, string>()
+{
+  const rs = await core.clickhouse.client.query({ query: "SELECT concat(database, '.', name) AS t, sorting_key FROM system.tables WHERE database = 'default'", format: 'JSONEachRow' })
+  for (const r of await rs.json<{ t: string; sorting_key: string }>()) leading.set(r.t, keyParts(r.sorting_key)[0]!)
+}
+
+/** Every ReadFromMergeTree in the plan, with whether its leading sort key column or a skip index narrows it. */
+function reads(node: PlanNode, out: Array<{ table: string; keyed: boolean; condition: string }> = []) {
+  if (node['Node Type'] === 'ReadFromMergeTree') {
+    const idx = node.Indexes ?? []
+    const lead = leading.get(String(node.Description))
+    const narrowing = idx.filter((i) => i.Condition !== undefined && i.Condition !== 'true' &&
+      (i.Type === 'Skip' || (i.Type === 'PrimaryKey' && Array.isArray(i.Keys) && (i.Keys as string[]).includes(lead ?? ''))))
+    out.push({ table: String(node.Description), keyed: narrowing.length > 0, condition: narrowing.map((i) => `${i.Type}: ${i.Condition}`).join('; ') })
+  }
+  for (const p of node.Plans ?? []) reads(p, out)
+  return out
+}
+
+test('summary: every table it reads is read through its key; only the known ones are scanned', async () => {
+  // Capture the summary's queries from the real client.
+  type QueryArgs = { query: string; query_params?: Record<string, unknown> }
+  const client = core.clickhouse.client as unknown as { query: (a: QueryArgs) => Promise<unknown> }
+  const original = client.query
+  const seen: QueryArgs[] = []
+  client.query = function (this: unknown, a: QueryArgs) {
+    seen.push(a)
+    return original.call(this, a)
+  }
+  let body: Record<string, unknown>
+  try {
+    const r = await nurse.json('/v1/patients/sk-1/summary?hours=24')
+    assert.equal(r.status, 200)
+    body = r.body
+  } finally {
+    client.query = original
+  }
+  const summaryQueries = seen.filter((q) => /^\s*SELECT/i.test(q.query))
+  assert.ok(summaryQueries.length >= 10, `captured ${summaryQueries.length} queries`)
+
+  const scans: string[] = []
+  const tables = new Set<string>()
+  for (const q of summaryQueries) {
+    const rs = await core.clickhouse.client.query({ query: `EXPLAIN json = 1, indexes = 1 ${q.query}`, query_params: q.query_params, format: 'JSONEachRow' })
+    const [row] = await rs.json<{ explain: string }>()
+    const plans = JSON.parse(row!.explain) as Array<{ Plan: PlanNode }>
+    for (const r of plans.flatMap((p) => reads(p.Plan))) {
+      tables.add(r.table)
+      if (!r.keyed) scans.push(r.table)
+    }
+  }
+  // The reads that matter are in the plans (tables with rows; an empty one reads nothing).
+  for (const t of ['default.dx_suggestions', 'default.encounters', 'default.diagnoses', 'default.lab_results', 'default.triage_results', 'default.vitals_per_minute']) {
+    assert.ok(tables.has(t), `${t} read by the summary (read: ${[...tables].join(', ')})`)
+  }
+  const unexpected = scans.filter((t) => !KNOWN_SCANS.has(t))
+  assert.deepEqual(unexpected, [], `read without a narrowing key or skip index: ${unexpected.join(', ')}`)
+
+  // The suggestions, read by the patient's encounters, are all there and only the patient's.
+  const suggestions = body.suggestions as Array<{ suggestion_id: string; clinician_icd10: string | null }>
+  assert.deepEqual(suggestions.map((s) => s.suggestion_id), ['sg-2', 'sg-1'])
+  assert.equal(suggestions[0]!.clinician_icd10, 'J18.9')
+})

@@ -107,21 +107,55 @@ export function checkClickHouseSettings(settings: unknown): void {
 }
 
 const GUARDED = new Set<PropertyKey>(['query', 'exec', 'command', 'insert'])
+/** Settings chdb's adapter never SETs (it drops them or makes them options). */
+const NOT_SET = new Set(['wait_end_of_query', 'send_progress_in_http_headers', 'http_response_buffer_size', 'http_headers_progress_interval_ms', 'http_send_progress_interval_ms', 'enable_http_compression', 'default_format'])
+
+type Call = (params: { clickhouse_settings?: unknown; query?: string } | undefined, ...rest: unknown[]) => Promise<unknown>
 
 /**
- * The chdb connection with its settings checked: query, exec, command and insert refuse unsafe
- * clickhouse_settings (a rejected promise, as a ClickHouse error would be); everything else is
- * the connection itself.
+ * The chdb connection with its settings checked and kept to their own call.
+ *
+ * Checked: query, exec, command and insert refuse unsafe clickhouse_settings (a rejected promise,
+ * as a ClickHouse error would be).
+ *
+ * Kept to their call: the adapter's `SET k = v; <query>` changes the embedded session for every
+ * later query (a leaked insert_deduplication_token makes a later insert a "duplicate", a leaked
+ * prefer_column_name_to_alias changes what another query's aliases mean). So a call with settings
+ * runs alone — after the calls before it, before the calls after it — and is followed by
+ * `SET k = DEFAULT` for each of them; calls without settings still run side by side.
  */
 export function guardSettings<T extends object>(connection: T): T {
+  let barrier: Promise<unknown> = Promise.resolve()
+  const running = new Set<Promise<unknown>>()
+  const settled = (p: Promise<unknown>) => p.then(() => undefined, () => undefined)
+  const command = (Reflect.get(connection, 'command', connection) as Call).bind(connection)
   return new Proxy(connection, {
     get(target, prop) {
       const value = Reflect.get(target, prop, target) as unknown
       if (typeof value !== 'function') return value
       if (!GUARDED.has(prop)) return value.bind(target)
+      const call = (value as Call).bind(target)
       return async (params: { clickhouse_settings?: unknown } | undefined, ...rest: unknown[]) => {
         checkClickHouseSettings(params?.clickhouse_settings)
-        return (value as (...a: unknown[]) => unknown).call(target, params, ...rest)
+        const names = Object.entries((params?.clickhouse_settings ?? {}) as Record<string, unknown>)
+          .filter(([name, v]) => v !== undefined && !NOT_SET.has(name)).map(([name]) => name)
+        if (names.length === 0) {
+          const run = settled(barrier).then(() => call(params, ...rest))
+          running.add(run)
+          void settled(run).then(() => running.delete(run))
+          return run
+        }
+        const before = [barrier, ...running].map(settled)
+        const run = Promise.all(before).then(async () => {
+          try {
+            return await call(params, ...rest)
+          } finally {
+            // A name ClickHouse does not know failed the call's own SET too: nothing to reset.
+            await command({ query: names.map((n) => `SET ${n} = DEFAULT`).join('; ') }).catch(() => undefined)
+          }
+        })
+        barrier = settled(run)
+        return run
       }
     },
   })

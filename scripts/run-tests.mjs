@@ -12,7 +12,8 @@
 // By default coverage is of the test processes only (docs/testing.md, "Duration", says why).
 // Any other --option goes to tap as it is (e.g. --bail).
 import { spawn, spawnSync } from 'node:child_process'
-import { createWriteStream, existsSync, globSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { createWriteStream, existsSync, globSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Report } from 'c8'
@@ -91,6 +92,14 @@ if (!existsSync(built) || /^export const signature = `[^`]*@tapjs\/typescript/m.
 }
 rmSync(join(root, '.tap/coverage'), { recursive: true, force: true })
 mkdirSync(artifacts, { recursive: true })
+// One embedded store migrated for the whole run; each test's new store starts as a copy of it
+// (analytics/src/embedded-seed.ts). A run whose seed cannot be made migrates every store itself.
+const seedDir = mkdtempSync(join(tmpdir(), 'neva-test-seed-'))
+const seed = join(seedDir, 'clickhouse')
+const seeded = process.env.NEVA_TEST_CLICKHOUSE_SEED === 'off' ? { status: 1, stderr: 'NEVA_TEST_CLICKHOUSE_SEED=off' } : spawnSync(process.execPath, ['--import=tsx', '--input-type=module', '-e',
+  "import { connectClickHouse, migrate } from '@neva/analytics'; const ch = await connectClickHouse({ path: process.argv[1] }); await migrate(ch); await ch.close()", seed],
+  { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, NEVA_TEST: '0' } })
+if (seeded.status !== 0) console.log(`test seed store not made (each store migrates itself): ${String(seeded.stderr).trim().split('\n').slice(-1)[0]}`)
 const raw = createWriteStream(join(artifacts, 'tap-output.tap'))
 const started = Date.now()
 console.log(`tap: ${files.length} test files from ${packages.join(', ')}${coverage ? ', with coverage' : ''}`)
@@ -141,12 +150,13 @@ const totals = watch(top, [], 0)
 
 const child = spawn(process.execPath, args, {
   stdio: ['ignore', 'pipe', 'inherit'],
-  env: { ...process.env, NEVA_TEST: '1' },
+  env: { ...process.env, NEVA_TEST: '1', NEVA_TEST_CLICKHOUSE_SEED: seeded.status === 0 ? seed : '' },
 })
 child.stdout.on('data', (chunk) => { raw.write(chunk); top.write(chunk) })
 const code = await new Promise((res) => child.on('close', (c, sig) => res(c ?? (sig ? 1 : 0))))
 top.end()
 raw.end()
+rmSync(seedDir, { recursive: true, force: true })
 Object.assign(counts, { pass: totals.pass, fail: totals.fail, skip: totals.skip })
 await new Promise((res) => setImmediate(res))
 const seconds = ((Date.now() - started) / 1000).toFixed(0)

@@ -3,6 +3,7 @@ import { createClient, type ClickHouseClient } from '@clickhouse/client'
 import { createHash } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { seedEmbeddedStore } from './embedded-seed.js'
 import { UnsafeSettingError } from './errors.js'
 
 export interface ClickHouseConfig {
@@ -56,6 +57,7 @@ export async function connectClickHouse(config: ClickHouseConfig = {}): Promise<
     return { client, kind: 'server', location: `${url.protocol}//${url.host}/${database}`, close: () => client.close() }
   }
   const path = resolve(config.path ?? DEFAULT_EMBEDDED_PATH)
+  seedEmbeddedStore(path)
   mkdirSync(path, { recursive: true })
   // chdb is loaded lazily: it is large and a server deployment never needs it.
   const { createChdbConnection } = await import('chdb/connection')

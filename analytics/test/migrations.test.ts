@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connectClickHouse, loadMigrations, migrate, MIGRATIONS_DIR, splitStatements } from '@neva/analytics'
 
+// This file migrates from nothing: no store of this run starts as a copy of the run's seed.
+delete process.env.NEVA_TEST_CLICKHOUSE_SEED
+
 const ch = await connectClickHouse({ path: mkdtempSync(join(tmpdir(), 'neva-ch-')) })
 after(() => ch.close())
 

@@ -7,6 +7,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connectClickHouse, loadMigrations, migrate, renderClusterMigrations } from '@neva/analytics'
 
+// This file migrates from nothing: no store of this run starts as a copy of the run's seed.
+delete process.env.NEVA_TEST_CLICKHOUSE_SEED
+
 test('0013 is rendered for a cluster as one ALTER on rejected_readings_local', () => {
   const m = renderClusterMigrations(loadMigrations(), { cluster: 'neva', database: 'neva' }).find((x) => x.version === 13)!
   assert.equal(m.name, 'rejected_readings_ttl')

@@ -107,8 +107,7 @@ export async function ensurePseudonymKey(ch: ClickHouse, secret?: string): Promi
     table: 'analyst_pseudonym_key',
     values: [{ k0: bytes.readBigUInt64BE(0).toString(), k1: bytes.readBigUInt64BE(8).toString(), source, created_at: toDateTime64(Date.now()) }],
     format: 'JSONEachRow',
-    // The embedded engine keeps SET settings per session: name the token so none carries over.
-    clickhouse_settings: { insert_deduplication_token: '', async_insert: 0 },
+    clickhouse_settings: { async_insert: 0 },
   })
 }
 
@@ -300,7 +299,7 @@ export async function runAnalystQuery(analyst: Analyst, request: AnalystRequest)
         duration_ms,
       }],
       format: 'JSONEachRow',
-      clickhouse_settings: { insert_deduplication_token: '', async_insert: 0 },
+      clickhouse_settings: { async_insert: 0 },
     })
   } catch (cause) {
     throw new AnalystError('NEVA_ANALYST_AUDIT_UNAVAILABLE', (cause as Error).message, { cause })

@@ -299,13 +299,19 @@ const BOTH = [['ADD', 'COLUMN'], ['DROP', 'COLUMN'], ['MODIFY', 'COLUMN'], ['REN
 const LOCAL_ONLY = [
   ['CLEAR', 'COLUMN'], ['ADD', 'INDEX'], ['DROP', 'INDEX'], ['MATERIALIZE', 'INDEX'], ['MATERIALIZE', 'COLUMN'],
   ['MODIFY', 'TTL'], ['REMOVE', 'TTL'], ['MODIFY', 'SETTING'], ['RESET', 'SETTING'], ['MODIFY', 'ORDER', 'BY'],
-  ['ADD', 'PROJECTION'], ['DROP', 'PROJECTION'], ['MATERIALIZE', 'PROJECTION'],
+  ['ADD', 'PROJECTION'], ['DROP', 'PROJECTION'], ['MATERIALIZE', 'PROJECTION'], ['DELETE', 'WHERE'],
 ] as const
 
-function renderAlter(c: Cursor, tables: Set<string>, o: Required<Omit<ClusterOptions, 'shardingKeys'>>): string[] {
+function renderAlter(c: Cursor, tables: Set<string>, views: Set<string>, o: Required<Omit<ClusterOptions, 'shardingKeys'>>): string[] {
   c.expectWords('ALTER', 'TABLE')
   const name = c.tableName()
   if (c.isWord('ON', 'CLUSTER')) throw new Error('already has ON CLUSTER')
+  if (views.has(name)) {
+    // A materialized view's new SELECT: it reads the shard's local tables, as when it was created.
+    if (!c.acceptWords('MODIFY', 'QUERY')) throw new Error(`ALTER TABLE ${name}: a materialized view takes MODIFY QUERY only`)
+    const select = pointTablesAt(c, tables, o.database, o.localSuffix, `materialized view ${name}`)
+    return [`ALTER TABLE ${quoteIdentifier(o.database)}.${quoteIdentifier(name)} ON CLUSTER ${quoteIdentifier(o.cluster)} MODIFY QUERY\n${select}`]
+  }
   if (!tables.has(name)) throw new Error(`ALTER TABLE ${name}: no earlier migration creates this table`)
   const commands = splitTopLevel(c.tokens.slice(c.pos))
   let toBoth = 0
@@ -366,10 +372,11 @@ function renderView(c: Cursor, tables: Set<string>, o: Required<Omit<ClusterOpti
   return `CREATE ${orReplace ? 'OR REPLACE ' : ''}VIEW ${ifne}${quoteIdentifier(o.database)}.${quoteIdentifier(name)} ON CLUSTER ${quoteIdentifier(o.cluster)}\nAS ${select}`
 }
 
-function renderMaterializedView(c: Cursor, tables: Set<string>, o: Required<Omit<ClusterOptions, 'shardingKeys'>>): string {
+function renderMaterializedView(c: Cursor, tables: Set<string>, views: Set<string>, o: Required<Omit<ClusterOptions, 'shardingKeys'>>): string {
   c.expectWords('CREATE', 'MATERIALIZED', 'VIEW')
   const ifNotExists = c.acceptWords('IF', 'NOT', 'EXISTS')
   const name = c.tableName()
+  views.add(name)
   if (!c.acceptWords('TO')) throw new Error(`materialized view ${name}: only views that write TO a table are supported`)
   const target = c.tableName()
   if (!tables.has(target)) throw new Error(`materialized view ${name}: target ${target} is not created by the migrations`)
@@ -388,6 +395,7 @@ export function renderClusterMigrations(migrations: readonly Migration[], option
   quoteIdentifier(o.cluster)
   quoteIdentifier(o.database)
   const tables = new Set<string>()
+  const views = new Set<string>()
   return migrations.map((m) => ({
     ...m,
     statements: m.statements.flatMap((statement, index) => {
@@ -399,9 +407,9 @@ export function renderClusterMigrations(migrations: readonly Migration[], option
           tables.add(t.name)
           return rendered
         }
-        if (c.isWord('ALTER', 'TABLE')) return renderAlter(c, tables, o)
+        if (c.isWord('ALTER', 'TABLE')) return renderAlter(c, tables, views, o)
         if (c.isWord('CREATE', 'VIEW') || c.isWord('CREATE', 'OR', 'REPLACE', 'VIEW')) return [renderView(c, tables, o)]
-        if (c.isWord('CREATE', 'MATERIALIZED', 'VIEW')) return [renderMaterializedView(c, tables, o)]
+        if (c.isWord('CREATE', 'MATERIALIZED', 'VIEW')) return [renderMaterializedView(c, tables, views, o)]
         throw new Error(`unsupported statement "${c.text(c.tokens.slice(0, 3))}…"`)
       } catch (cause) {
         throw new Error(`migration ${m.version}_${m.name}, statement ${index + 1}: ${(cause as Error).message}`, { cause })

@@ -76,7 +76,6 @@ export async function migrate(ch: ClickHouse, migrations = loadMigrations()): Pr
       table: 'schema_migrations',
       values: [{ version: m.version, name: m.name, checksum: m.checksum, applied_at: Date.now() }],
       format: 'JSONEachRow',
-      clickhouse_settings: { insert_deduplication_token: '' },
     })
     report.applied.push(m.version)
   }

@@ -112,9 +112,7 @@ export class ModelStore {
     return rs.json<T>()
   }
 
-  // '' token: the embedded engine applies settings with SET, so an earlier insert's token would
-  // otherwise carry over (see TelemetryStore.insert).
   private async insert(table: string, row: object): Promise<void> {
-    await this.ch.client.insert({ table, values: [row], format: 'JSONEachRow', clickhouse_settings: { insert_deduplication_token: '', async_insert: 0 } })
+    await this.ch.client.insert({ table, values: [row], format: 'JSONEachRow', clickhouse_settings: { async_insert: 0 } })
   }
 }

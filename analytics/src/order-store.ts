@@ -34,8 +34,7 @@ export class OrderStore {
       table: 'orders',
       values: [orderRow(order)],
       format: 'JSONEachRow',
-      // Every insert names its token (see TelemetryStore.insert): '' is none.
-      clickhouse_settings: { insert_deduplication_token: '', async_insert: 0 },
+      clickhouse_settings: { async_insert: 0 },
     })
   }
 

@@ -64,9 +64,9 @@ export interface LoginAttempt {
   via: 'session' | 'oidc'
 }
 
-// Small tables written rarely: synchronous inserts, and no block deduplication (a second,
-// identical audit row is a second event).
-const settings = { async_insert: 0, insert_deduplication_token: '' } as const
+// Small tables written rarely: synchronous inserts. No deduplication token: a second, identical
+// audit row is a second event.
+const settings = { async_insert: 0 } as const
 
 export class PeopleStore {
   constructor(readonly ch: ClickHouse) {}

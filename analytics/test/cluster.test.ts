@@ -143,6 +143,23 @@ test('a materialized view writing TO a table reads and writes the local tables o
   assert.throws(() => renderClusterMigrations(migration(['CREATE MATERIALIZED VIEW v ENGINE = MergeTree ORDER BY a AS SELECT 1 AS a']), OPTIONS), /only views that write TO a table/)
 })
 
+test("a materialized view's new SELECT (MODIFY QUERY) reads the local tables too; a mutation's delete runs on the local tables", () => {
+  const [m] = renderClusterMigrations(migration([
+    'CREATE TABLE src (patient_id String, v Float64) ENGINE = MergeTree ORDER BY patient_id',
+    'CREATE TABLE agg (patient_id String, n UInt64) ENGINE = SummingMergeTree ORDER BY patient_id',
+    'CREATE MATERIALIZED VIEW agg_mv TO agg AS SELECT patient_id, count() AS n FROM src GROUP BY patient_id',
+    'ALTER TABLE agg_mv MODIFY QUERY SELECT patient_id, count() AS n FROM src WHERE isFinite(v) GROUP BY patient_id',
+    'ALTER TABLE agg DELETE WHERE n = 0',
+  ]), OPTIONS)
+  assert.deepEqual(m!.statements.slice(-2), [
+    'ALTER TABLE `neva`.`agg_mv` ON CLUSTER `neva` MODIFY QUERY\nSELECT patient_id, count() AS n FROM `neva`.`src_local` WHERE isFinite(v) GROUP BY patient_id',
+    'ALTER TABLE `neva`.`agg_local` ON CLUSTER `neva` DELETE WHERE n = 0',
+  ])
+  for (const sql of m!.statements) session.queryBind('SELECT formatQuery({q:String})', { q: sql }, 'TSVRaw')
+  assert.throws(() => renderClusterMigrations(migration(['CREATE TABLE src (a String) ENGINE = MergeTree ORDER BY a', 'CREATE TABLE agg (a String) ENGINE = MergeTree ORDER BY a',
+    'CREATE MATERIALIZED VIEW agg_mv TO agg AS SELECT a FROM src', 'ALTER TABLE agg_mv ADD COLUMN b String']), OPTIONS), /a materialized view takes MODIFY QUERY only/)
+})
+
 test('what the renderer does not support is refused, naming the migration and the construct', () => {
   const refused = (statements: string[], why: RegExp) => assert.throws(() => renderClusterMigrations(migration(statements), OPTIONS), (e: Error) => {
     assert.match(e.message, /^migration 9_test, statement \d+: /)
@@ -154,7 +171,7 @@ test('what the renderer does not support is refused, naming the migration and th
   refused(['CREATE TABLE t ON CLUSTER c (a String) ENGINE = MergeTree ORDER BY a'], /already has ON CLUSTER/)
   refused(['INSERT INTO t VALUES (1)'], /unsupported statement "INSERT INTO t…"/)
   refused(['ALTER TABLE nope ADD COLUMN a String'], /no earlier migration creates this table/)
-  refused(['CREATE TABLE t (a String) ENGINE = MergeTree ORDER BY a', 'ALTER TABLE t DELETE WHERE 1'], /unsupported command "DELETE WHERE 1…"/)
+  refused(['CREATE TABLE t (a String) ENGINE = MergeTree ORDER BY a', "ALTER TABLE t UPDATE a = '' WHERE 1"], /unsupported command "UPDATE a =…"/)
   refused(['CREATE TABLE t (a String) ENGINE = MergeTree ORDER BY a', 'ALTER TABLE t ADD COLUMN b String, MODIFY TTL now()'], /separate statements/)
   refused(['CREATE TABLE t (a String) ENGINE = MergeTree ORDER BY a', 'CREATE MATERIALIZED VIEW v TO t AS SELECT a FROM other'], /reads other, which the migrations do not create/)
   assert.throws(() => renderClusterMigrations([], { cluster: 'bad name', database: 'neva' }), /invalid ClickHouse identifier/)

@@ -2,9 +2,9 @@
 // that loses ACKs, restarts and refuses, to see the monitor resend, reconnect and give up.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
-import { MllpDeframer, buildAck, mllpFrame, parseHl7, type Decoded, type DecodedHl7 } from '@neva/firmware-adapters'
+import type { Decoded, DecodedHl7 } from '@neva/firmware-adapters'
 import { Hl7Monitor, type AlarmLimit, type Hl7MonitorOptions } from './hl7-monitor.js'
+import { scriptedGateway } from '../test/scripted-mllp-gateway.js'
 
 // The simulators package does not depend on the gateway (nothing it ships needs it), so the
 // gateway's listener is loaded by path: the test runs the monitor against the real thing.
@@ -101,35 +101,6 @@ test('a vital outside its limit raises an ORU^R40 alarm (start); back inside, th
     await source.stop()
   }
 })
-
-/** A gateway that misbehaves on purpose: answers with `reply`, or not at all. */
-async function scriptedGateway(reply: (controlId: string, n: number) => 'AA' | 'AE' | 'AR' | null) {
-  const seen: string[] = []
-  const sockets = new Set<Socket>()
-  const server: Server = createServer((socket) => {
-    sockets.add(socket)
-    socket.on('close', () => sockets.delete(socket))
-    const deframer = new MllpDeframer()
-    socket.on('data', (chunk: Buffer) => {
-      for (const frame of deframer.push(chunk).messages) {
-        const message = parseHl7(frame).message!
-        const id = message.header.value(10)
-        seen.push(id)
-        const code = reply(id, seen.filter((s) => s === id).length)
-        if (code) socket.write(mllpFrame(buildAck(message, code, code === 'AA' ? undefined : 'scripted')))
-      }
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  return {
-    port: (server.address() as AddressInfo).port,
-    seen,
-    async stop() {
-      for (const s of sockets) s.destroy()
-      await new Promise<void>((resolve) => server.close(() => resolve()))
-    },
-  }
-}
 
 test('no ACK: the monitor reconnects and resends the same message; after a gateway restart it carries on', async () => {
   // The first copy of every message goes unanswered.

@@ -8,17 +8,11 @@
 // ORU^R42 when it starts, every `pumpIntervalS` simulated seconds while it delivers, and when the
 // volume to be infused is reached (delivery stopped).
 //
-// HL7 original mode: one message in flight per connection. A message leaves the queue only when
-// an ACK with its MSH-10 arrives:
-//
-//   queued ──sent──► in flight ──AA──────────► done (acked)
-//     ▲                 │ ──AR──────────────► done (rejected: resending would not help)
-//     │                 │ ──AE──► resent after a pause (gave up after maxErrorResends: rejected)
-//     └─────────────────┘ no ACK in ackTimeoutMs, or connection lost: reconnect with backoff,
-//                          then the same bytes again (resent)
-import { connect, type Socket } from 'node:net'
+// HL7 original mode, one connection per bed: each bed sends through its own MllpSender
+// (mllp-sender.ts, where the states of a message are drawn).
 import type { AlarmPriority } from '@neva/contracts'
-import { MDC_EVT, MllpDeframer, encodeOruR01, encodeOruR40, encodeOruR42, mllpFrame, parseHl7, type OruReadingInput } from '@neva/firmware-adapters'
+import { MDC_EVT, encodeOruR01, encodeOruR40, encodeOruR42, type OruReadingInput } from '@neva/firmware-adapters'
+import { MllpSender, type MllpSenderCounters } from './mllp-sender.js'
 import { SimulatedPatient, type PatientSpec, type VitalSample } from './physiology/patient.js'
 
 export interface Hl7MonitorBed {
@@ -92,22 +86,10 @@ export interface Hl7MonitorOptions {
   alarmLimits?: readonly AlarmLimit[]
 }
 
-export interface Hl7MonitorStats {
-  /** Messages written for the first time. */
-  sent: number
-  /** Messages written again (no ACK in time, connection lost, AE). */
-  resent: number
-  /** AA received. */
-  acked: number
-  /** AE received. */
-  errors: number
-  /** AR received, or given up after repeated AE. */
-  rejected: number
-  /** Dropped because the queue was full. */
-  dropped: number
+/** The beds' MLLP counters added up (see MllpSenderCounters), and the monitor's own. */
+export interface Hl7MonitorStats extends MllpSenderCounters {
   /** Waiting, the one in flight included. */
   queued: number
-  reconnects: number
   /** Beds connected now. */
   connected: number
   /** ORU^R40 written for the first time: alarms raised, and alarms ended. */
@@ -115,13 +97,6 @@ export interface Hl7MonitorStats {
   alarmsEnded: number
   /** ORU^R42 written for the first time. */
   infusionEvents: number
-}
-
-interface Pending {
-  controlId: string
-  bytes: Uint8Array
-  attempts: number
-  errors: number
 }
 
 export class Hl7Monitor {
@@ -169,13 +144,7 @@ class BedLink {
   private readonly patient: SimulatedPatient
   private readonly deviceId: string
   private readonly tag: string
-  private readonly queue: Pending[] = []
-  private socket: Socket | undefined
-  private deframer = new MllpDeframer()
-  private inFlight: Pending | undefined
-  private ackTimer: NodeJS.Timeout | undefined
-  private retryTimer: NodeJS.Timeout | undefined
-  private backoffMs: number
+  private readonly sender: MllpSender
   private lastNibpS = -Infinity
   private lastTemperatureS = -Infinity
   private seq = 0
@@ -185,8 +154,6 @@ class BedLink {
   private pumpStopped = false
   /** Alarms raised and not yet ended, by limit ("spo2:low"), with their alert id. */
   private readonly activeAlarms = new Map<string, string>()
-  private closed = false
-  connected = false
 
   constructor(
     private readonly bed: Hl7MonitorBed,
@@ -197,11 +164,24 @@ class BedLink {
     this.deviceId = `${options.monitorId}-${bed.bed}`.replace(/[^A-Za-z0-9._:/-]/g, '_')
     // Unique across restarts of the simulator: a gateway remembers control ids it stored.
     this.tag = `${bed.bed}.${Date.now().toString(36)}`
-    this.backoffMs = options.reconnectMinMs ?? 250
+    const { host, port, ackTimeoutMs, reconnectMinMs, reconnectMaxMs, maxErrorResends } = options
+    this.sender = new MllpSender({ host, port, ackTimeoutMs, reconnectMinMs, reconnectMaxMs, maxErrorResends, maxQueue: options.maxQueue ?? 600 }, counters)
   }
 
   get queued(): number {
-    return this.queue.length
+    return this.sender.queued
+  }
+
+  get connected(): boolean {
+    return this.sender.connected
+  }
+
+  connect(): void {
+    this.sender.connect()
+  }
+
+  close(): Promise<void> {
+    return this.sender.close()
   }
 
   report(dt: number, tick: number): void {
@@ -232,7 +212,6 @@ class BedLink {
     this.enqueue(controlId, message)
     this.checkLimits(sample, now, tick)
     this.reportPump(dt, sample.t, now, tick)
-    this.pump()
   }
 
   private reportPump(dt: number, t: number, now: number, tick: number): void {
@@ -256,12 +235,7 @@ class BedLink {
   }
 
   private enqueue(controlId: string, message: string): void {
-    if (this.queue.length >= (this.options.maxQueue ?? 600)) {
-      // The oldest message not in flight makes room: a monitor's buffer is finite.
-      this.queue.splice(this.inFlight === this.queue[0] ? 1 : 0, 1)
-      this.counters.dropped++
-    }
-    this.queue.push({ controlId, bytes: mllpFrame(message), attempts: 0, errors: 0 })
+    this.sender.send(controlId, message)
   }
 
   /** Raises an alarm when a vital leaves its limits, ends it once the vital is back inside (by one unit, so it does not flap). */
@@ -299,79 +273,5 @@ class BedLink {
         }
       }
     }
-  }
-
-  connect(): void {
-    if (this.closed) return
-    const socket = connect({ host: this.options.host, port: this.options.port })
-    this.socket = socket
-    this.deframer = new MllpDeframer()
-    socket.setNoDelay(true)
-    socket.on('connect', () => {
-      this.connected = true
-      this.backoffMs = this.options.reconnectMinMs ?? 250
-      this.pump()
-    })
-    socket.on('data', (chunk: Buffer) => {
-      for (const frame of this.deframer.push(chunk).messages) this.answer(frame)
-    })
-    socket.on('error', () => {}) // 'close' follows
-    socket.on('close', () => {
-      if (this.socket !== socket) return
-      this.connected = false
-      this.inFlight = undefined
-      clearTimeout(this.ackTimer)
-      if (this.closed) return
-      this.counters.reconnects++
-      this.retryTimer = setTimeout(() => this.connect(), this.backoffMs)
-      this.backoffMs = Math.min(this.backoffMs * 2, this.options.reconnectMaxMs ?? 5000)
-    })
-  }
-
-  private pump(): void {
-    const head = this.queue[0]
-    if (!this.connected || this.inFlight || !head || this.closed) return
-    this.inFlight = head
-    if (head.attempts++ === 0) this.counters.sent++
-    else this.counters.resent++
-    this.socket!.write(head.bytes)
-    // No answer: the connection may be half dead; a new one and the same message again.
-    this.ackTimer = setTimeout(() => this.socket?.destroy(), this.options.ackTimeoutMs ?? 10_000)
-  }
-
-  private answer(frame: Uint8Array): void {
-    const msa = parseHl7(frame).message?.segment('MSA')
-    const head = this.inFlight
-    // An ACK for an earlier copy of a message already settled: nothing to do.
-    if (!msa || !head || msa.value(2) !== head.controlId) return
-    clearTimeout(this.ackTimer)
-    this.inFlight = undefined
-    const code = msa.value(1)
-    if (code === 'AE' && ++head.errors <= (this.options.maxErrorResends ?? 5)) {
-      this.counters.errors++
-      this.retryTimer = setTimeout(() => this.pump(), this.options.reconnectMinMs ?? 250)
-      return
-    }
-    if (code === 'AA') this.counters.acked++
-    else {
-      if (code === 'AE') this.counters.errors++
-      this.counters.rejected++
-    }
-    this.queue.shift()
-    this.pump()
-  }
-
-  async close(): Promise<void> {
-    this.closed = true
-    clearTimeout(this.ackTimer)
-    clearTimeout(this.retryTimer)
-    const socket = this.socket
-    if (!socket || socket.destroyed) return
-    await new Promise<void>((resolve) => {
-      socket.once('close', () => resolve())
-      if (this.connected) socket.end(() => socket.destroy())
-      else socket.destroy()
-    })
-    this.connected = false
   }
 }

@@ -9,45 +9,12 @@ import { canSee, Identifier } from '@neva/contracts'
 import { CtgStore, type ClickHouse } from '@neva/analytics'
 import { CoreError, stored } from '../errors.js'
 import { BOARD_ROLES } from '../live/access.js'
+import { escapeHtml, patientShell, refusalPage } from './patient-shell.js'
 
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
-
-const NAV = '<nav aria-label="Boards"><a href="/boards/ed">ED pre-arrival</a> <a href="/boards/icu">ICU</a> <a href="/boards/triage">Triage queue</a></nav>'
-
-function shell(id: string, userName: string): string {
-  const pid = escape(id)
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>CTG ${pid} · Neva</title>
-<link rel="stylesheet" href="/boards/assets/boards.css">
-<link rel="stylesheet" href="/boards/assets/ctg-page.css">
-<script type="module" src="/boards/assets/ctg-page.js"></script>
-</head>
-<body data-patient="${pid}">
-<header>
-  <h1>CTG <a class="pid" href="/patients/${encodeURIComponent(id)}">${pid}</a></h1>
-  ${NAV}
-  <p class="who">${escape(userName)} · <span id="status" role="status" aria-live="polite">loading…</span>
-    <form method="post" action="/logout"><button type="submit">Log out</button></form></p>
-</header>
-<main id="ctg" aria-busy="true"><p>Loading…</p></main>
-</body>
-</html>
-`
-}
-
-function refusal(id: string, userName: string): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Not allowed · Neva</title><link rel="stylesheet" href="/boards/assets/boards.css"></head>
-<body><header><h1>Not allowed</h1>${NAV}</header>
-<main><p class="refused" role="alert">${escape(userName)} may not open the CTG of patient ${escape(id)}: they are not on a ward or site granted to you (or have no open encounter). This attempt is recorded.</p></main>
-</body></html>
-`
-}
+const shell = (id: string, userName: string) => patientShell({
+  patientId: id, userName, title: `CTG ${id}`, styles: ['boards.css', 'ctg-page.css'], script: 'ctg-page.js', mainId: 'ctg',
+  heading: `CTG <a class="pid" href="/patients/${encodeURIComponent(id)}">${escapeHtml(id)}</a>`,
+})
 
 export async function ctgPagePlugin(app: FastifyInstance, { clickhouse }: { clickhouse: ClickHouse }): Promise<void> {
   const ctg = new CtgStore(clickhouse)
@@ -63,7 +30,7 @@ export async function ctgPagePlugin(app: FastifyInstance, { clickhouse }: { clic
   app.get('/patients/:id/ctg', { onRequest: requireBoardUser, schema: { params: Type.Object({ id: Identifier }) } }, async (request, reply) => {
     const { id } = request.params as { id: string }
     void reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store')
-    if (!(await granted(request, id, 'ctg page'))) return reply.status(403).send(refusal(id, request.user!.name))
+    if (!(await granted(request, id, 'ctg page'))) return reply.status(403).send(refusalPage(`the CTG of patient ${id}`, request.user!.name))
     return reply.send(shell(id, request.user!.name))
   })
 

@@ -10,48 +10,17 @@ import { FhirStore, LabOrderSetStore, LabOrderStore, PatientRecordStore, Patient
 import { CoreError, stored } from '../errors.js'
 import { BOARD_ROLES } from '../live/access.js'
 import { pageOrderSet } from '../patient-order-set.js'
+import { escapeHtml, patientShell, refusalPage } from './patient-shell.js'
 
 /** Window (hours) → bucket (seconds) the vitals are averaged over: ~720 to 10,080 points a vital. */
 export const WINDOWS: Record<string, number> = { '1': 5, '8': 30, '24': 60, '168': 60 }
 const LIMIT = 2000
 
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`)
-
-function shell(id: string, userName: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escape(id)} · Neva</title>
-<link rel="stylesheet" href="/boards/assets/uPlot.min.css">
-<link rel="stylesheet" href="/boards/assets/boards.css">
-<link rel="stylesheet" href="/boards/assets/patient.css">
-<script type="module" src="/boards/assets/patient.js"></script>
-</head>
-<body data-patient="${escape(id)}">
-<header>
-  <h1>Patient <span class="pid">${escape(id)}</span> <a class="ctg-link" href="/patients/${encodeURIComponent(id)}/ctg">CTG</a></h1>
-  <nav aria-label="Boards"><a href="/boards/ed">ED pre-arrival</a> <a href="/boards/icu">ICU</a> <a href="/boards/triage">Triage queue</a></nav>
-  <form class="search" action="/patients" method="get" role="search"><label>Patient id <input name="id" required></label> <button type="submit">Open</button></form>
-  <p class="who">${escape(userName)} · <span id="status" role="status" aria-live="polite">loading…</span>
-    <form method="post" action="/logout"><button type="submit">Log out</button></form></p>
-</header>
-<main id="patient" aria-busy="true"><p>Loading…</p></main>
-</body>
-</html>
-`
-}
-
-function refusal(id: string, userName: string): string {
-  return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Not allowed · Neva</title><link rel="stylesheet" href="/boards/assets/boards.css"></head>
-<body><header><h1>Not allowed</h1><nav aria-label="Boards"><a href="/boards/ed">ED pre-arrival</a> <a href="/boards/icu">ICU</a> <a href="/boards/triage">Triage queue</a></nav></header>
-<main><p class="refused" role="alert">${escape(userName)} may not open patient ${escape(id)}: they are not on a ward or site granted to you (or have no open encounter). This attempt is recorded.</p></main>
-</body></html>
-`
-}
+const shell = (id: string, userName: string) => patientShell({
+  patientId: id, userName, title: id, styles: ['uPlot.min.css', 'boards.css', 'patient.css'], script: 'patient.js', mainId: 'patient',
+  heading: `Patient <span class="pid">${escapeHtml(id)}</span> <a class="ctg-link" href="/patients/${encodeURIComponent(id)}/ctg">CTG</a>`,
+  afterNav: '<form class="search" action="/patients" method="get" role="search"><label>Patient id <input name="id" required></label> <button type="submit">Open</button></form>',
+})
 
 /** The open encounter's id (none ended), or null. */
 const openEncounter = (rows: FhirRow[]): string | null => {
@@ -84,7 +53,7 @@ export async function patientPagePlugin(app: FastifyInstance, { clickhouse }: { 
     const { id } = request.params as { id: string }
     const user = request.user!
     void reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store')
-    if (!(await granted(request, id, 'patient page'))) return reply.status(403).send(refusal(id, user.name))
+    if (!(await granted(request, id, 'patient page'))) return reply.status(403).send(refusalPage(`patient ${id}`, user.name))
     return reply.send(shell(id, user.name))
   })
 

@@ -21,7 +21,7 @@ export class SurveyStore {
   }
 
   private async insert(table: string, values: object[]): Promise<void> {
-    await this.ch.client.insert({ table, values, format: 'JSONEachRow', clickhouse_settings: { insert_deduplication_token: '', async_insert: 0 } })
+    await this.ch.client.insert({ table, values, format: 'JSONEachRow', clickhouse_settings: { async_insert: 0 } })
   }
 
   async putToken(t: TokenRow & { token_sha256: string }): Promise<void> {

@@ -8,63 +8,14 @@ import assert from 'node:assert/strict'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { SerialPort } from 'serialport'
-import type { LabResult } from '@neva/contracts'
-import { AstmReceiver, AstmSender, astmHostMessageKind, astmOrdersOf, encodeAstmMessage, frameAstmMessage, labCodeTable, type AstmOrderAnswer } from '@neva/firmware-adapters'
-import { DurableStage } from '../outbox/durable-stage.js'
-import type { Log } from '../log.js'
-import { createEdgeMetrics } from '../metrics.js'
-import { SqliteOutbox } from '../outbox/sqlite-outbox.js'
-import { TriageStage } from '../triage/triage-stage.js'
-import { astmProtocol } from './astm-protocol.js'
+import type { SerialPort } from 'serialport'
+import { AstmReceiver, AstmSender, astmHostMessageKind, astmOrdersOf, encodeAstmMessage, frameAstmMessage, type AstmOrderAnswer } from '@neva/firmware-adapters'
 import { lookupFor, ordersFor } from './astm-download.js'
-import { DeviceRegistry } from './devices.js'
-import { SerialSource } from './serial-source.js'
-import { ptyPair, until } from '../../test/pty.js'
+import { openPort, ptyPair, until } from '../../test/pty.js'
+import { ACK, astmGateway, ENQ, EOT, NAK } from '../../test/astm-pty.js'
 
-const log: Log = () => {}
-const ENQ = 0x05
-const ACK = 0x06
-const NAK = 0x15
-const EOT = 0x04
-
-async function gateway(path: string, pending: () => AstmOrderAnswer[], contentionRetryMs = 300) {
-  const dir = mkdtempSync(join(tmpdir(), 'neva-astm-dl-'))
-  const outbox = new SqliteOutbox({ path: join(dir, 'outbox.db'), gatewayId: 'gw-lab' })
-  const devices = new DeviceRegistry()
-  const durable = new DurableStage(outbox, new TriageStage({ outbox, log }), createEdgeMetrics(outbox), log, devices)
-  const source = new SerialSource({
-    path, baudRate: 9600, deviceId: 'chem-1', source: 'astm', next: durable, devices, log, retryMinMs: 50, retryMaxMs: 250, tickMs: 20,
-    protocol: astmProtocol({
-      deviceId: 'chem-1', labCodes: labCodeTable(), defaultUtcOffsetMinutes: 0,
-      download: { pending, everyMs: 50, sender: { contentionRetryMs, abortRetryMs: 100 } },
-    }),
-  })
-  await source.start()
-  return {
-    devices,
-    async results(): Promise<LabResult[]> {
-      const out: LabResult[] = []
-      for (let b = await outbox.nextBatch(10_000); b; b = await outbox.nextBatch(10_000)) {
-        out.push(...b.labResults)
-        await outbox.ack(b.id)
-      }
-      return out
-    },
-    async close() {
-      await source.stop()
-      await durable.settle()
-      await outbox.close()
-    },
-  }
-}
-
-async function openPort(path: string): Promise<SerialPort> {
-  const port = new SerialPort({ path, baudRate: 9600, autoOpen: false })
-  await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())))
-  port.on('error', () => {})
-  return port
-}
+const gateway = (path: string, pending: () => AstmOrderAnswer[], contentionRetryMs = 300) =>
+  astmGateway(path, { tickMs: 20, protocol: { download: { pending, everyMs: 50, sender: { contentionRetryMs, abortRetryMs: 100 } } } })
 
 /** An analyzer taking downloads: a receiver for the host's orders, its sender for the results. */
 class DownloadAnalyzer {

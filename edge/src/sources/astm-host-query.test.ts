@@ -7,48 +7,12 @@ import assert from 'node:assert/strict'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { SerialPort } from 'serialport'
-import type { LabResult } from '@neva/contracts'
-import { AstmReceiver, AstmSender, astmOrdersOf, encodeAstmMessage, encodeAstmQuery, frameAstmMessage, labCodeTable, type AstmOrderAnswer } from '@neva/firmware-adapters'
-import { DurableStage } from '../outbox/durable-stage.js'
-import type { Log } from '../log.js'
-import { createEdgeMetrics } from '../metrics.js'
-import { SqliteOutbox } from '../outbox/sqlite-outbox.js'
-import { TriageStage } from '../triage/triage-stage.js'
-import { astmProtocol } from './astm-protocol.js'
-import { DeviceRegistry } from './devices.js'
-import { SerialSource } from './serial-source.js'
-import { ptyPair, until } from '../../test/pty.js'
+import type { SerialPort } from 'serialport'
+import { AstmReceiver, AstmSender, astmOrdersOf, encodeAstmMessage, encodeAstmQuery, frameAstmMessage, type AstmOrderAnswer } from '@neva/firmware-adapters'
+import { openPort, ptyPair, until } from '../../test/pty.js'
+import { ACK, astmGateway, ENQ, EOT } from '../../test/astm-pty.js'
 
-const log: Log = () => {}
-const ENQ = 0x05
-
-async function gateway(path: string, worklist: Map<string, AstmOrderAnswer>) {
-  const dir = mkdtempSync(join(tmpdir(), 'neva-astm-hq-'))
-  const outbox = new SqliteOutbox({ path: join(dir, 'outbox.db'), gatewayId: 'gw-lab' })
-  const devices = new DeviceRegistry()
-  const durable = new DurableStage(outbox, new TriageStage({ outbox, log }), createEdgeMetrics(outbox), log, devices)
-  const source = new SerialSource({
-    path, baudRate: 9600, deviceId: 'chem-1', source: 'astm', next: durable, devices, log, retryMinMs: 50, retryMaxMs: 250,
-    protocol: astmProtocol({ deviceId: 'chem-1', labCodes: labCodeTable(), defaultUtcOffsetMinutes: 0, hostQuery: { lookup: (s) => worklist.get(s) } }),
-  })
-  await source.start()
-  return {
-    async results(): Promise<LabResult[]> {
-      const out: LabResult[] = []
-      for (let b = await outbox.nextBatch(10_000); b; b = await outbox.nextBatch(10_000)) {
-        out.push(...b.labResults)
-        await outbox.ack(b.id)
-      }
-      return out
-    },
-    async close() {
-      await source.stop()
-      await durable.settle()
-      await outbox.close()
-    },
-  }
-}
+const gateway = (path: string, worklist: Map<string, AstmOrderAnswer>) => astmGateway(path, { protocol: { hostQuery: { lookup: (s) => worklist.get(s) } } })
 
 /**
  * A query-mode analyzer: the E1381 instrument's sender for its own messages, a receiver for the
@@ -90,13 +54,6 @@ class QueryAnalyzer {
     clearInterval(this.timer)
     await new Promise<void>((r) => this.port.close(() => r()))
   }
-}
-
-async function openPort(path: string): Promise<SerialPort> {
-  const port = new SerialPort({ path, baudRate: 9600, autoOpen: false })
-  await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())))
-  port.on('error', () => {})
-  return port
 }
 
 const VALUES: Record<string, string> = { GLU: '5.4', K: '4.1', NA: '139', CRP: '3' }
@@ -150,15 +107,15 @@ test('contention: when the analyzer sends ENQ as the gateway does, the analyzer 
     await until('ACK to frame', () => replies.length > n)
   }
   const before = replies.length
-  write([0x04]) // EOT: the line is neutral, the gateway wants to send its answer
+  write([EOT]) // the line is neutral, the gateway wants to send its answer
   await until('the gateway\'s ENQ', () => replies.slice(before).includes(ENQ))
   // The analyzer sends ENQ too instead of answering: it has priority.
   const n = replies.length
   write([ENQ])
   await until('the gateway yields and ACKs the analyzer', () => replies.length > n)
-  assert.equal(replies[n], 0x06, 'ACK: the gateway became the receiver')
+  assert.equal(replies[n], ACK, 'ACK: the gateway became the receiver')
   // The analyzer sends an empty message end and EOT; the gateway tries again only after its 20 s wait.
-  write([0x04])
+  write([EOT])
   await port.close()
   await gw.close()
   await pair.stop()

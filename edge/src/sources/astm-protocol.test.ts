@@ -5,73 +5,17 @@ import assert from 'node:assert/strict'
 import { existsSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { SerialPort } from 'serialport'
+import type { SerialPort } from 'serialport'
 import type { LabResult, RejectedReading } from '@neva/contracts'
-import { AstmSender, encodeAstmMessage, frameAstmMessage, labCodeTable, type AstmSenderOptions, type Decoded } from '@neva/firmware-adapters'
-import { DurableStage } from '../outbox/durable-stage.js'
-import type { Log } from '../log.js'
-import { createEdgeMetrics } from '../metrics.js'
-import { SqliteOutbox } from '../outbox/sqlite-outbox.js'
-import { TriageStage } from '../triage/triage-stage.js'
-import { astmProtocol } from './astm-protocol.js'
-import { DeviceRegistry } from './devices.js'
+import { AstmSender, encodeAstmMessage, frameAstmMessage, type AstmSenderOptions, type Decoded } from '@neva/firmware-adapters'
+import type { DurableStage } from '../outbox/durable-stage.js'
 import type { DecodedSink } from './source.js'
-import { SerialSource } from './serial-source.js'
-import { ptyPair, until } from '../../test/pty.js'
+import { openPort, ptyPair, until } from '../../test/pty.js'
+import { ACK, astmGateway, ENQ, EOT, NAK } from '../../test/astm-pty.js'
 
-const log: Log = () => {}
-const ENQ = 0x05
-const EOT = 0x04
-const ACK = 0x06
-const NAK = 0x15
-
-/** The gateway's side: a serial source speaking ASTM into a real durable stage on a fresh directory. */
-async function gateway(path: string, wrap: (durable: DurableStage) => DecodedSink = (d) => d) {
-  const dir = mkdtempSync(join(tmpdir(), 'neva-astm-'))
-  const outbox = new SqliteOutbox({ path: join(dir, 'outbox.db'), gatewayId: 'gw-lab' })
-  const devices = new DeviceRegistry()
-  const durable = new DurableStage(outbox, new TriageStage({ outbox, log }), createEdgeMetrics(outbox), log, devices)
-  const source = new SerialSource({
-    path,
-    baudRate: 9600,
-    deviceId: 'chem-1',
-    source: 'astm',
-    protocol: astmProtocol({ deviceId: 'chem-1', labCodes: labCodeTable(), defaultUtcOffsetMinutes: 60 }),
-    next: wrap(durable),
-    devices,
-    log,
-    retryMinMs: 50,
-    retryMaxMs: 250,
-  })
-  await source.start()
-  const held = { labResults: [] as LabResult[], rejected: [] as RejectedReading[] }
-  return {
-    source,
-    outbox,
-    device: () => devices.snapshot().find((d) => d.device_id === 'chem-1'),
-    /** Everything the outbox took so far (batches acknowledged as the uplink would). */
-    async drain() {
-      for (let b = await outbox.nextBatch(10_000); b; b = await outbox.nextBatch(10_000)) {
-        held.labResults.push(...b.labResults)
-        held.rejected.push(...b.rejected)
-        await outbox.ack(b.id)
-      }
-      return held
-    },
-    async close() {
-      await source.stop()
-      await durable.settle()
-      await outbox.close()
-    },
-  }
-}
-
-async function openPort(path: string): Promise<SerialPort> {
-  const port = new SerialPort({ path, baudRate: 9600, autoOpen: false })
-  await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())))
-  port.on('error', () => {})
-  return port
-}
+/** The gateway's side, its analyzer an hour ahead of UTC. */
+const gateway = (path: string, wrap?: (durable: DurableStage) => DecodedSink) =>
+  astmGateway(path, { protocol: { defaultUtcOffsetMinutes: 60 }, ...(wrap ? { wrap } : {}) })
 
 const T = Date.UTC(2026, 10, 25, 9, 0)
 /** One specimen's chemistry message, as an analyzer makes it (times stamped: resends are recognizable). */

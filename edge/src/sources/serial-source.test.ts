@@ -5,19 +5,11 @@ import assert from 'node:assert/strict'
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { SerialPort } from 'serialport'
 import type { Decoded } from '@neva/firmware-adapters'
 import { DeviceRegistry } from './devices.js'
 import type { SerialLink, SerialProtocol } from './serial-protocol.js'
 import { SerialSource } from './serial-source.js'
-import { ptyPair, until } from '../../test/pty.js'
-
-async function openPort(path: string): Promise<SerialPort> {
-  const port = new SerialPort({ path, baudRate: 9600, autoOpen: false })
-  await new Promise<void>((resolve, reject) => port.open((err) => (err ? reject(err) : resolve())))
-  port.on('error', () => {})
-  return port
-}
+import { openPort, ptyPair, until } from '../../test/pty.js'
 
 /** A protocol that answers each line with "ok <line>" and hands each line on as a problem. */
 class LineProtocol implements SerialProtocol {

@@ -12,10 +12,12 @@ export type ObxCoding =
   | { kind: 'lab'; code: string; name: string; loinc: string | null }
 
 // LOINC → vital: the first vital in table order with that code (heart rate before pulse rate,
-// non-invasive before arterial pressure), plus 2708-6, the other SpO2 code in use.
+// non-invasive before arterial pressure). SpO2 is 59408-5 (by pulse oximetry) only: 2708-6 alone
+// is oxygen saturation in arterial blood, a blood gas's SaO2, kept as a lab result and never scored
+// as NEWS2's SpO2, which is pulse oximetry. An OBX coded 2708-6 with 59408-5 or MDC 150456 beside it
+// (as FHIR's oxygen saturation profile codes SpO2) is SpO2 by its other code.
 const VITAL_BY_LOINC = new Map<string, VitalDefinition>()
 for (const v of Object.values(VITALS)) if (!VITAL_BY_LOINC.has(v.loinc)) VITAL_BY_LOINC.set(v.loinc, v)
-VITAL_BY_LOINC.set('2708-6', VITALS.spo2)
 
 export function vitalByLoinc(code: string): VitalDefinition | undefined {
   return VITAL_BY_LOINC.get(code)

@@ -41,13 +41,24 @@ test('units: MDC codes (32-bit or 16-bit term), UCUM and the spellings monitors 
 test('codes: 16-bit MDC terms are normalized; a bare number is MDC; LOINC-coded vitals; ACVPU by letter', () => {
   const d = decode(
     'OBX|1|NM|19384^MDC_PULS_OXIM_SAT_O2|1.0.1.1|96|%', 'OBX|2|NM|149530|1.0.1.2|80|/min', 'OBX|3|NM|8867-4^Heart rate^LN||77|/min',
-    'OBX|4|NM|2708-6^SpO2^LN||95|%', 'OBX|5|ST|67775-7^Level of responsiveness^LN||V', 'OBX|6|NM|3151-8^O2 flow^LN||2|L/min^^UCUM',
+    'OBX|4|NM|59408-5^SpO2^LN||95|%', 'OBX|5|ST|67775-7^Level of responsiveness^LN||V', 'OBX|6|NM|3151-8^O2 flow^LN||2|L/min^^UCUM',
     'OBX|7|NM|X123^local^99LOC^150456^MDC_PULS_OXIM_SAT_O2^MDC||94|%',
   )
   assert.deepEqual(d.problems, [])
   assert.deepEqual(d.observations.map((o) => [o.name, o.mdc_code, o.value]), [
     ['spo2', 150456, 96], ['pulse_rate', 149530, 80], ['heart_rate', 147842, 77], ['spo2', 150456, 95], ['consciousness', 0, 2], ['o2_flow', 0, 2], ['spo2', 150456, 94],
   ])
+})
+
+test('LOINC 2708-6 alone is arterial oxygen saturation (a blood gas SaO2): a lab result, never SpO2; beside 59408-5 or MDC 150456 it is SpO2', () => {
+  const d = decode(
+    'OBX|1|NM|2708-6^Oxygen saturation in Arterial blood^LN||91|%|||||F',
+    'OBX|2|NM|2708-6^Oxygen saturation^LN^59408-5^SpO2 by pulse oximetry^LN||95|%',
+    'OBX|3|NM|2708-6^Oxygen saturation^LN^150456^MDC_PULS_OXIM_SAT_O2^MDC||94|%',
+  )
+  assert.deepEqual(d.problems, [])
+  assert.deepEqual(d.labResults.map((l) => [l.test_code, l.loinc, l.numeric_value, l.unit]), [['2708-6', '2708-6', 91, '%']])
+  assert.deepEqual(d.observations.map((o) => [o.name, o.loinc, o.mdc_code, o.value]), [['spo2', '59408-5', 150456, 95], ['spo2', '59408-5', 150456, 94]])
 })
 
 test('skipped, not refused: device entries, metrics Neva does not store, empty values, withdrawn or unobtainable results', () => {

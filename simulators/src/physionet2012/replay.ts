@@ -3,7 +3,7 @@
 // ones; only when a message leaves depends on the scale. Resolves once every device has
 // delivered what it sent (ACKs from the gateway; OPC UA values held long enough to be sampled).
 import type { AstmAnalyzer } from '../astm-analyzer.js'
-import { ReplayMllpClient } from './mllp-client.js'
+import { MllpSender } from '../mllp-sender.js'
 import type { ReplayPath, ReplayPlan } from './plan.js'
 import type { ReplayVentilators } from './ventilators.js'
 
@@ -38,7 +38,7 @@ const sleep = (ms: number, signal?: AbortSignal) => new Promise<void>((resolve) 
 export async function runPhysionet2012Replay(plan: ReplayPlan, options: ReplayRunOptions): Promise<ReplayRunReport> {
   const started = Date.now()
   const gap = options.opcuaGapMs ?? 400
-  const monitors = new Map<string, ReplayMllpClient>()
+  const monitors = new Map<string, MllpSender>()
   const ventChains = new Map<string, Promise<void>>()
   const lastWrite = new Map<string, number>()
   const sent: Record<ReplayPath, number> = { hl7: 0, astm: 0, opcua: 0 }
@@ -52,7 +52,8 @@ export async function runPhysionet2012Replay(plan: ReplayPlan, options: ReplayRu
     if (options.signal?.aborted) break
     if (step.hl7) {
       let monitor = monitors.get(step.patientId)
-      if (!monitor) monitors.set(step.patientId, (monitor = new ReplayMllpClient(options.mllp.host, options.mllp.port)))
+      // A recorded message is not resent after an AE or AR (it would be refused again): the count says so.
+      if (!monitor) monitors.set(step.patientId, (monitor = new MllpSender({ ...options.mllp, maxErrorResends: 0, reconnectMaxMs: 250 })))
       monitor.send(step.hl7.controlId, step.hl7.message)
       hl7Messages++
       sent.hl7 += step.hl7.readings
@@ -85,12 +86,12 @@ export async function runPhysionet2012Replay(plan: ReplayPlan, options: ReplayRu
   await Promise.race([Promise.all([...monitors.values()].map((m) => m.idle())), new Promise((r) => options.signal?.addEventListener('abort', r, { once: true }))])
   while (!options.signal?.aborted && options.analyzer.stats().queued > 0) await sleep(50, options.signal)
   options.onProgress?.({ minute: plan.steps.at(-1)?.minute ?? 0, steps: plan.steps.length, done })
-  const m = [...monitors.values()].map((x) => x.stats())
+  const m = [...monitors.values()].map((x) => x.counters)
   await Promise.all([...monitors.values()].map((x) => x.close()))
   const a = options.analyzer.stats()
   return {
     sent,
-    hl7: { messages: hl7Messages, acked: sum(m.map((x) => x.acked)), refused: sum(m.map((x) => x.refused)), resent: sum(m.map((x) => x.resent)) },
+    hl7: { messages: hl7Messages, acked: sum(m.map((x) => x.acked)), refused: sum(m.map((x) => x.rejected)), resent: sum(m.map((x) => x.resent)) },
     astm: { messages: astmMessages, acked: a.acked, resent: a.resent },
     opcua: { writes: options.ventilators.writes },
     seconds: Math.round((Date.now() - started) / 100) / 10,

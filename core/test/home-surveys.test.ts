@@ -14,7 +14,7 @@ import { schemaErrors } from './fhir-schema.js'
 
 const core = await startCore({
   host: '127.0.0.1', port: 0, clickhouse: { path: mkdtempSync(join(tmpdir(), 'neva-core-home-')) },
-  gateways: { 'gw-1': hashToken('gw-token') }, emrSystems: { his: hashToken('his-token') }, logLevel: 'silent', bodyLimit: 1024 * 1024,
+  gateways: { 'gw-1': hashToken('gw-token') }, emrSystems: { his: hashToken('his-token'), clinic: hashToken('clinic-token') }, logLevel: 'silent', bodyLimit: 1024 * 1024,
 }, { surveyRemindEveryMs: 0 })
 after(() => core.close())
 
@@ -86,6 +86,16 @@ test('attacks on the patient API: refused, and every presentation audited', asyn
   for (let i = 0; i < 2; i++) assert.equal((await call('GET', path(P1), spare.token)).body.message, 'a valid patient token is needed (Authorization: Bearer npt_…); this one is revoked')
   assert.equal((await call('POST', `/v1/home/${P1}/vitals`, spare.token, { id: 'replay-1', time: now, values: { pulse: { value: 70, unit: '/min' } } })).status, 401)
   assert.equal((await emr('DELETE', '/v1/emr/patient-tokens/pt-nope')).status, 404)
+  // Another hospital's system cannot revoke (or learn of) a token it did not issue: the same 404
+  // as a made-up id, and the token still works.
+  const theirs = await issue(P1)
+  const cut = await call('DELETE', `/v1/emr/patient-tokens/${theirs.token_id}`, 'clinic-token')
+  assert.equal(cut.status, 404)
+  const madeUp = await call('DELETE', '/v1/emr/patient-tokens/pt-nope', 'clinic-token')
+  assert.deepEqual([cut.body.error, cut.body.message], [madeUp.body.error, madeUp.body.message.replace('pt-nope', theirs.token_id)])
+  assert.equal(cut.body.error, 'NEVA_CORE_PATIENT_TOKEN_NOT_FOUND')
+  assert.equal((await call('GET', path(P1), theirs.token)).status, 200)
+  assert.equal((await store.tokenById(theirs.token_id))!.revoked_time, null)
   const uses = await store.tokenUses(P1)
   const outcomes = uses.map((u) => u.outcome)
   for (const o of ['ok', 'missing', 'unknown', 'expired', 'revoked']) assert.ok(outcomes.includes(o), o)

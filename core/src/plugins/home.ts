@@ -83,7 +83,9 @@ export async function homePlugin(app: FastifyInstance, { surveys, telemetry, sys
   app.delete('/v1/emr/patient-tokens/:token_id', { onRequest: emrHook, schema: { params: Type.Object({ token_id: Identifier }) } }, async (request) => {
     const { token_id } = request.params as { token_id: string }
     const row = await stored(() => store.tokenById(token_id))
-    if (!row) throw new CoreError('NEVA_CORE_PATIENT_TOKEN_NOT_FOUND', token_id)
+    // A system revokes the tokens it issued; another system's token is as unknown to it as a
+    // made-up id (the same 404), so token ids of other hospitals cannot be probed or cut off.
+    if (!row || row.issued_by !== request.emrSystem) throw new CoreError('NEVA_CORE_PATIENT_TOKEN_NOT_FOUND', token_id)
     const revoked_time = row.revoked_time ?? Date.now()
     await stored(() => store.putToken({ ...row, revoked_time }))
     return { token_id, patient_id: row.patient_id, revoked_time }

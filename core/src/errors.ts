@@ -110,6 +110,7 @@ export const CORE_REJECTIONS = {
   NEVA_CORE_HOME_VITAL_INVALID: 'a home reading a patient sent was refused (unit, range or time; docs/surveys.md)',
   NEVA_CORE_OBSERVATION_VALUE: 'an observation has neither or both of a number and words, or words under a named vital',
   NEVA_CORE_ALARM_ID_RESERVED: "an alarm a gateway sent claims an id of the core's own gateway silence alarms",
+  NEVA_CORE_OBSERVATION_PATIENT_REPORTED: 'a gateway sent an observation flagged patient_reported; only the home route of the core marks readings as entered by the patient',
 } as const
 
 export type CoreErrorCode = keyof typeof CORE_ERRORS | AnalystErrorCode

@@ -1,7 +1,8 @@
 // An observation carries a number or words, exactly one: a named vital a number (NEWS2 reads it),
 // a text state (value_text) only under 'other'. A batch row that breaks this (a gateway's bug:
 // its decoders never make one) is kept aside as a rejected reading with the same seq, not stored
-// as a row with no value (NaN in ClickHouse) or as a vital that cannot be scored.
+// as a row with no value (NaN in ClickHouse) or as a vital that cannot be scored. Nor may a gateway
+// claim a reading was entered by the patient: only the core's home route flags patient_reported.
 import { OTHER_METRIC, type IngestBatch, type Observation, type RejectedReading } from '@neva/contracts'
 import type { CORE_REJECTIONS } from '../errors.js'
 
@@ -15,15 +16,24 @@ export function observationValueProblem(o: Observation): string | undefined {
   return undefined
 }
 
+/** Why a gateway's observation is kept aside (its code and the reason), or undefined. */
+function refusal(o: Observation): { code: keyof typeof CORE_REJECTIONS; problem: string } | undefined {
+  const problem = observationValueProblem(o)
+  if (problem !== undefined) return { code: 'NEVA_CORE_OBSERVATION_VALUE', problem }
+  if (o.flags.includes('patient_reported')) return { code: 'NEVA_CORE_OBSERVATION_PATIENT_REPORTED', problem: 'is flagged patient_reported, which only readings the patient sends to the core are' }
+  return undefined
+}
+
 /** The batch with every observation whose value is malformed moved to its rejected readings. */
 export function keepAsideValueless(batch: IngestBatch): { batch: IngestBatch; refused: number } {
   const refused: RejectedReading[] = []
   const kept = batch.observations.filter((o) => {
-    const problem = observationValueProblem(o)
-    if (problem === undefined) return true
+    const why = refusal(o)
+    if (why === undefined) return true
+    const { code, problem } = why
     refused.push({
       gateway_id: o.gateway_id, seq: o.seq, source: o.source, origin: `observation of ${o.device_id}`, received_time: o.received_time,
-      code: 'NEVA_CORE_OBSERVATION_VALUE' satisfies keyof typeof CORE_REJECTIONS,
+      code,
       reason: `observation ${o.gateway_id}/${o.seq} (${o.name}${o.mdc_code ? ` MDC ${o.mdc_code}` : ''}) ${problem}`,
       payload: JSON.stringify(o),
     })

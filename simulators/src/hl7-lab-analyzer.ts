@@ -14,9 +14,9 @@ import { FirmwareErrorCode, MllpDeframer, buildAck, decodeHl7LabOrders, encodeLa
 export interface Hl7LabAnalyzerOptions {
   /** MSH-3 of its results and OBX-18. */
   deviceId: string
-  /** The gateway's MLLP listener, where results go. */
-  resultsHost: string
-  resultsPort: number
+  /** The gateway's MLLP listener, where results go (or later, sendResultsTo). */
+  resultsHost?: string
+  resultsPort?: number
   /** What it measures for a test; default a plausible adult value (HL7_LAB_VALUES). */
   value?: (labCode: string, specimenId: string) => Omit<LabResultOruTest, 'lab_code' | 'loinc'>
   /** Real time from an order to its results. Default 50 ms. */
@@ -76,6 +76,7 @@ export class Hl7LabAnalyzerSim {
   private closed = false
 
   private constructor(private readonly server: Server, private readonly o: Hl7LabAnalyzerOptions) {
+    this.o = { ...o }
     server.on('connection', (s) => this.accept(s))
     this.timer = setInterval(() => this.tick(), 20)
   }
@@ -87,9 +88,19 @@ export class Hl7LabAnalyzerSim {
     return new Hl7LabAnalyzerSim(server, o)
   }
 
+  get deviceId(): string {
+    return this.o.deviceId
+  }
+
   get port(): number {
     const a = this.server.address()
     return typeof a === 'object' && a ? a.port : 0
+  }
+
+  /** Where results go, for a listener that starts after the analyzer (its port known then). */
+  sendResultsTo(host: string, port: number): void {
+    this.o.resultsHost = host
+    this.o.resultsPort = port
   }
 
   /** Result messages not yet acknowledged, the one in flight included. */
@@ -166,7 +177,7 @@ export class Hl7LabAnalyzerSim {
       this.inFlight = undefined
       this.stats.resultsResent++
     }
-    if (this.inFlight || this.queue.length === 0) return
+    if (this.inFlight || this.queue.length === 0 || this.o.resultsPort === undefined) return
     const socket = this.link()
     if (!socket) return
     const m = this.queue.shift()!
@@ -177,7 +188,7 @@ export class Hl7LabAnalyzerSim {
 
   private link(): Socket | undefined {
     if (this.results) return this.results.readyState === 'open' ? this.results : undefined
-    const socket = connect({ host: this.o.resultsHost, port: this.o.resultsPort })
+    const socket = connect({ host: this.o.resultsHost ?? '127.0.0.1', port: this.o.resultsPort! })
     this.results = socket
     const deframer = new MllpDeframer()
     socket.on('data', (b: Buffer) => {

@@ -6,6 +6,7 @@ import type { Alarm, LabOrder } from '@neva/contracts'
 import type { LabMatchStore, LabOrderStore, CriticalLimit, LabResultRef } from '@neva/analytics'
 import { criticalLimit, matchResult, stateAfterResults } from './lab-matching.js'
 import { DEFAULT_CRITICAL_LIMITS } from './lab-critical-defaults.js'
+import { KeyedMutex } from './keyed-mutex.js'
 import type { LiveBus } from './live/bus.js'
 
 /** How often the core runs a pass on its own. */
@@ -25,7 +26,7 @@ export class LabMatcher {
   private queue: Promise<unknown> = Promise.resolve()
   private busy = false
 
-  constructor(private readonly matches: LabMatchStore, private readonly orders: LabOrderStore, private readonly live?: LiveBus) {}
+  constructor(private readonly matches: LabMatchStore, private readonly orders: LabOrderStore, private readonly live?: LiveBus, private readonly locks = new KeyedMutex()) {}
 
   /** A pass that starts after this call (after the one running, if any); resolves with its counts. */
   run(): Promise<LabPass> {
@@ -77,11 +78,19 @@ export class LabMatcher {
     return counts
   }
 
-  private async advance(order: LabOrder, result: LabResultRef): Promise<void> {
-    const next = stateAfterResults(order, await this.matches.resultedTests(order.order_id))
-    if (next === null) return
-    const time = Math.max(Date.now(), order.updated_time + 1)
-    await this.orders.record({ ...order, state: next, updated_time: time, history: [...order.history, { state: next, by: `gateway:${result.gateway_id}`, time }] })
+  /** Under the order's lock, from the order as it is now (a person may have moved it meanwhile). */
+  private advance(stale: LabOrder, result: LabResultRef): Promise<void> {
+    return this.locks.run(stale.order_id, async () => {
+      // Refused only if another core moved the order in between: judged again from what it is then.
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const order = await this.orders.get(stale.order_id)
+        if (!order) return
+        const next = stateAfterResults(order, await this.matches.resultedTests(order.order_id))
+        if (next === null) return
+        const time = Math.max(Date.now(), order.updated_time + 1)
+        if (await this.orders.recordIfUnchanged({ ...order, state: next, updated_time: time, history: [...order.history, { state: next, by: `gateway:${result.gateway_id}`, time }] }, order)) return
+      }
+    })
   }
 
   private async alarm(order: LabOrder, r: LabResultRef, limit: CriticalLimit, now: number): Promise<void> {

@@ -35,6 +35,7 @@ const TABLE_0357: Readonly<Record<string, string>> = {
   NEVA_HL7V2_NOT_AN_ORDER: '200^Unsupported message type',
   NEVA_HL7V2_ORDER_NO_SPECIMEN: '101^Required field missing',
   NEVA_HL7V2_ORDER_NO_TEST: '101^Required field missing',
+  NEVA_HL7V2_ORDER_FROM_DEVICE: '200^Unsupported message type',
 }
 const APPLICATION_ERROR = '207^Application internal error'
 /** Longest text put in MSA-3 / ERR-8. */

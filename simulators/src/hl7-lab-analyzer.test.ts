@@ -92,7 +92,7 @@ test('a malformed order is refused AR with an ERR naming the field, and not run;
     const read = answers.map((a) => parseHl7(a).message!)
     assert.deepEqual(read.map((m) => m.segment('MSA')!.value(1)), ['AR', 'AR', 'AR', 'AA', 'AA'])
     assert.deepEqual(read.map((m) => m.segment('MSA')!.value(2)), ['BAD-1', 'BAD-2', 'BAD-3', 'OK-1', 'OK-1'])
-    assert.match(read[0]!.segment('MSA')!.value(3), /SPM-2, OBR-2, ORC-2 or OBR-3/)
+    assert.match(read[0]!.segment('MSA')!.value(3), /SPM-2, OBR-2, ORC-2, OBR-3 and ORC-3 are empty/)
     assert.equal(read[0]!.segment('ERR')!.value(3, 1), '101')
     assert.match(read[1]!.segment('MSA')!.value(3), /OBR-4/)
     assert.match(read[2]!.segment('MSA')!.value(3), /MSH-9/)

@@ -105,6 +105,17 @@ export class LabOrderStore {
     return this.select('order_id IN (SELECT order_id FROM lab_order_events WHERE specimen_id = {s:String})', { s: specimenId }, 'ORDER BY placed DESC LIMIT 50')
   }
 
+  /** Every order that ever carried one of these specimen ids (the matcher's batch), by specimen. */
+  async bySpecimens(specimenIds: readonly string[]): Promise<Map<string, LabOrder[]>> {
+    const out = new Map<string, LabOrder[]>()
+    const unique = [...new Set(specimenIds)]
+    for (let i = 0; i < unique.length; i += 1000) {
+      const rows = await this.select('order_id IN (SELECT order_id FROM lab_order_events WHERE specimen_id IN {s:Array(String)})', { s: unique.slice(i, i + 1000) }, 'ORDER BY placed DESC')
+      for (const o of rows) out.set(o.specimen_id, [...(out.get(o.specimen_id) ?? []), o])
+    }
+    return out
+  }
+
   /** Orders of these sites whose latest state is one of `states`, oldest first (the worklist). */
   async inStates(sites: readonly string[], states: readonly LabOrderState[], limit = 5000): Promise<LabOrder[]> {
     if (sites.length === 0) return []

@@ -49,6 +49,36 @@ export class LabOrderStore {
     })
   }
 
+  /**
+   * Stores `order`'s latest change only if the order is still as it was read (`previous`: its
+   * latest state and time): one INSERT … SELECT whose SELECT yields the row only while that holds,
+   * then read back. False when another writer got there first (nothing of ours is kept). The core
+   * serializes its own writers per order; this catches one it cannot see (another core), except two
+   * inserts in the same instant (ClickHouse has no transactions: docs/lab.md, Known limits).
+   */
+  async recordIfUnchanged(order: LabOrder, previous: { state: LabOrderState; updated_time: number }): Promise<boolean> {
+    const change = order.history[order.history.length - 1]
+    if (!change || change.state !== order.state) throw new Error('lab order: the last history entry must be the new state')
+    await this.ch.client.command({
+      query: `INSERT INTO lab_order_events (order_id, patient_id, encounter_id, site, ward, specimen_id, test_loinc, test_codes, priority,
+          diagnosis_code, diagnosis_text, ordered_by, state, changed_by, placed_time, event_time)
+        SELECT {id:String}, {patient:String}, {encounter:String}, {site:String}, if({has_ward:UInt8} = 1, {ward:String}, NULL), {specimen:String},
+          {loincs:Array(String)}, {codes:Array(String)}, {priority:String}, {dx_code:String}, {dx_text:String}, {ordered_by:String},
+          {state:String}, {by:String}, fromUnixTimestamp64Milli({placed:Int64}, 'UTC'), fromUnixTimestamp64Milli({time:Int64}, 'UTC')
+        FROM lab_order_events WHERE order_id = {id:String} GROUP BY order_id
+        HAVING argMax(state, event_time) = {prev_state:String} AND toUnixTimestamp64Milli(max(event_time)) = {prev_time:Int64}`,
+      query_params: {
+        id: order.order_id, patient: order.patient_id, encounter: order.encounter_id, site: order.site, has_ward: order.ward === null ? 0 : 1, ward: order.ward ?? '',
+        specimen: order.specimen_id, loincs: order.tests.map((t) => t.loinc), codes: order.tests.map((t) => t.lab_code), priority: order.priority,
+        dx_code: order.diagnosis_code, dx_text: order.diagnosis_text, ordered_by: order.ordered_by, state: order.state, by: change.by,
+        placed: order.placed_time, time: change.time, prev_state: previous.state, prev_time: previous.updated_time,
+      },
+      clickhouse_settings: { insert_deduplication_token: '', async_insert: 0 },
+    })
+    const last = (await this.get(order.order_id))?.history.at(-1)
+    return last !== undefined && last.state === change.state && last.time === change.time && last.by === change.by
+  }
+
   private async select(where: string, params: Record<string, unknown>, tail = ''): Promise<LabOrder[]> {
     const rs = await this.ch.client.query({
       query: `${LATEST} WHERE ${where} GROUP BY order_id ${tail}`,
@@ -73,6 +103,17 @@ export class LabOrderStore {
   /** Every order that ever carried this specimen id, newest first. */
   async bySpecimen(specimenId: string): Promise<LabOrder[]> {
     return this.select('order_id IN (SELECT order_id FROM lab_order_events WHERE specimen_id = {s:String})', { s: specimenId }, 'ORDER BY placed DESC LIMIT 50')
+  }
+
+  /** Every order that ever carried one of these specimen ids (the matcher's batch), by specimen. */
+  async bySpecimens(specimenIds: readonly string[]): Promise<Map<string, LabOrder[]>> {
+    const out = new Map<string, LabOrder[]>()
+    const unique = [...new Set(specimenIds)]
+    for (let i = 0; i < unique.length; i += 1000) {
+      const rows = await this.select('order_id IN (SELECT order_id FROM lab_order_events WHERE specimen_id IN {s:Array(String)})', { s: unique.slice(i, i + 1000) }, 'ORDER BY placed DESC')
+      for (const o of rows) out.set(o.specimen_id, [...(out.get(o.specimen_id) ?? []), o])
+    }
+    return out
   }
 
   /** Orders of these sites whose latest state is one of `states`, oldest first (the worklist). */

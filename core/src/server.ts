@@ -32,6 +32,7 @@ import { alarmsPlugin } from './plugins/alarms.js'
 import { FHIR_PREFIX, fhirPlugin } from './plugins/fhir.js'
 import { cursorKeyOf } from './fhir/cursor.js'
 import { labOrdersPlugin } from './plugins/lab-orders.js'
+import { KeyedMutex } from './keyed-mutex.js'
 import { LAB_MATCH_EVERY_MS, LabMatcher } from './lab-matcher.js'
 import { patientPagePlugin } from './plugins/patient-page.js'
 import { homePlugin } from './plugins/home.js'
@@ -254,7 +255,8 @@ export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): 
   })
   const labOrders = new LabOrderStore(clickhouse)
   const labMatches = new LabMatchStore(clickhouse)
-  const labMatcher = new LabMatcher(labMatches, labOrders, live)
+  const labOrderLocks = new KeyedMutex()
+  const labMatcher = new LabMatcher(labMatches, labOrders, live, labOrderLocks)
   // Results find their orders within a few seconds of arriving (docs/lab.md).
   const labEvery = hooks.labMatchEveryMs ?? LAB_MATCH_EVERY_MS
   if (labEvery > 0) {
@@ -266,7 +268,7 @@ export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): 
       await labMatcher.idle()
     })
   }
-  await app.register(labOrdersPlugin, { access, boards: boardStores.boards, orders: labOrders, matches: labMatches, orderSets: new LabOrderSetStore(clickhouse), systems: config.emrSystems, gateways: gatewayKeys, gatewaySites: config.gatewaySites })
+  await app.register(labOrdersPlugin, { access, boards: boardStores.boards, orders: labOrders, matches: labMatches, orderSets: new LabOrderSetStore(clickhouse), systems: config.emrSystems, gateways: gatewayKeys, gatewaySites: config.gatewaySites, orderLocks: labOrderLocks })
   await app.register(patientPagePlugin, { clickhouse })
   // Patients at home: tokens, surveys, home vitals, the chemotherapists' queue (docs/surveys.md).
   const surveys = new Surveys(new SurveyStore(clickhouse))

@@ -20,6 +20,7 @@ import { DurableStage } from './outbox/durable-stage.js'
 import { sqliteOutbox } from './outbox/from-config.js'
 import { DeviceRegistry } from './sources/devices.js'
 import { DeviceSupervisor } from './sources/supervisor.js'
+import { LabDeliveries } from './sources/lab-deliveries.js'
 import { deviceSettings, mllpSource, mqttSource, opcuaSources, serialSources, hl7OrderSenders } from './sources/from-config.js'
 import { modelSync, riskModelSync, triagePool, triageStage } from './triage/from-config.js'
 import { coreLink, uplinkStage } from './uplink/from-config.js'
@@ -46,7 +47,9 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
   const durable = new DurableStage(outbox, triage, metrics, log, devices, ctg)
   // Only when an analyzer answers host queries: the gateway then polls its sites' lab orders.
   const labWorklist = config.serial.some((p) => p.host_query || p.download) || config.hl7_orders.length > 0 ? new LabWorklist({ coreUrl: core.url, token: core.token, ca: core.ca, timeoutMs: core.timeoutMs, log }) : undefined
-  const deps = { next: durable, decode: decodeMqtt, devices, metrics, outbox, log, labWorklist, ...deviceSettings(config) }
+  // What the analyzers already took, kept across restarts (sources/lab-deliveries.ts).
+  const labDeliveries = labWorklist ? LabDeliveries.open(config.data_dir) : undefined
+  const deps = { next: durable, decode: decodeMqtt, devices, metrics, outbox, log, labWorklist, labDeliveries, ...deviceSettings(config) }
   const supervisor = new DeviceSupervisor({
     devices, next: durable, log, silenceMs: config.supervision.silence_ms, deviceSilenceMs: config.supervision.devices,
     checkIntervalMs: config.supervision.check_interval_ms, priority: config.supervision.priority,
@@ -67,6 +70,7 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
     await api.close().catch(() => {})
     await pool?.close()
     await outbox.close()
+    labDeliveries?.close()
     throw err
   }
   uplink.start()
@@ -95,6 +99,7 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
       await riskSync?.stop()
       for (const sender of hl7Orders) sender.stop()
       labWorklist?.stop()
+      labDeliveries?.close()
       await durable.settle()
       clearInterval(persisting)
       triage.persist()

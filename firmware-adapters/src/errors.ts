@@ -46,8 +46,9 @@ export const HL7V2_ERRORS = {
   NEVA_HL7V2_BAD_WAVEFORM: 'an NA/MA waveform OBX Neva cannot store: not an ECG lead, no sample rate, a unit or sample it cannot read, or a multiplexed array',
   // Lab orders (OML^O21, ORM^O01) and their acknowledgements (ORL^O22, ORR^O02, ACK)
   NEVA_HL7V2_NOT_AN_ORDER: 'message is not OML^O21 or ORM^O01 (nor an ORL^O22, ORR^O02 or ACK where an answer was awaited)',
-  NEVA_HL7V2_ORDER_NO_SPECIMEN: 'order names no specimen (SPM-2, OBR-3 or ORC-3) Neva accepts',
+  NEVA_HL7V2_ORDER_NO_SPECIMEN: 'order names no specimen (SPM-2, OBR-2, ORC-2, OBR-3 or ORC-3) Neva accepts',
   NEVA_HL7V2_ORDER_NO_TEST: 'order names no test in OBR-4',
+  NEVA_HL7V2_ORDER_FROM_DEVICE: 'an order message (ORM, OML, OM*) sent to the gateway: orders are placed at the core by the hospital system or a clinician, never by a device or middleware',
   // Ignored (counted, not kept aside)
   NEVA_HL7V2_DEVICE_ENTRY: 'device hierarchy entry (MDS/VMD/CHAN), not a reading',
   NEVA_HL7V2_NOT_A_VITAL: 'MDC metric that is not a vital sign Neva stores',

@@ -300,6 +300,17 @@ async function liveBench(argv: string[]): Promise<number> {
   return r.phases.every((p) => p.received === p.expected) ? 0 : 1
 }
 
+async function labBench(argv: string[]): Promise<number> {
+  const { values } = parse(argv, { json: { type: 'boolean', default: false }, orders: { type: 'string' } })
+  const { runLabMatcherBench } = await import('../bench/lab-matcher.js')
+  const say = (s: string) => { if (!values.json) process.stdout.write(`${s}\n`) }
+  say('lab: the core\'s lab matcher, per result (baseline) against batched by specimen, on two embedded stores seeded alike')
+  const r = await runLabMatcherBench(numberOption(values.orders, 'orders', 300, { min: 1, integer: true }), (line) => process.stderr.write(`${line}\n`))
+  say(`  ${r.results} results of ${r.orders} orders: per result ${r.per_result_ms} ms, batched ${r.batched_ms} ms   ${r.ratio}×   same decisions: ${r.same_decisions}`)
+  process.stdout.write(`${JSON.stringify(r)}\n`)
+  return r.same_decisions ? 0 : 1
+}
+
 export async function run(argv: string[]): Promise<number> {
   const [suite, ...rest] = argv
   if (suite === 'ingest') return ingestBench(rest)
@@ -312,5 +323,6 @@ export async function run(argv: string[]): Promise<number> {
   if (suite === 'pressure') return pressureBench(rest)
   if (suite === 'patient-page') return patientPageBench(rest)
   if (suite === 'live') return liveBench(rest)
-  throw new UsageError(`unknown suite ${JSON.stringify(suite ?? '')}; available: ingest, outbox, triage, decode, analytics, boards, fhir, pressure, patient-page, live`)
+  if (suite === 'lab') return labBench(rest)
+  throw new UsageError(`unknown suite ${JSON.stringify(suite ?? '')}; available: ingest, outbox, triage, decode, analytics, boards, fhir, pressure, patient-page, live, lab`)
 }

@@ -97,13 +97,14 @@ async function emr(argv: string[]): Promise<number> {
 }
 
 async function lab(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { orders: { type: 'string' }, seed: { type: 'string', default: '1' }, json: { type: 'boolean', default: false } })
+  const { values } = parse(argv, { orders: { type: 'string' }, seed: { type: 'string', default: '1' }, json: { type: 'boolean', default: false }, hl7: { type: 'boolean', default: false } })
   const { runLabDay } = await import('./sim-lab.js')
-  const r = await runLabDay(numberOption(values.orders, 'orders', 50, { min: 1, integer: true }), Number(values.seed) || 1, 600_000, (line) => process.stderr.write(`${line}\n`))
+  const r = await runLabDay(numberOption(values.orders, 'orders', 50, { min: 1, integer: true }), Number(values.seed) || 1, 600_000, (line) => process.stderr.write(`${line}\n`), { hl7: values.hl7 })
   const ok = r.reached_analyzer === r.orders && r.matched === r.tests && r.unmatched === 0 && r.doubled === 0 && r.lost === 0
   if (values.json) process.stdout.write(`${JSON.stringify(r)}\n`)
   else {
     process.stdout.write(`orders ${r.orders} (${r.tests} tests) · reached their analyzers ${r.reached_analyzer} · results matched ${r.matched} · unmatched ${r.unmatched} · doubled ${r.doubled} · lost ${r.lost} · ${r.seconds} s\n`)
+    for (const [p, b] of Object.entries(r.by_protocol)) if (b.reached > 0) process.stdout.write(`${p}: ${b.reached} orders reached, ${b.result_messages} result messages acknowledged\n`)
     for (const [p, t] of Object.entries(r.turnaround_ms)) process.stdout.write(`turnaround ${p}: ${t.n} orders, p50 ${t.p50 ?? '-'} ms, p95 ${t.p95 ?? '-'} ms\n`)
     process.stdout.write(ok ? 'every order reached its analyzer, every result found its order\n' : 'FAILED\n')
   }
@@ -118,7 +119,7 @@ export async function run(argv: string[]): Promise<number> {
   if (kind === 'replay') return (await import('./replay.js')).run(rest)
   if (kind === 'lab') return lab(rest)
   if (kind === 'ctg') return (await import('./sim-ctg.js')).run(rest)
-  if (kind !== 'ambulance') throw new UsageError(`usage: neva sim faults [--json] [--seconds 180] [--kills 20] [--outage-s 60] [--core-restarts 3] [--core-kills 1] [--disk-full-s 5] [--clock-jump-h 1] [--beds 2] [--devices 5] [--rate 10]\n       neva sim soak [--minutes 60 | --seconds N] [--interval-s 60] [--ambulances 3] [--beds 12] [--analyzers 2] [--boards 8] [--analysts 2] [--json]\n       neva sim ambulance --broker mqtt://127.0.0.1:1883 [--id amb-1] [--patients 3] [--seconds N] [--seed S] [--time-scale X]\n       neva sim ambulance --ecg-record FILE.hea [--patient-id P] [--seconds N (of the record)] [--time-scale X|max]\n                  [--username U (password in --password-file F or NEVA_MQTT_PASSWORD)] [--ca FILE] [--cert FILE --key FILE]\n       neva sim emr [--patients 10000] [--seed S] [--telemetry-rows N] [--data DIR] [--json]\n       neva sim replay --physionet2012 DIR [--patients 3] [--time-scale 3600] [--data DIR] [--json]\n       neva sim ctg --mllp HOST:PORT (--pattern P | --record FILE.hea) [...]\n       neva sim lab [--orders 50] [--seed S] [--json]\n  scenarios: ${SCENARIOS.join(', ')}`)
+  if (kind !== 'ambulance') throw new UsageError(`usage: neva sim faults [--json] [--seconds 180] [--kills 20] [--outage-s 60] [--core-restarts 3] [--core-kills 1] [--disk-full-s 5] [--clock-jump-h 1] [--beds 2] [--devices 5] [--rate 10]\n       neva sim soak [--minutes 60 | --seconds N] [--interval-s 60] [--ambulances 3] [--beds 12] [--analyzers 2] [--boards 8] [--analysts 2] [--json]\n       neva sim ambulance --broker mqtt://127.0.0.1:1883 [--id amb-1] [--patients 3] [--seconds N] [--seed S] [--time-scale X]\n       neva sim ambulance --ecg-record FILE.hea [--patient-id P] [--seconds N (of the record)] [--time-scale X|max]\n                  [--username U (password in --password-file F or NEVA_MQTT_PASSWORD)] [--ca FILE] [--cert FILE --key FILE]\n       neva sim emr [--patients 10000] [--seed S] [--telemetry-rows N] [--data DIR] [--json]\n       neva sim replay --physionet2012 DIR [--patients 3] [--time-scale 3600] [--data DIR] [--json]\n       neva sim ctg --mllp HOST:PORT (--pattern P | --record FILE.hea) [...]\n       neva sim lab [--orders 50] [--seed S] [--hl7] [--json]\n  scenarios: ${SCENARIOS.join(', ')}`)
   const { values } = parse(rest, {
     broker: { type: 'string', default: 'mqtt://127.0.0.1:1883' },
     id: { type: 'string', default: 'amb-1' },

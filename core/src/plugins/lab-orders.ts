@@ -12,6 +12,7 @@ import {
 } from '@neva/contracts'
 import type { BoardStore, LabMatchStore, LabOrderSetStore, LabOrderStore } from '@neva/analytics'
 import { CoreError, stored } from '../errors.js'
+import type { KeyedMutex } from '../keyed-mutex.js'
 import type { BoardAccess } from '../live/access.js'
 import { bearerToken, gatewayAuthenticator, type GatewayCredentials } from './auth.js'
 
@@ -26,11 +27,13 @@ export interface LabOrdersOptions {
   gateways: GatewayCredentials
   /** gateway id → the sites it serves (CoreConfig.gatewaySites): its worklist. */
   gatewaySites: Readonly<Record<string, readonly string[]>>
+  /** Per order id: the state route and the matcher change an order one at a time. */
+  orderLocks: KeyedMutex
 }
 
 const FINAL: readonly LabOrderState[] = ['verified', 'cancelled']
 
-export const labOrdersPlugin: FastifyPluginAsyncTypebox<LabOrdersOptions> = async (app, { access, boards, orders, orderSets, matches, systems, gateways, gatewaySites }) => {
+export const labOrdersPlugin: FastifyPluginAsyncTypebox<LabOrdersOptions> = async (app, { access, boards, orders, orderSets, matches, systems, gateways, gatewaySites, orderLocks }) => {
   const systemAuth = gatewayAuthenticator(systems)
   const gatewayAuth = gatewayAuthenticator(gateways)
 
@@ -127,7 +130,9 @@ export const labOrdersPlugin: FastifyPluginAsyncTypebox<LabOrdersOptions> = asyn
   app.post(
     '/v1/lab/orders/:id/state',
     { schema: { params: Type.Object({ id: Identifier }), body: LabStateChange, response: { 200: LabOrder } }, preHandler: systemOr('clinician', 'nurse') },
-    async (request) => {
+    // Read, judge and write as one step per order: queued behind any other change of it in this
+    // core, and written only if the order is still as read (another core's change refuses it).
+    async (request) => orderLocks.run(request.params.id, async () => {
       const current = await stored(() => orders.get(request.params.id))
       if (!current) throw new CoreError('NEVA_CORE_LAB_ORDER_NOT_FOUND', request.params.id)
       await visible(request, current)
@@ -136,9 +141,9 @@ export const labOrdersPlugin: FastifyPluginAsyncTypebox<LabOrdersOptions> = asyn
       // Strictly later than the change it follows, so the latest wins even within one millisecond.
       const time = Math.max(Date.now(), current.updated_time + 1)
       const order: LabOrder = { ...current, state, updated_time: time, history: [...current.history, { state, by: who(request), time }] }
-      await stored(() => orders.record(order))
+      if (!(await stored(() => orders.recordIfUnchanged(order, current)))) throw new CoreError('NEVA_CORE_LAB_TRANSITION', `${current.state} → ${state}: the order changed meanwhile`)
       return order
-    },
+    }),
   )
 
   app.get(

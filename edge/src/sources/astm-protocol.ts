@@ -8,6 +8,7 @@
 // to take, which is acknowledged and would otherwise be lost. Line trouble that the analyzer
 // repairs by resending (bad checksums, frame numbers, transfers it abandoned) is only counted,
 // with link.error.
+import { LabDeliveries, type DeliveredOrders } from './lab-deliveries.js'
 import {
   AstmReceiver,
   AstmSender,
@@ -51,7 +52,15 @@ export interface AstmProtocolOptions {
    * answers; an order whose transfer was aborted is offered again while it is pending. `pending`
    * gives the orders this analyzer runs (astm-download.ts trims them to its tests).
    */
-  download?: { pending(): readonly AstmOrderAnswer[]; everyMs?: number; sender?: AstmSenderOptions }
+  download?: {
+    pending(): readonly AstmOrderAnswer[]
+    everyMs?: number
+    sender?: AstmSenderOptions
+    /** Orders it already took, kept across restarts (lab-deliveries.ts); default memory only. */
+    delivered?: DeliveredOrders
+    /** False until the worklist was loaded since start: nothing is forgotten against an empty list. */
+    known?: () => boolean
+  }
 }
 
 /** E1381 contention: the computer system yields and waits at least 20 s before its next ENQ. */
@@ -75,7 +84,7 @@ class AstmProtocol implements SerialProtocol {
   private readonly answers: Array<{ id: string; frames: Uint8Array[] }> = []
   private answered = 0
   /** Downloads: specimen ids delivered to the analyzer, and those in the sender's queue by message id. */
-  private readonly downloaded = new Set<string>()
+  private readonly downloaded: DeliveredOrders
   private readonly downloading = new Map<string, string>()
   private downloadsCheckedAt = -Infinity
   private backlog: AstmOrderAnswer[] = []
@@ -85,6 +94,7 @@ class AstmProtocol implements SerialProtocol {
     private readonly link: SerialLink,
   ) {
     this.receiver = new AstmReceiver({ ...options.receiver, messageEndsAtEot: options.messageEndsAtEot ?? false })
+    this.downloaded = options.download?.delivered ?? LabDeliveries.memory().for(options.deviceId)
     if (options.hostQuery || options.download) this.sender = new AstmSender({ contentionRetryMs: HOST_CONTENTION_RETRY_MS, ...(options.hostQuery?.sender ?? options.download?.sender) })
   }
 
@@ -144,7 +154,7 @@ class AstmProtocol implements SerialProtocol {
       this.downloadsCheckedAt = now
       const pending = download.pending()
       const still = new Set(pending.map((o) => o.specimen_id))
-      for (const s of this.downloaded) if (!still.has(s)) this.downloaded.delete(s)
+      if (download.known?.() ?? true) for (const s of this.downloaded.keys()) if (!still.has(s)) this.downloaded.delete(s)
       const queued = new Set(this.downloading.values())
       // Stat first, then urgent, then routine; the worklist's order within a priority.
       this.backlog = pending.filter((o) => !this.downloaded.has(o.specimen_id) && !queued.has(o.specimen_id)).sort((a, b) => URGENCY[a.priority] - URGENCY[b.priority])
@@ -163,7 +173,7 @@ class AstmProtocol implements SerialProtocol {
       const specimen = this.downloading.get(id)
       if (specimen === undefined) continue
       this.downloading.delete(id)
-      this.downloaded.add(specimen)
+      this.downloaded.set(specimen, 'accepted')
     }
     for (const a of out.aborted) {
       this.sender?.dropOldest()

@@ -14,6 +14,7 @@ import { astmProtocol } from './astm-protocol.js'
 import type { LabWorklist } from '../uplink/lab-worklist.js'
 import { lookupFor, ordersFor } from './astm-download.js'
 import { Hl7OrderSender } from './hl7-order-sender.js'
+import type { LabDeliveries } from './lab-deliveries.js'
 import type { DeviceRegistry } from './devices.js'
 import { MllpSource } from './mllp-source.js'
 import { MqttSource } from './mqtt-source.js'
@@ -40,6 +41,8 @@ export interface SourceDeps {
   dataDir: string
   /** The lab orders pending at this gateway's sites, for analyzers with host_query or download. */
   labWorklist?: LabWorklist | undefined
+  /** What each analyzer already took of the worklist, kept across restarts. */
+  labDeliveries?: LabDeliveries | undefined
 }
 
 /** What the sources share from the top of the config: lab codes, device clocks, the data folder. */
@@ -91,7 +94,7 @@ export function mllpSource(config: NonNullable<GatewayConfig['mllp']>, { next, d
   return mllp
 }
 
-export function serialSources(config: GatewayConfig['serial'], { next, devices, outbox, log, labCodes, defaultUtcOffsetMinutes: utcOffset, labWorklist }: SourceDeps): SerialSource[] {
+export function serialSources(config: GatewayConfig['serial'], { next, devices, outbox, log, labCodes, defaultUtcOffsetMinutes: utcOffset, labWorklist, labDeliveries }: SourceDeps): SerialSource[] {
   return config.map((port) => {
     const protocol: SerialProtocolFactory = port.protocol === 'astm'
       ? astmProtocol({
@@ -100,7 +103,10 @@ export function serialSources(config: GatewayConfig['serial'], { next, devices, 
         // A full outbox answers the analyzer's ENQ with NAK (busy): it keeps its results.
         receiver: { isBusy: () => outbox.stats().full },
         ...(port.host_query && labWorklist ? { hostQuery: { lookup: (specimenId: string) => lookupFor(labWorklist.lookup(specimenId), port.runs_tests) } } : {}),
-        ...(port.download && labWorklist ? { download: { pending: () => ordersFor(labWorklist.pending(), port.runs_tests) } } : {}),
+        ...(port.download && labWorklist ? { download: {
+          pending: () => ordersFor(labWorklist.pending(), port.runs_tests), known: () => labWorklist.loaded,
+          ...(labDeliveries ? { delivered: labDeliveries.for(port.device_id) } : {}),
+        } } : {}),
       })
       : port.protocol === 'ctg-lines' ? ctgProtocol({ deviceId: port.device_id, ...(port.patient_id ? { patientId: port.patient_id } : {}) })
       : oximeterProtocol({ format: port.protocol === 'oximeter-ascii' ? 'ascii' : 'binary', deviceId: port.device_id, patientId: port.patient_id!, defaultUtcOffsetMinutes: utcOffset })
@@ -112,11 +118,12 @@ export function serialSources(config: GatewayConfig['serial'], { next, devices, 
 }
 
 /** HL7 order links to analyzers and middleware (hl7-order-sender.ts), fed by the lab worklist. */
-export function hl7OrderSenders(config: GatewayConfig['hl7_orders'], { devices, log, labWorklist }: SourceDeps): Hl7OrderSender[] {
+export function hl7OrderSenders(config: GatewayConfig['hl7_orders'], { devices, log, labWorklist, labDeliveries }: SourceDeps): Hl7OrderSender[] {
   if (!labWorklist) return []
   return config.map((peer) => new Hl7OrderSender({
     deviceId: peer.device_id, host: peer.host, port: peer.port, message: peer.message, log,
-    pending: () => ordersFor(labWorklist.pending(), peer.runs_tests),
+    pending: () => ordersFor(labWorklist.pending(), peer.runs_tests), known: () => labWorklist.loaded,
+    ...(labDeliveries ? { delivered: labDeliveries.for(peer.device_id) } : {}),
     loincOf: (code) => labWorklist.loincOf(code),
     error: (code, reason) => devices.error(peer.device_id, 'hl7v2', `mllp:${peer.host}:${peer.port}`, code, reason),
   }))

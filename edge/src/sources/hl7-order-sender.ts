@@ -8,11 +8,13 @@
 //      └──────────────── retry after retryMs, same control id (the peer may dedupe) ◄────┘
 //                         │ ── MSA AR/CR: rejected, counted, not sent again
 //
-// Memory only, like the worklist: after a restart the pending orders are sent again.
+// What each peer took is kept in the gateway's SQLite (lab-deliveries.ts): a restart does not send
+// it again; an order in flight at the restart is sent again with a new control id.
 import { connect, type Socket } from 'node:net'
 import { MllpDeframer, decodeHl7OrderAnswer, encodeHl7LabOrder, mllpFrame, type AstmOrderAnswer, type Hl7OrderType } from '@neva/firmware-adapters'
 import { EdgeErrorCode } from '../errors.js'
 import type { Log } from '../log.js'
+import { LabDeliveries, type DeliveredOrders } from './lab-deliveries.js'
 
 export interface Hl7OrderSenderOptions {
   deviceId: string
@@ -26,6 +28,10 @@ export interface Hl7OrderSenderOptions {
   log: Log
   /** Called for every problem, with its catalog code (the device registry counts them). */
   error?(code: string, reason: string): void
+  /** Orders it already took, kept across restarts (lab-deliveries.ts); default memory only. */
+  delivered?: DeliveredOrders
+  /** False until the worklist was loaded since start: nothing is forgotten against an empty list. */
+  known?: () => boolean
   everyMs?: number
   answerTimeoutMs?: number
   retryMs?: number
@@ -39,13 +45,15 @@ export class Hl7OrderSender {
   private timer: NodeJS.Timeout | undefined
   private next = 0
   /** Specimen ids the peer accepted or rejected: not sent again while pending. */
-  readonly done = new Map<string, 'accepted' | 'rejected'>()
+  readonly done: DeliveredOrders
   private readonly retryAt = new Map<string, number>()
   private inFlight: { specimen: string; controlId: string; sentAt: number } | undefined
   private readonly controlIds = new Map<string, string>()
   readonly stats = { sent: 0, accepted: 0, errors: 0, rejected: 0, timeouts: 0 }
 
-  constructor(private readonly o: Hl7OrderSenderOptions) {}
+  constructor(private readonly o: Hl7OrderSenderOptions) {
+    this.done = o.delivered ?? LabDeliveries.memory().for(o.deviceId)
+  }
 
   start(): void {
     this.timer = setInterval(() => this.tick(), this.o.everyMs ?? 200)
@@ -69,7 +77,7 @@ export class Hl7OrderSender {
     if (this.inFlight) return
     const pending = this.o.pending()
     const still = new Set(pending.map((p) => p.specimen_id))
-    for (const s of this.done.keys()) if (!still.has(s)) this.done.delete(s)
+    if (this.o.known?.() ?? true) for (const s of this.done.keys()) if (!still.has(s)) this.done.delete(s)
     const order = pending.find((p) => !this.done.has(p.specimen_id) && (this.retryAt.get(p.specimen_id) ?? 0) <= now)
     if (!order) return
     const socket = this.connected()

@@ -57,6 +57,11 @@ export class LabWorklist {
     return this.loinc.get(labCode)
   }
 
+  /** A list was fetched since start (an empty list before that is not the core's word). */
+  get loaded(): boolean {
+    return this.fetchedAt !== null
+  }
+
   /** Every pending order, for analyzers that take downloads. */
   pending(): readonly AstmOrderAnswer[] {
     return this.list

@@ -32,6 +32,10 @@ const TABLE_0357: Readonly<Record<string, string>> = {
   NEVA_HL7V2_NO_MSH: '100^Segment sequence error',
   NEVA_HL7V2_BAD_SEGMENT: '100^Segment sequence error',
   NEVA_HL7V2_SECOND_MESSAGE: '100^Segment sequence error',
+  NEVA_HL7V2_NOT_AN_ORDER: '200^Unsupported message type',
+  NEVA_HL7V2_ORDER_NO_SPECIMEN: '101^Required field missing',
+  NEVA_HL7V2_ORDER_NO_TEST: '101^Required field missing',
+  NEVA_HL7V2_ORDER_FROM_DEVICE: '200^Unsupported message type',
 }
 const APPLICATION_ERROR = '207^Application internal error'
 /** Longest text put in MSA-3 / ERR-8. */

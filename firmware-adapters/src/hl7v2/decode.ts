@@ -85,6 +85,9 @@ export function decodeHl7(input: Uint8Array | string, receivedTime: number, opti
   out.deviceId = deviceIdOf(msg, options.fallbackDeviceId)
   const offset = options.defaultUtcOffsetMinutes ?? 0
   const refuse = (code: Hl7v2ErrorCode, reason: string) => refuseWhole(out, code, reason, receivedTime, offset)
+  // HL7 v2 ch. 4 order messages (ORM^O01, OML^O21/O33/O35, OMG, OMI…): a device or middleware on
+  // this listener must not create orders (they come from the core), so they are refused by name.
+  if (type === 'ORM' || /^OM[A-Z]$/.test(type)) return refuse(FirmwareErrorCode.NEVA_HL7V2_ORDER_FROM_DEVICE, `${out.messageType} is an order: this gateway takes no orders from devices or middleware (orders are placed at the core by the hospital system or a clinician), so nothing was ordered`)
   if (type !== 'ORU' || (trigger !== 'R01' && trigger !== 'R40' && trigger !== 'R42')) return refuse(FirmwareErrorCode.NEVA_HL7V2_UNSUPPORTED_MESSAGE, unsupported(type, trigger))
   const pid = msg.segment('PID')
   // PID-3 (patient identifier list), first repetition; v2.3/2.4 senders may fill only PID-2.

@@ -17,3 +17,4 @@ export { decodeHl7WithMedplum, extractHl7Fields, type Hl7Fields, type Hl7ObxFiel
 export { encodeCtgOru, type CtgOruInput, type CtgOruSignal } from './encode-ctg.js'
 export { CTG_DEFAULT_RATE_HZ } from './ctg.js'
 export { decodeHl7LabOrders, decodeHl7OrderAnswer, encodeHl7LabOrder, type DecodedHl7Orders, type Hl7LabOrder, type Hl7OrderAnswer, type Hl7OrderInput, type Hl7OrderPriority, type Hl7OrderTest, type Hl7OrderType } from './lab-order.js'
+export { encodeLabResultOru, type LabResultOruInput, type LabResultOruTest } from './encode-lab-result.js'

@@ -11,7 +11,7 @@
 import { Identifier, LAB_CODE_PATTERN, SpecimenId } from '@neva/contracts'
 import { FirmwareErrorCode, type DecodeProblem } from '../errors.js'
 import { DEFAULT_ENCODING, encodingCharacters } from './encoding.js'
-import { hl7Escape } from './escape.js'
+import { hl7Escape, hl7Unescape } from './escape.js'
 import type { Hl7Segment } from './message.js'
 import { clip, parseHl7 } from './parse.js'
 import { formatHl7Time } from './time.js'
@@ -112,7 +112,8 @@ export function decodeHl7LabOrders(input: Uint8Array | string): DecodedHl7Orders
   }
   out.type = type
   const pid = msg.segment('PID')
-  const patientRaw = pid?.value(3) ?? ''
+  // PID-3 first repetition; v2.3 senders may fill only PID-2 (external id).
+  const patientRaw = hl7Unescape((pid?.value(3) || pid?.value(2) || '').trim(), msg.encoding)
   const patient = IDENTIFIER.test(patientRaw) ? patientRaw : ''
   if (patientRaw !== '' && patient === '') {
     out.problems.push({ code: FirmwareErrorCode.NEVA_HL7V2_BAD_PATIENT_ID, reason: `PID-3 (${patientRaw.length} characters) is not a patient id Neva accepts: the orders are kept without it`, payload: clip(pid!.toString(), 4096), offset: pid!.offset })
@@ -127,14 +128,20 @@ export function decodeHl7LabOrders(input: Uint8Array | string): DecodedHl7Orders
     pending = undefined
   }
   const take = (obr: Hl7Segment, spm: Hl7Segment | undefined) => {
-    const specimen = [spm?.value(2, 1, 1, 1), obr.value(2), orc?.value(2), obr.value(3)].find((s) => s !== undefined && s !== '') ?? ''
+    // SPM-2 is an EIP (placer's id ^ filler's id, each an EI whose first subcomponent is the id);
+    // the others are EI (id ^ namespace). Read unescaped, so an escaped delimiter is seen as one.
+    const candidates: Array<[string, string | undefined]> = [
+      ['SPM-2.1', spm?.value(2, 1, 1, 1)], ['SPM-2.2', spm?.value(2, 2, 1, 1)], ['OBR-2', obr.value(2)], ['ORC-2', orc?.value(2)], ['OBR-3', obr.value(3)], ['ORC-3', orc?.value(3)],
+    ]
+    const [field, raw] = candidates.find(([, v]) => v !== undefined && v.trim() !== '') ?? ['', '']
+    const specimen = hl7Unescape((raw ?? '').trim(), msg.encoding)
     if (!SPECIMEN.test(specimen)) {
-      out.problems.push({ code: FirmwareErrorCode.NEVA_HL7V2_ORDER_NO_SPECIMEN, reason: specimen === '' ? 'no SPM-2, OBR-2, ORC-2 or OBR-3' : `specimen id (${specimen.length} characters) is not one Neva accepts (letters, digits and . _ : / - only, at most 64)`, payload: clip(obr.toString(), 4096), offset: obr.offset })
+      out.problems.push({ code: FirmwareErrorCode.NEVA_HL7V2_ORDER_NO_SPECIMEN, reason: specimen === '' ? 'no specimen id: SPM-2, OBR-2, ORC-2, OBR-3 and ORC-3 are empty' : `${field}: specimen id (${specimen.length} characters) is not one Neva accepts (letters, digits and . _ : / - only, at most 64)`, payload: clip(obr.toString(), 4096), offset: obr.offset })
       return
     }
     const test = testOf(obr)
     if (!test) {
-      out.problems.push({ code: FirmwareErrorCode.NEVA_HL7V2_ORDER_NO_TEST, reason: 'OBR-4 names no LOINC and no lab code Neva accepts', payload: clip(obr.toString(), 4096), offset: obr.offset })
+      out.problems.push({ code: FirmwareErrorCode.NEVA_HL7V2_ORDER_NO_TEST, reason: `OBR-4 names no LOINC and no lab code Neva accepts (${obr.field(4) === '' ? 'empty' : `${obr.field(4).length} characters`}) for specimen ${specimen}`, payload: clip(obr.toString(), 4096), offset: obr.offset })
       return
     }
     const code = tq1?.value(9) || orc?.value(7, 6) || obr.value(27, 6) || obr.value(5)
@@ -163,12 +170,12 @@ export function decodeHl7LabOrders(input: Uint8Array | string): DecodedHl7Orders
 }
 
 function testOf(obr: Hl7Segment): Hl7OrderTest | undefined {
-  const [code, text, system, alt, , altSystem] = [1, 2, 3, 4, 5, 6].map((c) => obr.value(4, c).trim())
+  const [code, text, system, alt, , altSystem] = [1, 2, 3, 4, 5, 6].map((c) => hl7Unescape(obr.value(4, c), obr.encoding).trim())
   const test: Hl7OrderTest = {}
-  if (system === 'LN' && LOINC.test(code!)) test.loinc = code
+  if (system!.toUpperCase() === 'LN' && LOINC.test(code!)) test.loinc = code
   else if (code !== '' && LAB_CODE.test(code!)) test.lab_code = code
-  if (altSystem === 'LN' && LOINC.test(alt!) && !test.loinc) test.loinc = alt
-  else if (alt !== '' && LAB_CODE.test(alt!) && !test.lab_code && altSystem !== 'LN') test.lab_code = alt
+  if (altSystem!.toUpperCase() === 'LN' && LOINC.test(alt!) && !test.loinc) test.loinc = alt
+  else if (alt !== '' && LAB_CODE.test(alt!) && !test.lab_code && altSystem!.toUpperCase() !== 'LN') test.lab_code = alt
   if (text) test.text = clip(text, 200)
   return test.loinc || test.lab_code ? test : undefined
 }
@@ -194,5 +201,5 @@ export function decodeHl7OrderAnswer(input: Uint8Array | string): Hl7OrderAnswer
     return { code: FirmwareErrorCode.NEVA_HL7V2_NOT_AN_ORDER, reason: `answer is ${clip(type, 20)} ${msa ? `with MSA-1 ${clip(msa.value(1), 10)}` : 'without MSA'}, not an ORL^O22, ORR^O02 or ACK`, payload: clip(msg.text, 4096), offset: 0 }
   }
   const code = msa.value(1)
-  return { code, accepted: code[1] === 'A', controlId: msa.value(2), text: clip(msa.value(3) || msg.segment('ERR')?.value(8) || '', 500) }
+  return { code, accepted: code[1] === 'A', controlId: msa.value(2), text: clip(hl7Unescape(msa.value(3) || msg.segment('ERR')?.value(8) || '', msg.encoding), 500) }
 }

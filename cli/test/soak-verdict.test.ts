@@ -38,3 +38,37 @@ test('soak verdict: a figure never measured (no readings reached a board) fails 
   assert.equal(check(v, 'p99_ms').ok, false)
   assert.equal(v.flat, false)
 })
+
+test('soak verdict: a figure that rises in the warm-up window and then holds is flat; judged after the window', () => {
+  // Threads and their descriptors climb for four minutes (pool threads starting), then hold.
+  const series = Array.from({ length: 20 }, (_, i) => sample(60 * (i + 1), {
+    core: { rss_mb: 600, fds: i < 4 ? 150 + 80 * i : 470 + (i % 2), threads: i < 4 ? 60 + 25 * i : 163 },
+    p99_ms: i === 12 ? 9000 : 400,
+  }))
+  const v = soakVerdict(series, 300)
+  assert.equal(v.warmup_s, 300)
+  assert.equal(v.samples_used, 15)
+  assert.equal(check(v, 'core_fds').ok, true)
+  assert.equal(check(v, 'core_threads').ok, true)
+  assert.equal(check(v, 'core_threads').slope_per_min, 0)
+  // One bad minute in the middle third moves neither median.
+  assert.equal(check(v, 'p99_ms').ok, true)
+  assert.equal(v.flat, true)
+  // Judged from the start, the same series grew.
+  assert.equal(check(soakVerdict(series, 0), 'core_fds').ok, false)
+})
+
+test('soak verdict: growth that goes on after the warm-up window is still growth', () => {
+  const series = Array.from({ length: 20 }, (_, i) => sample(60 * (i + 1), { core: { rss_mb: 600, fds: 150 + 20 * i, threads: 60 + 5 * i } }))
+  const v = soakVerdict(series, 300)
+  assert.equal(check(v, 'core_fds').ok, false)
+  assert.equal(check(v, 'core_fds').slope_per_min, 20)
+  assert.equal(check(v, 'core_threads').ok, false)
+  assert.equal(v.flat, false)
+})
+
+test('soak verdict: a warm-up window that would leave fewer than three samples falls back to dropping the first', () => {
+  const v = soakVerdict(Array.from({ length: 4 }, (_, i) => sample(5 * (i + 1))), 60)
+  assert.equal(v.samples_used, 3)
+  assert.equal(v.warmup_s, 5)
+})

@@ -72,3 +72,21 @@ test('soak verdict: a warm-up window that would leave fewer than three samples f
   assert.equal(v.samples_used, 3)
   assert.equal(v.warmup_s, 5)
 })
+
+test('soak verdict: ClickHouse per-thread stat files climbing to 3 a thread after the threads settle are not growth; other descriptors are', () => {
+  const kinds = (threadStats: number, sockets = 16) => ({ sockets, pipes: 13, anon: 9, thread_stats: threadStats, files: 22 })
+  const run = (sockets: (i: number) => number, perThread = 3) => soakVerdict(Array.from({ length: 20 }, (_, i) => {
+    const ts = Math.min(perThread * 168, 345 + 10 * i)
+    return sample(60 * (i + 1), { core: { rss_mb: 700, threads: 168, fds: 60 + sockets(i) + ts, fd_kinds: kinds(ts, sockets(i)) } })
+  }), 300)
+  const settled = run(() => 16)
+  assert.equal(check(settled, 'core_fds').ok, true)
+  assert.equal(check(settled, 'core_fds').first, 76)
+  assert.equal(check(settled, 'core_thread_stat_fds').ok, true)
+  assert.equal(check(settled, 'core_thread_stat_fds').rule, 'per_thread')
+  assert.equal(settled.flat, true)
+  // Sockets piling up (streams never closed) are still called out.
+  assert.equal(check(run((i) => 16 + 5 * i), 'core_fds').ok, false)
+  // More stat files than three a thread: those of threads gone, kept open.
+  assert.equal(check(run(() => 16, 4), 'core_thread_stat_fds').ok, false)
+})

@@ -22,6 +22,8 @@ export interface ProcessSample {
   fds: number
   threads?: number
   fd_kinds?: FdKinds
+  /** V8's heap in use (MB), from the process's own metrics, where it has them (core, gateway). */
+  heap_mb?: number
 }
 
 const THREAD_STAT = /^\/proc\/(?:\d+\/task\/\d+|thread-self)\/(?:stat|schedstat|io)$/

@@ -13,7 +13,7 @@ import { AstmAnalyzer, Hl7Monitor, runAmbulance, startPtyPair, type AmbulanceRep
 import { demoPatients } from '../commands/sim.js'
 import { freePort, startNeva, stop, type Managed } from '../faults/processes.js'
 import { login, watchBoard, type BoardWatch } from './board-watch.js'
-import { sampleProcess } from './probe.js'
+import { sampleProcess, type ProcessSample } from './probe.js'
 import { soakVerdict, type SoakSample, type SoakVerdict } from './verdict.js'
 
 export interface SoakOptions {
@@ -62,6 +62,8 @@ export interface SoakReport {
   dir: string
 }
 
+const withHeap = (p: ProcessSample | null, heap: number | null): ProcessSample | null => (p && heap !== null ? { ...p, heap_mb: heap } : p)
+
 const GATEWAY = 'soak-gw'
 const SITE = 'Soak Hospital'
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -72,19 +74,25 @@ const quantile = (xs: number[], q: number): number | null => {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))]!
 }
 
-async function gatewayFigures(apiUrl: string): Promise<{ rows: number | null; depth: number | null }> {
+/** V8's heap in use, MB, from a process's prom-client default metrics (null: not there). */
+function heapMb(metrics: string, prefix: string): number | null {
+  const m = new RegExp(`^${prefix}nodejs_heap_size_used_bytes\\s+(\\S+)`, 'm').exec(metrics)
+  return m ? Math.round(Number(m[1]) / 104_857.6) / 10 : null
+}
+
+async function gatewayFigures(apiUrl: string): Promise<{ rows: number | null; depth: number | null; heapMb: number | null }> {
   const metrics = await fetch(`${apiUrl}/metrics`).then((r) => r.text()).catch(() => '')
   const rows = /^neva_edge_uplink_rows_total(?:\{[^}]*\})?\s+(\d+(?:\.\d+)?)/m.exec(metrics)
   const status = await fetch(`${apiUrl}/status`).then((r) => r.json() as Promise<{ outbox: { depth: number } }>).catch(() => null)
-  return { rows: rows ? Number(rows[1]) : null, depth: status?.outbox.depth ?? null }
+  return { rows: rows ? Number(rows[1]) : null, depth: status?.outbox.depth ?? null, heapMb: heapMb(metrics, 'neva_edge_') }
 }
 
 /** The core's ingest time so far: seconds summed over the batches it stored, and their count. */
-async function coreIngest(coreUrl: string, token: string): Promise<{ sum: number; count: number } | null> {
+async function coreIngest(coreUrl: string, token: string): Promise<{ sum: number; count: number; heapMb: number | null } | null> {
   const metrics = await fetch(`${coreUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } }).then((r) => (r.ok ? r.text() : '')).catch(() => '')
   const sum = /^neva_core_ingest_duration_seconds_sum(?:\{[^}]*\})?\s+(\S+)/m.exec(metrics)
   const count = /^neva_core_ingest_duration_seconds_count(?:\{[^}]*\})?\s+(\S+)/m.exec(metrics)
-  return sum && count ? { sum: Number(sum[1]), count: Number(count[1]) } : null
+  return sum && count ? { sum: Number(sum[1]), count: Number(count[1]), heapMb: heapMb(metrics, 'neva_core_') } : null
 }
 
 export async function runSoak(o: SoakOptions): Promise<SoakReport> {
@@ -211,8 +219,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       analyst_p99_ms: quantile(queries, 0.99),
       outbox_depth: figures.depth,
       core_ingest_ms: ingest && lastIngest && ingest.count > lastIngest.count ? Math.round(((ingest.sum - lastIngest.sum) / (ingest.count - lastIngest.count)) * 10_000) / 10 : null,
-      core: sampleProcess(core.child.pid),
-      gateway: sampleProcess(edge.child.pid),
+      core: withHeap(sampleProcess(core.child.pid), ingest?.heapMb ?? null),
+      gateway: withHeap(sampleProcess(edge.child.pid), figures.heapMb),
       soak: sampleProcess(process.pid),
     }
     if (figures.rows !== null) lastRows = figures.rows
@@ -220,7 +228,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     lastAt = now
     series.push(sample)
     o.log(`soak: +${sample.t_s}s stored ${sample.stored_per_s}/s · board ${sample.board_readings_per_s} readings/s p50 ${sample.p50_ms} ms p99 ${sample.p99_ms} ms · analyst ${queries.length} queries p99 ${sample.analyst_p99_ms} ms · outbox ${sample.outbox_depth} · core ingest ${sample.core_ingest_ms} ms/batch` +
-      ` · RSS core ${sample.core?.rss_mb} MB gateway ${sample.gateway?.rss_mb} MB soak ${sample.soak?.rss_mb} MB · fds ${sample.core?.fds}/${sample.gateway?.fds}/${sample.soak?.fds}` +
+      ` · RSS core ${sample.core?.rss_mb} MB (heap ${sample.core?.heap_mb}) gateway ${sample.gateway?.rss_mb} MB (heap ${sample.gateway?.heap_mb}) soak ${sample.soak?.rss_mb} MB · fds ${sample.core?.fds}/${sample.gateway?.fds}/${sample.soak?.fds}` +
       ` · threads ${sample.core?.threads}/${sample.gateway?.threads}/${sample.soak?.threads} · core fds ${JSON.stringify(sample.core?.fd_kinds ?? null)}`)
   }
 

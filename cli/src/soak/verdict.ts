@@ -124,6 +124,8 @@ export function soakVerdict(series: SoakSample[], warmupS?: number): SoakVerdict
   compare('p99_ms', (s) => s.p99_ms, 'bounded', SLACK.ms)
   for (const p of ['core', 'gateway', 'soak'] as const) {
     compare(`${p}_rss_mb`, (s) => s[p]?.rss_mb, 'bounded', SLACK.mb)
+    // The JS heap beside RSS: a heap that holds while RSS rises points at native memory.
+    if (used.some((s) => typeof s[p]?.heap_mb === 'number')) compare(`${p}_heap_mb`, (s) => s[p]?.heap_mb, 'bounded', SLACK.mb)
     // Embedded ClickHouse's per-thread stat files are opened as its pool threads first run part
     // of a query, and closed only with the thread: they climb towards 3 × threads for a while
     // after the threads have stopped growing. So they are judged by that bound, the threads by

@@ -47,7 +47,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`after ${v.warmup_s} s of warm-up, ${v.samples_used} samples; median of the first third → the last third, slope over them:\n`)
     for (const c of v.checks) {
       const rule = c.rule === 'steady' ? 'within ±10 %' : c.rule === 'bounded' ? 'rise ≤ 10 %' : '≤ 3 a thread'
-      process.stdout.write(`${c.ok ? 'ok  ' : c.rule === 'steady' ? 'MOVED' : 'GREW'} ${c.name.padEnd(22)} ${c.first ?? '?'} → ${c.last ?? '?'} (${c.change_pct ?? '?'} %, ${c.slope_per_min ?? '?'}/min; ${rule})\n`)
+      process.stdout.write(`${c.ok ? 'ok  ' : c.rule === 'steady' ? 'MOVED' : 'GREW'} ${c.name.padEnd(22)} ${c.first ?? '?'} → ${c.last ?? '?'} (${c.change_pct ?? '?'} %${c.slope_per_min === null ? '' : `, ${c.slope_per_min}/min`}; ${rule})\n`)
     }
     process.stdout.write(`acknowledged ${JSON.stringify(report.acknowledged)} · stored ${JSON.stringify(report.stored)} · duplicates ${report.duplicates} · lost ${report.lost}\n`)
     process.stdout.write(`${v.flat ? 'flat within 10 %' : 'NOT flat within 10 %'} · ${report.stored_equals_acknowledged ? 'stored == acknowledged' : `stored != acknowledged (logs in ${report.dir})`}\n`)

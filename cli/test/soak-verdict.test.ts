@@ -90,3 +90,10 @@ test('soak verdict: ClickHouse per-thread stat files climbing to 3 a thread afte
   // More stat files than three a thread: those of threads gone, kept open.
   assert.equal(check(run(() => 16, 4), 'core_thread_stat_fds').ok, false)
 })
+
+test('soak verdict: a heap that swings with its collector is not growth; one that climbs past the allowance is', () => {
+  const swing = [74, 126, 90, 113, 102, 85, 122]
+  const heap = (f: (i: number) => number) => soakVerdict(Array.from({ length: 20 }, (_, i) => sample(60 * (i + 1), { gateway: { rss_mb: 420, fds: 68, threads: 14, heap_mb: f(i) } })), 300)
+  assert.equal(check(heap((i) => (i < 10 ? 91 : swing[i % swing.length]!)), 'gateway_heap_mb').ok, true)
+  assert.equal(check(heap((i) => 90 + 4 * i), 'gateway_heap_mb').ok, false)
+})

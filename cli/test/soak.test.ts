@@ -21,12 +21,20 @@ test('neva sim soak --seconds 20: per-interval samples of every process, a verdi
     for (const p of ['core', 'gateway', 'soak']) {
       assert.ok(s[p].rss_mb > 10, `${p} RSS ${JSON.stringify(s)}`)
       assert.ok(s[p].fds > 3, `${p} fds ${JSON.stringify(s)}`)
+      assert.ok(s[p].threads >= 1, `${p} threads ${JSON.stringify(s)}`)
+      const k = s[p].fd_kinds
+      assert.equal(k.sockets + k.pipes + k.anon + k.thread_stats + k.files, s[p].fds, `${p} fd kinds ${JSON.stringify(s)}`)
     }
   }
   assert.ok(report.series.some((s: { board_readings_per_s: number; p99_ms: number | null }) => s.board_readings_per_s > 0 && s.p99_ms !== null), stderr)
   assert.ok(report.series.some((s: { stored_per_s: number }) => s.stored_per_s > 0))
+  for (const p of ['core', 'gateway']) assert.ok(report.series.some((s: Record<string, { heap_mb?: number }>) => (s[p]?.heap_mb ?? 0) > 5), `${p}'s heap is read`)
+  assert.ok(report.series.some((s: { core_ingest_ms: number | null }) => typeof s.core_ingest_ms === 'number' && s.core_ingest_ms > 0), 'the core\'s ingest time is read')
   assert.equal(typeof report.verdict.flat, 'boolean')
-  assert.ok(report.verdict.checks.length >= 9)
+  // A quarter of 20 s is warm-up: the first sample.
+  assert.equal(report.verdict.warmup_s, 5)
+  assert.ok(report.verdict.checks.length >= 12)
+  for (const c of report.verdict.checks) assert.ok(['steady', 'bounded', 'per_thread'].includes(c.rule), JSON.stringify(c))
   assert.ok(report.acknowledged.ambulance_readings > 0 && report.acknowledged.hl7_messages > 0 && report.acknowledged.astm_specimens > 0, JSON.stringify(report.acknowledged))
   assert.deepEqual(report.stored, report.acknowledged)
   assert.equal(report.duplicates, 0)

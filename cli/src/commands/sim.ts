@@ -29,14 +29,17 @@ async function faults(argv: string[]): Promise<number> {
     devices: { type: 'string' },
     rate: { type: 'string' },
     seed: { type: 'string', default: '1' },
+    keep: { type: 'boolean', default: false },
   })
-  const { runFaults } = await import('../faults/harness.js')
+  const { runFaults, faultsSecondsFor } = await import('../faults/harness.js')
+  // The default is the harsh run (docs/store-and-forward.md#fault-injection): 20 kills, 3 core
+  // restarts, a 10-minute outage, a full disk and a clock an hour ahead, in a run long enough to
+  // hold the outage (970 s for 10 minutes).
+  const outageS = numberOption(values['outage-s'], 'outage-s', 600)
   const report = await runFaults({
-    // The default is the harsh run (docs/store-and-forward.md#fault-injection): 20 kills, 3 core
-    // restarts, a minute's outage, a full disk and a clock an hour ahead in three minutes.
-    seconds: numberOption(values.seconds, 'seconds', 180, { min: 5 }),
+    seconds: numberOption(values.seconds, 'seconds', faultsSecondsFor(outageS), { min: 5 }),
     kills: numberOption(values.kills, 'kills', 20, { integer: true }),
-    outageS: numberOption(values['outage-s'], 'outage-s', 60),
+    outageS,
     coreRestarts: numberOption(values['core-restarts'], 'core-restarts', 3, { integer: true }),
     coreKills: numberOption(values['core-kills'], 'core-kills', 1, { integer: true }),
     diskFullS: numberOption(values['disk-full-s'], 'disk-full-s', 5),
@@ -45,6 +48,7 @@ async function faults(argv: string[]): Promise<number> {
     devices: numberOption(values.devices, 'devices', 5, { min: 1, integer: true }),
     rateHz: numberOption(values.rate, 'rate', 10, { min: 0.1 }),
     seed: values.seed,
+    keep: values.keep,
     log: (line) => process.stderr.write(`${line}\n`),
   })
   const ok = report.lost === 0 && report.duplicates === 0 && report.hl7.lost === 0 && report.hl7.duplicates === 0
@@ -54,10 +58,10 @@ async function faults(argv: string[]): Promise<number> {
       `HL7 messages acknowledged ${report.hl7.acked} · stored ${report.hl7.stored} · duplicates ${report.hl7.duplicates} · lost ${report.hl7.lost} · AE answers ${report.hl7.ae}\n` +
       `gateway kills ${report.kills} · uplink outage ${report.outage_s} s · core restarts ${report.core_restarts} · clock jump ${report.clock_jump}\n` +
       `disk full: ${d.mode === 'tmpfs' ? `devices saw ${d.mqtt_closes} MQTT connections closed and ${d.hl7_ae} HL7 AE; the gateway logged "${d.logged}"` : d.note}\n` +
-      `${ok ? 'nothing lost, nothing duplicated' : `FAILED (logs in ${report.dir})`}\n`)
+      `${ok ? 'nothing lost, nothing duplicated' : `FAILED (logs in ${report.dir})`}${ok && report.kept ? ` (kept: ${report.dir})` : ''}\n`)
   }
   const { acked, stored, duplicates, lost, kills, outage_s, core_restarts, hl7, disk_full, clock_jump } = report
-  if (values.json) process.stdout.write(`${JSON.stringify({ acked, stored, duplicates, lost, kills, outage_s, core_restarts, hl7, disk_full, clock_jump })}\n`)
+  if (values.json) process.stdout.write(`${JSON.stringify({ acked, stored, duplicates, lost, kills, outage_s, core_restarts, hl7, disk_full, clock_jump, ...(report.kept ? { dir: report.dir } : {}) })}\n`)
   return ok ? 0 : 1
 }
 
@@ -119,7 +123,7 @@ export async function run(argv: string[]): Promise<number> {
   if (kind === 'replay') return (await import('./replay.js')).run(rest)
   if (kind === 'lab') return lab(rest)
   if (kind === 'ctg') return (await import('./sim-ctg.js')).run(rest)
-  if (kind !== 'ambulance') throw new UsageError(`usage: neva sim faults [--json] [--seconds 180] [--kills 20] [--outage-s 60] [--core-restarts 3] [--core-kills 1] [--disk-full-s 5] [--clock-jump-h 1] [--beds 2] [--devices 5] [--rate 10]\n       neva sim soak [--minutes 60 | --seconds N] [--interval-s 60] [--ambulances 3] [--beds 12] [--analyzers 2] [--boards 8] [--analysts 2] [--json]\n       neva sim ambulance --broker mqtt://127.0.0.1:1883 [--id amb-1] [--patients 3] [--seconds N] [--seed S] [--time-scale X]\n       neva sim ambulance --ecg-record FILE.hea [--patient-id P] [--seconds N (of the record)] [--time-scale X|max]\n                  [--username U (password in --password-file F or NEVA_MQTT_PASSWORD)] [--ca FILE] [--cert FILE --key FILE]\n       neva sim emr [--patients 10000] [--seed S] [--telemetry-rows N] [--data DIR] [--json]\n       neva sim replay --physionet2012 DIR [--patients 3] [--time-scale 3600] [--data DIR] [--json]\n       neva sim ctg --mllp HOST:PORT (--pattern P | --record FILE.hea) [...]\n       neva sim lab [--orders 50] [--seed S] [--hl7] [--json]\n  scenarios: ${SCENARIOS.join(', ')}`)
+  if (kind !== 'ambulance') throw new UsageError(`usage: neva sim faults [--json] [--seconds 970] [--kills 20] [--outage-s 600] [--core-restarts 3] [--core-kills 1] [--disk-full-s 5] [--clock-jump-h 1] [--beds 2] [--devices 5] [--rate 10] [--keep]\n       neva sim soak [--minutes 60 | --seconds N] [--interval-s 60] [--warmup-min 5] [--ambulances 3] [--beds 12] [--analyzers 2] [--boards 8] [--analysts 2] [--json]\n       neva sim ambulance --broker mqtt://127.0.0.1:1883 [--id amb-1] [--patients 3] [--seconds N] [--seed S] [--time-scale X]\n       neva sim ambulance --ecg-record FILE.hea [--patient-id P] [--seconds N (of the record)] [--time-scale X|max]\n                  [--username U (password in --password-file F or NEVA_MQTT_PASSWORD)] [--ca FILE] [--cert FILE --key FILE]\n       neva sim emr [--patients 10000] [--seed S] [--telemetry-rows N] [--data DIR] [--json]\n       neva sim replay --physionet2012 DIR [--patients 3] [--time-scale 3600] [--data DIR] [--json]\n       neva sim ctg --mllp HOST:PORT (--pattern P | --record FILE.hea) [...]\n       neva sim lab [--orders 50] [--seed S] [--hl7] [--json]\n  scenarios: ${SCENARIOS.join(', ')}`)
   const { values } = parse(rest, {
     broker: { type: 'string', default: 'mqtt://127.0.0.1:1883' },
     id: { type: 'string', default: 'amb-1' },

@@ -2,7 +2,7 @@
 // through a real gateway and core while the gateway is killed with SIGKILL, the uplink is cut, the
 // core is stopped and killed and restarted, the gateway's disk fills up and its clock jumps an
 // hour; at the end every acknowledged reading is looked for in ClickHouse.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { connectClickHouse } from '@neva/analytics'
@@ -31,6 +31,8 @@ export interface FaultsOptions {
   rateHz: number
   seed: string
   dir?: string
+  /** Keep the data directory (logs, outbox, ClickHouse) even when the run passed. */
+  keep?: boolean
   log: (line: string) => void
 }
 
@@ -47,7 +49,9 @@ export interface FaultsReport {
   /** What devices saw while the disk was full: MQTT connections closed, HL7 AE answers. */
   disk_full: { mode: 'tmpfs' | 'skipped'; note: string; mqtt_closes: number; hl7_ae: number; logged: string | null }
   clock_jump: string
+  /** Where the logs and data are; removed at the end of a run that passed, unless `keep`. */
   dir: string
+  kept: boolean
 }
 
 const GATEWAY = 'faults-gw'
@@ -60,6 +64,20 @@ function schedule(random: () => number, n: number, start: number, end: number, g
   return Array.from({ length: n }, (_, i) => start + i * slot + random() * Math.max(0, slot - gap))
 }
 
+/** Where the outage starts, as a fraction of the run: it must end by OUTAGE_END, before the disk fills. */
+const OUTAGE_START = 0.1
+const OUTAGE_END = 0.72
+/** The shortest run that holds an outage of `outageS` (and the three minutes the other faults need). */
+export function faultsSecondsFor(outageS: number): number {
+  return Math.max(180, Math.ceil(outageS / (OUTAGE_END - OUTAGE_START) / 10) * 10)
+}
+
+/** The gateway's tmpfs: 64 MB and room for the outage's backlog (about 1 KB a reading in the outbox). */
+export function diskMbFor(o: Pick<FaultsOptions, 'devices' | 'rateHz' | 'beds' | 'outageS'>): number {
+  const readings = o.devices * o.rateHz * 4 * o.outageS + o.beds * 2 * o.outageS
+  return 64 + Math.ceil(readings / 1024)
+}
+
 export async function runFaults(o: FaultsOptions): Promise<FaultsReport> {
   const dir = o.dir ?? mkdtempSync(join(tmpdir(), 'neva-faults-'))
   const random = seededRandom(o.seed)
@@ -67,14 +85,20 @@ export async function runFaults(o: FaultsOptions): Promise<FaultsReport> {
   let corePort = 0
   const mllpPort = await freePort()
   const proxy = await startUplinkProxy(() => corePort)
-  const disk = o.diskFullS > 0 ? mountSmallDisk(dir, 64) : { skipped: 'not asked for' }
+  const disk = o.diskFullS > 0 ? mountSmallDisk(dir, diskMbFor(o)) : { skipped: 'not asked for' }
   const clock = o.clockJumpH > 0 ? gatewayClock(dir) : { skipped: 'not asked for' }
   const edgeData = 'path' in disk ? join(disk.path, 'edge') : join(dir, 'edge')
+  let report: FaultsReport | undefined
   try {
-    return await faultsRun(o, { dir, random, mqttPort, mllpPort, proxy, disk, clock, edgeData, setCorePort: (p) => { corePort = p } })
+    report = await faultsRun(o, { dir, random, mqttPort, mllpPort, proxy, disk, clock, edgeData, setCorePort: (p) => { corePort = p } })
+    return report
   } finally {
     await proxy.close()
     if ('unmount' in disk) disk.unmount()
+    // A run that passed leaves nothing behind; a failed one (or a throw) keeps its logs to look at.
+    const passed = report !== undefined && report.lost === 0 && report.duplicates === 0 && report.hl7.lost === 0 && report.hl7.duplicates === 0
+    if (report) report.kept = !passed || o.keep === true
+    if (passed && !o.keep && o.dir === undefined) rmSync(dir, { recursive: true, force: true })
   }
 }
 
@@ -116,7 +140,7 @@ async function faultsRun(o: FaultsOptions, { dir, random, mqttPort, mllpPort, pr
 
   let core = await startCoreProcess()
   let edge = await startEdgeProcess()
-  o.log(`faults: core behind the uplink proxy ${proxy.url}, gateway MQTT :${mqttPort} MLLP :${mllpPort}, data on ${'path' in disk ? `a 64 MB tmpfs` : 'the ordinary disk'}; logs in ${dir}`)
+  o.log(`faults: core behind the uplink proxy ${proxy.url}, gateway MQTT :${mqttPort} MLLP :${mllpPort}, data on ${'path' in disk ? `a ${diskMbFor(o)} MB tmpfs` : 'the ordinary disk'}; logs in ${dir}`)
   if ('skipped' in disk && o.diskFullS > 0) o.log(`faults: disk fill skipped: ${disk.skipped}`)
   if ('skipped' in clock && o.clockJumpH > 0) o.log(`faults: clock jump skipped: ${clock.skipped}`)
   const fleet = await startDevices(`mqtt://127.0.0.1:${mqttPort}`, o.devices, o.rateHz)
@@ -154,7 +178,7 @@ async function faultsRun(o: FaultsOptions, { dir, random, mqttPort, mllpPort, pr
     })),
   ]
   if (o.outageS > 0) {
-    const at = 0.3 * ms + random() * Math.max(0, 0.4 * ms - o.outageS * 1000)
+    const at = OUTAGE_START * ms + random() * Math.max(0, (OUTAGE_END - OUTAGE_START) * ms - o.outageS * 1000)
     faults.push({
       at,
       run: async () => {
@@ -260,5 +284,5 @@ async function faultsRun(o: FaultsOptions, { dir, random, mqttPort, mllpPort, pr
   const hl7Acked = monitors.stats().acked
   const hl7Stored = Number(hl7Rows[0]?.stored ?? 0)
   const hl7 = { acked: hl7Acked, stored: hl7Stored, duplicates: Number(hl7Rows[0]?.dup ?? 0), lost: Math.max(0, hl7Acked - hl7Stored), ae: monitors.stats().errors }
-  return { acked: fleet.acked.size, stored: total, duplicates, lost, kills: o.kills, outage_s: o.outageS, core_restarts: o.coreRestarts, unacknowledged, hl7, disk_full: diskFull, clock_jump: clockJump, dir }
+  return { acked: fleet.acked.size, stored: total, duplicates, lost, kills: o.kills, outage_s: o.outageS, core_restarts: o.coreRestarts, unacknowledged, hl7, disk_full: diskFull, clock_jump: clockJump, dir, kept: true }
 }

@@ -13,7 +13,7 @@ import { AstmAnalyzer, Hl7Monitor, runAmbulance, startPtyPair, type AmbulanceRep
 import { demoPatients } from '../commands/sim.js'
 import { freePort, startNeva, stop, type Managed } from '../faults/processes.js'
 import { login, watchBoard, type BoardWatch } from './board-watch.js'
-import { sampleProcess } from './probe.js'
+import { sampleProcess, type ProcessSample } from './probe.js'
 import { soakVerdict, type SoakSample, type SoakVerdict } from './verdict.js'
 
 export interface SoakOptions {
@@ -33,6 +33,8 @@ export interface SoakOptions {
   analysts: number
   analystIntervalS: number
   seed: string
+  /** Seconds at the start whose samples are warm-up, not judged (cli/src/soak/verdict.ts). */
+  warmupS?: number
   /** Keep the data directory (logs, ClickHouse) even when the run passed. */
   keep?: boolean
   log: (line: string) => void
@@ -47,7 +49,7 @@ export interface SoakCounts {
 export interface SoakReport {
   seconds: number
   interval_s: number
-  mix: Omit<SoakOptions, 'log' | 'seconds' | 'intervalS' | 'seed'>
+  mix: Omit<SoakOptions, 'log' | 'seconds' | 'intervalS' | 'seed' | 'warmupS' | 'keep'>
   series: SoakSample[]
   verdict: SoakVerdict
   acknowledged: SoakCounts
@@ -60,6 +62,8 @@ export interface SoakReport {
   dir: string
 }
 
+const withHeap = (p: ProcessSample | null, heap: number | null): ProcessSample | null => (p && heap !== null ? { ...p, heap_mb: heap } : p)
+
 const GATEWAY = 'soak-gw'
 const SITE = 'Soak Hospital'
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -70,17 +74,32 @@ const quantile = (xs: number[], q: number): number | null => {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))]!
 }
 
-async function gatewayFigures(apiUrl: string): Promise<{ rows: number | null; depth: number | null }> {
+/** V8's heap in use, MB, from a process's prom-client default metrics (null: not there). */
+function heapMb(metrics: string, prefix: string): number | null {
+  const m = new RegExp(`^${prefix}nodejs_heap_size_used_bytes\\s+(\\S+)`, 'm').exec(metrics)
+  return m ? Math.round(Number(m[1]) / 104_857.6) / 10 : null
+}
+
+async function gatewayFigures(apiUrl: string): Promise<{ rows: number | null; depth: number | null; heapMb: number | null }> {
   const metrics = await fetch(`${apiUrl}/metrics`).then((r) => r.text()).catch(() => '')
   const rows = /^neva_edge_uplink_rows_total(?:\{[^}]*\})?\s+(\d+(?:\.\d+)?)/m.exec(metrics)
   const status = await fetch(`${apiUrl}/status`).then((r) => r.json() as Promise<{ outbox: { depth: number } }>).catch(() => null)
-  return { rows: rows ? Number(rows[1]) : null, depth: status?.outbox.depth ?? null }
+  return { rows: rows ? Number(rows[1]) : null, depth: status?.outbox.depth ?? null, heapMb: heapMb(metrics, 'neva_edge_') }
+}
+
+/** The core's ingest time so far: seconds summed over the batches it stored, and their count. */
+async function coreIngest(coreUrl: string, token: string): Promise<{ sum: number; count: number; heapMb: number | null } | null> {
+  const metrics = await fetch(`${coreUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } }).then((r) => (r.ok ? r.text() : '')).catch(() => '')
+  const sum = /^neva_core_ingest_duration_seconds_sum(?:\{[^}]*\})?\s+(\S+)/m.exec(metrics)
+  const count = /^neva_core_ingest_duration_seconds_count(?:\{[^}]*\})?\s+(\S+)/m.exec(metrics)
+  return sum && count ? { sum: Number(sum[1]), count: Number(count[1]), heapMb: heapMb(metrics, 'neva_core_') } : null
 }
 
 export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const dir = mkdtempSync(join(tmpdir(), 'neva-soak-'))
   const token = randomBytes(18).toString('base64url')
   const analystToken = randomBytes(18).toString('base64url')
+  const metricsToken = randomBytes(18).toString('base64url')
   const [mqttPort, mllpPort] = [await freePort(), await freePort()]
   const icu: PatientSpec[] = Array.from({ length: o.beds }, (_, i) => ({
     id: `soak.icu${i + 1}`, scenario: (['stable', 'sepsis', 'respiratory', 'haemorrhage'] as const)[i % 4]!, seed: o.seed, onsetS: 120 + 60 * i, courseS: 3600,
@@ -112,7 +131,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   }
 
   const core: Managed = await startNeva(['core', '--port', '0', '--data', join(dir, 'core')], {
-    NEVA_GATEWAY_TOKENS: `${GATEWAY}=${token}`, NEVA_GATEWAY_SITES: `${GATEWAY}=${SITE}`, NEVA_ANALYST_TOKENS: `soak-analyst=${analystToken}`,
+    NEVA_GATEWAY_TOKENS: `${GATEWAY}=${token}`, NEVA_GATEWAY_SITES: `${GATEWAY}=${SITE}`, NEVA_ANALYST_TOKENS: `soak-analyst=${analystToken}`, NEVA_METRICS_TOKENS: `soak-metrics=${metricsToken}`,
     NEVA_LOG_LEVEL: 'warn', CLICKHOUSE_URL: '',
   }, join(dir, 'core.log'), /listening on (http:\/\/127\.0\.0\.1:\d+)/, 120_000)
   const coreUrl = core.ready[1]!
@@ -180,11 +199,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const series: SoakSample[] = []
   const t0 = Date.now()
   let lastRows = (await gatewayFigures(apiUrl)).rows ?? 0
+  let lastIngest = await coreIngest(coreUrl, metricsToken)
   let lastAt = t0
   for (let k = 1; k * o.intervalS * 1000 <= o.seconds * 1000 + 1; k++) {
     await sleep(Math.max(0, t0 + k * o.intervalS * 1000 - Date.now()))
     const now = Date.now()
     const figures = await gatewayFigures(apiUrl)
+    const ingest = await coreIngest(coreUrl, metricsToken)
     const lat = latencies.splice(0)
     const queries = analystTimes.splice(0)
     const dt = (now - lastAt) / 1000
@@ -197,15 +218,18 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       analyst_queries: queries.length,
       analyst_p99_ms: quantile(queries, 0.99),
       outbox_depth: figures.depth,
-      core: sampleProcess(core.child.pid),
-      gateway: sampleProcess(edge.child.pid),
+      core_ingest_ms: ingest && lastIngest && ingest.count > lastIngest.count ? Math.round(((ingest.sum - lastIngest.sum) / (ingest.count - lastIngest.count)) * 10_000) / 10 : null,
+      core: withHeap(sampleProcess(core.child.pid), ingest?.heapMb ?? null),
+      gateway: withHeap(sampleProcess(edge.child.pid), figures.heapMb),
       soak: sampleProcess(process.pid),
     }
     if (figures.rows !== null) lastRows = figures.rows
+    if (ingest) lastIngest = ingest
     lastAt = now
     series.push(sample)
-    o.log(`soak: +${sample.t_s}s stored ${sample.stored_per_s}/s · board ${sample.board_readings_per_s} readings/s p50 ${sample.p50_ms} ms p99 ${sample.p99_ms} ms · analyst ${queries.length} queries p99 ${sample.analyst_p99_ms} ms · outbox ${sample.outbox_depth}` +
-      ` · RSS core ${sample.core?.rss_mb} MB gateway ${sample.gateway?.rss_mb} MB soak ${sample.soak?.rss_mb} MB · fds ${sample.core?.fds}/${sample.gateway?.fds}/${sample.soak?.fds}`)
+    o.log(`soak: +${sample.t_s}s stored ${sample.stored_per_s}/s · board ${sample.board_readings_per_s} readings/s p50 ${sample.p50_ms} ms p99 ${sample.p99_ms} ms · analyst ${queries.length} queries p99 ${sample.analyst_p99_ms} ms · outbox ${sample.outbox_depth} · core ingest ${sample.core_ingest_ms} ms/batch` +
+      ` · RSS core ${sample.core?.rss_mb} MB (heap ${sample.core?.heap_mb}) gateway ${sample.gateway?.rss_mb} MB (heap ${sample.gateway?.heap_mb}) soak ${sample.soak?.rss_mb} MB · fds ${sample.core?.fds}/${sample.gateway?.fds}/${sample.soak?.fds}` +
+      ` · threads ${sample.core?.threads}/${sample.gateway?.threads}/${sample.soak?.threads} · core fds ${JSON.stringify(sample.core?.fd_kinds ?? null)}`)
   }
 
   o.log('soak: stopping the devices and waiting for what they sent to be acknowledged')
@@ -250,12 +274,12 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
   const stored: SoakCounts = { ambulance_readings: amb.stored - amb.dup, hl7_messages: hl7.stored, astm_specimens: lab.stored }
   const duplicates = amb.dup + hl7.dup + lab.dup
   const lost = Math.max(0, acknowledged.ambulance_readings - stored.ambulance_readings) + Math.max(0, acknowledged.hl7_messages - stored.hl7_messages) + Math.max(0, acknowledged.astm_specimens - stored.astm_specimens)
-  const { log: _log, seconds: _s, intervalS: _i, seed: _seed, keep: _keep, ...mix } = o
+  const { log: _log, seconds: _s, intervalS: _i, seed: _seed, keep: _keep, warmupS, ...mix } = o
   const ok = duplicates === 0 && acknowledged.ambulance_readings === stored.ambulance_readings && acknowledged.hl7_messages === stored.hl7_messages && acknowledged.astm_specimens === stored.astm_specimens
   // An hour of ClickHouse data is kept only when something is to be looked at.
   if (ok && !o.keep) rmSync(dir, { recursive: true, force: true })
   return {
-    seconds: o.seconds, interval_s: o.intervalS, mix, series, verdict: soakVerdict(series), acknowledged, stored, duplicates, lost,
+    seconds: o.seconds, interval_s: o.intervalS, mix, series, verdict: soakVerdict(series, warmupS), acknowledged, stored, duplicates, lost,
     stored_equals_acknowledged: ok,
     board_reconnects: boardReconnects, analyst_errors: analystErrors, dir,
   }

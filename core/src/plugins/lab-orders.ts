@@ -13,6 +13,7 @@ import {
 import type { BoardStore, LabMatchStore, LabOrderSetStore, LabOrderStore } from '@neva/analytics'
 import { CoreError, stored } from '../errors.js'
 import type { BoardAccess } from '../live/access.js'
+import type { LiveBus } from '../live/bus.js'
 import { bearerToken, gatewayAuthenticator, type GatewayCredentials } from './auth.js'
 
 export interface LabOrdersOptions {
@@ -26,11 +27,21 @@ export interface LabOrdersOptions {
   gateways: GatewayCredentials
   /** gateway id → the sites it serves (CoreConfig.gatewaySites): its worklist. */
   gatewaySites: Readonly<Record<string, readonly string[]>>
+  /** Tells the patient's open page that a lab order changed (no data on the bus). */
+  bus?: Pick<LiveBus, 'publishLabOrder'>
 }
 
 const FINAL: readonly LabOrderState[] = ['verified', 'cancelled']
 
-export const labOrdersPlugin: FastifyPluginAsyncTypebox<LabOrdersOptions> = async (app, { access, boards, orders, orderSets, matches, systems, gateways, gatewaySites }) => {
+export const labOrdersPlugin: FastifyPluginAsyncTypebox<LabOrdersOptions> = async (app, { access, boards, orders: store, orderSets, matches, systems, gateways, gatewaySites, bus }) => {
+  // Every stored change of an order is heard by the patient's page.
+  const orders = {
+    get: store.get.bind(store), forPatient: store.forPatient.bind(store), bySpecimen: store.bySpecimen.bind(store), inStates: store.inStates.bind(store),
+    record: async (order: LabOrder) => {
+      await store.record(order)
+      bus?.publishLabOrder(order.patient_id)
+    },
+  }
   const systemAuth = gatewayAuthenticator(systems)
   const gatewayAuth = gatewayAuthenticator(gateways)
 

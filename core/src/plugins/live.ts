@@ -26,6 +26,7 @@ import type { BoardName } from '@neva/analytics'
 import { CORE_ERRORS, CoreError, type CoreErrorCode } from '../errors.js'
 import { BOARD_ROLES, type BoardAccess, type BoardUser } from '../live/access.js'
 import type { Delivery, LiveBus } from '../live/bus.js'
+import { failureFrame } from '../live/sse.js'
 import { buildSnapshot, patientsOf, type BoardStores } from '../live/snapshot.js'
 
 export interface LiveOptions {
@@ -126,7 +127,7 @@ export const livePlugin: FastifyPluginAsyncTypebox<LiveOptions> = async (app, op
           // The client does not keep up: drop it; it reconnects and starts from a fresh snapshot.
           stats.dropped++
           request.log.warn({ user: user.id, board, buffered: raw.writableLength }, 'live stream dropped: client too slow')
-          raw.write(`event: failure\ndata: ${JSON.stringify({ error: 'NEVA_CORE_STREAM_TOO_SLOW' satisfies CoreErrorCode, message: CORE_ERRORS.NEVA_CORE_STREAM_TOO_SLOW.message })}\n\n`)
+          raw.write(failureFrame('NEVA_CORE_STREAM_TOO_SLOW'))
           close(true)
           return
         }

@@ -1,6 +1,8 @@
 // GET /v1/patients/:id/live: the patient page's stream (Server-Sent Events). It carries no patient
-// data: a `changed` event (what kind of record, when) whenever the live bus publishes something of
-// this patient, and the page reads its summary again (granted and audited there). Like the boards'
+// data: a `changed` event (what kind of record, when) whenever the live bus hears something of this
+// patient (readings, verdicts, alarms, orders, lab orders; on a board or not), and the page reads
+// its summary again (granted and audited there). A page that does not read its stream is dropped
+// past maxBufferedBytes with a `failure` NEVA_CORE_STREAM_TOO_SLOW, as the boards' streams are. Like the boards'
 // stream, the session is checked where data flows (docs/security/sessions.md): before every event
 // and heartbeat the user is re-read from memory, and every change to an account or session
 // re-checks the stream at once; a session ended closes it (`failure` NEVA_CORE_SESSION_ENDED), and
@@ -11,9 +13,10 @@
 import type { FastifyInstance } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { Identifier } from '@neva/contracts'
-import { CORE_ERRORS, CoreError, stored } from '../errors.js'
+import { CoreError, stored } from '../errors.js'
 import { BOARD_ROLES, type BoardAccess, type BoardUser } from '../live/access.js'
 import type { LiveBus } from '../live/bus.js'
+import { failureFrame, sseFrame } from '../live/sse.js'
 import { newLiveStats, type LiveStats } from './live.js'
 
 export interface PatientLiveOptions {
@@ -21,6 +24,8 @@ export interface PatientLiveOptions {
   access: BoardAccess
   heartbeatMs?: number
   maxBufferedBytes?: number
+  /** How long a stream closed with a `failure` may still drain before its socket goes. */
+  closeGraceMs?: number
   maxStreamsPerUser?: number
   maxStreams?: number
   /** Shared with the boards' streams: the core's total. */
@@ -33,6 +38,7 @@ export async function patientLivePlugin(app: FastifyInstance, options: PatientLi
   const { bus, access } = options
   const heartbeatMs = options.heartbeatMs ?? 15_000
   const maxBuffered = options.maxBufferedBytes ?? 256 * 1024
+  const closeGraceMs = options.closeGraceMs ?? 1000
   const closers = new Set<() => void>()
   const stats = options.stats ?? newLiveStats()
   const maxPerUser = options.maxStreamsPerUser ?? 4
@@ -86,11 +92,19 @@ export async function patientLivePlugin(app: FastifyInstance, options: PatientLi
     let closed = false
     const write = (event: string, data: unknown): void => {
       if (closed) return
-      if (raw.writableLength > maxBuffered) return close()
-      raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
+      if (raw.writableLength > maxBuffered) {
+        // The page does not keep up: drop it with the reason (it reconnects and reads the summary again).
+        stats.dropped++
+        request.log.warn({ user: user.id, patient: id, buffered: raw.writableLength }, 'patient stream dropped: client too slow')
+        raw.write(failureFrame('NEVA_CORE_STREAM_TOO_SLOW'))
+        return close(true)
+      }
+      raw.write(sseFrame(event, data))
+      if (raw.writableLength > stats.peakBuffered) stats.peakBuffered = raw.writableLength
     }
     const end = (error: 'NEVA_CORE_SESSION_ENDED' | 'NEVA_CORE_GRANTS_CHANGED'): void => {
-      write('failure', { error, message: CORE_ERRORS[error].message })
+      if (closed) return
+      raw.write(failureFrame(error))
       close(true)
     }
     const check = (): boolean => {
@@ -108,10 +122,9 @@ export async function patientLivePlugin(app: FastifyInstance, options: PatientLi
       }
       return true
     }
-    const unsubscribe = bus.subscribe((d) => {
-      // A place's alarm (a silent gateway) names no patient: not this page's.
-      if (d.event.type === 'place_alarm' || d.event.patient_id !== id || !check()) return
-      write('changed', { type: d.event.type, time: Date.now() })
+    // Every change of this patient, on a board or not (the bus keeps the pages open per patient).
+    const unsubscribe = bus.watch(id, (type) => {
+      if (check()) write('changed', { type, time: Date.now() })
     })
     const heartbeat = setInterval(() => {
       if (check()) write('heartbeat', { time: Date.now() })
@@ -127,7 +140,7 @@ export async function patientLivePlugin(app: FastifyInstance, options: PatientLi
       release()
       if (!told) return void raw.destroy()
       raw.end()
-      setTimeout(() => raw.destroy(), 1000).unref()
+      setTimeout(() => raw.destroy(), closeGraceMs).unref()
     }
     closers.add(close)
     raw.on('close', () => close())

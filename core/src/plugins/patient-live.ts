@@ -14,9 +14,9 @@ import type { FastifyInstance } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { Identifier } from '@neva/contracts'
 import { CoreError, stored } from '../errors.js'
-import { BOARD_ROLES, type BoardAccess, type BoardUser } from '../live/access.js'
+import { BOARD_ROLES, type BoardAccess } from '../live/access.js'
 import type { LiveBus } from '../live/bus.js'
-import { failureFrame, sseFrame } from '../live/sse.js'
+import { guardedSse } from '../live/sse.js'
 import { newLiveStats, type LiveStats } from './live.js'
 
 export interface PatientLiveOptions {
@@ -31,8 +31,6 @@ export interface PatientLiveOptions {
   /** Shared with the boards' streams: the core's total. */
   stats?: LiveStats
 }
-
-const grantsOf = (u: BoardUser) => JSON.stringify([[...u.roles].sort(), [...u.wards].sort(), [...u.sites].sort()])
 
 export async function patientLivePlugin(app: FastifyInstance, options: PatientLiveOptions): Promise<void> {
   const { bus, access } = options
@@ -50,8 +48,7 @@ export async function patientLivePlugin(app: FastifyInstance, options: PatientLi
 
   app.get('/v1/patients/:id/live', { onRequest: access.require(...BOARD_ROLES), schema: { params: Type.Object({ id: Identifier }) } }, async (request, reply) => {
     const { id } = request.params as { id: string }
-    let user = access.user(request)
-    const grants = grantsOf(user)
+    const user = access.user(request)
     const owner = user.id
     const open = perUser.get(owner) ?? 0
     if (stats.open >= maxTotal) {
@@ -89,63 +86,24 @@ export async function patientLivePlugin(app: FastifyInstance, options: PatientLi
     const granted = place
 
     const raw = reply.raw
-    let closed = false
-    const write = (event: string, data: unknown): void => {
-      if (closed) return
-      if (raw.writableLength > maxBuffered) {
-        // The page does not keep up: drop it with the reason (it reconnects and reads the summary again).
-        stats.dropped++
-        request.log.warn({ user: user.id, patient: id, buffered: raw.writableLength }, 'patient stream dropped: client too slow')
-        raw.write(failureFrame('NEVA_CORE_STREAM_TOO_SLOW'))
-        return close(true)
-      }
-      raw.write(sseFrame(event, data))
-      if (raw.writableLength > stats.peakBuffered) stats.peakBuffered = raw.writableLength
-    }
-    const end = (error: 'NEVA_CORE_SESSION_ENDED' | 'NEVA_CORE_GRANTS_CHANGED'): void => {
-      if (closed) return
-      raw.write(failureFrame(error))
-      close(true)
-    }
-    const check = (): boolean => {
-      if (closed) return false
-      const now = access.current(request)
-      if (now === user) return true
-      if (!now) {
-        end('NEVA_CORE_SESSION_ENDED')
-        return false
-      }
-      user = now
-      if (grantsOf(now) !== grants || !access.canSee(now, granted)) {
-        end('NEVA_CORE_GRANTS_CHANGED')
-        return false
-      }
-      return true
-    }
-    // Every change of this patient, on a board or not (the bus keeps the pages open per patient).
-    const unsubscribe = bus.watch(id, (type) => {
-      if (check()) write('changed', { type, time: Date.now() })
+    let unsubscribe = (): void => {}
+    const stream = guardedSse({
+      request, raw, access, user, stillAllowed: (now) => access.canSee(now, granted), maxBufferedBytes: maxBuffered, closeGraceMs, heartbeatMs, stats,
+      log: { patient: id },
+      onClose: () => {
+        unsubscribe()
+        closers.delete(close)
+        release()
+      },
     })
-    const heartbeat = setInterval(() => {
-      if (check()) write('heartbeat', { time: Date.now() })
-    }, heartbeatMs)
-    const unwatch = access.watch(() => void check())
-    function close(told = false): void {
-      if (closed) return
-      closed = true
-      clearInterval(heartbeat)
-      unsubscribe()
-      unwatch()
-      closers.delete(close)
-      release()
-      if (!told) return void raw.destroy()
-      raw.end()
-      setTimeout(() => raw.destroy(), closeGraceMs).unref()
-    }
+    const close = (): void => stream.close()
+    // Every change of this patient, on a board or not (the bus keeps the pages open per patient).
+    unsubscribe = bus.watch(id, (type) => {
+      if (stream.check()) stream.write('changed', { type, time: Date.now() })
+    })
     closers.add(close)
-    raw.on('close', () => close())
     reply.hijack()
     raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no', connection: 'keep-alive' })
-    write('open', { patient_id: id, time: Date.now() })
+    stream.write('open', { patient_id: id, time: Date.now() })
   })
 }

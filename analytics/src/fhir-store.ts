@@ -3,6 +3,7 @@
 // constant: the sources below and the condition fragments are fixed here, and every value from a
 // search (patient, codes, dates, cursor, count) is a bound parameter.
 import type { ClickHouse } from './connection.js'
+import { readSection, type Section } from './sections.js'
 import { toDateTime64 } from './telemetry-store.js'
 
 export const FHIR_SOURCES = ['patient', 'encounter', 'vital', 'lab', 'report', 'condition', 'risk', 'alarm', 'device'] as const
@@ -148,59 +149,63 @@ export function fhirSourceCodes(source: FhirSource): string[] {
   return Object.keys(SOURCES[source].codes)
 }
 
+/** The read of one page of a source's rows in (time, key) order; null when it can match nothing. */
+export function fhirPageSection(source: FhirSource, q: FhirQuery): Section<FhirRow[]> | null {
+  const spec = SOURCES[source]
+  const params: Record<string, unknown> = { limit: q.limit }
+  const outer: string[] = []
+  let inner = '1'
+  if (q.patient !== undefined) {
+    inner = spec.patient
+    params.patient = q.patient
+  }
+  if (q.codes && q.codes.length > 0) {
+    const any: string[] = []
+    q.codes.forEach((c, i) => {
+      const columns = c.system === undefined ? Object.values(spec.codes) : spec.codes[c.system] ? [spec.codes[c.system]!] : []
+      for (const column of columns) any.push(`${column} = {code${i}:String}`)
+      params[`code${i}`] = c.code
+    })
+    outer.push(any.length > 0 ? `(${any.join(' OR ')})` : '0')
+  }
+  q.time?.forEach((b, i) => {
+    outer.push(`t ${OPS[b.op]} {time${i}:DateTime64(3, 'UTC')}`)
+    params[`time${i}`] = toDateTime64(b.ms)
+  })
+  if (q.keys) {
+    if (spec.seqKeyed) {
+      // Only keys that can be a row's ("gateway|seq…", seq a UInt64) are looked for; the seqs
+      // narrow the source's own rows before the key is computed.
+      const seqs = [...new Set(q.keys.map(seqOfKey).filter((x): x is bigint => x !== undefined))]
+      if (seqs.length === 0) return null
+      inner = `${inner} AND seq IN {key_seqs:Array(UInt64)}`
+      params.key_seqs = seqs
+    }
+    outer.push('k IN {keys:Array(String)}')
+    params.keys = q.keys
+  }
+  if (q.hashes) {
+    outer.push('substring(lower(hex(SHA256(k))), 1, 40) IN {hashes:Array(String)}')
+    params.hashes = q.hashes
+  }
+  if (q.after) {
+    // t >= … first: pushed into the source's select, it lets the sort key skip the rows before.
+    outer.push(`t >= {after_t:DateTime64(3, 'UTC')}`, `(t, k) > ({after_t:DateTime64(3, 'UTC')}, {after_k:String})`)
+    params.after_t = toDateTime64(q.after.t)
+    params.after_k = q.after.k
+  }
+  const query = `SELECT *, toUnixTimestamp64Milli(t) AS t_ms FROM (${spec.sql.replace('{inner}', inner)})
+                 ${outer.length > 0 ? `WHERE ${outer.join(' AND ')}` : ''} ORDER BY t, k LIMIT {limit:UInt32}`
+  return { query, params, map: (rows) => rows.map((r) => ({ ...r, t_ms: Number(r.t_ms) }) as FhirRow) }
+}
+
 export class FhirStore {
   constructor(private readonly ch: ClickHouse) {}
 
   /** One page of a source's rows in (time, key) order. */
   async page(source: FhirSource, q: FhirQuery): Promise<FhirRow[]> {
-    const spec = SOURCES[source]
-    const params: Record<string, unknown> = { limit: q.limit }
-    const outer: string[] = []
-    let inner = '1'
-    if (q.patient !== undefined) {
-      inner = spec.patient
-      params.patient = q.patient
-    }
-    if (q.codes && q.codes.length > 0) {
-      const any: string[] = []
-      q.codes.forEach((c, i) => {
-        const columns = c.system === undefined ? Object.values(spec.codes) : spec.codes[c.system] ? [spec.codes[c.system]!] : []
-        for (const column of columns) any.push(`${column} = {code${i}:String}`)
-        params[`code${i}`] = c.code
-      })
-      outer.push(any.length > 0 ? `(${any.join(' OR ')})` : '0')
-    }
-    q.time?.forEach((b, i) => {
-      outer.push(`t ${OPS[b.op]} {time${i}:DateTime64(3, 'UTC')}`)
-      params[`time${i}`] = toDateTime64(b.ms)
-    })
-    if (q.keys) {
-      if (spec.seqKeyed) {
-        // Only keys that can be a row's ("gateway|seq…", seq a UInt64) are looked for; the seqs
-        // narrow the source's own rows before the key is computed.
-        const seqs = [...new Set(q.keys.map(seqOfKey).filter((x): x is bigint => x !== undefined))]
-        if (seqs.length === 0) return []
-        inner = `${inner} AND seq IN {key_seqs:Array(UInt64)}`
-        params.key_seqs = seqs
-      }
-      outer.push('k IN {keys:Array(String)}')
-      params.keys = q.keys
-    }
-    if (q.hashes) {
-      outer.push('substring(lower(hex(SHA256(k))), 1, 40) IN {hashes:Array(String)}')
-      params.hashes = q.hashes
-    }
-    if (q.after) {
-      // t >= … first: pushed into the source's select, it lets the sort key skip the rows before.
-      outer.push(`t >= {after_t:DateTime64(3, 'UTC')}`, `(t, k) > ({after_t:DateTime64(3, 'UTC')}, {after_k:String})`)
-      params.after_t = toDateTime64(q.after.t)
-      params.after_k = q.after.k
-    }
-    const query = `SELECT *, toUnixTimestamp64Milli(t) AS t_ms FROM (${spec.sql.replace('{inner}', inner)})
-                   ${outer.length > 0 ? `WHERE ${outer.join(' AND ')}` : ''} ORDER BY t, k LIMIT {limit:UInt32}`
-    const rs = await this.ch.client.query({ query, query_params: params, format: 'JSONEachRow' })
-    const rows = await rs.json<Record<string, unknown>>()
-    return rows.map((r) => ({ ...r, t_ms: Number(r.t_ms) }) as FhirRow)
+    const section = fhirPageSection(source, q)
+    return section ? readSection(this.ch, section) : []
   }
 
   /** Is anything known about this patient (a record, an encounter or a reading)? */

@@ -3,6 +3,7 @@
 import type { LabOrder, LabOrderChange, LabOrderState, LabTest } from '@neva/contracts'
 import type { ClickHouse } from './connection.js'
 import { toDateTime64 } from './telemetry-store.js'
+import type { Section } from './sections.js'
 
 const LATEST = `SELECT order_id,
     argMax(patient_id, event_time) AS patient, argMax(encounter_id, event_time) AS encounter,
@@ -25,6 +26,19 @@ function fromRow(r: Record<string, unknown>): LabOrder {
     specimen_id: String(r.specimen), tests, priority: r.prio as LabOrder['priority'],
     diagnosis_code: String(r.dx_code), diagnosis_text: String(r.dx_text), ordered_by: String(r.by_whom),
     state: r.latest_state as LabOrderState, placed_time: Number(r.placed), updated_time: Number(r.updated), history,
+  }
+}
+
+/**
+ * A patient's orders, newest first, as one read among others (no per-call setting): the rows are
+ * narrowed in an inner select, so the WHERE reads the columns whatever the SELECT's aliases are.
+ */
+export function labOrdersSection(patientId: string, limit: number): Section<LabOrder[]> {
+  const inner = '(SELECT * FROM lab_order_events WHERE order_id IN (SELECT order_id FROM lab_order_events WHERE patient_id = {p:String}))'
+  return {
+    query: `${LATEST.replace(/FROM lab_order_events$/, `FROM ${inner}`)} GROUP BY order_id ORDER BY placed DESC LIMIT {limit:UInt32}`,
+    params: { p: patientId, limit: Math.trunc(limit) },
+    map: (rows) => rows.map(fromRow),
   }
 }
 

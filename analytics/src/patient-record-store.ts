@@ -3,6 +3,7 @@
 // then set. One patient at a time, every value bound.
 import type { ClickHouse } from './connection.js'
 import { toDateTime64 } from './telemetry-store.js'
+import { readSection, type Section, type SectionRow } from './sections.js'
 
 export interface PatientEcgTrace {
   lead: string
@@ -64,13 +65,7 @@ export class PatientRecordStore {
 
   /** The minutes (ms, newest first) in [fromMs, toMs) that hold ECG samples, at most `limit`. */
   async ecgMinutes(patient: string, fromMs: number, toMs: number, limit = 10_080): Promise<number[]> {
-    const rows = await this.rows(
-      `SELECT DISTINCT toUnixTimestamp(toStartOfMinute(start_time)) * 1000 AS m FROM waveforms
-       WHERE patient_id = {p:String} AND start_time >= {from:DateTime64(3, 'UTC')} AND start_time < {to:DateTime64(3, 'UTC')}
-       ORDER BY m DESC LIMIT {limit:UInt32}`,
-      { p: patient, from: toDateTime64(fromMs), to: toDateTime64(toMs), limit },
-    )
-    return rows.map((r) => Number(r.m))
+    return readSection(this.ch, ecgMinutesSection(patient, fromMs, toMs, limit))
   }
 
   /** Every lead's samples in the minute starting at `minuteMs` (chunks clipped to it), by lead and time. */
@@ -97,50 +92,80 @@ export class PatientRecordStore {
 
   /** Each pump channel's latest report for the patient since `fromMs`, newest first. */
   async infusions(patient: string, fromMs: number, limit = 100): Promise<PatientInfusion[]> {
-    const rows = await this.rows(
-      `SELECT device_id, channel, argMax(order_id, received_time) AS order_id, argMax(drug, received_time) AS drug, argMax(rate, received_time) AS rate,
+    return readSection(this.ch, infusionsSection(patient, fromMs, limit))
+  }
+
+  /** The patient's decision-support suggestions, newest first, each beside the clinician's latest diagnosis of its encounter. */
+  async suggestions(patient: string, limit = 100): Promise<PatientSuggestion[]> {
+    const s = suggestionSections(patient, limit)
+    const [suggested, set] = await Promise.all([readSection(this.ch, s.suggested), readSection(this.ch, s.clinician)])
+    return suggestionsOf(suggested, set)
+  }
+}
+
+/** The minutes (ms, newest first) in [fromMs, toMs) that hold ECG samples, at most `limit`. */
+export function ecgMinutesSection(patient: string, fromMs: number, toMs: number, limit = 10_080): Section<number[]> {
+  return {
+    query: `SELECT DISTINCT toUnixTimestamp(toStartOfMinute(start_time)) * 1000 AS m FROM waveforms
+       WHERE patient_id = {p:String} AND start_time >= {from:DateTime64(3, 'UTC')} AND start_time < {to:DateTime64(3, 'UTC')}
+       ORDER BY m DESC LIMIT {limit:UInt32}`,
+    params: { p: patient, from: toDateTime64(fromMs), to: toDateTime64(toMs), limit },
+    map: (rows) => rows.map((r) => Number(r.m)),
+  }
+}
+
+const orNull = (v: unknown) => (v === null || v === undefined ? null : String(v))
+const num = (v: unknown) => (v === null || v === undefined ? null : Number(v))
+
+/** Each pump channel's latest report for the patient since `fromMs`, newest first. */
+export function infusionsSection(patient: string, fromMs: number, limit = 100): Section<PatientInfusion[]> {
+  return {
+    query: `SELECT device_id, channel, argMax(order_id, received_time) AS order_id, argMax(drug, received_time) AS drug, argMax(rate, received_time) AS rate,
               argMax(rate_unit, received_time) AS rate_unit, argMax(volume_infused, received_time) AS volume_infused,
               argMax(volume_unit, received_time) AS volume_unit, argMax(program_state, received_time) AS program_state,
               argMax(pump_state, received_time) AS pump_state, toUnixTimestamp64Milli(max(received_time)) AS time
        FROM infusion_events WHERE patient_id = {p:String} AND received_time >= {from:DateTime64(3, 'UTC')}
        GROUP BY device_id, channel ORDER BY time DESC LIMIT {limit:UInt32}`,
-      { p: patient, from: toDateTime64(fromMs), limit },
-    )
-    const orNull = (v: unknown) => (v === null || v === undefined ? null : String(v))
-    const num = (v: unknown) => (v === null || v === undefined ? null : Number(v))
-    return rows.map((r) => ({
+    params: { p: patient, from: toDateTime64(fromMs), limit },
+    map: (rows) => rows.map((r) => ({
       device_id: String(r.device_id), channel: orNull(r.channel), order_id: orNull(r.order_id), drug: orNull(r.drug), rate: num(r.rate), rate_unit: orNull(r.rate_unit),
       volume_infused: num(r.volume_infused), volume_unit: orNull(r.volume_unit), program_state: orNull(r.program_state), pump_state: orNull(r.pump_state), time: Number(r.time),
-    }))
+    })),
   }
+}
 
-  /** The patient's decision-support suggestions, newest first, each beside the clinician's latest diagnosis of its encounter. */
-  async suggestions(patient: string, limit = 100): Promise<PatientSuggestion[]> {
-    const [suggested, set] = await Promise.all([
-      this.rows(
-        `SELECT suggestion_id, any(kind) AS kind, any(encounter_id) AS encounter_id, any(model_id) AS model_id, any(model_version) AS model_version,
+/** The two reads behind the suggestions: the suggestions themselves, and the clinician's latest diagnosis per encounter. */
+export function suggestionSections(patient: string, limit = 100): { suggested: Section<SectionRow[]>; clinician: Section<SectionRow[]> } {
+  return {
+    suggested: {
+      query: `SELECT suggestion_id, any(kind) AS kind, any(encounter_id) AS encounter_id, any(model_id) AS model_id, any(model_version) AS model_version,
                 toUnixTimestamp64Milli(any(time)) AS t, any(suggested_icd10) AS icd10, any(suggested_p) AS p, any(verdict) AS verdict
          FROM (SELECT * FROM dx_suggestions WHERE encounter_id IN (${PATIENT_ENCOUNTERS}) AND patient_id = {p:String})
          GROUP BY suggestion_id ORDER BY t DESC LIMIT {limit:UInt32}`,
-        { p: patient, limit },
-      ),
-      this.rows(
-        `SELECT encounter_id, argMax(icd10, time) AS icd10 FROM diagnoses FINAL
+      params: { p: patient, limit },
+      map: (rows) => rows,
+    },
+    clinician: {
+      query: `SELECT encounter_id, argMax(icd10, time) AS icd10 FROM diagnoses FINAL
          WHERE patient_id = {p:String} AND set_by = 'clinician' GROUP BY encounter_id`,
-        { p: patient },
-      ),
-    ])
-    const clinician = new Map(set.map((r) => [String(r.encounter_id), String(r.icd10)]))
-    return suggested.map((r) => {
-      const codes = (r.icd10 as string[]) ?? []
-      const ps = (r.p as number[]) ?? []
-      const icd10 = clinician.get(String(r.encounter_id)) ?? null
-      return {
-        suggestion_id: String(r.suggestion_id), kind: String(r.kind), encounter_id: String(r.encounter_id), model: `${r.model_id}@${r.model_version}`, time: Number(r.t),
-        suggested: codes.map((c, i) => ({ icd10: c, p: ps[i] ?? null })),
-        clinician_icd10: icd10, top1_agrees: icd10 === null ? null : codes[0] === icd10, top3_agrees: icd10 === null ? null : codes.includes(icd10),
-        verdict: r.verdict === null || r.verdict === undefined ? null : String(r.verdict),
-      }
-    })
+      params: { p: patient },
+      map: (rows) => rows,
+    },
   }
+}
+
+/** The suggestions' rows beside the clinician's diagnoses' rows (see suggestionSections). */
+export function suggestionsOf(suggested: SectionRow[], set: SectionRow[]): PatientSuggestion[] {
+  const clinician = new Map(set.map((r) => [String(r.encounter_id), String(r.icd10)]))
+  return suggested.map((r) => {
+    const codes = (r.icd10 as string[]) ?? []
+    const ps = (r.p as number[]) ?? []
+    const icd10 = clinician.get(String(r.encounter_id)) ?? null
+    return {
+      suggestion_id: String(r.suggestion_id), kind: String(r.kind), encounter_id: String(r.encounter_id), model: `${r.model_id}@${r.model_version}`, time: Number(r.t),
+      suggested: codes.map((c, i) => ({ icd10: c, p: ps[i] ?? null })),
+      clinician_icd10: icd10, top1_agrees: icd10 === null ? null : codes[0] === icd10, top3_agrees: icd10 === null ? null : codes.includes(icd10),
+      verdict: r.verdict === null || r.verdict === undefined ? null : String(r.verdict),
+    }
+  })
 }

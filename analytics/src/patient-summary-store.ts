@@ -5,6 +5,7 @@
 import { VITALS, type VitalName } from '@neva/contracts'
 import type { ClickHouse } from './connection.js'
 import { toDateTime64 } from './telemetry-store.js'
+import { readSection, type Section, type SectionRow } from './sections.js'
 
 /** One vital's series: bucket starts (ms) and the bucket's mean, min and max. */
 export interface VitalSeries {
@@ -88,29 +89,12 @@ export class PatientSummaryStore {
    * starts at the minute `fromMs` falls in; shorter ones are averaged from the readings.
    */
   async vitals(patient: string, fromMs: number, stepS: number): Promise<VitalSeries[]> {
-    if (stepS % 60 === 0) return this.vitalsFromRollup(patient, fromMs, stepS)
-    const rows = await this.rows(
-      `SELECT name, any(unit) AS unit,
-              toUnixTimestamp(toStartOfInterval(device_time, toIntervalSecond({step:UInt32}))) * 1000 AS t,
-              avg(value) AS avg, min(value) AS min, max(value) AS max
-       FROM observations
-       WHERE patient_id = {patient:String} AND device_time >= {from:DateTime64(3, 'UTC')} AND isFinite(value)
-       GROUP BY name, t ORDER BY name, t`,
-      { patient, from: toDateTime64(fromMs), step: stepS },
-    )
-    return series(rows, (r) => String(r.unit))
+    return this.vitalSeries(patient, fromMs, stepS, await readSection(this.ch, vitalsSection(patient, fromMs, stepS)))
   }
 
-  private async vitalsFromRollup(patient: string, fromMs: number, stepS: number): Promise<VitalSeries[]> {
-    const params = { patient, from: toDateTime64(fromMs), step: stepS }
-    const rows = await this.rows(
-      `SELECT name, toUnixTimestamp(toStartOfInterval(minute, toIntervalSecond({step:UInt32}))) * 1000 AS t,
-              avgMerge(avg_value) AS avg, minMerge(min_value) AS min, maxMerge(max_value) AS max
-       FROM vitals_per_minute
-       WHERE patient_id = {patient:String} AND minute >= toStartOfMinute({from:DateTime64(3, 'UTC')})
-       GROUP BY name, t HAVING isFinite(avg) ORDER BY name, t`,
-      params,
-    )
+  /** The rows of vitalsSection as series; a vital outside the registry has its unit looked up in its readings. */
+  async vitalSeries(patient: string, fromMs: number, stepS: number, rows: SectionRow[]): Promise<VitalSeries[]> {
+    if (stepS % 60 !== 0) return series(rows, (r) => String(r.unit))
     // The rollup keeps no unit: a known vital's is the registry's (readings are stored in it);
     // only a name outside the registry is looked up in its readings.
     const unitOf = new Map<string, string>()
@@ -125,7 +109,7 @@ export class PatientSummaryStore {
       const units = await this.rows(
         `SELECT name, argMax(unit, device_time) AS unit FROM observations
          WHERE patient_id = {patient:String} AND name IN {names:Array(String)} AND device_time >= {from:DateTime64(3, 'UTC')} GROUP BY name`,
-        { ...params, names: [...unknown] },
+        { patient, from: toDateTime64(fromMs), names: [...unknown] },
       )
       for (const u of units) unitOf.set(String(u.name), String(u.unit))
     }
@@ -134,18 +118,7 @@ export class PatientSummaryStore {
 
   /** Triage verdicts since `fromMs`, newest first (at most `limit`). */
   async triage(patient: string, fromMs: number, limit: number): Promise<PatientTriage[]> {
-    const rows = await this.rows(
-      `SELECT toUnixTimestamp64Milli(time) AS t, level, news2_score, news2_partial, news2_level, news2_missing, model_version, model_level,
-              model_probabilities, model_drivers, inputs
-       FROM triage_results WHERE patient_id = {patient:String} AND time >= {from:DateTime64(3, 'UTC')}
-       ORDER BY time DESC LIMIT {limit:UInt32}`,
-      { patient, from: toDateTime64(fromMs), limit },
-    )
-    return rows.map((r) => ({
-      time: Number(r.t), level: String(r.level), news2_score: Number(r.news2_score), news2_partial: Boolean(r.news2_partial), news2_level: String(r.news2_level),
-      news2_missing: (r.news2_missing as string[]) ?? [], model_version: String(r.model_version), model_level: String(r.model_level),
-      model_probabilities: (r.model_probabilities as Record<string, number>) ?? {}, model_drivers: parsed(r.model_drivers), inputs: parsed(r.inputs),
-    }))
+    return readSection(this.ch, triageSection(patient, fromMs, limit))
   }
 
   /** The acknowledgements of these alarms, oldest first. */
@@ -156,23 +129,75 @@ export class PatientSummaryStore {
        WHERE alarm_id IN {ids:Array(String)} ORDER BY acked_at, alarm_id`,
       { ids: [...alarmIds] },
     )
-    return rows.map((r) => ({ alarm_id: String(r.alarm_id), user: String(r.user), note: r.note === null ? null : String(r.note), acked_at: Number(r.acked_ms) }))
+    return ackRows(rows)
   }
 
   /** The patient's orders, each as of its latest update, newest first (at most `limit`). */
   async orders(patient: string, limit: number): Promise<PatientOrder[]> {
-    const order = '(updated_time, ingested_at)'
-    const rows = await this.rows(
-      `SELECT order_id, argMax(encounter_id, ${order}) AS encounter_id, argMax(code, ${order}) AS code, argMax(text, ${order}) AS text,
+    return readSection(this.ch, ordersSection(patient, limit))
+  }
+}
+
+/** The vitals' rows (name, t, avg, min, max; unit when averaged from the readings), see PatientSummaryStore.vitals. */
+export function vitalsSection(patient: string, fromMs: number, stepS: number): Section<SectionRow[]> {
+  const params = { patient, from: toDateTime64(fromMs), step: stepS }
+  const query = stepS % 60 === 0
+    ? `SELECT name, toUnixTimestamp(toStartOfInterval(minute, toIntervalSecond({step:UInt32}))) * 1000 AS t,
+              avgMerge(avg_value) AS avg, minMerge(min_value) AS min, maxMerge(max_value) AS max
+       FROM vitals_per_minute
+       WHERE patient_id = {patient:String} AND minute >= toStartOfMinute({from:DateTime64(3, 'UTC')})
+       GROUP BY name, t HAVING isFinite(avg) ORDER BY name, t`
+    : `SELECT name, any(unit) AS unit,
+              toUnixTimestamp(toStartOfInterval(device_time, toIntervalSecond({step:UInt32}))) * 1000 AS t,
+              avg(value) AS avg, min(value) AS min, max(value) AS max
+       FROM observations
+       WHERE patient_id = {patient:String} AND device_time >= {from:DateTime64(3, 'UTC')} AND isFinite(value)
+       GROUP BY name, t ORDER BY name, t`
+  return { query, params, map: (rows) => rows }
+}
+
+/** Triage verdicts since `fromMs`, newest first (at most `limit`). */
+export function triageSection(patient: string, fromMs: number, limit: number): Section<PatientTriage[]> {
+  return {
+    query: `SELECT toUnixTimestamp64Milli(time) AS t, level, news2_score, news2_partial, news2_level, news2_missing, model_version, model_level,
+              model_probabilities, model_drivers, inputs
+       FROM triage_results WHERE patient_id = {patient:String} AND time >= {from:DateTime64(3, 'UTC')}
+       ORDER BY time DESC LIMIT {limit:UInt32}`,
+    params: { patient, from: toDateTime64(fromMs), limit },
+    map: (rows) => rows.map((r) => ({
+      time: Number(r.t), level: String(r.level), news2_score: Number(r.news2_score), news2_partial: Boolean(r.news2_partial), news2_level: String(r.news2_level),
+      news2_missing: (r.news2_missing as string[]) ?? [], model_version: String(r.model_version), model_level: String(r.model_level),
+      model_probabilities: (r.model_probabilities as Record<string, number>) ?? {}, model_drivers: parsed(r.model_drivers), inputs: parsed(r.inputs),
+    })),
+  }
+}
+
+const ackRows = (rows: SectionRow[]): PatientAck[] =>
+  rows.map((r) => ({ alarm_id: String(r.alarm_id), user: String(r.user), note: r.note === null ? null : String(r.note), acked_at: Number(r.acked_ms) }))
+
+/** The acknowledgements of the alarms `alarmIds` (a query of one column named k, its parameters beside), oldest first. */
+export function acksSection(alarmIds: { query: string; params: Record<string, unknown> }): Section<PatientAck[]> {
+  return {
+    query: `SELECT alarm_id, user, note, toUnixTimestamp64Milli(acked_at) AS acked_ms FROM alarm_acks
+       WHERE alarm_id IN (SELECT k FROM (${alarmIds.query})) ORDER BY acked_at, alarm_id`,
+    params: alarmIds.params,
+    map: ackRows,
+  }
+}
+
+/** The patient's orders, each as of its latest update, newest first (at most `limit`). */
+export function ordersSection(patient: string, limit: number): Section<PatientOrder[]> {
+  const order = '(updated_time, ingested_at)'
+  return {
+    query: `SELECT order_id, argMax(encounter_id, ${order}) AS encounter_id, argMax(code, ${order}) AS code, argMax(text, ${order}) AS text,
               argMax(status, ${order}) AS status, argMax(ordered_by, ${order}) AS ordered_by,
               toUnixTimestamp64Milli(min(placed_time)) AS placed_ms, toUnixTimestamp64Milli(max(updated_time)) AS updated_ms
        FROM orders WHERE patient_id = {patient:String}
        GROUP BY order_id ORDER BY updated_ms DESC LIMIT {limit:UInt32}`,
-      { patient, limit },
-    )
-    return rows.map((r) => ({
+    params: { patient, limit },
+    map: (rows) => rows.map((r) => ({
       order_id: String(r.order_id), encounter_id: String(r.encounter_id), code: String(r.code), text: String(r.text), status: String(r.status),
       ordered_by: String(r.ordered_by), placed_time: Number(r.placed_ms), updated_time: Number(r.updated_ms),
-    }))
+    })),
   }
 }

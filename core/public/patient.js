@@ -317,8 +317,10 @@ stream.addEventListener('changed', () => {
 })
 stream.addEventListener('failure', (e) => {
   const { error } = JSON.parse(e.data)
-  stream.close()
   live = false
+  // Too slow: the server ends the stream and EventSource reconnects by itself; read the page again.
+  if (error === 'NEVA_CORE_STREAM_TOO_SLOW') return void load()
+  stream.close()
   // Session over: log in again. Grants changed: reload, and be refused if the patient is no longer ours.
   if (error === 'NEVA_CORE_SESSION_ENDED') location.assign(`/login?next=${encodeURIComponent(location.pathname + location.search)}`)
   else if (error === 'NEVA_CORE_GRANTS_CHANGED') location.reload()

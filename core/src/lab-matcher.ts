@@ -127,7 +127,10 @@ export class LabMatcher {
         const next = stateAfterResults(order, await this.matches.resultedTests(order.order_id))
         if (next === null) return
         const time = Math.max(Date.now(), order.updated_time + 1)
-        if (await this.orders.recordIfUnchanged({ ...order, state: next, updated_time: time, history: [...order.history, { state: next, by: `gateway:${result.gateway_id}`, time }] }, order)) return
+        if (await this.orders.recordIfUnchanged({ ...order, state: next, updated_time: time, history: [...order.history, { state: next, by: `gateway:${result.gateway_id}`, time }] }, order)) {
+          this.live?.publishLabOrder(order.patient_id)
+          return
+        }
       }
     })
   }

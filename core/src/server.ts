@@ -268,7 +268,7 @@ export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): 
       await labMatcher.idle()
     })
   }
-  await app.register(labOrdersPlugin, { access, boards: boardStores.boards, orders: labOrders, matches: labMatches, orderSets: new LabOrderSetStore(clickhouse), systems: config.emrSystems, gateways: gatewayKeys, gatewaySites: config.gatewaySites, orderLocks: labOrderLocks })
+  await app.register(labOrdersPlugin, { access, boards: boardStores.boards, orders: labOrders, matches: labMatches, orderSets: new LabOrderSetStore(clickhouse), systems: config.emrSystems, gateways: gatewayKeys, gatewaySites: config.gatewaySites, orderLocks: labOrderLocks, bus: live })
   await app.register(patientPagePlugin, { clickhouse })
   // Patients at home: tokens, surveys, home vitals, the chemotherapists' queue (docs/surveys.md).
   const surveys = new Surveys(new SurveyStore(clickhouse))
@@ -293,6 +293,8 @@ export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): 
   await app.register(patientLivePlugin, {
     bus: live, access, stats: liveStats, maxStreams: hooks.live?.maxStreams ?? config.live.maxStreams, maxStreamsPerUser: hooks.live?.maxStreamsPerUser ?? config.live.maxStreamsPerUser,
     ...(hooks.live?.heartbeatMs !== undefined ? { heartbeatMs: hooks.live.heartbeatMs } : {}),
+    maxBufferedBytes: hooks.live?.maxBufferedBytes ?? config.live.maxBufferedBytes,
+    ...(hooks.live?.closeGraceMs !== undefined ? { closeGraceMs: hooks.live.closeGraceMs } : {}),
   })
 
   try {

@@ -12,6 +12,7 @@ import { EmrStore, observationRow } from '@neva/analytics'
 import { fhirNdjson, hashToken, startCore } from '@neva/core'
 import type { Observation } from '@neva/contracts'
 import { writeEmr } from '../emr/write.js'
+import { pageReadsSideBySide } from './page-reads.js'
 
 export interface FhirBenchOptions {
   hours: number
@@ -31,12 +32,14 @@ export async function runFhirBench(o: FhirBenchOptions) {
   const dir = mkdtempSync(join(tmpdir(), 'neva-bench-fhir-'))
   const core = await startCore({ host: '127.0.0.1', port: 0, clickhouse: { path: join(dir, 'clickhouse') }, logLevel: 'silent', bodyLimit: 1024 * 1024, gateways: { 'gw-b': hashToken('t') } })
   try {
-    const end = Date.UTC(2026, 10, 21)
-    const start = end - o.hours * 3600_000
     if (o.cityPatients > 0) {
-      const city = await writeEmr(core.clickhouse, { patients: o.cityPatients, seed: 'bench-fhir', end, telemetryRows: o.cityRows, progress: () => {} })
+      const city = await writeEmr(core.clickhouse, { patients: o.cityPatients, seed: 'bench-fhir', end: Math.floor(Date.now() / 60_000) * 60_000, telemetryRows: o.cityRows, progress: () => {} })
       o.log(`city: ${city.patients} patients, ${city.telemetry_rows} telemetry rows, ${city.lab_results} lab results, written in ${city.seconds} s`)
     }
+    // The readings end at the second they are written: the page's window ends at its request (now),
+    // so its 24 h hold the readings (all but the seconds between writing and asking).
+    const end = Math.floor(Date.now() / 1000) * 1000
+    const start = end - o.hours * 3600_000
     let seq = 1
     for (const patient of [PATIENT, 'bench.fhir2']) {
       for (let t = start; t < end; t += 3600_000) {
@@ -60,12 +63,14 @@ export async function runFhirBench(o: FhirBenchOptions) {
     const api: number[] = []
     const raw: number[] = []
     const page: number[] = []
+    let pagePoints = 0
     for (let i = 0; i < o.repeats; i++) {
       const p0 = performance.now()
       const summary = await fetch(`${core.url}/v1/patients/${PATIENT}/summary?hours=24`, { headers: { cookie } })
-      await summary.arrayBuffer()
+      const body = (await summary.json()) as { vitals?: Array<{ t: number[] }> }
       if (summary.status !== 200) throw new Error(`patient summary answered ${summary.status}`)
       page.push(performance.now() - p0)
+      pagePoints = (body.vitals ?? []).reduce((n, v) => n + v.t.length, 0)
       let t0 = performance.now()
       const res = await fetch(`${core.url}/fhir/R4/Observation?patient=${PATIENT.replace('.', '.2e')}&date=ge${from}&_count=${o.count}`, { headers: { cookie } })
       const bundle = (await res.json()) as { entry?: unknown[] }
@@ -79,6 +84,10 @@ export async function runFhirBench(o: FhirBenchOptions) {
       await rs.json()
       raw.push(performance.now() - t0)
     }
+    // The page's 24 h is the seeded readings (per minute: 1,440 points a vital), not an empty window.
+    if (o.hours >= 24 && pagePoints < 2 * 1400) throw new Error(`the page's 24 h held ${pagePoints} vital points`)
+    const reads = await pageReadsSideBySide(core.clickhouse, PATIENT, 24, o.repeats)
+    o.log(`page points ${pagePoints}; page reads p50: one query ${reads.one_query_p50_ms} ms, separately ${reads.separate_p50_ms} ms (${reads.ratio}×); CPU ${reads.one_query_cpu_p50_ms} ms against ${reads.separate_cpu_p50_ms} ms (${reads.cpu_ratio}×)`)
     // The bulk export: every patient's readings of the window as NDJSON lines, against one raw
     // select of the same rows (JSON rows, each stringified back: the least a copy of them costs).
     let t0 = performance.now()
@@ -111,7 +120,9 @@ export async function runFhirBench(o: FhirBenchOptions) {
       readings: rows, count: o.count, repeats: o.repeats,
       search_p50_ms: Math.round(p50(api) * 10) / 10, raw_select_p50_ms: Math.round(p50(raw) * 10) / 10,
       search_ratio: Math.round((p50(api) / p50(raw)) * 100) / 100,
-      page_summary_24h_p50_ms: Math.round(p50(page) * 10) / 10, city_patients: o.cityPatients, city_rows: o.cityRows,
+      page_summary_24h_p50_ms: Math.round(p50(page) * 10) / 10, page_points: pagePoints,
+      page_reads_one_query_p50_ms: reads.one_query_p50_ms, page_reads_separate_p50_ms: reads.separate_p50_ms, page_reads_ratio: reads.ratio,
+      page_reads_one_query_cpu_p50_ms: reads.one_query_cpu_p50_ms, page_reads_separate_cpu_p50_ms: reads.separate_cpu_p50_ms, page_reads_cpu_ratio: reads.cpu_ratio, city_patients: o.cityPatients, city_rows: o.cityRows,
       export_resources: exported, export_mb: Math.round(bytes / 1e5) / 10, export_per_s: Math.round(exported / exportS), export_per_cpu_s: Math.round(exported / exportCpuS), raw_rows: all, raw_per_s: Math.round(all / rawS),
       export_ratio: Math.round(((exported / exportS) / (all / rawS)) * 100) / 100,
     }

@@ -234,7 +234,8 @@ async function fhirBench(argv: string[]): Promise<number> {
     log: (line) => process.stderr.write(`${line}\n`),
   })
   if (r.city_patients > 0) say(`  among a city of ${r.city_patients} patients and ${r.city_rows} telemetry rows`)
-  say(`  patient page summary (24 h) p50 ${r.page_summary_24h_p50_ms} ms`)
+  say(`  patient page summary (24 h) p50 ${r.page_summary_24h_p50_ms} ms (${r.page_points} vital points)`)
+  say(`  page reads p50: one query ${r.page_reads_one_query_p50_ms} ms, separately (as before) ${r.page_reads_separate_p50_ms} ms   ${r.page_reads_ratio}×; CPU ${r.page_reads_one_query_cpu_p50_ms} ms against ${r.page_reads_separate_cpu_p50_ms} ms   ${r.page_reads_cpu_ratio}×`)
   say(`  search  p50 ${r.search_p50_ms} ms   raw select p50 ${r.raw_select_p50_ms} ms   ${r.search_ratio}× (${r.count} of ${r.readings} readings)`)
   say(`  export  ${r.export_per_s} resources/s, ${r.export_per_cpu_s} per CPU-second (${r.export_resources} Observations, ${r.export_mb} MB NDJSON)   raw select ${r.raw_per_s} rows/s   export / raw ${r.export_ratio}×`)
   process.stdout.write(`${JSON.stringify(r)}\n`)

@@ -38,10 +38,16 @@ export interface Delivery {
 
 export type LiveListener = (delivery: Delivery) => void
 
+/** What a patient's page hears of them: the kind of record that changed (no data; the page reads it again, granted and audited). */
+export type PatientChange = LiveEvent['type'] | 'lab_order'
+export type PatientWatcher = (change: PatientChange) => void
+
 export class LiveBus {
   /** patient → board → place. */
   private readonly where = new Map<string, Map<BoardName, BoardPlace>>()
   private readonly listeners = new Set<LiveListener>()
+  /** patient → the pages open on them: they hear the patient whether or not any board shows them. */
+  private readonly watchers = new Map<string, Set<PatientWatcher>>()
   published = 0
   listenerErrors = 0
   /** The latest transport time per patient: a late, older message does not move them back. */
@@ -60,6 +66,27 @@ export class LiveBus {
   subscribe(listener: LiveListener): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
+  }
+
+  /** Every change of one patient's records, on a board or not (the patient page's stream). */
+  watch(patientId: string, watcher: PatientWatcher): () => void {
+    let set = this.watchers.get(patientId)
+    if (!set) this.watchers.set(patientId, (set = new Set()))
+    set.add(watcher)
+    return () => {
+      set.delete(watcher)
+      if (set.size === 0 && this.watchers.get(patientId) === set) this.watchers.delete(patientId)
+    }
+  }
+
+  /** How many pages are open on this patient (for tests and metrics). */
+  watching(patientId: string): number {
+    return this.watchers.get(patientId)?.size ?? 0
+  }
+
+  /** A lab order of the patient changed (placed, collected, …): their page hears it; no board shows lab orders. */
+  publishLabOrder(patientId: string): void {
+    this.tell(patientId, 'lab_order')
   }
 
   get subscribers(): number {
@@ -161,8 +188,19 @@ export class LiveBus {
     if (boards?.size === 0) this.where.delete(patientId)
   }
 
-  /** Events of patients on no board go nowhere (no one is watching them live). */
+  private tell(patientId: string, change: PatientChange): void {
+    for (const watcher of this.watchers.get(patientId) ?? []) {
+      try {
+        watcher(change)
+      } catch {
+        this.listenerErrors++
+      }
+    }
+  }
+
+  /** Events of patients on no board reach only the pages open on them (the boards are not watching). */
   private emit(event: LiveEvent, places = event.type === 'place_alarm' ? [] : this.placesOf(event.patient_id)): void {
+    if (event.type !== 'place_alarm') this.tell(event.patient_id, event.type)
     if (places.length === 0) return
     this.published++
     const delivery = { event, places }

@@ -14,6 +14,7 @@ import type { BoardStore, LabMatchStore, LabOrderSetStore, LabOrderStore } from 
 import { CoreError, stored } from '../errors.js'
 import type { KeyedMutex } from '../keyed-mutex.js'
 import type { BoardAccess } from '../live/access.js'
+import type { LiveBus } from '../live/bus.js'
 import { bearerToken, gatewayAuthenticator, type GatewayCredentials } from './auth.js'
 
 export interface LabOrdersOptions {
@@ -29,11 +30,26 @@ export interface LabOrdersOptions {
   gatewaySites: Readonly<Record<string, readonly string[]>>
   /** Per order id: the state route and the matcher change an order one at a time. */
   orderLocks: KeyedMutex
+  /** Tells the patient's open page that a lab order changed (no data on the bus). */
+  bus?: Pick<LiveBus, 'publishLabOrder'>
 }
 
 const FINAL: readonly LabOrderState[] = ['verified', 'cancelled']
 
-export const labOrdersPlugin: FastifyPluginAsyncTypebox<LabOrdersOptions> = async (app, { access, boards, orders, orderSets, matches, systems, gateways, gatewaySites, orderLocks }) => {
+export const labOrdersPlugin: FastifyPluginAsyncTypebox<LabOrdersOptions> = async (app, { access, boards, orders: store, orderSets, matches, systems, gateways, gatewaySites, orderLocks, bus }) => {
+  // Every stored change of an order is heard by the patient's page.
+  const orders = {
+    get: store.get.bind(store), forPatient: store.forPatient.bind(store), bySpecimen: store.bySpecimen.bind(store), inStates: store.inStates.bind(store),
+    record: async (order: LabOrder) => {
+      await store.record(order)
+      bus?.publishLabOrder(order.patient_id)
+    },
+    recordIfUnchanged: async (order: LabOrder, previous: { state: LabOrderState; updated_time: number }) => {
+      const written = await store.recordIfUnchanged(order, previous)
+      if (written) bus?.publishLabOrder(order.patient_id)
+      return written
+    },
+  }
   const systemAuth = gatewayAuthenticator(systems)
   const gatewayAuth = gatewayAuthenticator(gateways)
 

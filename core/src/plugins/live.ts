@@ -23,9 +23,10 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from '@sinclair/typebox'
 import type { BoardName } from '@neva/analytics'
-import { CORE_ERRORS, CoreError, type CoreErrorCode } from '../errors.js'
-import { BOARD_ROLES, type BoardAccess, type BoardUser } from '../live/access.js'
+import { CoreError, type CoreErrorCode } from '../errors.js'
+import { BOARD_ROLES, type BoardAccess } from '../live/access.js'
 import type { Delivery, LiveBus } from '../live/bus.js'
+import { guardedSse } from '../live/sse.js'
 import { buildSnapshot, patientsOf, type BoardStores } from '../live/snapshot.js'
 
 export interface LiveOptions {
@@ -65,8 +66,6 @@ export function newLiveStats(): LiveStats {
   return { open: 0, dropped: 0, refused: 0, ended: 0, withheld: 0, full: 0, peakBuffered: 0, buffered: () => [] }
 }
 
-const grantsOf = (u: BoardUser) => JSON.stringify([[...u.roles].sort(), [...u.wards].sort(), [...u.sites].sort()])
-
 export const livePlugin: FastifyPluginAsyncTypebox<LiveOptions> = async (app, options) => {
   const { bus, access, stores } = options
   const heartbeatMs = options.heartbeatMs ?? 15_000
@@ -101,9 +100,8 @@ export const livePlugin: FastifyPluginAsyncTypebox<LiveOptions> = async (app, op
     async (request, reply) => {
       const board = request.query.board as BoardName
       if (!BOARDS.includes(board)) throw new CoreError('NEVA_CORE_BAD_BOARD', JSON.stringify(request.query.board))
-      let user = access.user(request)
-      const grants = grantsOf(user)
-      const open = perUser.get(user.id) ?? 0
+      const opener = access.user(request)
+      const open = perUser.get(opener.id) ?? 0
       if (stats.open >= maxTotal) {
         stats.full++
         void reply.header('retry-after', '5')
@@ -113,49 +111,26 @@ export const livePlugin: FastifyPluginAsyncTypebox<LiveOptions> = async (app, op
         stats.refused++
         throw new CoreError('NEVA_CORE_TOO_MANY_STREAMS', `${open} open, at most ${maxStreams}`)
       }
-      perUser.set(user.id, open + 1)
+      perUser.set(opener.id, open + 1)
       stats.open++
 
       const raw = reply.raw
-      let closed = false
       let pending: Delivery[] | null = []
-      const visible = (d: Delivery) => d.places.some((p) => p.board === board && access.canSee(user, p))
-      const write = (event: string, data: unknown): void => {
-        if (closed) return
-        if (raw.writableLength > maxBuffered) {
-          // The client does not keep up: drop it; it reconnects and starts from a fresh snapshot.
-          stats.dropped++
-          request.log.warn({ user: user.id, board, buffered: raw.writableLength }, 'live stream dropped: client too slow')
-          raw.write(`event: failure\ndata: ${JSON.stringify({ error: 'NEVA_CORE_STREAM_TOO_SLOW' satisfies CoreErrorCode, message: CORE_ERRORS.NEVA_CORE_STREAM_TOO_SLOW.message })}\n\n`)
-          close(true)
-          return
-        }
-        raw.write(frame(event, data))
-        if (raw.writableLength > stats.peakBuffered) stats.peakBuffered = raw.writableLength
-      }
-      const end = (error: 'NEVA_CORE_SESSION_ENDED' | 'NEVA_CORE_GRANTS_CHANGED'): void => {
-        stats.ended++
-        request.log.info({ user: user.id, board, reason: error }, 'live stream closed')
-        write('failure', { error, message: CORE_ERRORS[error].message })
-        close(true)
-      }
-      /** The session and grants as of now; false (and the stream closed) when it may go on no longer. */
-      const check = (): boolean => {
-        if (closed) return false
-        const now = access.current(request)
-        if (now === user) return true
-        if (!now) {
-          end('NEVA_CORE_SESSION_ENDED')
-          return false
-        }
-        user = now
-        // Roles are part of it: a board role taken away closes the stream the same way.
-        if (grantsOf(now) !== grants) {
-          end('NEVA_CORE_GRANTS_CHANGED')
-          return false
-        }
-        return true
-      }
+      let unsubscribe = (): void => {}
+      const stream = guardedSse({
+        request, raw, access, user: opener, maxBufferedBytes: maxBuffered, closeGraceMs, heartbeatMs, stats, frame, log: { board },
+        onClose: () => {
+          unsubscribe()
+          closers.delete(close)
+          stats.open--
+          const n = (perUser.get(opener.id) ?? 1) - 1
+          if (n > 0) perUser.set(opener.id, n)
+          else perUser.delete(opener.id)
+        },
+      })
+      const { write, check } = stream
+      const close = (told = false): void => stream.close(told)
+      const visible = (d: Delivery) => d.places.some((p) => p.board === board && access.canSee(stream.user, p))
       const deliver = (d: Delivery): void => {
         if (!check() || !visible(d)) return
         if (pending) pending.push(d)
@@ -166,10 +141,10 @@ export const livePlugin: FastifyPluginAsyncTypebox<LiveOptions> = async (app, op
       const auditing = new Map<string, Delivery[]>()
       const withhold = (patientId: string | null, err: unknown): void => {
         stats.withheld++
-        request.log.error({ err, user: user.id, board, patient: patientId }, 'record view not audited: data withheld')
+        request.log.error({ err, user: stream.user.id, board, patient: patientId }, 'record view not audited: data withheld')
         write('failure', { error: 'NEVA_CORE_STORAGE_UNAVAILABLE' satisfies CoreErrorCode, ...(patientId ? { patient_id: patientId } : {}), message: 'a view could not be audited, so its data is withheld; retrying with the next update' })
       }
-      const unsubscribe = bus.subscribe((d) => {
+      unsubscribe = bus.subscribe((d) => {
         if (!check() || !visible(d)) return
         // No patient's record in it: nothing to audit.
         if (d.event.type === 'place_alarm') return deliver(d)
@@ -187,35 +162,13 @@ export const livePlugin: FastifyPluginAsyncTypebox<LiveOptions> = async (app, op
           },
           (err: unknown) => {
             auditing.delete(patient)
-            if (!closed) withhold(patient, err)
+            if (!stream.closed) withhold(patient, err)
           },
         )
       })
-      const heartbeat = setInterval(() => {
-        if (check()) write('heartbeat', { time: Date.now() })
-      }, heartbeatMs)
-      const unwatch = access.watch(() => void check())
-      /** Ends the stream; `told`: the client was just sent why, so let that reach it before the socket goes. */
-      function close(told = false): void {
-        if (closed) return
-        closed = true
-        clearInterval(heartbeat)
-        unsubscribe()
-        unwatch()
-        closers.delete(close)
-        stats.open--
-        const n = (perUser.get(user.id) ?? 1) - 1
-        if (n > 0) perUser.set(user.id, n)
-        else perUser.delete(user.id)
-        if (!told) return void raw.destroy()
-        raw.end()
-        // A client that does not read would hold the socket: it goes after the grace regardless.
-        setTimeout(() => raw.destroy(), closeGraceMs).unref()
-      }
       closers.add(close)
       sockets.add(raw)
       raw.on('close', () => sockets.delete(raw))
-      raw.on('close', close)
 
       reply.hijack()
       raw.writeHead(200, {
@@ -227,7 +180,7 @@ export const livePlugin: FastifyPluginAsyncTypebox<LiveOptions> = async (app, op
       raw.flushHeaders()
       let snapshot
       try {
-        snapshot = await buildSnapshot(board, user, access, stores)
+        snapshot = await buildSnapshot(board, stream.user, access, stores)
       } catch (err) {
         request.log.error({ err }, 'live snapshot failed')
         write('failure', { error: 'NEVA_CORE_STORAGE_UNAVAILABLE' satisfies CoreErrorCode, message: 'the board could not be read; reconnecting' })

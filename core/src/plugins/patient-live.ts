@@ -1,6 +1,8 @@
 // GET /v1/patients/:id/live: the patient page's stream (Server-Sent Events). It carries no patient
-// data: a `changed` event (what kind of record, when) whenever the live bus publishes something of
-// this patient, and the page reads its summary again (granted and audited there). Like the boards'
+// data: a `changed` event (what kind of record, when) whenever the live bus hears something of this
+// patient (readings, verdicts, alarms, orders, lab orders; on a board or not), and the page reads
+// its summary again (granted and audited there). A page that does not read its stream is dropped
+// past maxBufferedBytes with a `failure` NEVA_CORE_STREAM_TOO_SLOW, as the boards' streams are. Like the boards'
 // stream, the session is checked where data flows (docs/security/sessions.md): before every event
 // and heartbeat the user is re-read from memory, and every change to an account or session
 // re-checks the stream at once; a session ended closes it (`failure` NEVA_CORE_SESSION_ENDED), and
@@ -11,9 +13,10 @@
 import type { FastifyInstance } from 'fastify'
 import { Type } from '@sinclair/typebox'
 import { Identifier } from '@neva/contracts'
-import { CORE_ERRORS, CoreError, stored } from '../errors.js'
-import { BOARD_ROLES, type BoardAccess, type BoardUser } from '../live/access.js'
+import { CoreError, stored } from '../errors.js'
+import { BOARD_ROLES, type BoardAccess } from '../live/access.js'
 import type { LiveBus } from '../live/bus.js'
+import { guardedSse } from '../live/sse.js'
 import { newLiveStats, type LiveStats } from './live.js'
 
 export interface PatientLiveOptions {
@@ -21,18 +24,19 @@ export interface PatientLiveOptions {
   access: BoardAccess
   heartbeatMs?: number
   maxBufferedBytes?: number
+  /** How long a stream closed with a `failure` may still drain before its socket goes. */
+  closeGraceMs?: number
   maxStreamsPerUser?: number
   maxStreams?: number
   /** Shared with the boards' streams: the core's total. */
   stats?: LiveStats
 }
 
-const grantsOf = (u: BoardUser) => JSON.stringify([[...u.roles].sort(), [...u.wards].sort(), [...u.sites].sort()])
-
 export async function patientLivePlugin(app: FastifyInstance, options: PatientLiveOptions): Promise<void> {
   const { bus, access } = options
   const heartbeatMs = options.heartbeatMs ?? 15_000
   const maxBuffered = options.maxBufferedBytes ?? 256 * 1024
+  const closeGraceMs = options.closeGraceMs ?? 1000
   const closers = new Set<() => void>()
   const stats = options.stats ?? newLiveStats()
   const maxPerUser = options.maxStreamsPerUser ?? 4
@@ -44,8 +48,7 @@ export async function patientLivePlugin(app: FastifyInstance, options: PatientLi
 
   app.get('/v1/patients/:id/live', { onRequest: access.require(...BOARD_ROLES), schema: { params: Type.Object({ id: Identifier }) } }, async (request, reply) => {
     const { id } = request.params as { id: string }
-    let user = access.user(request)
-    const grants = grantsOf(user)
+    const user = access.user(request)
     const owner = user.id
     const open = perUser.get(owner) ?? 0
     if (stats.open >= maxTotal) {
@@ -83,56 +86,24 @@ export async function patientLivePlugin(app: FastifyInstance, options: PatientLi
     const granted = place
 
     const raw = reply.raw
-    let closed = false
-    const write = (event: string, data: unknown): void => {
-      if (closed) return
-      if (raw.writableLength > maxBuffered) return close()
-      raw.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`)
-    }
-    const end = (error: 'NEVA_CORE_SESSION_ENDED' | 'NEVA_CORE_GRANTS_CHANGED'): void => {
-      write('failure', { error, message: CORE_ERRORS[error].message })
-      close(true)
-    }
-    const check = (): boolean => {
-      if (closed) return false
-      const now = access.current(request)
-      if (now === user) return true
-      if (!now) {
-        end('NEVA_CORE_SESSION_ENDED')
-        return false
-      }
-      user = now
-      if (grantsOf(now) !== grants || !access.canSee(now, granted)) {
-        end('NEVA_CORE_GRANTS_CHANGED')
-        return false
-      }
-      return true
-    }
-    const unsubscribe = bus.subscribe((d) => {
-      // A place's alarm (a silent gateway) names no patient: not this page's.
-      if (d.event.type === 'place_alarm' || d.event.patient_id !== id || !check()) return
-      write('changed', { type: d.event.type, time: Date.now() })
+    let unsubscribe = (): void => {}
+    const stream = guardedSse({
+      request, raw, access, user, stillAllowed: (now) => access.canSee(now, granted), maxBufferedBytes: maxBuffered, closeGraceMs, heartbeatMs, stats,
+      log: { patient: id },
+      onClose: () => {
+        unsubscribe()
+        closers.delete(close)
+        release()
+      },
     })
-    const heartbeat = setInterval(() => {
-      if (check()) write('heartbeat', { time: Date.now() })
-    }, heartbeatMs)
-    const unwatch = access.watch(() => void check())
-    function close(told = false): void {
-      if (closed) return
-      closed = true
-      clearInterval(heartbeat)
-      unsubscribe()
-      unwatch()
-      closers.delete(close)
-      release()
-      if (!told) return void raw.destroy()
-      raw.end()
-      setTimeout(() => raw.destroy(), 1000).unref()
-    }
+    const close = (): void => stream.close()
+    // Every change of this patient, on a board or not (the bus keeps the pages open per patient).
+    unsubscribe = bus.watch(id, (type) => {
+      if (stream.check()) stream.write('changed', { type, time: Date.now() })
+    })
     closers.add(close)
-    raw.on('close', () => close())
     reply.hijack()
     raw.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no', connection: 'keep-alive' })
-    write('open', { patient_id: id, time: Date.now() })
+    stream.write('open', { patient_id: id, time: Date.now() })
   })
 }

@@ -1,0 +1,58 @@
+// The patient page's reads two ways in the same run, alternating: in one query (PatientPageStore,
+// what GET /v1/patients/:id/summary now sends) and as they were sent before, each store's read on
+// its own (eleven at once, then the alarms' acknowledgements). p50 of each and their ratio, in
+// wall-clock time and in CPU time of the process (ClickHouse is embedded, so its work is counted:
+// the figure that moves least with the load of a shared machine).
+import { FhirStore, LabOrderStore, PatientPageStore, PatientRecordStore, PatientSummaryStore, type ClickHouse } from '@neva/analytics'
+
+const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+
+async function separately(ch: ClickHouse, id: string, from: number, now: number): Promise<void> {
+  const summaries = new PatientSummaryStore(ch)
+  const fhir = new FhirStore(ch)
+  const record = new PatientRecordStore(ch)
+  const [, , alarms] = await Promise.all([
+    summaries.vitals(id, from, 60),
+    fhir.page('lab', { patient: id, time: [{ op: '>=', ms: now - 7 * 86_400_000 }], limit: 2000 }),
+    fhir.page('alarm', { patient: id, time: [{ op: '>=', ms: from }], limit: 2000 }),
+    summaries.triage(id, from, 200),
+    fhir.page('encounter', { patient: id, limit: 50 }),
+    fhir.page('condition', { patient: id, limit: 200 }),
+    summaries.orders(id, 200),
+    record.infusions(id, from),
+    record.suggestions(id),
+    record.ecgMinutes(id, from, now + 60_000),
+    new LabOrderStore(ch).forPatient(id, 100),
+  ])
+  await summaries.acks(alarms.map((a) => a.k))
+}
+
+export async function pageReadsSideBySide(ch: ClickHouse, id: string, hours: number, repeats: number) {
+  const one: number[] = []
+  const apart: number[] = []
+  const oneCpu: number[] = []
+  const apartCpu: number[] = []
+  const pages = new PatientPageStore(ch)
+  for (let i = 0; i < repeats; i++) {
+    const now = Date.now()
+    const from = now - hours * 3600_000
+    // Alternate which goes first, so neither always follows the other.
+    const runs: Array<[number[], number[], () => Promise<unknown>]> = [
+      [one, oneCpu, () => pages.read(id, { from, to: now, stepS: 60, labsFrom: now - 7 * 86_400_000, limit: 2000 })],
+      [apart, apartCpu, () => separately(ch, id, from, now)],
+    ]
+    for (const [wall, cpu, run] of i % 2 === 0 ? runs : runs.reverse()) {
+      const c0 = process.cpuUsage()
+      const t0 = performance.now()
+      await run()
+      wall.push(performance.now() - t0)
+      const c = process.cpuUsage(c0)
+      cpu.push((c.user + c.system) / 1000)
+    }
+  }
+  const r1 = (x: number) => Math.round(x * 10) / 10
+  return {
+    one_query_p50_ms: r1(p50(one)), separate_p50_ms: r1(p50(apart)), ratio: Math.round((p50(one) / p50(apart)) * 100) / 100,
+    one_query_cpu_p50_ms: r1(p50(oneCpu)), separate_cpu_p50_ms: r1(p50(apartCpu)), cpu_ratio: Math.round((p50(oneCpu) / p50(apartCpu)) * 100) / 100,
+  }
+}

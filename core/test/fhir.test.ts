@@ -86,9 +86,21 @@ test('every resource type is mapped from the stored rows and valid against the o
 test('vital signs: LOINC first, MDC second, UCUM units, the vital-signs profile; labs with range and flag', async () => {
   const r = await get('/Observation?patient=Patient/fhir-1&code=http://loinc.org|59408-5&_count=1')
   const spo2 = r.body.entry[0].resource
-  assert.deepEqual(spo2.code.coding, [{ system: 'http://loinc.org', code: '59408-5' }, { system: 'urn:iso:std:iso:11073:10101', code: '150456' }])
+  // R4 oxygensat: 2708-6 required in code, 59408-5 (by pulse oximetry) beside it, then MDC.
+  assert.deepEqual(spo2.code.coding, [{ system: 'http://loinc.org', code: '2708-6' }, { system: 'http://loinc.org', code: '59408-5' }, { system: 'urn:iso:std:iso:11073:10101', code: '150456' }])
   assert.deepEqual(spo2.valueQuantity, { value: 94, unit: '%', system: 'http://unitsofmeasure.org', code: '%' })
-  assert.equal(spo2.meta.profile[0], 'http://hl7.org/fhir/StructureDefinition/vitalsigns')
+  assert.deepEqual(spo2.meta.profile, ['http://hl7.org/fhir/StructureDefinition/vitalsigns', 'http://hl7.org/fhir/StructureDefinition/oxygensat'])
+  valid(spo2)
+  // Found by either LOINC code, with or without the system; the same readings each way.
+  const ids = async (code: string) => (await get(`/Observation?patient=fhir-1&code=${code}`)).body.entry.map((e: any) => e.resource.id)
+  const byPulseOx = await ids('http://loinc.org|59408-5')
+  assert.equal(byPulseOx.length, 5)
+  assert.deepEqual(await ids('http://loinc.org|2708-6'), byPulseOx)
+  assert.deepEqual(await ids('2708-6'), byPulseOx)
+  assert.deepEqual(await ids('urn:iso:std:iso:11073:10101|150456'), byPulseOx)
+  // Heart rate claims only the vital-signs profile and keeps its one LOINC code.
+  const hr = (await get('/Observation?patient=fhir-1&code=8867-4&_count=1')).body.entry[0].resource
+  assert.deepEqual([hr.meta.profile, hr.code.coding[0].code, hr.code.coding.length], [['http://hl7.org/fhir/StructureDefinition/vitalsigns'], '8867-4', 2])
   assert.equal(spo2.category[0].coding[0].code, 'vital-signs')
   const labs = await get('/Observation?patient=fhir-1&category=laboratory')
   const glucose = labs.body.entry.find((e: any) => e.resource.code.text === 'GLU').resource

@@ -86,7 +86,8 @@ const SOURCES: Record<FhirSource, SourceSql> = {
   },
   risk: {
     sql: `SELECT patient_id, time AS t, concat(gateway_id, '|', toString(seq)) AS k, level, news2_score, news2_partial, news2_level,
-                 news2_missing, model_version, model_level, model_probabilities, model_drivers, inputs
+                 news2_missing, model_version, model_level, model_probabilities, model_drivers, inputs,
+                 model_risk, model_risk_model, model_risk_inputs, model_risk_sparse
           FROM triage_results WHERE {inner}`,
     patient: 'patient_id = {patient:String}',
     codes: {},

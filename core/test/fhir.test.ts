@@ -211,3 +211,37 @@ test('SMART scopes on OIDC tokens: user/<Type>.read, patient/*.read for the toke
   outcome(await bearer('/Observation?patient=fhir-other', { scope: 'user/*.read' }), 403, 'NEVA_CORE_NOT_GRANTED')
   assert.ok((await views('fhir-1')).some((v) => v.user_id === 'oidc:app-1'))
 })
+
+test("RiskAssessment: the deterioration model's risk of in-hospital death is a second prediction, only when it ran (never 0 for missing)", async () => {
+  await admit(core, ['fhir-risk'])
+  const t = T0 + 3_600_000
+  const news2 = { score: 5, partial: false, subscores: { respiratory_rate: 2, spo2: 1, on_oxygen: 0, systolic_bp: 0, pulse: 1, consciousness: 0, temperature: 1 }, missing: [], level: 'yellow', spo2_scale: 1 }
+  const inputs = { respiratory_rate: { value: 23, time: t }, spo2: { value: 95, time: t }, on_oxygen: { value: false, time: t }, systolic_bp: { value: 120, time: t }, pulse: { value: 95, time: t }, consciousness: { value: 'A', time: t }, temperature: { value: 38.3, time: t } }
+  const model = { id: 'triage-sim', version: '3', level: 'yellow', probabilities: { green: 0.2, yellow: 0.7, red: 0.1 }, drivers: [{ feature: 'pulse', value: 95, contribution: 0.3 }] }
+  const verdict = (seq: number, time: number, extra: object) => ({ gateway_id: 'gw-1', seq, patient_id: 'fhir-risk', time, level: 'yellow', model_version: 'triage-sim@3', news2, inputs, model: { ...model, ...extra } })
+  await core.store.storeBatch({
+    gateway_id: 'gw-1', batch_id: 'fhir-risk-1', sent_time: Date.now(), observations: [], rejected: [], lab_results: [], alarms: [],
+    triage: [
+      verdict(900_001, t, { risk: 0.1671, risk_model: 'deterioration-xgb@1', risk_inputs: ['pulse', 'respiratory_rate', 'spo2'] }),
+      verdict(900_002, t + 60_000, {}),
+      verdict(900_003, t + 120_000, { risk: 0, risk_model: 'deterioration-xgb@1', risk_inputs: ['pulse'], sparse: 'only 1 of the 6 bedside vitals (pulse); the model needs 3: the level is NEWS2\'s' }),
+    ],
+  } as never)
+  const r = await get('/RiskAssessment?patient=fhir-risk')
+  assert.equal(r.status, 200, JSON.stringify(r.body))
+  valid(r.body)
+  const [withRisk, without, zero] = r.body.entry.map((e: any) => e.resource)
+  for (const ra of [withRisk, without, zero]) {
+    valid(ra)
+    assert.deepEqual((await get(`/RiskAssessment/${ra.id}`)).body, ra)
+  }
+  assert.deepEqual(withRisk.prediction[1], { outcome: { text: 'in-hospital death' }, probabilityDecimal: 0.1671, rationale: 'deterioration-xgb@1 from pulse, respiratory_rate, spo2' })
+  assert.deepEqual(withRisk.method.coding, [{ system: 'urn:neva:triage-model', code: 'triage-sim@3' }, { system: 'urn:neva:risk-model', code: 'deterioration-xgb@1' }])
+  assert.equal(withRisk.prediction[0].probabilityDecimal, 0.7)
+  // The model did not run: no second prediction, no risk model in the method.
+  assert.equal(without.prediction.length, 1)
+  assert.deepEqual(without.method.coding, [{ system: 'urn:neva:triage-model', code: 'triage-sim@3' }])
+  // A risk of 0 that was computed is 0, with the reason it did not move the level.
+  assert.equal(zero.prediction[1].probabilityDecimal, 0)
+  assert.match(zero.prediction[1].rationale, /^deterioration-xgb@1 from pulse; only 1 of the 6 bedside vitals/)
+})

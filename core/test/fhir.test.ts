@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose'
-import { hashToken, startCore } from '@neva/core'
+import { bulkTriagePage, positionOfBulkTriageRow, type BulkTriagePosition } from '@neva/analytics'
+import { fhirNdjson, hashToken, startCore } from '@neva/core'
 import { admit, userClient, TEST_SITE } from './people-helpers.js'
 import { schemaErrors, seedPatient } from './fhir-fixtures.js'
 
@@ -244,4 +245,19 @@ test("RiskAssessment: the deterioration model's risk of in-hospital death is a s
   // A risk of 0 that was computed is 0, with the reason it did not move the level.
   assert.equal(zero.prediction[1].probabilityDecimal, 0)
   assert.match(zero.prediction[1].rationale, /^deterioration-xgb@1 from pulse; only 1 of the 6 bedside vitals/)
+  // The bulk NDJSON (lines by template) holds the API's resources, byte for byte.
+  let ndjson = ''
+  for await (const chunk of fhirNdjson(core.clickhouse, 'RiskAssessment', { since: t, until: t + 3_600_000 })) ndjson += chunk.text
+  assert.equal(ndjson, [withRisk, without, zero].map((ra) => `${JSON.stringify(ra)}\n`).join(''))
+  // Its keyset pages (sort key order) walk every verdict once, a page of one at a time.
+  const keys: string[] = []
+  let after: BulkTriagePosition | undefined
+  for (;;) {
+    const [one, ...more] = await bulkTriagePage(core.clickhouse, { since: t, until: t + 3_600_000 }, after, 1)
+    if (!one) break
+    assert.equal(more.length, 0)
+    keys.push(one[2])
+    after = positionOfBulkTriageRow(one)
+  }
+  assert.deepEqual(keys, ['gw-1|900001', 'gw-1|900002', 'gw-1|900003'])
 })

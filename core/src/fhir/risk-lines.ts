@@ -4,19 +4,20 @@
 // model pair, a patient's reference, a level's outcome and qualitative risk) is rendered once;
 // a row adds its id, time, probabilities and notes. Strings reach the line through JSON.stringify.
 import { iso, text, type Row } from './common.js'
-import { fhirId } from './ids.js'
+import { escapeKey, fhirId } from './ids.js'
 import { levelPrediction, levelProbability, modelRiskOf, riskMethod, riskNotes, riskPrediction } from './risk-assessment.js'
 
 export class RiskLines {
   private readonly methods = new Map<string, string>()
   private readonly subjects = new Map<string, string>()
   private readonly levels = new Map<string, string>()
+  private readonly gateways = new Map<string, string>()
 
   /** One RiskAssessment as a line (with its newline), from a row as FhirStore's risk source gives it. */
   line(row: Row): string {
     const risk = modelRiskOf(row)
     const probability = levelProbability(row)
-    let out = `{"resourceType":"RiskAssessment","id":${JSON.stringify(fhirId(row.k))},"status":"final","method":${this.method(text(row.model_version), risk?.model)},`
+    let out = `{"resourceType":"RiskAssessment","id":"${this.id(String(row.k))}","status":"final","method":${this.method(text(row.model_version), risk?.model)},`
       + `"code":{"text":"triage"},"subject":${this.subject(row.patient_id)},"occurrenceDateTime":"${iso(row.t_ms)}",`
       + `"prediction":[${this.level(String(row.level))}${probability !== undefined ? `,"probabilityDecimal":${JSON.stringify(probability)}` : ''},"rationale":${JSON.stringify(`NEWS2 score ${row.news2_score}`)}}`
     if (risk) out += `,${JSON.stringify(riskPrediction(risk))}`
@@ -24,6 +25,18 @@ export class RiskLines {
     const notes = riskNotes(row)
     for (let i = 0; i < notes.length; i++) out += `${i > 0 ? ',' : ''}{"text":${JSON.stringify(notes[i])}}`
     return `${out}]}\n`
+  }
+
+  /** fhirId of "gateway|seq": escaping is per byte, so the gateway's escape is kept and the digits stay as they are. */
+  private id(k: string): string {
+    const bar = k.lastIndexOf('|')
+    const seq = k.slice(bar + 1)
+    if (bar < 0 || !/^[0-9]+$/.test(seq)) return fhirId(k)
+    const gateway = k.slice(0, bar)
+    let g = this.gateways.get(gateway)
+    if (g === undefined) this.gateways.set(gateway, (g = escapeKey(gateway)))
+    const id = `${g}.7c${seq}`
+    return id.length <= 64 ? id : fhirId(k)
   }
 
   private method(version: string | undefined, riskModel: string | undefined): string {

@@ -15,7 +15,8 @@ export interface FhirTypeFigure {
   object_per_cpu_s: number
   ndjson_per_s: number
   ndjson_per_cpu_s: number
-  ratio: number
+  /** NDJSON / object per CPU-second; null when the window holds none of the type. */
+  ratio: number | null
 }
 
 export async function seedVerdicts(ch: ClickHouse, patients: string[], window: { since: number; until: number }): Promise<number> {
@@ -81,9 +82,9 @@ export async function benchFhirTypes(ch: ClickHouse, window: { since: number; un
     if (runs.object[0]!.n !== resources) throw new Error(`${type}: the object path gave ${runs.object[0]!.n} resources, the NDJSON ${resources}`)
     const figure = {
       type, resources, object_per_s: Math.round(o.perS), object_per_cpu_s: Math.round(o.perCpu), ndjson_per_s: Math.round(j.perS), ndjson_per_cpu_s: Math.round(j.perCpu),
-      ratio: Math.round((j.perCpu / o.perCpu) * 100) / 100,
+      ratio: resources > 0 ? Math.round((j.perCpu / o.perCpu) * 100) / 100 : null,
     }
-    log(`export ${type}: ${resources} resources; object + stringify ${figure.object_per_s}/s (${figure.object_per_cpu_s}/CPU-s), NDJSON ${figure.ndjson_per_s}/s (${figure.ndjson_per_cpu_s}/CPU-s): ${figure.ratio}× per CPU-second`)
+    if (resources > 0) log(`export ${type}: ${resources} resources; object + stringify ${figure.object_per_s}/s (${figure.object_per_cpu_s}/CPU-s), NDJSON ${figure.ndjson_per_s}/s (${figure.ndjson_per_cpu_s}/CPU-s): ${figure.ratio}× per CPU-second`)
     figures.push(figure)
   }
   return figures

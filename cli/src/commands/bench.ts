@@ -237,7 +237,7 @@ async function fhirBench(argv: string[]): Promise<number> {
   say(`  patient page summary (24 h) p50 ${r.page_summary_24h_p50_ms} ms`)
   say(`  search  p50 ${r.search_p50_ms} ms   raw select p50 ${r.raw_select_p50_ms} ms   ${r.search_ratio}× (${r.count} of ${r.readings} readings)`)
   say(`  export  ${r.export_per_s} resources/s, ${r.export_per_cpu_s} per CPU-second (${r.export_resources} Observations, ${r.export_mb} MB NDJSON)   raw select ${r.raw_per_s} rows/s   export / raw ${r.export_ratio}×`)
-  for (const t of r.types) say(`  export  ${t.type}: ${t.resources} resources, object + stringify ${t.object_per_s}/s (${t.object_per_cpu_s} per CPU-second), NDJSON ${t.ndjson_per_s}/s (${t.ndjson_per_cpu_s}): ${t.ratio}× per CPU-second`)
+  for (const t of r.types.filter((t) => t.resources > 0)) say(`  export  ${t.type}: ${t.resources} resources, object + stringify ${t.object_per_s}/s (${t.object_per_cpu_s} per CPU-second), NDJSON ${t.ndjson_per_s}/s (${t.ndjson_per_cpu_s}): ${t.ratio}× per CPU-second`)
   process.stdout.write(`${JSON.stringify(r)}\n`)
   return 0
 }

@@ -14,8 +14,8 @@ interface SourceSql {
   sql: string
   /** Patient condition on the source table (before any grouping). */
   patient: string
-  /** Code systems the source can be searched by: system URI → column of the inner rows. */
-  codes: Record<string, string>
+  /** Code systems the source can be searched by: system URI → columns of the inner rows (any may match). */
+  codes: Record<string, string[]>
   /** Keys are "gateway|seq[|…]": a read by key narrows the inner rows by seq (skip index, 0019). */
   seqKeyed?: true
 }
@@ -24,6 +24,16 @@ export const LOINC = 'http://loinc.org'
 export const MDC = 'urn:iso:std:iso:11073:10101'
 export const ICD10 = 'http://hl7.org/fhir/sid/icd-10'
 export const NEVA_LAB_CODE = 'urn:neva:lab-test-code'
+
+/**
+ * LOINC codes a vital sign stored under one code also carries in FHIR, before its own: SpO2 is
+ * stored as 59408-5 (by pulse oximetry); the R4 oxygensat profile requires 2708-6 in
+ * Observation.code with it. The mapping (core/src/fhir/observation.ts) codes it so, and a
+ * search by either code finds it (the vital source's loinc_also). Constant text, never a value
+ * from outside.
+ */
+export const VITAL_LOINC_ALSO: Readonly<Record<string, string>> = { '59408-5': '2708-6' }
+const LOINC_ALSO_SQL = `transform(loinc, [${Object.keys(VITAL_LOINC_ALSO).map((c) => `'${c}'`).join(', ')}], [${Object.values(VITAL_LOINC_ALSO).map((c) => `'${c}'`).join(', ')}], '')`
 
 const SOURCES: Record<FhirSource, SourceSql> = {
   patient: {
@@ -42,10 +52,10 @@ const SOURCES: Record<FhirSource, SourceSql> = {
   vital: {
     sql: `SELECT patient_id, device_time AS t, concat(gateway_id, '|', toString(seq), '|', name) AS k,
                  device_id, source, mdc_code, toString(mdc_code) AS mdc, loinc, name, value, unit, flags,
-                 device_label, value_text, value_code, value_system
+                 device_label, value_text, value_code, value_system, ${LOINC_ALSO_SQL} AS loinc_also
           FROM observations WHERE {inner}`,
     patient: 'patient_id = {patient:String}',
-    codes: { [LOINC]: 'loinc', [MDC]: 'mdc' },
+    codes: { [LOINC]: ['loinc', 'loinc_also'], [MDC]: ['mdc'] },
     seqKeyed: true,
   },
   lab: {
@@ -56,7 +66,7 @@ const SOURCES: Record<FhirSource, SourceSql> = {
     // Qualified: the alias assumeNotNull(patient_id) AS patient_id would shadow the column, and the
     // sort key (ifNull(patient_id, '')) would not be used: every lab of the city read.
     patient: 'lab_results.patient_id = {patient:String}',
-    codes: { [LOINC]: 'loinc', [NEVA_LAB_CODE]: 'test_code' },
+    codes: { [LOINC]: ['loinc'], [NEVA_LAB_CODE]: ['test_code'] },
     seqKeyed: true,
   },
   report: {
@@ -73,11 +83,12 @@ const SOURCES: Record<FhirSource, SourceSql> = {
     sql: `SELECT patient_id, time AS t, diagnosis_id AS k, encounter_id, icd10, kind, set_by, author_id, source
           FROM diagnoses FINAL WHERE {inner}`,
     patient: 'patient_id = {patient:String}',
-    codes: { [ICD10]: 'icd10' },
+    codes: { [ICD10]: ['icd10'] },
   },
   risk: {
     sql: `SELECT patient_id, time AS t, concat(gateway_id, '|', toString(seq)) AS k, level, news2_score, news2_partial, news2_level,
-                 news2_missing, model_version, model_level, model_probabilities, model_drivers, inputs
+                 news2_missing, model_version, model_level, model_probabilities, model_drivers, inputs,
+                 model_risk, model_risk_model, model_risk_inputs, model_risk_sparse
           FROM triage_results WHERE {inner}`,
     patient: 'patient_id = {patient:String}',
     codes: {},
@@ -162,7 +173,7 @@ export function fhirPageSection(source: FhirSource, q: FhirQuery): Section<FhirR
   if (q.codes && q.codes.length > 0) {
     const any: string[] = []
     q.codes.forEach((c, i) => {
-      const columns = c.system === undefined ? Object.values(spec.codes) : spec.codes[c.system] ? [spec.codes[c.system]!] : []
+      const columns = c.system === undefined ? Object.values(spec.codes).flat() : spec.codes[c.system] ?? []
       for (const column of columns) any.push(`${column} = {code${i}:String}`)
       params[`code${i}`] = c.code
     })

@@ -34,3 +34,10 @@ test('template lines of the named vitals are valid R4', () => {
     assert.deepEqual(schemaErrors(resource), [], name)
   }
 })
+
+test('an SpO2 line carries LOINC 2708-6 (the R4 oxygensat profile), then 59408-5, then MDC', () => {
+  const resource = JSON.parse(new VitalLines().line(['p1', Date.UTC(2026, 10, 20), 'spo2', 'gw-1', '7', 'mon-1', 150456, '59408-5', 96, '%', '', '', '', '', 0]))
+  assert.deepEqual(resource.code.coding, [{ system: 'http://loinc.org', code: '2708-6' }, { system: 'http://loinc.org', code: '59408-5' }, { system: 'urn:iso:std:iso:11073:10101', code: '150456' }])
+  assert.deepEqual(resource.meta.profile, ['http://hl7.org/fhir/StructureDefinition/vitalsigns', 'http://hl7.org/fhir/StructureDefinition/oxygensat'])
+  assert.deepEqual(schemaErrors(resource), [])
+})

@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose'
-import { hashToken, startCore } from '@neva/core'
+import { bulkTriagePage, positionOfBulkTriageRow, type BulkTriagePosition } from '@neva/analytics'
+import { fhirNdjson, hashToken, startCore } from '@neva/core'
 import { admit, userClient, TEST_SITE } from './people-helpers.js'
 import { schemaErrors, seedPatient } from './fhir-fixtures.js'
 
@@ -86,9 +87,21 @@ test('every resource type is mapped from the stored rows and valid against the o
 test('vital signs: LOINC first, MDC second, UCUM units, the vital-signs profile; labs with range and flag', async () => {
   const r = await get('/Observation?patient=Patient/fhir-1&code=http://loinc.org|59408-5&_count=1')
   const spo2 = r.body.entry[0].resource
-  assert.deepEqual(spo2.code.coding, [{ system: 'http://loinc.org', code: '59408-5' }, { system: 'urn:iso:std:iso:11073:10101', code: '150456' }])
+  // R4 oxygensat: 2708-6 required in code, 59408-5 (by pulse oximetry) beside it, then MDC.
+  assert.deepEqual(spo2.code.coding, [{ system: 'http://loinc.org', code: '2708-6' }, { system: 'http://loinc.org', code: '59408-5' }, { system: 'urn:iso:std:iso:11073:10101', code: '150456' }])
   assert.deepEqual(spo2.valueQuantity, { value: 94, unit: '%', system: 'http://unitsofmeasure.org', code: '%' })
-  assert.equal(spo2.meta.profile[0], 'http://hl7.org/fhir/StructureDefinition/vitalsigns')
+  assert.deepEqual(spo2.meta.profile, ['http://hl7.org/fhir/StructureDefinition/vitalsigns', 'http://hl7.org/fhir/StructureDefinition/oxygensat'])
+  valid(spo2)
+  // Found by either LOINC code, with or without the system; the same readings each way.
+  const ids = async (code: string) => (await get(`/Observation?patient=fhir-1&code=${code}`)).body.entry.map((e: any) => e.resource.id)
+  const byPulseOx = await ids('http://loinc.org|59408-5')
+  assert.equal(byPulseOx.length, 5)
+  assert.deepEqual(await ids('http://loinc.org|2708-6'), byPulseOx)
+  assert.deepEqual(await ids('2708-6'), byPulseOx)
+  assert.deepEqual(await ids('urn:iso:std:iso:11073:10101|150456'), byPulseOx)
+  // Heart rate claims only the vital-signs profile and keeps its one LOINC code.
+  const hr = (await get('/Observation?patient=fhir-1&code=8867-4&_count=1')).body.entry[0].resource
+  assert.deepEqual([hr.meta.profile, hr.code.coding[0].code, hr.code.coding.length], [['http://hl7.org/fhir/StructureDefinition/vitalsigns'], '8867-4', 2])
   assert.equal(spo2.category[0].coding[0].code, 'vital-signs')
   const labs = await get('/Observation?patient=fhir-1&category=laboratory')
   const glucose = labs.body.entry.find((e: any) => e.resource.code.text === 'GLU').resource
@@ -198,4 +211,53 @@ test('SMART scopes on OIDC tokens: user/<Type>.read, patient/*.read for the toke
   // A scope does not widen the grants.
   outcome(await bearer('/Observation?patient=fhir-other', { scope: 'user/*.read' }), 403, 'NEVA_CORE_NOT_GRANTED')
   assert.ok((await views('fhir-1')).some((v) => v.user_id === 'oidc:app-1'))
+})
+
+test("RiskAssessment: the deterioration model's risk of in-hospital death is a second prediction, only when it ran (never 0 for missing)", async () => {
+  await admit(core, ['fhir-risk'])
+  const t = T0 + 3_600_000
+  const news2 = { score: 5, partial: false, subscores: { respiratory_rate: 2, spo2: 1, on_oxygen: 0, systolic_bp: 0, pulse: 1, consciousness: 0, temperature: 1 }, missing: [], level: 'yellow', spo2_scale: 1 }
+  const inputs = { respiratory_rate: { value: 23, time: t }, spo2: { value: 95, time: t }, on_oxygen: { value: false, time: t }, systolic_bp: { value: 120, time: t }, pulse: { value: 95, time: t }, consciousness: { value: 'A', time: t }, temperature: { value: 38.3, time: t } }
+  const model = { id: 'triage-sim', version: '3', level: 'yellow', probabilities: { green: 0.2, yellow: 0.7, red: 0.1 }, drivers: [{ feature: 'pulse', value: 95, contribution: 0.3 }] }
+  const verdict = (seq: number, time: number, extra: object) => ({ gateway_id: 'gw-1', seq, patient_id: 'fhir-risk', time, level: 'yellow', model_version: 'triage-sim@3', news2, inputs, model: { ...model, ...extra } })
+  await core.store.storeBatch({
+    gateway_id: 'gw-1', batch_id: 'fhir-risk-1', sent_time: Date.now(), observations: [], rejected: [], lab_results: [], alarms: [],
+    triage: [
+      verdict(900_001, t, { risk: 0.1671, risk_model: 'deterioration-xgb@1', risk_inputs: ['pulse', 'respiratory_rate', 'spo2'] }),
+      verdict(900_002, t + 60_000, {}),
+      verdict(900_003, t + 120_000, { risk: 0, risk_model: 'deterioration-xgb@1', risk_inputs: ['pulse'], sparse: 'only 1 of the 6 bedside vitals (pulse); the model needs 3: the level is NEWS2\'s' }),
+    ],
+  } as never)
+  const r = await get('/RiskAssessment?patient=fhir-risk')
+  assert.equal(r.status, 200, JSON.stringify(r.body))
+  valid(r.body)
+  const [withRisk, without, zero] = r.body.entry.map((e: any) => e.resource)
+  for (const ra of [withRisk, without, zero]) {
+    valid(ra)
+    assert.deepEqual((await get(`/RiskAssessment/${ra.id}`)).body, ra)
+  }
+  assert.deepEqual(withRisk.prediction[1], { outcome: { text: 'in-hospital death' }, probabilityDecimal: 0.1671, rationale: 'deterioration-xgb@1 from pulse, respiratory_rate, spo2' })
+  assert.deepEqual(withRisk.method.coding, [{ system: 'urn:neva:triage-model', code: 'triage-sim@3' }, { system: 'urn:neva:risk-model', code: 'deterioration-xgb@1' }])
+  assert.equal(withRisk.prediction[0].probabilityDecimal, 0.7)
+  // The model did not run: no second prediction, no risk model in the method.
+  assert.equal(without.prediction.length, 1)
+  assert.deepEqual(without.method.coding, [{ system: 'urn:neva:triage-model', code: 'triage-sim@3' }])
+  // A risk of 0 that was computed is 0, with the reason it did not move the level.
+  assert.equal(zero.prediction[1].probabilityDecimal, 0)
+  assert.match(zero.prediction[1].rationale, /^deterioration-xgb@1 from pulse; only 1 of the 6 bedside vitals/)
+  // The bulk NDJSON (lines by template) holds the API's resources, byte for byte.
+  let ndjson = ''
+  for await (const chunk of fhirNdjson(core.clickhouse, 'RiskAssessment', { since: t, until: t + 3_600_000 })) ndjson += chunk.text
+  assert.equal(ndjson, [withRisk, without, zero].map((ra) => `${JSON.stringify(ra)}\n`).join(''))
+  // Its keyset pages (sort key order) walk every verdict once, a page of one at a time.
+  const keys: string[] = []
+  let after: BulkTriagePosition | undefined
+  for (;;) {
+    const [one, ...more] = await bulkTriagePage(core.clickhouse, { since: t, until: t + 3_600_000 }, after, 1)
+    if (!one) break
+    assert.equal(more.length, 0)
+    keys.push(one[2])
+    after = positionOfBulkTriageRow(one)
+  }
+  assert.deepEqual(keys, ['gw-1|900001', 'gw-1|900002', 'gw-1|900003'])
 })

@@ -13,6 +13,7 @@ import { fhirNdjson, hashToken, startCore } from '@neva/core'
 import type { Observation } from '@neva/contracts'
 import { writeEmr } from '../emr/write.js'
 import { pageReadsSideBySide } from './page-reads.js'
+import { benchFhirTypes, seedVerdicts } from './fhir-types.js'
 
 export interface FhirBenchOptions {
   hours: number
@@ -116,7 +117,12 @@ export async function runFhirBench(o: FhirBenchOptions) {
     })
     const labRows = Number((await labs.json<{ n: string }>())[0]!.n)
     if (all + labRows !== exported) throw new Error(`exported ${exported} resources of ${all} readings and ${labRows} lab results`)
+    // The other types: seeded verdicts for the bench's patients, then each type both ways.
+    const verdicts = await seedVerdicts(core.clickhouse, [PATIENT, 'bench.fhir2'], { since: start, until: end })
+    o.log(`seeded ${verdicts} triage verdicts`)
+    const types = await benchFhirTypes(core.clickhouse, { since: start, until: end }, o.log)
     const result = {
+      types,
       readings: rows, count: o.count, repeats: o.repeats,
       search_p50_ms: Math.round(p50(api) * 10) / 10, raw_select_p50_ms: Math.round(p50(raw) * 10) / 10,
       search_ratio: Math.round((p50(api) / p50(raw)) * 100) / 100,

@@ -1,32 +1,49 @@
 // Observation: a vital sign or device metric (the observations table: LOINC first, the ISO/IEEE
 // 11073 MDC code second, UCUM units) or a lab result (lab_results: LOINC when the analyzer gave
 // one, its own test code otherwise). NEWS2 vital signs claim the FHIR vital-signs profile.
-import { LOINC, MDC, NEVA_LAB_CODE } from '@neva/analytics'
+import { LOINC, MDC, NEVA_LAB_CODE, VITAL_LOINC_ALSO } from '@neva/analytics'
 import { compact, iso, patientRef, ref, text, UCUM, type Resource, type Row } from './common.js'
 import { fhirId } from './ids.js'
 
 const CATEGORY = 'http://terminology.hl7.org/CodeSystem/observation-category'
 const INTERPRETATION = 'http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation'
 const VITALSIGNS = 'http://hl7.org/fhir/StructureDefinition/vitalsigns'
-/** LOINC codes of the vital signs profile Neva measures as single values (blood pressure is a panel there). */
-const VITAL_SIGNS = new Set(['8867-4', '59408-5', '9279-1', '8310-5'])
+/** LOINC codes of the vital signs profile Neva measures as single values (blood pressure is a panel there), each with the profiles it claims. */
+const PROFILES: Record<string, string[]> = {
+  '8867-4': [VITALSIGNS], '9279-1': [VITALSIGNS], '8310-5': [VITALSIGNS],
+  // R4 oxygensat: LOINC 2708-6 in code (VITAL_LOINC_ALSO puts it there), 59408-5 beside it.
+  '59408-5': [VITALSIGNS, 'http://hl7.org/fhir/StructureDefinition/oxygensat'],
+}
 const NEWS2_INPUTS = new Set(['8867-4', '59408-5', '9279-1', '8310-5', '8480-6', '67775-7', '3151-8'])
+
+/** A vital's code.coding: LOINC (with any code the profile requires before it), then MDC. */
+export function vitalCoding(loinc: string | undefined, mdc: number): Array<{ system: string; code: string }> {
+  const also = loinc ? VITAL_LOINC_ALSO[loinc] : undefined
+  return [
+    ...(also ? [{ system: LOINC, code: also }] : []),
+    ...(loinc ? [{ system: LOINC, code: loinc }] : []),
+    ...(mdc > 0 ? [{ system: MDC, code: String(mdc) }] : []),
+  ]
+}
+
+/** The profiles a vital claims; undefined for a metric beyond the profile's. */
+export const vitalProfiles = (loinc: string | undefined): string[] | undefined => (loinc && Object.hasOwn(PROFILES, loinc) ? PROFILES[loinc] : undefined)
+
+/** Is this a NEWS2 input (category vital-signs)? */
+export const isVitalSign = (loinc: string | undefined): boolean => loinc !== undefined && NEWS2_INPUTS.has(loinc)
 
 /** The tag of a reading the patient entered (flag patient_reported). */
 export const PATIENT_REPORTED = { system: 'urn:neva:observation-flag', code: 'patient-reported', display: 'Patient-reported (entered at home)' }
 
-const category = (code: string, display: string) => [{ coding: [{ system: CATEGORY, code, display }] }]
+export const category = (code: string, display: string) => [{ coding: [{ system: CATEGORY, code, display }] }]
 
 export function vitalResource(row: Row): Resource {
   const loinc = text(row.loinc)
-  const coding = [
-    ...(loinc ? [{ system: LOINC, code: loinc }] : []),
-    ...(Number(row.mdc_code) > 0 ? [{ system: MDC, code: String(row.mdc_code) }] : []),
-  ]
-  const vital = loinc !== undefined && NEWS2_INPUTS.has(loinc)
+  const coding = vitalCoding(loinc, Number(row.mdc_code))
+  const vital = isVitalSign(loinc)
   // Entered at home by the patient (docs/surveys.md): tagged, and the patient is the performer.
   const reported = (row.flags as string[] | undefined ?? []).includes('patient_reported')
-  const profile = loinc && VITAL_SIGNS.has(loinc) ? [VITALSIGNS] : undefined
+  const profile = vitalProfiles(loinc)
   return compact({
     resourceType: 'Observation',
     id: fhirId(row.k),

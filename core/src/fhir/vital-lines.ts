@@ -3,15 +3,11 @@
 // and a JSON.stringify per row. What repeats (a patient's reference, a device's, the code and
 // profile of a metric, a unit) is rendered once and kept; a row only adds its id, time and value.
 // Strings reach the line through JSON.stringify, never by hand.
-import { LOINC, MDC, type BulkVitalRow } from '@neva/analytics'
-import { UCUM, type Row } from './common.js'
+import type { BulkVitalRow } from '@neva/analytics'
+import { text, UCUM, type Row } from './common.js'
 import { escapeKey, fhirId } from './ids.js'
-import { vitalResource } from './observation.js'
+import { category, isVitalSign, vitalCoding, vitalProfiles, vitalResource } from './observation.js'
 
-const CATEGORY = 'http://terminology.hl7.org/CodeSystem/observation-category'
-const VITALSIGNS = 'http://hl7.org/fhir/StructureDefinition/vitalsigns'
-const VITAL_SIGNS = new Set(['8867-4', '59408-5', '9279-1', '8310-5'])
-const NEWS2_INPUTS = new Set(['8867-4', '59408-5', '9279-1', '8310-5', '8480-6', '67775-7', '3151-8'])
 const SEP = fhirId('|')
 
 export class VitalLines {
@@ -47,11 +43,12 @@ export class VitalLines {
     const key = `${loinc}\u0000${mdc}\u0000${name}`
     let h = this.heads.get(key)
     if (h === undefined) {
-      const coding = [...(loinc ? [{ system: LOINC, code: loinc }] : []), ...(mdc > 0 ? [{ system: MDC, code: String(mdc) }] : [])]
-      const code = { ...(coding.length > 0 ? { coding } : {}), text: name }
-      h = `${loinc && VITAL_SIGNS.has(loinc) ? `"meta":${JSON.stringify({ profile: [VITALSIGNS] })},` : ''}"status":"final",`
-        + `${loinc && NEWS2_INPUTS.has(loinc) ? `"category":${JSON.stringify([{ coding: [{ system: CATEGORY, code: 'vital-signs', display: 'Vital Signs' }] }])},` : ''}`
-        + `"code":${JSON.stringify(code)},`
+      const code = text(loinc)
+      const coding = vitalCoding(code, mdc)
+      const profile = vitalProfiles(code)
+      h = `${profile ? `"meta":${JSON.stringify({ profile })},` : ''}"status":"final",`
+        + `${isVitalSign(code) ? `"category":${JSON.stringify(category('vital-signs', 'Vital Signs'))},` : ''}`
+        + `"code":${JSON.stringify({ ...(coding.length > 0 ? { coding } : {}), text: name })},`
       this.heads.set(key, h)
     }
     return h

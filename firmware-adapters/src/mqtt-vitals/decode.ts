@@ -15,7 +15,7 @@ import {
   type QualityFlag,
   type VitalDefinition,
 } from '@neva/contracts'
-import { createHash } from 'node:crypto'
+import { messageHash } from '../message-hash.js'
 import { defaultCodeTable } from '../codes/code-table.js'
 import { FirmwareErrorCode, type DecodeProblem } from '../errors.js'
 import { unitMeaning } from '../hl7v2/units.js'
@@ -72,14 +72,16 @@ export function decodeVitalsMessage(topic: string, payload: Uint8Array, received
   const out: DecodedVitals = { source: 'mqtt', deviceId, patientId: message.patient_id, observations: [], problems: [] }
   if (message.spo2_scale) out.spo2Scale = message.spo2_scale
   let allStamped = true
-  message.readings.forEach((reading, i) => {
-    const result = decodeReading(reading, `readings[${i}]`)
+  const readings = message.readings
+  for (let i = 0; i < readings.length; i++) {
+    const result = decodeReading(readings[i], i)
     if ('code' in result) {
       out.problems.push(result)
-      return
+      continue
     }
     const { value, text } = result
-    const flags = [...new Set(result.flags)]
+    // Most readings carry no flags: no Set for them.
+    const flags = result.flags.length === 0 ? [] : [...new Set(result.flags)]
     const stamped = result.time ?? message.time
     let deviceTime = stamped ?? receivedTime
     if (stamped === undefined) allStamped = false
@@ -87,24 +89,21 @@ export function decodeVitalsMessage(topic: string, payload: Uint8Array, received
       // A wrong device clock must not lose the reading nor create partitions in 1970.
       deviceTime = receivedTime
       allStamped = false
-      flags.push('clock_suspect')
+      if (!flags.includes('clock_suspect')) flags.push('clock_suspect')
     }
-    out.observations.push({
-      device_id: deviceId,
-      patient_id: message.patient_id,
-      source: 'mqtt',
-      ...result.coded,
-      ...(value !== undefined ? { value } : {}),
-      ...text,
-      device_time: deviceTime,
-      received_time: receivedTime,
-      flags: [...new Set(flags)],
-    })
-  })
+    // Built field by field, in the order the drafts always had, without a spread object per part.
+    const observation = { device_id: deviceId, patient_id: message.patient_id, source: 'mqtt', ...result.coded } as ObservationDraft
+    if (value !== undefined) observation.value = value
+    if (text !== undefined) Object.assign(observation, text)
+    observation.device_time = deviceTime
+    observation.received_time = receivedTime
+    observation.flags = flags
+    out.observations.push(observation)
+  }
   if (allStamped && out.observations.length > 0) {
     let time = Infinity
     for (const o of out.observations) time = Math.min(time, o.device_time)
-    out.key = { device: deviceId, time, hash: createHash('sha256').update(payload).digest('base64url').slice(0, 22) }
+    out.key = { device: deviceId, time, hash: messageHash(payload) }
   }
   return out
 }
@@ -157,9 +156,9 @@ function otherMetric(reading: VitalsReading, problem: (code: DecodeProblem['code
   return { coded, value: reading.value, flags: flags.slice(0, 8), time: reading.time }
 }
 
-function decodeReading(reading: unknown, where: string): ReadingResult {
-  const payload = truncate(JSON.stringify(reading) ?? 'undefined', 4096)
-  const problem = (code: DecodeProblem['code'], reason: string): DecodeProblem => ({ code, reason: `${where}${reason}`, payload })
+function decodeReading(reading: unknown, index: number): ReadingResult {
+  // Only a refused reading needs its text and place: not built for the good ones.
+  const problem = (code: DecodeProblem['code'], reason: string): DecodeProblem => ({ code, reason: `readings[${index}]${reason}`, payload: truncate(JSON.stringify(reading) ?? 'undefined', 4096) })
   if (!readingValidator.check(reading)) return problem(FirmwareErrorCode.NEVA_DECODE_SCHEMA, readingValidator.explain(reading)!)
   if ((reading.vital === undefined) === (reading.mdc === undefined)) {
     return problem(FirmwareErrorCode.NEVA_DECODE_SCHEMA, ': name the parameter with exactly one of "vital" or "mdc"')

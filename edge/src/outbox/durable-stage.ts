@@ -35,9 +35,9 @@ export class DurableStage {
   async consume(input: Decoded, origin: string): Promise<void> {
     // Tracked until stored, so that settle() also waits for the scoring an append still starts.
     const storing = this.store(input, origin)
-    // One derived promise per message, not two: this runs for every publish of a busy connection.
-    const untrack = () => { this.inFlight.delete(tracked) }
-    const tracked: Promise<void> = storing.then(untrack, untrack)
+    // One derived promise per message, not two, and no named closure (the loader names each one
+    // it creates, a cost per message): this runs for every publish of a busy connection.
+    const tracked: Promise<void> = storing.then(() => { this.inFlight.delete(tracked) }, () => { this.inFlight.delete(tracked) })
     this.inFlight.add(tracked)
     return storing
   }
@@ -95,10 +95,9 @@ export class DurableStage {
     // Lab results feed the deterioration model's history (GCS and labs arrive as lab results).
     const labs = drafts(decoded, 'lab_result')
     if (decoded.observations.length === 0 && labs.length === 0) return
-    const scored = () => { this.inFlight.delete(scoring) }
-    const scoring: Promise<void> = this.next.consume(decoded.observations as Observation[], labs).then(scored, (err: Error) => {
+    const scoring: Promise<void> = this.next.consume(decoded.observations as Observation[], labs).then(() => { this.inFlight.delete(scoring) }, (err: Error) => {
       this.log('error', 'triage failed; readings are safe in the outbox', { err: err.message })
-      scored()
+      this.inFlight.delete(scoring)
     })
     this.inFlight.add(scoring)
   }

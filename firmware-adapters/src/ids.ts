@@ -23,24 +23,33 @@ const RULES = {
 
 const clip = (s: string, n: number) => (s.length > n ? `${s.slice(0, n)}…` : s)
 
+/** The rules as lists, made once: screening runs on every message. */
+const RULE_LISTS = Object.fromEntries(Object.entries(RULES).map(([kind, rules]) => [kind, Object.entries(rules)])) as Record<keyof typeof RULES, Array<[string, Rule]>>
+const KINDS = Object.keys(RULES) as Array<keyof typeof RULES>
+
 /** The field of `draft` that breaks its rule, or undefined. */
 export function badIdField(kind: keyof typeof RULES, draft: object): string | undefined {
-  const rules = RULES[kind] as Record<string, Rule>
-  for (const [field, ok] of Object.entries(rules)) if (!ok((draft as Record<string, unknown>)[field])) return field
+  for (const [field, ok] of RULE_LISTS[kind]) if (!ok((draft as Record<string, unknown>)[field])) return field
   return undefined
 }
 
-/** `decoded` without the drafts whose ids break the rules, each one kept aside as a problem. */
+/**
+ * `decoded` without the drafts whose ids break the rules, each one kept aside as a problem;
+ * `decoded` itself when every id is good.
+ */
 export function screenIds<T extends Decoded>(decoded: T): T {
   let problems: DecodeProblem[] | undefined
-  const out = { ...decoded }
-  for (const kind of Object.keys(RULES) as Array<keyof typeof RULES>) {
+  let out: T | undefined
+  for (const kind of KINDS) {
     const list = decoded[kind] as object[] | undefined
     if (!list || list.length === 0) continue
-    const kept: object[] = []
-    for (const draft of list) {
+    // Made only once a draft is refused: the good drafts before it, then the good ones after.
+    let kept: object[] | undefined
+    for (let i = 0; i < list.length; i++) {
+      const draft = list[i]!
       const field = badIdField(kind, draft)
-      if (field === undefined) { kept.push(draft); continue }
+      if (field === undefined) { kept?.push(draft); continue }
+      kept ??= list.slice(0, i)
       const value = (draft as Record<string, unknown>)[field]
       ;(problems ??= [...decoded.problems]).push({
         code: FirmwareErrorCode.NEVA_DECODE_BAD_ID,
@@ -48,8 +57,10 @@ export function screenIds<T extends Decoded>(decoded: T): T {
         payload: clip(JSON.stringify(draft), 4096),
       })
     }
-    if (kept.length !== list.length) (out as Record<string, unknown>)[kind] = kept
+    if (kept) ((out ??= { ...decoded }) as Record<string, unknown>)[kind] = kept
   }
-  if (problems) out.problems = problems
+  if (!problems) return out ?? decoded
+  out ??= { ...decoded }
+  out.problems = problems
   return out
 }

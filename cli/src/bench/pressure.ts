@@ -81,6 +81,16 @@ function storedReadings(dataDir: string): number {
 
 const perS = (r: WindowResult) => r.acknowledged / (r.elapsedMs / 1000)
 
+/**
+ * CPU time of this process (every thread: broker or gateway, its outbox writer and triage pool)
+ * per acknowledged message since `since`. Unlike a rate it hardly moves with other work on the
+ * machine, so before/after comparisons hold on a loaded machine.
+ */
+function cpuUsPer(since: NodeJS.CpuUsage, messages: number): number {
+  const used = process.cpuUsage(since)
+  return messages > 0 ? Math.round((used.user + used.system) / messages) : 0
+}
+
 export async function runPressureBench(o: PressureBenchOptions) {
   const dir = mkdtempSync(join(tmpdir(), 'neva-bench-pressure-'))
   let rssMax = 0
@@ -117,7 +127,9 @@ export async function runPressureBench(o: PressureBenchOptions) {
 
   try {
     const bare = await bareBroker()
+    let cpu = process.cpuUsage()
     const bareResult = await publisher(one(bare.url, o.rate * 2, 'bare')).result
+    const bareCpu = cpuUsPer(cpu, bareResult.acknowledged)
     await bare.close()
     const barePerS = perS(bareResult)
     o.log(`  bare broker  ${Math.round(barePerS).toLocaleString('en')}/s acknowledged of ${(o.rate * 2).toLocaleString('en')}/s offered (PUBACK p99 ${bareResult.p99.toFixed(0)} ms)`)
@@ -128,8 +140,11 @@ export async function runPressureBench(o: PressureBenchOptions) {
     })
     o.log(`  paced        ${Math.round(perS(paced)).toLocaleString('en')}/s of ${o.rate.toLocaleString('en')}/s offered (PUBACK p99 ${paced.p99.toFixed(0)} ms)`)
 
+    let overloadCpu = 0
     const overload = await withGateway('overload', async (g) => {
+      cpu = process.cpuUsage()
       const r = await publisher(one(`mqtt://127.0.0.1:${g.mqttPort}`, o.rate * 2, 'over')).result
+      overloadCpu = cpuUsPer(cpu, r.acknowledged)
       return { acknowledged: r.acknowledged, out: r }
     })
     o.log(`  overload     ${Math.round(perS(overload)).toLocaleString('en')}/s of ${(o.rate * 2).toLocaleString('en')}/s offered, window ${o.window} (PUBACK p99 ${overload.p99.toFixed(0)} ms)`)
@@ -179,6 +194,9 @@ export async function runPressureBench(o: PressureBenchOptions) {
       paced_per_s: Math.round(perS(paced)),
       overload_ack_p99_ms: Math.round(overload.p99),
       many_per_s: Math.round(perS(many)),
+      bare_broker_cpu_us_per_msg: bareCpu,
+      overload_cpu_us_per_msg: overloadCpu,
+      cpu_ratio: Number((bareCpu / overloadCpu).toFixed(3)),
       stored_once: checks.length === 0,
       ...mllp,
     }

@@ -188,9 +188,15 @@ export class SqliteOutbox implements Outbox {
     if (this.closed) return Promise.reject(new Error('outbox is closed'))
     if (entries.length === 0) return Promise.resolve([])
     const rows: AppendRow[] = []
-    for (const kind of KINDS) {
-      const bodies = entries.filter((e) => e.kind === kind).map((e) => e.body)
-      if (bodies.length > 0) rows.push({ kind, priority: PRIORITY[kind], n: bodies.length, body: JSON.stringify(bodies) })
+    const first = entries[0]!.kind
+    if (entries.every((e) => e.kind === first)) {
+      // A device message is mostly of one kind: one row, without a pass over every kind.
+      rows.push({ kind: first, priority: PRIORITY[first], n: entries.length, body: JSON.stringify(entries.length === 1 ? [entries[0]!.body] : entries.map((e) => e.body)) })
+    } else {
+      for (const kind of KINDS) {
+        const bodies = entries.filter((e) => e.kind === kind).map((e) => e.body)
+        if (bodies.length > 0) rows.push({ kind, priority: PRIORITY[kind], n: bodies.length, body: JSON.stringify(bodies) })
+      }
     }
     return new Promise((resolve, reject) => {
       const id = this.nextId++
@@ -226,13 +232,19 @@ export class SqliteOutbox implements Outbox {
         p.resolve(null)
       } else {
         // Entries of one kind are consecutive in their row's range.
-        const next = new Map(p.rows.map((row, i) => [row.kind, r.firstSeqs[i]!]))
-        const seqs = p.entries.map((e) => {
-          const seq = next.get(e.kind)!
-          if (seq < 0) return -1 // a refusal dropped at its budget
-          next.set(e.kind, seq + 1)
-          return seq
-        })
+        let seqs: number[]
+        if (p.rows.length === 1) {
+          const first = r.firstSeqs[0]!
+          seqs = p.entries.map((_, i) => (first < 0 ? -1 : first + i))
+        } else {
+          const next = new Map(p.rows.map((row, i) => [row.kind, r.firstSeqs[i]!]))
+          seqs = p.entries.map((e) => {
+            const seq = next.get(e.kind)!
+            if (seq < 0) return -1 // a refusal dropped at its budget
+            next.set(e.kind, seq + 1)
+            return seq
+          })
+        }
         const stored = p.entries.length - (r.dropped ?? 0)
         this.depth += stored
         this.counters.appended += stored

@@ -159,20 +159,21 @@ export class MqttAccess {
   /** Why this publish is denied, or undefined when the login may make it. */
   checkPublish(identity: MqttIdentity, topic: string, decoded: Decoded): Denial | undefined {
     if (this.mode === 'open') return undefined
-    const t = JSON.stringify(topic.slice(0, 256))
+    // Quoted only for a denial: every publish passes here.
+    const t = () => JSON.stringify(topic.slice(0, 256))
     const device = decoded.deviceId
-    if (device === undefined) return this.deny(identity, EdgeErrorCode.NEVA_EDGE_MQTT_TOPIC_DENIED, `${t} is not a device topic (neva/v1/devices/{device_id}/… or neva/v1/ambulances/{unit}/transport)`)
+    if (device === undefined) return this.deny(identity, EdgeErrorCode.NEVA_EDGE_MQTT_TOPIC_DENIED, `${t()} is not a device topic (neva/v1/devices/{device_id}/… or neva/v1/ambulances/{unit}/transport)`)
     const entry = identity.username === null ? undefined : this.entries.get(identity.username)
     if (!entry) {
       // Only a will left by a client of an earlier broker has no login in required mode.
-      if (this.mode === 'required') return this.deny(identity, EdgeErrorCode.NEVA_EDGE_MQTT_TOPIC_DENIED, `${t}: no login`)
+      if (this.mode === 'required') return this.deny(identity, EdgeErrorCode.NEVA_EDGE_MQTT_TOPIC_DENIED, `${t()}: no login`)
       // Mixed mode: a client without a login may not speak for a device that has one.
-      if (this.claimed(device)) return this.deny(identity, EdgeErrorCode.NEVA_EDGE_MQTT_TOPIC_DENIED, `${t}: device ${device} has a login; this client has none`)
+      if (this.claimed(device)) return this.deny(identity, EdgeErrorCode.NEVA_EDGE_MQTT_TOPIC_DENIED, `${t()}: device ${device} has a login; this client has none`)
       return undefined
     }
-    if (!entry.devices(device)) return this.deny(identity, EdgeErrorCode.NEVA_EDGE_MQTT_TOPIC_DENIED, `${t}: login ${identity.username} may not publish for device ${device}`)
+    if (!entry.devices(device)) return this.deny(identity, EdgeErrorCode.NEVA_EDGE_MQTT_TOPIC_DENIED, `${t()}: login ${identity.username} may not publish for device ${device}`)
     if (entry.patients && decoded.patientId !== undefined && !entry.patients(decoded.patientId)) {
-      return this.deny(identity, EdgeErrorCode.NEVA_EDGE_MQTT_PATIENT_DENIED, `${t}: login ${identity.username} may not publish for the patient the message names (not in its patient_ids)`)
+      return this.deny(identity, EdgeErrorCode.NEVA_EDGE_MQTT_PATIENT_DENIED, `${t()}: login ${identity.username} may not publish for the patient the message names (not in its patient_ids)`)
     }
     return undefined
   }

@@ -25,6 +25,8 @@ export interface DeviceContext {
   facility: string | null
 }
 
+const CONTEXT_FIELDS = ['patient_id', 'ward', 'room', 'bed', 'facility'] as const
+
 export class DeviceRegistry {
   private readonly devices = new Map<string, DeviceStatus>()
   private readonly contexts = new Map<string, DeviceContext>()
@@ -63,9 +65,11 @@ export class DeviceRegistry {
 
   /** What a message said of the device's patient and place; a part it did not say is kept. */
   context(deviceId: string, ctx: Partial<DeviceContext>): void {
-    const old = this.contexts.get(deviceId) ?? { patient_id: null, ward: null, room: null, bed: null, facility: null }
-    const next = { ...old }
-    for (const k of ['patient_id', 'ward', 'room', 'bed', 'facility'] as const) if (ctx[k]) next[k] = ctx[k]
+    const old = this.contexts.get(deviceId)
+    // A device's messages mostly repeat its context: then nothing is copied (this runs per message).
+    if (old && CONTEXT_FIELDS.every((k) => !ctx[k] || ctx[k] === old[k])) return
+    const next = { ...(old ?? { patient_id: null, ward: null, room: null, bed: null, facility: null }) }
+    for (const k of CONTEXT_FIELDS) if (ctx[k]) next[k] = ctx[k]
     this.contexts.set(deviceId, next)
   }
 

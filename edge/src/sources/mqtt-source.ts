@@ -12,7 +12,7 @@
 // make the firmware resend the denied message on every reconnect and starve its good data.
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { createServer as createTlsServer, type TLSSocket } from 'node:tls'
-import { Aedes, type AuthenticateError } from 'aedes'
+import { Aedes, type AuthenticateError, type Client, type PublishPacket } from 'aedes'
 import type { Log } from '../log.js'
 import type { TopicDecoder } from '../decode.js'
 import type { DecodedSink, ListenerStatus, Source } from './source.js'
@@ -140,6 +140,8 @@ export class MqttSource implements Source {
     }
     const authenticated = new WeakSet<object>()
     const flow = this.flow
+    // Set once any subscription is granted (open mode only): from then on publishes are routed.
+    let subscribed = false
     this.broker = await Aedes.createBroker({
       connectTimeout: this.limits.connectTimeoutMs,
       authenticate: (client, username, password, done) => {
@@ -154,7 +156,10 @@ export class MqttSource implements Source {
       },
       authorizeSubscribe: (client, sub, callback) => {
         const denial = access.checkSubscribe(access.identityOf(client), sub.topic)
-        if (!denial) return callback(null, sub)
+        if (!denial) {
+          subscribed = true
+          return callback(null, sub)
+        }
         throttled(denial.code, 'warn', 'MQTT subscription refused', { code: denial.code, reason: denial.reason })
         // A negated subscription: SUBACK 0x80 for it, the connection stays [MQTT-3.9.3].
         callback(null, null)
@@ -193,6 +198,19 @@ export class MqttSource implements Source {
         )
       },
     })
+    // The gateway is a sink. aedes routes every publish after its PUBACK (a Packet, the offline
+    // queue's lookup, the emitter, the 'publish' event: about a third of a bare broker's work per
+    // message); that matters only to a subscriber or for a retained message. Until a client has
+    // subscribed, a device's non-retained publish skips it. aedes' own publishes (no client:
+    // $SYS, its cluster notices) are always routed.
+    // (Its typings know only publish(packet, done); the handlers call publish(packet, client, done).)
+    type Publish = (packet: PublishPacket, client: Client | null | ((err?: Error) => void), done?: (err?: Error) => void) => void
+    const broker0 = this.broker as unknown as { publish: Publish }
+    const route = broker0.publish.bind(this.broker)
+    broker0.publish = (packet, client, done) => {
+      if (!subscribed && client !== null && typeof client === 'object' && !packet.retain) return done?.()
+      route(packet, client, done)
+    }
     this.broker.on('connectionError', (_client, err) => {
       if (err.message === 'connect did not arrive in time') this.guardCount(EdgeErrorCode.NEVA_EDGE_MQTT_CONNECT_TIMEOUT)
     })

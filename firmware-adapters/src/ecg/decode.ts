@@ -1,7 +1,7 @@
 // Decodes an ECG chunk (format.ts, README.md) into one waveform draft per lead.
 // Pure and bounded: the payload's size is checked before anything is read, counts are checked
 // before anything is allocated, and every refusal is one problem naming what was wrong.
-import { createHash } from 'node:crypto'
+import { messageHash } from '../message-hash.js'
 import { crc32 } from 'node:zlib'
 import { LEAD_NAME, MAX_WAVEFORM_SAMPLES, leadMdc, standardLead } from '@neva/contracts'
 import type { Decoded, WaveformDraft } from '../decoded.js'
@@ -127,7 +127,7 @@ export function decodeEcgMessage(topic: string, payload: Uint8Array, receivedTim
     startTime = Math.max(0, receivedTime - durationMs)
     out.ignored = [{ code: FirmwareErrorCode.NEVA_ECG_CLOCK_SUSPECT, reason: `start time ${start} is implausible; stored as ${startTime}`, payload: preview(payload), offset: OFFSET.startTime }]
   } else {
-    out.key = { device: deviceId, time: start, hash: createHash('sha256').update(payload).digest('base64url').slice(0, 22) }
+    out.key = { device: deviceId, time: start, hash: messageHash(payload) }
   }
   const resolution_uv = resolutionNv / 1000
   leads.forEach((lead, i) => {

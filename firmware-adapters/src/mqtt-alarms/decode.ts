@@ -2,7 +2,7 @@
 // no clock (the receive time is an argument). A message that does not fit the convention is
 // refused whole with the field that was wrong: an alarm is never half-read.
 import { ALARMS_TOPIC_SUFFIX, AlarmMessage, VITALS, VITALS_TOPIC_PREFIX, validator, type AlarmMessage as AlarmMessageType } from '@neva/contracts'
-import { createHash } from 'node:crypto'
+import { messageHash } from '../message-hash.js'
 import type { Decoded } from '../decoded.js'
 import { FirmwareErrorCode } from '../errors.js'
 
@@ -60,6 +60,6 @@ export function decodeAlarmMessage(topic: string, payload: Uint8Array, receivedT
   }
   if (m.patient_id) out.patientId = m.patient_id
   // A resend of a stamped message is the same bytes: stored once.
-  if (stamped !== null) out.key = { device: deviceId, time: stamped, hash: createHash('sha256').update(payload).digest('base64url').slice(0, 22) }
+  if (stamped !== null) out.key = { device: deviceId, time: stamped, hash: messageHash(payload) }
   return out
 }

@@ -1,7 +1,7 @@
 // Decodes a crew tablet's transport message (contracts/transport.ts) into one transport draft.
 // Pure: no I/O, no clock (the receive time is an argument). A message that does not fit is refused
 // whole with the field that was wrong: an ED never sees half a transport.
-import { createHash } from 'node:crypto'
+import { messageHash } from '../message-hash.js'
 import { TRANSPORT_TOPIC_PREFIX, TransportMessage, validator, type TransportMessage as TransportMessageType } from '@neva/contracts'
 import type { Decoded, TransportDraft } from '../decoded.js'
 import { FirmwareErrorCode } from '../errors.js'
@@ -54,6 +54,6 @@ export function decodeTransportMessage(topic: string, payload: Uint8Array, recei
   return {
     source: 'mqtt', deviceId: unit, patientId: m.patient_id, observations: [], problems: [], transports: [transport],
     // A resend is the same bytes: stored once.
-    key: { device: unit, time: m.time, hash: createHash('sha256').update(payload).digest('base64url').slice(0, 22) },
+    key: { device: unit, time: m.time, hash: messageHash(payload) },
   }
 }

@@ -9,6 +9,9 @@ import { join } from 'node:path'
 import type { Observation } from '@neva/contracts'
 import { connectClickHouse, loadMigrations, migrate, observationRow } from '@neva/analytics'
 
+// This file migrates step by step from nothing: its store is not a copy of the run's seed.
+delete process.env.NEVA_TEST_CLICKHOUSE_SEED
+
 const ch = await connectClickHouse({ path: mkdtempSync(join(tmpdir(), 'neva-vpm-')) })
 after(() => ch.close())
 const T = Date.parse('2026-05-04T10:00:00Z')

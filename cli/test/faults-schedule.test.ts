@@ -1,7 +1,7 @@
 // The fault harness's defaults: a run long enough for its outage, a disk big enough for its backlog.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { diskMbFor, faultsSecondsFor } from '../src/faults/harness.js'
+import { diskMbFor, faultsSecondsFor } from '../src/faults/schedule.js'
 
 test('faults: the run holds its outage between 10 % and 72 % of it; short outages keep three minutes', () => {
   assert.equal(faultsSecondsFor(600), 970)

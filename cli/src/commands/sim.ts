@@ -31,7 +31,8 @@ async function faults(argv: string[]): Promise<number> {
     seed: { type: 'string', default: '1' },
     keep: { type: 'boolean', default: false },
   })
-  const { runFaults, faultsSecondsFor } = await import('../faults/harness.js')
+  const { runFaults } = await import('../faults/harness.js')
+  const { faultsSecondsFor } = await import('../faults/schedule.js')
   // The default is the harsh run (docs/store-and-forward.md#fault-injection): 20 kills, 3 core
   // restarts, a 10-minute outage, a full disk and a clock an hour ahead, in a run long enough to
   // hold the outage (970 s for 10 minutes).

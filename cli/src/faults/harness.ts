@@ -12,6 +12,7 @@ import { mountSmallDisk } from './disk.js'
 import { startDevices } from './devices.js'
 import { freePort, startNeva, stop, type Managed } from './processes.js'
 import { startUplinkProxy } from './proxy.js'
+import { diskMbFor, OUTAGE_END, OUTAGE_START } from './schedule.js'
 
 export interface FaultsOptions {
   seconds: number
@@ -62,20 +63,6 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 function schedule(random: () => number, n: number, start: number, end: number, gap: number): number[] {
   const slot = (end - start) / Math.max(n, 1)
   return Array.from({ length: n }, (_, i) => start + i * slot + random() * Math.max(0, slot - gap))
-}
-
-/** Where the outage starts, as a fraction of the run: it must end by OUTAGE_END, before the disk fills. */
-const OUTAGE_START = 0.1
-const OUTAGE_END = 0.72
-/** The shortest run that holds an outage of `outageS` (and the three minutes the other faults need). */
-export function faultsSecondsFor(outageS: number): number {
-  return Math.max(180, Math.ceil(outageS / (OUTAGE_END - OUTAGE_START) / 10) * 10)
-}
-
-/** The gateway's tmpfs: 64 MB and room for the outage's backlog (about 1 KB a reading in the outbox). */
-export function diskMbFor(o: Pick<FaultsOptions, 'devices' | 'rateHz' | 'beds' | 'outageS'>): number {
-  const readings = o.devices * o.rateHz * 4 * o.outageS + o.beds * 2 * o.outageS
-  return 64 + Math.ceil(readings / 1024)
 }
 
 export async function runFaults(o: FaultsOptions): Promise<FaultsReport> {

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { hashToken, startCore } from '@neva/core'
 import { admit, TEST_SITE } from './people-helpers.js'
+import { captureQueries, explainPlans, type PlanNode } from './query-plans.js'
 
 const core = await startCore({
   host: '127.0.0.1', port: 0, clickhouse: { path: mkdtempSync(join(tmpdir(), 'neva-core-lab-keys-')) }, logLevel: 'silent', bodyLimit: 1024 * 1024,
@@ -30,7 +31,6 @@ await core.clickhouse.client.command({
   clickhouse_settings: { insert_deduplication_token: '', async_insert: 0 },
 })
 
-interface PlanNode { 'Node Type'?: string; Description?: string; Indexes?: Array<Record<string, unknown>>; Plans?: PlanNode[] }
 function reads(node: PlanNode, out: PlanNode[] = []): PlanNode[] {
   if (node['Node Type'] === 'ReadFromMergeTree') out.push(node)
   for (const p of node.Plans ?? []) reads(p, out)
@@ -44,31 +44,16 @@ test('a patient\'s lab orders are read through the patient skip index and the or
   })
   assert.equal(res.status, 201, await res.text())
 
-  type QueryArgs = { query: string; query_params?: Record<string, unknown>; clickhouse_settings?: Record<string, unknown> }
-  const client = core.clickhouse.client as unknown as { query: (a: QueryArgs) => Promise<unknown> }
-  const original = client.query
-  const seen: QueryArgs[] = []
-  client.query = function (this: unknown, a: QueryArgs) {
-    seen.push(a)
-    return original.call(this, a)
-  }
-  let listed: Array<{ specimen_id: string }>
-  try {
+  const { result: listed, seen } = await captureQueries(core.clickhouse, async () => {
     const r = await fetch(`${core.url}/v1/lab/orders?patient_id=keys-p1`, { headers: { authorization: 'Bearer his-token' } })
     assert.equal(r.status, 200)
-    listed = ((await r.json()) as { orders: Array<{ specimen_id: string }> }).orders
-  } finally {
-    client.query = original
-  }
+    return ((await r.json()) as { orders: Array<{ specimen_id: string }> }).orders
+  })
   assert.deepEqual(listed.map((o) => o.specimen_id), ['KEY-1'])
   const q = seen.find((s) => /lab_order_events/.test(s.query) && /patient_id/.test(s.query))
   assert.ok(q, `the route reads lab_order_events by patient (saw ${seen.length} queries)`)
-  const explain = async (query: string) => {
-    const rs = await core.clickhouse.client.query({ query: `EXPLAIN json = 1, indexes = 1 ${query}`, query_params: q.query_params, clickhouse_settings: q.clickhouse_settings as never, format: 'JSONEachRow' })
-    const [row] = await rs.json<{ explain: string }>()
-    const plan = JSON.parse(row!.explain) as Array<{ Plan: PlanNode }>
-    return plan.flatMap((p) => reads(p.Plan)).filter((n) => n.Description === 'default.lab_order_events').flatMap((n) => n.Indexes ?? [])
-  }
+  const explain = async (query: string) =>
+    (await explainPlans(core.clickhouse, query, q)).flatMap((p) => reads(p)).filter((n) => n.Description === 'default.lab_order_events').flatMap((n) => n.Indexes ?? [])
   // The set of the patient's order ids is built before the main read (CreatingSets): its own plan.
   const inner = /IN \((SELECT order_id FROM lab_order_events WHERE [^()]*patient_id[^()]*)\)/.exec(q.query)?.[1]
   assert.ok(inner, `the patient's orders found by a subquery: ${q.query}`)

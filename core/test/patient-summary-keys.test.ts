@@ -12,6 +12,7 @@ import { join } from 'node:path'
 import { hashToken, startCore } from '@neva/core'
 import { admit, userClient, TEST_SITE } from './people-helpers.js'
 import { seedPatient } from './fhir-fixtures.js'
+import { captureQueries, explainPlans, type PlanNode } from './query-plans.js'
 
 const core = await startCore({
   host: '127.0.0.1', port: 0, logLevel: 'silent', bodyLimit: 1024 * 1024,
@@ -45,7 +46,6 @@ await core.clickhouse.client.insert({ table: 'alarm_acks', format: 'JSONEachRow'
 ] })
 const nurse = await userClient(core, { id: 'sk-nurse', name: 'Nurse', roles: ['nurse'], wards: [`${TEST_SITE}/ICU`] })
 
-interface PlanNode { 'Node Type'?: string; Description?: string; Indexes?: Array<Record<string, unknown>>; Plans?: PlanNode[] }
 
 /** A sort key's expressions, split at top-level commas ("ifNull(patient_id, ''), received_time"). */
 function keyParts(key: string): string[] {
@@ -88,22 +88,11 @@ function reads(node: PlanNode, out: Array<{ table: string; keyed: boolean; condi
 
 test('summary: every table it reads is read through its key; only the known ones are scanned', async () => {
   // Capture the summary's queries from the real client.
-  type QueryArgs = { query: string; query_params?: Record<string, unknown> }
-  const client = core.clickhouse.client as unknown as { query: (a: QueryArgs) => Promise<unknown> }
-  const original = client.query
-  const seen: QueryArgs[] = []
-  client.query = function (this: unknown, a: QueryArgs) {
-    seen.push(a)
-    return original.call(this, a)
-  }
-  let body: Record<string, unknown>
-  try {
+  const { result: body, seen } = await captureQueries(core.clickhouse, async () => {
     const r = await nurse.json('/v1/patients/sk-1/summary?hours=24')
     assert.equal(r.status, 200)
-    body = r.body
-  } finally {
-    client.query = original
-  }
+    return r.body as Record<string, unknown>
+  })
   const summaryQueries = seen.filter((q) => /^\s*SELECT/i.test(q.query))
   // One round trip for the page's reads (sections, UNION ALL), the grant check beside it; the
   // people's refresh may run meanwhile, so other queries are not counted.
@@ -114,10 +103,7 @@ test('summary: every table it reads is read through its key; only the known ones
   const scans: string[] = []
   const tables = new Set<string>()
   for (const q of summaryQueries) {
-    const rs = await core.clickhouse.client.query({ query: `EXPLAIN json = 1, indexes = 1 ${q.query}`, query_params: q.query_params, format: 'JSONEachRow' })
-    const [row] = await rs.json<{ explain: string }>()
-    const plans = JSON.parse(row!.explain) as Array<{ Plan: PlanNode }>
-    for (const r of plans.flatMap((p) => reads(p.Plan))) {
+    for (const r of (await explainPlans(core.clickhouse, q.query, q)).flatMap((p) => reads(p))) {
       tables.add(r.table)
       if (!r.keyed) scans.push(r.table)
     }

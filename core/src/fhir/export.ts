@@ -65,20 +65,7 @@ export async function* fhirNdjson(ch: ClickHouse, type: string, window: { since:
   }
   if (type === 'Observation') {
     const lines = new VitalLines()
-    let after: BulkVitalPosition | undefined
-    for (;;) {
-      const rows = await bulkVitalsPage(ch, window, after, BULK_PAGE)
-      if (rows.length === 0) break
-      let text = ''
-      const patients = new Set<string>()
-      for (const row of rows) {
-        text += lines.line(row)
-        patients.add(row[0])
-      }
-      yield { text, count: rows.length, patients }
-      if (rows.length < BULK_PAGE) break
-      after = positionOfBulkRow(rows[rows.length - 1]!)
-    }
+    yield* templatePages((after: BulkVitalPosition | undefined) => bulkVitalsPage(ch, window, after, BULK_PAGE), (row) => lines.line(row), positionOfBulkRow)
   }
   const sources = type === 'Observation' ? (['lab'] as FhirSource[]) : undefined
   for await (const page of resourcePages(ch, type, window, sources)) {
@@ -87,20 +74,27 @@ export async function* fhirNdjson(ch: ClickHouse, type: string, window: { since:
 }
 
 /** Triage verdicts in the table's sort key order, lines by template (risk-lines.ts). */
-async function* riskNdjson(ch: ClickHouse, window: { since: number; until: number }): AsyncGenerator<NdjsonChunk> {
+function riskNdjson(ch: ClickHouse, window: { since: number; until: number }): AsyncGenerator<NdjsonChunk> {
   const lines = new RiskLines()
-  let after: BulkTriagePosition | undefined
+  return templatePages((after: BulkTriagePosition | undefined) => bulkTriagePage(ch, window, after, BULK_PAGE), (row) => lines.line(bulkTriageObject(row) as Row), positionOfBulkTriageRow)
+}
+
+/** Keyset pages of compact rows (patient first), each row a line by template, a chunk a page. */
+async function* templatePages<R extends readonly unknown[] & { 0: string }, P>(
+  page: (after: P | undefined) => Promise<R[]>, line: (row: R) => string, positionOf: (row: R) => P,
+): AsyncGenerator<NdjsonChunk> {
+  let after: P | undefined
   for (;;) {
-    const rows = await bulkTriagePage(ch, window, after, BULK_PAGE)
+    const rows = await page(after)
     if (rows.length === 0) return
     let text = ''
     const patients = new Set<string>()
     for (const row of rows) {
-      text += lines.line(bulkTriageObject(row) as Row)
+      text += line(row)
       patients.add(row[0])
     }
     yield { text, count: rows.length, patients }
     if (rows.length < BULK_PAGE) return
-    after = positionOfBulkTriageRow(rows[rows.length - 1]!)
+    after = positionOf(rows[rows.length - 1]!)
   }
 }

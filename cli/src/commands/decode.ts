@@ -6,7 +6,7 @@
 // stderr and listed with --verbose; they are not failures.
 import { readFileSync } from 'node:fs'
 import {
-  MLLP_START, MllpDeframer, decodeAstmCapture, decodeHl7, decodeOximeterCapture, labCodeTable, readWfdbRecord, wfdbSummary,
+  FirmwareErrorCode, MLLP_START, MllpDeframer, decodeAstmCapture, decodeHl7, decodeOximeterCapture, labCodeTable, readWfdbRecord, wfdbSummary,
   type Decoded, type DecodeProblem, type LabCode, type LabCodeTable,
 } from '@neva/firmware-adapters'
 import { numberOption, parse, UsageError } from '../args.js'
@@ -47,7 +47,7 @@ export function splitHl7File(bytes: Uint8Array, maxMessageBytes = 1024 * 1024): 
   const problems: DecodeProblem[] = []
   const leading = starts.length === 0 ? bytes.length : starts[0]!
   if (new TextDecoder().decode(bytes.subarray(0, leading)).trim() !== '') {
-    problems.push({ code: 'NEVA_HL7_NOT_A_MESSAGE', reason: `${leading} bytes before the first MSH segment are not an HL7 message`, payload: '', offset: 0 })
+    problems.push({ code: FirmwareErrorCode.NEVA_HL7V2_NO_MSH, reason: `${leading} bytes before the first MSH segment are not an HL7 message`, payload: '', offset: 0 })
   }
   const messages = starts.map((s, k) => ({ offset: s, bytes: bytes.subarray(s, starts[k + 1] ?? bytes.length) }))
   return { messages, problems }

@@ -85,8 +85,9 @@ export class PatientSummaryStore {
 
   /**
    * Each vital's readings since `fromMs`, averaged per `stepS` seconds, in time order. Buckets of
-   * whole minutes are merged from the per-minute rollup (vitals_per_minute, migration 0008), which
-   * starts at the minute `fromMs` falls in; shorter ones are averaged from the readings.
+   * whole 5 minutes are merged from vitals_per_5min (migration 0034), other whole minutes from
+   * vitals_per_minute (0008), each starting at the bucket `fromMs` falls in; shorter ones are
+   * averaged from the readings.
    */
   async vitals(patient: string, fromMs: number, stepS: number): Promise<VitalSeries[]> {
     return this.vitalSeries(patient, fromMs, stepS, await readSection(this.ch, vitalsSection(patient, fromMs, stepS)))
@@ -138,14 +139,23 @@ export class PatientSummaryStore {
   }
 }
 
+/** The rollup buckets of `stepS` seconds are merged from: its table and bucket column, and the start of the bucket a time falls in. */
+function rollupFor(stepS: number): { table: string; column: string; start: string } | null {
+  // Whole 5 minutes (the page's 24 h and 7 days) from vitals_per_5min (0034): a fifth of the rows.
+  if (stepS % 300 === 0) return { table: 'vitals_per_5min', column: 'bucket', start: 'toStartOfFiveMinutes' }
+  if (stepS % 60 === 0) return { table: 'vitals_per_minute', column: 'minute', start: 'toStartOfMinute' }
+  return null
+}
+
 /** The vitals' rows (name, t, avg, min, max; unit when averaged from the readings), see PatientSummaryStore.vitals. */
 export function vitalsSection(patient: string, fromMs: number, stepS: number): Section<SectionRow[]> {
   const params = { patient, from: toDateTime64(fromMs), step: stepS }
-  const query = stepS % 60 === 0
-    ? `SELECT name, toUnixTimestamp(toStartOfInterval(minute, toIntervalSecond({step:UInt32}))) * 1000 AS t,
+  const r = rollupFor(stepS)
+  const query = r
+    ? `SELECT name, toUnixTimestamp(toStartOfInterval(${r.column}, toIntervalSecond({step:UInt32}))) * 1000 AS t,
               avgMerge(avg_value) AS avg, minMerge(min_value) AS min, maxMerge(max_value) AS max
-       FROM vitals_per_minute
-       WHERE patient_id = {patient:String} AND minute >= toStartOfMinute({from:DateTime64(3, 'UTC')})
+       FROM ${r.table}
+       WHERE patient_id = {patient:String} AND ${r.column} >= ${r.start}({from:DateTime64(3, 'UTC')})
        GROUP BY name, t HAVING isFinite(avg) ORDER BY name, t`
     : `SELECT name, any(unit) AS unit,
               toUnixTimestamp(toStartOfInterval(device_time, toIntervalSecond({step:UInt32}))) * 1000 AS t,

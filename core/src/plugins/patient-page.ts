@@ -12,8 +12,13 @@ import { BOARD_ROLES } from '../live/access.js'
 import { pageOrderSet } from '../patient-order-set.js'
 import { escapeHtml, patientShell, refusalPage } from './patient-shell.js'
 
-/** Window (hours) → bucket (seconds) the vitals are averaged over: ~720 to 10,080 points a vital. */
-export const WINDOWS: Record<string, number> = { '1': 5, '8': 30, '24': 60, '168': 60 }
+/**
+ * Window (hours) → bucket (seconds) the vitals are averaged over: 720, 960, 288 and 168 points a
+ * vital. 1 h and 8 h from the readings; 24 h and 7 days from the 5-minute rollup (0034), each
+ * bucket with its min and max, so a spike stays on the chart. Zoom is drawn from the data already
+ * read: the exact readings are the 1 h window's (5 s buckets).
+ */
+export const WINDOWS: Record<string, number> = { '1': 5, '8': 30, '24': 300, '168': 3600 }
 const LIMIT = 2000
 
 const shell = (id: string, userName: string) => patientShell({

@@ -17,6 +17,13 @@ export interface VitalSeries {
   max: number[]
 }
 
+/** A vital's latest reading in the window: its value and time (ms). */
+export interface LatestReading {
+  name: string
+  value: number
+  time: number
+}
+
 export interface PatientAck {
   alarm_id: string
   user: string
@@ -117,6 +124,11 @@ export class PatientSummaryStore {
     return series(rows, (r) => unitOf.get(String(r.name)) ?? '')
   }
 
+  /** Each vital's latest reading since `fromMs` (see latestSection). */
+  async latest(patient: string, fromMs: number): Promise<LatestReading[]> {
+    return readSection(this.ch, latestSection(patient, fromMs))
+  }
+
   /** Triage verdicts since `fromMs`, newest first (at most `limit`). */
   async triage(patient: string, fromMs: number, limit: number): Promise<PatientTriage[]> {
     return readSection(this.ch, triageSection(patient, fromMs, limit))
@@ -164,6 +176,25 @@ export function vitalsSection(patient: string, fromMs: number, stepS: number): S
        WHERE patient_id = {patient:String} AND device_time >= {from:DateTime64(3, 'UTC')} AND isFinite(value)
        GROUP BY name, t ORDER BY name, t`
   return { query, params, map: (rows) => rows }
+}
+
+/**
+ * Each vital's latest reading since `fromMs`, by name: the chart's last bucket is a mean of up to
+ * 5 minutes, the handover shows the reading itself. Read from the readings of the patient's newest
+ * 5 minutes in the rollup only (by key, at most a few hundred rows); a vital with none there has
+ * no entry (its chart's last bucket stands in).
+ */
+export function latestSection(patient: string, fromMs: number): Section<LatestReading[]> {
+  return {
+    query: `SELECT name, argMax(value, device_time) AS last_value, toUnixTimestamp64Milli(max(device_time)) AS last_ms
+       FROM observations
+       WHERE patient_id = {patient:String} AND isFinite(value) AND device_time >= (
+         SELECT greatest(max(bucket), toStartOfFiveMinutes({from:DateTime64(3, 'UTC')})) FROM vitals_per_5min
+         WHERE patient_id = {patient:String} AND bucket >= toStartOfFiveMinutes({from:DateTime64(3, 'UTC')}))
+       GROUP BY name ORDER BY name`,
+    params: { patient, from: toDateTime64(fromMs) },
+    map: (rows) => rows.map((r) => ({ name: String(r.name), value: Number(r.last_value), time: Number(r.last_ms) })),
+  }
 }
 
 /** Triage verdicts since `fromMs`, newest first (at most `limit`). */

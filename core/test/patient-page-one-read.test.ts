@@ -63,6 +63,7 @@ test('the page in one read equals each store read on its own', async () => {
       suggestions: await record.suggestions('one-1'),
       ecgMinutes: await record.ecgMinutes('one-1', f, now + 60_000),
       labOrders: await new LabOrderStore(ch).forPatient('one-1', 100),
+      latest: await summaries.latest('one-1', f),
     }
     assert.deepEqual(page, separate, `${hours} h`)
     // Every section has rows (what this test is for), and only this patient's.

@@ -73,6 +73,9 @@ test('summary: vitals per bucket, labs with flags, alarms, triage with model ver
     assert.equal(v.unit, '/min')
   }
   const day = await nurse.json('/v1/patients/pp-1/summary?hours=24')
+  // The latest reading itself, whatever the bucket: the tenth heart rate, 9 minutes after the first.
+  const latest = day.body.latest as Array<{ name: string; value: number; time: number }>
+  assert.deepEqual(latest.find((l) => l.name === 'heart_rate'), { name: 'heart_rate', value: 89, time: T0 + 9 * 60_000 })
   const dayHr = (day.body.vitals as Array<{ name: string; unit: string; avg: number[] }>).find((v) => v.name === 'heart_rate')!
   assert.equal(dayHr.unit, '/min')
 })

@@ -124,12 +124,15 @@ test('summary: every table it reads is read through its key; only the known ones
   assert.deepEqual((body.alarms as Array<{ acks: Array<{ user: string }> }>).map((a) => a.acks.map((k) => k.user)), [['sk-nurse']])
 })
 
-test('summary: each window reads its vitals by the key of the table they come from (readings, or the 5-minute rollup)', async () => {
+test('summary: each window reads its vitals (and their latest readings) by the key of the table they come from', async () => {
   const expected: Record<string, string> = { 1: 'default.observations', 8: 'default.observations', 24: 'default.vitals_per_5min', 168: 'default.vitals_per_5min' }
   for (const [hours, table] of Object.entries(expected)) {
     const { seen } = await captureQueries(core.clickhouse, async () => assert.equal((await nurse.json(`/v1/patients/sk-1/summary?hours=${hours}`)).status, 200))
     const union = seen.find((q) => q.query.includes("formatRowNoNewline('JSONEachRow', *)"))!
     const vitals = (await explainPlans(core.clickhouse, union.query, union)).flatMap((p) => reads(p)).filter((r) => /vitals_per|observations/.test(r.table))
-    assert.deepEqual(vitals.map((r) => [r.table, r.keyed]), [[table, true]], `${hours} h: ${JSON.stringify(vitals)}`)
+    // The series' table, and the latest readings from observations (their bound, the rollup's
+    // newest bucket, is a scalar subquery: computed before the plan, so not in it).
+    assert.deepEqual([...new Set(vitals.map((r) => r.table))].sort(), [...new Set([table, 'default.observations'])].sort(), `${hours} h`)
+    assert.ok(vitals.every((r) => r.keyed), `${hours} h: ${JSON.stringify(vitals)}`)
   }
 })

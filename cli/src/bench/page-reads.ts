@@ -23,6 +23,7 @@ async function separately(ch: ClickHouse, id: string, from: number, now: number)
     record.suggestions(id),
     record.ecgMinutes(id, from, now + 60_000),
     new LabOrderStore(ch).forPatient(id, 100),
+    summaries.latest(id, from),
   ])
   await summaries.acks(alarms.map((a) => a.k))
 }

@@ -388,6 +388,19 @@ function renderMaterializedView(c: Cursor, tables: Set<string>, views: Set<strin
   return `CREATE MATERIALIZED VIEW ${ifne}${db}.${quoteIdentifier(name)} ON CLUSTER ${quoteIdentifier(o.cluster)}\nTO ${db}.${quoteIdentifier(target + o.localSuffix)}\nAS ${out}`
 }
 
+/**
+ * A backfill (INSERT INTO t SELECT … FROM u): the Distributed tables on both sides, so every
+ * shard's rows are read and each row goes to the shard its sharding key names (the patient's, where
+ * its view would have written it). Runs once, on the node `migrate` talks to: no ON CLUSTER.
+ */
+function renderInsertSelect(c: Cursor, tables: Set<string>, o: Required<Omit<ClusterOptions, 'shardingKeys'>>): string {
+  c.expectWords('INSERT', 'INTO')
+  const name = c.tableName()
+  if (!tables.has(name)) throw new Error(`INSERT INTO ${name}: no earlier migration creates this table`)
+  if (!c.isWord('SELECT')) throw new Error(`INSERT INTO ${name}: only INSERT … SELECT is supported`)
+  return `INSERT INTO ${quoteIdentifier(o.database)}.${quoteIdentifier(name)}\n${pointTablesAt(c, tables, o.database, '', `INSERT INTO ${name}`)}`
+}
+
 // ─── Public API ──────────────────────────────────────────────────────────────────────────────
 /** Renders each migration's statements as cluster DDL. Pure; throws naming the migration on what it does not support. */
 export function renderClusterMigrations(migrations: readonly Migration[], options: ClusterOptions): ClusterMigration[] {
@@ -410,6 +423,7 @@ export function renderClusterMigrations(migrations: readonly Migration[], option
         if (c.isWord('ALTER', 'TABLE')) return renderAlter(c, tables, views, o)
         if (c.isWord('CREATE', 'VIEW') || c.isWord('CREATE', 'OR', 'REPLACE', 'VIEW')) return [renderView(c, tables, o)]
         if (c.isWord('CREATE', 'MATERIALIZED', 'VIEW')) return [renderMaterializedView(c, tables, views, o)]
+        if (c.isWord('INSERT', 'INTO')) return [renderInsertSelect(c, tables, o)]
         throw new Error(`unsupported statement "${c.text(c.tokens.slice(0, 3))}…"`)
       } catch (cause) {
         throw new Error(`migration ${m.version}_${m.name}, statement ${index + 1}: ${(cause as Error).message}`, { cause })

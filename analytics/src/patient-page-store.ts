@@ -8,7 +8,7 @@ import type { ClickHouse } from './connection.js'
 import { fhirPageSection, type FhirQuery, type FhirRow, type FhirSource } from './fhir-store.js'
 import { labOrdersSection } from './lab-order-store.js'
 import { ecgMinutesSection, infusionsSection, suggestionSections, suggestionsOf, type PatientInfusion, type PatientSuggestion } from './patient-record-store.js'
-import { acksSection, ordersSection, PatientSummaryStore, triageSection, vitalsSection, type PatientAck, type PatientOrder, type PatientTriage, type VitalSeries } from './patient-summary-store.js'
+import { acksSection, latestSection, ordersSection, PatientSummaryStore, triageSection, vitalsSection, type LatestReading, type PatientAck, type PatientOrder, type PatientTriage, type VitalSeries } from './patient-summary-store.js'
 import { readSections, type Section } from './sections.js'
 
 export interface PatientPageWindow {
@@ -35,6 +35,8 @@ export interface PatientPage {
   suggestions: PatientSuggestion[]
   ecgMinutes: number[]
   labOrders: LabOrder[]
+  /** Each vital's latest reading (the chart's buckets are means). */
+  latest: LatestReading[]
 }
 
 /** A FHIR source's page as a section; the page's queries name a patient, so they always can match. */
@@ -68,11 +70,12 @@ export class PatientPageStore {
       clinician: suggestions.clinician,
       ecg_minutes: ecgMinutesSection(patient, w.from, w.to + 60_000),
       lab_orders: labOrdersSection(patient, 100),
+      latest: latestSection(patient, w.from),
     })
     return {
       vitals: await this.summaries.vitalSeries(patient, w.from, w.stepS, r.vitals),
       labs: r.labs, alarms: r.alarms, acks: r.acks, triage: r.triage, encounters: r.encounters, conditions: r.conditions,
-      orders: r.orders, infusions: r.infusions, suggestions: suggestionsOf(r.suggested, r.clinician), ecgMinutes: r.ecg_minutes, labOrders: r.lab_orders,
+      orders: r.orders, infusions: r.infusions, suggestions: suggestionsOf(r.suggested, r.clinician), ecgMinutes: r.ecg_minutes, labOrders: r.lab_orders, latest: r.latest,
     }
   }
 }

@@ -17,6 +17,13 @@ export interface VitalSeries {
   max: number[]
 }
 
+/** A vital's latest reading in the window: its value and time (ms). */
+export interface LatestReading {
+  name: string
+  value: number
+  time: number
+}
+
 export interface PatientAck {
   alarm_id: string
   user: string
@@ -85,8 +92,9 @@ export class PatientSummaryStore {
 
   /**
    * Each vital's readings since `fromMs`, averaged per `stepS` seconds, in time order. Buckets of
-   * whole minutes are merged from the per-minute rollup (vitals_per_minute, migration 0008), which
-   * starts at the minute `fromMs` falls in; shorter ones are averaged from the readings.
+   * whole 5 minutes are merged from vitals_per_5min (migration 0034), other whole minutes from
+   * vitals_per_minute (0008), each starting at the bucket `fromMs` falls in; shorter ones are
+   * averaged from the readings.
    */
   async vitals(patient: string, fromMs: number, stepS: number): Promise<VitalSeries[]> {
     return this.vitalSeries(patient, fromMs, stepS, await readSection(this.ch, vitalsSection(patient, fromMs, stepS)))
@@ -116,6 +124,11 @@ export class PatientSummaryStore {
     return series(rows, (r) => unitOf.get(String(r.name)) ?? '')
   }
 
+  /** Each vital's latest reading since `fromMs` (see latestSection). */
+  async latest(patient: string, fromMs: number): Promise<LatestReading[]> {
+    return readSection(this.ch, latestSection(patient, fromMs))
+  }
+
   /** Triage verdicts since `fromMs`, newest first (at most `limit`). */
   async triage(patient: string, fromMs: number, limit: number): Promise<PatientTriage[]> {
     return readSection(this.ch, triageSection(patient, fromMs, limit))
@@ -138,14 +151,23 @@ export class PatientSummaryStore {
   }
 }
 
+/** The rollup buckets of `stepS` seconds are merged from: its table and bucket column, and the start of the bucket a time falls in. */
+function rollupFor(stepS: number): { table: string; column: string; start: string } | null {
+  // Whole 5 minutes (the page's 24 h and 7 days) from vitals_per_5min (0034): a fifth of the rows.
+  if (stepS % 300 === 0) return { table: 'vitals_per_5min', column: 'bucket', start: 'toStartOfFiveMinutes' }
+  if (stepS % 60 === 0) return { table: 'vitals_per_minute', column: 'minute', start: 'toStartOfMinute' }
+  return null
+}
+
 /** The vitals' rows (name, t, avg, min, max; unit when averaged from the readings), see PatientSummaryStore.vitals. */
 export function vitalsSection(patient: string, fromMs: number, stepS: number): Section<SectionRow[]> {
   const params = { patient, from: toDateTime64(fromMs), step: stepS }
-  const query = stepS % 60 === 0
-    ? `SELECT name, toUnixTimestamp(toStartOfInterval(minute, toIntervalSecond({step:UInt32}))) * 1000 AS t,
+  const r = rollupFor(stepS)
+  const query = r
+    ? `SELECT name, toUnixTimestamp(toStartOfInterval(${r.column}, toIntervalSecond({step:UInt32}))) * 1000 AS t,
               avgMerge(avg_value) AS avg, minMerge(min_value) AS min, maxMerge(max_value) AS max
-       FROM vitals_per_minute
-       WHERE patient_id = {patient:String} AND minute >= toStartOfMinute({from:DateTime64(3, 'UTC')})
+       FROM ${r.table}
+       WHERE patient_id = {patient:String} AND ${r.column} >= ${r.start}({from:DateTime64(3, 'UTC')})
        GROUP BY name, t HAVING isFinite(avg) ORDER BY name, t`
     : `SELECT name, any(unit) AS unit,
               toUnixTimestamp(toStartOfInterval(device_time, toIntervalSecond({step:UInt32}))) * 1000 AS t,
@@ -154,6 +176,25 @@ export function vitalsSection(patient: string, fromMs: number, stepS: number): S
        WHERE patient_id = {patient:String} AND device_time >= {from:DateTime64(3, 'UTC')} AND isFinite(value)
        GROUP BY name, t ORDER BY name, t`
   return { query, params, map: (rows) => rows }
+}
+
+/**
+ * Each vital's latest reading since `fromMs`, by name: the chart's last bucket is a mean of up to
+ * 5 minutes, the handover shows the reading itself. Read from the readings of the patient's newest
+ * 5 minutes in the rollup only (by key, at most a few hundred rows); a vital with none there has
+ * no entry (its chart's last bucket stands in).
+ */
+export function latestSection(patient: string, fromMs: number): Section<LatestReading[]> {
+  return {
+    query: `SELECT name, argMax(value, device_time) AS last_value, toUnixTimestamp64Milli(max(device_time)) AS last_ms
+       FROM observations
+       WHERE patient_id = {patient:String} AND isFinite(value) AND device_time >= (
+         SELECT greatest(max(bucket), toStartOfFiveMinutes({from:DateTime64(3, 'UTC')})) FROM vitals_per_5min
+         WHERE patient_id = {patient:String} AND bucket >= toStartOfFiveMinutes({from:DateTime64(3, 'UTC')}))
+       GROUP BY name ORDER BY name`,
+    params: { patient, from: toDateTime64(fromMs) },
+    map: (rows) => rows.map((r) => ({ name: String(r.name), value: Number(r.last_value), time: Number(r.last_ms) })),
+  }
 }
 
 /** Triage verdicts since `fromMs`, newest first (at most `limit`). */

@@ -190,7 +190,10 @@ function clip(t, from, to) {
   return { ...t, start_time: t.start_time + (first * 1000) / t.sample_rate_hz, samples: last > first ? t.samples.slice(first, last) : [] }
 }
 
-function latestOf(v) {
+// The latest reading itself when the summary has it (a chart bucket is a mean of up to an hour).
+function latestOf(v, latest) {
+  const r = (latest ?? []).find((l) => l.name === v.name)
+  if (r) return { value: r.value, t: r.time }
   return v.t.length ? { value: v.avg[v.avg.length - 1], t: v.t[v.t.length - 1] } : null
 }
 
@@ -207,7 +210,7 @@ function render(data) {
     el('span', { text: verdict ? ` NEWS2 ${verdict.news2_score}${verdict.news2_partial ? ' (partial)' : ''} · ${when(verdict.time)} · model ${verdict.model_version}` : '' })))
   const latest = el('dl', { class: 'latest' })
   for (const v of data.vitals) {
-    const l = latestOf(v)
+    const l = latestOf(v, data.latest)
     if (!l) continue
     latest.append(el('dt', { text: LABELS[v.name] ?? v.name }), el('dd', { 'data-vital': v.name, text: `${fmt(v.name, l.value)} ${displayUnit(v.unit, v.name)}`.trim() }))
   }

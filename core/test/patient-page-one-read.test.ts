@@ -43,7 +43,7 @@ for (const p of ['one-1', 'one-2']) {
 }
 
 test('the page in one read equals each store read on its own', async () => {
-  for (const [hours, stepS] of [[24, 60], [1, 5]] as const) {
+  for (const [hours, stepS] of [[24, 300], [168, 3600], [24, 60], [1, 5]] as const) {
     const f = now - hours * 3600_000
     const page = await new PatientPageStore(ch).read('one-1', { from: f, to: now, stepS, labsFrom: now - 7 * 86_400_000, limit: 2000 })
     const summaries = new PatientSummaryStore(ch)
@@ -63,6 +63,7 @@ test('the page in one read equals each store read on its own', async () => {
       suggestions: await record.suggestions('one-1'),
       ecgMinutes: await record.ecgMinutes('one-1', f, now + 60_000),
       labOrders: await new LabOrderStore(ch).forPatient('one-1', 100),
+      latest: await summaries.latest('one-1', f),
     }
     assert.deepEqual(page, separate, `${hours} h`)
     // Every section has rows (what this test is for), and only this patient's.

@@ -54,14 +54,29 @@ test('summary: vitals per bucket, labs with flags, alarms, triage with model ver
   assert.equal((body.encounters as Array<{ ward: string }>)[0]!.ward, 'ICU')
   assert.ok((await audit('pp-1')).includes('patient summary 1h'))
 
-  // 7 days: per-minute averages; the ten readings are a minute apart.
-  const week = await nurse.json('/v1/patients/pp-1/summary?hours=168')
-  assert.equal(week.status, 200)
-  assert.equal((week.body.vitals as Array<{ name: string; t: number[] }>).find((v) => v.name === 'spo2')!.t.length, 10)
-  // 24 h and 7 days come from the per-minute rollup: the same means and the unit as the readings.
+  // 24 h per 5 minutes, 7 days per hour, both from the 5-minute rollup (0034): each bucket the
+  // mean, min and max of its readings (a minute apart), and the unit as the readings'.
+  const bucketsOf = (stepMs: number) => {
+    const by = new Map<number, number[]>()
+    hr.t.forEach((t, i) => {
+      const b = Math.floor(t / stepMs) * stepMs
+      by.set(b, [...(by.get(b) ?? []), hr.avg[i]!])
+    })
+    return { t: [...by.keys()], avg: [...by.values()].map((v) => v.reduce((a, b) => a + b, 0) / v.length), min: [...by.values()].map((v) => Math.min(...v)), max: [...by.values()].map((v) => Math.max(...v)) }
+  }
+  for (const [hours, stepS] of [[24, 300], [168, 3600]] as const) {
+    const r = await nurse.json(`/v1/patients/pp-1/summary?hours=${hours}`)
+    assert.equal(r.status, 200)
+    assert.equal(r.body.step_s, stepS)
+    const v = (r.body.vitals as Array<{ name: string; unit: string; t: number[]; avg: number[]; min: number[]; max: number[] }>).find((x) => x.name === 'heart_rate')!
+    assert.deepEqual({ t: v.t, avg: v.avg, min: v.min, max: v.max }, bucketsOf(stepS * 1000), `${hours} h`)
+    assert.equal(v.unit, '/min')
+  }
   const day = await nurse.json('/v1/patients/pp-1/summary?hours=24')
+  // The latest reading itself, whatever the bucket: the tenth heart rate, 9 minutes after the first.
+  const latest = day.body.latest as Array<{ name: string; value: number; time: number }>
+  assert.deepEqual(latest.find((l) => l.name === 'heart_rate'), { name: 'heart_rate', value: 89, time: T0 + 9 * 60_000 })
   const dayHr = (day.body.vitals as Array<{ name: string; unit: string; avg: number[] }>).find((v) => v.name === 'heart_rate')!
-  assert.deepEqual(dayHr.avg, hr.avg)
   assert.equal(dayHr.unit, '/min')
 })
 

@@ -109,7 +109,7 @@ test('summary: every table it reads is read through its key; only the known ones
     }
   }
   // The reads that matter are in the plans (tables with rows; an empty one reads nothing).
-  for (const t of ['default.dx_suggestions', 'default.encounters', 'default.diagnoses', 'default.lab_results', 'default.triage_results', 'default.vitals_per_minute',
+  for (const t of ['default.dx_suggestions', 'default.encounters', 'default.diagnoses', 'default.lab_results', 'default.triage_results', 'default.vitals_per_5min',
     'default.alarms', 'default.alarm_acks', 'default.infusion_events']) {
     assert.ok(tables.has(t), `${t} read by the summary (read: ${[...tables].join(', ')})`)
   }
@@ -122,4 +122,17 @@ test('summary: every table it reads is read through its key; only the known ones
   assert.equal(suggestions[0]!.clinician_icd10, 'J18.9')
   assert.deepEqual((body.infusions as Array<{ device_id: string }>).map((i) => i.device_id), ['pump-1'])
   assert.deepEqual((body.alarms as Array<{ acks: Array<{ user: string }> }>).map((a) => a.acks.map((k) => k.user)), [['sk-nurse']])
+})
+
+test('summary: each window reads its vitals (and their latest readings) by the key of the table they come from', async () => {
+  const expected: Record<string, string> = { 1: 'default.observations', 8: 'default.observations', 24: 'default.vitals_per_5min', 168: 'default.vitals_per_5min' }
+  for (const [hours, table] of Object.entries(expected)) {
+    const { seen } = await captureQueries(core.clickhouse, async () => assert.equal((await nurse.json(`/v1/patients/sk-1/summary?hours=${hours}`)).status, 200))
+    const union = seen.find((q) => q.query.includes("formatRowNoNewline('JSONEachRow', *)"))!
+    const vitals = (await explainPlans(core.clickhouse, union.query, union)).flatMap((p) => reads(p)).filter((r) => /vitals_per|observations/.test(r.table))
+    // The series' table, and the latest readings from observations (their bound, the rollup's
+    // newest bucket, is a scalar subquery: computed before the plan, so not in it).
+    assert.deepEqual([...new Set(vitals.map((r) => r.table))].sort(), [...new Set([table, 'default.observations'])].sort(), `${hours} h`)
+    assert.ok(vitals.every((r) => r.keyed), `${hours} h: ${JSON.stringify(vitals)}`)
+  }
 })

@@ -52,6 +52,8 @@ export const ANALYST_VIEWS = {
   survey_reminders: { pseudonymize: ['patient_id', 'response_id'], omit: [] },
   // Order sets used (0021): ids with the keys of dx_suggestions and lab_order_events, so they join.
   lab_order_set_uses: { pseudonymize: ['suggestion_id', 'order_id', 'encounter_id'], omit: [] },
+  // Vitals per 5 minutes (0034), read like vitals_per_minute.
+  vitals_per_5min: { pseudonymize: ['patient_id'], omit: [] },
 } as const satisfies Record<string, { pseudonymize: readonly string[]; omit: readonly string[] }>
 
 /** Tables deliberately not offered to analysts, with why. */
@@ -73,5 +75,6 @@ export const ANALYST_EXCLUDED = {
   dx_models: 'model artifacts, not clinical data',
   patient_tokens: 'patient token hashes (0027)',
   patient_token_uses: 'who used a patient token from where: an audit trail, not analysis (0027)',
+  vitals_per_5min_mv: 'materialized view: analysts read its table, vitals_per_5min',
 } as const
 

@@ -236,6 +236,7 @@ async function fhirBench(argv: string[]): Promise<number> {
   if (r.city_patients > 0) say(`  among a city of ${r.city_patients} patients and ${r.city_rows} telemetry rows`)
   say(`  patient page summary (24 h) p50 ${r.page_summary_24h_p50_ms} ms (${r.page_points} vital points)`)
   say(`  page reads p50: one query ${r.page_reads_one_query_p50_ms} ms, separately (as before) ${r.page_reads_separate_p50_ms} ms   ${r.page_reads_ratio}×; CPU ${r.page_reads_one_query_cpu_p50_ms} ms against ${r.page_reads_separate_cpu_p50_ms} ms   ${r.page_reads_cpu_ratio}×`)
+  say(`  vitals 24 h read alone p50: per minute (before) ${r.vitals_24h.per_minute_p50_ms} ms, per 5 minutes (now) ${r.vitals_24h.per_5min_p50_ms} ms   ${r.vitals_24h.ratio}×; CPU ${r.vitals_24h.per_minute_cpu_p50_ms} ms against ${r.vitals_24h.per_5min_cpu_p50_ms} ms   ${r.vitals_24h.cpu_ratio}×`)
   say(`  search  p50 ${r.search_p50_ms} ms   raw select p50 ${r.raw_select_p50_ms} ms   ${r.search_ratio}× (${r.count} of ${r.readings} readings)`)
   say(`  export  ${r.export_per_s} resources/s, ${r.export_per_cpu_s} per CPU-second (${r.export_resources} Observations, ${r.export_mb} MB NDJSON)   raw select ${r.raw_per_s} rows/s   export / raw ${r.export_ratio}×`)
   for (const t of r.types.filter((t) => t.resources > 0)) say(`  export  ${t.type}: ${t.resources} resources, object + stringify ${t.object_per_s}/s (${t.object_per_cpu_s} per CPU-second), NDJSON ${t.ndjson_per_s}/s (${t.ndjson_per_cpu_s}): ${t.ratio}× per CPU-second`)

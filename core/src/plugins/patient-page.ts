@@ -12,8 +12,13 @@ import { BOARD_ROLES } from '../live/access.js'
 import { pageOrderSet } from '../patient-order-set.js'
 import { escapeHtml, patientShell, refusalPage } from './patient-shell.js'
 
-/** Window (hours) → bucket (seconds) the vitals are averaged over: ~720 to 10,080 points a vital. */
-export const WINDOWS: Record<string, number> = { '1': 5, '8': 30, '24': 60, '168': 60 }
+/**
+ * Window (hours) → bucket (seconds) the vitals are averaged over: 720, 960, 288 and 168 points a
+ * vital. 1 h and 8 h from the readings; 24 h and 7 days from the 5-minute rollup (0034), each
+ * bucket with its min and max, so a spike stays on the chart. Zoom is drawn from the data already
+ * read: the exact readings are the 1 h window's (5 s buckets).
+ */
+export const WINDOWS: Record<string, number> = { '1': 5, '8': 30, '24': 300, '168': 3600 }
 const LIMIT = 2000
 
 const shell = (id: string, userName: string) => patientShell({
@@ -70,7 +75,7 @@ export async function patientPagePlugin(app: FastifyInstance, { clickhouse }: { 
     const reading = stored(() => pages.read(id, { from, to: now, stepS: step, labsFrom: now - 7 * 86_400_000, limit: LIMIT }))
     reading.catch(() => {})
     if (!(await granted(request, id, 'patient summary'))) throw new CoreError('NEVA_CORE_NOT_GRANTED', `${request.user!.id} may not read ${id}`)
-    const { vitals, labs, alarms, acks, triage, encounters, conditions, orders, infusions, suggestions, ecgMinutes, labOrders: labOrderList } = await reading
+    const { vitals, latest, labs, alarms, acks, triage, encounters, conditions, orders, infusions, suggestions, ecgMinutes, labOrders: labOrderList } = await reading
     const orderSet = pageOrderSet(suggestions, openEncounter(encounters))
     if (orderSet) orderSet.orders_placed = await stored(() => orderSets.ordersFrom(orderSet.suggestion_id))
     await app.auditView(request, { patient_id: id, what: `patient summary ${hours}h` })
@@ -78,6 +83,8 @@ export async function patientPagePlugin(app: FastifyInstance, { clickhouse }: { 
     return {
       patient_id: id, hours: Number(hours), from, to: now, step_s: step,
       vitals,
+      // Each vital's latest reading itself (name, value, time): a bucket of the chart is a mean.
+      latest,
       labs: labs.map((l) => ({
         time: l.t_ms, test_code: l.test_code, loinc: l.loinc || null, value: l.value, numeric_value: num(l.numeric_value), unit: l.unit,
         reference_range: l.reference_range, abnormal_flag: l.abnormal_flag, status: l.status, order_id: l.order_id,

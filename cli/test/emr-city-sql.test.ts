@@ -111,11 +111,14 @@ test('the ClickHouse generator makes the JavaScript generator\'s city: same tabl
       assert.equal(r.odd_texts, 0)
       assert.equal(r.ed_rollup, r.ed_encounters, 'the ED rollup counts each ED encounter once')
     }
-    // Shares: 2,000 patients give ~6,500 encounters; 10% relative (or 0.04 absolute for a share)
-    // is over four standard errors of either sample, well inside a wrong distribution's miss.
+    // Shares: both cities are fixed (seeded), so this passes or fails the same every run; each
+    // tolerance is at least three standard errors of the difference of two independent samples
+    // (2,000 patients, ~6,500 encounters, ~900 of them in the ED, ~15,500 labs): 10 % of a mean
+    // per patient, 0.05 for a share of patients, 0.06 for a share of ED arrivals, 0.04 otherwise.
+    const shareTolerance: Record<string, number> = { female: 0.05, red: 0.06 }
     for (const [k, v] of Object.entries(b.shares)) {
       const w = a.shares[k]!
-      const tolerance = k.endsWith('per_patient') || k === 'mean_age' ? 0.1 * v : 0.04
+      const tolerance = k.endsWith('per_patient') || k === 'mean_age' ? 0.1 * v : shareTolerance[k] ?? 0.04
       assert.ok(Math.abs(w - v) <= tolerance, `${k}: ClickHouse ${w}, JavaScript ${v}`)
     }
   }

@@ -22,18 +22,33 @@ export interface FhirBenchOptions {
   /** A synthetic city first (neva sim emr's generator): this many patients and telemetry rows; 0: none. */
   cityPatients: number
   cityRows: number
+  /** A city already made (a `neva sim emr --data DIR` directory) instead; kept afterwards. */
+  city?: string | undefined
   log: (line: string) => void
 }
 
 const SITE = 'Bench Hospital'
-const PATIENT = 'bench.fhir1'
 const p50 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
 
 export async function runFhirBench(o: FhirBenchOptions) {
-  const dir = mkdtempSync(join(tmpdir(), 'neva-bench-fhir-'))
+  const dir = o.city ?? mkdtempSync(join(tmpdir(), 'neva-bench-fhir-'))
+  // In a kept city each run seeds its own patients and nurse (a rerun must not read an earlier run's rows).
+  const tag = o.city ? `r${Date.now().toString(36)}` : ''
+  const PATIENT = `bench.fhir1${tag}`
+  const OTHER = `bench.fhir2${tag}`
   const core = await startCore({ host: '127.0.0.1', port: 0, clickhouse: { path: join(dir, 'clickhouse') }, logLevel: 'silent', bodyLimit: 1024 * 1024, gateways: { 'gw-b': hashToken('t') } })
   try {
-    if (o.cityPatients > 0) {
+    if (o.city) {
+      const rs = await core.clickhouse.client.query({
+        query: `SELECT (SELECT count() FROM emr_patients) AS patients, (SELECT count() FROM observations WHERE gateway_id = 'emr-sim') AS rows, (SELECT count() FROM lab_results) AS labs`,
+        format: 'JSONEachRow',
+      })
+      const [city] = await rs.json<{ patients: string; rows: string; labs: string }>()
+      o.cityPatients = Number(city!.patients)
+      o.cityRows = Number(city!.rows)
+      if (o.cityPatients === 0) throw new Error(`--city ${o.city}: no synthetic record there (make one with neva sim emr --data DIR)`)
+      o.log(`city: ${o.cityPatients} patients, ${o.cityRows} telemetry rows, ${city!.labs} lab results, from ${o.city}`)
+    } else if (o.cityPatients > 0) {
       const city = await writeEmr(core.clickhouse, { patients: o.cityPatients, seed: 'bench-fhir', end: Math.floor(Date.now() / 60_000) * 60_000, telemetryRows: o.cityRows, progress: () => {} })
       o.log(`city: ${city.patients} patients, ${city.telemetry_rows} telemetry rows, ${city.lab_results} lab results, written in ${city.seconds} s`)
     }
@@ -42,7 +57,7 @@ export async function runFhirBench(o: FhirBenchOptions) {
     const end = Math.floor(Date.now() / 1000) * 1000
     const start = end - o.hours * 3600_000
     let seq = 1
-    for (const patient of [PATIENT, 'bench.fhir2']) {
+    for (const patient of [PATIENT, OTHER]) {
       for (let t = start; t < end; t += 3600_000) {
         const rows: object[] = []
         for (let s = t; s < t + 3600_000; s += 1000) {
@@ -54,10 +69,10 @@ export async function runFhirBench(o: FhirBenchOptions) {
     }
     const rows = 2 * o.hours * 3600
     o.log(`seeded ${rows} readings for ${PATIENT} (and as many for another patient)`)
-    await new EmrStore(core.clickhouse).store([{ type: 'encounter', encounter_id: 'enc-bench', patient_id: PATIENT, kind: 'icu_stay', site: SITE, ward: 'ICU', start_time: start, end_time: null, updated_time: start }], 'bench')
+    await new EmrStore(core.clickhouse).store([{ type: 'encounter', encounter_id: `enc-bench${tag}`, patient_id: PATIENT, kind: 'icu_stay', site: SITE, ward: 'ICU', start_time: start, end_time: null, updated_time: start }], 'bench')
     const password = 'bench-fhir-password'
-    await core.people.add({ id: 'bench-nurse', name: 'Bench', roles: ['nurse'], wards: [`${SITE}/ICU`], password }, 'bench')
-    const login = await fetch(`${core.url}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'bench-nurse', password }) })
+    await core.people.add({ id: `bench-nurse${tag}`, name: 'Bench', roles: ['nurse'], wards: [`${SITE}/ICU`], password }, 'bench')
+    const login = await fetch(`${core.url}/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: `bench-nurse${tag}`, password }) })
     const cookie = login.headers.getSetCookie()[0]!.split(';')[0]!
     const from = new Date(end - 3600_000).toISOString()
 
@@ -120,7 +135,7 @@ export async function runFhirBench(o: FhirBenchOptions) {
     const labRows = Number((await labs.json<{ n: string }>())[0]!.n)
     if (all + labRows !== exported) throw new Error(`exported ${exported} resources of ${all} readings and ${labRows} lab results`)
     // The other types: seeded verdicts for the bench's patients, then each type both ways.
-    const verdicts = await seedVerdicts(core.clickhouse, [PATIENT, 'bench.fhir2'], { since: start, until: end })
+    const verdicts = await seedVerdicts(core.clickhouse, [PATIENT, OTHER], { since: start, until: end })
     o.log(`seeded ${verdicts} triage verdicts`)
     const types = await benchFhirTypes(core.clickhouse, { since: start, until: end }, o.log)
     const result = {
@@ -138,6 +153,6 @@ export async function runFhirBench(o: FhirBenchOptions) {
     return result
   } finally {
     await core.close()
-    rmSync(dir, { recursive: true, force: true })
+    if (!o.city) rmSync(dir, { recursive: true, force: true })
   }
 }

@@ -221,7 +221,7 @@ async function boardsBench(argv: string[]): Promise<number> {
 }
 
 async function fhirBench(argv: string[]): Promise<number> {
-  const { values } = parse(argv, { json: { type: 'boolean', default: false }, hours: { type: 'string' }, count: { type: 'string' }, repeats: { type: 'string' }, 'city-patients': { type: 'string' }, 'city-rows': { type: 'string' } })
+  const { values } = parse(argv, { json: { type: 'boolean', default: false }, hours: { type: 'string' }, count: { type: 'string' }, repeats: { type: 'string' }, 'city-patients': { type: 'string' }, 'city-rows': { type: 'string' }, city: { type: 'string' } })
   const { runFhirBench } = await import('../bench/fhir.js')
   const say = (s: string) => { if (!values.json) process.stdout.write(`${s}\n`) }
   say('fhir: Observation search over HTTP (grants, audit, mapping) and the export, against a raw ClickHouse select of the same rows')
@@ -231,6 +231,7 @@ async function fhirBench(argv: string[]): Promise<number> {
     repeats: numberOption(values.repeats, 'repeats', 20, { min: 1, integer: true }),
     cityPatients: numberOption(values['city-patients'], 'city-patients', 0, { min: 0, integer: true }),
     cityRows: numberOption(values['city-rows'], 'city-rows', 0, { min: 0, integer: true }),
+    city: values.city,
     log: (line) => process.stderr.write(`${line}\n`),
   })
   if (r.city_patients > 0) say(`  among a city of ${r.city_patients} patients and ${r.city_rows} telemetry rows`)

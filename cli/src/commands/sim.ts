@@ -73,8 +73,11 @@ async function emr(argv: string[]): Promise<number> {
     'telemetry-rows': { type: 'string' },
     data: { type: 'string' },
     end: { type: 'string' },
+    generator: { type: 'string', default: 'clickhouse' },
     json: { type: 'boolean', default: false },
   })
+  if (values.generator !== 'clickhouse' && values.generator !== 'js') throw new UsageError(`--generator: clickhouse (the default) or js, not ${JSON.stringify(values.generator)}`)
+  const generator: 'clickhouse' | 'js' = values.generator
   const { clickhouseConfigFromEnv, connectClickHouse } = await import('@neva/analytics')
   const { writeEmr } = await import('../emr/write.js')
   const config = clickhouseConfigFromEnv()
@@ -87,6 +90,7 @@ async function emr(argv: string[]): Promise<number> {
       seed: values.seed,
       end: values.end === undefined ? Date.now() : numberOption(values.end, 'end', 0, { integer: true }),
       telemetryRows: numberOption(values['telemetry-rows'], 'telemetry-rows', 0, { integer: true }),
+      generator,
       // A bar redrawn in place on a terminal; whole lines now and then otherwise.
       progress: (line, done) => {
         if (tty) process.stderr.write(`\r${line}${done ? '\n' : ''}`)
@@ -124,7 +128,7 @@ export async function run(argv: string[]): Promise<number> {
   if (kind === 'replay') return (await import('./replay.js')).run(rest)
   if (kind === 'lab') return lab(rest)
   if (kind === 'ctg') return (await import('./sim-ctg.js')).run(rest)
-  if (kind !== 'ambulance') throw new UsageError(`usage: neva sim faults [--json] [--seconds 970] [--kills 20] [--outage-s 600] [--core-restarts 3] [--core-kills 1] [--disk-full-s 5] [--clock-jump-h 1] [--beds 2] [--devices 5] [--rate 10] [--keep]\n       neva sim soak [--minutes 60 | --seconds N] [--interval-s 60] [--warmup-min 5] [--ambulances 3] [--beds 12] [--analyzers 2] [--boards 8] [--analysts 2] [--json]\n       neva sim ambulance --broker mqtt://127.0.0.1:1883 [--id amb-1] [--patients 3] [--seconds N] [--seed S] [--time-scale X]\n       neva sim ambulance --ecg-record FILE.hea [--patient-id P] [--seconds N (of the record)] [--time-scale X|max]\n                  [--username U (password in --password-file F or NEVA_MQTT_PASSWORD)] [--ca FILE] [--cert FILE --key FILE]\n       neva sim emr [--patients 10000] [--seed S] [--telemetry-rows N] [--data DIR] [--json]\n       neva sim replay --physionet2012 DIR [--patients 3] [--time-scale 3600] [--data DIR] [--json]\n       neva sim ctg --mllp HOST:PORT (--pattern P | --record FILE.hea) [...]\n       neva sim lab [--orders 50] [--seed S] [--hl7] [--json]\n  scenarios: ${SCENARIOS.join(', ')}`)
+  if (kind !== 'ambulance') throw new UsageError(`usage: neva sim faults [--json] [--seconds 970] [--kills 20] [--outage-s 600] [--core-restarts 3] [--core-kills 1] [--disk-full-s 5] [--clock-jump-h 1] [--beds 2] [--devices 5] [--rate 10] [--keep]\n       neva sim soak [--minutes 60 | --seconds N] [--interval-s 60] [--warmup-min 5] [--ambulances 3] [--beds 12] [--analyzers 2] [--boards 8] [--analysts 2] [--json]\n       neva sim ambulance --broker mqtt://127.0.0.1:1883 [--id amb-1] [--patients 3] [--seconds N] [--seed S] [--time-scale X]\n       neva sim ambulance --ecg-record FILE.hea [--patient-id P] [--seconds N (of the record)] [--time-scale X|max]\n                  [--username U (password in --password-file F or NEVA_MQTT_PASSWORD)] [--ca FILE] [--cert FILE --key FILE]\n       neva sim emr [--patients 10000] [--seed S] [--telemetry-rows N] [--data DIR] [--generator clickhouse|js] [--json]\n       neva sim replay --physionet2012 DIR [--patients 3] [--time-scale 3600] [--data DIR] [--json]\n       neva sim ctg --mllp HOST:PORT (--pattern P | --record FILE.hea) [...]\n       neva sim lab [--orders 50] [--seed S] [--hl7] [--json]\n  scenarios: ${SCENARIOS.join(', ')}`)
   const { values } = parse(rest, {
     broker: { type: 'string', default: 'mqtt://127.0.0.1:1883' },
     id: { type: 'string', default: 'amb-1' },

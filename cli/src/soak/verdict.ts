@@ -27,6 +27,14 @@ export interface SoakSample {
   core: ProcessSample | null
   gateway: ProcessSample | null
   soak: ProcessSample | null
+  /** Shown, not judged: ClickHouse's own accounting in the core (MB by system.metrics name), and V8's heaps committed (MB). */
+  memory?: SoakMemory
+}
+
+export interface SoakMemory {
+  core_clickhouse_mb: Record<string, number>
+  core_heap_total_mb: number | null
+  gateway_heap_total_mb: number | null
 }
 
 export interface Check {

@@ -35,6 +35,8 @@ export interface SoakMemory {
   core_clickhouse_mb: Record<string, number>
   core_heap_total_mb: number | null
   gateway_heap_total_mb: number | null
+  /** The gateway's worker threads (outbox-writer, triage): committed heap, MB by name. */
+  gateway_worker_heaps_mb?: Record<string, number>
 }
 
 export interface Check {

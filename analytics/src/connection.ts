@@ -3,6 +3,7 @@ import { createClient, type ClickHouseClient } from '@clickhouse/client'
 import { createHash } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
+import { embeddedCacheArgs, type EmbeddedCaches } from './embedded-caches.js'
 import { seedEmbeddedStore } from './embedded-seed.js'
 import { UnsafeSettingError } from './errors.js'
 
@@ -14,6 +15,8 @@ export interface ClickHouseConfig {
   database?: string | undefined
   /** Data directory of the embedded engine. */
   path?: string | undefined
+  /** Byte limits of the embedded engine's caches (absent: EMBEDDED_CACHE_DEFAULTS). */
+  embeddedCaches?: Partial<EmbeddedCaches> | undefined
 }
 
 export interface ClickHouse {
@@ -61,10 +64,16 @@ export async function connectClickHouse(config: ClickHouseConfig = {}): Promise<
   mkdirSync(path, { recursive: true })
   // chdb is loaded lazily: it is large and a server deployment never needs it.
   const { createChdbConnection } = await import('chdb/connection')
+  const { Session } = await import('chdb')
   let connection
+  let configured: { close(): void } | undefined
   try {
+    // The first connection to a directory starts the process's one engine with its arguments;
+    // chdb's client adapter takes none, so a session opened first carries the cache limits.
+    configured = new Session(path, { connectionArgs: embeddedCacheArgs(config.embeddedCaches) })
     connection = createChdbConnection({ path })
   } catch (cause) {
+    configured?.close()
     throw new Error(
       `cannot open embedded ClickHouse at ${path}: one process owns one data directory ` +
         `(is a core already running on it?)`,
@@ -72,7 +81,11 @@ export async function connectClickHouse(config: ClickHouseConfig = {}): Promise<
     )
   }
   const client = createClient({ connection: guardSettings(connection) } as unknown as Parameters<typeof createClient>[0])
-  return { client, kind: 'embedded', location: path, close: () => client.close() }
+  const close = async () => {
+    await client.close()
+    configured?.close()
+  }
+  return { client, kind: 'embedded', location: path, close }
 }
 
 // ---------------------------------------------------------------------------------------------

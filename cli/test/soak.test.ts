@@ -30,6 +30,12 @@ test('neva sim soak --seconds 20: per-interval samples of every process, a verdi
   assert.ok(report.series.some((s: { stored_per_s: number }) => s.stored_per_s > 0))
   for (const p of ['core', 'gateway']) assert.ok(report.series.some((s: Record<string, { heap_mb?: number }>) => (s[p]?.heap_mb ?? 0) > 5), `${p}'s heap is read`)
   assert.ok(report.series.some((s: { core_ingest_ms: number | null }) => typeof s.core_ingest_ms === 'number' && s.core_ingest_ms > 0), 'the core\'s ingest time is read')
+  // Shown beside RSS, not judged: the engine's own accounting and V8's committed heaps.
+  type Memory = { memory?: { core_clickhouse_mb: Record<string, number>; core_heap_total_mb: number | null; gateway_heap_total_mb: number | null } }
+  assert.ok(report.series.some((s: Memory) => (s.memory?.core_clickhouse_mb.MemoryTracking ?? 0) > 0), 'ClickHouse\'s MemoryTracking is read')
+  assert.ok(report.series.some((s: Memory) => typeof s.memory?.core_clickhouse_mb.MarkCacheBytes === 'number'), 'the mark cache is read')
+  assert.ok(report.series.some((s: Memory) => (s.memory?.gateway_heap_total_mb ?? 0) > 5 && (s.memory?.core_heap_total_mb ?? 0) > 5), 'heaps committed are read')
+  assert.ok(report.series.some((s: { memory?: { gateway_worker_heaps_mb?: Record<string, number> } }) => (s.memory?.gateway_worker_heaps_mb?.['outbox-writer'] ?? 0) > 0), 'the outbox writer\'s heap is read')
   assert.equal(typeof report.verdict.flat, 'boolean')
   // A quarter of 20 s is warm-up: the first sample.
   assert.equal(report.verdict.warmup_s, 5)

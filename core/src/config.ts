@@ -6,12 +6,14 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { Type, type Static, type TProperties, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
+import { EMBEDDED_CACHE_DEFAULTS, MAX_CACHE_BYTES } from '@neva/analytics'
 import { SITE_PATTERN } from '@neva/contracts'
 
 /** A name (gateway, admin, system, analyst, scraper) → sha256 (hex) of its bearer token. */
 const TokenHashes = Type.Record(Type.String({ minLength: 1 }), Type.String({ pattern: '^[0-9a-f]{64}$' }), { default: {} })
 const Whole = (fallback: number) => Type.Integer({ minimum: 1, default: fallback })
 const Positive = (fallback: number) => Type.Number({ exclusiveMinimum: 0, default: fallback })
+const CacheBytes = (fallback: number) => Type.Integer({ minimum: 0, maximum: MAX_CACHE_BYTES, default: fallback })
 const Claim = (fallback: string) => Type.String({ minLength: 1, default: fallback })
 const Section = <T extends TProperties>(properties: T) => Type.Object(properties, { default: {}, additionalProperties: false })
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -68,6 +70,14 @@ export const CoreConfigSchema = Type.Object(
       password: Type.Optional(Type.String()),
       database: Type.Optional(Type.String()),
       path: Type.Optional(Type.String()),
+      /** Byte limits of the embedded engine's caches (ignored on a server, which has its own config). */
+      embeddedCaches: Section({
+        markCacheBytes: CacheBytes(EMBEDDED_CACHE_DEFAULTS.markCacheBytes),
+        primaryIndexCacheBytes: CacheBytes(EMBEDDED_CACHE_DEFAULTS.primaryIndexCacheBytes),
+        indexMarkCacheBytes: CacheBytes(EMBEDDED_CACHE_DEFAULTS.indexMarkCacheBytes),
+        queryConditionCacheBytes: CacheBytes(EMBEDDED_CACHE_DEFAULTS.queryConditionCacheBytes),
+        compiledExpressionCacheBytes: CacheBytes(EMBEDDED_CACHE_DEFAULTS.compiledExpressionCacheBytes),
+      }),
     }),
     gateways: TokenHashes,
     /**
@@ -281,6 +291,11 @@ export const CORE_ENVIRONMENT = {
   CLICKHOUSE_PASSWORD: { path: '/clickhouse/password', read: 'secret' },
   CLICKHOUSE_DATABASE: { path: '/clickhouse/database', read: 'text' },
   NEVA_CLICKHOUSE_PATH: { path: '/clickhouse/path', read: 'text' },
+  NEVA_CLICKHOUSE_MARK_CACHE_BYTES: { path: '/clickhouse/embeddedCaches/markCacheBytes', read: 'number' },
+  NEVA_CLICKHOUSE_PRIMARY_INDEX_CACHE_BYTES: { path: '/clickhouse/embeddedCaches/primaryIndexCacheBytes', read: 'number' },
+  NEVA_CLICKHOUSE_INDEX_MARK_CACHE_BYTES: { path: '/clickhouse/embeddedCaches/indexMarkCacheBytes', read: 'number' },
+  NEVA_CLICKHOUSE_QUERY_CONDITION_CACHE_BYTES: { path: '/clickhouse/embeddedCaches/queryConditionCacheBytes', read: 'number' },
+  NEVA_CLICKHOUSE_COMPILED_EXPRESSION_CACHE_BYTES: { path: '/clickhouse/embeddedCaches/compiledExpressionCacheBytes', read: 'number' },
   NEVA_GATEWAY_TOKENS_FILE: { path: '/gateways', read: 'file' },
   NEVA_GATEWAY_TOKENS: { path: '/gateways', read: 'tokens' },
   NEVA_GATEWAY_SITES: { path: '/gatewaySites', read: 'sites' },

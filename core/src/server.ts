@@ -10,6 +10,7 @@ import { bearerToken } from './plugins/auth.js'
 import { GatewayKeys } from './gateway-keys.js'
 import { People } from './people.js'
 import { createCoreMetrics } from './metrics.js'
+import { registerEngineMemory } from './engine-metrics.js'
 import { ModelRegistry } from './model-registry.js'
 import { analyticsPlugin } from './plugins/analytics.js'
 import { Gauge } from 'prom-client'
@@ -133,6 +134,7 @@ export async function startCore(input: CoreConfigInput, hooks: CoreHooks = {}): 
       live.publishBatch(batch)
     },
   })
+  registerEngineMemory(metrics.registry, clickhouse, (err) => app.log.warn({ err }, 'ClickHouse memory figures not read for /metrics'))
   new Gauge({
     name: 'neva_core_gateways_silent',
     help: 'Known gateways silent past their period (an active technical alarm each)',

@@ -25,6 +25,11 @@ test('nothing set: every variable takes its default', () => {
     CLICKHOUSE_PASSWORD: c.clickhouse.password === undefined,
     CLICKHOUSE_DATABASE: c.clickhouse.database === undefined,
     NEVA_CLICKHOUSE_PATH: c.clickhouse.path === undefined,
+    NEVA_CLICKHOUSE_MARK_CACHE_BYTES: c.clickhouse.embeddedCaches.markCacheBytes === 64 * 1024 * 1024,
+    NEVA_CLICKHOUSE_PRIMARY_INDEX_CACHE_BYTES: c.clickhouse.embeddedCaches.primaryIndexCacheBytes === 64 * 1024 * 1024,
+    NEVA_CLICKHOUSE_INDEX_MARK_CACHE_BYTES: c.clickhouse.embeddedCaches.indexMarkCacheBytes === 16 * 1024 * 1024,
+    NEVA_CLICKHOUSE_QUERY_CONDITION_CACHE_BYTES: c.clickhouse.embeddedCaches.queryConditionCacheBytes === 16 * 1024 * 1024,
+    NEVA_CLICKHOUSE_COMPILED_EXPRESSION_CACHE_BYTES: c.clickhouse.embeddedCaches.compiledExpressionCacheBytes === 32 * 1024 * 1024,
     NEVA_GATEWAY_TOKENS_FILE: Object.keys(c.gateways).length === 0,
     NEVA_GATEWAY_TOKENS: Object.keys(c.gateways).length === 0,
     NEVA_GATEWAY_SITES: Object.keys(c.gatewaySites).length === 0,
@@ -92,12 +97,17 @@ test('set variables land where they belong', () => {
     NEVA_ANALYST_MAX_MEMORY_BYTES: '5e8', NEVA_ANALYST_RATE_PER_MINUTE: '2', NEVA_ANALYST_RATE_BURST: '3',
     NEVA_PSEUDONYM_KEY: 'k', CLICKHOUSE_ANALYST_USER: 'analyst', CLICKHOUSE_ANALYST_PASSWORD: 'apw',
     NEVA_SESSION_TTL_S: '60', NEVA_PEOPLE_POLL_MS: '100',
+    NEVA_CLICKHOUSE_MARK_CACHE_BYTES: '1048576', NEVA_CLICKHOUSE_PRIMARY_INDEX_CACHE_BYTES: '2097152', NEVA_CLICKHOUSE_INDEX_MARK_CACHE_BYTES: '0',
+    NEVA_CLICKHOUSE_QUERY_CONDITION_CACHE_BYTES: '3145728', NEVA_CLICKHOUSE_COMPILED_EXPRESSION_CACHE_BYTES: '4194304',
   })
   assert.equal(c.host, '0.0.0.0')
   assert.equal(c.port, 0)
   assert.equal(c.logLevel, 'silent')
   assert.equal(c.people.publicOrigin, 'https://neva.example')
-  assert.deepEqual(c.clickhouse, { url: 'http://ch:8123', username: 'neva', password: 'pw', database: 'db', path: '/d' })
+  assert.deepEqual(c.clickhouse, {
+    url: 'http://ch:8123', username: 'neva', password: 'pw', database: 'db', path: '/d',
+    embeddedCaches: { markCacheBytes: 1_048_576, primaryIndexCacheBytes: 2_097_152, indexMarkCacheBytes: 0, queryConditionCacheBytes: 3_145_728, compiledExpressionCacheBytes: 4_194_304 },
+  })
   assert.deepEqual(c.gateways, { 'gw-f': hashToken('f'), 'gw-1': hashToken('new') })
   assert.deepEqual(c.gatewaySites, { 'gw-f': ['Polyclinic 3'], 'gw-1': ['City Hospital 1'] })
   assert.deepEqual([c.admins, c.emrSystems, c.analysts, c.metricsTokens], [{ ops: hashToken('a') }, { his: hashToken('e') }, { ana: hashToken('n') }, { prom: hashToken('m') }])

@@ -2,10 +2,12 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import type { DecodedKindName, SourceProtocol } from '@neva/contracts'
 import type { Outbox } from './outbox/types.js'
+import { registerWorkerHeaps } from './worker-heaps.js'
 
 export function createEdgeMetrics(outbox: Outbox) {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'neva_edge_' })
+  registerWorkerHeaps(registry)
   const counter = <L extends string>(name: string, help: string, labelNames: readonly L[] = []) =>
     new Counter<L>({ name, help, labelNames, registers: [registry] })
   new Gauge({

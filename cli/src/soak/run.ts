@@ -80,19 +80,40 @@ function heapMb(metrics: string, prefix: string): number | null {
   return m ? Math.round(Number(m[1]) / 104_857.6) / 10 : null
 }
 
-async function gatewayFigures(apiUrl: string): Promise<{ rows: number | null; depth: number | null; heapMb: number | null }> {
+/** V8's heap committed (total), MB. */
+function heapTotalMb(metrics: string, prefix: string): number | null {
+  const m = new RegExp(`^${prefix}nodejs_heap_size_total_bytes\\s+(\\S+)`, 'm').exec(metrics)
+  return m ? Math.round(Number(m[1]) / 104_857.6) / 10 : null
+}
+
+/** Committed heaps of the gateway's worker threads, MB by worker name (threads of one name summed). */
+function workerHeapsMb(metrics: string): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const m of metrics.matchAll(/^neva_edge_worker_heap_bytes\{worker="([\w-]+)",thread="\d+",of="total"\}\s+(\S+)/gm)) out[m[1]!] = (out[m[1]!] ?? 0) + Number(m[2])
+  for (const k of Object.keys(out)) out[k] = Math.round(out[k]! / 104_857.6) / 10
+  return out
+}
+
+/** The core's neva_core_clickhouse_memory_bytes by metric, MB. */
+function clickhouseMb(metrics: string): Record<string, number> {
+  const out: Record<string, number> = {}
+  for (const m of metrics.matchAll(/^neva_core_clickhouse_memory_bytes\{metric="(\w+)"\}\s+(\S+)/gm)) out[m[1]!] = Math.round(Number(m[2]) / 104_857.6) / 10
+  return out
+}
+
+async function gatewayFigures(apiUrl: string): Promise<{ rows: number | null; depth: number | null; heapMb: number | null; heapTotalMb: number | null; workersMb: Record<string, number> }> {
   const metrics = await fetch(`${apiUrl}/metrics`).then((r) => r.text()).catch(() => '')
   const rows = /^neva_edge_uplink_rows_total(?:\{[^}]*\})?\s+(\d+(?:\.\d+)?)/m.exec(metrics)
   const status = await fetch(`${apiUrl}/status`).then((r) => r.json() as Promise<{ outbox: { depth: number } }>).catch(() => null)
-  return { rows: rows ? Number(rows[1]) : null, depth: status?.outbox.depth ?? null, heapMb: heapMb(metrics, 'neva_edge_') }
+  return { rows: rows ? Number(rows[1]) : null, depth: status?.outbox.depth ?? null, heapMb: heapMb(metrics, 'neva_edge_'), heapTotalMb: heapTotalMb(metrics, 'neva_edge_'), workersMb: workerHeapsMb(metrics) }
 }
 
 /** The core's ingest time so far: seconds summed over the batches it stored, and their count. */
-async function coreIngest(coreUrl: string, token: string): Promise<{ sum: number; count: number; heapMb: number | null } | null> {
+async function coreIngest(coreUrl: string, token: string): Promise<{ sum: number; count: number; heapMb: number | null; heapTotalMb: number | null; clickhouseMb: Record<string, number> } | null> {
   const metrics = await fetch(`${coreUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } }).then((r) => (r.ok ? r.text() : '')).catch(() => '')
   const sum = /^neva_core_ingest_duration_seconds_sum(?:\{[^}]*\})?\s+(\S+)/m.exec(metrics)
   const count = /^neva_core_ingest_duration_seconds_count(?:\{[^}]*\})?\s+(\S+)/m.exec(metrics)
-  return sum && count ? { sum: Number(sum[1]), count: Number(count[1]), heapMb: heapMb(metrics, 'neva_core_') } : null
+  return sum && count ? { sum: Number(sum[1]), count: Number(count[1]), heapMb: heapMb(metrics, 'neva_core_'), heapTotalMb: heapTotalMb(metrics, 'neva_core_'), clickhouseMb: clickhouseMb(metrics) } : null
 }
 
 export async function runSoak(o: SoakOptions): Promise<SoakReport> {
@@ -222,6 +243,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       core: withHeap(sampleProcess(core.child.pid), ingest?.heapMb ?? null),
       gateway: withHeap(sampleProcess(edge.child.pid), figures.heapMb),
       soak: sampleProcess(process.pid),
+      memory: { core_clickhouse_mb: ingest?.clickhouseMb ?? {}, core_heap_total_mb: ingest?.heapTotalMb ?? null, gateway_heap_total_mb: figures.heapTotalMb, gateway_worker_heaps_mb: figures.workersMb },
     }
     if (figures.rows !== null) lastRows = figures.rows
     if (ingest) lastIngest = ingest
@@ -229,7 +251,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     series.push(sample)
     o.log(`soak: +${sample.t_s}s stored ${sample.stored_per_s}/s · board ${sample.board_readings_per_s} readings/s p50 ${sample.p50_ms} ms p99 ${sample.p99_ms} ms · analyst ${queries.length} queries p99 ${sample.analyst_p99_ms} ms · outbox ${sample.outbox_depth} · core ingest ${sample.core_ingest_ms} ms/batch` +
       ` · RSS core ${sample.core?.rss_mb} MB (heap ${sample.core?.heap_mb}) gateway ${sample.gateway?.rss_mb} MB (heap ${sample.gateway?.heap_mb}) soak ${sample.soak?.rss_mb} MB · fds ${sample.core?.fds}/${sample.gateway?.fds}/${sample.soak?.fds}` +
-      ` · threads ${sample.core?.threads}/${sample.gateway?.threads}/${sample.soak?.threads} · core fds ${JSON.stringify(sample.core?.fd_kinds ?? null)}`)
+      ` · threads ${sample.core?.threads}/${sample.gateway?.threads}/${sample.soak?.threads} · core fds ${JSON.stringify(sample.core?.fd_kinds ?? null)}` +
+      ` · heaps committed core ${sample.memory?.core_heap_total_mb} gateway ${sample.memory?.gateway_heap_total_mb} MB, its workers ${JSON.stringify(sample.memory?.gateway_worker_heaps_mb ?? null)} · ClickHouse MB ${JSON.stringify(sample.memory?.core_clickhouse_mb ?? null)}`)
   }
 
   o.log('soak: stopping the devices and waiting for what they sent to be acknowledged')

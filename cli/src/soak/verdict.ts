@@ -27,6 +27,16 @@ export interface SoakSample {
   core: ProcessSample | null
   gateway: ProcessSample | null
   soak: ProcessSample | null
+  /** Shown, not judged: ClickHouse's own accounting in the core (MB by system.metrics name), and V8's heaps committed (MB). */
+  memory?: SoakMemory
+}
+
+export interface SoakMemory {
+  core_clickhouse_mb: Record<string, number>
+  core_heap_total_mb: number | null
+  gateway_heap_total_mb: number | null
+  /** The gateway's worker threads (outbox-writer, triage): committed heap, MB by name. */
+  gateway_worker_heaps_mb?: Record<string, number>
 }
 
 export interface Check {

@@ -10,6 +10,7 @@ import type { AppendRequest, AppendResult, AppendRow, BatchRows, WriterOptions }
 import type { WriterCall } from './writer-thread.js'
 import { KIND_CAMEL_FIELDS, KIND_NAMES } from '@neva/contracts'
 import { OutboxFullError, PRIORITY, type MessageKey, type Outbox, type OutboxBatch, type OutboxEntry, type OutboxStats } from './types.js'
+import { trackWorker } from '../worker-heaps.js'
 
 interface Pending {
   entries: OutboxEntry[]
@@ -146,6 +147,7 @@ export class SqliteOutbox implements Outbox {
 
   private startWriter(): Worker {
     const writer = new Worker(new URL('./writer-thread.ts', import.meta.url), { workerData: this.writerOptions })
+    trackWorker('outbox-writer', writer)
     writer.on('message', (msg: { type: string; results?: AppendResult[]; full?: boolean; id?: number; value?: unknown; error?: string }) => {
       if (msg.type === 'committed') this.committed(msg.results!, msg.full!)
       else if (msg.type === 'reply') {

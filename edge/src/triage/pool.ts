@@ -14,6 +14,7 @@ import type { PackedOutput, RiskTask, ScoreTask } from './score-worker.js'
 import { calibrate, checkRiskManifest, verdictAt, type RiskManifest } from '@neva/triage'
 import { createHash } from 'node:crypto'
 import { EdgeErrorCode } from '../errors.js'
+import { trackWorker } from '../worker-heaps.js'
 
 export class ModelRefusedError extends Error {
   readonly code = EdgeErrorCode.NEVA_EDGE_MODEL_REFUSED
@@ -90,6 +91,11 @@ export class TriagePool {
       // The next task waits in the worker's port while one runs: the worker never idles
       // waiting for the event loop to hand it work (measured: ~1.5x the rows per second).
       concurrentTasksPerWorker: 2,
+    })
+    // Each scorer's heap on /metrics (edge/src/worker-heaps.ts); piscina names the thread, not the Worker.
+    this.pool.on('workerCreate', (created: { threadId: number }) => {
+      const worker = this.pool.threads.find((w) => w.threadId === created.threadId)
+      if (worker) trackWorker('triage', worker)
     })
   }
 

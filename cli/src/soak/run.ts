@@ -74,30 +74,27 @@ const quantile = (xs: number[], q: number): number | null => {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))]!
 }
 
-/** V8's heap in use, MB, from a process's prom-client default metrics (null: not there). */
-function heapMb(metrics: string, prefix: string): number | null {
-  const m = new RegExp(`^${prefix}nodejs_heap_size_used_bytes\\s+(\\S+)`, 'm').exec(metrics)
-  return m ? Math.round(Number(m[1]) / 104_857.6) / 10 : null
-}
+/** Bytes as MB, one decimal. */
+const mb = (bytes: number) => Math.round(bytes / 104_857.6) / 10
 
-/** V8's heap committed (total), MB. */
-function heapTotalMb(metrics: string, prefix: string): number | null {
-  const m = new RegExp(`^${prefix}nodejs_heap_size_total_bytes\\s+(\\S+)`, 'm').exec(metrics)
-  return m ? Math.round(Number(m[1]) / 104_857.6) / 10 : null
+/** V8's heap in use or committed (total), MB, from a process's prom-client default metrics (null: not there). */
+function heapMb(metrics: string, prefix: string, of: 'used' | 'total'): number | null {
+  const m = new RegExp(`^${prefix}nodejs_heap_size_${of}_bytes\\s+(\\S+)`, 'm').exec(metrics)
+  return m ? mb(Number(m[1])) : null
 }
 
 /** Committed heaps of the gateway's worker threads, MB by worker name (threads of one name summed). */
 function workerHeapsMb(metrics: string): Record<string, number> {
   const out: Record<string, number> = {}
   for (const m of metrics.matchAll(/^neva_edge_worker_heap_bytes\{worker="([\w-]+)",thread="\d+",of="total"\}\s+(\S+)/gm)) out[m[1]!] = (out[m[1]!] ?? 0) + Number(m[2])
-  for (const k of Object.keys(out)) out[k] = Math.round(out[k]! / 104_857.6) / 10
+  for (const k of Object.keys(out)) out[k] = mb(out[k]!)
   return out
 }
 
 /** The core's neva_core_clickhouse_memory_bytes by metric, MB. */
 function clickhouseMb(metrics: string): Record<string, number> {
   const out: Record<string, number> = {}
-  for (const m of metrics.matchAll(/^neva_core_clickhouse_memory_bytes\{metric="(\w+)"\}\s+(\S+)/gm)) out[m[1]!] = Math.round(Number(m[2]) / 104_857.6) / 10
+  for (const m of metrics.matchAll(/^neva_core_clickhouse_memory_bytes\{metric="(\w+)"\}\s+(\S+)/gm)) out[m[1]!] = mb(Number(m[2]))
   return out
 }
 
@@ -105,7 +102,7 @@ async function gatewayFigures(apiUrl: string): Promise<{ rows: number | null; de
   const metrics = await fetch(`${apiUrl}/metrics`).then((r) => r.text()).catch(() => '')
   const rows = /^neva_edge_uplink_rows_total(?:\{[^}]*\})?\s+(\d+(?:\.\d+)?)/m.exec(metrics)
   const status = await fetch(`${apiUrl}/status`).then((r) => r.json() as Promise<{ outbox: { depth: number } }>).catch(() => null)
-  return { rows: rows ? Number(rows[1]) : null, depth: status?.outbox.depth ?? null, heapMb: heapMb(metrics, 'neva_edge_'), heapTotalMb: heapTotalMb(metrics, 'neva_edge_'), workersMb: workerHeapsMb(metrics) }
+  return { rows: rows ? Number(rows[1]) : null, depth: status?.outbox.depth ?? null, heapMb: heapMb(metrics, 'neva_edge_', 'used'), heapTotalMb: heapMb(metrics, 'neva_edge_', 'total'), workersMb: workerHeapsMb(metrics) }
 }
 
 /** The core's ingest time so far: seconds summed over the batches it stored, and their count. */
@@ -113,7 +110,7 @@ async function coreIngest(coreUrl: string, token: string): Promise<{ sum: number
   const metrics = await fetch(`${coreUrl}/metrics`, { headers: { authorization: `Bearer ${token}` } }).then((r) => (r.ok ? r.text() : '')).catch(() => '')
   const sum = /^neva_core_ingest_duration_seconds_sum(?:\{[^}]*\})?\s+(\S+)/m.exec(metrics)
   const count = /^neva_core_ingest_duration_seconds_count(?:\{[^}]*\})?\s+(\S+)/m.exec(metrics)
-  return sum && count ? { sum: Number(sum[1]), count: Number(count[1]), heapMb: heapMb(metrics, 'neva_core_'), heapTotalMb: heapTotalMb(metrics, 'neva_core_'), clickhouseMb: clickhouseMb(metrics) } : null
+  return sum && count ? { sum: Number(sum[1]), count: Number(count[1]), heapMb: heapMb(metrics, 'neva_core_', 'used'), heapTotalMb: heapMb(metrics, 'neva_core_', 'total'), clickhouseMb: clickhouseMb(metrics) } : null
 }
 
 export async function runSoak(o: SoakOptions): Promise<SoakReport> {

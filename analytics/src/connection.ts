@@ -65,12 +65,14 @@ export async function connectClickHouse(config: ClickHouseConfig = {}): Promise<
   // chdb is loaded lazily: it is large and a server deployment never needs it.
   const { createChdbConnection } = await import('chdb/connection')
   const { Session } = await import('chdb')
+  // Checked before opening: a bad limit is refused by its name, not taken for a locked directory.
+  const connectionArgs = embeddedCacheArgs(config.embeddedCaches)
   let connection
   let configured: { close(): void } | undefined
   try {
     // The first connection to a directory starts the process's one engine with its arguments;
     // chdb's client adapter takes none, so a session opened first carries the cache limits.
-    configured = new Session(path, { connectionArgs: embeddedCacheArgs(config.embeddedCaches) })
+    configured = new Session(path, { connectionArgs })
     connection = createChdbConnection({ path })
   } catch (cause) {
     configured?.close()

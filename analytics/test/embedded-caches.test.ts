@@ -47,3 +47,12 @@ test('the engine runs with the limits asked for and reports its memory', async (
     await ch.close()
   }
 })
+
+test('connecting with a bad limit names the limit (not a locked directory) and opens nothing', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'neva-caches-bad-'))
+  try {
+    await assert.rejects(connectClickHouse({ path: dir, embeddedCaches: { markCacheBytes: '1 --path=/' as unknown as number } }), /markCacheBytes must be a whole number of bytes/)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})

@@ -10,6 +10,8 @@ import { Registry } from 'prom-client'
 import { SqliteOutbox } from './outbox/sqlite-outbox.js'
 import { obs } from './outbox/conformance.js'
 import { registerWorkerHeaps, trackWorker } from './worker-heaps.js'
+import { TriagePool } from './triage/pool.js'
+import { FEATURES, FEATURE_SET } from '@neva/triage'
 
 const scrape = async (registry: Registry) => (await registry.getSingleMetric('neva_edge_worker_heap_bytes')!.get()).values
 
@@ -37,4 +39,19 @@ test('each live worker thread: its heap used and committed, by name and thread i
   await outbox.close()
   const after = await scrape(registry)
   assert.deepEqual(after.filter((v) => v.labels.worker === 'test-idle' || v.labels.worker === 'outbox-writer'), [])
+})
+
+test("the triage scorers that start with the pool are reported (they start before any listener could see them)", async (t) => {
+  const registry = new Registry()
+  registerWorkerHeaps(registry)
+  const pool = new TriagePool({ threads: 2, spec: { featureSet: FEATURE_SET, features: FEATURES } })
+  t.after(() => pool.close())
+  // A thread still starting has no heap to report yet: asked again until both have one.
+  let values = await scrape(registry)
+  const triageThreads = () => new Set(values.filter((v) => v.labels.worker === 'triage' && v.labels.of === 'total').map((v) => v.labels.thread))
+  for (let i = 0; i < 200 && triageThreads().size < 2; i++) {
+    await new Promise((r) => setTimeout(r, 50))
+    values = await scrape(registry)
+  }
+  assert.equal(triageThreads().size, 2, JSON.stringify(values))
 })

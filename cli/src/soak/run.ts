@@ -83,6 +83,12 @@ function heapMb(metrics: string, prefix: string, of: 'used' | 'total'): number |
   return m ? mb(Number(m[1])) : null
 }
 
+/** Memory of JS objects held outside V8's heaps (Buffers, ArrayBuffers), MB (null: not there). */
+function externalMb(metrics: string, prefix: string): number | null {
+  const m = new RegExp(`^${prefix}nodejs_external_memory_bytes\\s+(\\S+)`, 'm').exec(metrics)
+  return m ? mb(Number(m[1])) : null
+}
+
 /** Committed heaps of the gateway's worker threads, MB by worker name (threads of one name summed). */
 function workerHeapsMb(metrics: string): Record<string, number> {
   const out: Record<string, number> = {}
@@ -98,11 +104,11 @@ function clickhouseMb(metrics: string): Record<string, number> {
   return out
 }
 
-async function gatewayFigures(apiUrl: string): Promise<{ rows: number | null; depth: number | null; heapMb: number | null; heapTotalMb: number | null; workersMb: Record<string, number> }> {
+async function gatewayFigures(apiUrl: string): Promise<{ rows: number | null; depth: number | null; heapMb: number | null; heapTotalMb: number | null; externalMb: number | null; workersMb: Record<string, number> }> {
   const metrics = await fetch(`${apiUrl}/metrics`).then((r) => r.text()).catch(() => '')
   const rows = /^neva_edge_uplink_rows_total(?:\{[^}]*\})?\s+(\d+(?:\.\d+)?)/m.exec(metrics)
   const status = await fetch(`${apiUrl}/status`).then((r) => r.json() as Promise<{ outbox: { depth: number } }>).catch(() => null)
-  return { rows: rows ? Number(rows[1]) : null, depth: status?.outbox.depth ?? null, heapMb: heapMb(metrics, 'neva_edge_', 'used'), heapTotalMb: heapMb(metrics, 'neva_edge_', 'total'), workersMb: workerHeapsMb(metrics) }
+  return { rows: rows ? Number(rows[1]) : null, depth: status?.outbox.depth ?? null, heapMb: heapMb(metrics, 'neva_edge_', 'used'), heapTotalMb: heapMb(metrics, 'neva_edge_', 'total'), externalMb: externalMb(metrics, 'neva_edge_'), workersMb: workerHeapsMb(metrics) }
 }
 
 /** The core's ingest time so far: seconds summed over the batches it stored, and their count. */
@@ -240,7 +246,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
       core: withHeap(sampleProcess(core.child.pid), ingest?.heapMb ?? null),
       gateway: withHeap(sampleProcess(edge.child.pid), figures.heapMb),
       soak: sampleProcess(process.pid),
-      memory: { core_clickhouse_mb: ingest?.clickhouseMb ?? {}, core_heap_total_mb: ingest?.heapTotalMb ?? null, gateway_heap_total_mb: figures.heapTotalMb, gateway_worker_heaps_mb: figures.workersMb },
+      memory: { core_clickhouse_mb: ingest?.clickhouseMb ?? {}, core_heap_total_mb: ingest?.heapTotalMb ?? null, gateway_heap_total_mb: figures.heapTotalMb, gateway_worker_heaps_mb: figures.workersMb, gateway_external_mb: figures.externalMb },
     }
     if (figures.rows !== null) lastRows = figures.rows
     if (ingest) lastIngest = ingest
@@ -249,7 +255,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakReport> {
     o.log(`soak: +${sample.t_s}s stored ${sample.stored_per_s}/s · board ${sample.board_readings_per_s} readings/s p50 ${sample.p50_ms} ms p99 ${sample.p99_ms} ms · analyst ${queries.length} queries p99 ${sample.analyst_p99_ms} ms · outbox ${sample.outbox_depth} · core ingest ${sample.core_ingest_ms} ms/batch` +
       ` · RSS core ${sample.core?.rss_mb} MB (heap ${sample.core?.heap_mb}) gateway ${sample.gateway?.rss_mb} MB (heap ${sample.gateway?.heap_mb}) soak ${sample.soak?.rss_mb} MB · fds ${sample.core?.fds}/${sample.gateway?.fds}/${sample.soak?.fds}` +
       ` · threads ${sample.core?.threads}/${sample.gateway?.threads}/${sample.soak?.threads} · core fds ${JSON.stringify(sample.core?.fd_kinds ?? null)}` +
-      ` · heaps committed core ${sample.memory?.core_heap_total_mb} gateway ${sample.memory?.gateway_heap_total_mb} MB, its workers ${JSON.stringify(sample.memory?.gateway_worker_heaps_mb ?? null)} · ClickHouse MB ${JSON.stringify(sample.memory?.core_clickhouse_mb ?? null)}`)
+      ` · heaps committed core ${sample.memory?.core_heap_total_mb} gateway ${sample.memory?.gateway_heap_total_mb} MB, its workers ${JSON.stringify(sample.memory?.gateway_worker_heaps_mb ?? null)}, external ${sample.memory?.gateway_external_mb} MB · ClickHouse MB ${JSON.stringify(sample.memory?.core_clickhouse_mb ?? null)}`)
   }
 
   o.log('soak: stopping the devices and waiting for what they sent to be acknowledged')

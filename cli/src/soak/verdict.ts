@@ -37,6 +37,8 @@ export interface SoakMemory {
   gateway_heap_total_mb: number | null
   /** The gateway's worker threads (outbox-writer, triage): committed heap, MB by name. */
   gateway_worker_heaps_mb?: Record<string, number>
+  /** Memory of the gateway's JS objects held outside V8's heaps (Buffers, sockets' data), MB. */
+  gateway_external_mb?: number | null
 }
 
 export interface Check {

@@ -92,7 +92,10 @@ export class TriagePool {
       // waiting for the event loop to hand it work (measured: ~1.5x the rows per second).
       concurrentTasksPerWorker: 2,
     })
-    // Each scorer's heap on /metrics (edge/src/worker-heaps.ts); piscina names the thread, not the Worker.
+    // Each scorer's heap on /metrics (edge/src/worker-heaps.ts). The first threads start inside the
+    // constructor, before any listener: they are taken from the pool; later ones (a dead worker's
+    // replacement) from the event, where piscina names the thread, not the Worker.
+    for (const worker of this.pool.threads) trackWorker('triage', worker)
     this.pool.on('workerCreate', (created: { threadId: number }) => {
       const worker = this.pool.threads.find((w) => w.threadId === created.threadId)
       if (worker) trackWorker('triage', worker)

@@ -3,7 +3,7 @@ import { createClient, type ClickHouseClient } from '@clickhouse/client'
 import { createHash } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { resolve } from 'node:path'
-import { embeddedCacheArgs, type EmbeddedCaches } from './embedded-caches.js'
+import { embeddedCacheArgs, embeddedIdleThreadArgs, type EmbeddedCaches } from './embedded-limits.js'
 import { seedEmbeddedStore } from './embedded-seed.js'
 import { UnsafeSettingError } from './errors.js'
 
@@ -17,6 +17,8 @@ export interface ClickHouseConfig {
   path?: string | undefined
   /** Byte limits of the embedded engine's caches (absent: EMBEDDED_CACHE_DEFAULTS). */
   embeddedCaches?: Partial<EmbeddedCaches> | undefined
+  /** Idle threads the embedded engine keeps (absent: EMBEDDED_IDLE_THREADS_DEFAULT). */
+  embeddedIdleThreads?: number | undefined
 }
 
 export interface ClickHouse {
@@ -66,12 +68,12 @@ export async function connectClickHouse(config: ClickHouseConfig = {}): Promise<
   const { createChdbConnection } = await import('chdb/connection')
   const { Session } = await import('chdb')
   // Checked before opening: a bad limit is refused by its name, not taken for a locked directory.
-  const connectionArgs = embeddedCacheArgs(config.embeddedCaches)
+  const connectionArgs = [...embeddedCacheArgs(config.embeddedCaches), ...embeddedIdleThreadArgs(config.embeddedIdleThreads)]
   let connection
   let configured: { close(): void } | undefined
   try {
     // The first connection to a directory starts the process's one engine with its arguments;
-    // chdb's client adapter takes none, so a session opened first carries the cache limits.
+    // chdb's client adapter takes none, so a session opened first carries the limits.
     configured = new Session(path, { connectionArgs })
     connection = createChdbConnection({ path })
   } catch (cause) {

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import { Type, type Static, type TProperties, type TSchema } from '@sinclair/typebox'
 import { Value } from '@sinclair/typebox/value'
-import { EMBEDDED_CACHE_DEFAULTS, MAX_CACHE_BYTES } from '@neva/analytics'
+import { EMBEDDED_CACHE_DEFAULTS, EMBEDDED_IDLE_THREADS_DEFAULT, MAX_CACHE_BYTES, MAX_IDLE_THREADS } from '@neva/analytics'
 import { SITE_PATTERN } from '@neva/contracts'
 
 /** A name (gateway, admin, system, analyst, scraper) → sha256 (hex) of its bearer token. */
@@ -78,6 +78,8 @@ export const CoreConfigSchema = Type.Object(
         queryConditionCacheBytes: CacheBytes(EMBEDDED_CACHE_DEFAULTS.queryConditionCacheBytes),
         compiledExpressionCacheBytes: CacheBytes(EMBEDDED_CACHE_DEFAULTS.compiledExpressionCacheBytes),
       }),
+      /** Idle threads the embedded engine keeps for the next query; those above exit (ignored on a server). */
+      embeddedIdleThreads: Type.Integer({ minimum: 0, maximum: MAX_IDLE_THREADS, default: EMBEDDED_IDLE_THREADS_DEFAULT }),
     }),
     gateways: TokenHashes,
     /**
@@ -296,6 +298,7 @@ export const CORE_ENVIRONMENT = {
   NEVA_CLICKHOUSE_INDEX_MARK_CACHE_BYTES: { path: '/clickhouse/embeddedCaches/indexMarkCacheBytes', read: 'number' },
   NEVA_CLICKHOUSE_QUERY_CONDITION_CACHE_BYTES: { path: '/clickhouse/embeddedCaches/queryConditionCacheBytes', read: 'number' },
   NEVA_CLICKHOUSE_COMPILED_EXPRESSION_CACHE_BYTES: { path: '/clickhouse/embeddedCaches/compiledExpressionCacheBytes', read: 'number' },
+  NEVA_CLICKHOUSE_IDLE_THREADS: { path: '/clickhouse/embeddedIdleThreads', read: 'number' },
   NEVA_GATEWAY_TOKENS_FILE: { path: '/gateways', read: 'file' },
   NEVA_GATEWAY_TOKENS: { path: '/gateways', read: 'tokens' },
   NEVA_GATEWAY_SITES: { path: '/gatewaySites', read: 'sites' },

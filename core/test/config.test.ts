@@ -30,6 +30,7 @@ test('nothing set: every variable takes its default', () => {
     NEVA_CLICKHOUSE_INDEX_MARK_CACHE_BYTES: c.clickhouse.embeddedCaches.indexMarkCacheBytes === 16 * 1024 * 1024,
     NEVA_CLICKHOUSE_QUERY_CONDITION_CACHE_BYTES: c.clickhouse.embeddedCaches.queryConditionCacheBytes === 16 * 1024 * 1024,
     NEVA_CLICKHOUSE_COMPILED_EXPRESSION_CACHE_BYTES: c.clickhouse.embeddedCaches.compiledExpressionCacheBytes === 32 * 1024 * 1024,
+    NEVA_CLICKHOUSE_IDLE_THREADS: c.clickhouse.embeddedIdleThreads === 32,
     NEVA_GATEWAY_TOKENS_FILE: Object.keys(c.gateways).length === 0,
     NEVA_GATEWAY_TOKENS: Object.keys(c.gateways).length === 0,
     NEVA_GATEWAY_SITES: Object.keys(c.gatewaySites).length === 0,
@@ -99,6 +100,7 @@ test('set variables land where they belong', () => {
     NEVA_SESSION_TTL_S: '60', NEVA_PEOPLE_POLL_MS: '100',
     NEVA_CLICKHOUSE_MARK_CACHE_BYTES: '1048576', NEVA_CLICKHOUSE_PRIMARY_INDEX_CACHE_BYTES: '2097152', NEVA_CLICKHOUSE_INDEX_MARK_CACHE_BYTES: '0',
     NEVA_CLICKHOUSE_QUERY_CONDITION_CACHE_BYTES: '3145728', NEVA_CLICKHOUSE_COMPILED_EXPRESSION_CACHE_BYTES: '4194304',
+    NEVA_CLICKHOUSE_IDLE_THREADS: '8',
   })
   assert.equal(c.host, '0.0.0.0')
   assert.equal(c.port, 0)
@@ -107,6 +109,7 @@ test('set variables land where they belong', () => {
   assert.deepEqual(c.clickhouse, {
     url: 'http://ch:8123', username: 'neva', password: 'pw', database: 'db', path: '/d',
     embeddedCaches: { markCacheBytes: 1_048_576, primaryIndexCacheBytes: 2_097_152, indexMarkCacheBytes: 0, queryConditionCacheBytes: 3_145_728, compiledExpressionCacheBytes: 4_194_304 },
+    embeddedIdleThreads: 8,
   })
   assert.deepEqual(c.gateways, { 'gw-f': hashToken('f'), 'gw-1': hashToken('new') })
   assert.deepEqual(c.gatewaySites, { 'gw-f': ['Polyclinic 3'], 'gw-1': ['City Hospital 1'] })

@@ -1,5 +1,5 @@
 // The core's /metrics carries ClickHouse's own memory accounting (core/src/engine-metrics.ts), and
-// the embedded engine runs with the cache limits of the core's config.
+// the embedded engine runs with the cache and idle-thread limits of the core's config.
 import { test, after } from 'node:test'
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -10,7 +10,7 @@ import { hashToken, parseCoreConfig, startCore } from '@neva/core'
 const dir = mkdtempSync(join(tmpdir(), 'neva-engine-metrics-'))
 const core = await startCore({
   host: '127.0.0.1', port: 0, logLevel: 'silent', metricsTokens: { scrape: hashToken('scrape-token') },
-  clickhouse: { path: join(dir, 'ch'), embeddedCaches: { markCacheBytes: 12 * 1024 * 1024 } },
+  clickhouse: { path: join(dir, 'ch'), embeddedCaches: { markCacheBytes: 12 * 1024 * 1024 }, embeddedIdleThreads: 7 },
 })
 after(async () => {
   await core.close()
@@ -25,9 +25,9 @@ test('/metrics: ClickHouse memory by system.metrics name, in bytes', async () =>
   assert.match(metrics, /^neva_core_clickhouse_memory_bytes\{metric="PrimaryIndexCacheBytes"\} \d+$/m)
 })
 
-test('the embedded engine runs with the configured cache limits', async () => {
-  const rs = await core.clickhouse.client.query({ query: "SELECT value FROM system.server_settings WHERE name = 'mark_cache_size'", format: 'JSONEachRow' })
-  assert.deepEqual(await rs.json(), [{ value: String(12 * 1024 * 1024) }])
+test('the embedded engine runs with the configured cache limits and idle threads', async () => {
+  const rs = await core.clickhouse.client.query({ query: "SELECT name, value FROM system.server_settings WHERE name IN ('mark_cache_size', 'max_thread_pool_free_size') ORDER BY name", format: 'JSONEachRow' })
+  assert.deepEqual(await rs.json(), [{ name: 'mark_cache_size', value: String(12 * 1024 * 1024) }, { name: 'max_thread_pool_free_size', value: '7' }])
 })
 
 test('config: cache limits default, are whole bytes, and are refused out of range', () => {

@@ -1,6 +1,7 @@
-// Byte limits of embedded ClickHouse's caches. ClickHouse sizes them for a server of its own
-// (5 GiB each for marks and primary indexes): in a core beside Node they would grow with the
-// data read until the machine runs out, so the embedded engine starts with these instead.
+// Limits of embedded ClickHouse's caches and idle threads. ClickHouse sizes them for a server of
+// its own (5 GiB each for marks and primary indexes, 1,000 idle threads kept): in a core beside
+// Node they would grow with the data read and the queries' peaks until the machine runs out, so
+// the embedded engine starts with these instead.
 
 export interface EmbeddedCaches {
   /** Marks of MergeTree parts (where each granule starts): `mark_cache_size`. */
@@ -49,4 +50,19 @@ export function embeddedCacheArgs(caches: Partial<EmbeddedCaches> = {}): string[
     }
     return `--${SERVER_SETTING[key]}=${value}`
   })
+}
+
+/**
+ * Idle threads the engine's global pool keeps for the next query (`max_thread_pool_free_size`);
+ * threads above it exit when their work ends. ClickHouse keeps 1,000.
+ */
+export const EMBEDDED_IDLE_THREADS_DEFAULT = 32
+export const MAX_IDLE_THREADS = 10_000
+
+/** The start-up argument for the idle threads kept, refused by name unless a whole number in [0, 10,000]. */
+export function embeddedIdleThreadArgs(idleThreads: number = EMBEDDED_IDLE_THREADS_DEFAULT): string[] {
+  if (!Number.isSafeInteger(idleThreads) || idleThreads < 0 || idleThreads > MAX_IDLE_THREADS) {
+    throw new RangeError(`embedded ClickHouse idleThreads must be a whole number from 0 to ${MAX_IDLE_THREADS}, not ${JSON.stringify(idleThreads)}`)
+  }
+  return [`--max_thread_pool_free_size=${idleThreads}`]
 }

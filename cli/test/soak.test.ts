@@ -4,7 +4,8 @@
 // and a shared machine makes it noisy); a 10-minute run's figures are in docs/benchmarks.md.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
+import { execFile, spawn } from 'node:child_process'
+import { readdirSync, readFileSync, rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 const NEVA = fileURLToPath(new URL('../../bin/neva', import.meta.url))
@@ -35,7 +36,10 @@ test('neva sim soak --seconds 20: per-interval samples of every process, a verdi
   assert.ok(report.series.some((s: Memory) => (s.memory?.core_clickhouse_mb.MemoryTracking ?? 0) > 0), 'ClickHouse\'s MemoryTracking is read')
   assert.ok(report.series.some((s: Memory) => typeof s.memory?.core_clickhouse_mb.MarkCacheBytes === 'number'), 'the mark cache is read')
   assert.ok(report.series.some((s: Memory) => (s.memory?.gateway_heap_total_mb ?? 0) > 5 && (s.memory?.core_heap_total_mb ?? 0) > 5), 'heaps committed are read')
-  assert.ok(report.series.some((s: { memory?: { gateway_worker_heaps_mb?: Record<string, number> } }) => (s.memory?.gateway_worker_heaps_mb?.['outbox-writer'] ?? 0) > 0), 'the outbox writer\'s heap is read')
+  type Workers = { memory?: { gateway_worker_heaps_mb?: Record<string, number>; gateway_external_mb?: number | null } }
+  assert.ok(report.series.some((s: Workers) => (s.memory?.gateway_worker_heaps_mb?.['outbox-writer'] ?? 0) > 0), 'the outbox writer\'s heap is read')
+  assert.ok(report.series.some((s: Workers) => (s.memory?.gateway_worker_heaps_mb?.triage ?? 0) > 0), 'the triage scorer\'s heap is read')
+  assert.ok(report.series.some((s: Workers) => (s.memory?.gateway_external_mb ?? 0) > 0), 'the gateway\'s external memory is read')
   assert.equal(typeof report.verdict.flat, 'boolean')
   // A quarter of 20 s is warm-up: the first sample.
   assert.equal(report.verdict.warmup_s, 5)
@@ -47,4 +51,43 @@ test('neva sim soak --seconds 20: per-interval samples of every process, a verdi
   assert.equal(report.lost, 0)
   assert.equal(report.stored_equals_acknowledged, true)
   assert.match(stderr, /soak: \+5s stored/)
+})
+
+/** Processes whose command line names `dir` (the soak's gateway, core and socat pairs all do). */
+function processesUnder(dir: string): number[] {
+  const pids: number[] = []
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, 'latin1').includes(dir)) pids.push(Number(entry))
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids
+}
+
+test('a soak stopped by SIGTERM or SIGINT leaves no gateway, core or socat behind', { timeout: 300_000 }, async () => {
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    const child = spawn(NEVA, ['sim', 'soak', '--seconds', '120', '--ambulances', '1', '--beds', '1', '--analyzers', '1', '--boards', '0', '--analysts', '0'], { stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    const dir = await new Promise<string>((resolve, reject) => {
+      child.stderr!.on('data', (chunk: Buffer) => {
+        stderr += chunk.toString()
+        const m = /logs in (\S+)/.exec(stderr)
+        if (m) resolve(m[1]!)
+      })
+      child.once('exit', (code) => reject(new Error(`the soak exited (${code}) before it started: ${stderr}`)))
+    })
+    // Its gateway, core and one socat are running.
+    assert.ok(processesUnder(dir).length >= 3, `${processesUnder(dir).length} processes under ${dir}`)
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+    child.kill(signal)
+    assert.equal(await exited, signal === 'SIGTERM' ? 143 : 130)
+    // They stop as a SIGTERM stops them: given up to 30 s, then the test fails.
+    const deadline = Date.now() + 30_000
+    while (processesUnder(dir).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200))
+    assert.deepEqual(processesUnder(dir), [], `still running after the soak's ${signal}`)
+    rmSync(dir, { recursive: true, force: true })
+  }
 })

@@ -28,7 +28,7 @@ export const HL7V2_ERRORS = {
   NEVA_HL7V2_BAD_ENCODING: 'MSH-1/MSH-2 encoding characters are unusable',
   NEVA_HL7V2_BAD_SEGMENT: 'a segment does not start with a segment name',
   NEVA_HL7V2_SECOND_MESSAGE: 'a second MSH inside one message',
-  NEVA_HL7V2_UNSUPPORTED_MESSAGE: 'message type is not ORU^R01 or ORU^R40',
+  NEVA_HL7V2_UNSUPPORTED_MESSAGE: 'message type is not ORU^R01, ORU^R40 or ORU^R42',
   NEVA_HL7V2_NO_PATIENT: 'readings without a patient cannot be charted',
   NEVA_HL7V2_BAD_PATIENT_ID: 'patient identifier has characters Neva does not accept',
   // One OBX

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { killOnExit } from './child-exit.js'
 
 export interface PtyPair {
   /** Path of one end (a symlink to /dev/pts/N). */
@@ -34,6 +35,7 @@ export async function startPtyPair(options: PtyPairOptions = {}): Promise<PtyPai
   for (const link of [a, b]) rmSync(link, { force: true })
   const bin = options.socat ?? (existsSync('/usr/bin/socat') ? '/usr/bin/socat' : 'socat')
   const socat: ChildProcess = spawn(bin, ['-d', '-d', `pty,raw,echo=0,link=${a}`, `pty,raw,echo=0,link=${b}`], { stdio: ['ignore', 'ignore', 'pipe'] })
+  killOnExit(socat)
   let stderr = ''
   socat.stderr?.on('data', (chunk: Buffer) => { stderr = (stderr + chunk.toString()).slice(-2000) })
   let exited: string | undefined

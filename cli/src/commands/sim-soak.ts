@@ -27,6 +27,8 @@ export async function run(argv: string[]): Promise<number> {
   // within 4 minutes in the runs in docs/benchmarks.md#soak-neva-sim-soak).
   const warmupS = numberOption(values['warmup-min'], 'warmup-min', Math.min(5, seconds / 240), { min: 0 }) * 60
   const { runSoak } = await import('../soak/run.js')
+  // Interrupted, it stops its gateway, core and ptys rather than leave them running.
+  ;(await import('@neva/simulators')).exitOnSignals()
   const report = await runSoak({
     seconds,
     intervalS,

@@ -1,5 +1,5 @@
 // neva sim ambulance: a simulated ambulance streaming its patients to a gateway's broker.
-import { SCENARIOS, runAmbulance, type ScenarioName } from '@neva/simulators'
+import { SCENARIOS, exitOnSignals, runAmbulance, type ScenarioName } from '@neva/simulators'
 import { readFileSync } from 'node:fs'
 import { numberOption, parse, UsageError } from '../args.js'
 
@@ -33,6 +33,8 @@ async function faults(argv: string[]): Promise<number> {
   })
   const { runFaults } = await import('../faults/harness.js')
   const { faultsSecondsFor } = await import('../faults/schedule.js')
+  // Interrupted, it stops its gateway, core and ptys rather than leave them running.
+  exitOnSignals()
   // The default is the harsh run (docs/store-and-forward.md#fault-injection): 20 kills, 3 core
   // restarts, a 10-minute outage, a full disk and a clock an hour ahead, in a run long enough to
   // hold the outage (970 s for 10 minutes).

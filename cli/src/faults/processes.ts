@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { createWriteStream } from 'node:fs'
 import { createServer, type AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { killOnExit } from '@neva/simulators'
 
 const NEVA = fileURLToPath(new URL('../../../bin/neva', import.meta.url))
 
@@ -17,6 +18,7 @@ export interface Managed {
 export function startNeva(args: string[], env: NodeJS.ProcessEnv, logFile: string, ready: RegExp, timeoutMs = 30_000): Promise<Managed> {
   const log = createWriteStream(logFile, { flags: 'a' })
   const child = spawn(NEVA, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  killOnExit(child)
   child.stdout!.pipe(log, { end: false })
   return new Promise((resolve, reject) => {
     let seen = ''

@@ -55,7 +55,7 @@ export async function startGateway(config: GatewayConfig, log: Log = consoleLog(
     checkIntervalMs: config.supervision.check_interval_ms, priority: config.supervision.priority,
   })
   const mqtt = mqttSource(config.mqtt, deps)
-  const opcua = opcuaSources(config.opcua, deps)
+  const opcua = await opcuaSources(config.opcua, deps)
   const mllp = config.mllp ? mllpSource(config.mllp, deps) : undefined
   const serial = serialSources(config.serial, deps)
   const hl7Orders = hl7OrderSenders(config.hl7_orders, deps)

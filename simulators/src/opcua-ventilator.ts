@@ -16,7 +16,8 @@
 //   ns=1;s=Vent.SpO2          SpO2 (oximetry probe)       %        MDC_PULS_OXIM_SAT_O2
 //   ns=1;s=Vent.PulseRate     pulse rate (oximetry probe) /min     MDC_PULS_OXIM_PULS_RATE
 import { join } from 'node:path'
-import { DataType, MessageSecurityMode, OPCUACertificateManager, OPCUAServer, RegisterServerMethod, SecurityPolicy, StatusCodes, Variant, nodesets, type UAVariable } from 'node-opcua'
+import type { OPCUAServer, UAVariable } from 'node-opcua'
+import { createSimulatedServer, type Opcua } from './opcua-server.js'
 import { VITALS, type VitalName } from '@neva/contracts'
 import type { OpcuaNodeConfig } from '@neva/firmware-adapters'
 import { SimulatedPatient, type PatientSpec, type VitalSample } from './physiology/patient.js'
@@ -142,31 +143,20 @@ export class OpcuaVentilator {
 
   async start(): Promise<void> {
     if (this.server) throw new Error('the ventilator is already running')
-    const pki = (name: string) => new OPCUACertificateManager({ rootFolder: join(this.options.pkiDir, name), automaticallyAcceptUnknownCertificate: true })
-    const server = new OPCUAServer({
-      host: this.host,
-      hostname: this.host,
-      port: this.port,
-      serverCertificateManager: pki('server'),
-      userCertificateManager: pki('user'),
-      nodeset_filename: [nodesets.standard],
-      securityModes: [this.options.security === 'SignAndEncrypt' ? MessageSecurityMode.SignAndEncrypt : MessageSecurityMode.None],
-      securityPolicies: [this.options.security === 'SignAndEncrypt' ? SecurityPolicy.Basic256Sha256 : SecurityPolicy.None],
-      allowAnonymous: true,
-      registerServerMethod: RegisterServerMethod.HIDDEN,
-      isAuditing: false,
-      buildInfo: { productName: 'Neva simulated ventilator', manufacturerName: 'Neva', softwareVersion: '0.1.0' },
+    const { ua, server } = await createSimulatedServer({
+      pkiDir: this.options.pkiDir, host: this.host, port: this.port, encrypt: this.options.security === 'SignAndEncrypt',
+      productName: 'Neva simulated ventilator',
     })
     try {
       await server.initialize()
-      const variables = this.addVariables(server)
+      const variables = this.addVariables(ua, server)
       await server.start()
       this.port = server.endpoints[0]!.port
       this.server = server
       this.counts.starts++
       const intervalMs = this.options.intervalMs ?? 1000
       const dt = (intervalMs / 1000) * (this.options.timeScale ?? 1)
-      this.timer = setInterval(() => this.tick(variables, dt), intervalMs)
+      this.timer = setInterval(() => this.tick(ua, variables, dt), intervalMs)
     } catch (err) {
       await server.shutdown(0).catch(() => {})
       throw err
@@ -186,7 +176,7 @@ export class OpcuaVentilator {
     return { running: this.server !== undefined, port: this.port, ...this.counts, sessions: this.server?.currentSessionCount ?? 0 }
   }
 
-  private addVariables(server: OPCUAServer): Map<VariableSpec, UAVariable> {
+  private addVariables(ua: Opcua, server: OPCUAServer): Map<VariableSpec, UAVariable> {
     const addressSpace = server.engine.addressSpace!
     const ns = addressSpace.getOwnNamespace()
     const device = ns.addObject({ organizedBy: addressSpace.rootFolder.objects, browseName: 'Ventilator', nodeId: 's=Vent' })
@@ -196,18 +186,18 @@ export class OpcuaVentilator {
     for (const spec of this.variables) {
       const def = VITALS[spec.vital]
       const variable = ns.addVariable({ componentOf: device, browseName: spec.name, nodeId: `s=Vent.${spec.name}`, dataType: 'Double', description: `${def.mdcName} (${def.unit})` })
-      variable.setValueFromSource(new Variant({ dataType: DataType.Double, value: spec.value(first) }), StatusCodes.Good, now)
+      variable.setValueFromSource(new ua.Variant({ dataType: ua.DataType.Double, value: spec.value(first) }), ua.StatusCodes.Good, now)
       out.set(spec, variable)
     }
     return out
   }
 
-  private tick(variables: Map<VariableSpec, UAVariable>, dt: number): void {
+  private tick(ua: Opcua, variables: Map<VariableSpec, UAVariable>, dt: number): void {
     const derived = this.derive(this.patient.step(dt))
     const now = new Date()
     this.counts.ticks++
     for (const [spec, variable] of variables) {
-      variable.setValueFromSource(new Variant({ dataType: DataType.Double, value: spec.value(derived) }), StatusCodes.Good, now)
+      variable.setValueFromSource(new ua.Variant({ dataType: ua.DataType.Double, value: spec.value(derived) }), ua.StatusCodes.Good, now)
       this.counts.updates++
     }
   }

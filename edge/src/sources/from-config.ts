@@ -18,7 +18,7 @@ import type { LabDeliveries } from './lab-deliveries.js'
 import type { DeviceRegistry } from './devices.js'
 import { MllpSource } from './mllp-source.js'
 import { MqttSource } from './mqtt-source.js'
-import { OpcuaSource } from './opcua-source.js'
+import type { OpcuaSource } from './opcua-source.js'
 import { oximeterProtocol } from './oximeter-protocol.js'
 import { ctgProtocol } from './ctg-protocol.js'
 import type { SerialProtocolFactory } from './serial-protocol.js'
@@ -73,9 +73,12 @@ export function mqttSource(config: GatewayConfig['mqtt'], { next, decode, metric
   })
 }
 
-export function opcuaSources(config: GatewayConfig['opcua'], { next, devices, log, dataDir }: SourceDeps): OpcuaSource[] {
-  return validateOpcuaMapping(config).map((device) =>
-    new OpcuaSource({ ...device, next, devices, pkiDir: join(dataDir, 'opcua-pki'), log }))
+/** node-opcua takes about a second of CPU to load (a hundred packages): only a gateway with OPC UA devices loads it. */
+export async function opcuaSources(config: GatewayConfig['opcua'], { next, devices, log, dataDir }: SourceDeps): Promise<OpcuaSource[]> {
+  const mapped = validateOpcuaMapping(config)
+  if (mapped.length === 0) return []
+  const { OpcuaSource } = await import('./opcua-source.js')
+  return mapped.map((device) => new OpcuaSource({ ...device, next, devices, pkiDir: join(dataDir, 'opcua-pki'), log }))
 }
 
 export function mllpSource(config: NonNullable<GatewayConfig['mllp']>, { next, devices, metrics, log, labCodes, defaultUtcOffsetMinutes }: SourceDeps): MllpSource {

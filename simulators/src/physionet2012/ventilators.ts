@@ -2,8 +2,8 @@
 // bed, `<patient>.FiO2` (fraction, as set A records it) and `<patient>.MechVent` (1 while on
 // mechanical ventilation), Doubles written with the recorded time as their source timestamp.
 // Before a bed's first recorded value its variables are Bad (waiting for initial data).
-import { join } from 'node:path'
-import { DataType, MessageSecurityMode, OPCUACertificateManager, OPCUAServer, RegisterServerMethod, SecurityPolicy, StatusCodes, Variant, nodesets, type UAVariable } from 'node-opcua'
+import type { OPCUAServer, UAVariable } from 'node-opcua'
+import { createSimulatedServer, type Opcua } from '../opcua-server.js'
 
 export const REPLAY_VENTILATOR_VARIABLES = ['FiO2', 'MechVent'] as const
 export type ReplayVentilatorVariable = (typeof REPLAY_VENTILATOR_VARIABLES)[number]
@@ -12,6 +12,7 @@ export const replayNodeId = (patientId: string, variable: ReplayVentilatorVariab
 
 export class ReplayVentilators {
   private server: OPCUAServer | undefined
+  private ua: Opcua | undefined
   private readonly variables = new Map<string, UAVariable>()
   writes = 0
 
@@ -22,18 +23,10 @@ export class ReplayVentilators {
   }
 
   async start(): Promise<void> {
-    const host = this.options.host ?? '127.0.0.1'
-    const pki = (name: string) => new OPCUACertificateManager({ rootFolder: join(this.options.pkiDir, name), automaticallyAcceptUnknownCertificate: true })
-    const server = new OPCUAServer({
-      host, hostname: host, port: 0,
-      serverCertificateManager: pki('server'), userCertificateManager: pki('user'),
-      nodeset_filename: [nodesets.standard],
-      securityModes: [MessageSecurityMode.None], securityPolicies: [SecurityPolicy.None],
-      // One session per bed from the gateway (node-opcua's default allows 10 connections).
-      maxConnectionsPerEndpoint: this.options.patientIds.length + 10,
-      serverCapabilities: { maxSessions: this.options.patientIds.length + 10 },
-      allowAnonymous: true, registerServerMethod: RegisterServerMethod.HIDDEN, isAuditing: false,
-      buildInfo: { productName: 'Neva replay ventilators', manufacturerName: 'Neva', softwareVersion: '0.1.0' },
+    // One session per bed from the gateway (node-opcua's default allows 10 connections).
+    const { ua, server } = await createSimulatedServer({
+      pkiDir: this.options.pkiDir, host: this.options.host ?? '127.0.0.1', port: 0, encrypt: false,
+      productName: 'Neva replay ventilators', maxSessions: this.options.patientIds.length + 10,
     })
     await server.initialize()
     const addressSpace = server.engine.addressSpace!
@@ -42,18 +35,20 @@ export class ReplayVentilators {
       const device = ns.addObject({ organizedBy: addressSpace.rootFolder.objects, browseName: `Ventilator ${patientId}`, nodeId: `s=${patientId}` })
       for (const name of REPLAY_VENTILATOR_VARIABLES) {
         const variable = ns.addVariable({ componentOf: device, browseName: name, nodeId: `s=${patientId}.${name}`, dataType: 'Double' })
-        variable.setValueFromSource(new Variant({ dataType: DataType.Null }), StatusCodes.BadWaitingForInitialData, new Date())
+        variable.setValueFromSource(new ua.Variant({ dataType: ua.DataType.Null }), ua.StatusCodes.BadWaitingForInitialData, new Date())
         this.variables.set(`${patientId}.${name}`, variable)
       }
     }
     await server.start()
     this.server = server
+    this.ua = ua
   }
 
   write(patientId: string, name: ReplayVentilatorVariable, value: number, time: number): void {
     const variable = this.variables.get(`${patientId}.${name}`)
-    if (!variable) throw new Error(`no ventilator variable ${patientId}.${name}`)
-    variable.setValueFromSource(new Variant({ dataType: DataType.Double, value }), StatusCodes.Good, new Date(time))
+    const ua = this.ua
+    if (!variable || !ua) throw new Error(`no ventilator variable ${patientId}.${name}`)
+    variable.setValueFromSource(new ua.Variant({ dataType: ua.DataType.Double, value }), ua.StatusCodes.Good, new Date(time))
     this.writes++
   }
 

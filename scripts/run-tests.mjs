@@ -81,11 +81,11 @@ const args = [
   ...tapArgs,
   ...files,
 ]
-// .taprc switches tap's TypeScript plugin off; tap rebuilds its test class for that on the first
-// run after `npm ci`, but that first run still spawns the files with the old plugin set (they
-// all fail). So build first while the built signature still lists the TypeScript plugin.
+// .taprc switches tap's TypeScript and mock plugins off; tap rebuilds its test class for that on
+// the first run after `npm ci`, but that first run still spawns the files with the old plugin set
+// (they all fail). So build first while the built signature still lists either plugin.
 const built = join(root, 'node_modules/@tapjs/test/test-built/dist/esm/index.js')
-if (!existsSync(built) || /^export const signature = `[^`]*@tapjs\/typescript/m.test(readFileSync(built, 'utf8'))) {
+if (!existsSync(built) || /^export const signature = `[^`]*@tapjs\/(typescript|mock)\b/m.test(readFileSync(built, 'utf8'))) {
   console.log('tap: building its plugin set (once after npm ci)')
   const b = spawnSync(process.execPath, [join(root, 'node_modules/tap/dist/esm/run.mjs'), 'build'], { stdio: 'inherit' })
   if (b.status !== 0) { console.log('tap build failed'); console.log('0 passed, 1 failed'); process.exit(1) }

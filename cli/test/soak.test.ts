@@ -68,26 +68,24 @@ function processesUnder(dir: string): number[] {
 }
 
 test('a soak stopped by SIGTERM leaves no gateway, core or socat behind (SIGINT: simulators/src/child-exit.test.ts)', { timeout: 300_000 }, async () => {
-  for (const signal of ['SIGTERM'] as const) {
-    const child = spawn(NEVA, ['sim', 'soak', '--seconds', '120', '--ambulances', '1', '--beds', '1', '--analyzers', '1', '--boards', '0', '--analysts', '0'], { stdio: ['ignore', 'ignore', 'pipe'] })
-    let stderr = ''
-    const dir = await new Promise<string>((resolve, reject) => {
-      child.stderr!.on('data', (chunk: Buffer) => {
-        stderr += chunk.toString()
-        const m = /logs in (\S+)/.exec(stderr)
-        if (m) resolve(m[1]!)
-      })
-      child.once('exit', (code) => reject(new Error(`the soak exited (${code}) before it started: ${stderr}`)))
+  const child = spawn(NEVA, ['sim', 'soak', '--seconds', '120', '--ambulances', '1', '--beds', '1', '--analyzers', '1', '--boards', '0', '--analysts', '0'], { stdio: ['ignore', 'ignore', 'pipe'] })
+  let stderr = ''
+  const dir = await new Promise<string>((resolve, reject) => {
+    child.stderr!.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString()
+      const m = /logs in (\S+)/.exec(stderr)
+      if (m) resolve(m[1]!)
     })
-    // Its gateway, core and one socat are running.
-    assert.ok(processesUnder(dir).length >= 3, `${processesUnder(dir).length} processes under ${dir}`)
-    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
-    child.kill(signal)
-    assert.equal(await exited, signal === 'SIGTERM' ? 143 : 130)
-    // They stop as a SIGTERM stops them: given up to 30 s, then the test fails.
-    const deadline = Date.now() + 30_000
-    while (processesUnder(dir).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200))
-    assert.deepEqual(processesUnder(dir), [], `still running after the soak's ${signal}`)
-    rmSync(dir, { recursive: true, force: true })
-  }
+    child.once('exit', (code) => reject(new Error(`the soak exited (${code}) before it started: ${stderr}`)))
+  })
+  // Its gateway, core and one socat are running.
+  assert.ok(processesUnder(dir).length >= 3, `${processesUnder(dir).length} processes under ${dir}`)
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  child.kill('SIGTERM')
+  assert.equal(await exited, 143)
+  // They stop as a SIGTERM stops them: given up to 30 s, then the test fails.
+  const deadline = Date.now() + 30_000
+  while (processesUnder(dir).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200))
+  assert.deepEqual(processesUnder(dir), [], 'still running after the soak\'s SIGTERM')
+  rmSync(dir, { recursive: true, force: true })
 })

@@ -8,7 +8,7 @@ export type Opcua = typeof import('node-opcua')
 
 let loading: Promise<Opcua> | undefined
 /** node-opcua, loaded once. */
-export const loadOpcua = (): Promise<Opcua> => (loading ??= import('node-opcua'))
+const loadOpcua = (): Promise<Opcua> => (loading ??= import('node-opcua'))
 
 export interface SimulatedServerOptions {
   pkiDir: string
